@@ -1,0 +1,45 @@
+/*
+ * config.h - run-time settings of every command.
+ *
+ * Each setting is a command-line flag with an ATELIER_* environment twin
+ * (flag wins over environment, environment over default). The option table in
+ * config.c is the single list; `--help` is generated from it.
+ */
+#ifndef ATELIER_CONFIG_H
+#define ATELIER_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_PROXIES 16
+
+struct config {
+    char listen_host[64];        /* --listen host part */
+    unsigned port;               /* --listen port part; 0 = pick a free port */
+    char data_dir[PATH_MAX];     /* --data */
+    char database[1024];         /* --database; "" = SQLite in data_dir */
+    char key_file[PATH_MAX];     /* --key-file; "" = <data>/secret.key */
+    char key_hex[65];            /* ATELIER_KEY (64 hex chars), wins over the file */
+    unsigned threads;            /* --threads; 0 = number of cores */
+    char trusted_proxies[CONFIG_MAX_PROXIES][46]; /* --trusted-proxy, repeatable or comma list */
+    unsigned n_trusted_proxies;
+    char smtp[512];              /* --smtp smtp://host:port; "" = outbox directory */
+    char mail_from[256];         /* --mail-from */
+    char public_url[512];        /* --public-url, base of links in mails */
+    int log_level;               /* --log-level */
+    int64_t clock_offset_ms;     /* --clock-offset (testing): shift the server's clock */
+    /* logs command */
+    char filter_ip[64];
+    char filter_since[64];
+    char filter_request_id[64];
+};
+
+/* Fill defaults, then ATELIER_* environment, then argv[first..argc) flags of
+ * the named command. Returns 0, 1 when --help was printed, or ERR_INVALID
+ * after printing a message naming the bad flag. */
+int config_parse(struct config *c, const char *command, int argc, char **argv);
+
+/* Print the help of one command (or of the program when command is NULL). */
+void config_usage(const char *command);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * db_stmts.h - names of every prepared statement. The SQL text is in
+ * db_stmts.c, in the same order. Add a name here and its SQL there.
+ */
+#ifndef ATELIER_DB_STMTS_H
+#define ATELIER_DB_STMTS_H
+
+enum stmt {
+    STMT_PING,            /* SELECT 1 */
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_SCHEMA_VERSION,  /* -> version */
+    STMT_SCHEMA_RECORD,   /* $1 version, $2 applied_at */
+    STMT_META_GET,        /* $1 key -> value */
+    STMT_META_PUT,        /* $1 key, $2 value (upsert) */
+    STMT__COUNT
+};
+
+#endif

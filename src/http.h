@@ -1,0 +1,101 @@
+/*
+ * http.h - the HTTP layer: the libmicrohttpd daemon, request state, limits,
+ * and the response helpers that handlers use.
+ *
+ * A request passes through http.c in this order:
+ *   1. headers: count, duplicate/conflicting Content-Length and
+ *      Transfer-Encoding, header names with blanks -> 400/431;
+ *      route match -> 404/405; declared size over the route's limit -> 413;
+ *      wrong Content-Type -> 415.
+ *   2. body: collected into a buffer bounded by the route's limit; a chunked
+ *      body that outgrows it is drained and answered 413.
+ *   3. JSON routes: the body is parsed strictly (UTF-8, no duplicate keys,
+ *      depth limit, object at top level) -> 400 on failure.
+ *   4. the handler runs (ROUTE_SLOW ones on the worker pool, the connection
+ *      suspended meanwhile) and fills the response.
+ *   5. completion: access log line, metrics.
+ *
+ * Handlers return 0 after calling one resp_* function, or a negative enum err
+ * (then a default error body for that err is sent). Every response carries
+ * X-Request-Id and Cache-Control: no-store.
+ */
+#ifndef ATELIER_HTTP_H
+#define ATELIER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct config;
+struct req;
+
+typedef int (*handler_fn)(struct req *rq);
+
+enum route_flags {
+    ROUTE_JSON_BODY = 1 << 0,  /* body is a JSON object, <= LIMIT_JSON_BODY */
+    ROUTE_IMAGE_BODY = 1 << 1, /* body is an image, <= LIMIT_IMAGE_BODY */
+    ROUTE_AUTH = 1 << 2,       /* needs a valid bearer token */
+    ROUTE_SLOW = 1 << 3,       /* CPU-heavy: run on the worker pool */
+    ROUTE_OPT_BODY = 1 << 4,   /* with JSON_BODY: an empty body is allowed */
+};
+
+struct route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/v1/models/{id}", "/v1/models/{id}/patterns/{design}.svg" */
+    handler_fn fn;
+    unsigned flags;
+};
+
+/* The route table (routes.c). */
+extern const struct route routes[];
+extern const size_t routes_count;
+
+/* Match method+path. Returns the route index, or -1 with *path_matched set
+ * to 1 when the path exists under another method (405), 0 otherwise (404).
+ * When params is non-NULL, up to 4 {name} captures are stored there. */
+struct route_params {
+    int n;
+    char name[4][24];
+    char value[4][128];
+};
+int route_match(const char *method, const char *path, struct route_params *params,
+                int *path_matched);
+
+/* Start serving; returns after the daemon is up (port written to *port when
+ * the config asked for port 0). */
+int http_start(const struct config *cfg, unsigned *port);
+/* Stop accepting, finish in-flight requests, stop the worker pool. */
+void http_stop(void);
+
+/* ---- request accessors for handlers ---- */
+const char *req_param(struct req *rq, const char *name);   /* path capture */
+const char *req_query(struct req *rq, const char *name);   /* query argument */
+const char *req_header(struct req *rq, const char *name);
+const uint8_t *req_body(struct req *rq, size_t *len);
+json_t *req_json(struct req *rq);          /* parsed body of JSON routes (borrowed) */
+const char *req_ip(struct req *rq);        /* client IP after trusted-proxy rules */
+const char *req_id(struct req *rq);        /* request id */
+const struct config *req_config(struct req *rq);
+/* Authenticated account id (ROUTE_AUTH routes), else NULL. */
+const char *req_account(struct req *rq);
+/* Opaque per-request slot for the auth layer (session id etc.). */
+void req_set_auth(struct req *rq, const char *account_id, const char *session_id);
+const char *req_session(struct req *rq);
+
+/* ---- responses: exactly one per request ---- */
+/* body is stolen (json_decref'd by the layer). */
+int resp_json(struct req *rq, unsigned status, json_t *body);
+/* data is copied. */
+int resp_bytes(struct req *rq, unsigned status, const char *content_type, const void *data,
+               size_t n);
+/* data ownership passes to the layer, which free()s it. */
+int resp_take(struct req *rq, unsigned status, const char *content_type, void *data, size_t n);
+int resp_empty(struct req *rq, unsigned status);
+/* {"error":{"code":code,"message":...}} with err_status(err). code NULL means
+ * err_code(err). Returns 0 (so handlers can `return resp_error(...)`). */
+int resp_error(struct req *rq, int err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Extra response header (copied); at most 8 per response. */
+int resp_header(struct req *rq, const char *name, const char *value);
+
+#endif
