@@ -142,6 +142,12 @@ struct db {
     const struct db_driver *drv;
 };
 
+/* Every result cursor starts with this header: the connection it reads, so
+ * db_next and friends can dispatch to that connection's driver. */
+struct db_rows {
+    struct db *db;
+};
+
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 

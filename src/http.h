@@ -61,6 +61,14 @@ struct route_params {
 int route_match(const char *method, const char *path, struct route_params *params,
                 int *path_matched);
 
+/* Write the methods allowed on path into out ("GET, DELETE"). */
+void route_allow(const char *path, char *out, size_t n);
+
+/* The auth layer's hook for ROUTE_AUTH routes: it reads the Authorization
+ * header, calls req_set_auth and returns 0, or returns an err (401, 429...). */
+typedef int (*http_auth_fn)(struct req *rq);
+void http_set_auth(http_auth_fn fn);
+
 /* Start serving; returns after the daemon is up (port written to *port when
  * the config asked for port 0). */
 int http_start(const struct config *cfg, unsigned *port);

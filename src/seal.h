@@ -11,7 +11,7 @@
  * and is bound to its place by associated data (table, column, row id), so a
  * sealed value copied to another row or column does not open. The key id is
  * derived from the key, so a value sealed under another key is recognised as
- * such (SEAL_WRONG_KEY) rather than as corruption; that is what rotation
+ * such (its key id differs) rather than as corruption; that is what rotation
  * (`atelier rekey`) builds on.
  *
  * Thread safety: after seal_init() every function is safe from any thread.

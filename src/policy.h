@@ -1,12 +1,12 @@
 /*
- * limits.h - every limit, lifetime and retention period of atelier, in one place.
+ * policy.h - every limit, lifetime and retention period of atelier, in one place.
  *
  * docs/LIMITS.md mirrors this file; change both together. Values here are the
  * contract of SPEC sections 1 and 4: tests read them through the API, never
  * by copying the numbers.
  */
-#ifndef ATELIER_LIMITS_H
-#define ATELIER_LIMITS_H
+#ifndef ATELIER_POLICY_H
+#define ATELIER_POLICY_H
 
 /* HTTP request bodies */
 #define LIMIT_JSON_BODY        (64u * 1024u)        /* bytes, JSON request bodies */

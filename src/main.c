@@ -1,0 +1,137 @@
+/*
+ * main.c - the atelier command line: one binary, one subcommand per job.
+ *
+ *   atelier serve     the HTTP API (plus, later, the sweeper thread)
+ *   atelier migrate   bring the database schema up to date and exit
+ *   atelier logs      read the access log for diagnosis
+ *
+ * Every command parses its settings with config_parse (flags and ATELIER_*
+ * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "accesslog.h"
+#include "app.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "policy.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+static int cmd_serve(const struct config *cfg)
+{
+    struct db *db = NULL;
+    char logdir[PATH_MAX + 8];
+    unsigned port = 0;
+    sigset_t set;
+    int sig = 0, rc;
+
+    /* Signals go to sigwait below, never to the server's threads. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (cfg->clock_offset_ms)
+        clock_set_offset_ms(cfg->clock_offset_ms);
+    if ((rc = app_open(cfg, 1, &db)))
+        return 1;
+    db_close(db); /* request threads open their own */
+    snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
+    if (accesslog_start(logdir)) {
+        app_close(NULL);
+        return 1;
+    }
+    const char *methods[256];
+    const char *patterns[256];
+    for (size_t i = 0; i < routes_count && i < 256; i++) {
+        methods[i] = routes[i].method;
+        patterns[i] = routes[i].pattern;
+    }
+    metrics_init(routes_count, methods, patterns);
+    if (http_start(cfg, &port)) {
+        accesslog_stop();
+        app_close(NULL);
+        return 1;
+    }
+    printf("atelier: listening on http://%s%s%s:%u/\n", strchr(cfg->listen_host, ':') ? "[" : "",
+           cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0",
+           strchr(cfg->listen_host, ':') ? "]" : "", port);
+    fflush(stdout);
+    sigwait(&set, &sig);
+    log_info("main", "signal %d: shutting down", sig);
+    http_stop();
+    accesslog_stop();
+    metrics_shutdown();
+    db_thread_close();
+    app_close(NULL);
+    return 0;
+}
+
+static int cmd_migrate(const struct config *cfg)
+{
+    struct db *db = NULL;
+
+    if (app_open(cfg, 1, &db))
+        return 1;
+    printf("atelier: schema at version %d\n", db_schema_version(db));
+    app_close(db);
+    return 0;
+}
+
+static int cmd_logs(const struct config *cfg)
+{
+    char logdir[PATH_MAX + 8];
+    int64_t since = 0;
+
+    if (cfg->filter_since[0] && clock_parse_rfc3339(cfg->filter_since, &since)) {
+        fprintf(stderr, "atelier logs: --since takes an RFC 3339 time or a date\n");
+        return 2;
+    }
+    snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
+    long n = accesslog_query(logdir, cfg->filter_ip, since, cfg->filter_request_id, stdout);
+    if (n < 0) {
+        fprintf(stderr, "atelier logs: cannot read %s\n", logdir);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    const char *cmd;
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        config_usage(NULL);
+        return argc < 2 ? 2 : 0;
+    }
+    cmd = argv[1];
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs")) {
+        fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);
+        return 2;
+    }
+    rc = config_parse(&cfg, cmd, argc - 2, argv + 2);
+    if (rc == 1)
+        return 0;
+    if (rc)
+        return 2;
+    log_set_level((enum log_level)cfg.log_level);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "atelier: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(&cfg);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(&cfg);
+    return cmd_logs(&cfg);
+}

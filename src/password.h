@@ -1,0 +1,43 @@
+/*
+ * password.h - password policy and hashing.
+ *
+ * Policy (SPEC section 3): 8..1024 bytes, valid UTF-8, no composition rules;
+ * refused when zxcvbn estimates fewer than 10^6 guesses (LIMIT_PASSWORD_BITS),
+ * with the user's own words (username, email, its local part and the parts
+ * of both split on . _ - + @) given to zxcvbn as a user dictionary.
+ *
+ * Hashes are libsodium argon2id PHC strings. At most util_ncpu() hashes or
+ * verifications run at once (a semaphore), so logins cannot starve the rest.
+ */
+#ifndef ATELIER_PASSWORD_H
+#define ATELIER_PASSWORD_H
+
+#include <stddef.h>
+#include <sodium.h>
+
+#define PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
+
+/* Set argon2id cost (t, memory in bytes); refuses below t=2, m=19 MiB.
+ * Call before serving (defaults: t=2, m=19 MiB). */
+int password_set_cost(unsigned long long t, size_t mem);
+
+/* 0 when acceptable, else ERR_INVALID with a sentence in why naming the rule
+ * (too short, too long, not UTF-8, or too easy to guess and why). user_words
+ * is a NULL-terminated list (may be NULL). */
+int password_check(const char *pw, size_t n, const char *const *user_words, char *why,
+                   size_t whyn);
+
+/* Hash into out (PASSWORD_HASH_MAX bytes). Returns 0 or ERR_NOMEM. */
+int password_hash(const char *pw, size_t n, char out[PASSWORD_HASH_MAX]);
+
+/* 0 when pw matches hash, ERR_UNAUTHENTICATED otherwise. */
+int password_verify(const char *hash, const char *pw, size_t n);
+
+/* 1 when the hash was made with other parameters than the current ones. */
+int password_needs_rehash(const char *hash);
+
+/* Spend the time of one verification without a hash, so that "no such
+ * account" costs the same as "wrong password". */
+void password_dummy_verify(const char *pw, size_t n);
+
+#endif
