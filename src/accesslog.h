@@ -23,13 +23,13 @@
 #include <stdio.h>
 
 struct accesslog_entry {
-    int64_t time_ms;       /* clock_now_ms() at request start */
-    char ip[46];           /* client address, textual */
+    int64_t time_ms; /* clock_now_ms() at request start */
+    char ip[46];     /* client address, textual */
     char method[12];
-    const char *route;     /* static route pattern, or "(unmatched)" */
+    const char *route; /* static route pattern, or "(unmatched)" */
     unsigned status;
     double duration_ms;
-    char request_id[33];   /* 32 hex chars */
+    char request_id[33]; /* 32 hex chars */
 };
 
 /* Start the writer thread writing into dir (created 0700 if missing). */

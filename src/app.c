@@ -74,8 +74,9 @@ static int app_verify_key(struct db *db)
     rc = seal_open(box, n, ad, adn, &pt, &ptn);
     db_rows_free(rows);
     if (rc) {
-        log_error("app", "the server key (id %08x) is not the key this database was sealed "
-                         "with; refusing to start",
+        log_error("app",
+                  "the server key (id %08x) is not the key this database was sealed "
+                  "with; refusing to start",
                   seal_key_id());
         return ERR_FORBIDDEN;
     }

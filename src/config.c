@@ -229,6 +229,22 @@ static int config_set_log_level(struct config *c, const char *v, const char **wh
     return -1;
 }
 
+/* SMTP TLS policy; the values are libcurl's CURLUSESSL_NONE/TRY/ALL. */
+static int config_set_smtp_tls(struct config *c, const char *v, const char **why)
+{
+    if (strcmp(v, "off") == 0)
+        c->smtp_tls = 0;
+    else if (strcmp(v, "opportunistic") == 0)
+        c->smtp_tls = 1;
+    else if (strcmp(v, "required") == 0)
+        c->smtp_tls = 3;
+    else {
+        *why = "expected required, opportunistic or off";
+        return -1;
+    }
+    return 0;
+}
+
 /* --- the table ---------------------------------------------------------- */
 
 #define F(field)  offsetof(struct config, field), sizeof(((struct config *)0)->field)
@@ -314,6 +330,15 @@ static const struct opt config_options[] = {
      .def = "",
      .help = "mail relay smtp://host:port; empty to write mails to <data>/outbox",
      F(smtp)},
+    {.name = "smtp-tls",
+     .env = "ATELIER_SMTP_TLS",
+     .kind = OPT_CUSTOM,
+     .commands = "serve",
+     .metavar = "MODE",
+     .def = "required",
+     .help = "STARTTLS with the mail relay: required, opportunistic or off (loopback test "
+             "relays only)",
+     .set = config_set_smtp_tls},
     {.name = "mail-from",
      .env = "ATELIER_MAIL_FROM",
      .kind = OPT_STRING,

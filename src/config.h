@@ -14,20 +14,21 @@
 #define CONFIG_MAX_PROXIES 16
 
 struct config {
-    char listen_host[64];        /* --listen host part */
-    unsigned port;               /* --listen port part; 0 = pick a free port */
-    char data_dir[PATH_MAX];     /* --data */
-    char database[1024];         /* --database; "" = SQLite in data_dir */
-    char key_file[PATH_MAX];     /* --key-file; "" = <data>/secret.key */
-    char key_hex[65];            /* ATELIER_KEY (64 hex chars), wins over the file */
-    unsigned threads;            /* --threads; 0 = number of cores */
+    char listen_host[64];    /* --listen host part */
+    unsigned port;           /* --listen port part; 0 = pick a free port */
+    char data_dir[PATH_MAX]; /* --data */
+    char database[1024];     /* --database; "" = SQLite in data_dir */
+    char key_file[PATH_MAX]; /* --key-file; "" = <data>/secret.key */
+    char key_hex[65];        /* ATELIER_KEY (64 hex chars), wins over the file */
+    unsigned threads;        /* --threads; 0 = number of cores */
     char trusted_proxies[CONFIG_MAX_PROXIES][46]; /* --trusted-proxy, repeatable or comma list */
     unsigned n_trusted_proxies;
-    char smtp[512];              /* --smtp smtp://host:port; "" = outbox directory */
-    char mail_from[256];         /* --mail-from */
-    char public_url[512];        /* --public-url, base of links in mails */
-    int log_level;               /* --log-level */
-    int64_t clock_offset_ms;     /* --clock-offset (testing): shift the server's clock */
+    char smtp[512];          /* --smtp smtp://host:port; "" = outbox directory */
+    int smtp_tls;            /* --smtp-tls: 0 off, 1 opportunistic, 3 required (CURLUSESSL_*) */
+    char mail_from[256];     /* --mail-from */
+    char public_url[512];    /* --public-url, base of links in mails */
+    int log_level;           /* --log-level */
+    int64_t clock_offset_ms; /* --clock-offset (testing): shift the server's clock */
     /* logs command */
     char filter_ip[64];
     char filter_since[64];

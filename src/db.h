@@ -51,11 +51,11 @@ struct db_param {
     size_t n;
 };
 
-#define DB_INT(v)     ((struct db_param){.type = DB_TINT, .i = (int64_t)(v)})
-#define DB_TEXT(s)    ((struct db_param){.type = DB_TTEXT, .p = (s), .n = strlen(s)})
+#define DB_INT(v)        ((struct db_param){.type = DB_TINT, .i = (int64_t)(v)})
+#define DB_TEXT(s)       ((struct db_param){.type = DB_TTEXT, .p = (s), .n = strlen(s)})
 #define DB_TEXTN(s, len) ((struct db_param){.type = DB_TTEXT, .p = (s), .n = (len)})
-#define DB_BLOB(b, len) ((struct db_param){.type = DB_TBLOB, .p = (b), .n = (len)})
-#define DB_NULL       ((struct db_param){.type = DB_TNULL})
+#define DB_BLOB(b, len)  ((struct db_param){.type = DB_TBLOB, .p = (b), .n = (len)})
+#define DB_NULL          ((struct db_param){.type = DB_TNULL})
 
 struct db;
 struct db_rows;

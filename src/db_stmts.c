@@ -50,6 +50,96 @@ static const struct stmt_sql stmt_table[] = {
                              " (SELECT timeout FROM pragma_busy_timeout),"
                              " (SELECT temp_store FROM pragma_temp_store)",
                              PG_NONE},
+    /* accounts (issue 3) */
+    [STMT_ACCOUNT_INSERT] = {"INSERT INTO accounts (id, email_lookup, email_sealed, username,"
+                             " password_hash, created_at, updated_at, last_login_at)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+                             NULL},
+    [STMT_ACCOUNT_BY_EMAIL] = {"SELECT id, password_hash FROM accounts WHERE email_lookup = $1",
+                               NULL},
+    [STMT_ACCOUNT_BY_USERNAME] = {"SELECT id, password_hash FROM accounts WHERE username = $1",
+                                  NULL},
+    [STMT_ACCOUNT_GET] = {"SELECT id, email_sealed, username, bio_sealed, social_sealed,"
+                          " consent_open_data, created_at, last_login_at,"
+                          " (SELECT count(*) FROM account_pictures p WHERE p.account_id = a.id),"
+                          " password_hash FROM accounts a WHERE id = $1",
+                          NULL},
+    [STMT_ACCOUNT_LOGIN] = {"UPDATE accounts SET last_login_at = $2, notice_sent_at = NULL"
+                            " WHERE id = $1",
+                            NULL},
+    [STMT_ACCOUNT_SET_PASSWORD] = {"UPDATE accounts SET password_hash = $2, updated_at = $3"
+                                   " WHERE id = $1",
+                                   NULL},
+    [STMT_ACCOUNT_SET_USERNAME] = {"UPDATE accounts SET username = $2, updated_at = $3"
+                                   " WHERE id = $1",
+                                   NULL},
+    [STMT_ACCOUNT_SET_BIO] = {"UPDATE accounts SET bio_sealed = $2, updated_at = $3 WHERE id = $1",
+                              NULL},
+    [STMT_ACCOUNT_SET_SOCIAL] = {"UPDATE accounts SET social_sealed = $2, updated_at = $3"
+                                 " WHERE id = $1",
+                                 NULL},
+    [STMT_ACCOUNT_SET_CONSENT] = {"UPDATE accounts SET consent_open_data = $2, updated_at = $3"
+                                  " WHERE id = $1",
+                                  NULL},
+    [STMT_ACCOUNT_SET_EMAIL] = {"UPDATE accounts SET email_lookup = $2, email_sealed = $3,"
+                                " updated_at = $4 WHERE id = $1",
+                                NULL},
+    [STMT_ACCOUNT_DELETE] = {"DELETE FROM accounts WHERE id = $1", NULL},
+    [STMT_SIGNUP_INSERT] = {"INSERT INTO signups (token_hash, email_lookup, email_sealed, username,"
+                            " password_hash, created_at, expires_at)"
+                            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            NULL},
+    [STMT_SIGNUP_TAKE] = {"DELETE FROM signups WHERE token_hash = $1"
+                          " RETURNING email_lookup, email_sealed, username, password_hash,"
+                          " expires_at",
+                          NULL},
+    [STMT_SIGNUP_DELETE_EMAIL] = {"DELETE FROM signups WHERE email_lookup = $1", NULL},
+    [STMT_TOKEN_INSERT] = {"INSERT INTO tokens (token_hash, account_id, kind, payload_sealed,"
+                           " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                           NULL},
+    [STMT_TOKEN_TAKE] = {"DELETE FROM tokens WHERE token_hash = $1 AND kind = $2"
+                         " RETURNING account_id, payload_sealed, expires_at",
+                         NULL},
+    [STMT_TOKEN_PEEK] = {"SELECT account_id FROM tokens"
+                         " WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
+                         NULL},
+    [STMT_TOKEN_DELETE] = {"DELETE FROM tokens WHERE token_hash = $1 AND kind = $2", NULL},
+    [STMT_TOKEN_DELETE_KIND] = {"DELETE FROM tokens WHERE account_id = $1 AND kind = $2", NULL},
+    [STMT_SESSION_INSERT] = {"INSERT INTO sessions (id, account_id, token_hash, created_ms,"
+                             " expires_at) VALUES ($1, $2, $3, $4, $5)",
+                             NULL},
+    [STMT_SESSION_AUTH] = {"SELECT id, account_id FROM sessions"
+                           " WHERE token_hash = $1 AND expires_at > $2",
+                           NULL},
+    [STMT_SESSION_DELETE] = {"DELETE FROM sessions WHERE id = $1", NULL},
+    [STMT_SESSION_DELETE_OTHERS] = {"DELETE FROM sessions WHERE account_id = $1 AND id <> $2",
+                                    NULL},
+    [STMT_SESSION_DELETE_ALL] = {"DELETE FROM sessions WHERE account_id = $1", NULL},
+    [STMT_SESSION_EVICT] = {"DELETE FROM sessions WHERE account_id = $1 AND id NOT IN"
+                            " (SELECT id FROM sessions WHERE account_id = $1"
+                            " ORDER BY created_ms DESC, id DESC LIMIT $2)",
+                            NULL},
+    [STMT_PICTURE_PUT] = {"INSERT INTO account_pictures (account_id, content_type, data_sealed,"
+                          " updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE"
+                          " SET content_type = excluded.content_type,"
+                          " data_sealed = excluded.data_sealed, updated_at = excluded.updated_at",
+                          NULL},
+    [STMT_PICTURE_GET] = {"SELECT content_type, data_sealed FROM account_pictures"
+                          " WHERE account_id = $1",
+                          NULL},
+    [STMT_PICTURE_DELETE] = {"DELETE FROM account_pictures WHERE account_id = $1", NULL},
+    [STMT_MAIL_INSERT] = {"INSERT INTO mail_queue (id, account_id, message_sealed, created_ms,"
+                          " next_attempt_ms) VALUES ($1, $2, $3, $4, $5)",
+                          NULL},
+    [STMT_MAIL_DUE] = {"SELECT id, message_sealed, attempts, next_attempt_ms FROM mail_queue"
+                       " WHERE next_attempt_ms <= $1 ORDER BY next_attempt_ms LIMIT $2",
+                       NULL},
+    [STMT_MAIL_CLAIM] = {"UPDATE mail_queue SET next_attempt_ms = $3"
+                         " WHERE id = $1 AND next_attempt_ms = $2",
+                         NULL},
+    [STMT_MAIL_DONE] = {"DELETE FROM mail_queue WHERE id = $1", NULL},
+    [STMT_MAIL_RETRY] = {"UPDATE mail_queue SET attempts = $2, next_attempt_ms = $3 WHERE id = $1",
+                         NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -6,18 +6,55 @@
 #define ATELIER_DB_STMTS_H
 
 enum stmt {
-    STMT_PING,            /* SELECT 1 */
+    STMT_PING, /* SELECT 1 */
     STMT_BEGIN,
     STMT_COMMIT,
     STMT_ROLLBACK,
-    STMT_SCHEMA_VERSION,  /* -> version */
-    STMT_SCHEMA_RECORD,   /* $1 version, $2 applied_at */
-    STMT_META_GET,        /* $1 key -> value */
-    STMT_META_PUT,        /* $1 key, $2 value (upsert) */
-    STMT_MIGRATE_LOCK,    /* $1 key: PG pg_advisory_xact_lock; SQLite no-op */
-    STMT_SCHEMA_LIST,     /* -> version, applied_at, ascending */
-    STMT_SQLITE_PRAGMAS,  /* SQLite only -> secure_delete, synchronous,
-                             journal_mode, foreign_keys, busy_timeout, temp_store */
+    STMT_SCHEMA_VERSION, /* -> version */
+    STMT_SCHEMA_RECORD,  /* $1 version, $2 applied_at */
+    STMT_META_GET,       /* $1 key -> value */
+    STMT_META_PUT,       /* $1 key, $2 value (upsert) */
+    STMT_MIGRATE_LOCK,   /* $1 key: PG pg_advisory_xact_lock; SQLite no-op */
+    STMT_SCHEMA_LIST,    /* -> version, applied_at, ascending */
+    STMT_SQLITE_PRAGMAS, /* SQLite only -> secure_delete, synchronous,
+                            journal_mode, foreign_keys, busy_timeout, temp_store */
+    /* accounts (issue 3) */
+    STMT_ACCOUNT_INSERT, /* $1 id, $2 email_lookup, $3 email_sealed, $4 username, $5 hash, $6 now */
+    STMT_ACCOUNT_BY_EMAIL,      /* $1 email_lookup -> id, password_hash */
+    STMT_ACCOUNT_BY_USERNAME,   /* $1 username -> id, password_hash */
+    STMT_ACCOUNT_GET,           /* $1 id -> id, email_sealed, username, bio_sealed, social_sealed,
+                                   consent, created_at, last_login_at, has_picture, password_hash */
+    STMT_ACCOUNT_LOGIN,         /* $1 id, $2 now */
+    STMT_ACCOUNT_SET_PASSWORD,  /* $1 id, $2 hash, $3 now */
+    STMT_ACCOUNT_SET_USERNAME,  /* $1 id, $2 username, $3 now */
+    STMT_ACCOUNT_SET_BIO,       /* $1 id, $2 sealed or NULL, $3 now */
+    STMT_ACCOUNT_SET_SOCIAL,    /* $1 id, $2 sealed or NULL, $3 now */
+    STMT_ACCOUNT_SET_CONSENT,   /* $1 id, $2 0/1, $3 now */
+    STMT_ACCOUNT_SET_EMAIL,     /* $1 id, $2 lookup, $3 sealed, $4 now */
+    STMT_ACCOUNT_DELETE,        /* $1 id (cascades to everything the account owns) */
+    STMT_SIGNUP_INSERT,         /* $1 token_hash, $2 lookup, $3 sealed, $4 username, $5 hash,
+                                   $6 created_at, $7 expires_at */
+    STMT_SIGNUP_TAKE,           /* $1 token_hash -> lookup, sealed, username, hash, expires_at */
+    STMT_SIGNUP_DELETE_EMAIL,   /* $1 lookup */
+    STMT_TOKEN_INSERT,          /* $1 hash, $2 account, $3 kind, $4 payload, $5 now, $6 expires */
+    STMT_TOKEN_TAKE,            /* $1 hash, $2 kind -> account_id, payload_sealed, expires_at */
+    STMT_TOKEN_PEEK,            /* $1 hash, $2 kind, $3 now -> account_id */
+    STMT_TOKEN_DELETE,          /* $1 hash, $2 kind */
+    STMT_TOKEN_DELETE_KIND,     /* $1 account, $2 kind */
+    STMT_SESSION_INSERT,        /* $1 id, $2 account, $3 token_hash, $4 created_ms, $5 expires_at */
+    STMT_SESSION_AUTH,          /* $1 token_hash, $2 now -> id, account_id */
+    STMT_SESSION_DELETE,        /* $1 id */
+    STMT_SESSION_DELETE_OTHERS, /* $1 account, $2 id kept */
+    STMT_SESSION_DELETE_ALL,    /* $1 account */
+    STMT_SESSION_EVICT,         /* $1 account, $2 how many newest to keep */
+    STMT_PICTURE_PUT,           /* $1 account, $2 type, $3 sealed, $4 now */
+    STMT_PICTURE_GET,           /* $1 account -> content_type, data_sealed */
+    STMT_PICTURE_DELETE,        /* $1 account */
+    STMT_MAIL_INSERT, /* $1 id, $2 account or NULL, $3 sealed, $4 created_ms, $5 next_ms */
+    STMT_MAIL_DUE,    /* $1 now_ms, $2 limit -> id, sealed, attempts, next_attempt_ms */
+    STMT_MAIL_CLAIM,  /* $1 id, $2 expected next_ms, $3 new next_ms */
+    STMT_MAIL_DONE,   /* $1 id */
+    STMT_MAIL_RETRY,  /* $1 id, $2 attempts, $3 next_ms */
     STMT__COUNT
 };
 

@@ -10,21 +10,21 @@
 
 enum err {
     ERR_OK = 0,
-    ERR_BAD_REQUEST = -1,   /* 400 malformed request or body */
-    ERR_UNAUTHENTICATED = -2, /* 401 */
-    ERR_FORBIDDEN = -3,     /* 403 */
-    ERR_NOT_FOUND = -4,     /* 404, also for other people's things */
-    ERR_METHOD = -5,        /* 405 */
-    ERR_CONFLICT = -6,      /* 409 */
-    ERR_TOO_LARGE = -7,     /* 413 */
-    ERR_MEDIA_TYPE = -8,    /* 415 */
-    ERR_INVALID = -9,       /* 422 a field is invalid */
-    ERR_RATE_LIMITED = -10, /* 429 */
-    ERR_HEADERS = -11,      /* 431 too many header lines */
-    ERR_INTERNAL = -12,     /* 500: a bug or an unexpected library failure */
-    ERR_UNAVAILABLE = -13,  /* 503: database down, read-only or full */
+    ERR_BAD_REQUEST = -1,      /* 400 malformed request or body */
+    ERR_UNAUTHENTICATED = -2,  /* 401 */
+    ERR_FORBIDDEN = -3,        /* 403 */
+    ERR_NOT_FOUND = -4,        /* 404, also for other people's things */
+    ERR_METHOD = -5,           /* 405 */
+    ERR_CONFLICT = -6,         /* 409 */
+    ERR_TOO_LARGE = -7,        /* 413 */
+    ERR_MEDIA_TYPE = -8,       /* 415 */
+    ERR_INVALID = -9,          /* 422 a field is invalid */
+    ERR_RATE_LIMITED = -10,    /* 429 */
+    ERR_HEADERS = -11,         /* 431 too many header lines */
+    ERR_INTERNAL = -12,        /* 500: a bug or an unexpected library failure */
+    ERR_UNAVAILABLE = -13,     /* 503: database down, read-only or full */
     ERR_NOT_IMPLEMENTED = -14, /* 501: e.g. an unsupported transfer coding */
-    ERR_NOMEM = -15,        /* 503 */
+    ERR_NOMEM = -15,           /* 503 */
     ERR__MIN = -16
 };
 

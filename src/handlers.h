@@ -13,4 +13,22 @@ int h_healthz(struct req *rq);
 int h_metrics(struct req *rq);
 int h_openapi(struct req *rq);
 
+/* handlers_account.c */
+int h_signup(struct req *rq);
+int h_confirm(struct req *rq);
+int h_login(struct req *rq);
+int h_logout(struct req *rq);
+int h_password_forgot(struct req *rq);
+int h_password_reset(struct req *rq);
+int h_password_change(struct req *rq);
+int h_email_change(struct req *rq);
+int h_account_delete(struct req *rq);
+
+/* handlers_profile.c */
+int h_account_get(struct req *rq);
+int h_account_patch(struct req *rq);
+int h_picture_put(struct req *rq);
+int h_picture_get(struct req *rq);
+int h_picture_delete(struct req *rq);
+
 #endif

@@ -211,8 +211,8 @@ int resp_error(struct req *rq, int err, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : err_code(err),
-                             "message", msg);
+    json_t *body =
+        json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : err_code(err), "message", msg);
     return resp_json(rq, err_status(err), body);
 }
 
@@ -221,7 +221,8 @@ int resp_header(struct req *rq, const char *name, const char *value)
     if (rq->n_hdr >= RESP_MAX_HEADERS)
         return ERR_INTERNAL;
     struct resp_header *h = &rq->hdr[rq->n_hdr];
-    if (util_strlcpy(h->name, name, sizeof h->name) || util_strlcpy(h->value, value, sizeof h->value))
+    if (util_strlcpy(h->name, name, sizeof h->name) ||
+        util_strlcpy(h->value, value, sizeof h->value))
         return ERR_INTERNAL;
     rq->n_hdr++;
     return 0;
@@ -397,8 +398,7 @@ static int http_check_headers(struct req *rq)
                           "Content-Length and Transfer-Encoding together"),
                -1;
     if (s.transfer_encoding > 1)
-        return resp_error(rq, ERR_BAD_REQUEST, NULL, "more than one Transfer-Encoding header"),
-               -1;
+        return resp_error(rq, ERR_BAD_REQUEST, NULL, "more than one Transfer-Encoding header"), -1;
     if (s.te_not_chunked)
         return resp_error(rq, ERR_NOT_IMPLEMENTED, NULL,
                           "only the chunked transfer coding is supported"),
@@ -549,9 +549,9 @@ static void http_authenticate_and_run(struct req *rq)
         rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
         if (rc) {
             if (!rq->responded)
-                resp_error(rq, rc, NULL, "%s", rc == ERR_UNAUTHENTICATED
-                                                   ? "a valid bearer token is required"
-                                                   : err_text(rc));
+                resp_error(rq, rc, NULL, "%s",
+                           rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required"
+                                                     : err_text(rc));
             return;
         }
     }
@@ -616,9 +616,8 @@ static enum MHD_Result http_finish(struct req *rq)
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                   const char *method, const char *version,
-                                   const char *upload_data, size_t *upload_data_size,
-                                   void **con_cls)
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls)
 {
     struct req *rq = *con_cls;
 
@@ -727,9 +726,8 @@ int http_start(const struct config *cfg, unsigned *port)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, LIMIT_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
         LIMIT_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, LIMIT_CONN_PER_IP,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT,
+        1, MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);
     if (!http_daemon) {
         log_error("http", "cannot listen on %s:%u", cfg->listen_host, cfg->port);
         workers_stop();

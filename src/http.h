@@ -76,13 +76,13 @@ int http_start(const struct config *cfg, unsigned *port);
 void http_stop(void);
 
 /* ---- request accessors for handlers ---- */
-const char *req_param(struct req *rq, const char *name);   /* path capture */
-const char *req_query(struct req *rq, const char *name);   /* query argument */
+const char *req_param(struct req *rq, const char *name); /* path capture */
+const char *req_query(struct req *rq, const char *name); /* query argument */
 const char *req_header(struct req *rq, const char *name);
 const uint8_t *req_body(struct req *rq, size_t *len);
-json_t *req_json(struct req *rq);          /* parsed body of JSON routes (borrowed) */
-const char *req_ip(struct req *rq);        /* client IP after trusted-proxy rules */
-const char *req_id(struct req *rq);        /* request id */
+json_t *req_json(struct req *rq);   /* parsed body of JSON routes (borrowed) */
+const char *req_ip(struct req *rq); /* client IP after trusted-proxy rules */
+const char *req_id(struct req *rq); /* request id */
 const struct config *req_config(struct req *rq);
 /* Authenticated account id (ROUTE_AUTH routes), else NULL. */
 const char *req_account(struct req *rq);

@@ -26,7 +26,7 @@ void image_thread_done(void);
  * size. Errors: ERR_MEDIA_TYPE (bytes are not the declared type),
  * ERR_TOO_LARGE (too many pixels), ERR_INVALID (truncated or undecodable);
  * msg receives a sentence for the client. */
-int image_sanitize(const void *in, size_t n, const char *content_type, uint8_t **out,
-                   size_t *outn, const char **out_type, int *w, int *h, char *msg, size_t msgn);
+int image_sanitize(const void *in, size_t n, const char *content_type, uint8_t **out, size_t *outn,
+                   const char **out_type, int *w, int *h, char *msg, size_t msgn);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account.h"
 #include "accesslog.h"
 #include "app.h"
 #include "clock.h"
@@ -21,15 +22,55 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "image.h"
+#include "mail.h"
 #include "policy.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "workers.h"
 
-static int cmd_serve(const struct config *cfg)
+/* Start everything that serves requests, in dependency order; on failure
+ * stop what was started. */
+static int serve_start(const struct config *cfg, unsigned *port)
+{
+    char logdir[PATH_MAX + 8];
+    const char *methods[256], *patterns[256];
+
+    snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
+    if (accesslog_start(logdir))
+        return ERR_UNAVAILABLE;
+    for (size_t i = 0; i < routes_count && i < 256; i++) {
+        methods[i] = routes[i].method;
+        patterns[i] = routes[i].pattern;
+    }
+    metrics_init(routes_count, methods, patterns);
+    if (mail_start(cfg))
+        goto fail_mail;
+    http_set_auth(account_authenticate);
+    workers_set_thread_exit(image_thread_done);
+    if (http_start(cfg, port))
+        goto fail_http;
+    return 0;
+fail_http:
+    mail_stop();
+fail_mail:
+    metrics_shutdown();
+    accesslog_stop();
+    return ERR_UNAVAILABLE;
+}
+
+static void serve_stop(void)
+{
+    http_stop();
+    mail_stop();
+    accesslog_stop();
+    metrics_shutdown();
+}
+
+static int cmd_serve(const struct config *cfg, const char *argv0)
 {
     struct db *db = NULL;
-    char logdir[PATH_MAX + 8];
     unsigned port = 0;
     sigset_t set;
     int sig = 0, rc;
@@ -44,20 +85,7 @@ static int cmd_serve(const struct config *cfg)
     if ((rc = app_open(cfg, 1, &db)))
         return 1;
     db_close(db); /* request threads open their own */
-    snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
-    if (accesslog_start(logdir)) {
-        app_close(NULL);
-        return 1;
-    }
-    const char *methods[256];
-    const char *patterns[256];
-    for (size_t i = 0; i < routes_count && i < 256; i++) {
-        methods[i] = routes[i].method;
-        patterns[i] = routes[i].pattern;
-    }
-    metrics_init(routes_count, methods, patterns);
-    if (http_start(cfg, &port)) {
-        accesslog_stop();
+    if (image_init(argv0) || serve_start(cfg, &port)) {
         app_close(NULL);
         return 1;
     }
@@ -67,9 +95,8 @@ static int cmd_serve(const struct config *cfg)
     fflush(stdout);
     sigwait(&set, &sig);
     log_info("main", "signal %d: shutting down", sig);
-    http_stop();
-    accesslog_stop();
-    metrics_shutdown();
+    serve_stop();
+    image_shutdown();
     db_thread_close();
     app_close(NULL);
     return 0;
@@ -130,7 +157,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (strcmp(cmd, "serve") == 0)
-        return cmd_serve(&cfg);
+        return cmd_serve(&cfg, argv[0]);
     if (strcmp(cmd, "migrate") == 0)
         return cmd_migrate(&cfg);
     return cmd_logs(&cfg);

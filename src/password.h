@@ -24,8 +24,7 @@ int password_set_cost(unsigned long long t, size_t mem);
 /* 0 when acceptable, else ERR_INVALID with a sentence in why naming the rule
  * (too short, too long, not UTF-8, or too easy to guess and why). user_words
  * is a NULL-terminated list (may be NULL). */
-int password_check(const char *pw, size_t n, const char *const *user_words, char *why,
-                   size_t whyn);
+int password_check(const char *pw, size_t n, const char *const *user_words, char *why, size_t whyn);
 
 /* Hash into out (PASSWORD_HASH_MAX bytes). Returns 0 or ERR_NOMEM. */
 int password_hash(const char *pw, size_t n, char out[PASSWORD_HASH_MAX]);

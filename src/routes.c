@@ -18,6 +18,20 @@ const struct route routes[] = {
     {"GET", "/healthz", h_healthz, 0},
     {"GET", "/metrics", h_metrics, 0},
     {"GET", "/v1/openapi.json", h_openapi, 0},
+    {"POST", "/v1/signup", h_signup, ROUTE_JSON_BODY | ROUTE_SLOW},
+    {"POST", "/v1/confirm", h_confirm, ROUTE_JSON_BODY},
+    {"POST", "/v1/login", h_login, ROUTE_JSON_BODY | ROUTE_SLOW},
+    {"POST", "/v1/logout", h_logout, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_OPT_BODY},
+    {"POST", "/v1/password/forgot", h_password_forgot, ROUTE_JSON_BODY},
+    {"POST", "/v1/password/reset", h_password_reset, ROUTE_JSON_BODY | ROUTE_SLOW},
+    {"GET", "/v1/account", h_account_get, ROUTE_AUTH},
+    {"PATCH", "/v1/account", h_account_patch, ROUTE_AUTH | ROUTE_JSON_BODY},
+    {"DELETE", "/v1/account", h_account_delete, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
+    {"POST", "/v1/account/email", h_email_change, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
+    {"POST", "/v1/account/password", h_password_change, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
+    {"PUT", "/v1/account/picture", h_picture_put, ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW},
+    {"GET", "/v1/account/picture", h_picture_get, ROUTE_AUTH},
+    {"DELETE", "/v1/account/picture", h_picture_delete, ROUTE_AUTH},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 

@@ -28,6 +28,12 @@ static unsigned workers_head, workers_len;
 static int workers_stopping;
 static pthread_t workers_threads[WORKERS_MAX];
 static unsigned workers_n;
+static void (*workers_on_exit)(void);
+
+void workers_set_thread_exit(void (*fn)(void))
+{
+    workers_on_exit = fn;
+}
 
 static void *workers_main(void *unused)
 {
@@ -46,6 +52,8 @@ static void *workers_main(void *unused)
         pthread_mutex_lock(&workers_lock);
     }
     pthread_mutex_unlock(&workers_lock);
+    if (workers_on_exit)
+        workers_on_exit();
     return NULL;
 }
 

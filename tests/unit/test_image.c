@@ -230,6 +230,16 @@ static void test_bomb(void **state)
     check_refused_file("bomb.jpg", "image/jpeg", ERR_TOO_LARGE);
 }
 
+static void test_body_over_limit(void **state)
+{
+    (void)state;
+    uint8_t *big = calloc(1, (size_t)LIMIT_IMAGE_BODY + 1);
+    assert_non_null(big);
+    memcpy(big, "\xFF\xD8\xFF\xE0", 4);
+    check_refused(big, (size_t)LIMIT_IMAGE_BODY + 1, "image/jpeg", ERR_TOO_LARGE);
+    free(big);
+}
+
 static void test_truncated(void **state)
 {
     (void)state;
@@ -357,6 +367,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_gray16_becomes_8bit_srgb),
         cmocka_unit_test(test_content_type_forms),
         cmocka_unit_test(test_bomb),
+        cmocka_unit_test(test_body_over_limit),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_mislabelled),
         cmocka_unit_test(test_random),

@@ -1,0 +1,39 @@
+/*
+ * mail.h - outgoing mail: a persistent queue and one delivery thread.
+ *
+ * mail_enqueue() stores the whole RFC 5322 message, sealed, in the database,
+ * inside the caller's transaction: a mail exists exactly when the change that
+ * caused it was committed, and erasing an account erases its unsent mail
+ * (the row references the account). The delivery thread writes each message
+ * as a .eml file into <data>/outbox/ (default) or sends it by SMTP through
+ * libcurl (--smtp). A failed delivery is retried with backoff, never dropped
+ * and never waited for by a request. Delivery is at least once: several
+ * nodes claim a row with a compare-and-set on its next attempt time.
+ */
+#ifndef ATELIER_MAIL_H
+#define ATELIER_MAIL_H
+
+#include <stdint.h>
+
+struct config;
+struct db;
+
+/* Queue a plain-text message to `to` (an address already validated: no
+ * control characters). account_id (may be NULL) owns it for erasure.
+ * Returns 0 or a negative err. Call mail_kick() after the commit. */
+int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
+                 const char *body);
+
+/* Start and stop the delivery thread. */
+int mail_start(const struct config *cfg);
+void mail_stop(void);
+
+/* Wake the delivery thread (after committing queued mail). */
+void mail_kick(void);
+
+/* One delivery pass over due messages as of now_ms; *sent and *failed
+ * receive counts (may be NULL). Used by the thread; exposed for tests. */
+int mail_deliver_due(struct db *db, const struct config *cfg, int64_t now_ms, int *sent,
+                     int *failed);
+
+#endif
