@@ -30,7 +30,6 @@ build:
 	cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 run: deps build
-	mkdir -p ./data
 	exec ./$(BUILD)/atelier serve --listen 127.0.0.1:8080 --data ./data
 
 test: deps build

@@ -484,6 +484,26 @@ int h_logout(struct req *rq)
     return resp_empty(rq, 204);
 }
 
+/* Check the password of the logged-in account before a sensitive change.
+ * Failures count against the same per-account throttle as logins, so a
+ * stolen session cannot be used to guess the password. Answers 403/429. */
+static int h_verify_current(struct req *rq, struct db *db, const char *id, const char *pw, size_t n,
+                            const char *field)
+{
+    char key[80];
+    int64_t now = clock_now();
+    unsigned wait;
+
+    snprintf(key, sizeof key, "a:%s", id);
+    if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now)))
+        return h_throttled(rq, wait), ERR_RATE_LIMITED;
+    if (n <= LIMIT_PASSWORD_MAX && account_check_password(db, id, pw, n) == 0)
+        return 0;
+    ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
+    resp_error(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
+    return ERR_FORBIDDEN;
+}
+
 /* ---- password forgot / reset / change ---- */
 
 static int h_forgot_mail(struct req *rq, struct db *db, const char *id, const char *email)
@@ -618,8 +638,8 @@ int h_password_change(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "current_password", 1, &cur, &curn)) || (rc = h_db(rq, &db)))
         return rc;
-    if (curn > LIMIT_PASSWORD_MAX || account_check_password(db, id, cur, curn))
-        return resp_error(rq, ERR_FORBIDDEN, "wrong_password", "current_password is wrong");
+    if ((rc = h_verify_current(rq, db, id, cur, curn, "current_password")))
+        return rc;
     if ((rc = h_account_words(db, id, username, email)) ||
         (rc = h_password_field(rq, b, "new_password", username, email, &pw, &pwn)) ||
         (rc = password_hash(pw, pwn, hash)))
@@ -681,8 +701,8 @@ int h_email_change(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
         (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
         return rc;
-    if (pwn > LIMIT_PASSWORD_MAX || account_check_password(db, id, pw, pwn))
-        return resp_error(rq, ERR_FORBIDDEN, "wrong_password", "password is wrong");
+    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
+        return rc;
     rc = account_find_login(db, email, other, &hash);
     free(hash);
     if (rc && rc != ERR_NOT_FOUND)
@@ -719,8 +739,8 @@ int h_account_delete(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
         return rc;
-    if (pwn > LIMIT_PASSWORD_MAX || account_check_password(db, id, pw, pwn))
-        return resp_error(rq, ERR_FORBIDDEN, "wrong_password", "password is wrong");
+    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
+        return rc;
     if ((rc = account_erase(db, id)))
         return resp_error(rq, rc, NULL, "%s", err_text(rc));
     return resp_empty(rq, 204);

@@ -163,9 +163,15 @@ class Server:
         self.args = args
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err, env=env
-        )
+        try:
+            self.proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err, env=env
+            )
+        except OSError:
+            self._out.close()
+            self._err.close()
+            shutil.rmtree(self._io_dir, ignore_errors=True)
+            raise
         self.returncode = None
         self._stopped = False
 
@@ -284,7 +290,14 @@ class ServerFactory:
         if db_url:
             args += ["--database", db_url]
         args += list(extra_args)
-        srv = Server(args, server_env(env), data_dir, db_url, db_name, owns, port)
+        try:
+            srv = Server(args, server_env(env), data_dir, db_url, db_name, owns, port)
+        except OSError:
+            if db_name:
+                drop_database(db_name)
+            if owns:
+                shutil.rmtree(data_dir, ignore_errors=True)
+            raise
         self.servers.append(srv)
         return srv
 

@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import stat
+import time
 
 import requests
 
@@ -129,6 +130,7 @@ def test_metrics(server):
     for _ in range(3):
         assert server.get("/healthz").status_code == 200
     server.get("/no/such/secret-path-xyz")
+    time.sleep(0.2)  # counted at completion, possibly just after the response
     r = server.get("/metrics")
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain"), r.headers
@@ -164,8 +166,14 @@ def test_metrics_counter_increases(server):
 
     before = count()
     for _ in range(4):
-        server.get("/healthz")
+        assert server.get("/healthz").status_code == 200
+    # Requests are counted when they complete, which may be just after the
+    # client has read the response: allow a moment.
+    deadline = time.monotonic() + 2
     after = count()
+    while after < before + 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        after = count()
     assert after >= before + 4, (before, after)
 
 
