@@ -717,7 +717,10 @@ void config_usage(const char *command)
         printf("usage: atelier <command> [options]\n\ncommands:\n");
         for (size_t i = 0; i < sizeof config_commands / sizeof config_commands[0]; i++)
             printf("  %-10s %s\n", config_commands[i].name, config_commands[i].summary);
-        printf("\nRun 'atelier <command> --help' for the options of a command.\n");
+        printf("\nEvery option is a flag with an ATELIER_* environment twin (--data DIR is\n"
+               "ATELIER_DATA, --database URL is ATELIER_DATABASE, and so on); the server key\n"
+               "may also be given as ATELIER_KEY (64 hex characters).\n"
+               "Run 'atelier <command> --help' for the options of a command.\n");
         return;
     }
     printf("usage: atelier %s [options]\n\n%s\n\n", cmd->name, cmd->summary);

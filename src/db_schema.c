@@ -155,6 +155,45 @@ const struct db_migration db_migrations[] = {
                   "CREATE INDEX mail_queue_due ON mail_queue (next_attempt_ms);\n"
                   "CREATE INDEX mail_queue_account ON mail_queue (account_id);\n",
     },
+    {
+        /* Models and their avatars (issue 4): name, notes, measurements and
+         * avatar are sealed, bound to the model id. */
+        .version = 3,
+        .sqlite_sql = "CREATE TABLE models (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  name_sealed BLOB NOT NULL,\n"
+                      "  notes_sealed BLOB,\n"
+                      "  breasts INTEGER NOT NULL,\n"
+                      "  measurements_sealed BLOB NOT NULL,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX models_account ON models (account_id, created_at);\n"
+                      "CREATE TABLE model_avatars (\n"
+                      "  model_id TEXT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,\n"
+                      "  content_type TEXT NOT NULL,\n"
+                      "  data_sealed BLOB NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL\n"
+                      ") STRICT;\n",
+        .pg_sql = "CREATE TABLE models (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  name_sealed BYTEA NOT NULL,\n"
+                  "  notes_sealed BYTEA,\n"
+                  "  breasts BIGINT NOT NULL,\n"
+                  "  measurements_sealed BYTEA NOT NULL,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX models_account ON models (account_id, created_at);\n"
+                  "CREATE TABLE model_avatars (\n"
+                  "  model_id TEXT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,\n"
+                  "  content_type TEXT NOT NULL,\n"
+                  "  data_sealed BYTEA NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL\n"
+                  ");\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

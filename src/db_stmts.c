@@ -140,6 +140,39 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_MAIL_DONE] = {"DELETE FROM mail_queue WHERE id = $1", NULL},
     [STMT_MAIL_RETRY] = {"UPDATE mail_queue SET attempts = $2, next_attempt_ms = $3 WHERE id = $1",
                          NULL},
+    /* models (issue 4) */
+    [STMT_MODEL_INSERT] = {"INSERT INTO models (id, account_id, name_sealed, notes_sealed, breasts,"
+                           " measurements_sealed, created_at, updated_at)"
+                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                           NULL},
+    [STMT_MODEL_GET] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts, "
+                        "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) FROM "
+                        "model_avatars v WHERE v.model_id = m.id)"
+                        " FROM models m WHERE m.id = $1 AND m.account_id = $2",
+                        NULL},
+    [STMT_MODEL_LIST] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts, "
+                         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) FROM "
+                         "model_avatars v WHERE v.model_id = m.id)"
+                         " FROM models m WHERE m.account_id = $1 ORDER BY m.created_at, m.id",
+                         NULL},
+    [STMT_MODEL_UPDATE] = {"UPDATE models SET name_sealed = $3, notes_sealed = $4, breasts = $5,"
+                           " measurements_sealed = $6, updated_at = $7"
+                           " WHERE id = $1 AND account_id = $2",
+                           NULL},
+    [STMT_MODEL_DELETE] = {"DELETE FROM models WHERE id = $1 AND account_id = $2", NULL},
+    [STMT_MODEL_COUNT] = {"SELECT count(*) FROM models WHERE account_id = $1", NULL},
+    [STMT_AVATAR_PUT] = {"INSERT INTO model_avatars (model_id, content_type, data_sealed,"
+                         " updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (model_id) DO UPDATE"
+                         " SET content_type = excluded.content_type,"
+                         " data_sealed = excluded.data_sealed, updated_at = excluded.updated_at",
+                         NULL},
+    [STMT_AVATAR_GET] = {"SELECT v.content_type, v.data_sealed FROM model_avatars v"
+                         " JOIN models m ON m.id = v.model_id"
+                         " WHERE v.model_id = $1 AND m.account_id = $2",
+                         NULL},
+    [STMT_AVATAR_DELETE] = {"DELETE FROM model_avatars WHERE model_id = $1 AND model_id IN"
+                            " (SELECT id FROM models WHERE account_id = $2)",
+                            NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -55,6 +55,19 @@ enum stmt {
     STMT_MAIL_CLAIM,  /* $1 id, $2 expected next_ms, $3 new next_ms */
     STMT_MAIL_DONE,   /* $1 id */
     STMT_MAIL_RETRY,  /* $1 id, $2 attempts, $3 next_ms */
+    /* models (issue 4) */
+    STMT_MODEL_INSERT,  /* $1 id, $2 account, $3 name, $4 notes, $5 breasts, $6 measurements, $7 now
+                         */
+    STMT_MODEL_GET,     /* $1 id, $2 account -> id, name, notes, breasts, measurements,
+                           created_at, updated_at, has_avatar */
+    STMT_MODEL_LIST,    /* $1 account -> the same columns, oldest first */
+    STMT_MODEL_UPDATE,  /* $1 id, $2 account, $3 name, $4 notes, $5 breasts, $6 measurements, $7 now
+                         */
+    STMT_MODEL_DELETE,  /* $1 id, $2 account */
+    STMT_MODEL_COUNT,   /* $1 account -> count */
+    STMT_AVATAR_PUT,    /* $1 model, $2 type, $3 sealed, $4 now */
+    STMT_AVATAR_GET,    /* $1 model, $2 account -> content_type, data_sealed */
+    STMT_AVATAR_DELETE, /* $1 model, $2 account */
     STMT__COUNT
 };
 

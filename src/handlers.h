@@ -31,4 +31,17 @@ int h_picture_put(struct req *rq);
 int h_picture_get(struct req *rq);
 int h_picture_delete(struct req *rq);
 
+/* handlers_models.c */
+int h_measurements(struct req *rq);
+int h_models_list(struct req *rq);
+int h_models_create(struct req *rq);
+int h_model_get(struct req *rq);
+int h_model_patch(struct req *rq);
+int h_model_delete(struct req *rq);
+int h_model_measurements_get(struct req *rq);
+int h_model_measurements_put(struct req *rq);
+int h_avatar_put(struct req *rq);
+int h_avatar_get(struct req *rq);
+int h_avatar_delete(struct req *rq);
+
 #endif

@@ -19,7 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "handlers.h"
-#include "image.h"
+#include "pictures.h"
 #include "input.h"
 #include "policy.h"
 #include "util.h"
@@ -222,32 +222,21 @@ int h_account_patch(struct req *rq)
 int h_picture_put(struct req *rq)
 {
     const char *id = req_account(rq), *type = NULL;
-    const uint8_t *body;
-    size_t n, outn = 0, boxn = 0;
-    uint8_t *out = NULL, *box = NULL;
-    char msg[256], ad[160];
+    uint8_t *box = NULL;
+    size_t boxn = 0;
     int w, h, rc;
     struct db *db = db_thread();
 
     if (!db)
         return ERR_UNAVAILABLE;
-    body = req_body(rq, &n);
-    rc = image_sanitize(body, n, req_header(rq, "Content-Type"), &out, &outn, &type, &w, &h, msg,
-                        sizeof msg);
-    if (rc)
-        return resp_error(rq, rc, rc == ERR_INVALID ? "invalid_image" : NULL, "%s", msg);
-    size_t adn = seal_ad(ad, sizeof ad, "account_pictures.data", id);
-    rc = seal_box(out, outn, ad, adn, &box, &boxn);
-    free(out);
-    if (rc)
+    if ((rc = pictures_accept(rq, "account_pictures.data", id, &box, &boxn, &type, &w, &h)))
         return rc;
     struct db_param p[] = {DB_TEXT(id), DB_TEXT(type), DB_BLOB(box, boxn), DB_INT(clock_now())};
     rc = db_query(db, STMT_PICTURE_PUT, p, 4, NULL);
     free(box);
     if (rc)
         return db_err_to_err(rc);
-    return resp_json(rq, 200,
-                     json_pack("{s:s,s:i,s:i}", "content_type", type, "width", w, "height", h));
+    return pictures_stored(rq, type, w, h);
 }
 
 int h_picture_get(struct req *rq)
@@ -255,9 +244,6 @@ int h_picture_get(struct req *rq)
     const char *id = req_account(rq);
     struct db *db = db_thread();
     struct db_rows *rows = NULL;
-    char ad[160], type[32] = "";
-    uint8_t *pt = NULL;
-    size_t ptn = 0;
     int rc;
 
     if (!db)
@@ -265,18 +251,14 @@ int h_picture_get(struct req *rq)
     struct db_param p[] = {DB_TEXT(id)};
     if ((rc = db_query(db, STMT_PICTURE_GET, p, 1, &rows)))
         return db_err_to_err(rc);
-    rc = ERR_NOT_FOUND;
     if (db_next(rows) == 1) {
-        size_t n = 0, adn = seal_ad(ad, sizeof ad, "account_pictures.data", id);
+        size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
-        util_strlcpy(type, db_col_text(rows, 0, NULL), sizeof type);
-        rc = seal_open(box, n, ad, adn, &pt, &ptn);
+        rc = pictures_send(rq, "account_pictures.data", id, db_col_text(rows, 0, NULL), box, n);
+    } else {
+        rc = resp_error(rq, ERR_NOT_FOUND, NULL, "no picture");
     }
     db_rows_free(rows);
-    if (rc)
-        return rc == ERR_NOT_FOUND ? resp_error(rq, rc, NULL, "no picture") : rc;
-    rc = resp_bytes(rq, 200, type, pt, ptn);
-    seal_free(pt, ptn);
     return rc;
 }
 

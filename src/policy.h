@@ -36,6 +36,11 @@
 #define LIMIT_USERNAME_MAX         40
 #define LIMIT_BIO_MAX              1000 /* characters */
 
+/* Models */
+#define LIMIT_MODELS_PER_ACCOUNT 100
+#define LIMIT_MODEL_NAME_MAX     100   /* characters */
+#define LIMIT_MODEL_NOTES_MAX    10000 /* characters */
+
 /* Retention (SPEC section 1) */
 #define RETAIN_ACCESS_LOG_DAYS  183 /* IP addresses in access logs */
 #define RETAIN_INACTIVE_DAYS    365 /* since last login, then erased */

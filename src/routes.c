@@ -32,6 +32,17 @@ const struct route routes[] = {
     {"PUT", "/v1/account/picture", h_picture_put, ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW},
     {"GET", "/v1/account/picture", h_picture_get, ROUTE_AUTH},
     {"DELETE", "/v1/account/picture", h_picture_delete, ROUTE_AUTH},
+    {"GET", "/v1/measurements", h_measurements, 0},
+    {"GET", "/v1/models", h_models_list, ROUTE_AUTH},
+    {"POST", "/v1/models", h_models_create, ROUTE_AUTH | ROUTE_JSON_BODY},
+    {"GET", "/v1/models/{id}", h_model_get, ROUTE_AUTH},
+    {"PATCH", "/v1/models/{id}", h_model_patch, ROUTE_AUTH | ROUTE_JSON_BODY},
+    {"DELETE", "/v1/models/{id}", h_model_delete, ROUTE_AUTH},
+    {"GET", "/v1/models/{id}/measurements", h_model_measurements_get, ROUTE_AUTH},
+    {"PUT", "/v1/models/{id}/measurements", h_model_measurements_put, ROUTE_AUTH | ROUTE_JSON_BODY},
+    {"PUT", "/v1/models/{id}/avatar", h_avatar_put, ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW},
+    {"GET", "/v1/models/{id}/avatar", h_avatar_get, ROUTE_AUTH},
+    {"DELETE", "/v1/models/{id}/avatar", h_avatar_delete, ROUTE_AUTH},
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 

@@ -1,0 +1,563 @@
+/*
+ * handlers_models.c - the measurement vocabulary and the caller's models:
+ * list, create, read, update (measurements merge; null removes one), delete,
+ * the flat FreeSewing-style measurement import/export, and model avatars.
+ *
+ * Invariants:
+ *   - Every query names the owner: another account's model, avatar or
+ *     measurements answer exactly the 404 of a model that does not exist.
+ *   - A stored model is always valid: known measurement names, numbers in
+ *     their plausible range, and no breasts-only measurement on a body
+ *     without breasts. A request that would break this changes nothing.
+ *   - Name, notes, measurements and avatar are sealed, bound to the model id.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "clock.h"
+#include "db.h"
+#include "err.h"
+#include "handlers.h"
+#include "input.h"
+#include "measures.h"
+#include "pictures.h"
+#include "policy.h"
+#include "token.h"
+#include "util.h"
+
+struct model {
+    char id[TOKEN_ID_LEN + 8];
+    char *name;
+    char *notes; /* NULL: none */
+    int breasts;
+    json_t *measurements; /* object: name -> number */
+    int64_t created_at, updated_at;
+    int has_avatar;
+};
+
+static void model_release(struct model *m)
+{
+    free(m->name);
+    free(m->notes);
+    json_decref(m->measurements);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- the vocabulary ---- */
+
+int h_measurements(struct req *rq)
+{
+    const char *b = req_query(rq, "breasts");
+    int filter = -1;
+    json_t *list = json_array();
+
+    if (b && strcmp(b, "true") == 0)
+        filter = 1;
+    else if (b && strcmp(b, "false") == 0)
+        filter = 0;
+    else if (b) {
+        json_decref(list);
+        return input_fail(rq, "breasts", "breasts must be true or false");
+    }
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        const struct measure *m = &measures[i];
+        if (filter == 0 && m->breasts_only)
+            continue;
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:{s:I,s:I}}", "name", m->name,
+                                              "unit", m->unit, "description", m->description,
+                                              "breasts_only", m->breasts_only, "range", "min",
+                                              (json_int_t)m->min, "max", (json_int_t)m->max));
+    }
+    return resp_json(rq, 200, json_pack("{s:o}", "measurements", list));
+}
+
+/* ---- validation ---- */
+
+static size_t model_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A name shown in a message: at most 40 bytes of it. */
+static void model_shown(const char *name, char out[48])
+{
+    snprintf(out, 48, "%.40s%s", name, strlen(name) > 40 ? "..." : "");
+}
+
+static int model_check_value(struct req *rq, const char *name, json_t *v, int breasts)
+{
+    int i = measures_find(name);
+    char shown[48], field[96];
+
+    model_shown(name, shown);
+    snprintf(field, sizeof field, "measurements.%s", shown);
+    if (i < 0)
+        return input_fail(rq, field, "unknown measurement '%s' (see GET /v1/measurements)", shown);
+    const struct measure *m = &measures[i];
+    if (!json_is_number(v))
+        return input_fail(rq, field, "%s must be a number in %s", field, m->unit);
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < m->min || x > m->max)
+        return input_fail(rq, field, "%s must be between %.0f and %.0f %s", field, m->min, m->max,
+                          m->unit);
+    if (m->breasts_only && !breasts)
+        return input_fail(rq, field, "%s applies only to bodies with breasts", field);
+    return 0;
+}
+
+/* Merge patch (an object; null removes a name) into cur, checking every
+ * given value. cur is changed only when everything is valid. */
+static int model_merge_measurements(struct req *rq, json_t *patch, json_t *cur, int breasts)
+{
+    const char *name;
+    json_t *v;
+    int rc;
+
+    if (!json_is_object(patch))
+        return input_fail(rq, "measurements", "measurements must be an object of name to number");
+    json_object_foreach(patch, name, v)
+    {
+        if (!json_is_null(v) && (rc = model_check_value(rq, name, v, breasts)))
+            return rc;
+        if (json_is_null(v) && measures_find(name) < 0)
+            return model_check_value(rq, name, v, breasts);
+    }
+    json_object_foreach(patch, name, v)
+    {
+        if (json_is_null(v))
+            json_object_del(cur, name);
+        else
+            json_object_set(cur, name, v);
+    }
+    return 0;
+}
+
+/* After a change of the flag: a body without breasts holds none of the
+ * breasts-only measurements; the 422 lists every one that must go. */
+static int model_check_flag(struct req *rq, struct model *m)
+{
+    char list[512] = "";
+    size_t used = 0;
+
+    if (m->breasts)
+        return 0;
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        if (!measures[i].breasts_only || !json_object_get(m->measurements, measures[i].name))
+            continue;
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                 measures[i].name);
+    }
+    if (!used)
+        return 0;
+    return input_fail(rq, "breasts",
+                      "a body without breasts cannot hold %s; set them to null in the same "
+                      "request",
+                      list);
+}
+
+static int model_read_text(struct req *rq, json_t *b, const char *key, size_t max, int nullable,
+                           char **out, int *present)
+{
+    json_t *v = json_object_get(b, key);
+    const char *s;
+
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    if (json_is_null(v) && nullable) {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    if (!json_is_string(v))
+        return input_fail(rq, key, "%s must be a string%s", key, nullable ? " or null" : "");
+    s = json_string_value(v);
+    if ((!nullable && !*s) || model_chars(s) > max)
+        return input_fail(rq, key, "%s must be %d to %zu characters", key, nullable ? 0 : 1, max);
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+            return input_fail(rq, key, "%s must not contain control characters", key);
+    free(*out);
+    *out = xstrdup(s);
+    return 0;
+}
+
+/* Apply a create (all required) or update body to m. */
+static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
+{
+    static const char *const keys[] = {"name", "breasts", "measurements", "notes", NULL};
+    int rc, present;
+    json_t *meas = json_object_get(b, "measurements");
+
+    if ((rc = input_known_keys(rq, b, keys)) ||
+        (rc = model_read_text(rq, b, "name", LIMIT_MODEL_NAME_MAX, 0, &m->name, &present)))
+        return rc;
+    if (create && !present)
+        return input_fail(rq, "name", "name is required");
+    if ((rc = model_read_text(rq, b, "notes", LIMIT_MODEL_NOTES_MAX, 1, &m->notes, &present)) ||
+        (rc = input_bool(rq, b, "breasts", create, &m->breasts, &present)))
+        return rc;
+    if (meas && !json_is_null(meas) &&
+        (rc = model_merge_measurements(rq, meas, m->measurements, m->breasts)))
+        return rc;
+    return model_check_flag(rq, m);
+}
+
+/* ---- storage ---- */
+
+static int model_seal(const char *tc, const char *id, const char *text, uint8_t **box, size_t *boxn)
+{
+    *box = NULL;
+    *boxn = 0;
+    return text ? account_seal_text(tc, id, text, box, boxn) : 0;
+}
+
+static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
+{
+    uint8_t *nb = NULL, *tb = NULL, *mb = NULL;
+    size_t nn = 0, tn = 0, mn = 0;
+    char *mtext = json_dumps(m->measurements, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = mtext ? 0 : ERR_NOMEM;
+
+    if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&
+        !(rc = model_seal("models.notes", m->id, m->notes, &tb, &tn)) &&
+        !(rc = model_seal("models.measurements", m->id, mtext, &mb, &mn))) {
+        struct db_param p[] = {
+            DB_TEXT(m->id),     DB_TEXT(owner),  DB_BLOB(nb, nn),    tb ? DB_BLOB(tb, tn) : DB_NULL,
+            DB_INT(m->breasts), DB_BLOB(mb, mn), DB_INT(clock_now())};
+        rc = db_query(db, st, p, 7, NULL);
+        rc = rc ? db_err_to_err(rc) : 0;
+    }
+    free(mtext);
+    free(nb);
+    free(tb);
+    free(mb);
+    return rc;
+}
+
+static int model_open_text(struct db_rows *rows, int col, const char *tc, const char *id,
+                           char **out)
+{
+    size_t n = 0;
+
+    *out = NULL;
+    if (db_col_null(rows, col))
+        return 0;
+    const void *box = db_col_blob(rows, col, &n);
+    return account_open_text(tc, id, box, n, out);
+}
+
+/* Read the current row of rows (STMT_MODEL_GET/LIST columns) into m. */
+static int model_from_row(struct db_rows *rows, struct model *m)
+{
+    char *mtext = NULL;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    util_strlcpy(m->id, db_col_text(rows, 0, NULL), sizeof m->id);
+    if ((rc = model_open_text(rows, 1, "models.name", m->id, &m->name)) ||
+        (rc = model_open_text(rows, 2, "models.notes", m->id, &m->notes)) ||
+        (rc = model_open_text(rows, 4, "models.measurements", m->id, &mtext)))
+        goto out;
+    m->breasts = (int)db_col_int(rows, 3);
+    m->measurements = mtext ? json_loads(mtext, 0, NULL) : NULL;
+    if (!json_is_object(m->measurements))
+        rc = ERR_INTERNAL;
+    m->created_at = db_col_int(rows, 5);
+    m->updated_at = db_col_int(rows, 6);
+    m->has_avatar = db_col_int(rows, 7) > 0;
+out:
+    free(mtext);
+    if (rc)
+        model_release(m);
+    return rc;
+}
+
+/* Load the caller's model `id`; ERR_NOT_FOUND for anyone else's. */
+static int model_load(struct db *db, const char *id, const char *owner, struct model *m)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_MODEL_GET, p, 2, &rows);
+
+    if (rc)
+        return db_err_to_err(rc);
+    rc = db_next(rows);
+    rc = rc == 1 ? model_from_row(rows, m) : rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+    db_rows_free(rows);
+    return rc;
+}
+
+/* ---- output ---- */
+
+static json_t *model_time(int64_t s)
+{
+    char buf[25];
+
+    return clock_format_rfc3339(s * 1000, buf) ? json_null() : json_string(buf);
+}
+
+/* Measurements far from what the model's neck predicts, as warnings. */
+static json_t *model_warnings(const struct model *m)
+{
+    json_t *w = json_array(), *neck = json_object_get(m->measurements, "neck");
+    const char *name;
+    json_t *v;
+
+    if (!neck)
+        return w;
+    json_object_foreach(m->measurements, name, v)
+    {
+        int i = measures_find(name);
+        double n = json_number_value(neck), x = json_number_value(v);
+        if (i < 0 || !measures_implausible(i, m->breasts, n, x))
+            continue;
+        json_array_append_new(w,
+                              json_pack("{s:s,s:i,s:s}", "measurement", name, "expected_about",
+                                        (int)lround(measures_predict(i, m->breasts, n)), "message",
+                                        "far from what the neck size predicts; please check it"));
+    }
+    return w;
+}
+
+static json_t *model_json(const struct model *m)
+{
+    return json_pack("{s:s,s:s,s:b,s:O,s:s?,s:b,s:o,s:o,s:o}", "id", m->id, "name", m->name,
+                     "breasts", m->breasts, "measurements", m->measurements, "notes", m->notes,
+                     "has_avatar", m->has_avatar, "warnings", model_warnings(m), "created_at",
+                     model_time(m->created_at), "updated_at", model_time(m->updated_at));
+}
+
+/* ---- handlers ---- */
+
+static int model_db(struct db **db)
+{
+    *db = db_thread();
+    return *db ? 0 : ERR_UNAVAILABLE;
+}
+
+int h_models_list(struct req *rq)
+{
+    struct db_param p[] = {DB_TEXT(req_account(rq))};
+    struct db_rows *rows = NULL;
+    struct db *db;
+    json_t *list;
+    int rc;
+
+    if ((rc = model_db(&db)) || (rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows)))
+        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+    list = json_array();
+    while ((rc = db_next(rows)) == 1) {
+        struct model m;
+        if ((rc = model_from_row(rows, &m)))
+            break;
+        json_array_append_new(list, model_json(&m));
+        model_release(&m);
+    }
+    db_rows_free(rows);
+    if (rc) {
+        json_decref(list);
+        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+    }
+    return resp_json(rq, 200, json_pack("{s:o}", "models", list));
+}
+
+static int model_count_ok(struct req *rq, struct db *db)
+{
+    struct db_param p[] = {DB_TEXT(req_account(rq))};
+    struct db_rows *rows = NULL;
+    int64_t n = 0;
+    int rc = db_query(db, STMT_MODEL_COUNT, p, 1, &rows);
+
+    if (rc)
+        return db_err_to_err(rc);
+    if (db_next(rows) == 1)
+        n = db_col_int(rows, 0);
+    db_rows_free(rows);
+    if (n >= LIMIT_MODELS_PER_ACCOUNT)
+        return resp_error(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d models",
+                          LIMIT_MODELS_PER_ACCOUNT),
+               ERR_CONFLICT;
+    return 0;
+}
+
+int h_models_create(struct req *rq)
+{
+    struct model m = {0};
+    char id[TOKEN_ID_LEN + 1];
+    struct db *db;
+    int rc;
+
+    token_id(id);
+    util_strlcpy(m.id, id, sizeof m.id);
+    m.measurements = json_object();
+    if ((rc = model_db(&db)) || (rc = model_apply(rq, req_json(rq), &m, 1)) ||
+        (rc = model_count_ok(rq, db)) ||
+        (rc = model_store(db, req_account(rq), &m, STMT_MODEL_INSERT)))
+        goto out;
+    model_release(&m);
+    if ((rc = model_load(db, id, req_account(rq), &m)) == 0)
+        rc = resp_json(rq, 201, model_json(&m));
+out:
+    model_release(&m);
+    return rc;
+}
+
+int h_model_get(struct req *rq)
+{
+    struct model m;
+    struct db *db;
+    int rc;
+
+    if ((rc = model_db(&db)) || (rc = model_load(db, req_param(rq, "id"), req_account(rq), &m)))
+        return rc;
+    rc = resp_json(rq, 200, model_json(&m));
+    model_release(&m);
+    return rc;
+}
+
+int h_model_patch(struct req *rq)
+{
+    const char *id = req_param(rq, "id"), *owner = req_account(rq);
+    struct model m;
+    struct db *db;
+    int rc;
+
+    if ((rc = model_db(&db)) || (rc = model_load(db, id, owner, &m)))
+        return rc;
+    if ((rc = model_apply(rq, req_json(rq), &m, 0)) == 0 &&
+        (rc = model_store(db, owner, &m, STMT_MODEL_UPDATE)) == 0) {
+        model_release(&m);
+        if ((rc = model_load(db, id, owner, &m)) == 0)
+            rc = resp_json(rq, 200, model_json(&m));
+    }
+    model_release(&m);
+    return rc;
+}
+
+int h_model_delete(struct req *rq)
+{
+    struct db_param p[] = {DB_TEXT(req_param(rq, "id")), DB_TEXT(req_account(rq))};
+    struct db *db;
+    int rc;
+    int64_t n;
+
+    if ((rc = model_db(&db)))
+        return rc;
+    n = db_exec(db, STMT_MODEL_DELETE, p, 2);
+    if (n < 0)
+        return db_err_to_err((int)n);
+    return n ? resp_empty(rq, 204) : ERR_NOT_FOUND;
+}
+
+/* GET .../measurements: the flat FreeSewing form, name -> number. */
+int h_model_measurements_get(struct req *rq)
+{
+    struct model m;
+    struct db *db;
+    int rc;
+
+    if ((rc = model_db(&db)) || (rc = model_load(db, req_param(rq, "id"), req_account(rq), &m)))
+        return rc;
+    rc = resp_json(rq, 200, json_incref(m.measurements));
+    model_release(&m);
+    return rc;
+}
+
+/* PUT .../measurements: replace every measurement with a flat object. */
+int h_model_measurements_put(struct req *rq)
+{
+    const char *id = req_param(rq, "id"), *owner = req_account(rq);
+    json_t *body = req_json(rq), *flat = json_object();
+    const char *name;
+    json_t *v;
+    struct model m;
+    struct db *db;
+    int rc;
+
+    json_object_foreach(body, name, v) /* import: a null means "not measured" */
+        if (!json_is_null(v)) json_object_set(flat, name, v);
+    if ((rc = model_db(&db)) || (rc = model_load(db, id, owner, &m))) {
+        json_decref(flat);
+        return rc;
+    }
+    json_object_clear(m.measurements);
+    if ((rc = model_merge_measurements(rq, flat, m.measurements, m.breasts)) == 0 &&
+        (rc = model_store(db, owner, &m, STMT_MODEL_UPDATE)) == 0)
+        rc = resp_json(rq, 200, json_incref(m.measurements));
+    json_decref(flat);
+    model_release(&m);
+    return rc;
+}
+
+/* ---- avatars ---- */
+
+int h_avatar_put(struct req *rq)
+{
+    const char *id = req_param(rq, "id"), *type = NULL;
+    struct model m;
+    uint8_t *box = NULL;
+    size_t boxn = 0;
+    struct db *db;
+    int w, h, rc;
+
+    if ((rc = model_db(&db)) || (rc = model_load(db, id, req_account(rq), &m)))
+        return rc;
+    model_release(&m);
+    if ((rc = pictures_accept(rq, "model_avatars.data", id, &box, &boxn, &type, &w, &h)))
+        return rc;
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(type), DB_BLOB(box, boxn), DB_INT(clock_now())};
+    rc = db_query(db, STMT_AVATAR_PUT, p, 4, NULL);
+    free(box);
+    if (rc == DB_CONSTRAINT) /* the model was deleted meanwhile */
+        return ERR_NOT_FOUND;
+    if (rc)
+        return db_err_to_err(rc);
+    return pictures_stored(rq, type, w, h);
+}
+
+int h_avatar_get(struct req *rq)
+{
+    const char *id = req_param(rq, "id");
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(req_account(rq))};
+    struct db_rows *rows = NULL;
+    struct db *db;
+    int rc;
+
+    if ((rc = model_db(&db)))
+        return rc;
+    if ((rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows)))
+        return db_err_to_err(rc);
+    if (db_next(rows) == 1) {
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        rc = pictures_send(rq, "model_avatars.data", id, db_col_text(rows, 0, NULL), box, n);
+    } else {
+        rc = ERR_NOT_FOUND;
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+int h_avatar_delete(struct req *rq)
+{
+    const char *id = req_param(rq, "id");
+    struct model m;
+    struct db *db;
+    int rc;
+
+    if ((rc = model_db(&db)) || (rc = model_load(db, id, req_account(rq), &m)))
+        return rc;
+    model_release(&m);
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(req_account(rq))};
+    if ((rc = db_query(db, STMT_AVATAR_DELETE, p, 2, NULL)))
+        return db_err_to_err(rc);
+    return resp_empty(rq, 204);
+}
