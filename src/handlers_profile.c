@@ -85,7 +85,7 @@ static int profile_social_merge(struct req *rq, json_t *patch, json_t *cur)
 
     if (!json_is_object(patch))
         return input_fail(rq, "social", "social must be an object or null");
-    if ((rc = input_known_keys(rq, patch, social_networks)))
+    if ((rc = input_known_keys_at(rq, patch, social_networks, "social")))
         return rc;
     json_object_foreach(patch, net, v)
     {
@@ -115,9 +115,16 @@ static int profile_read_consent(struct req *rq, json_t *c, struct profile_patch 
 
     if (!json_is_object(c))
         return input_fail(rq, "consent", "consent must be an object");
-    if ((rc = input_known_keys(rq, c, keys)))
+    if ((rc = input_known_keys_at(rq, c, keys, "consent")))
         return rc;
-    return input_bool(rq, c, "open_data", 0, &pp->open_data, &pp->has_consent);
+    json_t *v = json_object_get(c, "open_data");
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return input_fail(rq, "consent.open_data", "consent.open_data must be true or false");
+    pp->open_data = json_is_true(v);
+    pp->has_consent = 1;
+    return 0;
 }
 
 static int profile_read_patch(struct req *rq, json_t *b, json_t *current, struct profile_patch *pp)

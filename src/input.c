@@ -27,6 +27,11 @@ int input_fail(struct req *rq, const char *field, const char *fmt, ...)
 
 int input_known_keys(struct req *rq, json_t *o, const char *const *allowed)
 {
+    return input_known_keys_at(rq, o, allowed, NULL);
+}
+
+int input_known_keys_at(struct req *rq, json_t *o, const char *const *allowed, const char *prefix)
+{
     const char *key;
     json_t *v;
 
@@ -36,8 +41,9 @@ int input_known_keys(struct req *rq, json_t *o, const char *const *allowed)
         for (const char *const *a = allowed; *a; a++)
             ok |= strcmp(*a, key) == 0;
         if (!ok) {
-            char shown[48];
-            snprintf(shown, sizeof shown, "%.40s", key);
+            char shown[96];
+            snprintf(shown, sizeof shown, "%s%s%.40s", prefix ? prefix : "", prefix ? "." : "",
+                     key);
             return input_fail(rq, shown, "unknown field '%s'", shown);
         }
     }

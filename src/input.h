@@ -17,6 +17,9 @@
 /* Every key of o must be in the NULL-terminated allowed list. */
 int input_known_keys(struct req *rq, json_t *o, const char *const *allowed);
 
+/* The same for a nested object: the field is reported as "prefix.key". */
+int input_known_keys_at(struct req *rq, json_t *o, const char *const *allowed, const char *prefix);
+
 /* A string field. required: absent is an error; otherwise *out is NULL when
  * absent. null_ok: JSON null is accepted and reported as *is_null = 1. The
  * string's byte length goes to *len (may be NULL). */

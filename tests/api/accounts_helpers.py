@@ -12,12 +12,10 @@ import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import time
 
-import requests
 
 DEBIAN_PY = "/usr/bin/python3"  # the Python with aiosmtpd and PIL (not pyenv's)
 TOKEN_RE = re.compile(r"token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
@@ -389,14 +387,6 @@ def hex_forms(needle):
     return [needle, h.encode(), h.upper().encode()]
 
 
-def sqlite_count(data_dir, table):
-    con = sqlite3.connect(f"file:{os.path.join(data_dir, 'atelier.db')}?mode=ro", uri=True)
-    try:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    finally:
-        con.close()
-
-
 # --------------------------------------------------------------------------
 # logs
 
@@ -426,5 +416,32 @@ def logs_bytes(server):
     return blob
 
 
-def session():
-    return requests.Session()
+# --------------------------------------------------------------------------
+# one data directory (and database) served by successive servers, e.g. with
+# a shifted clock (--clock-offset) to reach expiry times
+
+
+class ClockedStore:
+    """start(offset) stops the running server (checking its exit) and starts
+    a new one on the same data dir and database with --clock-offset."""
+
+    def __init__(self, factory, data_dir, database):
+        os.makedirs(data_dir, mode=0o700, exist_ok=True)
+        self.factory = factory
+        self.data_dir = str(data_dir)
+        self.database = database
+        self.current = None
+
+    def start(self, offset=0, extra_args=()):
+        if self.current is not None:
+            problem = self.current.stop()
+            assert problem is None, problem
+        args = list(extra_args)
+        if offset:
+            args += ["--clock-offset", str(int(offset))]
+        self.current = self.factory.start(extra_args=args, data_dir=self.data_dir, database=self.database)
+        return self.current
+
+    @property
+    def mails(self):
+        return MailReader(os.path.join(self.data_dir, "outbox"), suffix=".eml")

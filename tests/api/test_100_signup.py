@@ -6,6 +6,7 @@ import json
 import pytest
 
 from accounts_helpers import (
+    ClockedStore,
     ACCOUNT_KEYS,
     assert_account_shape,
     assert_error,
@@ -341,3 +342,54 @@ def test_signup_answer_has_no_account_details(server):
     text = r.text
     assert ident["email"] not in text and ident["username"] not in text
     assert not (set(r.json()) & ACCOUNT_KEYS), r.json()
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/signup", "/v1/confirm", "/v1/login", "/v1/password/forgot", "/v1/password/reset"]
+)
+def test_public_json_routes_refuse_other_media_and_bad_json(server, path):
+    r = server.post(path, data='{"email": "a@example.org"}', headers={"Content-Type": "text/plain"})
+    assert_error(r, 415)
+    r = server.post(path, data="{not json", headers={"Content-Type": "application/json"})
+    assert_error(r, 400)
+
+
+# ------------------------------------------------------------ races and expiry
+
+
+def test_username_taken_between_signup_and_confirm(server, mails):
+    username = f"race_{uniq()}"
+    first = new_identity("racea")
+    second = new_identity("raceb")
+    assert signup(server, first["email"], username, first["password"]).status_code == 202
+    assert signup(server, second["email"], username.upper(), second["password"]).status_code == 202
+    t1 = mails.wait(first["email"]).token
+    t2 = mails.wait(second["email"]).token
+    r = confirm(server, t1)
+    assert r.status_code == 200, r.text
+    assert r.json()["account"]["username"] == username
+    r = confirm(server, t2)
+    assert_error(r, 409)
+    # The username still belongs to the first account only.
+    assert login(server, username, first["password"]).status_code == 200
+    assert_error(login(server, second["email"], second["password"]), 401, "invalid_credentials")
+
+
+def test_confirmation_link_lives_24_hours(fresh_database, server_factory, tmp_path):
+    # fresh_database comes first so that it is dropped after the servers stop.
+    store = ClockedStore(server_factory, tmp_path / "data", fresh_database)
+    srv = store.start()
+    early, late = new_identity("early"), new_identity("late")
+    for ident in (early, late):
+        assert signup(srv, ident["email"], ident["username"], ident["password"]).status_code == 202
+    mails = store.mails
+    t_early = mails.wait(early["email"]).token
+    t_late = mails.wait(late["email"]).token
+
+    srv = store.start(offset=23 * 3600)  # 23 h later: still valid
+    r = confirm(srv, t_early)
+    assert r.status_code == 200, r.text
+
+    srv = store.start(offset=24 * 3600 + 120)  # just over 24 h: expired
+    assert_error(confirm(srv, t_late), 400, "invalid_token")
+    assert_error(login(srv, late["username"], late["password"]), 401, "invalid_credentials")

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from accounts_helpers import (
+    ClockedStore,
     assert_error,
     assert_unauthenticated,
     bearer,
@@ -230,3 +231,21 @@ def test_thirty_failures_lock_the_ip(ip_throttle_server):
     _retry_after(r)
     # Authenticated calls are not login attempts.
     assert get_account(srv, acc.token)["id"] == acc.id
+
+
+def test_sessions_live_30_days(fresh_database, server_factory, tmp_path):
+    # fresh_database comes first so that it is dropped after the servers stop.
+    store = ClockedStore(server_factory, tmp_path / "data", fresh_database)
+    srv = store.start()
+    acc = create_account(srv, store.mails, "ttl")
+    token = login_token(srv, acc.username, acc.password)
+    expires = parse_time(login(srv, acc.username, acc.password).json()["expires_at"])
+
+    srv = store.start(offset=30 * 86400 - 3600)  # 29 days 23 hours later
+    assert get_account(srv, token)["id"] == acc.id
+    srv = store.start(offset=30 * 86400 + 120)  # just over 30 days
+    assert now_utc() + datetime.timedelta(seconds=30 * 86400 + 60) > expires
+    assert_unauthenticated(srv.get("/v1/account", headers=bearer(token)))
+    assert_unauthenticated(srv.get("/v1/account", headers=bearer(acc.token)))
+    # The password still works and opens a new session.
+    assert get_account(srv, login_token(srv, acc.email, acc.password))["id"] == acc.id

@@ -5,6 +5,7 @@ other session on change, the strength rules on the new password."""
 import pytest
 
 from accounts_helpers import (
+    ClockedStore,
     assert_error,
     assert_invalid_field,
     assert_unauthenticated,
@@ -220,3 +221,25 @@ def test_change_password_missing_fields(server, mails):
     r = server.post("/v1/account/password", headers=bearer(acc.token), json={"current_password": acc.password})
     assert_invalid_field(r, "new_password")
     assert login(server, acc.username, acc.password).status_code == 200
+
+
+def test_reset_link_lives_one_hour(fresh_database, server_factory, tmp_path):
+    # fresh_database comes first so that it is dropped after the servers stop.
+    store = ClockedStore(server_factory, tmp_path / "data", fresh_database)
+    srv = store.start()
+    mails = store.mails
+    early = create_account(srv, mails, "early")
+    late = create_account(srv, mails, "late")
+    for acc in (early, late):
+        assert forgot(srv, acc.email).status_code == 202
+    t_early = mails.wait(early.email, match="reset").token
+    t_late = mails.wait(late.email, match="reset").token
+
+    srv = store.start(offset=50 * 60)  # 50 minutes later: still valid
+    new_pw = strong_password()
+    assert reset(srv, t_early, new_pw).status_code == 204
+    assert login(srv, early.username, new_pw).status_code == 200
+
+    srv = store.start(offset=3600 + 120)  # just over an hour: expired
+    assert_error(reset(srv, t_late, strong_password()), 400, "invalid_token")
+    assert login(srv, late.username, late.password).status_code == 200

@@ -133,3 +133,18 @@ def test_email_change_link_after_account_deleted(server, mails):
     assert r.status_code == 204, r.text
     assert_error(confirm(server, token), 400, "invalid_token")
     assert_error(login(server, new, acc.password), 401, "invalid_credentials")
+
+
+def test_email_taken_before_the_link_is_used(server, mails):
+    acc = create_account(server, mails, "slow")
+    wanted = f"wanted.{uniq()}@example.org"
+    assert change_email(server, acc.token, wanted, acc.password).status_code == 202
+    token = mails.wait(wanted, match="token=").token
+    # Meanwhile someone signs up with that address and confirms it.
+    thief = create_account(server, mails, "thief", identity={
+        "email": wanted, "username": f"thief_{uniq()}", "password": "Vq7#Thief-" + uniq()})
+    r = confirm(server, token)
+    assert_error(r, 409)
+    assert get_account(server, acc.token)["email"] == acc.email
+    assert get_account(server, thief.token)["email"] == wanted
+    assert login(server, wanted, thief.password).status_code == 200

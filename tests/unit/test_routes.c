@@ -48,8 +48,9 @@ static void test_near_misses(void **state)
 {
     (void)state;
     int pm;
-    const char *bad[] = {"", "healthz", "/healthz/", "//healthz", "/healthz/x", "/HEALTHZ",
-                         "/v1/openapi.jso", "/v1/openapi.json/", "/v1//openapi.json"};
+    const char *bad[] = {
+        "",         "healthz",         "/healthz/",         "//healthz",        "/healthz/x",
+        "/HEALTHZ", "/v1/openapi.jso", "/v1/openapi.json/", "/v1//openapi.json"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(route_match("GET", bad[i], NULL, &pm), -1);
 }
