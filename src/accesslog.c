@@ -35,6 +35,10 @@
 #include "clock.h"
 #include "err.h"
 #include "policy.h"
+
+/* The writer wakes when this many lines wait, or after ACCESSLOG_FLUSH_MS. */
+#define ACCESSLOG_BATCH_WAKE 256
+#define ACCESSLOG_FLUSH_MS   100
 #include "log.h"
 #include "util.h"
 
@@ -420,8 +424,19 @@ static void *writer_main(void *arg)
         bool done;
 
         pthread_mutex_lock(&q.mu);
-        while (!q.stopping && (q.count == 0 || q.paused))
-            pthread_cond_wait(&q.cv, &q.mu);
+        /* Request threads signal only when a batch has built up; otherwise
+         * the writer looks every ACCESSLOG_FLUSH_MS. That keeps a futex wake
+         * out of every request. */
+        while (!q.stopping && (q.count == 0 || q.paused)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += ACCESSLOG_FLUSH_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&q.cv, &q.mu, &ts);
+        }
         n = queue_take(w->batch);
         done = n == 0; /* only when stopping with an empty queue */
         pthread_mutex_unlock(&q.mu);
@@ -537,7 +552,7 @@ void accesslog_write(const struct accesslog_entry *e)
     slot->ip[sizeof slot->ip - 1] = 0;
     slot->method[sizeof slot->method - 1] = 0;
     slot->request_id[sizeof slot->request_id - 1] = 0;
-    if (++q.count == 1)
+    if (++q.count == ACCESSLOG_BATCH_WAKE)
         pthread_cond_signal(&q.cv);
     pthread_mutex_unlock(&q.mu);
 }

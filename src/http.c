@@ -317,10 +317,27 @@ static void http_client_ip(struct req *rq)
     http_forwarded_ip(rq);
 }
 
+/* A request id: 16 bytes from a per-thread ChaCha20 stream seeded from the
+ * system CSPRNG, so a request costs no getrandom() system call. */
+static void http_request_id(char out[33])
+{
+    static _Thread_local unsigned char seed[randombytes_SEEDBYTES];
+    static _Thread_local uint64_t counter;
+    unsigned char key[randombytes_SEEDBYTES], rid[16];
+
+    if (counter == 0)
+        randombytes_buf(seed, sizeof seed);
+    counter++;
+    memcpy(key, seed, sizeof key);
+    for (int i = 0; i < 8; i++)
+        key[i] ^= (unsigned char)(counter >> (8 * i));
+    randombytes_buf_deterministic(rid, sizeof rid, key);
+    util_hex(rid, sizeof rid, out);
+}
+
 static struct req *http_req_new(struct MHD_Connection *conn, const char *method)
 {
     struct req *rq = calloc(1, sizeof *rq);
-    unsigned char rid[16];
 
     if (!rq)
         return NULL;
@@ -330,8 +347,7 @@ static struct req *http_req_new(struct MHD_Connection *conn, const char *method)
     rq->start_ns = clock_mono_ns();
     rq->start_ms = clock_now_ms();
     util_strlcpy(rq->method, method, sizeof rq->method);
-    randombytes_buf(rid, sizeof rid);
-    util_hex(rid, sizeof rid, rq->request_id);
+    http_request_id(rq->request_id);
     http_client_ip(rq);
     metrics_inflight(1);
     return rq;
