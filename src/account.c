@@ -295,5 +295,7 @@ int account_erase(struct db *db, const char *account_id)
         rc = db_commit(db);
     else if (rc)
         db_rollback(db);
+    if (rc == 0)
+        db_checkpoint(db);
     return rc ? db_err_to_err(rc) : 0;
 }

@@ -29,6 +29,9 @@ struct config {
     char public_url[512];    /* --public-url, base of links in mails */
     int log_level;           /* --log-level */
     int64_t clock_offset_ms; /* --clock-offset (testing): shift the server's clock */
+    /* sweep command */
+    char sweep_now[64];
+    int dry_run;
     /* logs command */
     char filter_ip[64];
     char filter_since[64];

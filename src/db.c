@@ -470,6 +470,25 @@ int db_schema_version(struct db *db)
 
 /* ---- cluster-wide locks ---- */
 
+int db_checkpoint(struct db *db)
+{
+    struct db_rows *rows = NULL;
+    int rc;
+
+    if (db == NULL)
+        return DB_DOWN;
+    if (db_backend() != DB_SQLITE)
+        return DB_OK;
+    rc = db_query(db, STMT_SQLITE_CHECKPOINT, NULL, 0, &rows);
+    if (rc == DB_OK) {
+        /* (busy, wal frames, checkpointed frames) */
+        if (db_next(rows) == 1 && db_col_int(rows, 0) != 0)
+            rc = DB_BUSY;
+        db_rows_free(rows);
+    }
+    return rc;
+}
+
 int db_try_lock(struct db *db, int64_t key)
 {
     if (db == NULL)

@@ -111,6 +111,12 @@ int db_migrate(struct db *db, int *applied);
 /* Current schema version, or a db_rc. */
 int db_schema_version(struct db *db);
 
+/* After erasing personal data: on SQLite, checkpoint and truncate the WAL so
+ * that no copy of an erased page outlives the erasure (secure_delete clears
+ * the pages of the database file itself). No-op on PostgreSQL. Best effort:
+ * returns DB_OK or DB_BUSY when readers hold the WAL. */
+int db_checkpoint(struct db *db);
+
 /* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,
  * session level); on SQLite always succeeds. 1 taken, 0 held elsewhere. */
 int db_try_lock(struct db *db, int64_t key);

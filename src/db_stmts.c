@@ -173,6 +173,28 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_AVATAR_DELETE] = {"DELETE FROM model_avatars WHERE model_id = $1 AND model_id IN"
                             " (SELECT id FROM models WHERE account_id = $2)",
                             NULL},
+    /* privacy lifecycle (issue 5) */
+    [STMT_SWEEP_NOTICE_DUE] = {"SELECT id, email_sealed FROM accounts WHERE last_login_at <= $1"
+                               " AND notice_sent_at IS NULL ORDER BY last_login_at LIMIT $2",
+                               NULL},
+    [STMT_SWEEP_NOTICE_MARK] = {"UPDATE accounts SET notice_sent_at = $2 WHERE id = $1", NULL},
+    [STMT_SWEEP_INACTIVE] = {"SELECT id FROM accounts WHERE last_login_at <= $1"
+                             " ORDER BY last_login_at LIMIT $2",
+                             NULL},
+    [STMT_SWEEP_SIGNUPS] = {"DELETE FROM signups WHERE created_at <= $1", NULL},
+    [STMT_SWEEP_SESSIONS] = {"DELETE FROM sessions WHERE expires_at <= $1", NULL},
+    [STMT_SWEEP_TOKENS] = {"DELETE FROM tokens WHERE expires_at <= $1", NULL},
+    [STMT_SESSION_LIST] = {"SELECT id, created_ms, expires_at FROM sessions WHERE account_id = $1"
+                           " ORDER BY created_ms, id",
+                           NULL},
+    [STMT_TOKEN_LIST] = {"SELECT kind, created_at, expires_at FROM tokens WHERE account_id = $1"
+                         " ORDER BY created_at",
+                         NULL},
+    [STMT_MAIL_COUNT] = {"SELECT count(*) FROM mail_queue WHERE account_id = $1", NULL},
+    [STMT_ACCOUNT_TIMES] = {"SELECT created_at, updated_at, last_login_at, notice_sent_at"
+                            " FROM accounts WHERE id = $1",
+                            NULL},
+    [STMT_SQLITE_CHECKPOINT] = {"PRAGMA wal_checkpoint(TRUNCATE)", PG_NONE},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

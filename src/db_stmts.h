@@ -68,6 +68,18 @@ enum stmt {
     STMT_AVATAR_PUT,    /* $1 model, $2 type, $3 sealed, $4 now */
     STMT_AVATAR_GET,    /* $1 model, $2 account -> content_type, data_sealed */
     STMT_AVATAR_DELETE, /* $1 model, $2 account */
+    /* privacy lifecycle (issue 5) */
+    STMT_SWEEP_NOTICE_DUE,  /* $1 last login cutoff, $2 limit -> id, email_sealed */
+    STMT_SWEEP_NOTICE_MARK, /* $1 id, $2 now */
+    STMT_SWEEP_INACTIVE,    /* $1 last login cutoff, $2 limit -> id */
+    STMT_SWEEP_SIGNUPS,     /* $1 created cutoff */
+    STMT_SWEEP_SESSIONS,    /* $1 now */
+    STMT_SWEEP_TOKENS,      /* $1 now */
+    STMT_SESSION_LIST,      /* $1 account -> id, created_ms, expires_at */
+    STMT_TOKEN_LIST,        /* $1 account -> kind, created_at, expires_at */
+    STMT_MAIL_COUNT,        /* $1 account -> count */
+    STMT_ACCOUNT_TIMES,     /* $1 id -> created_at, updated_at, last_login_at, notice_sent_at */
+    STMT_SQLITE_CHECKPOINT, /* SQLite only */
     STMT__COUNT
 };
 

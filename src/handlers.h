@@ -44,4 +44,7 @@ int h_avatar_put(struct req *rq);
 int h_avatar_get(struct req *rq);
 int h_avatar_delete(struct req *rq);
 
+/* handlers_export.c */
+int h_account_export(struct req *rq);
+
 #endif

@@ -12,6 +12,7 @@
  *   - Name, notes, measurements and avatar are sealed, bound to the model id.
  */
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,9 @@
 #include "handlers.h"
 #include "input.h"
 #include "measures.h"
+#include "models.h"
 #include "pictures.h"
+#include "seal.h"
 #include "policy.h"
 #include "token.h"
 #include "util.h"
@@ -560,4 +563,73 @@ int h_avatar_delete(struct req *rq)
     if ((rc = db_query(db, STMT_AVATAR_DELETE, p, 2, NULL)))
         return db_err_to_err(rc);
     return resp_empty(rq, 204);
+}
+
+/* ---- export (handlers_export.c) ---- */
+
+json_t *models_image_json(const char *table_column, const char *row, const char *type,
+                          const void *box, size_t n)
+{
+    char ad[160];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
+    uint8_t *pt = NULL;
+    json_t *o = NULL;
+
+    if (seal_open(box, n, ad, adn, &pt, &ptn))
+        return json_null();
+    size_t b64n = sodium_base64_ENCODED_LEN(ptn, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64n);
+    if (b64) {
+        sodium_bin2base64(b64, b64n, pt, ptn, sodium_base64_VARIANT_ORIGINAL);
+        o = json_pack("{s:s,s:s}", "content_type", type, "data_base64", b64);
+        free(b64);
+    }
+    seal_free(pt, ptn);
+    return o ? o : json_null();
+}
+
+static int models_export_avatar(struct db *db, const char *owner, json_t *model)
+{
+    const char *id = json_string_value(json_object_get(model, "id"));
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    json_t *avatar = json_null();
+    int rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows);
+
+    if (rc)
+        return db_err_to_err(rc);
+    if (db_next(rows) == 1) {
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        json_decref(avatar);
+        avatar = models_image_json("model_avatars.data", id, db_col_text(rows, 0, NULL), box, n);
+    }
+    db_rows_free(rows);
+    json_object_set_new(model, "avatar", avatar);
+    return 0;
+}
+
+int models_export(struct db *db, const char *owner, json_t *out)
+{
+    struct db_param p[] = {DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    size_t i;
+    json_t *m;
+    int rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows);
+
+    if (rc)
+        return db_err_to_err(rc);
+    while ((rc = db_next(rows)) == 1) {
+        struct model mod;
+        if ((rc = model_from_row(rows, &mod)))
+            break;
+        json_array_append_new(out, model_json(&mod));
+        model_release(&mod);
+    }
+    db_rows_free(rows);
+    if (rc)
+        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+    json_array_foreach(out, i, m) /* one result open at a time: avatars after */
+        if ((rc = models_export_avatar(db, owner, m))) return rc;
+    return 0;
 }

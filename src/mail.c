@@ -3,7 +3,9 @@
  *
  * Queue row: id, account_id (nullable, ON DELETE CASCADE), the sealed
  * envelope "recipient\n<RFC 5322 message>" (associated data
- * "mail_queue.message:<id>"), attempts, next_attempt_at (ms).
+ * "mail_queue.message:<id>"), attempts, next_attempt_ms. A new message is
+ * due at once (next_attempt_ms 0), whatever the clock of the process that
+ * queued it says (`atelier sweep --now` runs with a clock set in the future).
  *
  * Invariants:
  *   - A message leaves the queue only after it was delivered: written and
@@ -137,7 +139,7 @@ int mail_enqueue(struct db *db, const char *account_id, const char *to, const ch
         return rc;
     int64_t now = clock_now_ms();
     struct db_param p[] = {DB_TEXT(id), account_id ? DB_TEXT(account_id) : DB_NULL,
-                           DB_BLOB(box, boxn), DB_INT(now), DB_INT(now)};
+                           DB_BLOB(box, boxn), DB_INT(now), DB_INT(0)};
     rc = db_query(db, STMT_MAIL_INSERT, p, 5, NULL);
     free(box);
     return rc ? db_err_to_err(rc) : 0;

@@ -4,6 +4,7 @@
  *   atelier serve     the HTTP API (plus, later, the sweeper thread)
  *   atelier migrate   bring the database schema up to date and exit
  *   atelier logs      read the access log for diagnosis
+ *   atelier sweep     apply the retention rules once, as of --now
  *
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
@@ -27,6 +28,7 @@
 #include "policy.h"
 #include "log.h"
 #include "metrics.h"
+#include "sweep.h"
 #include "util.h"
 #include "workers.h"
 
@@ -47,12 +49,16 @@ static int serve_start(const struct config *cfg, unsigned *port)
     metrics_init(routes_count, methods, patterns);
     if (mail_start(cfg))
         goto fail_mail;
+    if (sweep_start(cfg))
+        goto fail_sweep;
     http_set_auth(account_authenticate);
     workers_set_thread_exit(image_thread_done);
     if (http_start(cfg, port))
         goto fail_http;
     return 0;
 fail_http:
+    sweep_stop();
+fail_sweep:
     mail_stop();
 fail_mail:
     metrics_shutdown();
@@ -63,6 +69,7 @@ fail_mail:
 static void serve_stop(void)
 {
     http_stop();
+    sweep_stop();
     mail_stop();
     accesslog_stop();
     metrics_shutdown();
@@ -113,6 +120,35 @@ static int cmd_migrate(const struct config *cfg)
     return 0;
 }
 
+/* One sweep as of --now (default: the real time); then deliver the mail it
+ * queued, so that the command works without a running server. */
+static int cmd_sweep(const struct config *cfg)
+{
+    struct sweep_report r;
+    struct db *db = NULL;
+    int64_t now = clock_now_ms();
+    int rc, sent = 0, failed = 0;
+
+    if (cfg->sweep_now[0] && clock_parse_rfc3339(cfg->sweep_now, &now)) {
+        fprintf(stderr, "atelier sweep: --now takes an RFC 3339 time or a date\n");
+        return 2;
+    }
+    clock_set_ms(now);
+    if (app_open(cfg, 0, &db))
+        return 1;
+    rc = sweep_run(db, cfg, now, cfg->dry_run, &r);
+    if (rc == 0 && !cfg->dry_run)
+        mail_deliver_due(db, cfg, now, &sent, &failed);
+    printf("{\"dry_run\":%s,\"locked_elsewhere\":%s,\"logs_deleted\":%d,\"notices\":%d,"
+           "\"accounts_erased\":%d,\"signups_erased\":%d,\"sessions_deleted\":%d,"
+           "\"tokens_deleted\":%d,\"mails_sent\":%d,\"mails_failed\":%d,\"ms\":%.1f}\n",
+           cfg->dry_run ? "true" : "false", r.locked_elsewhere ? "true" : "false", r.logs_deleted,
+           r.notices, r.accounts_erased, r.signups_erased, r.sessions_deleted, r.tokens_deleted,
+           sent, failed, r.ms);
+    app_close(db);
+    return rc ? 1 : 0;
+}
+
 static int cmd_logs(const struct config *cfg)
 {
     char logdir[PATH_MAX + 8];
@@ -142,7 +178,8 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cmd = argv[1];
-    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs")) {
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
+        strcmp(cmd, "sweep")) {
         fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);
         return 2;
     }
@@ -160,5 +197,7 @@ int main(int argc, char **argv)
         return cmd_serve(&cfg, argv[0]);
     if (strcmp(cmd, "migrate") == 0)
         return cmd_migrate(&cfg);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(&cfg);
     return cmd_logs(&cfg);
 }

@@ -32,6 +32,7 @@ const struct route routes[] = {
     {"PUT", "/v1/account/picture", h_picture_put, ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW},
     {"GET", "/v1/account/picture", h_picture_get, ROUTE_AUTH},
     {"DELETE", "/v1/account/picture", h_picture_delete, ROUTE_AUTH},
+    {"GET", "/v1/account/export", h_account_export, ROUTE_AUTH | ROUTE_SLOW},
     {"GET", "/v1/measurements", h_measurements, 0},
     {"GET", "/v1/models", h_models_list, ROUTE_AUTH},
     {"POST", "/v1/models", h_models_create, ROUTE_AUTH | ROUTE_JSON_BODY},

@@ -76,6 +76,7 @@ def test_every_login_failure_is_the_same_401(server, mails, alice):
         "unconfirmed by email": login(server, pending["email"], pending["password"]),
         "empty password": login(server, alice.username, ""),
         "not a login name": login(server, "!!! not a name !!!", alice.password),
+        "overlong password": login(server, alice.username, "Zx9#" * 300),
     }
     bodies = {}
     for what, r in answers.items():
