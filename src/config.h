@@ -32,6 +32,11 @@ struct config {
     /* sweep command */
     char sweep_now[64];
     int dry_run;
+    /* populate and opendata commands */
+    unsigned populate_models;
+    unsigned populate_seed;
+    unsigned opendata_k;
+    unsigned opendata_min;
     /* logs command */
     char filter_ip[64];
     char filter_since[64];

@@ -194,6 +194,26 @@ const struct db_migration db_migrations[] = {
                   "  updated_at BIGINT NOT NULL\n"
                   ");\n",
     },
+    {
+        /* Open data releases (issue 6): anonymized, so stored in clear. */
+        .version = 4,
+        .sqlite_sql = "CREATE TABLE opendata_releases (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  meta TEXT NOT NULL,\n"
+                      "  csv BLOB NOT NULL,\n"
+                      "  json BLOB NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
+        .pg_sql = "CREATE TABLE opendata_releases (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  meta TEXT NOT NULL,\n"
+                  "  csv BYTEA NOT NULL,\n"
+                  "  json BYTEA NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

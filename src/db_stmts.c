@@ -195,6 +195,25 @@ static const struct stmt_sql stmt_table[] = {
                             " FROM accounts WHERE id = $1",
                             NULL},
     [STMT_SQLITE_CHECKPOINT] = {"PRAGMA wal_checkpoint(TRUNCATE)", PG_NONE},
+    /* open data (issue 6) */
+    [STMT_OPENDATA_CANDIDATES] = {"SELECT m.account_id, m.id, m.breasts, m.measurements_sealed"
+                                  " FROM models m JOIN accounts a ON a.id = m.account_id"
+                                  " WHERE a.consent_open_data = 1"
+                                  " ORDER BY m.account_id, m.updated_at DESC, m.id",
+                                  NULL},
+    [STMT_OPENDATA_INSERT] = {"INSERT INTO opendata_releases (id, created_at, meta, csv, json)"
+                              " VALUES ($1, $2, $3, $4, $5)",
+                              NULL},
+    [STMT_OPENDATA_PRUNE] = {"DELETE FROM opendata_releases WHERE id <> $1", NULL},
+    [STMT_OPENDATA_LATEST_META] = {"SELECT meta FROM opendata_releases"
+                                   " ORDER BY created_at DESC, id LIMIT 1",
+                                   NULL},
+    [STMT_OPENDATA_LATEST_CSV] = {"SELECT csv FROM opendata_releases"
+                                  " ORDER BY created_at DESC, id LIMIT 1",
+                                  NULL},
+    [STMT_OPENDATA_LATEST_JSON] = {"SELECT json FROM opendata_releases"
+                                   " ORDER BY created_at DESC, id LIMIT 1",
+                                   NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -80,6 +80,14 @@ enum stmt {
     STMT_MAIL_COUNT,        /* $1 account -> count */
     STMT_ACCOUNT_TIMES,     /* $1 id -> created_at, updated_at, last_login_at, notice_sent_at */
     STMT_SQLITE_CHECKPOINT, /* SQLite only */
+    /* open data (issue 6) */
+    STMT_OPENDATA_CANDIDATES,  /* -> account_id, model id, breasts, measurements_sealed
+                                  (opted-in accounts; newest model of an account first) */
+    STMT_OPENDATA_INSERT,      /* $1 id, $2 created_at, $3 meta, $4 csv, $5 json */
+    STMT_OPENDATA_PRUNE,       /* $1 id kept */
+    STMT_OPENDATA_LATEST_META, /* -> meta */
+    STMT_OPENDATA_LATEST_CSV,  /* -> csv */
+    STMT_OPENDATA_LATEST_JSON, /* -> json */
     STMT__COUNT
 };
 

@@ -47,4 +47,9 @@ int h_avatar_delete(struct req *rq);
 /* handlers_export.c */
 int h_account_export(struct req *rq);
 
+/* handlers_opendata.c */
+int h_opendata_meta(struct req *rq);
+int h_opendata_csv(struct req *rq);
+int h_opendata_json(struct req *rq);
+
 #endif

@@ -5,6 +5,8 @@
  *   atelier migrate   bring the database schema up to date and exit
  *   atelier logs      read the access log for diagnosis
  *   atelier sweep     apply the retention rules once, as of --now
+ *   atelier populate  create a synthetic population (demos, benchmarks)
+ *   atelier opendata build   publish the anonymized open data release
  *
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
@@ -14,6 +16,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "accesslog.h"
@@ -28,6 +31,8 @@
 #include "policy.h"
 #include "log.h"
 #include "metrics.h"
+#include "opendata.h"
+#include "populate.h"
 #include "sweep.h"
 #include "util.h"
 #include "workers.h"
@@ -149,6 +154,44 @@ static int cmd_sweep(const struct config *cfg)
     return rc ? 1 : 0;
 }
 
+static int cmd_populate(const struct config *cfg)
+{
+    struct db *db = NULL;
+    int rc;
+
+    if (app_open(cfg, 1, &db))
+        return 1;
+    rc = populate_run(db, cfg->populate_models, cfg->populate_seed, isatty(2));
+    if (rc)
+        fprintf(stderr, "atelier populate: %s\n", err_text(rc));
+    else
+        printf("atelier: created %u accounts with one model each (seed %u)\n", cfg->populate_models,
+               cfg->populate_seed);
+    app_close(db);
+    return rc ? 1 : 0;
+}
+
+static int cmd_opendata(const struct config *cfg)
+{
+    struct opendata_report r;
+    struct db *db = NULL;
+    char why[512];
+    int rc;
+
+    if (app_open(cfg, 0, &db))
+        return 1;
+    rc = opendata_build(db, cfg->opendata_k, cfg->opendata_min, isatty(2), &r, why, sizeof why);
+    if (rc)
+        fprintf(stderr, "atelier opendata build: nothing published: %s\n", why);
+    else
+        printf("atelier: published %zu rows with breasts and %zu without (k=%u; %zu opted-in "
+               "accounts, %zu incomplete, %zu implausible)\n",
+               r.rows_with, r.rows_without, cfg->opendata_k, r.accounts, r.incomplete,
+               r.implausible);
+    app_close(db);
+    return rc ? 1 : 0;
+}
+
 static int cmd_logs(const struct config *cfg)
 {
     char logdir[PATH_MAX + 8];
@@ -179,11 +222,25 @@ int main(int argc, char **argv)
     }
     cmd = argv[1];
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
-        strcmp(cmd, "sweep")) {
+        strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata")) {
         fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);
         return 2;
     }
-    rc = config_parse(&cfg, cmd, argc - 2, argv + 2);
+    int first = 2;
+    if (strcmp(cmd, "opendata") == 0) {
+        /* the one subcommand: atelier opendata build [options] */
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            config_usage(cmd);
+            return 0;
+        }
+        if (argc < 3 || strcmp(argv[2], "build") != 0) {
+            fprintf(stderr, "atelier opendata: usage: atelier opendata build [--k 5] "
+                            "[--min-stratum N]\n");
+            return 2;
+        }
+        first = 3;
+    }
+    rc = config_parse(&cfg, cmd, argc - first, argv + first);
     if (rc == 1)
         return 0;
     if (rc)
@@ -199,5 +256,9 @@ int main(int argc, char **argv)
         return cmd_migrate(&cfg);
     if (strcmp(cmd, "sweep") == 0)
         return cmd_sweep(&cfg);
+    if (strcmp(cmd, "populate") == 0)
+        return cmd_populate(&cfg);
+    if (strcmp(cmd, "opendata") == 0)
+        return cmd_opendata(&cfg);
     return cmd_logs(&cfg);
 }

@@ -1,6 +1,7 @@
 """Signup and confirmation (SPEC sections 1 and 3): the same answer whatever
 is taken, the three mails, validation of every field, single-use links."""
 
+import concurrent.futures
 import json
 
 import pytest
@@ -393,3 +394,16 @@ def test_confirmation_link_lives_24_hours(fresh_database, server_factory, tmp_pa
     srv = store.start(offset=24 * 3600 + 120)  # just over 24 h: expired
     assert_error(confirm(srv, t_late), 400, "invalid_token")
     assert_error(login(srv, late["username"], late["password"]), 401, "invalid_credentials")
+
+
+def test_confirm_link_is_single_use_under_concurrency(server, mails):
+    ident = new_identity("conc")
+    assert signup(server, ident["email"], ident["username"], ident["password"]).status_code == 202
+    token = mails.wait(ident["email"]).token
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        answers = list(ex.map(lambda _: confirm(server, token), range(8)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] + [400] * 7, codes
+    for r in answers:
+        if r.status_code == 400:
+            assert_error(r, 400, "invalid_token")

@@ -3,6 +3,7 @@ login by username or email in any case, last login, bearer sessions, at most
 20 sessions per account, and the failed-login throttles (per account and per
 IP) on dedicated servers, since the IP limit is per server process."""
 
+import concurrent.futures
 import datetime
 import time
 
@@ -250,3 +251,13 @@ def test_sessions_live_30_days(fresh_database, server_factory, tmp_path):
     assert_unauthenticated(srv.get("/v1/account", headers=bearer(acc.token)))
     # The password still works and opens a new session.
     assert get_account(srv, login_token(srv, acc.email, acc.password))["id"] == acc.id
+
+
+def test_at_most_20_sessions_under_concurrent_logins(server, mails):
+    acc = create_account(server, mails, "concsess")
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        answers = list(ex.map(lambda _: login(server, acc.username, acc.password), range(30)))
+    assert [r.status_code for r in answers] == [200] * 30
+    alive = sum(server.get("/v1/account", headers=bearer(r.json()["token"])).status_code == 200 for r in answers)
+    alive += server.get("/v1/account", headers=bearer(acc.token)).status_code == 200
+    assert alive == 20, f"{alive} sessions alive after 31"

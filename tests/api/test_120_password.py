@@ -2,6 +2,8 @@
 and 4): 202 always, single-use links, every session revoked on reset, every
 other session on change, the strength rules on the new password."""
 
+import concurrent.futures
+
 import pytest
 
 from accounts_helpers import (
@@ -243,3 +245,22 @@ def test_reset_link_lives_one_hour(fresh_database, server_factory, tmp_path):
     srv = store.start(offset=3600 + 120)  # just over an hour: expired
     assert_error(reset(srv, t_late, strong_password()), 400, "invalid_token")
     assert login(srv, late.username, late.password).status_code == 200
+
+
+def test_reset_link_is_single_use_under_concurrency(server, mails):
+    acc = create_account(server, mails, "concreset")
+    assert forgot(server, acc.email).status_code == 202
+    token = mails.wait(acc.email, match="reset").token
+    passwords = [strong_password() for _ in range(6)]
+    with concurrent.futures.ThreadPoolExecutor(6) as ex:
+        answers = list(ex.map(lambda pw: reset(server, token, pw), passwords))
+    codes = [r.status_code for r in answers]
+    assert sorted(codes) == [204] + [400] * 5, codes
+    for r in answers:
+        if r.status_code == 400:
+            assert_error(r, 400, "invalid_token")
+    winner = passwords[codes.index(204)]
+    assert login(server, acc.username, winner).status_code == 200
+    for pw in passwords:
+        if pw != winner:
+            assert_error(login(server, acc.username, pw), 401, "invalid_credentials")

@@ -138,6 +138,46 @@ def test_personal_data_is_sealed_at_rest(fresh_database, server_factory, tmp_pat
         _assert_absent(blob, needles, "the PostgreSQL tables after delivery", backend)
 
 
+def test_deleted_account_does_not_linger(fresh_database, server_factory, tmp_path, backend):
+    """SPEC section 1: removal is immediate and complete (rows, pictures,
+    sessions, tokens, pending mails) and deleted content does not linger on
+    disk (SQLite secure_delete). The username and the id are stored in clear
+    while the account lives, so they must be gone from every table/file."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    mails = outbox(srv)
+    tag = uniq(6)
+    gone = create_account(srv, mails, identity={
+        "email": f"gone.{tag}@example.org", "username": f"gone_user_{tag}", "password": strong_password()})
+    stays = create_account(srv, mails, identity={
+        "email": f"stays.{tag}@example.org", "username": f"stays_user_{tag}", "password": strong_password()})
+    assert srv.request("PATCH", "/v1/account", headers=gone.auth,
+                       json={"bio": BIO_MARKER, "social": {"github": "gh"}}).status_code == 200
+    assert srv.request("PUT", "/v1/account/picture", headers={**gone.auth, "Content-Type": "image/jpeg"},
+                       data=photo_jpeg((300, 200))).status_code == 200
+    login_token(srv, gone.username, gone.password)  # a second session
+    assert srv.post("/v1/password/forgot", json={"email": gone.email}).status_code == 202
+    mails.wait(gone.email, match="reset")
+    r = srv.post("/v1/account/email", headers=gone.auth,
+                 json={"email": f"gone.new.{tag}@example.org", "password": gone.password})
+    assert r.status_code == 202
+    mails.wait(f"gone.new.{tag}@example.org")
+
+    before = _stored_bytes(srv, backend)
+    assert gone.username.encode() in before and gone.id.encode() in before  # the check can see them
+
+    r = srv.request("DELETE", "/v1/account", headers=gone.auth, json={"password": gone.password})
+    assert r.status_code == 204, r.text
+
+    blob = _stored_bytes(srv, backend)
+    where = "the PostgreSQL tables" if backend == "postgres" else "atelier.db/-wal/-shm"
+    assert stays.username.encode() in blob, f"the control username is not in {where}: the check reads nothing"
+    assert stays.id.encode() in blob
+    for label, needle in (("username", gone.username), ("account id", gone.id)):
+        assert needle.encode() not in blob, f"the deleted account's {label} still lingers in {where}"
+
+
 # ------------------------------------------------------------ isolation
 
 
@@ -155,7 +195,7 @@ def test_two_accounts_are_isolated(server, mails):
     assert server.request(
         "PUT", "/v1/account/picture", headers={**a.auth, "Content-Type": "image/jpeg"}, data=photo_jpeg((200, 100))
     ).status_code == 200
-    a_before = get_account(server, a.token)
+    a_before = a_orig = get_account(server, a.token)
     a_pic = server.get("/v1/account/picture", headers=a.auth).content
 
     # B reads only B.
@@ -187,12 +227,16 @@ def test_two_accounts_are_isolated(server, mails):
 
     # B's password change and logout revoke none of A's sessions.
     a_second = login_token(server, a.username, a.password)
+    a_before = get_account(server, a.token)  # A's own login moved last_login_at
+    assert {**a_before, "last_login_at": None} == {**a_orig, "last_login_at": None}
     new_b = strong_password()
     r = server.post("/v1/account/password", headers=b.auth, json={"current_password": b.password, "new_password": new_b})
     assert r.status_code == 204
     assert get_account(server, a.token) == a_before
     assert get_account(server, a_second)["id"] == a.id
     assert login(server, a.username, a.password).status_code == 200
+    a_before = get_account(server, a.token)
+    assert {**a_before, "last_login_at": None} == {**a_orig, "last_login_at": None}
     assert server.post("/v1/logout", headers=b.auth).status_code == 204
     assert get_account(server, a.token) == a_before
 

@@ -1,0 +1,370 @@
+"""Helpers for the privacy-lifecycle tests (test_3xx_*): running `atelier
+sweep` against a test server's data dir / database, reading the database
+directly (SQLite read-only URI, PostgreSQL through psql) for completeness
+checks, access-log files, and time arithmetic.
+
+Plain functions; fixtures live in conftest.py and in each test module."""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+from conftest import ATELIER_BIN, BACKEND, free_port, server_env
+from accounts_helpers import parse_time
+
+DAY = datetime.timedelta(days=1)
+DAY_S = 86400
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+# SPEC section 1 (and src/policy.h, mirrored in docs/LIMITS.md)
+ACCESS_LOG_DAYS = 183
+INACTIVE_DAYS = 365
+NOTICE_DAYS = 30
+UNCONFIRMED_DAYS = 7
+NOTICE_SUBJECT = "Your atelier account will be erased in 30 days"
+
+# src/sweep.h SWEEP_LOCK_KEY ("atlsweep")
+SWEEP_LOCK_KEY = int.from_bytes(b"atlsweep", "big")
+
+REPORT_KEYS = {
+    "dry_run", "locked_elsewhere", "logs_deleted", "notices", "accounts_erased",
+    "signups_erased", "sessions_deleted", "tokens_deleted", "mails_sent", "mails_failed", "ms",
+}
+COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "sessions_deleted",
+              "tokens_deleted")
+
+# Every table that holds data of an account (src/db_schema.c).
+ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
+                  "model_avatars")
+
+
+# --------------------------------------------------------------------------
+# time
+
+
+def utc(dt):
+    assert dt.tzinfo is not None, dt
+    return dt.astimezone(datetime.timezone.utc)
+
+
+def rfc3339(dt):
+    """2027-01-02T03:04:05Z (whole seconds)."""
+    return utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def days(n):
+    return datetime.timedelta(days=n)
+
+
+def account_last_login(srv, token):
+    """last_login_at of the account of `token`, as the server says."""
+    r = srv.get("/v1/account", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text[:300]
+    return parse_time(r.json()["last_login_at"])
+
+
+# --------------------------------------------------------------------------
+# atelier sweep
+
+
+def sweep_args(srv_or_store, now=None, dry_run=False, smtp=None):
+    data_dir = srv_or_store.data_dir
+    database = getattr(srv_or_store, "database_url", None) or getattr(srv_or_store, "database", None)
+    args = [ATELIER_BIN, "sweep", "--data", data_dir]
+    if database:
+        args += ["--database", database]
+    if now is not None:
+        args += ["--now", now if isinstance(now, str) else rfc3339(now)]
+    if dry_run:
+        args.append("--dry-run")
+    if smtp:
+        args += ["--smtp", smtp, "--smtp-tls", "off"]
+    return args
+
+
+def sweep(srv_or_store, now=None, dry_run=False, smtp=None, timeout=300):
+    """Run `atelier sweep` once; assert it succeeded and printed exactly one
+    JSON report line on stdout; return the report (a dict) with .stderr."""
+    args = sweep_args(srv_or_store, now, dry_run, smtp)
+    p = subprocess.run(args, capture_output=True, text=True, env=server_env(), timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, f"{' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr[-3000:]}"
+    return parse_report(p.stdout, args, p.stderr)
+
+
+class Report(dict):
+    stderr = ""
+
+
+def parse_report(stdout, args=(), stderr=""):
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"{' '.join(args)} printed {len(lines)} lines on stdout:\n{stdout}"
+    rep = Report(json.loads(lines[0]))
+    rep.stderr = stderr
+    assert set(rep) == REPORT_KEYS, f"report keys: {sorted(rep)}"
+    for k in REPORT_KEYS - {"dry_run", "locked_elsewhere", "ms"}:
+        assert isinstance(rep[k], int) and not isinstance(rep[k], bool) and rep[k] >= 0, (k, rep)
+    assert isinstance(rep["dry_run"], bool) and isinstance(rep["locked_elsewhere"], bool), rep
+    assert isinstance(rep["ms"], (int, float)) and rep["ms"] >= 0, rep
+    return rep
+
+
+def counts(rep):
+    return {k: rep[k] for k in COUNT_KEYS}
+
+
+def dead_smtp():
+    """An smtp:// URL where nothing listens (mail stays queued)."""
+    return f"smtp://127.0.0.1:{free_port()}"
+
+
+def dead_smtp_args():
+    return ["--smtp", dead_smtp(), "--smtp-tls", "off"]
+
+
+# --------------------------------------------------------------------------
+# the database, read directly
+
+
+def _sqlite_connect(data_dir):
+    import sqlite3
+
+    path = os.path.join(data_dir, "atelier.db")
+    assert os.path.exists(path), os.listdir(data_dir)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    return con
+
+
+def _psql(url, sql, binary=False):
+    psql = shutil.which("psql") or "/usr/bin/psql"
+    r = subprocess.run([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, f"psql {sql!r}: {r.stderr.decode('utf-8', 'replace')}"
+    return r.stdout if binary else r.stdout.decode("utf-8")
+
+
+def _copy_unescape(field):
+    """A field of COPY ... TO STDOUT (FORMAT text): \\N is NULL."""
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    esc = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+    while i < len(field):
+        c = field[i]
+        if c == "\\" and i + 1 < len(field):
+            out.append(esc.get(field[i + 1], field[i + 1]))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+class Store:
+    """Direct read access to the database of a server (or ClockedStore):
+    every value comes back as None or str (integers in decimal, blobs as
+    PostgreSQL's \\x<hex> form on both backends)."""
+
+    def __init__(self, srv_or_store):
+        self.data_dir = srv_or_store.data_dir
+        self.url = getattr(srv_or_store, "database_url", None) or getattr(srv_or_store, "database", None)
+        if BACKEND == "postgres":
+            assert self.url, "a PostgreSQL server without a database URL"
+
+    def tables(self):
+        if self.url:
+            out = _psql(self.url, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+            return [t for t in out.split() if t]
+        con = _sqlite_connect(self.data_dir)
+        try:
+            return [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        finally:
+            con.close()
+
+    def columns(self, table):
+        assert re.match(r"^[a-z_][a-z0-9_]*$", table), table
+        if self.url:
+            out = _psql(self.url, "SELECT column_name FROM information_schema.columns WHERE "
+                        f"table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position")
+            return [c for c in out.split() if c]
+        con = _sqlite_connect(self.data_dir)
+        try:
+            return [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+        finally:
+            con.close()
+
+    def rows(self, table):
+        """Every row of `table` as a dict column -> None | str."""
+        cols = self.columns(table)
+        assert cols, f"table {table} has no columns"
+        if self.url:
+            out = _psql(self.url, f'COPY (SELECT * FROM "{table}") TO STDOUT', binary=True).decode("utf-8")
+            rows = []
+            for line in out.split("\n"):
+                if line == "":
+                    continue
+                fields = [_copy_unescape(f) for f in line.split("\t")]
+                assert len(fields) == len(cols), (table, cols, line[:200])
+                rows.append(dict(zip(cols, fields)))
+            return rows
+        con = _sqlite_connect(self.data_dir)
+        try:
+            cur = con.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cur.description]
+            rows = []
+            for r in cur.fetchall():
+                row = {}
+                for k, v in zip(names, r):
+                    if isinstance(v, bytes):
+                        v = "\\x" + v.hex()
+                    elif v is not None and not isinstance(v, str):
+                        v = str(v)
+                    row[k] = v
+                rows.append(row)
+            return rows
+        finally:
+            con.close()
+
+    def snapshot(self):
+        """{table: sorted rows}: to show that nothing changed."""
+        return {t: sorted(json.dumps(r, sort_keys=True) for r in self.rows(t)) for t in self.tables()}
+
+    def rows_with(self, needle):
+        """{table: [rows]} of every row that holds `needle` (a str) in any
+        column (text, or the hex of a blob holding its bytes)."""
+        hx = needle.encode().hex()
+        found = {}
+        for t in self.tables():
+            hits = [r for r in self.rows(t)
+                    if any(v is not None and (needle in v or (v.startswith("\\x") and hx in v[2:]))
+                           for v in r.values())]
+            if hits:
+                found[t] = hits
+        return found
+
+    def where(self, table, column, value):
+        return [r for r in self.rows(table) if r.get(column) == value]
+
+    def stored_bytes(self):
+        """What a thief of the storage reads: the SQLite files (db, -wal,
+        -shm), or a dump of every PostgreSQL table (binary and text COPY)."""
+        if self.url:
+            blob = b""
+            for t in self.tables():
+                for fmt in ("binary", "text"):
+                    blob += _psql(self.url, f'COPY (SELECT * FROM "{t}") TO STDOUT WITH (FORMAT {fmt})', binary=True)
+            return blob
+        blob = b""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            p = os.path.join(self.data_dir, "atelier.db" + suffix)
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    blob += f.read()
+        return blob
+
+
+def forms(needle):
+    """Byte forms a string can take in stored bytes or a text dump."""
+    b = needle.encode()
+    return [b, b.hex().encode()]
+
+
+def assert_not_stored(store, needles, where="the database"):
+    blob = store.stored_bytes()
+    for label, needle in needles.items():
+        for form in forms(needle):
+            assert form not in blob, f"{label} ({needle!r}) is still readable in {where}"
+
+
+def assert_stored(store, needles, where="the database"):
+    """The control of assert_not_stored: the needles are there before."""
+    blob = store.stored_bytes()
+    for label, needle in needles.items():
+        assert any(f in blob for f in forms(needle)), f"{label} ({needle!r}) not found in {where}"
+
+
+def assert_no_row_references(store, needles):
+    """No row of any table holds any of `needles` ({label: str})."""
+    problems = {}
+    for label, needle in needles.items():
+        found = store.rows_with(needle)
+        if found:
+            problems[label] = {t: len(rs) for t, rs in found.items()}
+    assert not problems, f"rows still reference the erased account: {problems}"
+
+
+# --------------------------------------------------------------------------
+# access-log files
+
+
+def log_name(day):
+    return f"access-{day.strftime('%Y-%m-%d')}.jsonl"
+
+
+def write_log(data_dir, name, content=None):
+    d = os.path.join(data_dir, "logs")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    p = os.path.join(d, name)
+    if content is None:
+        content = json.dumps({"time": "2000-01-01T00:00:00.000Z", "ip": "192.0.2.1", "method": "GET",
+                              "route": "/healthz", "status": 200, "duration_ms": 1,
+                              "request_id": name}) + "\n"
+    with open(p, "w") as f:
+        f.write(content)
+    return p
+
+
+def log_dir_state(data_dir):
+    """{name: bytes} of every file under DATA/logs."""
+    d = os.path.join(data_dir, "logs")
+    out = {}
+    if os.path.isdir(d):
+        for name in sorted(os.listdir(d)):
+            p = os.path.join(d, name)
+            if os.path.isfile(p):
+                with open(p, "rb") as f:
+                    out[name] = f.read()
+            else:
+                out[name] = "<dir>"
+    return out
+
+
+def outbox_names(data_dir):
+    d = os.path.join(data_dir, "outbox")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+# --------------------------------------------------------------------------
+# metrics
+
+
+def metric_events(srv):
+    r = srv.get("/metrics")
+    assert r.status_code == 200, r.text[:200]
+    out = {}
+    for m in re.finditer(r'^atelier_events_total\{event="([a-z_]+)"\} (\d+)$', r.text, re.M):
+        out[m.group(1)] = int(m.group(2))
+    assert "sweep_runs" in out, r.text[-2000:]
+    return out
+
+
+def wait_for(pred, timeout, what, step=0.25):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(step)

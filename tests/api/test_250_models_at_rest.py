@@ -1,0 +1,105 @@
+"""Models sealed at rest (SPEC section 1 "At rest"): model names, notes,
+measurements and avatars never appear in clear in the database, on SQLite
+(atelier.db and its -wal/-shm) or PostgreSQL (the raw tables as psql shows
+them, and their COPY dumps)."""
+
+import subprocess
+
+from accounts_helpers import create_account, hex_forms, outbox, pg_dump_bytes, sqlite_files_bytes
+from models_helpers import create_model, get_avatar, image_fixture, model_path, patch, put_avatar
+
+NAME = "UniqueModelName77"
+NOTES = "UniqueNotes88"
+VALUE = 1234.5  # chest; searched as its JSON text "1234.5"
+RENAMED = "UniqueRenamed55"
+VALUE2 = 987.25  # waist after a PATCH
+
+
+def psql_select(url, sql):
+    r = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode("utf-8", "replace")
+    return r.stdout
+
+
+def stored(srv, backend):
+    """(bytes to search, description); on PostgreSQL the text output of
+    SELECT * on the model tables plus every table's COPY dumps."""
+    if backend == "postgres":
+        blob = psql_select(srv.database_url, "SELECT * FROM models")
+        blob += psql_select(srv.database_url, "SELECT * FROM model_avatars")
+        blob += pg_dump_bytes(srv.database_url)
+        return blob, "the PostgreSQL tables"
+    return sqlite_files_bytes(srv.data_dir), "atelier.db/-wal/-shm"
+
+
+def assert_absent(blob, needles, where, backend):
+    for label, needle in needles.items():
+        forms = hex_forms(needle) if backend == "postgres" else [needle]
+        for form in forms:
+            assert form not in blob, f"{label} ({needle[:40]!r}) is readable in {where}"
+
+
+def test_model_data_is_sealed_at_rest(fresh_database, server_factory, tmp_path, backend):
+    # fresh_database first, so that it is dropped after the server stops.
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    acc = create_account(srv, outbox(srv), "atrest")
+
+    m = create_model(srv, acc, NAME, True, {"chest": VALUE, "neck": 340, "bustSpan": 161.75}, NOTES)
+    assert m["measurements"]["chest"] == VALUE
+    r = put_avatar(srv, acc.token, m["id"], image_fixture("photo.jpg"), "image/jpeg")
+    assert r.status_code == 200, r.text
+    avatar = get_avatar(srv, acc.token, m["id"]).content
+    mid = len(avatar) // 2
+    needles = {
+        "the model name": NAME.encode(),
+        "the notes": NOTES.encode(),
+        "the measurement value": b"1234.5",
+        "the measurement as JSON": b'"chest":1234.5',
+        "another measurement value": b"161.75",
+        "32 bytes of the avatar": avatar[mid: mid + 32],
+        "the avatar's first 32 bytes": avatar[:32],
+    }
+    assert len(needles["32 bytes of the avatar"]) == 32
+
+    blob, where = stored(srv, backend)
+    # Control: the dump does hold the model row (its id is stored in clear).
+    assert m["id"].encode() in blob, f"the model id is not in {where}: the check reads nothing"
+    assert_absent(blob, needles, where, backend)
+
+    # Changed values are sealed too, and the old ones do not linger.
+    r = patch(srv, acc, m["id"], {"name": RENAMED, "measurements": {"waist": VALUE2}})
+    assert r.status_code == 200, r.text
+    needles["the new name"] = RENAMED.encode()
+    needles["the new value"] = b"987.25"
+    blob, where = stored(srv, backend)
+    assert m["id"].encode() in blob
+    assert_absent(blob, needles, where, backend)
+
+    if backend == "sqlite":
+        # Stopped cleanly, the WAL is checkpointed into the main file: check again.
+        assert srv.stop() is None
+        blob = sqlite_files_bytes(str(data_dir))
+        assert m["id"].encode() in blob
+        assert_absent(blob, needles, "atelier.db after shutdown", backend)
+
+
+def test_deleted_model_leaves_no_clear_text(fresh_database, server_factory, tmp_path, backend):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    acc = create_account(srv, outbox(srv), "atrest2")
+    m = create_model(srv, acc, NAME + "Deleted", True, {"chest": 1111.5}, NOTES + "Deleted")
+    assert put_avatar(srv, acc.token, m["id"], image_fixture("small.jpg"), "image/jpeg").status_code == 200
+    assert srv.request("DELETE", model_path(m["id"]), headers=acc.auth).status_code == 204
+    blob, where = stored(srv, backend)
+    assert acc.username.encode() in blob, f"the username is not in {where}: the check reads nothing"
+    assert_absent(blob, {"name": (NAME + "Deleted").encode(), "notes": (NOTES + "Deleted").encode(),
+                         "value": b"1111.5"}, where, backend)
+    if backend == "sqlite":
+        # secure_delete: not even the model id of the erased row lingers.
+        assert srv.stop() is None
+        blob = sqlite_files_bytes(str(data_dir))
+        assert m["id"].encode() not in blob, "the deleted model's row lingers in atelier.db"
