@@ -214,6 +214,9 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_OPENDATA_LATEST_JSON] = {"SELECT json FROM opendata_releases"
                                    " ORDER BY created_at DESC, id LIMIT 1",
                                    NULL},
+    /* BEGIN IMMEDIATE already serialises SQLite's writers. */
+    [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
+                           "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

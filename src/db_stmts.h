@@ -88,6 +88,7 @@ enum stmt {
     STMT_OPENDATA_LATEST_META, /* -> meta */
     STMT_OPENDATA_LATEST_CSV,  /* -> csv */
     STMT_OPENDATA_LATEST_JSON, /* -> json */
+    STMT_ACCOUNT_LOCK,         /* $1 id: serialise an account's writers (PG: FOR UPDATE) */
     STMT__COUNT
 };
 

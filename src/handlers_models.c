@@ -91,7 +91,9 @@ static size_t model_chars(const char *s)
 /* A name shown in a message: at most 40 bytes of it. */
 static void model_shown(const char *name, char out[48])
 {
-    snprintf(out, 48, "%.40s%s", name, strlen(name) > 40 ? "..." : "");
+    size_t n = util_utf8_prefix(name, 40);
+
+    snprintf(out, 48, "%.*s%s", (int)n, name, name[n] ? "..." : "");
 }
 
 static int model_check_value(struct req *rq, const char *name, json_t *v, int breasts)
@@ -207,6 +209,8 @@ static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
     if ((rc = model_read_text(rq, b, "notes", LIMIT_MODEL_NOTES_MAX, 1, &m->notes, &present)) ||
         (rc = input_bool(rq, b, "breasts", create, &m->breasts, &present)))
         return rc;
+    if (create && !meas)
+        return input_fail(rq, "measurements", "measurements is required (an object, may be empty)");
     if (meas && !json_is_null(meas) &&
         (rc = model_merge_measurements(rq, meas, m->measurements, m->breasts)))
         return rc;
@@ -401,10 +405,25 @@ int h_models_create(struct req *rq)
     token_id(id);
     util_strlcpy(m.id, id, sizeof m.id);
     m.measurements = json_object();
-    if ((rc = model_db(&db)) || (rc = model_apply(rq, req_json(rq), &m, 1)) ||
-        (rc = model_count_ok(rq, db)) ||
-        (rc = model_store(db, req_account(rq), &m, STMT_MODEL_INSERT)))
+    if ((rc = model_db(&db)) || (rc = model_apply(rq, req_json(rq), &m, 1)))
         goto out;
+    /* count and insert under the account's lock: concurrent creates cannot
+     * pass the limit together */
+    struct db_param lock[] = {DB_TEXT(req_account(rq))};
+    if ((rc = db_begin(db)) || (rc = db_query(db, STMT_ACCOUNT_LOCK, lock, 1, NULL))) {
+        db_rollback(db);
+        rc = db_err_to_err(rc);
+        goto out;
+    }
+    if ((rc = model_count_ok(rq, db)) ||
+        (rc = model_store(db, req_account(rq), &m, STMT_MODEL_INSERT))) {
+        db_rollback(db);
+        goto out;
+    }
+    if ((rc = db_commit(db))) {
+        rc = db_err_to_err(rc);
+        goto out;
+    }
     model_release(&m);
     if ((rc = model_load(db, id, req_account(rq), &m)) == 0)
         rc = resp_json(rq, 201, model_json(&m));

@@ -496,6 +496,21 @@ static int http_route(struct req *rq, const char *url)
     return resp_error(rq, ERR_METHOD, NULL, "method %s is not allowed here", rq->method), -1;
 }
 
+/* Authentication runs on the headers call, before the body is read or its
+ * media type judged: an unauthenticated client gets 401 and nothing more. */
+static int http_authenticate(struct req *rq)
+{
+    int rc;
+
+    if (!(rq->route->flags & ROUTE_AUTH))
+        return 0;
+    rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
+    if (rc && !rq->responded)
+        resp_error(rq, rc, NULL, "%s",
+                   rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required" : err_text(rc));
+    return rc ? -1 : 0;
+}
+
 /* Everything decided from the request line and headers alone. Returns 0 to
  * go on reading the body, -1 when a response is already set. */
 static int http_first_call(struct req *rq, const char *url)
@@ -503,7 +518,7 @@ static int http_first_call(struct req *rq, const char *url)
     uint64_t declared;
     int has_body;
 
-    if (http_check_headers(rq) || http_route(rq, url))
+    if (http_check_headers(rq) || http_route(rq, url) || http_authenticate(rq))
         return -1;
     has_body = http_body_declared(rq, &declared);
     rq->body_limit = http_route_limit(rq->route);
@@ -557,21 +572,10 @@ static int http_prepare_body(struct req *rq)
     return 0;
 }
 
-static void http_authenticate_and_run(struct req *rq)
+static void http_run(struct req *rq)
 {
-    int rc;
+    int rc = rq->route->fn(rq);
 
-    if (rq->route->flags & ROUTE_AUTH) {
-        rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
-        if (rc) {
-            if (!rq->responded)
-                resp_error(rq, rc, NULL, "%s",
-                           rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required"
-                                                     : err_text(rc));
-            return;
-        }
-    }
-    rc = rq->route->fn(rq);
     if (rc && !rq->responded)
         resp_error(rq, rc, NULL, "%s", err_text(rc));
     if (!rq->responded) {
@@ -584,7 +588,7 @@ static void http_worker_job(void *arg)
 {
     struct req *rq = arg;
 
-    http_authenticate_and_run(rq);
+    http_run(rq);
     rq->state = RS_DONE;
     MHD_resume_connection(rq->conn);
 }
@@ -625,7 +629,7 @@ static enum MHD_Result http_finish(struct req *rq)
             resp_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
             resp_header(rq, "Retry-After", "1");
         } else {
-            http_authenticate_and_run(rq);
+            http_run(rq);
         }
     }
     return http_send(rq);

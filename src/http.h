@@ -5,8 +5,8 @@
  * A request passes through http.c in this order:
  *   1. headers: count, duplicate/conflicting Content-Length and
  *      Transfer-Encoding, header names with blanks -> 400/431;
- *      route match -> 404/405; declared size over the route's limit -> 413;
- *      wrong Content-Type -> 415.
+ *      route match -> 404/405; bearer token of ROUTE_AUTH routes -> 401;
+ *      declared size over the route's limit -> 413; wrong Content-Type -> 415.
  *   2. body: collected into a buffer bounded by the route's limit; a chunked
  *      body that outgrows it is drained and answered 413.
  *   3. JSON routes: the body is parsed strictly (UTF-8, no duplicate keys,

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "input.h"
+#include "util.h"
 
 int input_fail(struct req *rq, const char *field, const char *fmt, ...)
 {
@@ -42,8 +43,8 @@ int input_known_keys_at(struct req *rq, json_t *o, const char *const *allowed, c
             ok |= strcmp(*a, key) == 0;
         if (!ok) {
             char shown[96];
-            snprintf(shown, sizeof shown, "%s%s%.40s", prefix ? prefix : "", prefix ? "." : "",
-                     key);
+            snprintf(shown, sizeof shown, "%s%s%.*s", prefix ? prefix : "", prefix ? "." : "",
+                     (int)util_utf8_prefix(key, 40), key);
             return input_fail(rq, shown, "unknown field '%s'", shown);
         }
     }

@@ -176,3 +176,15 @@ unsigned util_ncpu(void)
         return 4096;
     return (unsigned)n;
 }
+
+size_t util_utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+
+    if (n <= max)
+        return n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n] continues a character: cut before that character */
+    return n;
+}

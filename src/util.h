@@ -34,6 +34,10 @@ void util_hex(const void *p, size_t n, char *out);
 /* True when [p, p+n) is valid UTF-8 without NUL bytes. */
 bool util_utf8_valid(const void *p, size_t n);
 
+/* The longest prefix of the NUL-terminated UTF-8 string s that is at most
+ * max bytes and does not split a character; returns its length in bytes. */
+size_t util_utf8_prefix(const char *s, size_t max);
+
 /* Number of online CPUs, at least 1. */
 unsigned util_ncpu(void);
 

@@ -13,6 +13,7 @@ from accounts_helpers import (
     create_account,
     get_account,
     login,
+    login_token,
     outbox,
     uniq,
 )
@@ -314,8 +315,6 @@ def delete_account(server, token, password):
 
 
 def test_delete_account(server, mails, acc):
-    from accounts_helpers import login_token
-
     other_session = login_token(server, acc.email, acc.password)
     r = delete_account(server, acc.token, acc.password)
     assert r.status_code == 204, r.text

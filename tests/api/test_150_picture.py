@@ -5,9 +5,10 @@ JPEG/PNG/WebP of the declared type, size limits, served only to its owner."""
 import io
 import random
 import struct
+import zlib
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, PngImagePlugin
 
 from accounts_helpers import (
     assert_error,
@@ -89,8 +90,6 @@ def jpeg_with_comment(data, comment):
 
 
 def png_bytes(size=(300, 200), mode="RGB", text=True):
-    from PIL import PngImagePlugin
-
     info = PngImagePlugin.PngInfo()
     if text:
         info.add_text("Comment", "SecretText")
@@ -319,8 +318,6 @@ def test_jpeg_claiming_60000x60000_is_413(server, acc):
 
 
 def test_png_claiming_huge_size_is_413(server, acc):
-    import zlib
-
     data = png_bytes((64, 64), text=False)
     # IHDR is the first chunk: 8 signature, 4 length, 4 type, 13 data, 4 crc.
     ihdr = bytearray(data[16:29])

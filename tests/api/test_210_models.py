@@ -262,6 +262,18 @@ def test_switching_to_no_breasts_lists_every_measurement_that_must_go(server, ac
     assert r.json()["breasts"] is True and r.json()["measurements"]["bustSpan"] == 170
 
 
+def test_switching_lists_all_eight(server, acc):
+    every = {"bustFront": 480, "bustPointToUnderbust": 100, "bustSpan": 160, "highBust": 865,
+             "highBustFront": 440, "hpsToWaistFront": 400, "underbust": 780, "waistToUnderbust": 80}
+    assert set(every) == BREASTS_ONLY
+    m = create_model(server, acc, "all eight", True, {"neck": 340, **every})
+    err = assert_invalid_field(patch(server, acc, m["id"], {"breasts": False}), "breasts")
+    missing = [n for n in sorted(BREASTS_ONLY) if n not in err["message"]]
+    assert not missing, f"not listed: {missing} in {err['message']!r}"
+    r = patch(server, acc, m["id"], {"breasts": False, "measurements": dict.fromkeys(every)})
+    assert r.status_code == 200 and r.json()["measurements"] == {"neck": 340}, r.text
+
+
 def test_switching_without_breasts_only_values_is_fine(server, acc):
     m = create_model(server, acc, "easy switch", True, {"neck": 340, "chest": 925})
     r = patch(server, acc, m["id"], {"breasts": False})

@@ -75,6 +75,7 @@ def test_exif_gps_jpeg_comes_back_stripped_and_bounded(server, acc, model):
     g = get_avatar(server, acc.token, model["id"])
     assert g.status_code == 200, g.text[:200]
     assert ctype_of(g) == info["content_type"]
+    assert "no-store" in g.headers.get("Cache-Control", ""), g.headers
     out = assert_clean(g.content, ctype_of(g))
     assert out.size == (512, 384)
     assert g.content != src

@@ -52,22 +52,24 @@ MEASUREMENT_CASES = [
     ("absurd 1e9", b'{"neck":1e9}', 422, "neck", ["between"]),
     ("absurd integer", b'{"chest":1000000000}', 422, "chest", ["between"]),
     ("negative degrees", j({"shoulderSlope": -3}), 422, "shoulderSlope", ["between"]),
-    ("60 KB key", j({"x" * (60 * KIB): 1}), 422, "x" * 40, ["unknown"]),
+    ("60 KB key", j({"x" * (60 * KIB): 1}), 422, ("cut", "x" * 40), ["unknown"]),
+    ("long name cut inside a 2-byte character", j({"a" + "\u00e9" * 100: 1}), 422, ("cut", "a\u00e9"), ["unknown"]),
+    ("long name cut inside a 4-byte character", j({"a" + "\U0001f600" * 30: 1}), 422, ("cut", "a\U0001f600"), ["unknown"]),
     ("5,000 unknown keys", many_keys(5000), 422, "k0", ["unknown"]),
-    ("10,000 keys", many_keys(10000), 413, None, ["65536", "64 KiB", "limit", "large"]),
-    ("1 MB key", j({"y" * (1024 * KIB): 1}), 413, None, ["65536", "64 KiB", "limit", "large"]),
-    ("NaN", b'{"neck":NaN}', 400, None, ["NaN", "invalid", "malformed"]),
-    ("Infinity", b'{"neck":Infinity}', 400, None, ["Infinity", "invalid", "malformed"]),
-    ("-Infinity", b'{"neck":-Infinity}', 400, None, ["Infinity", "invalid", "malformed"]),
-    ("overflowing real", b'{"neck":1e400}', 400, None, ["overflow", "malformed", "large"]),
-    ("underflowing real", b'{"neck":1e-400}', 400, None, ["small", "underflow", "malformed"]),
-    ("huge integer", b'{"neck":123456789012345678901234567890}', 400, None, ["overflow", "big", "malformed", "large"]),
+    ("10,000 keys", many_keys(10000), 413, None, ["65536", "64 KiB"]),
+    ("1 MB key", j({"y" * (1024 * KIB): 1}), 413, None, ["65536", "64 KiB"]),
+    ("NaN", b'{"neck":NaN}', 400, None, ["NaN"]),
+    ("Infinity", b'{"neck":Infinity}', 400, None, ["Infinity"]),
+    ("-Infinity", b'{"neck":-Infinity}', 400, None, ["Infinity", "invalid token"]),
+    ("overflowing real", b'{"neck":1e400}', 400, None, ["overflow"]),
+    ("underflowing real", b'{"neck":1e-400}', 400, None, ["too small", "underflow"]),
+    ("huge integer", b'{"neck":123456789012345678901234567890}', 400, None, ["too big", "overflow"]),
     ("duplicate key", b'{"neck":380,"neck":390}', 400, None, ["duplicate"]),
-    ("hex number", b'{"neck":0x17c}', 400, None, ["malformed", "invalid"]),
-    ("trailing comma", b'{"neck":380,}', 400, None, ["malformed", "invalid"]),
-    ("single quotes", b"{'neck':380}", 400, None, ["malformed", "invalid"]),
-    ("invalid UTF-8", b'{"neck\xff":380}', 400, None, ["malformed", "UTF-8", "utf-8", "invalid"]),
-    ("NUL in a name", b'{"ne\\u0000ck":380}', 400, None, ["malformed", "NUL", "null", "invalid"]),
+    ("hex number", b'{"neck":0x17c}', 400, None, ["expected", "invalid"]),
+    ("trailing comma", b'{"neck":380,}', 400, None, ["expected", "invalid"]),
+    ("single quotes", b"{'neck':380}", 400, None, ["expected", "invalid"]),
+    ("invalid UTF-8", b'{"neck\xff":380}', 400, None, ["decode", "UTF-8", "utf-8"]),
+    ("NUL in a name", b'{"ne\\u0000ck":380}', 400, None, ["NUL"]),
 ]
 
 
@@ -75,12 +77,14 @@ def check_answer(r, status, field, words, prefix):
     err = assert_error(r, status)
     if status == 422:
         assert err["code"] == "invalid_field", err
-        want = prefix + field if field is not None else None
-        if field == "x" * 40:  # the 60 KB name is cut short, not echoed whole
-            assert err["field"].startswith(prefix + "x" * 40), err
+        assert "field" in err, f"a 422 without the field it is about: {err}"
+        if isinstance(field, tuple):  # a long name: cut short, not echoed whole
+            start = prefix + field[1]
+            assert err["field"].startswith(start), err
             assert len(err["field"]) < 200 and len(err["message"]) < 500, err
+            assert field[1] in err["message"], f"the message does not name the measurement: {err}"
         else:
-            assert err["field"] == want, err
+            assert err["field"] == prefix + field, err
     assert any(w in err["message"] for w in words), f"the message names none of {words}: {err}"
     return err
 
@@ -115,6 +119,7 @@ TOP_LEVEL_CASES = [
     ("duplicate name", b'{"name":"a","name":"b"}', 400, None, ["duplicate"]),
     ("duplicate measurements", b'{"measurements":{"neck":380},"measurements":{"neck":390}}', 400, None, ["duplicate"]),
     ("unknown member", j({"nmae": "x"}), 422, "nmae", ["unknown"]),
+    ("long unknown member cut inside a character", j({"n" + "\u00e9" * 100: "x"}), 422, ("cut", "n\u00e9"), ["unknown"]),
     ("id member", j({"id": "AAAAAAAAAAAAAAAAAAAAAA"}), 422, "id", ["unknown"]),
     ("warnings member", j({"warnings": []}), 422, "warnings", ["unknown"]),
     ("name number", j({"name": 5}), 422, "name", ["string"]),
@@ -128,9 +133,9 @@ TOP_LEVEL_CASES = [
     ("body is an array", b'[{"name":"x"}]', 400, None, ["object"]),
     ("body is a string", b'"x"', 400, None, ["object", "'{' expected"]),
     ("empty body", b"", 400, None, ["empty", "object"]),
-    ("truncated body", b'{"name":"x"', 400, None, ["malformed"]),
+    ("truncated body", b'{"name":"x"', 400, None, ["end of file", "expected"]),
     ("too deep", b'{"measurements":{"neck":' + b'{"a":' * 40 + b"1" + b"}" * 40 + b"}}", 400, None, ["deep", "nested", "depth"]),
-    ("body over 64 KiB", j({"notes": "n" * (65 * KIB)}), 413, None, ["65536", "64 KiB", "limit", "large"]),
+    ("body over 64 KiB", j({"notes": "n" * (65 * KIB)}), 413, None, ["65536", "64 KiB"]),
 ]
 
 
