@@ -348,8 +348,12 @@ static void writer_flush(struct writer *w, const char *day)
         }
         w->torn = false;
     }
+    off_t start = lseek(w->fd, 0, SEEK_END);
     e = write_all(w->fd, w->out.p, w->out.len, &done);
     if (e != 0) {
+        /* cut a partly written batch back off, so no half line stays */
+        if (done > 0 && start >= 0 && ftruncate(w->fd, start) == 0)
+            done = 0;
         if (done > 0 && w->out.p[done - 1] != '\n') {
             w->torn = true;
             memcpy(w->torn_day, day, sizeof w->torn_day);

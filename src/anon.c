@@ -84,13 +84,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ANON_BLOCK_MAX 2048 /* FAST: largest block run through plain MDAV */
-#define ANON_THREADS   8    /* upper bound on worker threads */
-#define ANON_TIE_EPS   1e-9 /* DBRL tie tolerance on squared distances */
-#define ANON_TAPE_SD   10.0 /* partial-knowledge attacker's tape error, mm */
-#define ANON_SDID_C    0.05 /* interval disclosure width in released SDs */
-#define ANON_LEAF      8    /* k-d tree bucket size */
-#define ANON_TREE_DIMS 16   /* principal components the DBRL tree splits on */
+#define ANON_BLOCK_MAX  2048 /* FAST: largest block run through plain MDAV */
+#define ANON_THREADS    8    /* upper bound on worker threads */
+#define ANON_PCA_SAMPLE 4096 /* FAST: rows sampled for a split direction */
+#define ANON_TIE_EPS    1e-9 /* DBRL tie tolerance on squared distances */
+#define ANON_TAPE_SD    10.0 /* partial-knowledge attacker's tape error, mm */
+#define ANON_SDID_C     0.05 /* interval disclosure width in released SDs */
+#define ANON_LEAF       32   /* k-d tree bucket size */
+#define ANON_TREE_DIMS  6    /* principal components the DBRL tree boxes bound */
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                             */
@@ -290,7 +291,7 @@ struct mdav_work {
     double *c;   /* q: centroid */
     double *pv;  /* q: the current pivot (r or s) */
     size_t *sel; /* k: positions of the group being formed */
-    size_t *gid; /* 2k: record indices of the group being emitted */
+    size_t *gid; /* k: record indices of the group being emitted */
     size_t ld;   /* leading dimension of zc for the current block */
     size_t nr;   /* remaining records */
 };
@@ -311,8 +312,8 @@ static void mdav_work_free(struct mdav_work *w)
 static int mdav_work_init(struct mdav_work *w, size_t cap, size_t q, size_t k)
 {
     memset(w, 0, sizeof(*w));
-    size_t zn, k2;
-    if (!size_mul(cap, q, &zn) || !size_mul(k, 2, &k2))
+    size_t zn;
+    if (!size_mul(cap, q, &zn))
         return ERR_NOMEM;
     w->cap = cap;
     w->zc = alloc_array(zn, sizeof(double));
@@ -322,7 +323,7 @@ static int mdav_work_init(struct mdav_work *w, size_t cap, size_t q, size_t k)
     w->c = alloc_array(q, sizeof(double));
     w->pv = alloc_array(q, sizeof(double));
     w->sel = alloc_array(k, sizeof(size_t));
-    w->gid = alloc_array(k2, sizeof(size_t));
+    w->gid = alloc_array(k, sizeof(size_t));
     if (!w->zc || !w->id || !w->d || !w->sum || !w->c || !w->pv || !w->sel || !w->gid) {
         mdav_work_free(w);
         return ERR_NOMEM;
@@ -491,7 +492,7 @@ static size_t mdav_block(const struct mdav_ctx *ctx, struct mdav_work *w, const 
         }
     }
 
-    while (w->nr >= 3 * k) {
+    while (w->nr / 3 >= k) { /* |R| >= 3k without overflow */
         mdav_centroid(w, sz);
         mdav_dist(w, q, w->c);
         size_t r = mdav_farthest(w, NULL, 0);
@@ -514,7 +515,7 @@ static size_t mdav_block(const struct mdav_ctx *ctx, struct mdav_work *w, const 
         mdav_take(ctx, w, k);
         groups++;
     }
-    if (w->nr >= 2 * k) {
+    if (w->nr / 2 >= k) {
         mdav_centroid(w, sz);
         mdav_dist(w, q, w->c);
         size_t r = mdav_farthest(w, NULL, 0);
@@ -566,9 +567,12 @@ static int part_split(struct part *pt, size_t off, size_t len)
         pt->nblocks++;
         return 0;
     }
+    /* the direction only steers the split, so estimate the covariance from
+     * an evenly strided sample of at most ANON_PCA_SAMPLE rows */
+    size_t stride = (len + ANON_PCA_SAMPLE - 1) / ANON_PCA_SAMPLE, ns = 0;
     for (size_t a = 0; a < q; a++)
         pt->mu[a] = 0.0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len; i += stride, ns++) {
         const double *xr = pt->x + ids[i] * p;
         for (size_t a = 0; a < q; a++) {
             size_t j = sz->col[a];
@@ -576,10 +580,10 @@ static int part_split(struct part *pt, size_t off, size_t len)
         }
     }
     for (size_t a = 0; a < q; a++)
-        pt->mu[a] /= (double)len;
+        pt->mu[a] /= (double)ns;
     for (size_t a = 0; a < q * q; a++)
         pt->cov[a] = 0.0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len; i += stride) {
         const double *xr = pt->x + ids[i] * p;
         for (size_t a = 0; a < q; a++) {
             size_t j = sz->col[a];
@@ -949,14 +953,16 @@ struct kdnode {
 };
 
 struct kdt {
-    size_t dim;  /* tree coordinates (pruning) */
+    size_t dim;  /* leading tree coordinates the boxes bound */
+    size_t tdim; /* tree coordinates (pruning) */
     size_t edim; /* exact coordinates (distances) */
     size_t npts;
-    double *tc;     /* npts*dim, tree order */
+    double *tc;     /* npts*tdim, tree order */
     double *ec;     /* npts*edim, tree order */
-    size_t *gid;    /* npts: distinct row id at each tree position */
     double *w;      /* npts: released rows it stands for */
     size_t *pos_of; /* distinct row id -> tree position */
+    double *rad;    /* npts: norm of the tree coordinates beyond dim */
+    double *nrad;   /* nodes * 2: smallest and largest rad in the node */
     struct kdnode *nodes;
     double *box; /* nodes * 2 * dim: lo[dim] then hi[dim] */
     size_t nn;
@@ -966,9 +972,10 @@ static void kdt_free(struct kdt *t)
 {
     free(t->tc);
     free(t->ec);
-    free(t->gid);
     free(t->w);
     free(t->pos_of);
+    free(t->rad);
+    free(t->nrad);
     free(t->nodes);
     free(t->box);
     memset(t, 0, sizeof(*t));
@@ -976,7 +983,8 @@ static void kdt_free(struct kdt *t)
 
 struct kdt_build {
     struct kdt *t;
-    const double *tc0; /* npts*dim in distinct-row order */
+    const double *tc0; /* npts*tdim in distinct-row order */
+    double *rad0;      /* npts: norm beyond dim, distinct-row order */
     size_t *perm;      /* tree position -> distinct row */
     struct key *keys;
 };
@@ -984,7 +992,7 @@ struct kdt_build {
 static size_t kdt_node(struct kdt_build *b, size_t lo, size_t hi)
 {
     struct kdt *t = b->t;
-    size_t dim = t->dim, me = t->nn++;
+    size_t dim = t->dim, tdim = t->tdim, me = t->nn++;
     double *blo = t->box + me * 2 * dim, *bhi = blo + dim;
     t->nodes[me].lo = lo;
     t->nodes[me].hi = hi;
@@ -993,8 +1001,17 @@ static size_t kdt_node(struct kdt_build *b, size_t lo, size_t hi)
         blo[a] = INFINITY;
         bhi[a] = -INFINITY;
     }
+    t->nrad[2 * me] = INFINITY;
+    t->nrad[2 * me + 1] = -INFINITY;
     for (size_t i = lo; i < hi; i++) {
-        const double *c = b->tc0 + b->perm[i] * dim;
+        double r = b->rad0[b->perm[i]];
+        if (r < t->nrad[2 * me])
+            t->nrad[2 * me] = r;
+        if (r > t->nrad[2 * me + 1])
+            t->nrad[2 * me + 1] = r;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        const double *c = b->tc0 + b->perm[i] * tdim;
         for (size_t a = 0; a < dim; a++) {
             if (c[a] < blo[a])
                 blo[a] = c[a];
@@ -1011,7 +1028,7 @@ static size_t kdt_node(struct kdt_build *b, size_t lo, size_t hi)
     if (!(bhi[sd] > blo[sd]))
         return me; /* all points coincide: keep them in one bucket */
     for (size_t i = lo; i < hi; i++) {
-        b->keys[i - lo].v = b->tc0[b->perm[i] * dim + sd];
+        b->keys[i - lo].v = b->tc0[b->perm[i] * tdim + sd];
         b->keys[i - lo].id = b->perm[i];
     }
     qsort(b->keys, hi - lo, sizeof(struct key), key_cmp);
@@ -1025,49 +1042,59 @@ static size_t kdt_node(struct kdt_build *b, size_t lo, size_t hi)
     return me;
 }
 
-/* Build over npts points: tc0 (npts*dim) prunes, ec0 (npts*edim) measures,
- * w0 the weight of each point. */
-static int kdt_init(struct kdt *t, const double *tc0, size_t dim, const double *ec0, size_t edim,
-                    const size_t *w0, size_t npts)
+/* Build over npts points: tc0 (npts*tdim, an orthonormal transform of the
+ * exact coordinates, the first dim of them bounded by the boxes) prunes,
+ * ec0 (npts*edim) measures, w0 the weight of each point. */
+static int kdt_init(struct kdt *t, const double *tc0, size_t tdim, size_t dim, const double *ec0,
+                    size_t edim, const size_t *w0, size_t npts)
 {
     struct kdt_build b = {.t = t, .tc0 = tc0};
     size_t nodes, tn, en, bn;
     int rc = ERR_NOMEM;
     memset(t, 0, sizeof(*t));
     t->dim = dim;
+    t->tdim = tdim;
     t->edim = edim;
     t->npts = npts;
-    if (!size_mul(npts, 2, &nodes) || !size_add(nodes, 1, &nodes) || !size_mul(npts, dim, &tn) ||
+    if (!size_mul(npts, 2, &nodes) || !size_add(nodes, 1, &nodes) || !size_mul(npts, tdim, &tn) ||
         !size_mul(npts, edim, &en) || !size_mul(nodes, dim, &bn) || !size_mul(bn, 2, &bn))
         goto out;
     t->tc = alloc_array(tn, sizeof(double));
     t->ec = alloc_array(en, sizeof(double));
-    t->gid = alloc_array(npts, sizeof(size_t));
     t->w = alloc_array(npts, sizeof(double));
     t->pos_of = alloc_array(npts, sizeof(size_t));
+    t->rad = alloc_array(npts, sizeof(double));
+    t->nrad = alloc_array(nodes, 2 * sizeof(double));
+    b.rad0 = alloc_array(npts, sizeof(double));
     t->nodes = alloc_array(nodes, sizeof(struct kdnode));
     t->box = alloc_array(bn, sizeof(double));
     b.perm = alloc_array(npts, sizeof(size_t));
     b.keys = alloc_array(npts, sizeof(struct key));
-    if (!t->tc || !t->ec || !t->gid || !t->w || !t->pos_of || !t->nodes || !t->box || !b.perm ||
-        !b.keys)
+    if (!t->tc || !t->ec || !t->w || !t->pos_of || !t->rad || !t->nrad || !t->nodes || !t->box ||
+        !b.perm || !b.keys || !b.rad0)
         goto out;
-    for (size_t i = 0; i < npts; i++)
+    for (size_t i = 0; i < npts; i++) {
+        double r = 0.0;
+        for (size_t a = dim; a < tdim; a++)
+            r += tc0[i * tdim + a] * tc0[i * tdim + a];
+        b.rad0[i] = sqrt(r);
         b.perm[i] = i;
+    }
     if (npts > 0)
         kdt_node(&b, 0, npts);
     for (size_t i = 0; i < npts; i++) {
         size_t g = b.perm[i];
-        memcpy(t->tc + i * dim, tc0 + g * dim, dim * sizeof(double));
+        memcpy(t->tc + i * tdim, tc0 + g * tdim, tdim * sizeof(double));
         memcpy(t->ec + i * edim, ec0 + g * edim, edim * sizeof(double));
-        t->gid[i] = g;
         t->w[i] = (double)w0[g];
         t->pos_of[g] = i;
+        t->rad[i] = b.rad0[g];
     }
     rc = 0;
 out:
     free(b.perm);
     free(b.keys);
+    free(b.rad0);
     if (rc)
         kdt_free(t);
     return rc;
@@ -1078,17 +1105,25 @@ struct kdq {
     const double *qt; /* query in tree coordinates */
     const double *qe; /* query in exact coordinates */
     size_t own;       /* tree position of the record's own row */
+    double qrad;      /* norm of qt beyond the boxed coordinates */
     double d_own, bound, prune;
     int nearer;      /* found a row strictly nearer than own */
     double *cd, *cw; /* candidates within bound: distance, weight */
     size_t nc, capc;
 };
 
-static double node_lb(const struct kdt *t, size_t node, const double *qt)
+/* Squared distance from qt to the node's box; stops early (returning
+ * something > limit) once the partial sum exceeds limit. */
+static double node_lb(const struct kdt *t, size_t node, const double *qt, double qrad, double limit)
 {
     size_t dim = t->dim;
     const double *lo = t->box + node * 2 * dim, *hi = lo + dim;
     double lb = 0.0;
+    /* |a - b| >= | |a| - |b| | on the coordinates beyond dim */
+    if (qrad < t->nrad[2 * node])
+        lb = (t->nrad[2 * node] - qrad) * (t->nrad[2 * node] - qrad);
+    else if (qrad > t->nrad[2 * node + 1])
+        lb = (qrad - t->nrad[2 * node + 1]) * (qrad - t->nrad[2 * node + 1]);
     for (size_t a = 0; a < dim; a++) {
         double g = 0.0;
         if (qt[a] < lo[a])
@@ -1096,21 +1131,44 @@ static double node_lb(const struct kdt *t, size_t node, const double *qt)
         else if (qt[a] > hi[a])
             g = qt[a] - hi[a];
         lb += g * g;
+        if (lb > limit)
+            return lb;
     }
     return lb;
 }
 
-/* Squared exact distance of tree point i to the query; stops early (returning
- * something > limit) once the partial sum exceeds limit. */
-static double kd_exact(const struct kdt *t, size_t i, const double *qe, double limit)
+/* Squared distance of tree point i to the query in tree coordinates
+ * (largest components first); stops early (returning something > limit)
+ * once the partial sum exceeds limit. */
+static double kd_tree_dist(const struct kdt *t, size_t i, const double *qt, double qrad,
+                           double limit)
+{
+    const double *c = t->tc + i * t->tdim;
+    double s = 0.0;
+    for (size_t a = 0; a < t->dim; a++) {
+        double v = c[a] - qt[a];
+        s += v * v;
+    }
+    double r = qrad - t->rad[i];
+    if (s + r * r > limit)
+        return s + r * r;
+    for (size_t a = t->dim; a < t->tdim; a++) {
+        double v = c[a] - qt[a];
+        s += v * v;
+        if (s > limit)
+            return s;
+    }
+    return s;
+}
+
+/* Squared distance of tree point i to the query in exact coordinates. */
+static double kd_exact(const struct kdt *t, size_t i, const double *qe)
 {
     const double *c = t->ec + i * t->edim;
     double s = 0.0;
     for (size_t a = 0; a < t->edim; a++) {
         double v = c[a] - qe[a];
         s += v * v;
-        if (s > limit)
-            return s;
     }
     return s;
 }
@@ -1123,7 +1181,9 @@ static int kd_search(struct kdq *q, size_t node)
         for (size_t i = nd->lo; i < nd->hi; i++) {
             if (i == q->own)
                 continue;
-            double d = kd_exact(t, i, q->qe, q->bound);
+            if (kd_tree_dist(t, i, q->qt, q->qrad, q->prune) > q->prune)
+                continue;
+            double d = kd_exact(t, i, q->qe);
             if (d > q->bound)
                 continue;
             if (d < q->d_own - ANON_TIE_EPS) {
@@ -1148,7 +1208,8 @@ static int kd_search(struct kdq *q, size_t node)
         }
         return 0;
     }
-    double ll = node_lb(t, nd->left, q->qt), lr = node_lb(t, nd->right, q->qt);
+    double ll = node_lb(t, nd->left, q->qt, q->qrad, q->prune);
+    double lr = node_lb(t, nd->right, q->qt, q->qrad, q->prune);
     size_t first = nd->left, second = nd->right;
     if (lr < ll) {
         first = nd->right;
@@ -1173,7 +1234,11 @@ static int kd_hit(struct kdq *q, size_t own_pos, double *hit)
 {
     const struct kdt *t = q->t;
     q->own = own_pos;
-    q->d_own = kd_exact(t, own_pos, q->qe, INFINITY);
+    q->qrad = 0.0;
+    for (size_t a = t->dim; a < t->tdim; a++)
+        q->qrad += q->qt[a] * q->qt[a];
+    q->qrad = sqrt(q->qrad);
+    q->d_own = kd_exact(t, own_pos, q->qe);
     q->bound = q->d_own + ANON_TIE_EPS;
     q->prune = q->bound * (1.0 + 1e-9) + 1e-12; /* slack for the rotated basis */
     q->nearer = 0;
@@ -1197,9 +1262,10 @@ static int kd_hit(struct kdq *q, size_t own_pos, double *hit)
     return 0;
 }
 
-/* Linkage over all records, on threads. mode 0: full DBRL (query = z on the
- * q columns, tree coordinates = the first dim principal components);
- * mode 1: partial (query = noisy z on the attacker's columns). */
+/* Linkage over all records, on threads. Full DBRL: query = z on the q
+ * columns, tree coordinates = all q principal components (rot). Partial:
+ * query = z of the noisy observation on the attacker's columns, tree
+ * coordinates = those same values (rot NULL). */
 struct link_job {
     const struct kdt *t;
     const double *x;
@@ -1207,8 +1273,8 @@ struct link_job {
     const struct stdz *sz;
     const struct distinct *ds;
     const size_t *ecol;  /* edim original columns of the exact space */
-    const double *rot;   /* mode 0: dim x q rotation (rows = components) */
-    const double *noise; /* mode 1: n x edim tape errors, mm */
+    const double *rot;   /* DBRL: tdim x edim rotation (rows = components) */
+    const double *noise; /* partial: n x edim tape errors, mm */
     double *hit;         /* n */
     size_t next;
     pthread_mutex_t lock;
@@ -1226,11 +1292,11 @@ static void *link_worker(void *arg)
     struct link_thread *lt = arg;
     struct link_job *jb = lt->job;
     const struct kdt *t = jb->t;
-    size_t edim = t->edim, dim = t->dim;
+    size_t edim = t->edim;
     struct kdq q;
     memset(&q, 0, sizeof(q));
     double *qe = alloc_array(edim, sizeof(double));
-    double *qt = jb->rot ? alloc_array(dim, sizeof(double)) : NULL;
+    double *qt = jb->rot ? alloc_array(t->tdim, sizeof(double)) : NULL;
     lt->rc = ERR_NOMEM;
     if (!qe || (jb->rot && !qt))
         goto out;
@@ -1256,7 +1322,7 @@ static void *link_worker(void *arg)
                 qe[a] = (v - jb->sz->mean[j]) / jb->sz->sd[j];
             }
             if (jb->rot)
-                for (size_t b = 0; b < dim; b++) {
+                for (size_t b = 0; b < t->tdim; b++) {
                     const double *rv = jb->rot + b * edim;
                     double s = 0.0;
                     for (size_t a = 0; a < edim; a++)
@@ -1381,6 +1447,9 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
     memset(f, 0, sizeof(*f));
     if (!x || !y || n == 0 || p == 0 || !size_mul(n, p, &np) || !size_mul(p, p, &qq))
         return ERR_INVALID;
+    for (size_t i = 0; i < np; i++)
+        if (!isfinite(x[i]) || !isfinite(y[i]))
+            return ERR_INVALID;
     if (partial_cols) {
         int skip = 0;
         for (int a = 0; a < 4; a++) {
@@ -1484,8 +1553,8 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
     }
 
     /* DBRL: k-d tree on the principal components of the originals */
-    size_t dim = q < ANON_TREE_DIMS ? q : ANON_TREE_DIMS, gq, gd;
-    if (!size_mul(ds.g, q, &gq) || !size_mul(ds.g, dim, &gd)) {
+    size_t dim = q < ANON_TREE_DIMS ? q : ANON_TREE_DIMS, gq;
+    if (!size_mul(ds.g, q, &gq)) {
         rc = ERR_NOMEM;
         goto out;
     }
@@ -1496,7 +1565,7 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
     }
     rc = ERR_NOMEM;
     cz = alloc_array(gq, sizeof(double));
-    ct = alloc_array(gd, sizeof(double));
+    ct = alloc_array(gq, sizeof(double));
     if (!cz || !ct)
         goto out;
     for (size_t g = 0; g < ds.g; g++) {
@@ -1505,14 +1574,14 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
             size_t j = sz.col[a];
             cz[g * q + a] = (yr[j] - sz.mean[j]) / sz.sd[j];
         }
-        for (size_t b = 0; b < dim; b++) {
+        for (size_t b = 0; b < q; b++) {
             double s = 0.0;
             for (size_t a = 0; a < q; a++)
                 s += vec[b * q + a] * cz[g * q + a];
-            ct[g * dim + b] = s;
+            ct[g * q + b] = s;
         }
     }
-    rc = kdt_init(&tree, ct, dim, cz, q, ds.cnt, ds.g);
+    rc = kdt_init(&tree, ct, q, dim, cz, q, ds.cnt, ds.g);
     if (rc)
         goto out;
     struct link_job jb = {.t = &tree,
@@ -1559,7 +1628,7 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
                 for (size_t a = 0; a < nq; a++)
                     cp[gg * nq + a] = (yr[pc[a]] - sz.mean[pc[a]]) / sz.sd[pc[a]];
             }
-            rc = kdt_init(&tree, cp, nq, cp, nq, ds.cnt, ds.g);
+            rc = kdt_init(&tree, cp, nq, nq, cp, nq, ds.cnt, ds.g);
             if (rc)
                 goto out;
             struct link_job jp = {.t = &tree,

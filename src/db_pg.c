@@ -343,8 +343,8 @@ static int64_t cmd_changes(PGresult *res)
     return v;
 }
 
-static int pg_query(struct db *db, enum stmt id, const struct db_param *p, int n,
-                    struct db_rows **rows, int64_t *changes)
+static int pg_query_once(struct db *db, enum stmt id, const struct db_param *p, int n,
+                         struct db_rows **rows, int64_t *changes)
 {
     struct pg_db *c = (struct pg_db *)db;
     struct pg_params pp = {0};
@@ -401,6 +401,22 @@ out:
     tx_track(c);
     PQclear(res);
     free(pp.values);
+    return rc;
+}
+
+/* A statement outside a transaction that finds the session dead (server
+ * restarted, connection terminated) is retried once on a fresh connection:
+ * nothing of it ran, and the caller should not see the failure. Inside a
+ * transaction the whole transaction is lost, so the error goes up. */
+static int pg_query(struct db *db, enum stmt id, const struct db_param *p, int n,
+                    struct db_rows **rows, int64_t *changes)
+{
+    struct pg_db *c = (struct pg_db *)db;
+    bool was_in_tx = c->in_tx || c->tx_lost || id == STMT_COMMIT || id == STMT_ROLLBACK;
+    int rc = pg_query_once(db, id, p, n, rows, changes);
+
+    if (rc == DB_DOWN && !was_in_tx && PQstatus(c->conn) == CONNECTION_BAD)
+        rc = pg_query_once(db, id, p, n, rows, changes);
     return rc;
 }
 

@@ -34,6 +34,7 @@ static const struct err_row err_table[] = {
     {ERR_UNAVAILABLE, 503, "unavailable", "service unavailable"},
     {ERR_NOT_IMPLEMENTED, 501, "not_implemented", "not implemented"},
     {ERR_NOMEM, 503, "unavailable", "out of memory"},
+    {ERR_URI_TOO_LONG, 414, "uri_too_long", "the request target is too long"},
 };
 
 static const struct err_row *err_find(int e)

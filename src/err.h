@@ -25,7 +25,8 @@ enum err {
     ERR_UNAVAILABLE = -13,     /* 503: database down, read-only or full */
     ERR_NOT_IMPLEMENTED = -14, /* 501: e.g. an unsupported transfer coding */
     ERR_NOMEM = -15,           /* 503 */
-    ERR__MIN = -16
+    ERR_URI_TOO_LONG = -16,    /* 414 */
+    ERR__MIN = -17
 };
 
 /* HTTP status code for an error (200 for ERR_OK). */

@@ -51,7 +51,8 @@ static int h_fail_db(struct req *rq, struct db *db, int rc)
 {
     db_rollback(db);
     int e = rc <= DB_ERROR ? db_err_to_err(rc) : rc;
-    return resp_error(rq, e, NULL, "%s", err_text(e));
+    resp_error(rq, e, NULL, "%s", err_text(e));
+    return e ? e : ERR_INTERNAL; /* answered; callers must stop */
 }
 
 static int h_commit(struct req *rq, struct db *db)
@@ -279,7 +280,8 @@ static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd)
     int rc;
 
     if (pd->expires_at <= clock_now()) {
-        h_commit(rq, db); /* the expired link is gone either way */
+        if (db_commit(db)) /* the expired link is gone either way */
+            db_rollback(db);
         return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
                           "this link is invalid or has expired");
     }
@@ -322,7 +324,8 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     db_rows_free(rows);
     if (!email || expires <= clock_now()) {
         free(email);
-        h_commit(rq, db);
+        if (db_commit(db))
+            db_rollback(db);
         return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
                           "this link is invalid or has expired");
     }

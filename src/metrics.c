@@ -317,6 +317,9 @@ static void render_gauges(struct out *o)
     out_header(o, "atelier_accesslog_dropped_total", "counter",
                "Access log lines dropped because the writer queue was full.");
     out_printf(o, "atelier_accesslog_dropped_total %" PRIu64 "\n", accesslog_dropped());
+    out_header(o, "atelier_accesslog_write_errors_total", "counter",
+               "Access log lines lost because the file could not be written (disk full...).");
+    out_printf(o, "atelier_accesslog_write_errors_total %" PRIu64 "\n", accesslog_write_errors());
 }
 
 static void render_events(struct out *o)

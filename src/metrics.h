@@ -7,7 +7,7 @@
  *   atelier_http_requests_total{method,route,status}
  *   atelier_http_request_duration_seconds (histogram, all routes)
  *   atelier_http_requests_in_flight
- *   atelier_accesslog_dropped_total
+ *   atelier_accesslog_dropped_total, atelier_accesslog_write_errors_total
  *   atelier_events_total{event}    (sweeper runs, deletions, mails: later issues)
  */
 #ifndef ATELIER_METRICS_H

@@ -14,6 +14,7 @@
 #define LIMIT_IMAGE_PIXELS   40000000ull          /* refused before decoding */
 #define LIMIT_PICTURE_EDGE   512                  /* stored pictures at most this square */
 #define LIMIT_HEADER_COUNT   64                   /* request header lines */
+#define LIMIT_URL            8192u                /* path plus query arguments, bytes */
 #define LIMIT_CONN_TIMEOUT_S 30u                  /* idle connection timeout */
 #define LIMIT_CONN_MEMORY    (64u * 1024u)        /* MHD per-connection memory pool */
 #define LIMIT_CONNECTIONS    1024u                /* total concurrent connections */

@@ -420,3 +420,8 @@ def raw():
 @pytest.fixture(scope="session")
 def backend():
     return BACKEND
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a test that takes tens of seconds; still runs by default (-m 'not slow' to leave out)")

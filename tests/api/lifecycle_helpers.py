@@ -443,3 +443,38 @@ def account_rows(store, account_id):
     model_ids = {m["id"] for m in out["models"]}
     out["model_avatars"] = [r for r in store.rows("model_avatars") if r["model_id"] in model_ids]
     return out
+
+
+# --------------------------------------------------------------------------
+# rows written straight into the database (what the API cannot make)
+
+
+def insert_raw_accounts(store, n, last_login, prefix="raw"):
+    """Insert n account rows whose last login is `last_login` (Unix seconds),
+    with random bytes as their sealed email: the sweeper erases them without
+    opening anything, but it cannot mail them. Returns their ids."""
+    import secrets
+
+    rows = []
+    for _ in range(n):
+        rows.append((secrets.token_urlsafe(16), secrets.token_bytes(32), secrets.token_bytes(72),
+                     f"{prefix}_{secrets.token_hex(6)}", "$argon2id$not-a-hash", last_login, last_login,
+                     last_login))
+    if store.url:
+        values = ",".join(
+            f"('{i}', decode('{lk.hex()}', 'hex'), decode('{sl.hex()}', 'hex'), '{u}', '{h}', {a}, {b}, {c})"
+            for i, lk, sl, u, h, a, b, c in rows)
+        _psql(store.url, "INSERT INTO accounts (id, email_lookup, email_sealed, username, password_hash,"
+                         f" created_at, updated_at, last_login_at) VALUES {values}")
+    else:
+        import sqlite3
+
+        con = sqlite3.connect(os.path.join(store.data_dir, "atelier.db"), timeout=10, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany("INSERT INTO accounts (id, email_lookup, email_sealed, username, password_hash,"
+                            " created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+    return [r[0] for r in rows]

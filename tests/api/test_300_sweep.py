@@ -58,6 +58,7 @@ from lifecycle_helpers import (
     sweep,
     sweep_args,
     wait_for,
+    insert_raw_accounts,
     write_log,
 )
 from conftest import BACKEND, server_env
@@ -312,13 +313,17 @@ def test_dry_run_counts_what_the_real_run_does_and_changes_nothing(store):
     warned = create_account(srv, mails, "warned")
     assert srv.post("/v1/password/forgot", json={"email": warned.email}).status_code == 202
     mails.wait(warned.email, match="reset")
-    # ... and one of today, plus an old log file.
+    # ... and one of today, plus an old log file, plus 250 bare account rows
+    # last seen 400 days ago (erasure works in batches of 100).
     srv = store.start()
     fresh = create_account(srv, mails, "fresh")
+    bulk = insert_raw_accounts(Store(store), 250, int((now_utc() - days(400)).timestamp()), "bulk")
     write_log(store.data_dir, log_name(now_utc().date() - days(300)))
     # From here on a server whose clock is 1000 days behind: its own hourly
     # sweep (as of its clock) has nothing to do, so only our sweeps act.
     srv = store.start(offset=-1000 * DAY_S)
+    # Its access log (of its start's requests) is written before the snapshots.
+    wait_access_log(srv, srv.get("/healthz").headers["X-Request-Id"])
 
     st = Store(store)
     db0, logs0, out0 = st.snapshot(), log_dir_state(store.data_dir), outbox_names(store.data_dir)
@@ -329,7 +334,7 @@ def test_dry_run_counts_what_the_real_run_does_and_changes_nothing(store):
     logs1 = log_dir_state(store.data_dir)
     assert set(logs0) <= set(logs1), "the dry run deleted log files"
     assert dry["mails_sent"] == 0 and dry["mails_failed"] == 0, dry
-    assert dry["accounts_erased"] == 1 and dry["notices"] == 1 and dry["signups_erased"] == 1, dry
+    assert dry["accounts_erased"] == 1 + len(bulk) and dry["notices"] == 1 and dry["signups_erased"] == 1, dry
     assert dry["logs_deleted"] >= 1 and dry["sessions_deleted"] >= 1 and dry["tokens_deleted"] >= 1, dry
 
     # Nothing changes in between: a second dry run says the same.
@@ -340,6 +345,7 @@ def test_dry_run_counts_what_the_real_run_does_and_changes_nothing(store):
     assert counts(real) == counts(dry), (dry, real)
     assert real["mails_sent"] >= 1, real
     assert st.where("accounts", "id", gone.id) == []
+    assert not {r["id"] for r in st.rows("accounts")} & set(bulk)
     assert len(st.where("accounts", "id", warned.id)) == 1
     assert len(st.where("accounts", "id", fresh.id)) == 1
     assert len(notices_to(mails, warned.email)) == 1
@@ -389,6 +395,7 @@ def test_database_part_runs_under_a_lock(store):
     srv = store.start(offset=-400 * DAY_S)
     old = create_account(srv, store.mails, "locked")
     srv = store.start(offset=-1000 * DAY_S)  # its own sweeps have nothing to do
+    wait_access_log(srv, srv.get("/healthz").headers["X-Request-Id"])
     write_log(store.data_dir, log_name(now_utc().date() - days(250)))
     st = Store(store)
 
@@ -434,3 +441,53 @@ def test_database_part_runs_under_a_lock(store):
         assert rep["locked_elsewhere"] is False and rep["accounts_erased"] == 1, rep
         assert rep["logs_deleted"] >= 1 and old_logs(store.data_dir) == [], rep
     assert st.where("accounts", "id", old.id) == []
+
+
+# ------------------------------------------------------------ the command line
+
+
+def test_sweep_command_line(server_factory, atelier_cli):
+    srv = server_factory.start()
+    # --now takes an RFC 3339 time or a date.
+    rep = sweep(srv, now_utc().strftime("%Y-%m-%d"), dry_run=True)
+    assert rep["dry_run"] is True
+    rep = sweep(srv, "2030-01-02T03:04:05Z")
+    assert rep["dry_run"] is False
+    # A bad time is a usage error (status 2), not a sweep as of some other time.
+    for bad in ("yesterday", "2030-02-30", "2030-01-02 03:04:05", ""):
+        args = sweep_args(srv)[1:] + ["--now", bad]
+        p = atelier_cli(*args)
+        if bad == "":
+            # empty means "the real time"
+            assert p.returncode == 0, p.stderr
+            continue
+        assert p.returncode == 2, f"--now {bad!r}: {p.returncode} {p.stdout} {p.stderr}"
+        assert p.stdout == "", p.stdout
+        assert "--now" in p.stderr, p.stderr
+    p = atelier_cli("sweep", "--help")
+    assert p.returncode == 0
+    for flag in ("--now", "--dry-run", "--data", "--database", "--smtp"):
+        assert flag in p.stdout, flag
+
+
+# ------------------------------------------------------------ robustness
+
+
+def test_one_unmailable_account_does_not_stop_the_other_rules(store):
+    """The 7-day rule for signups (and the session/link clean-up) must not
+    depend on every notice mail being composable."""
+    srv = store.start()
+    mails = store.mails
+    pending = new_identity("blocked")
+    assert signup(srv, pending["email"], pending["username"], pending["password"]).status_code == 202
+    link = mails.wait(pending["email"], match="confirm").token
+    t0 = now_utc()
+    # Due for a notice as of t0 + 8 days: last login 340 days before that.
+    insert_raw_accounts(Store(store), 1, int((t0 + days(8) - days(340)).timestamp()), "unmailable")
+    p = subprocess.run(sweep_args(store, t0 + days(8)), capture_output=True, text=True,
+                       env=server_env(), timeout=120, stdin=subprocess.DEVNULL)
+    st = Store(store)
+    assert st.rows_with(pending["username"]) == {}, (
+        "a signup 8 days old survived the sweep because one account could not be mailed "
+        f"(sweep exit {p.returncode}: {p.stdout.strip()} {p.stderr.strip()[-400:]})")
+    assert_error(confirm(srv, link), 400, "invalid_token")

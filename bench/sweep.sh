@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the retention sweeper erasing 100,000 inactive
+# accounts on SQLite while the API serves authenticated reads.
+#
+#   1. a fresh data dir; `atelier serve` (SQLite) creates the schema and the
+#      key; one live account signs up, confirms (link from the outbox) and
+#      keeps its session token;
+#   2. the server is stopped and N (default 100,000) confirmed accounts whose
+#      last login is 400 days old are inserted straight into atelier.db with
+#      Python's sqlite3 (BEGIN IMMEDIATE, batches of 10,000): unique random
+#      ids, usernames, 32-byte email_lookup; random bytes as email_sealed (the
+#      sweeper erases without opening them);
+#   3. the server is started again. It runs with --clock-offset -60 days so
+#      that its own hourly sweeper (first run 10 s after start, as of its
+#      clock) leaves those accounts to the measured `atelier sweep`; request
+#      handling does not depend on the clock;
+#   4. baseline: `wrk -t1 -c16 -d20s --latency` on GET /v1/account with the
+#      live session (a wrk Lua script sets the Authorization header);
+#   5. the same wrk run again, and 1 s into it `atelier sweep` (as of the
+#      real time) against the running server's data dir;
+#   6. prints the sweep's own report ("ms", "accounts_erased"), its wall
+#      time, and wrk's requests/s, p50 and p99 with and without the sweep.
+#
+# Usage: bench/sweep.sh            (builds ./build-bench, RelWithDebInfo)
+#        ATELIER_BIN=/path/atelier bench/sweep.sh
+#        ACCOUNTS=100000 DURATION=20s CONNECTIONS=16 SWEEP_DELAY=1
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY=/usr/bin/python3
+ACCOUNTS="${ACCOUNTS:-100000}"
+DURATION="${DURATION:-20s}"
+CONNECTIONS="${CONNECTIONS:-16}"
+SWEEP_DELAY="${SWEEP_DELAY:-1}"
+BUILD="${BUILD:-build-bench}"
+OFFSET_S=$((-60 * 86400))
+
+for tool in wrk "$PY"; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "bench: $tool not found (run scripts/deps.sh)" >&2
+        exit 1
+    }
+done
+
+if [ -n "${ATELIER_BIN:-}" ]; then
+    BIN="$ATELIER_BIN"
+else
+    echo "bench: building $BUILD"
+    make -C "$ROOT" --no-print-directory build BUILD="$BUILD" >/dev/null
+    BIN="$ROOT/$BUILD/atelier"
+fi
+[ -x "$BIN" ] || {
+    echo "bench: $BIN is not an executable" >&2
+    exit 1
+}
+
+WORK="$(mktemp -d /tmp/atelier-sweep-bench.XXXXXX)"
+DATA="$WORK/data"
+ATELIER_PID=""
+WRK_PID=""
+
+stop_pid() {
+    local pid="$1"
+    [ -n "$pid" ] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 200); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    stop_pid "$WRK_PID"
+    stop_pid "$ATELIER_PID"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    "$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+wait_http() { # URL PID
+    "$PY" - "$1" "$2" <<'PYEOF'
+import os, sys, time, urllib.request
+url, pid = sys.argv[1], int(sys.argv[2])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit("bench: atelier exited before answering")
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            if r.status == 200:
+                sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.05)
+sys.exit(f"bench: atelier did not answer {url} within 30 s")
+PYEOF
+}
+
+start_server() { # extra args...
+    PORT="$(free_port)"
+    env -u ATELIER_KEY "$BIN" serve --listen "127.0.0.1:$PORT" --data "$DATA" --log-level warn "$@" \
+        >>"$WORK/atelier.out" 2>>"$WORK/atelier.err" </dev/null &
+    ATELIER_PID=$!
+    wait_http "http://127.0.0.1:$PORT/healthz" "$ATELIER_PID" || {
+        tail -20 "$WORK/atelier.err" >&2
+        exit 1
+    }
+}
+
+# ---- 1. schema, key and the live account ----
+mkdir -m 0700 "$DATA"
+start_server
+echo "bench: atelier $BIN, data $DATA"
+TOKEN="$("$PY" - "http://127.0.0.1:$PORT" "$DATA/outbox" <<'PYEOF'
+import email as email_pkg, email.policy, json, os, re, secrets, sys, time, urllib.request
+base, outbox = sys.argv[1], sys.argv[2]
+
+def post(path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, json.loads(r.read() or b"{}")
+
+tag = secrets.token_hex(4)
+email = f"live.{tag}@example.org"
+status, _ = post("/v1/signup", {"email": email, "username": f"live_{tag}",
+                                "password": "Vq7#" + secrets.token_urlsafe(12) + "-zT9"})
+assert status == 202, status
+deadline = time.monotonic() + 15
+token = None
+while token is None and time.monotonic() < deadline:
+    for name in os.listdir(outbox) if os.path.isdir(outbox) else []:
+        msg = email_pkg.message_from_bytes(open(os.path.join(outbox, name), "rb").read(),
+                                           policy=email_pkg.policy.default)
+        if email in str(msg.get("To", "")):
+            m = re.search(r"token=([A-Za-z0-9_-]{43})", msg.get_body(("plain",)).get_content())
+            if m:
+                token = m.group(1)
+    time.sleep(0.05)
+assert token, "no confirmation mail"
+status, body = post("/v1/confirm", {"token": token})
+assert status == 200, status
+print(body["token"])
+PYEOF
+)"
+stop_pid "$ATELIER_PID"
+ATELIER_PID=""
+
+# ---- 2. the inactive accounts ----
+echo "bench: inserting $ACCOUNTS accounts last seen 400 days ago"
+"$PY" - "$DATA/atelier.db" "$ACCOUNTS" <<'PYEOF'
+import os, secrets, sqlite3, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+con = sqlite3.connect(path, isolation_level=None, timeout=30)
+old = int(time.time()) - 400 * 86400
+fake_hash = "$argon2id$v=19$m=19456,t=2,p=1$" + "A" * 22 + "$" + "B" * 43
+t0 = time.monotonic()
+batch = 10000
+for start in range(0, n, batch):
+    con.execute("BEGIN IMMEDIATE")
+    con.executemany(
+        "INSERT INTO accounts (id, email_lookup, email_sealed, username, password_hash,"
+        " created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ((secrets.token_urlsafe(16), os.urandom(32), os.urandom(72), f"inactive_{i:07d}",
+          fake_hash, old, old, old) for i in range(start, min(n, start + batch))))
+    con.execute("COMMIT")
+con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+total = con.execute("SELECT count(*) FROM accounts").fetchone()[0]
+con.close()
+print(f"bench: {n} inserted in {time.monotonic() - t0:.1f} s; {total} accounts in the database")
+PYEOF
+
+# ---- 3. the server again ----
+start_server --clock-offset "$OFFSET_S"
+URL="http://127.0.0.1:$PORT/v1/account"
+cat >"$WORK/auth.lua" <<EOF
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+EOF
+code="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL" 2>/dev/null || true)"
+if [ "$code" != "200" ] && [ -n "$code" ]; then
+    echo "bench: GET /v1/account answered $code with the live token" >&2
+    exit 1
+fi
+
+run_wrk() { # OUTFILE
+    wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/auth.lua" "$URL" >"$1"
+}
+
+echo "bench: warm-up 2 s"
+wrk -t1 -c"$CONNECTIONS" -d2s -s "$WORK/auth.lua" "$URL" >/dev/null
+
+# ---- 4. baseline ----
+echo "bench: baseline wrk -t1 -c$CONNECTIONS -d$DURATION --latency GET /v1/account"
+run_wrk "$WORK/wrk.base.txt"
+
+# ---- 5. the same with the sweep running ----
+echo "bench: again, with \`atelier sweep\` starting ${SWEEP_DELAY} s in"
+run_wrk "$WORK/wrk.sweep.txt" &
+WRK_PID=$!
+sleep "$SWEEP_DELAY"
+s0="$(date +%s.%N)"
+env -u ATELIER_KEY "$BIN" sweep --data "$DATA" --log-level warn >"$WORK/sweep.json" 2>"$WORK/sweep.err"
+s1="$(date +%s.%N)"
+wait "$WRK_PID"
+WRK_PID=""
+
+left="$("$PY" -c 'import sqlite3, sys
+c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+print(c.execute("SELECT count(*) FROM accounts").fetchone()[0])' "$DATA/atelier.db")"
+wal=0
+[ -f "$DATA/atelier.db-wal" ] && wal="$(stat -c %s "$DATA/atelier.db-wal")"
+
+# ---- 6. report ----
+"$PY" - "$WORK" "$s0" "$s1" "$SWEEP_DELAY" "$DURATION" "$left" "$wal" "$ACCOUNTS" <<'PYEOF'
+import json, re, sys
+work, s0, s1, delay, duration, left, wal, n = sys.argv[1:9]
+UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+def parse(path):
+    text = open(path).read()
+    out = {"rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))}
+    for p in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s*{p}%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M)
+        out[p] = float(m.group(1)) * UNIT[m.group(2)]
+    m = re.search(r"(\d+) requests in", text)
+    out["requests"] = int(m.group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    out["non2xx"] = int(bad.group(1)) if bad else 0
+    errs = re.search(r"Socket errors:.*", text)
+    out["errors"] = errs.group(0) if errs else ""
+    return out
+
+rep = json.loads(open(f"{work}/sweep.json").read().strip().splitlines()[-1])
+wall = float(s1) - float(s0)
+base, during = parse(f"{work}/wrk.base.txt"), parse(f"{work}/wrk.sweep.txt")
+print()
+print(f"sweep: accounts_erased={rep['accounts_erased']} of {n}, report ms={rep['ms']:.1f}, "
+      f"wall {wall:.2f} s (process start to exit), started {delay} s into a {duration} wrk run")
+print(f"       accounts left {left} (the live one), atelier.db-wal after the sweep {wal} bytes")
+print()
+print(f"{'GET /v1/account':<22} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+for name, r in (("baseline", base), ("during the sweep", during)):
+    print(f"{name:<22} {r['rps']:>9.0f} {r['50']:>8.2f} {r['90']:>8.2f} {r['99']:>8.2f} {r['non2xx']:>8}")
+    if r["errors"]:
+        print(f"  {name}: {r['errors']}")
+PYEOF

@@ -1,0 +1,981 @@
+/*
+ * test_draft.c - the drafting engine proven by invariants, over FreeSewing's
+ * 20 adult measurement sets (tests/fixtures/freesewing-adult-sizes.csv,
+ * found next to this file or in $ATELIER_FIXTURES) and 200 random +-10 %
+ * perturbations per design (fixed seed):
+ *
+ *   - seams sewn together have equal length (side, shoulder, underarm,
+ *     inseam, outseam) within 0.5 mm; dart legs are equal;
+ *   - fitted lengths hit their targets within 1 mm: neckline = neck x
+ *     (1 + ease), sleeve cap = (front + back armhole) x (1 + cap ease),
+ *     cross seam = crossSeamFront and crossSeam - crossSeamFront;
+ *   - girths measured on the outlines (width at the part's declared level,
+ *     found by intersecting the seam line) equal measurement x (1 + ease)
+ *     within 1 mm, and widths grow with their measurements;
+ *   - the seam allowance lies at the requested distance: every piece of
+ *     the cutting line sampled, distance to the seam line, p95 <= 0.2 mm;
+ *     corner joins never closer than the allowance; no self-intersection;
+ *   - every coordinate is finite; parts and scale box do not overlap.
+ * Targets are computed here from the measurements and the ease constants
+ * of draft.h, never taken from the drafting code. Then: missing, absurd
+ * and random in-range measurements (an error, never a crash or NaN), SVG
+ * well-formedness and escaping, PDF page sizes and tiling, the printed
+ * scale box measured in a poppler rendering of the PDF, and the CLI.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <cairo.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "draft.h"
+#include "draft_cli.h"
+#include "err.h"
+#include "measures.h"
+
+#define PERTURBATIONS 200
+#define SEAM_TOL 0.5 /* mm, seams sewn together */
+#define FIT_TOL 1.0  /* mm, fitted lengths and girths */
+
+struct set {
+    char name[48];
+    int breasts;
+    double v[MEASURES_COUNT];
+    unsigned char have[MEASURES_COUNT];
+};
+
+static struct set sets[32];
+static int nsets;
+static char tmpdir[512];
+
+/* ---- fixtures and helpers --------------------------------------------- */
+
+static void fixture_path(char *buf, size_t n, const char *file)
+{
+    const char *env = getenv("ATELIER_FIXTURES");
+    char here[512];
+
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, file);
+        return;
+    }
+    snprintf(here, sizeof here, "%s", __FILE__);
+    snprintf(buf, n, "%s/../fixtures/%s", dirname(here), file);
+}
+
+static int load_sets(void **state)
+{
+    char path[1024], line[4096], cols[64][48];
+    int ncol = 0;
+    FILE *f;
+
+    (void)state;
+    fixture_path(path, sizeof path, "freesewing-adult-sizes.csv");
+    f = fopen(path, "r");
+    if (!f || !fgets(line, sizeof line, f)) {
+        fprintf(stderr, "test_draft: cannot read %s\n", path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    for (char *t = strtok(line, ",\r\n"); t && ncol < 64; t = strtok(NULL, ",\r\n"))
+        snprintf(cols[ncol++], sizeof cols[0], "%s", t);
+    while (nsets < 32 && fgets(line, sizeof line, f)) {
+        struct set *s = &sets[nsets];
+        int c = 0;
+        memset(s, 0, sizeof *s);
+        for (char *t = strtok(line, ",\r\n"); t && c < ncol; t = strtok(NULL, ",\r\n"), c++) {
+            int k = c ? measures_find(cols[c]) : -1;
+            if (c == 0)
+                snprintf(s->name, sizeof s->name, "%s", t);
+            else if (k >= 0) {
+                s->v[k] = atof(t);
+                s->have[k] = 1;
+            }
+        }
+        s->breasts = strstr(s->name, "Female") != NULL;
+        nsets++;
+    }
+    fclose(f);
+    snprintf(tmpdir, sizeof tmpdir, "%s/draft-XXXXXX",
+             getenv("ATELIER_TEST_TMP") ? getenv("ATELIER_TEST_TMP") : "/tmp");
+    mkdir(getenv("ATELIER_TEST_TMP") ? getenv("ATELIER_TEST_TMP") : "/tmp", 0700);
+    if (!mkdtemp(tmpdir))
+        snprintf(tmpdir, sizeof tmpdir, "/tmp");
+    return nsets == 20 ? 0 : -1;
+}
+
+static int cleanup(void **state)
+{
+    char cmd[600];
+    (void)state;
+    if (strcmp(tmpdir, "/tmp") != 0 && strstr(tmpdir, "draft-")) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "test_draft: could not remove %s\n", tmpdir);
+    }
+    return 0;
+}
+
+static double m(const struct draft_input *in, const char *name)
+{
+    int k = measures_find(name);
+    return k >= 0 && in->have[k] ? in->value[k] : 0.0;
+}
+
+static void input_from(const struct set *s, struct draft_input *in, double sa, const char *name)
+{
+    memset(in, 0, sizeof *in);
+    memcpy(in->value, s->v, sizeof in->value);
+    memcpy(in->have, s->have, sizeof in->have);
+    in->breasts = s->breasts;
+    in->sa = sa;
+    in->model_name = name ? name : s->name;
+}
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static double urand(double lo, double hi)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
+}
+
+#define CHECK(cond, ...)                                                                          \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            print_error(__VA_ARGS__);                                                             \
+            print_error("\n");                                                                    \
+            fail_msg("%s", #cond);                                                                \
+        }                                                                                         \
+    } while (0)
+
+static double width_at(const struct pattern *p, const char *part, const char *level)
+{
+    const struct draft_part *pt = draft_part_find(p, part);
+    double w = -1.0;
+
+    assert_non_null(pt);
+    for (size_t i = 0; i < pt->nlevels; i++)
+        if (strcmp(pt->level[i].name, level) == 0)
+            assert_int_equal(draft_width_at(pt, pt->level[i].y, &w), 0);
+    assert_true(w > 0.0);
+    return w;
+}
+
+static double len(const struct pattern *p, const char *part, const char *edge)
+{
+    const struct draft_part *pt = draft_part_find(p, part);
+    assert_non_null(pt);
+    assert_non_null(draft_edge_find(pt, edge));
+    return draft_edge_length(pt, edge);
+}
+
+/* ---- the seam allowance ------------------------------------------------ */
+
+struct sa_stats {
+    double p95, max, worst_p95;
+    long samples;
+};
+static struct sa_stats sa_all;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int self_intersections(const struct path *p)
+{
+    struct seg_hit h[9];
+    int count = 0;
+
+    for (size_t i = 0; i < p->n; i++)
+        for (size_t j = i + 1; j < p->n; j++) {
+            int n = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+            for (int k = 0; k < n; k++)
+                count += !((j == i + 1 && vec_dist(h[k].p, p->seg[i].p[3]) < 1e-6) ||
+                           (i == 0 && j == p->n - 1 && vec_dist(h[k].p, p->seg[0].p[0]) < 1e-6));
+        }
+    return count;
+}
+
+/* Allowance of each source segment, in the order draft.c offsets them:
+ * the edges after the fold (or all edges), without the fold. */
+static size_t sa_factors(const struct draft_part *pt, double *f, size_t cap)
+{
+    size_t n = 0, ne = pt->nedges;
+
+    for (size_t k = 0; k < ne; k++) {
+        size_t i = pt->fold_edge >= 0 ? ((size_t)pt->fold_edge + 1 + k) % ne : k;
+        if (pt->edge[i].fold)
+            continue;
+        for (size_t s = 0; s < pt->edge[i].path.n && n < cap; s++)
+            f[n++] = pt->edge[i].sa_factor;
+    }
+    return n;
+}
+
+static void check_sa(const struct draft_part *pt, double sa, const char *label)
+{
+    double factor[256], minf = 1e9, *err;
+    size_t nf = sa_factors(pt, factor, 256), cap = pt->sa.n * 12 + 1, n = 0;
+
+    if (sa <= 0.0) {
+        CHECK(pt->sa.n == 0, "%s %s: allowance drawn for sa 0", label, pt->name);
+        return;
+    }
+    for (size_t i = 0; i < nf; i++)
+        minf = fmin(minf, factor[i]);
+    CHECK(pt->sa.n > 0 && path_ok(&pt->sa), "%s %s: no allowance", label, pt->name);
+    CHECK(self_intersections(&pt->sa) == 0, "%s %s: allowance crosses itself", label, pt->name);
+    err = calloc(cap, sizeof *err);
+    assert_non_null(err);
+    for (size_t i = 0; i < pt->sa.n; i++) {
+        int tag = pt->sa.seg[i].tag;
+        for (int k = 0; k < 12; k++) {
+            struct vec q = seg_eval(&pt->sa.seg[i], (k + 0.5) / 12.0);
+            double d = path_closest(&pt->seam, q, NULL);
+            if (tag >= 0) {
+                CHECK((size_t)tag < nf, "%s %s: bad tag %d", label, pt->name, tag);
+                err[n++] = fabs(d - sa * factor[tag]);
+            } else if (tag == -1) { /* corner joins; -2 is the line along the fold */
+                CHECK(d >= sa * minf - 1e-6, "%s %s: corner %.3f inside allowance %.1f", label,
+                      pt->name, d, sa * minf);
+            }
+        }
+    }
+    qsort(err, n, sizeof *err, cmp_double);
+    double p95 = err[(size_t)(0.95 * (double)(n - 1))], mx = err[n - 1];
+    CHECK(p95 <= 0.2, "%s %s: allowance p95 %.4f mm off", label, pt->name, p95);
+    CHECK(mx <= 0.5, "%s %s: allowance max %.4f mm off", label, pt->name, mx);
+    sa_all.worst_p95 = fmax(sa_all.worst_p95, p95);
+    sa_all.max = fmax(sa_all.max, mx);
+    sa_all.samples += (long)n;
+    free(err);
+}
+
+/* ---- invariants -------------------------------------------------------- */
+
+static int finite_part(const struct draft_part *pt)
+{
+    double s = pt->grain_from.x + pt->grain_from.y + pt->grain_to.x + pt->grain_to.y +
+               pt->title_at.x + pt->title_at.y + pt->offset.x + pt->offset.y + pt->box.x0 +
+               pt->box.x1 + pt->box.y0 + pt->box.y1;
+    for (size_t i = 0; i < pt->nnotches; i++)
+        s += pt->notch[i].at.x + pt->notch[i].at.y + pt->notch[i].dir.x + pt->notch[i].dir.y;
+    for (size_t i = 0; i < pt->ndarts; i++)
+        s += pt->dart[i].tip.x + pt->dart[i].a.y + pt->dart[i].b.x;
+    return isfinite(s) && path_ok(&pt->seam) && path_ok(&pt->sa);
+}
+
+static void check_common(const struct pattern *p, double sa, const char *label)
+{
+    CHECK(isfinite(p->width) && isfinite(p->height) && p->width > 0, "%s: layout", label);
+    for (size_t i = 0; i < p->nparts; i++) {
+        const struct draft_part *a = &p->part[i];
+        struct bbox ba = {a->box.x0 + a->offset.x, a->box.y0 + a->offset.y,
+                          a->box.x1 + a->offset.x, a->box.y1 + a->offset.y};
+        struct bbox sb = {p->scalebox.x, p->scalebox.y, p->scalebox.x + 100, p->scalebox.y + 50};
+        CHECK(finite_part(a), "%s %s: non-finite geometry", label, a->name);
+        CHECK(vec_dist(path_start(&a->seam), path_end(&a->seam)) < 1e-6, "%s %s: open seam",
+              label, a->name);
+        CHECK(ba.x0 >= 0 && ba.y0 >= 0 && ba.x1 <= p->width && ba.y1 <= p->height,
+              "%s %s: outside the sheet", label, a->name);
+        CHECK(!bbox_overlap(&ba, &sb, 0.0), "%s %s: on the scale box", label, a->name);
+        for (size_t j = i + 1; j < p->nparts; j++) {
+            const struct draft_part *b = &p->part[j];
+            struct bbox bb = {b->box.x0 + b->offset.x, b->box.y0 + b->offset.y,
+                              b->box.x1 + b->offset.x, b->box.y1 + b->offset.y};
+            CHECK(!bbox_overlap(&ba, &bb, -1e-9), "%s: %s overlaps %s", label, a->name,
+                  b->name);
+        }
+        for (size_t k = 0; k < a->nnotches; k++)
+            CHECK(path_closest(&a->seam, a->notch[k].at, NULL) < 1e-6, "%s %s: notch off seam",
+                  label, a->name);
+        for (size_t k = 0; k < a->ndarts; k++) {
+            const struct draft_dart *d = &a->dart[k];
+            CHECK(fabs(vec_dist(d->tip, d->a) - vec_dist(d->tip, d->b)) < 0.01,
+                  "%s %s: dart legs differ", label, a->name);
+            CHECK(path_closest(&a->seam, d->a, NULL) < 1e-6 &&
+                      path_closest(&a->seam, d->b, NULL) < 1e-6,
+                  "%s %s: dart leg ends off the seam", label, a->name);
+        }
+        check_sa(a, sa, label);
+    }
+}
+
+static void check_sleeve(const struct pattern *p, const struct draft_input *in, double neck_ease,
+                         const char *label)
+{
+    double ah_f = len(p, "front", "armhole"), ah_b = len(p, "back", "armhole");
+    double cap = len(p, "sleeve", "cap"), neck = m(in, "neck") * (1.0 + neck_ease);
+    double nl = 2.0 * (len(p, "front", "neck") + len(p, "back", "neck"));
+    const struct draft_part *sl = draft_part_find(p, "sleeve"), *fr = draft_part_find(p, "front");
+
+    CHECK(fabs(len(p, "front", "shoulder") - len(p, "back", "shoulder")) <= SEAM_TOL,
+          "%s: shoulders differ", label);
+    CHECK(fabs(nl - neck) <= FIT_TOL, "%s: neckline %.2f, target %.2f", label, nl, neck);
+    CHECK(fabs(cap - (ah_f + ah_b) * (1.0 + DRAFT_SLEEVE_CAP_EASE)) <= FIT_TOL,
+          "%s: cap %.2f for armholes %.2f + %.2f", label, cap, ah_f, ah_b);
+    CHECK(fabs(len(p, "sleeve", "underarm_front") - len(p, "sleeve", "underarm_back")) <= SEAM_TOL,
+          "%s: underarm seams differ", label);
+    CHECK(fabs(width_at(p, "sleeve", "biceps") -
+               m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE)) <= FIT_TOL,
+          "%s: sleeve width at biceps", label);
+    /* the sleeve's front notch sits as far from the front underarm as the
+     * front pitch notch from the armpit, plus cap ease */
+    double fn = -1, sn = -1;
+    for (size_t i = 0; i < fr->nnotches; i++)
+        fn = fr->notch[i].along;
+    for (size_t i = 0; i < sl->nnotches; i++)
+        if (sl->notch[i].kind == DRAFT_NOTCH_FRONT && sl->notch[i].along > cap / 2.0 + 30.0)
+            sn = cap - sl->notch[i].along;
+    CHECK(fn > 0 && fabs(sn - fn * (1.0 + DRAFT_SLEEVE_CAP_EASE)) <= SEAM_TOL,
+          "%s: sleeve notch %.2f vs armhole notch %.2f", label, sn, fn);
+}
+
+static void check_body(const struct pattern *p, const struct draft_input *in, const char *label)
+{
+    double chest = 2.0 * (width_at(p, "front", "chest") + width_at(p, "back", "chest"));
+
+    CHECK(fabs(len(p, "front", "side") - len(p, "back", "side")) <= SEAM_TOL,
+          "%s: side seams differ", label);
+    CHECK(fabs(chest - m(in, "chest") * (1.0 + DRAFT_BODY_CHEST_EASE)) <= FIT_TOL,
+          "%s: chest girth %.2f", label, chest);
+    check_sleeve(p, in, DRAFT_BODY_NECK_EASE, label);
+}
+
+static void check_bodice(const struct pattern *p, const struct draft_input *in,
+                         const char *label)
+{
+    double side_f = len(p, "front", "side_upper") + len(p, "front", "side_lower");
+    double bust = 2.0 * (width_at(p, "front", "bust") + width_at(p, "back", "bust"));
+    double waist = 2.0 * (len(p, "front", "waist_centre") + len(p, "front", "waist_side") +
+                          len(p, "back", "waist_centre") + len(p, "back", "waist_side"));
+
+    CHECK(fabs(side_f - len(p, "back", "side")) <= SEAM_TOL, "%s: side seams differ %.3f", label,
+          side_f - len(p, "back", "side"));
+    CHECK(fabs(bust - m(in, "chest") * (1.0 + DRAFT_BODICE_BUST_EASE)) <= FIT_TOL,
+          "%s: bust girth %.2f", label, bust);
+    CHECK(fabs(waist - m(in, "waist") * (1.0 + DRAFT_BODICE_WAIST_EASE)) <= FIT_TOL,
+          "%s: waist seam %.2f", label, waist);
+    CHECK(draft_part_find(p, "front")->ndarts >= 1, "%s: no bust dart", label);
+    check_sleeve(p, in, DRAFT_BODICE_NECK_EASE, label);
+}
+
+static void check_trouser(const struct pattern *p, const struct draft_input *in,
+                          const char *label)
+{
+    double cf = len(p, "front", "cross"), cb = len(p, "back", "cross");
+    double seat = 2.0 * (width_at(p, "front", "seat") + width_at(p, "back", "seat"));
+    double waist = 2.0 * (len(p, "front", "waist") + len(p, "back", "waist"));
+    double knee = width_at(p, "front", "knee") + width_at(p, "back", "knee");
+
+    CHECK(fabs(len(p, "front", "inseam") - len(p, "back", "inseam")) <= SEAM_TOL,
+          "%s: inseams differ", label);
+    CHECK(fabs(len(p, "front", "outseam") - len(p, "back", "outseam")) <= SEAM_TOL,
+          "%s: outseams differ", label);
+    CHECK(fabs(cf - m(in, "crossSeamFront")) <= FIT_TOL, "%s: front cross seam %.2f", label, cf);
+    CHECK(fabs(cb - (m(in, "crossSeam") - m(in, "crossSeamFront"))) <= FIT_TOL,
+          "%s: back cross seam %.2f", label, cb);
+    CHECK(fabs(seat - m(in, "seat") * (1.0 + DRAFT_TROUSER_SEAT_EASE)) <= FIT_TOL,
+          "%s: seat girth %.2f", label, seat);
+    CHECK(fabs(waist - m(in, "waist") * (1.0 + DRAFT_TROUSER_WAIST_EASE)) <= FIT_TOL,
+          "%s: waist seam %.2f", label, waist);
+    CHECK(fabs(knee - m(in, "knee") * (1.0 + DRAFT_TROUSER_KNEE_EASE)) <= FIT_TOL,
+          "%s: knee girth %.2f", label, knee);
+}
+
+static void check_pattern(const struct pattern *p, const struct draft_input *in,
+                          const char *label)
+{
+    check_common(p, in->sa, label);
+    if (strcmp(p->design->name, "body") == 0)
+        check_body(p, in, label);
+    else if (strcmp(p->design->name, "bodice") == 0)
+        check_bodice(p, in, label);
+    else
+        check_trouser(p, in, label);
+}
+
+static struct pattern *draft_ok(const char *design, const struct draft_input *in,
+                                const char *label)
+{
+    struct pattern *p = NULL;
+    char msg[DRAFT_MSG_MAX];
+    int rc = draft_run(draft_find(design), in, &p, msg, sizeof msg);
+
+    CHECK(rc == 0 && p, "%s: %s refused: %s", label, design, msg);
+    return p;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+    (void)state;
+    assert_int_equal(draft_design_count(), 3);
+    assert_string_equal(draft_design(0)->name, "body");
+    assert_int_equal(draft_find("body")->needs_breasts, 0);
+    assert_int_equal(draft_find("bodice")->needs_breasts, 1);
+    assert_int_equal(draft_find("trouser")->needs_breasts, -1);
+    assert_null(draft_find("cape"));
+    assert_null(draft_design(3));
+    for (int i = 0; i < draft_design_count(); i++) {
+        const struct design *d = draft_design(i);
+        assert_non_null(d->required[0]);
+        for (size_t k = 0; d->required[k]; k++)
+            assert_true(measures_find(d->required[k]) >= 0);
+        for (size_t k = 0; d->optional[k]; k++)
+            assert_true(measures_find(d->optional[k]) >= 0);
+    }
+}
+
+static void test_adult_sets(void **state)
+{
+    (void)state;
+    static const double sas[] = {10.0, 0.0, 25.0, 50.0};
+    int drafted = 0;
+
+    for (int i = 0; i < nsets; i++)
+        for (int d = 0; d < draft_design_count(); d++) {
+            const struct design *ds = draft_design(d);
+            if (!draft_design_fits(ds, sets[i].breasts))
+                continue;
+            for (size_t k = 0; k < sizeof sas / sizeof sas[0]; k++) {
+                struct draft_input in;
+                char label[96];
+                snprintf(label, sizeof label, "%s/%s/sa%g", sets[i].name, ds->name, sas[k]);
+                input_from(&sets[i], &in, sas[k], NULL);
+                struct pattern *p = draft_ok(ds->name, &in, label);
+                check_pattern(p, &in, label);
+                draft_free(p);
+                drafted++;
+            }
+        }
+    assert_int_equal(drafted, 40 * 4);
+    print_message("adult sets: %d drafts; allowance worst p95 %.4f mm, max %.4f mm over %ld "
+                  "samples\n",
+                  drafted, sa_all.worst_p95, sa_all.max, sa_all.samples);
+}
+
+static void perturb(const struct design *d, const struct set *base, struct draft_input *in)
+{
+    input_from(base, in, urand(0.0, 1.0) < 0.5 ? 10.0 : urand(0.0, 30.0), "perturbed");
+    for (size_t k = 0; d->required[k]; k++) {
+        int i = measures_find(d->required[k]);
+        in->value[i] *= urand(0.9, 1.1);
+    }
+    for (size_t k = 0; d->optional[k]; k++) {
+        int i = measures_find(d->optional[k]);
+        if (in->have[i])
+            in->value[i] *= urand(0.9, 1.1);
+    }
+}
+
+static void test_perturbations(void **state)
+{
+    (void)state;
+    for (int d = 0; d < draft_design_count(); d++) {
+        const struct design *ds = draft_design(d);
+        int bases[32], nb = 0;
+        for (int i = 0; i < nsets; i++)
+            if (draft_design_fits(ds, sets[i].breasts))
+                bases[nb++] = i;
+        for (int r = 0; r < PERTURBATIONS; r++) {
+            struct draft_input in;
+            char label[96];
+            const struct set *b = &sets[bases[r % nb]];
+            perturb(ds, b, &in);
+            snprintf(label, sizeof label, "%s/%s perturbation %d", b->name, ds->name, r);
+            struct pattern *p = draft_ok(ds->name, &in, label);
+            check_pattern(p, &in, label);
+            draft_free(p);
+        }
+    }
+}
+
+/* Width of part at level for the set with measurement name scaled by f. */
+static double width_scaled(const struct set *s, const char *design, const char *name, double f,
+                           const char *part, const char *level)
+{
+    struct draft_input in;
+    struct pattern *p;
+    double w;
+
+    input_from(s, &in, 10.0, NULL);
+    in.value[measures_find(name)] *= f;
+    p = draft_ok(design, &in, name);
+    w = width_at(p, part, level);
+    draft_free(p);
+    return w;
+}
+
+static void test_monotonic_widths(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *design, *measure, *part, *level;
+        double per_mm; /* expected growth of the width per mm of measurement */
+    } cases[] = {
+        {"body", "chest", "front", "chest", (1.0 + DRAFT_BODY_CHEST_EASE) / 4.0},
+        {"body", "chest", "back", "chest", (1.0 + DRAFT_BODY_CHEST_EASE) / 4.0},
+        {"body", "biceps", "sleeve", "biceps", 1.0 + DRAFT_SLEEVE_BICEPS_EASE},
+        {"bodice", "chest", "front", "bust", (1.0 + DRAFT_BODICE_BUST_EASE) / 2.0},
+        {"bodice", "highBust", "back", "bust", (1.0 + DRAFT_BODICE_BUST_EASE) / 4.0},
+        {"trouser", "seat", "front", "seat", 0.0},
+        {"trouser", "seat", "back", "seat", 0.0},
+        {"trouser", "knee", "front", "knee", 0.46 * (1.0 + DRAFT_TROUSER_KNEE_EASE)},
+    };
+    for (int i = 0; i < nsets; i++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            const struct design *d = draft_find(cases[c].design);
+            if (!draft_design_fits(d, sets[i].breasts))
+                continue;
+            double prev = 0.0, base = sets[i].v[measures_find(cases[c].measure)];
+            for (int s = 0; s <= 4; s++) {
+                double f = 0.96 + 0.02 * s;
+                double w = width_scaled(&sets[i], cases[c].design, cases[c].measure, f,
+                                        cases[c].part, cases[c].level);
+                CHECK(s == 0 || w > prev, "%s %s: %s width does not grow with %s", sets[i].name,
+                      cases[c].design, cases[c].part, cases[c].measure);
+                if (s && cases[c].per_mm > 0.0)
+                    CHECK(fabs((w - prev) - 0.02 * base * cases[c].per_mm) < 0.01,
+                          "%s %s: %s width grows by %.3f", sets[i].name, cases[c].design,
+                          cases[c].part, w - prev);
+                prev = w;
+            }
+        }
+}
+
+static void test_missing(void **state)
+{
+    (void)state;
+    static struct pattern dummy;
+    struct draft_input in;
+    struct pattern *p = &dummy;
+    char msg[DRAFT_MSG_MAX], names[DRAFT_MSG_MAX];
+    const struct design *d = draft_find("body");
+
+    input_from(&sets[15], &in, 10.0, NULL); /* a body without breasts */
+    in.have[measures_find("chest")] = 0;
+    in.have[measures_find("wrist")] = 0;
+    in.have[measures_find("neck")] = 0;
+    assert_int_equal(draft_missing(d, &in, names, sizeof names), 3);
+    assert_string_equal(names, "chest, neck, wrist");
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    assert_null(p);
+    assert_string_equal(msg, "missing measurements: chest, neck, wrist");
+    /* nothing at all: every required name is listed */
+    memset(in.have, 0, sizeof in.have);
+    for (int i = 0; i < draft_design_count(); i++) {
+        const struct design *ds = draft_design(i);
+        size_t n = 0;
+        in.breasts = ds->needs_breasts == 1;
+        assert_int_equal(draft_run(ds, &in, &p, msg, sizeof msg), ERR_INVALID);
+        for (; ds->required[n]; n++)
+            assert_non_null(strstr(msg, ds->required[n]));
+        assert_int_equal(draft_missing(ds, &in, NULL, 0), (int)n);
+    }
+    /* a body the design is not for */
+    input_from(&sets[0], &in, 10.0, NULL);
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    assert_non_null(strstr(msg, "without breasts"));
+    /* a seam allowance out of range */
+    input_from(&sets[15], &in, 51.0, NULL);
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    in.sa = NAN;
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+}
+
+static void test_absurd_values(void **state)
+{
+    (void)state;
+    static const double bad[] = {0.0, -5.0, 1e6, NAN, INFINITY, -INFINITY, 1e-300};
+    char msg[DRAFT_MSG_MAX];
+
+    for (int di = 0; di < draft_design_count(); di++) {
+        const struct design *d = draft_design(di);
+        const struct set *s = &sets[d->needs_breasts == 1 ? 4 : 14];
+        for (size_t k = 0; d->required[k]; k++)
+            for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+                struct draft_input in;
+                struct pattern *p = NULL;
+                int i = measures_find(d->required[k]);
+                input_from(s, &in, 10.0, NULL);
+                in.value[i] = bad[b];
+                int rc = draft_run(d, &in, &p, msg, sizeof msg);
+                if (bad[b] >= measures[i].min && bad[b] <= measures[i].max) {
+                    /* plausible after all (a flat shoulder): any answer but a crash */
+                    assert_true(rc == 0 || rc == ERR_INVALID);
+                    if (rc == 0)
+                        check_pattern(p, &in, d->required[k]);
+                    draft_free(p);
+                    continue;
+                }
+                assert_int_equal(rc, ERR_INVALID);
+                assert_null(p);
+                assert_non_null(strstr(msg, d->required[k]));
+            }
+    }
+}
+
+/* Every measurement drawn anywhere in its plausible range, independently:
+ * mostly absurd bodies. Each draft is refused with a message or yields a
+ * finite pattern whose invariants hold. */
+static void test_random_in_range(void **state)
+{
+    (void)state;
+    int ok[3] = {0}, refused[3] = {0};
+
+    for (int di = 0; di < draft_design_count(); di++) {
+        const struct design *d = draft_design(di);
+        for (int r = 0; r < 1500; r++) {
+            struct draft_input in;
+            struct pattern *p = NULL;
+            char msg[DRAFT_MSG_MAX], label[64];
+            memset(&in, 0, sizeof in);
+            for (int i = 0; i < MEASURES_COUNT; i++) {
+                in.value[i] = urand(measures[i].min, measures[i].max);
+                in.have[i] = 1;
+            }
+            in.breasts = d->needs_breasts == 1;
+            in.sa = urand(0.0, 50.0);
+            in.model_name = "random";
+            int rc = draft_run(d, &in, &p, msg, sizeof msg);
+            snprintf(label, sizeof label, "%s random %d", d->name, r);
+            CHECK(rc == 0 || (rc == ERR_INVALID && msg[0] && !p), "%s: rc %d", label, rc);
+            if (rc == 0) {
+                check_pattern(p, &in, label);
+                draft_free(p);
+                ok[di]++;
+            } else {
+                refused[di]++;
+            }
+        }
+    }
+    print_message("random in range: body %d ok / %d refused, bodice %d / %d, trouser %d / %d\n",
+                  ok[0], refused[0], ok[1], refused[1], ok[2], refused[2]);
+}
+
+/* ---- SVG ---------------------------------------------------------------- */
+
+/* Minimal XML check: tags balance, attributes are quoted, text has no raw
+ * '<' and every '&' starts an entity. Returns the root tag's attributes. */
+static int xml_ok(const char *s, char *root_attrs, size_t n)
+{
+    char stack[32][32];
+    int depth = 0, roots = 0;
+
+    if (strncmp(s, "<?xml", 5) == 0)
+        s = strstr(s, "?>") + 2;
+    while (*s) {
+        if (*s == '&') {
+            const char *e = strchr(s, ';');
+            if (!e || e - s > 6)
+                return 0;
+            s = e + 1;
+            continue;
+        }
+        if (*s != '<') {
+            s++;
+            continue;
+        }
+        const char *gt = strchr(s, '>');
+        if (!gt)
+            return 0;
+        int closing = s[1] == '/', empty = gt[-1] == '/';
+        const char *name = s + 1 + closing;
+        size_t len = strcspn(name, " />");
+        if (len == 0 || len >= 32)
+            return 0;
+        for (const char *q = name + len; q < gt; q++)
+            if (*q == '=' && q[1] != '"')
+                return 0;
+        if (closing) {
+            if (depth == 0 || strncmp(stack[depth - 1], name, len) || stack[depth - 1][len])
+                return 0;
+            depth--;
+        } else if (!empty) {
+            if (depth == 0 && roots++ == 0)
+                snprintf(root_attrs, n, "%.*s", (int)(gt - name), name);
+            if (depth == 32)
+                return 0;
+            snprintf(stack[depth++], 32, "%.*s", (int)len, name);
+        }
+        s = gt + 1;
+    }
+    return depth == 0 && roots == 1;
+}
+
+static void test_svg(void **state)
+{
+    (void)state;
+    struct draft_input in;
+    char root[512], expect[128], *svg;
+    size_t n;
+
+    input_from(&sets[5], &in, 10.0, "<script>&\"Ann's\" \x01\xff");
+    struct pattern *p = draft_ok("bodice", &in, "svg");
+    assert_int_equal(draft_svg(p, &svg, &n), 0);
+    assert_int_equal(strlen(svg), n);
+    assert_true(xml_ok(svg, root, sizeof root));
+    assert_true(strncmp(root, "svg ", 4) == 0);
+    snprintf(expect, sizeof expect, "width=\"%gmm\"", round(p->width * 100.0) / 100.0);
+    assert_non_null(strstr(root, expect));
+    snprintf(expect, sizeof expect, "viewBox=\"0 0 %g %g\"", round(p->width * 100.0) / 100.0,
+             round(p->height * 100.0) / 100.0);
+    assert_non_null(strstr(root, expect));
+    assert_null(strstr(svg, "<script"));
+    assert_non_null(strstr(svg, "&lt;script&gt;&amp;&quot;Ann&#39;s&quot; ??"));
+    assert_non_null(strstr(svg, "class=\"sa\""));
+    assert_non_null(strstr(svg, "id=\"scalebox\""));
+    assert_non_null(strstr(svg, "measures 100 mm x 50 mm"));
+    free(svg);
+    draft_free(p);
+}
+
+/* ---- PDF ---------------------------------------------------------------- */
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int count_pages(const char *pdf, size_t n)
+{
+    int pages = 0;
+    for (const char *s = pdf; (s = memmem(s, n - (size_t)(s - pdf), "/Type /Page", 11)); s += 11)
+        pages += s[11] != 's';
+    return pages;
+}
+
+static int have_tool(const char *tool)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+static void test_pdf_pages(void **state)
+{
+    (void)state;
+    struct draft_input in;
+    char *pdf, *again, path[600], cmd[800], line[256];
+    size_t n, n2;
+    double w, h, mw, mh;
+
+    input_from(&sets[12], &in, 10.0, NULL);
+    struct pattern *p = draft_ok("body", &in, "pdf");
+    /* full size: one page, the layout plus margins, in points */
+    assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &pdf, &n), 0);
+    assert_int_equal(memcmp(pdf, "%PDF-", 5), 0);
+    assert_int_equal(count_pages(pdf, n), 1);
+    const char *mb = memmem(pdf, n, "/MediaBox [", 11);
+    assert_non_null(mb);
+    assert_int_equal(sscanf(mb + 11, " 0 0 %lf %lf", &mw, &mh), 2);
+    draft_paper_size(p, DRAFT_PAPER_FULL, &w, &h);
+    assert_true(fabs(w - (p->width + 2 * DRAFT_FULL_MARGIN)) < 1e-9);
+    assert_true(fabs(mw - w * 72.0 / 25.4) < 0.01 && fabs(mh - h * 72.0 / 25.4) < 0.01);
+    /* reproducible bytes */
+    assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &again, &n2), 0);
+    assert_true(n == n2 && memcmp(pdf, again, n) == 0);
+    free(again);
+    free(pdf);
+    /* tiles: A4 and Letter, the pages draft_tiles announces, each the paper */
+    for (int paper = DRAFT_PAPER_A4; paper <= DRAFT_PAPER_LETTER; paper++) {
+        int cols, rows, pages;
+        draft_tiles(p, paper, &cols, &rows, &pages);
+        double pw = paper == DRAFT_PAPER_A4 ? 210.0 : 215.9, ph = paper == DRAFT_PAPER_A4 ? 297 : 279.4;
+        double uw = pw - 2 * DRAFT_TILE_MARGIN, uh = ph - 2 * DRAFT_TILE_MARGIN;
+        /* enough windows to cover the layout, and not one more */
+        assert_true((cols - 1) * (uw - DRAFT_TILE_OVERLAP) + uw >= p->width);
+        assert_true((cols - 2) * (uw - DRAFT_TILE_OVERLAP) + uw < p->width);
+        assert_true((rows - 1) * (uh - DRAFT_TILE_OVERLAP) + uh >= p->height);
+        assert_true(pages >= 1 && pages <= cols * rows);
+        assert_int_equal(draft_pdf(p, paper, &pdf, &n), 0);
+        assert_int_equal(count_pages(pdf, n), pages);
+        if (have_tool("pdfinfo")) {
+            snprintf(path, sizeof path, "%s/tiles-%d.pdf", tmpdir, paper);
+            write_file(path, pdf, n);
+            snprintf(cmd, sizeof cmd, "pdfinfo '%s'", path);
+            FILE *f = popen(cmd, "r");
+            int seen = 0, np = -1;
+            double sw = 0, sh = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                seen += sscanf(line, "Pages: %d", &np) == 1;
+                seen += sscanf(line, "Page size: %lf x %lf", &sw, &sh) == 2;
+            }
+            assert_true(f && pclose(f) == 0);
+            assert_int_equal(seen, 2);
+            assert_int_equal(np, pages);
+            assert_true(fabs(sw - pw * 72.0 / 25.4) < 0.01 && fabs(sh - ph * 72.0 / 25.4) < 0.01);
+        }
+        free(pdf);
+    }
+    draft_free(p);
+}
+
+/* Coverage-weighted run of light pixels from (x, y) in direction (dx, dy)
+ * until a dark pixel: the sub-pixel distance to the frame's inner edge. */
+static double light_run(cairo_surface_t *img, int x, int y, int dx, int dy)
+{
+    int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+    int stride = cairo_image_surface_get_stride(img);
+    const unsigned char *d = cairo_image_surface_get_data(img);
+    double run = 0.0;
+
+    for (;;) {
+        x += dx;
+        y += dy;
+        if (x < 0 || y < 0 || x >= w || y >= h)
+            return -1.0;
+        uint32_t px = *(const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride +
+                                                        (size_t)x * 4);
+        double v = (double)((px >> 8) & 0xff) / 255.0; /* green channel */
+        if (v < 0.05)
+            return run;
+        run += v;
+    }
+}
+
+/* The printed scale box, measured where a user measures it: the PDF is
+ * rasterised by poppler (an independent renderer) at 254 dpi, 10 px per
+ * mm, around the box; the white inside is the sum of pixel coverage along
+ * the middle row and column, so antialiased edges count in fractions. */
+static void test_pdf_scalebox(void **state)
+{
+    (void)state;
+    struct draft_input in;
+    char *pdf, path[600], cmd[1400], png[640];
+    size_t n;
+
+    if (!have_tool("pdftoppm"))
+        skip();
+    input_from(&sets[3], &in, 10.0, NULL);
+    struct pattern *p = draft_ok("trouser", &in, "scalebox");
+    assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &pdf, &n), 0);
+    snprintf(path, sizeof path, "%s/full.pdf", tmpdir);
+    write_file(path, pdf, n);
+    free(pdf);
+    double x0 = (p->scalebox.x + DRAFT_FULL_MARGIN - 10.0) * 10.0;
+    double y0 = (p->scalebox.y + DRAFT_FULL_MARGIN - 10.0) * 10.0;
+    snprintf(png, sizeof png, "%s/box", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "pdftoppm -r 254 -x %d -y %d -W 1200 -H 700 -png -singlefile '%s' '%s'", (int)x0,
+             (int)y0, path, png);
+    assert_int_equal(system(cmd), 0);
+    strcat(png, ".png");
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    /* the box centre in the crop: 10 mm margin + half the box */
+    int cx = (int)((p->scalebox.x + DRAFT_FULL_MARGIN + 50.0) * 10.0 - (int)x0);
+    int cy = (int)((p->scalebox.y + DRAFT_FULL_MARGIN + 38.0) * 10.0 - (int)y0);
+    int vx = (int)((p->scalebox.x + DRAFT_FULL_MARGIN + 85.0) * 10.0 - (int)x0);
+    double wpx = light_run(img, cx, cy, -1, 0) + light_run(img, cx, cy, 1, 0) + 1.0;
+    double hpx = light_run(img, vx, cy, 0, -1) + light_run(img, vx, cy, 0, 1) + 1.0;
+    print_message("scale box in the PDF, rasterised by poppler: %.2f x %.2f mm\n", wpx / 10.0,
+                  hpx / 10.0);
+    assert_true(fabs(wpx / 10.0 - DRAFT_SCALEBOX_W) <= 0.1);
+    assert_true(fabs(hpx / 10.0 - DRAFT_SCALEBOX_H) <= 0.1);
+    cairo_surface_destroy(img);
+    draft_free(p);
+}
+
+/* ---- CLI ---------------------------------------------------------------- */
+
+static int run_cli(const char *a0, ...)
+{
+    char *argv[24];
+    int argc = 0;
+    va_list ap;
+
+    argv[argc++] = (char *)"draft";
+    va_start(ap, a0);
+    for (const char *a = a0; a && argc < 23; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    return draft_cli(argc, argv);
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    char json[600], out[600], bad[600], buf[16];
+    FILE *f;
+
+    snprintf(json, sizeof json, "%s/model.json", tmpdir);
+    snprintf(out, sizeof out, "%s/out.svg", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.json", tmpdir);
+    f = fopen(json, "w");
+    assert_non_null(f);
+    fputs("{", f);
+    for (int i = 0, first = 1; i < MEASURES_COUNT; i++)
+        if (sets[14].have[i] && !measures[i].breasts_only) {
+            fprintf(f, "%s\"%s\": %g", first ? "" : ", ", measures[i].name, sets[14].v[i]);
+            first = 0;
+        }
+    fputs("}", f);
+    fclose(f);
+    assert_int_equal(run_cli("body", "--measurements", json, "--output", out, NULL), 0);
+    f = fopen(out, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_int_equal(strncmp(buf, "<?xml", 5), 0);
+    assert_int_equal(run_cli("trouser", "--measurements", json, "--sa=15", "--paper", "a4",
+                             "--output", out, "--name", "Ann", NULL),
+                     0);
+    f = fopen(out, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_int_equal(strncmp(buf, "%PDF", 4), 0);
+    /* usage errors: 2 */
+    assert_int_equal(run_cli("body", NULL), 2);
+    assert_int_equal(run_cli("cape", "--measurements", json, NULL), 2);
+    assert_int_equal(run_cli("body", "--measurements", json, "--sa", "x", NULL), 2);
+    assert_int_equal(run_cli("body", "--measurements", json, "--format", "png", NULL), 2);
+    assert_int_equal(run_cli("body", "--measurements", json, "--bogus", NULL), 2);
+    /* invalid input: 1 (a body with breasts, a missing file, bad JSON) */
+    assert_int_equal(run_cli("bodice", "--measurements", json, "--output", out, NULL), 1);
+    assert_int_equal(run_cli("body", "--measurements", "/nonexistent.json", NULL), 1);
+    f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("{\"chest\": 1000, \"elbow\": 3, \"neck\": \"x\"}", f);
+    fclose(f);
+    assert_int_equal(run_cli("body", "--measurements", bad, NULL), 1);
+    f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("{\"chest\": 1000}", f);
+    fclose(f);
+    assert_int_equal(run_cli("body", "--measurements", bad, "--output", out, NULL), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry),      cmocka_unit_test(test_adult_sets),
+        cmocka_unit_test(test_perturbations), cmocka_unit_test(test_monotonic_widths),
+        cmocka_unit_test(test_missing),       cmocka_unit_test(test_absurd_values),
+        cmocka_unit_test(test_random_in_range), cmocka_unit_test(test_svg),
+        cmocka_unit_test(test_pdf_pages),     cmocka_unit_test(test_pdf_scalebox),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, load_sets, cleanup);
+}
