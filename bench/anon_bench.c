@@ -21,14 +21,13 @@
 #define P 38
 
 /* alphabetical column order of @freesewing/config measurements */
-static const double base_f[P] = {245, 270, 480, 100, 160, 925, 740, 370, 270, 315,
-                                 565, 865, 440, 900, 275, 395, 400, 765, 380, 340,
-                                 1010, 520, 13, 340, 415, 590, 780, 570, 750, 380,
-                                 170, 1050, 125, 600, 250, 80, 285, 165};
-static const double ratio[P] = {1.0,  1.0,  0.5,  0.5,  0.5,  1.0,  0.6,  0.6,  0.65, 0.25,
-                                0.35, 1.0,  0.5,  1.0,  0.65, 0.65, 0.65, 0.25, 0.65, 1.0,
-                                0.6,  0.6,  0.0,  0.5,  0.65, 0.3,  1.0,  0.45, 0.85, 0.85,
-                                0.65, 0.4,  0.65, 0.65, 0.65, 0.65, 0.65, 0.5};
+static const double base_f[P] = {245, 270, 480, 100, 160, 925,  740, 370,  270, 315, 565, 865, 440,
+                                 900, 275, 395, 400, 765, 380,  340, 1010, 520, 13,  340, 415, 590,
+                                 780, 570, 750, 380, 170, 1050, 125, 600,  250, 80,  285, 165};
+static const double ratio[P] = {1.0,  1.0, 0.5,  0.5,  0.5,  1.0,  0.6,  0.6,  0.65, 0.25,
+                                0.35, 1.0, 0.5,  1.0,  0.65, 0.65, 0.65, 0.25, 0.65, 1.0,
+                                0.6,  0.6, 0.0,  0.5,  0.65, 0.3,  1.0,  0.45, 0.85, 0.85,
+                                0.65, 0.4, 0.65, 0.65, 0.65, 0.65, 0.65, 0.5};
 /* 1 girth, 2 vertical, 0 neither */
 static const int kind[P] = {1, 1, 1, 0, 0, 1, 1, 1, 2, 1, 0, 1, 1, 1, 2, 2, 2, 2, 1,
                             0, 1, 1, 0, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 1};
@@ -118,6 +117,14 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
 static long peak_kb(void)
 {
     struct rusage ru;
@@ -152,8 +159,7 @@ static double brute_link(const double *x, const double *y, size_t n, const int *
         of[i] = t;
     }
     for (size_t i = 0; i < n; i++) {
-        double best = INFINITY, dt[1];
-        (void)dt;
+        double best = INFINITY;
         double *d = malloc(g * sizeof(double));
         for (size_t t = 0; t < g; t++) {
             double s = 0.0;
@@ -201,16 +207,16 @@ int main(int argc, char **argv)
         return 1;
     generate(x, n, 1);
 
-    double t0 = now();
+    double t0 = now(), c0 = cpu_s();
     int rc = anon_mdav(x, n, P, k, method, y, &groups);
-    double t1 = now();
+    double t1 = now(), c1 = cpu_s();
     if (rc) {
         fprintf(stderr, "anon_mdav: %d\n", rc);
         return 1;
     }
     struct anon_figures f;
     rc = anon_measure(x, y, n, P, k, qcols, 42, &f);
-    double t2 = now();
+    double t2 = now(), c2 = cpu_s();
     if (rc) {
         fprintf(stderr, "anon_measure: %d\n", rc);
         return 1;
@@ -222,17 +228,18 @@ int main(int argc, char **argv)
         if (f.mae[j] > mae_max)
             mae_max = f.mae[j];
     printf("n=%zu p=%d k=%zu method=%s\n", n, P, k, argv[2]);
-    printf("  mdav     %.3f s   groups %zu\n", t1 - t0, groups);
-    printf("  measure  %.3f s\n", t2 - t1);
-    printf("  total    %.3f s   peak RSS %.1f MB\n", t2 - t0, (double)peak_kb() / 1024.0);
+    printf("  mdav     %.3f s wall  %.3f s cpu   groups %zu\n", t1 - t0, c1 - c0, groups);
+    printf("  measure  %.3f s wall  %.3f s cpu\n", t2 - t1, c2 - c1);
+    printf("  total    %.3f s wall  %.3f s cpu   peak RSS %.1f MB\n", t2 - t0, c2 - c0,
+           (double)peak_kb() / 1024.0);
     printf("  distinct %zu  min_run %zu  max_risk %.3f\n", f.groups, f.min_run, f.max_risk);
     printf("  IL %.2f %%  IL1s %.3f  corr_change %.4f  max_mean_diff %.3f mm\n", f.il, f.il1s,
            f.corr_change, f.max_mean_diff);
     printf("  DBRL %.2f %%  partial %.2f %%  SDID %.2f %%\n", f.dbrl, f.partial, f.sdid);
     printf("  MAE chest %.1f waist %.1f seat %.1f hpsToWaistBack %.1f shoulderSlope %.2f "
            "(max %.1f) mm\n",
-           f.mae[COL_CHEST], f.mae[COL_WAIST], f.mae[COL_SEAT], f.mae[COL_HPSWB],
-           f.mae[COL_SLOPE], mae_max);
+           f.mae[COL_CHEST], f.mae[COL_WAIST], f.mae[COL_SEAT], f.mae[COL_HPSWB], f.mae[COL_SLOPE],
+           mae_max);
     printf("  gates %s%s%s\n", pass ? "pass" : "FAIL", pass ? "" : ": ", why);
     if (check) {
         int all[P];

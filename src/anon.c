@@ -34,14 +34,21 @@
  *    (q = size/k), so every block but one is a multiple of k and none has
  *    fewer than k records. Splitting stops at ANON_BLOCK_MAX records (or 8k
  *    when k is large). n <= ANON_BLOCK_MAX is one block: FAST == PLAIN.
+ *  - the covariance of a block is estimated from an evenly strided sample of
+ *    at most ANON_PCA_SAMPLE rows (the direction only steers the split).
  *  - blocks run on up to ANON_THREADS pthreads; each block writes only its
  *    own rows of y, so the output does not depend on scheduling.
- *  - cost O(n * B * p / k) for block size B, i.e. linear in n.
- *  Measured (bench/anon.sh, -O2, 2 cores, synthetic with-breasts stratum,
- *  p = 38, k = 5; see the report of the change for the full table):
- *    n = 10,000:  PLAIN IL 16.99 % in 1.1 s; FAST IL 17.43 % in 0.17 s
- *    n = 100,000: FAST 1.9 s + anon_measure 1.3 s, peak RSS ~100 MB
- *  (The numbers above are refreshed by whoever re-tunes ANON_BLOCK_MAX.)
+ *  - cost O(n B p / k) for block size B (linear in n) plus O(n p log n) for
+ *    the partition. Block boundaries cost a little IL: with the synthetic
+ *    with-breasts population (section 5.1, p = 38, k = 5; bench/anon.sh,
+ *    -O2, 2 cores, CPU seconds):
+ *      n =   3,000  PLAIN IL 19.17 %            FAST 19.19 % (+0.02)
+ *      n =  10,000  PLAIN IL 17.42 %, 0.19 s    FAST 17.52 % (+0.10), 0.04 s
+ *      n = 100,000  PLAIN IL 14.73 %, 29 s      FAST 15.07 % (+0.34), 0.64 s
+ *    and anon_measure at n = 100,000 (G = 20,000) takes about 3.3 CPU s
+ *    (under 2 s wall on 2 idle cores), peak RSS of the whole run 87 MB.
+ *    Block limits of 4096 / 8192 gain 0.1 / 0.2 pp at 100,000 records for
+ *    1.0x / 1.5x the time; 2048 keeps a 3,000-record test on the blocked path.
  *
  * anon_measure:
  *  - released rows are deduplicated with a hash table (canonical bits, -0 ==
@@ -53,14 +60,18 @@
  *    all columns; a zero-SD column contributes nothing).
  *  - DBRL: for record i with own released row o, m = min_t d(z_i, z'_t) and
  *    T = {t : d <= m + 1e-9}; hit = 1/|T| (|T| counted in released ROWS, so
- *    a group's identical rows split the hit) when o is in T. Distances are
- *    taken against the G distinct rows only, through a k-d tree built in the
- *    principal-component basis of the originals: a node is pruned when its
- *    box lower bound exceeds d(z_i, o) + 1e-9, and the search stops as soon
- *    as any row is strictly nearer than o - 1e-9 (then hit = 0). Candidate
- *    distances are always recomputed exactly in z-space, so the result is the
- *    brute-force result. Queries run on up to ANON_THREADS threads; per-record
- *    hits are summed in record order (deterministic).
+ *    a group's identical rows split the hit and DBRL <= 100/min_run) when o
+ *    is in T. Distances are taken against the G distinct rows only, through a
+ *    k-d tree in the principal-component basis of the originals (an exact
+ *    rotation): boxes bound the first ANON_TREE_DIMS components, and the norm
+ *    of the remaining ones gives a second bound, | |a| - |b| |^2 <= |a - b|^2.
+ *    Nodes and rows whose bound exceeds d(z_i, o) + 1e-9 (with a 1e-9
+ *    relative slack for rounding in the rotated basis) are skipped, and the
+ *    search stops at the first row strictly nearer than d(z_i, o) - 1e-9
+ *    (hit = 0). Surviving rows are measured again exactly in z-space, so the
+ *    result equals brute force (tests and bench/anon.sh check this). Records
+ *    are spread over up to ANON_THREADS threads; per-record hits are summed in
+ *    record order.
  *  - partial: the same with the attacker's view of 4 columns, each observed
  *    with independent N(0, 10 mm) error from a xoshiro256** stream seeded by
  *    splitmix64(seed) (Box-Muller, draws in record then column order).
@@ -68,8 +79,9 @@
  *    sd > 0 (r' = 0 when a released column is constant), max mean difference
  *    and per-column MAE.
  *
- * Invariants: no input is trusted (sizes checked with size_mul, non-finite
- * values rejected by anon_mdav, bad sizes give ERR_INVALID); every function
+ * Invariants: no input is trusted (sizes checked with size_mul; NULL
+ * pointers, impossible sizes, non-finite values and out-of-range partial
+ * columns give ERR_INVALID, from anon_measure too); every function
  * frees what it allocated on every path; results are bit-for-bit
  * deterministic for a given input, method and seed, whatever the number of
  * CPUs.

@@ -187,8 +187,8 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_SESSION_LIST] = {"SELECT id, created_ms, expires_at FROM sessions WHERE account_id = $1"
                            " ORDER BY created_ms, id",
                            NULL},
-    [STMT_TOKEN_LIST] = {"SELECT kind, created_at, expires_at FROM tokens WHERE account_id = $1"
-                         " ORDER BY created_at",
+    [STMT_TOKEN_LIST] = {"SELECT kind, created_at, expires_at, token_hash, payload_sealed"
+                         " FROM tokens WHERE account_id = $1 ORDER BY created_at",
                          NULL},
     [STMT_MAIL_COUNT] = {"SELECT count(*) FROM mail_queue WHERE account_id = $1", NULL},
     [STMT_ACCOUNT_TIMES] = {"SELECT created_at, updated_at, last_login_at, notice_sent_at"

@@ -17,7 +17,8 @@
  * each dart has the peak that lies flat once the dart is sewn and pressed;
  * 2 x (front + back width) at the bust line = chest x (1 + bust ease);
  * 2 x (waist seams without darts) = waist x (1 + waist ease); neckline and
- * sleeve cap fitted as in design_common.c.
+ * sleeve cap fitted as in design_common.c (the armhole deepened when the
+ * arm needs it).
  */
 #include "draft_impl.h"
 #include "err.h"
@@ -32,6 +33,7 @@ static const char *const bodice_optional[] = {NULL};
 struct bodice {
     double slope, nw, bd, fd;   /* shoulder slope (rad), neck width and depths */
     double ya, yb, yw, ywf_min; /* armhole depth, bust line, back waist, front length */
+    double bust_raw;            /* hpsToBust */
     double wb, wf, dart;        /* widths at the bust line; side dart opening */
     double half_waist;          /* waist x (1 + ease) / 2 */
     struct vec hps, sp, bp;
@@ -39,6 +41,17 @@ struct bodice {
     double t, theta, ywf, chord_f, chord_b;
     struct vec ab, af, u, l, tip, ws, wbs, lower_dir;
 };
+
+/* Armhole depth ya and the bust line: at hpsToBust, but at least 10 mm
+ * under the armhole and 60 mm above the waist (room for the darts); -1
+ * when the armhole leaves no such room. */
+static int bodice_levels(struct bodice *b, double ya)
+{
+    b->ya = ya;
+    b->yb = fmin(fmax(b->bust_raw, ya + 10.0), b->yw - 60.0);
+    b->bp.y = b->yb;
+    return b->yb < ya + 10.0 ? -1 : 0;
+}
 
 static int bodice_frame(const struct draft_input *in, struct bodice *b, char *msg, size_t n)
 {
@@ -51,8 +64,7 @@ static int bodice_frame(const struct draft_input *in, struct bodice *b, char *ms
     if (draft_neck_fit(neck * (1.0 + DRAFT_BODICE_NECK_EASE), b->nw, b->bd, &b->fd, msg, n))
         return ERR_INVALID;
     b->yw = draft_m(in, "hpsToWaistBack");
-    b->ya = b->yw - draft_m(in, "waistToArmpit") + 0.02 * high;
-    b->yb = fmax(draft_m(in, "hpsToBust"), b->ya + 10.0);
+    b->bust_raw = draft_m(in, "hpsToBust");
     b->ywf_min = draft_m(in, "hpsToWaistFront");
     b->wb = high * (1.0 + DRAFT_BODICE_BUST_EASE) / 4.0;
     b->wf = chest * (1.0 + DRAFT_BODICE_BUST_EASE) / 2.0 - b->wb;
@@ -60,19 +72,19 @@ static int bodice_frame(const struct draft_input *in, struct bodice *b, char *ms
     b->half_waist = draft_m(in, "waist") * (1.0 + DRAFT_BODICE_WAIST_EASE) / 2.0;
     b->hps = vec_xy(b->nw, 0.0);
     b->sp = vec_xy(0.5 * s2s, (0.5 * s2s - b->nw) * tan(b->slope));
-    b->bp = vec_xy(fmin(0.5 * draft_m(in, "bustSpan"), 0.6 * b->wf), b->yb);
+    b->bp.x = fmin(0.5 * draft_m(in, "bustSpan"), 0.6 * b->wf);
     if (b->sp.x < b->nw + 30.0)
         return draft_fail(msg, n, "shoulderToShoulder is too narrow for this neck");
     if (fmin(b->wb, b->wf) < b->nw + 60.0)
         return draft_fail(msg, n, "highBust or chest is too small for this neck");
+    if (bodice_levels(b, b->yw - draft_m(in, "waistToArmpit") + 0.02 * high))
+        return draft_fail(msg, n,
+                          "waistToArmpit leaves too little between the armhole and the waist "
+                          "(compare hpsToWaistBack)");
     if (b->ya < b->sp.y + 60.0 || b->ya < b->fd + 20.0)
         return draft_fail(msg, n,
                           "waistToArmpit leaves no room for the armhole under the "
                           "shoulder (compare hpsToWaistBack)");
-    if (b->yw - b->yb < 70.0)
-        return draft_fail(msg, n,
-                          "hpsToBust and waistToArmpit leave too little between the "
-                          "bust line and the waist (compare hpsToWaistBack)");
     return 0;
 }
 
@@ -165,7 +177,7 @@ static int waist_edges(struct draft_part *pt, struct vec centre, struct vec m, s
     }
     v = vec_unit(vec_sub(al, bl));
     mid = vec_lerp(al, bl, 0.5);
-    if (v.x < 0.3 || mid.y - tip_y < 30.0)
+    if (v.x < 0.3 || mid.y - tip_y < 20.0)
         return ERR_INVALID;
     tip = vec_mad(mid, vec_xy(v.y, -v.x), (mid.y - tip_y) / v.x);
     path_line(e, bl);
@@ -183,11 +195,50 @@ static int waist_edges(struct draft_part *pt, struct vec centre, struct vec m, s
     return 0;
 }
 
+static struct vec bodice_pitch(const struct bodice *b, struct vec armpit, int front)
+{
+    double across = fmin(fmin((front ? 0.92 : 0.96) * b->sp.x, armpit.x - 15.0), b->sp.x - 2.0);
+    return vec_xy(across, b->sp.y + 0.5 * (b->ya - b->sp.y));
+}
+
+/* Front + back armhole for armhole depth ya (with the taper refitted). */
+static double bodice_armholes(double ya, void *ctx)
+{
+    struct bodice *b = ctx;
+    struct seg s[2];
+    double intake, l = 0.0;
+
+    if (bodice_levels(b, ya) || bodice_taper(b, &intake, NULL, 0))
+        return NAN;
+    for (int front = 0; front < 2; front++) {
+        struct vec armpit = front ? b->af : b->ab;
+        draft_armhole_segs(armpit, bodice_pitch(b, armpit, front), b->sp, b->slope, s);
+        l += seg_length(&s[0]) + seg_length(&s[1]);
+    }
+    return l;
+}
+
+/* Deepen the armhole if the arm needs more than it has; leaves b drafted
+ * (levels, taper) for the final depth. */
+static int bodice_fit_arm(const struct draft_input *in, struct bodice *b, double *intake, char *msg,
+                          size_t n)
+{
+    double width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
+    double need = draft_sleeve_min_armhole(width, DRAFT_SLEEVE_CAP_EASE), ya0 = b->ya, ya;
+
+    if (bodice_armholes(ya0, b) >= need)
+        return bodice_taper(b, intake, msg, n);
+    if (draft_solve(bodice_armholes, b, ya0, b->yw - 70.0, need + 0.5, 0.25, &ya) ||
+        bodice_levels(b, ya))
+        return draft_fail(msg, n, "biceps is too large for this bust and shoulder");
+    return bodice_taper(b, intake, msg, n);
+}
+
 static int bodice_upper(struct draft_part *pt, const struct bodice *b, struct vec armpit, int front,
                         double *armhole, double *pitch_len)
 {
-    double across = fmin(fmin((front ? 0.92 : 0.96) * b->sp.x, armpit.x - 15.0), b->sp.x - 2.0);
-    struct vec pitch = vec_xy(across, b->sp.y + 0.5 * (b->ya - b->sp.y));
+    struct vec pitch = bodice_pitch(b, armpit, front);
+    double across = pitch.x;
     struct seg neck = draft_neck_curve(b->nw, front ? b->fd : b->bd);
     struct path *e = draft_edge_add(pt, "armhole", 1.0, 0, armpit);
 
@@ -243,7 +294,8 @@ static int bodice_front(struct pattern *p, const struct bodice *b, double intake
         return ERR_INTERNAL;
     e = draft_edge_add(pt, "cf", 0.0, 1, vec_xy(0.0, b->fd));
     path_line(e, vec_xy(0.0, b->ywf));
-    rc = waist_edges(pt, vec_xy(0.0, b->ywf), m, b->ws, intake, b->bp.y + 25.0);
+    rc = waist_edges(pt, vec_xy(0.0, b->ywf), m, b->ws, intake,
+                     b->bp.y + fmin(25.0, 0.3 * (b->ywf - b->bp.y)));
     if (rc)
         return rc;
     e = draft_edge_add(pt, "side_lower", 1.0, 0, b->ws);
@@ -269,7 +321,7 @@ static int bodice_draft(struct pattern *p, const struct draft_input *in, char *m
     double intake;
     int rc;
 
-    if (bodice_frame(in, &b, msg, n) || bodice_taper(&b, &intake, msg, n))
+    if (bodice_frame(in, &b, msg, n) || bodice_fit_arm(in, &b, &intake, msg, n))
         return ERR_INVALID;
     rc = bodice_front(p, &b, intake, &s.armhole_front, &s.pitch_front);
     if (!rc)

@@ -9,6 +9,7 @@
  * shoulder line, neck width and armhole depth. They differ in neck depth
  * (the front depth is solved so that the whole neckline is neck x (1 +
  * neck ease)) and in the across width and pitch height of the armhole.
+ * The armhole is deepened when it is too short for the arm's sleeve.
  *
  * Invariants (tests/unit/test_draft.c checks them): front and back side
  * seams and shoulder seams are equal by construction; 4 x the quarter width
@@ -78,13 +79,47 @@ struct body_half {
     double armhole, pitch; /* armhole length, and from the armpit to the pitch notch */
 };
 
+static struct vec body_pitch(const struct body *b, double ya, int front)
+{
+    double across = fmin(fmin((front ? 0.92 : 0.96) * b->sp.x, b->w - 15.0), b->sp.x - 2.0);
+    return vec_xy(across, b->sp.y + (front ? 0.55 : 0.5) * (ya - b->sp.y));
+}
+
+/* Front + back armhole length for armhole depth ya. */
+static double body_armholes(double ya, void *ctx)
+{
+    const struct body *b = ctx;
+    struct seg s[2];
+    double l = 0.0;
+
+    for (int front = 0; front < 2; front++) {
+        draft_armhole_segs(vec_xy(b->w, ya), body_pitch(b, ya, front), b->sp, b->slope, s);
+        l += seg_length(&s[0]) + seg_length(&s[1]);
+    }
+    return l;
+}
+
+/* Deepen the armhole if the arm needs more than it has. */
+static int body_fit_arm(const struct draft_input *in, struct body *b, char *msg, size_t n)
+{
+    double width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
+    double need = draft_sleeve_min_armhole(width, DRAFT_SLEEVE_CAP_EASE), ya;
+
+    if (body_armholes(b->ya, b) >= need)
+        return 0;
+    if (draft_solve(body_armholes, b, b->ya, b->yh - 40.0, need + 0.5, 0.25, &ya))
+        return draft_fail(msg, n, "biceps is too large for this chest and shoulder");
+    b->ya = ya;
+    return 0;
+}
+
 static int body_part(struct pattern *p, const struct body *b, int front, struct body_half *h)
 {
     struct draft_part *pt =
         draft_part_add(p, front ? "front" : "back", front ? "Front" : "Back", 1);
     double depth = front ? b->fd : b->bd;
-    double across = fmin(fmin((front ? 0.92 : 0.96) * b->sp.x, b->w - 15.0), b->sp.x - 2.0);
-    struct vec pitch = vec_xy(across, b->sp.y + (front ? 0.55 : 0.5) * (b->ya - b->sp.y));
+    struct vec pitch = body_pitch(b, b->ya, front);
+    double across = pitch.x;
     struct seg neck = draft_neck_curve(b->nw, depth);
     struct path *e;
 
@@ -120,10 +155,17 @@ static int body_draft(struct pattern *p, const struct draft_input *in, char *msg
     struct body_half fh, bh;
     struct draft_sleeve_spec s;
 
-    if (body_frame(in, &b, msg, n))
+    int rc;
+
+    if (body_frame(in, &b, msg, n) || body_fit_arm(in, &b, msg, n))
         return ERR_INVALID;
-    if (body_part(p, &b, 1, &fh) || body_part(p, &b, 0, &bh))
+    rc = body_part(p, &b, 1, &fh);
+    if (!rc)
+        rc = body_part(p, &b, 0, &bh);
+    if (rc == ERR_INVALID)
         return draft_fail(msg, n, "shoulderToShoulder is too narrow for this neck and chest");
+    if (rc)
+        return rc;
     s.width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
     s.length = draft_m(in, "shoulderToWrist");
     s.wrist = 1.5 * draft_m(in, "wrist");

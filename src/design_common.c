@@ -10,6 +10,8 @@
  * each other once sewn; the sleeve is symmetric about its centre line, its
  * two underarm seams are equal by construction, and its cap length is
  * solved to within 0.005 mm of (front + back armhole) x (1 + cap ease).
+ * The cap is never flatter than DRAFT_CAP_MIN x its half width: the blocks
+ * deepen an armhole too short for the arm (draft_sleeve_min_armhole).
  */
 #include "draft_impl.h"
 #include "err.h"
@@ -37,18 +39,26 @@ int draft_neck_fit(double target, double width, double back_depth, double *front
     return 0;
 }
 
+void draft_armhole_segs(struct vec armpit, struct vec pitch, struct vec shoulder, double slope,
+                        struct seg s[2])
+{
+    double a = armpit.x - pitch.x, b = armpit.y - pitch.y, h = 0.4 * vec_dist(pitch, shoulder);
+
+    s[0] = seg_cubic(armpit, vec_xy(armpit.x - GEOM_KAPPA * a, armpit.y),
+                     vec_xy(pitch.x, pitch.y + GEOM_KAPPA * b), pitch);
+    s[1] = seg_cubic(pitch, vec_xy(pitch.x, pitch.y - h),
+                     vec_mad(shoulder, vec_xy(-sin(slope), cos(slope)), h), shoulder);
+}
+
 void draft_armhole(struct path *out, struct vec armpit, struct vec pitch, struct vec shoulder,
                    double slope, double *pitch_len)
 {
-    double a = armpit.x - pitch.x, b = armpit.y - pitch.y, h = 0.4 * vec_dist(pitch, shoulder);
-    struct seg lower = seg_cubic(armpit, vec_xy(armpit.x - GEOM_KAPPA * a, armpit.y),
-                                 vec_xy(pitch.x, pitch.y + GEOM_KAPPA * b), pitch);
-    struct seg upper = seg_cubic(pitch, vec_xy(pitch.x, pitch.y - h),
-                                 vec_mad(shoulder, vec_xy(-sin(slope), cos(slope)), h), shoulder);
+    struct seg s[2];
 
-    path_push(out, &lower);
-    path_push(out, &upper);
-    *pitch_len = seg_length(&lower);
+    draft_armhole_segs(armpit, pitch, shoulder, slope, s);
+    path_push(out, &s[0]);
+    path_push(out, &s[1]);
+    *pitch_len = seg_length(&s[0]);
 }
 
 /* Half a sleeve cap in units of the half width (x) and the cap height (y),
@@ -111,6 +121,12 @@ static int sleeve_edges(struct draft_part *pt, double b, double h,
         return ERR_INTERNAL;
     path_line(e, vec_xy(-b, h));
     return 0;
+}
+
+double draft_sleeve_min_armhole(double width, double cap_ease)
+{
+    double b = 0.5 * width;
+    return cap_len(DRAFT_CAP_MIN * b, &b) / (1.0 + cap_ease);
 }
 
 int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg, size_t n)

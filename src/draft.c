@@ -390,6 +390,10 @@ static int part_sa(struct draft_part *pt, double sa, double out_sign)
     path_free(&src);
     if (rc)
         return ERR_INVALID;
+    if (fold >= 0 && pt->sa.n &&
+        path_trim_at_line(&pt->sa, path_start(&pt->edge[fold].path),
+                          path_end(&pt->edge[fold].path)))
+        return ERR_NOMEM;
     if (fold >= 0 && pt->sa.n) { /* back along the fold: tag -2 */
         path_move(&pt->sa, path_end(&pt->sa));
         path_line(&pt->sa, path_start(&pt->sa));

@@ -58,6 +58,9 @@ struct seg draft_neck_curve(double width, double depth);
 int draft_neck_fit(double target, double width, double back_depth, double *front_depth, char *msg,
                    size_t n);
 
+/* The two cubics of draft_armhole. */
+void draft_armhole_segs(struct vec armpit, struct vec pitch, struct vec shoulder, double slope,
+                        struct seg s[2]);
 /* Armhole from the armpit (leaving square to the side seam) through the
  * pitch point (passing vertically) to the shoulder point (meeting the
  * shoulder line, of slope angle rad, square). Appends two cubics to out;
@@ -73,6 +76,11 @@ struct draft_sleeve_spec {
     double pitch_front, pitch_back;     /* armpit to pitch notch on the bodies */
     double cap_ease;                    /* cap = (front + back) x (1 + cap_ease) */
 };
+/* The lowest cap a sleeve gets, in half widths at the biceps line. */
+#define DRAFT_CAP_MIN 0.45
+/* Front + back armhole length below which a sleeve of this width would
+ * need a cap lower than DRAFT_CAP_MIN: the blocks deepen such armholes. */
+double draft_sleeve_min_armhole(double width, double cap_ease);
 /* Adds the "sleeve" part: cap height solved so the cap length is on target
  * within 0.01 mm. ERR_INVALID with a message when it cannot fit. */
 int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg, size_t n);

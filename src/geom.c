@@ -902,21 +902,47 @@ static double off_error(const struct seg *s, const struct seg *c, double t, doub
                                                            : fabs(vec_dot(e, vec_perp(tan)));
 }
 
+/* 1 when the true offset runs against the curve at t: there the radius of
+ * curvature is under |d| on the offset side (a swallowtail to be cut). */
+static int off_reversed(const struct seg *s, double t, double d)
+{
+    double h = 1e-4, a = fmax(0.0, t - h), b = fmin(1.0, t + h);
+    struct vec o = vec_sub(off_point(s, b, d), off_point(s, a, d));
+    return vec_dot(o, seg_deriv(s, t)) < 0.0;
+}
+
+static void off_line_piece(const struct seg *s, double d, int tag, struct path *out)
+{
+    struct seg l = seg_line(off_point(s, 0.0, d), off_point(s, 1.0, d));
+    l.tag = tag;
+    path_push(out, &l);
+}
+
 static void off_cubic(const struct seg *s, double d, int tag, int depth, struct path *out)
 {
     static const double probe[5] = {0.125, 0.25, 0.375, 0.625, 0.75};
-    struct seg c = off_fit(s, d);
+    struct seg c;
     double err = 0.0;
 
+    if (off_reversed(s, 0.25, d) && off_reversed(s, 0.5, d) && off_reversed(s, 0.75, d) &&
+        off_reversed(s, 0.0, d) && off_reversed(s, 1.0, d)) {
+        off_line_piece(s, d, tag, out); /* wholly inside a loop: a chord will do */
+        return;
+    }
+    c = off_fit(s, d);
     for (int i = 0; i < 5 && err <= OFF_TOL; i++)
         err = fmax(err, off_error(s, &c, probe[i], d));
     if (err <= OFF_TOL)
         err = off_error(s, &c, 0.875, d);
-    if (err > OFF_TOL && depth < OFF_DEPTH && seg_scale(s) > 0.02) {
-        struct seg l, r;
-        seg_split(s, 0.5, &l, &r);
-        off_cubic(&l, d, tag, depth + 1, out);
-        off_cubic(&r, d, tag, depth + 1, out);
+    if (err > OFF_TOL) {
+        if (depth < OFF_DEPTH && seg_scale(s) > 0.02) {
+            struct seg l, r;
+            seg_split(s, 0.5, &l, &r);
+            off_cubic(&l, d, tag, depth + 1, out);
+            off_cubic(&r, d, tag, depth + 1, out);
+        } else {
+            off_line_piece(s, d, tag, out); /* a cusp: no cubic fits, a chord is safe */
+        }
         return;
     }
     c.tag = tag;
@@ -1025,6 +1051,20 @@ static double seg_rough_len(const struct seg *s)
     return 0.5 * (poly + vec_dist(s->p[0], s->p[3]));
 }
 
+/* 1 when every leg of the control polygon advances along the chord: the
+ * piece is monotone in that direction and cannot loop on itself. */
+static int seg_forward(const struct seg *s)
+{
+    struct vec c = vec_sub(s->p[3], s->p[0]);
+
+    if (vec_dot(c, c) <= 0.0)
+        return 0;
+    for (int k = 0; k < 3; k++)
+        if (vec_dot(vec_sub(s->p[k + 1], s->p[k]), c) < 0.0)
+            return 0;
+    return 1;
+}
+
 static void loop_consider(const struct path *p, const double *pre, int closed, size_t i, size_t j,
                           struct loop *best)
 {
@@ -1036,7 +1076,9 @@ static void loop_consider(const struct path *p, const double *pre, int closed, s
     if (adjacent) { /* pieces meeting end to start cross only if they fold back */
         const struct seg *x = j == i + 1 ? &p->seg[i] : &p->seg[j];
         const struct seg *y = j == i + 1 ? &p->seg[j] : &p->seg[i];
-        if (vec_dot(seg_tangent(x, 1.0), seg_tangent(y, 0.0)) > 0.0)
+        if (seg_forward(x) && seg_forward(y) &&
+            vec_dot(vec_sub(x->p[3], x->p[0]), vec_sub(y->p[3], y->p[0])) > 0.0 &&
+            vec_dot(seg_tangent(x, 1.0), seg_tangent(y, 0.0)) > 0.0)
             return;
     }
     k = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
@@ -1218,4 +1260,51 @@ int path_offset(const struct path *p, double d, const double *dist, int closed, 
     if (rc == 0 && !path_ok(out))
         rc = -1;
     return rc;
+}
+
+int path_trim_at_line(struct path *p, struct vec a, struct vec b)
+{
+    struct vec dir = vec_unit(vec_sub(b, a));
+    struct seg line = seg_line(vec_mad(a, dir, -1e5), vec_mad(a, dir, 1e5));
+    double at = 0.0, total = 0.0, start = -1.0, end = DBL_MAX, st = 0.0, et = 1.0;
+    size_t si = 0, ei = p->n ? p->n - 1 : 0;
+    struct seg_hit h[9];
+    struct path out;
+
+    if (p->n == 0 || vec_len(dir) == 0.0)
+        return 0;
+    for (size_t i = 0; i < p->n; i++)
+        total += seg_rough_len(&p->seg[i]);
+    for (size_t i = 0; i < p->n; i++) {
+        double l = seg_rough_len(&p->seg[i]);
+        int n = seg_intersect(&p->seg[i], &line, h, 9);
+        for (int k = 0; k < n; k++) {
+            double pos = at + h[k].ta * l;
+            if (pos < 0.5 * total && pos > start) {
+                start = pos;
+                si = i;
+                st = h[k].ta;
+            } else if (pos >= 0.5 * total && pos < end) {
+                end = pos;
+                ei = i;
+                et = h[k].ta;
+            }
+        }
+        at += l;
+    }
+    if ((si == 0 && st <= 1e-12) && (ei == p->n - 1 && et >= 1.0 - 1e-12))
+        return 0;
+    path_init(&out);
+    for (size_t i = si; i <= ei; i++) {
+        struct seg piece = seg_sub(&p->seg[i], i == si ? st : 0.0, i == ei ? et : 1.0);
+        if (vec_dist(piece.p[0], piece.p[3]) > 1e-9 || piece.kind == SEG_CUBIC)
+            path_push(&out, &piece);
+    }
+    if (out.failed) {
+        path_free(&out);
+        return -1;
+    }
+    path_free(p);
+    *p = out;
+    return 0;
 }

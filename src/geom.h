@@ -213,4 +213,11 @@ int path_cross_y(const struct path *p, double y, double *xs, int max);
 int path_offset(const struct path *p, double d, const double *dist, int closed, double mitre_limit,
                 struct path *out);
 
+/* For an open offset that starts and ends on a fold line (through a and
+ * b): cut the start back to its last crossing of the line in the first
+ * half of the path, and the end at its first crossing in the second half,
+ * so that nothing reaches past the fold. Returns 0, or -1 when out of
+ * memory (p is then unchanged). */
+int path_trim_at_line(struct path *p, struct vec a, struct vec b);
+
 #endif

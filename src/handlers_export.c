@@ -19,6 +19,7 @@
 #include "handlers.h"
 #include "models.h"
 #include "policy.h"
+#include "util.h"
 
 #define EXPORT_SCHEMA "atelier-export/1"
 #define DAY_S         86400LL
@@ -70,12 +71,29 @@ static int export_session_row(struct db_rows *rows, json_t *out, const char *cur
     return 0;
 }
 
+/* A pending link: its kind and times; for an email change, the new address
+ * it would set (stored sealed with the link). Never the link itself. */
 static int export_token_row(struct db_rows *rows, json_t *out, const char *unused)
 {
+    const char *kind = db_col_text(rows, 0, NULL);
+    json_t *link =
+        json_pack("{s:s,s:o,s:o}", "kind", kind, "created_at", export_time(db_col_int(rows, 1)),
+                  "expires_at", export_time(db_col_int(rows, 2)));
+
     (void)unused;
-    json_array_append_new(out, json_pack("{s:s,s:o,s:o}", "kind", db_col_text(rows, 0, NULL),
-                                         "created_at", export_time(db_col_int(rows, 1)),
-                                         "expires_at", export_time(db_col_int(rows, 2))));
+    if (!db_col_null(rows, 4)) {
+        size_t hn = 0, n = 0;
+        const uint8_t *hash = db_col_blob(rows, 3, &hn);
+        const void *box = db_col_blob(rows, 4, &n);
+        char hx[2 * 32 + 1], *payload = NULL;
+        if (hn == 32) {
+            util_hex(hash, hn, hx);
+            if (account_open_text("tokens.payload", hx, box, n, &payload) == 0)
+                json_object_set_new(link, "new_email", json_string(payload));
+            free(payload);
+        }
+    }
+    json_array_append_new(out, link);
     return 0;
 }
 

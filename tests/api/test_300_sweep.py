@@ -33,7 +33,6 @@ from accounts_helpers import (
     login_token,
     new_identity,
     outbox,
-    parse_time,
     signup,
     wait_access_log,
 )
@@ -49,16 +48,15 @@ from lifecycle_helpers import (
     assert_stored,
     counts,
     days,
+    insert_raw_accounts,
     log_dir_state,
     log_name,
     metric_events,
     now_utc,
     outbox_names,
-    rfc3339,
     sweep,
     sweep_args,
     wait_for,
-    insert_raw_accounts,
     write_log,
 )
 from conftest import BACKEND, server_env

@@ -370,7 +370,21 @@ def test_408_a_small_stratum_is_not_published_and_a_failed_build_keeps_the_relea
         rel.meta_bytes, rel.csv_bytes, rel.json_bytes), "a failed build changed the release"
 
 
-def test_409_a_failing_gate_publishes_nothing(server_factory):
+def test_409_a_failing_gate_publishes_nothing_and_keeps_the_release(srv, population):
+    before = rebuild(srv)
+    # k = 10 on ~850 bodies a stratum: groups twice as large lose more than
+    # 25 % of the information (reference 5.2: 26.3 % at N = 1000)
+    reason = build_fails(srv, "--k", "10", "--min-stratum", str(MIN))
+    m = re.fullmatch(r"stratum (with_breasts|without_breasts): information loss ([0-9.]+)% > 25\.0%",
+                     reason)
+    assert m and float(m.group(2)) > 25.0, reason
+    print(f"\nfailing gate (--k 10): {reason}")
+    after = fetch_release(srv)
+    assert (after.meta_bytes, after.csv_bytes, after.json_bytes) == (
+        before.meta_bytes, before.csv_bytes, before.json_bytes), "a failed build changed the release"
+
+
+def test_410_a_tiny_population_fails_a_gate_and_publishes_nothing(server_factory):
     small = server_factory.start()
     # 12 models (the brief's first idea) leave no stratum with 10 eligible models
     populate(small, 12, 1)
@@ -396,7 +410,7 @@ def test_409_a_failing_gate_publishes_nothing(server_factory):
 # ------------------------------------------------------------ the API during a build
 
 
-def test_410_a_build_of_20000_models_does_not_block_the_api(server_factory, backend):
+def test_411_a_build_of_20000_models_does_not_block_the_api(server_factory, backend):
     big = server_factory.start()
     acc = create_account(big, outbox(big), "odlive")
     t0 = time.monotonic()
@@ -453,3 +467,23 @@ def test_410_a_build_of_20000_models_does_not_block_the_api(server_factory, back
     assert_release_rows(rel)
     for name in STRATA:
         assert rel.meta["strata"][name]["rows"] > 5000, rel.meta["strata"][name]
+
+
+def test_412_the_release_is_documented_as_served(srv, population):
+    """docs/openapi.json (served at /v1/openapi.json) names every member the
+    release has, so the documentation cannot drift from the code."""
+    doc = srv.get("/v1/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    for path in ("/v1/opendata", "/v1/opendata/measurements.csv", "/v1/opendata/measurements.json"):
+        op = doc["paths"][path]["get"]
+        assert "security" not in op, path
+        assert set(op["responses"]) >= {"200", "404"}, path
+    rel = fetch_release(srv)
+    assert set(schemas["OpendataRelease"]["required"]) == set(rel.meta)
+    assert set(schemas["OpendataRelease"]["properties"]["selection"]["required"]) == set(rel.sel)
+    assert set(schemas["OpendataDocument"]["required"]) == set(rel.doc)
+    for s in rel.meta["strata"].values():
+        assert set(schemas["OpendataStratum"]["required"]) <= set(s)
+        assert set(s) <= set(schemas["OpendataStratum"]["properties"])
+        if s["published"]:
+            assert set(schemas["OpendataFigures"]["required"]) == set(s["figures"])

@@ -866,6 +866,8 @@ static void test_bad_input(void **state)
     assert_int_equal(anon_measure(x, x, 4, 1, 2, cols_bad, 1, &f), ERR_INVALID);
     assert_null(f.mae);
     assert_int_equal(anon_measure(x, x, 0, 1, 2, NULL, 1, &f), ERR_INVALID);
+    assert_int_equal(anon_measure(x, bad, 4, 1, 2, NULL, 1, &f), ERR_INVALID);
+    assert_int_equal(anon_measure(bad, x, 4, 1, 2, NULL, 1, &f), ERR_INVALID);
     const int cols_skip[4] = {0, -1, 0, 0};
     assert_int_equal(anon_measure(x, x, 4, 1, 2, cols_skip, 1, &f), 0);
     assert_true(f.partial == 0.0);
