@@ -46,7 +46,8 @@ struct anon_figures {
 /* Compute the figures of release y for originals x. partial_cols holds the
  * 4 column indices the partial-knowledge attacker knows (chest, waist, seat,
  * hpsToWaistBack), or -1 entries to skip that figure (partial = 0). seed
- * drives the attacker's simulated tape error. Returns 0 or ERR_NOMEM. */
+ * drives the attacker's simulated tape error. Returns 0, ERR_INVALID (bad
+ * sizes, NULL pointers, non-finite values) or ERR_NOMEM. */
 int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
                  const int partial_cols[4], uint64_t seed, struct anon_figures *f);
 void anon_figures_free(struct anon_figures *f);
