@@ -35,7 +35,8 @@
 #include "token.h"
 #include "util.h"
 
-#define OPENDATA_FAST_FROM 20000 /* records: plain MDAV below (about 1 s), the scalable one above */
+#define OPENDATA_FAST_FROM 20000 /* records: plain MDAV below (about 1 s), the scalable one above  \
+                                  */
 
 struct stratum {
     const char *name; /* "with_breasts" / "without_breasts" */

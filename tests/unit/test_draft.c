@@ -42,8 +42,8 @@
 #include "measures.h"
 
 #define PERTURBATIONS 200
-#define SEAM_TOL 0.5 /* mm, seams sewn together */
-#define FIT_TOL 1.0  /* mm, fitted lengths and girths */
+#define SEAM_TOL      0.5 /* mm, seams sewn together */
+#define FIT_TOL       1.0 /* mm, fitted lengths and girths */
 
 struct set {
     char name[48];
@@ -151,13 +151,13 @@ static double urand(double lo, double hi)
     return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
 }
 
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            print_error(__VA_ARGS__);                                                             \
-            print_error("\n");                                                                    \
-            fail_msg("%s", #cond);                                                                \
-        }                                                                                         \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            print_error(__VA_ARGS__);                                                              \
+            print_error("\n");                                                                     \
+            fail_msg("%s", #cond);                                                                 \
+        }                                                                                          \
     } while (0)
 
 static double width_at(const struct pattern *p, const char *part, const char *level)
@@ -284,12 +284,12 @@ static void check_common(const struct pattern *p, double sa, const char *label)
     CHECK(isfinite(p->width) && isfinite(p->height) && p->width > 0, "%s: layout", label);
     for (size_t i = 0; i < p->nparts; i++) {
         const struct draft_part *a = &p->part[i];
-        struct bbox ba = {a->box.x0 + a->offset.x, a->box.y0 + a->offset.y,
-                          a->box.x1 + a->offset.x, a->box.y1 + a->offset.y};
+        struct bbox ba = {a->box.x0 + a->offset.x, a->box.y0 + a->offset.y, a->box.x1 + a->offset.x,
+                          a->box.y1 + a->offset.y};
         struct bbox sb = {p->scalebox.x, p->scalebox.y, p->scalebox.x + 100, p->scalebox.y + 50};
         CHECK(finite_part(a), "%s %s: non-finite geometry", label, a->name);
-        CHECK(vec_dist(path_start(&a->seam), path_end(&a->seam)) < 1e-6, "%s %s: open seam",
-              label, a->name);
+        CHECK(vec_dist(path_start(&a->seam), path_end(&a->seam)) < 1e-6, "%s %s: open seam", label,
+              a->name);
         CHECK(ba.x0 >= 0 && ba.y0 >= 0 && ba.x1 <= p->width && ba.y1 <= p->height,
               "%s %s: outside the sheet", label, a->name);
         CHECK(!bbox_overlap(&ba, &sb, 0.0), "%s %s: on the scale box", label, a->name);
@@ -297,8 +297,7 @@ static void check_common(const struct pattern *p, double sa, const char *label)
             const struct draft_part *b = &p->part[j];
             struct bbox bb = {b->box.x0 + b->offset.x, b->box.y0 + b->offset.y,
                               b->box.x1 + b->offset.x, b->box.y1 + b->offset.y};
-            CHECK(!bbox_overlap(&ba, &bb, -1e-9), "%s: %s overlaps %s", label, a->name,
-                  b->name);
+            CHECK(!bbox_overlap(&ba, &bb, -1e-9), "%s: %s overlaps %s", label, a->name, b->name);
         }
         for (size_t k = 0; k < a->nnotches; k++)
             CHECK(path_closest(&a->seam, a->notch[k].at, NULL) < 1e-6, "%s %s: notch off seam",
@@ -356,8 +355,7 @@ static void check_body(const struct pattern *p, const struct draft_input *in, co
     check_sleeve(p, in, DRAFT_BODY_NECK_EASE, label);
 }
 
-static void check_bodice(const struct pattern *p, const struct draft_input *in,
-                         const char *label)
+static void check_bodice(const struct pattern *p, const struct draft_input *in, const char *label)
 {
     double side_f = len(p, "front", "side_upper") + len(p, "front", "side_lower");
     double bust = 2.0 * (width_at(p, "front", "bust") + width_at(p, "back", "bust"));
@@ -374,8 +372,7 @@ static void check_bodice(const struct pattern *p, const struct draft_input *in,
     check_sleeve(p, in, DRAFT_BODICE_NECK_EASE, label);
 }
 
-static void check_trouser(const struct pattern *p, const struct draft_input *in,
-                          const char *label)
+static void check_trouser(const struct pattern *p, const struct draft_input *in, const char *label)
 {
     double cf = len(p, "front", "cross"), cb = len(p, "back", "cross");
     double seat = 2.0 * (width_at(p, "front", "seat") + width_at(p, "back", "seat"));
@@ -397,8 +394,7 @@ static void check_trouser(const struct pattern *p, const struct draft_input *in,
           "%s: knee girth %.2f", label, knee);
 }
 
-static void check_pattern(const struct pattern *p, const struct draft_input *in,
-                          const char *label)
+static void check_pattern(const struct pattern *p, const struct draft_input *in, const char *label)
 {
     check_common(p, in->sa, label);
     if (strcmp(p->design->name, "body") == 0)
@@ -409,8 +405,7 @@ static void check_pattern(const struct pattern *p, const struct draft_input *in,
         check_trouser(p, in, label);
 }
 
-static struct pattern *draft_ok(const char *design, const struct draft_input *in,
-                                const char *label)
+static struct pattern *draft_ok(const char *design, const struct draft_input *in, const char *label)
 {
     struct pattern *p = NULL;
     char msg[DRAFT_MSG_MAX];
@@ -800,7 +795,8 @@ static void test_pdf_pages(void **state)
     for (int paper = DRAFT_PAPER_A4; paper <= DRAFT_PAPER_LETTER; paper++) {
         int cols, rows, pages;
         draft_tiles(p, paper, &cols, &rows, &pages);
-        double pw = paper == DRAFT_PAPER_A4 ? 210.0 : 215.9, ph = paper == DRAFT_PAPER_A4 ? 297 : 279.4;
+        double pw = paper == DRAFT_PAPER_A4 ? 210.0 : 215.9,
+               ph = paper == DRAFT_PAPER_A4 ? 297 : 279.4;
         double uw = pw - 2 * DRAFT_TILE_MARGIN, uh = ph - 2 * DRAFT_TILE_MARGIN;
         /* enough windows to cover the layout, and not one more */
         assert_true((cols - 1) * (uw - DRAFT_TILE_OVERLAP) + uw >= p->width);
@@ -844,8 +840,8 @@ static double light_run(cairo_surface_t *img, int x, int y, int dx, int dy)
         y += dy;
         if (x < 0 || y < 0 || x >= w || y >= h)
             return -1.0;
-        uint32_t px = *(const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride +
-                                                        (size_t)x * 4);
+        uint32_t px =
+            *(const uint32_t *)(const void *)(d + (size_t)y * (size_t)stride + (size_t)x * 4);
         double v = (double)((px >> 8) & 0xff) / 255.0; /* green channel */
         if (v < 0.05)
             return run;
@@ -970,11 +966,16 @@ static void test_cli(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),      cmocka_unit_test(test_adult_sets),
-        cmocka_unit_test(test_perturbations), cmocka_unit_test(test_monotonic_widths),
-        cmocka_unit_test(test_missing),       cmocka_unit_test(test_absurd_values),
-        cmocka_unit_test(test_random_in_range), cmocka_unit_test(test_svg),
-        cmocka_unit_test(test_pdf_pages),     cmocka_unit_test(test_pdf_scalebox),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_adult_sets),
+        cmocka_unit_test(test_perturbations),
+        cmocka_unit_test(test_monotonic_widths),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_absurd_values),
+        cmocka_unit_test(test_random_in_range),
+        cmocka_unit_test(test_svg),
+        cmocka_unit_test(test_pdf_pages),
+        cmocka_unit_test(test_pdf_scalebox),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, load_sets, cleanup);

@@ -74,8 +74,8 @@ static void test_length_quarter_circle(void **state)
 {
     (void)state;
     double r = 100.0;
-    struct seg c = seg_cubic(vec_xy(r, 0), vec_xy(r, GEOM_KAPPA * r), vec_xy(GEOM_KAPPA * r, r),
-                             vec_xy(0, r));
+    struct seg c =
+        seg_cubic(vec_xy(r, 0), vec_xy(r, GEOM_KAPPA * r), vec_xy(GEOM_KAPPA * r, r), vec_xy(0, r));
     double ref = polyline_length(&c, 200000), l = seg_length(&c);
     assert_true(fabs(l - ref) < 1e-5);
     /* and the cubic is a good circle: within 0.03 % of r pi / 2 */
@@ -140,8 +140,8 @@ static void test_intersections(void **state)
 {
     (void)state;
     struct seg_hit h[9];
-    struct seg a = seg_line(vec_xy(0, 0), vec_xy(100, 100)), b = seg_line(vec_xy(0, 100),
-                                                                          vec_xy(100, 0));
+    struct seg a = seg_line(vec_xy(0, 0), vec_xy(100, 100)),
+               b = seg_line(vec_xy(0, 100), vec_xy(100, 0));
     assert_int_equal(seg_intersect(&a, &b, h, 9), 1);
     assert_true(vec_dist(h[0].p, vec_xy(50, 50)) < 1e-9);
     assert_true(fabs(h[0].ta - 0.5) < 1e-12 && fabs(h[0].tb - 0.5) < 1e-12);
@@ -161,10 +161,10 @@ static void test_intersections(void **state)
 
     /* a wave and its mirror about y = 50: x = 100 t on both, so they meet
      * where y(t) - 50 = 300 t (1 - t) (1 - 2 t) = 0: t = 0, 1/2, 1 */
-    struct seg s1 = seg_cubic(vec_xy(0, 50), vec_xy(100.0 / 3, 150), vec_xy(200.0 / 3, -50),
-                              vec_xy(100, 50));
-    struct seg s2 = seg_cubic(vec_xy(0, 50), vec_xy(100.0 / 3, -50), vec_xy(200.0 / 3, 150),
-                              vec_xy(100, 50));
+    struct seg s1 =
+        seg_cubic(vec_xy(0, 50), vec_xy(100.0 / 3, 150), vec_xy(200.0 / 3, -50), vec_xy(100, 50));
+    struct seg s2 =
+        seg_cubic(vec_xy(0, 50), vec_xy(100.0 / 3, -50), vec_xy(200.0 / 3, 150), vec_xy(100, 50));
     n = seg_intersect(&s1, &s2, h, 9);
     assert_int_equal(n, 3);
     int centre = 0;
@@ -174,9 +174,8 @@ static void test_intersections(void **state)
     }
     assert_int_equal(centre, 1);
     struct vec p;
-    assert_int_equal(line_intersect(vec_xy(0, 0), vec_xy(1, 0), vec_xy(0, 1), vec_xy(1, 1), &p,
-                                    NULL, NULL),
-                     0);
+    assert_int_equal(
+        line_intersect(vec_xy(0, 0), vec_xy(1, 0), vec_xy(0, 1), vec_xy(1, 1), &p, NULL, NULL), 0);
 }
 
 static void test_bbox_area_cross(void **state)
