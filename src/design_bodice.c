@@ -148,7 +148,9 @@ static int bodice_taper(struct bodice *b, double *intake, char *msg, size_t n)
         e = bodice_excess(t, b);
         if (!isfinite(e) || e < 0.0)
             break;
-        double cap = 0.25 * fmin(b->chord_f, b->chord_b);
+        /* a dart takes at most a quarter of its waist seam, and the front
+         * one must stay 10 mm clear of the centre front */
+        double cap = fmin(0.25 * fmin(b->chord_f, b->chord_b), 2.0 * (b->bp.x - 10.0));
         if (0.5 * e <= cap) {
             *intake = 0.5 * e;
             return 0;
@@ -177,7 +179,8 @@ static int waist_edges(struct draft_part *pt, struct vec centre, struct vec m, s
     }
     v = vec_unit(vec_sub(al, bl));
     mid = vec_lerp(al, bl, 0.5);
-    if (v.x < 0.3 || mid.y - tip_y < 20.0)
+    if (v.x < 0.3 || mid.y - tip_y < 20.0 || bl.x < centre.x + 5.0 ||
+        vec_dist(m, w_side) < 0.5 * intake + 5.0)
         return ERR_INVALID;
     tip = vec_mad(mid, vec_xy(v.y, -v.x), (mid.y - tip_y) / v.x);
     path_line(e, bl);

@@ -35,8 +35,9 @@
 #include "token.h"
 #include "util.h"
 
-#define OPENDATA_FAST_FROM 20000 /* records: plain MDAV below (about 1 s), the scalable one above  \
-                                  */
+/* Records per stratum from which the scalable MDAV is used; plain MDAV
+ * below (about 1 s at 20,000). */
+#define OPENDATA_FAST_FROM 20000
 
 struct stratum {
     const char *name; /* "with_breasts" / "without_breasts" */
