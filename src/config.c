@@ -77,6 +77,7 @@ static const struct command config_commands[] = {
     {"sweep", "apply the retention rules once (the server also does it hourly)"},
     {"populate", "create a synthetic population of opted-in accounts with models"},
     {"opendata", "build the anonymized open data release: atelier opendata build"},
+    {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F"},
 };
 
 /* --- value checks ------------------------------------------------------- */

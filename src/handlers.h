@@ -52,4 +52,9 @@ int h_opendata_meta(struct req *rq);
 int h_opendata_csv(struct req *rq);
 int h_opendata_json(struct req *rq);
 
+/* handlers_patterns.c */
+int h_designs(struct req *rq);
+int h_pattern_svg(struct req *rq);
+int h_pattern_pdf(struct req *rq);
+
 #endif

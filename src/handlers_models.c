@@ -652,3 +652,20 @@ int models_export(struct db *db, const char *owner, json_t *out)
         if ((rc = models_export_avatar(db, owner, m))) return rc;
     return 0;
 }
+
+int models_get(struct db *db, const char *id, const char *owner, char **name, int *breasts,
+               json_t **measurements)
+{
+    struct model m;
+    int rc = model_load(db, id, owner, &m);
+
+    if (rc)
+        return rc;
+    *name = m.name;
+    *breasts = m.breasts;
+    *measurements = m.measurements;
+    m.name = NULL;
+    m.measurements = NULL;
+    model_release(&m);
+    return 0;
+}

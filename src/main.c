@@ -7,6 +7,7 @@
  *   atelier sweep     apply the retention rules once, as of --now
  *   atelier populate  create a synthetic population (demos, benchmarks)
  *   atelier opendata build   publish the anonymized open data release
+ *   atelier draft     draft a design from a measurements file (draft_cli.c)
  *
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
@@ -24,6 +25,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "draft_cli.h"
 #include "err.h"
 #include "http.h"
 #include "image.h"
@@ -221,6 +223,8 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cmd = argv[1];
+    if (strcmp(cmd, "draft") == 0) /* its own options: see draft_cli.h */
+        return draft_cli(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
         strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata")) {
         fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);

@@ -19,4 +19,10 @@ int models_export(struct db *db, const char *owner, json_t *out);
 json_t *models_image_json(const char *table_column, const char *row, const char *type,
                           const void *box, size_t n);
 
+/* The owner's model id as drafting input: its name (malloc'd, caller frees),
+ * breasts flag and measurements. Returns 0, ERR_NOT_FOUND (also for other
+ * people's models) or another err. */
+int models_get(struct db *db, const char *id, const char *owner, char **name, int *breasts,
+               json_t **measurements);
+
 #endif

@@ -51,6 +51,7 @@ from opendata_helpers import (
     nearest_rows,
     populate,
     predict,
+    run_cli,
     scaled_body,
     typical_body,
 )
@@ -487,3 +488,14 @@ def test_412_the_release_is_documented_as_served(srv, population):
         assert set(s) <= set(schemas["OpendataStratum"]["properties"])
         if s["published"]:
             assert set(schemas["OpendataFigures"]["required"]) == set(s["figures"])
+
+
+def test_413_k_below_5_and_tiny_minimums_are_usage_errors(srv, population):
+    before = fetch_release(srv)
+    for extra in (("--k", "4"), ("--k", "1"), ("--min-stratum", "9")):
+        p = run_cli(build_args(srv, *extra))
+        assert p.returncode == 2, f"{extra}: exited {p.returncode}\n{p.stdout}\n{p.stderr[-2000:]}"
+        assert p.stdout.strip() == "", p.stdout
+        assert extra[0] in p.stderr, p.stderr
+    after = fetch_release(srv)
+    assert after.meta_bytes == before.meta_bytes and after.csv_bytes == before.csv_bytes
