@@ -234,7 +234,7 @@ static int back_residual(struct trouser *t, const double *x, double in_f, double
 
 /* Newton on both back unknowns at once (a few steps from a good start);
  * 0 when both residuals are under tolerance with a sensible extension. */
-static int back_newton(struct trouser *t, double in_f)
+static int back_newton(struct trouser *t, double in_f, double drop_lo, double drop_hi)
 {
     struct leg *g = &t->back;
     double x[2] = {t->front.ext * g->seat_w / t->front.seat_w, 0.0}, r[2], ra[2], rb[2];
@@ -245,7 +245,8 @@ static int back_newton(struct trouser *t, double in_f)
         if (back_residual(t, x, in_f, r))
             return -1;
         if (fabs(r[0]) < 0.002 && fabs(r[1]) < 0.004)
-            return x[0] >= 0.1 * g->seat_w && x[0] <= 1.2 * g->seat_w && g->xs.y - g->wside.y > 20.0
+            return x[0] >= 0.1 * g->seat_w && x[0] <= 1.2 * g->seat_w && x[1] >= drop_lo &&
+                           x[1] <= drop_hi && g->xs.y - g->wside.y > 20.0
                        ? 0
                        : -1;
         if (back_residual(t, xa, in_f, ra) || back_residual(t, xb, in_f, rb))
@@ -271,9 +272,11 @@ static int trouser_fit(struct trouser *t, char *msg, size_t n)
         return draft_fail(msg, n, "crossSeamFront cannot be reached from these heights and seat");
     in_f = leg_inseam_len(&t->front);
     out_f = leg_outseam_len(&t->front);
-    if (back_newton(t, in_f)) { /* the slow, bracketed way: drop outside, extension inside */
-        if (draft_solve(back_inseam, &bf, -0.1 * t->yc, fmin(0.5 * (t->yk - t->yc), 80.0), in_f,
-                        0.005, &drop))
+    /* the back fork moves at most 10 % of the crotch depth up, and down at
+     * most 80 mm or halfway to the knee */
+    double drop_lo = -0.1 * t->yc, drop_hi = fmin(0.5 * (t->yk - t->yc), 80.0);
+    if (back_newton(t, in_f, drop_lo, drop_hi)) { /* the slow, bracketed way */
+        if (draft_solve(back_inseam, &bf, drop_lo, drop_hi, in_f, 0.005, &drop))
             return draft_fail(msg, n,
                               "crossSeam and crossSeamFront cannot be balanced between "
                               "front and back inseams");
