@@ -1,34 +1,107 @@
 #!/usr/bin/env bash
-# Benchmark: atelier's GET /healthz (SQLite, fresh data dir) against nginx
-# answering the same JSON from its config, with wrk on this machine only.
-#   3 interleaved rounds of `wrk -t1 -c64 -d10s --latency` per server, after
-#   a 1 s warm-up; prints requests/s, p99 and the atelier/nginx ratio per round
-#   and their medians, and atelier's memory (VmRSS / VmHWM).
-# Usage: bench/run.sh   (or make bench). Not part of the test suite.
+# Benchmark: atelier on SQLite and on PostgreSQL against nginx answering a
+# fixed 200 (bench/nginx.conf), with wrk on this machine only. Not a test.
+#
+#   1. builds $BUILD (make build); starts nginx once;
+#   2. for each backend (SQLite in a fresh data dir; PostgreSQL in a fresh
+#      throwaway cluster from scripts/pg.sh, with its own fresh data dir for
+#      the key and the outbox): starts `atelier serve`, signs up and confirms
+#      1 + LOGIN_ACCOUNTS accounts (the confirmation link comes from
+#      DATA/outbox/*.eml), and creates one model for the first account with
+#      the $MODEL_SIZE set of tests/fixtures/freesewing-adult-sizes.csv
+#      without the 8 breasts-only measurements (breasts false), then checks
+#      that every scenario answers 200 before loading it;
+#   3. per scenario: a 1 s warm-up of each server, then ROUNDS interleaved
+#      rounds of `wrk -t1 -c$CONNECTIONS -d$DURATION --latency --timeout
+#      $TIMEOUT [-s bench/lua/...] URL`, atelier then nginx, with the very same
+#      requests (nginx answers every method and path with its fixed 200);
+#      after the scenario atelier's VmRSS and VmHWM are read from /proc;
+#   4. prints one table per backend: medians over the rounds of requests/s,
+#      p50 and p99 for both servers, the median of the per-round ratios
+#      atelier/nginx, and the memory; then the goals.
+#
+# Scenarios (SCENARIOS, in this order by default):
+#   healthz      GET /healthz                                 (HEALTHZ_DURATION)
+#   login        POST /v1/login, cycling over LOGIN_ACCOUNTS accounts (login.lua)
+#   model_read   GET /v1/models/{id} with a Bearer token       (auth_get.lua)
+#   model_write  PATCH /v1/models/{id} {"measurements":{"chest":950..1050}}
+#                                                             (model_patch.lua)
+#   pattern      GET /v1/models/{id}/patterns/body.svg         (auth_get.lua)
+#
+# Goals (issue 2 and issue 8): healthz >= 0.8 x nginx; model_read >= 0.5 x
+# nginx; atelier's RSS under 64 MiB under load (VmHWM, the peak, is judged).
+#
+# Usage: bench/run.sh   (or make bench); about 7 minutes with the defaults.
+# Environment (defaults in brackets):
+#   ROUNDS [3]  DURATION [5s]  HEALTHZ_DURATION [10s, the -d of issue 2]
+#   WARMUP [1s]  CONNECTIONS [64]  TIMEOUT [10s, wrk's request timeout]
+#   BACKENDS ["sqlite pg"]  SCENARIOS ["healthz login model_read model_write pattern"]
+#   LOGIN_ACCOUNTS [4]  MODEL_SIZE [cisMaleAdult38]
+#   BUILD [build]  NGINX [/usr/sbin/nginx]  RESULTS [unset: a directory to
+#   keep every raw wrk output in]  SERVER_ARGS [extra `atelier serve` flags]
+# The server runs with every ATELIER_* variable removed from its environment
+# (so its defaults apply: threads = cores, a key file in the data dir, mail
+# to the outbox) and --log-level warn.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY=/usr/bin/python3
 ROUNDS="${ROUNDS:-3}"
-DURATION="${DURATION:-10s}"
+DURATION="${DURATION:-5s}"
+HEALTHZ_DURATION="${HEALTHZ_DURATION:-10s}"
+WARMUP="${WARMUP:-1s}"
 CONNECTIONS="${CONNECTIONS:-64}"
+TIMEOUT="${TIMEOUT:-10s}"
+BACKENDS="${BACKENDS:-sqlite pg}"
+SCENARIOS="${SCENARIOS:-healthz login model_read model_write pattern}"
+LOGIN_ACCOUNTS="${LOGIN_ACCOUNTS:-4}"
+MODEL_SIZE="${MODEL_SIZE:-cisMaleAdult38}"
 BUILD="${BUILD:-build}"
 NGINX="${NGINX:-/usr/sbin/nginx}"
+RESULTS="${RESULTS:-}"
+SERVER_ARGS="${SERVER_ARGS:-}"
+LUA="$ROOT/bench/lua"
 
-for tool in wrk "$NGINX" "$PY"; do
+for tool in wrk "$NGINX" "$PY" /usr/bin/time pgrep; do
     command -v "$tool" >/dev/null 2>&1 || {
         echo "bench: $tool not found (run scripts/deps.sh)" >&2
         exit 1
     }
 done
+for s in $SCENARIOS; do
+    case "$s" in
+    healthz | login | model_read | model_write | pattern) ;;
+    *)
+        echo "bench: unknown scenario $s" >&2
+        exit 2
+        ;;
+    esac
+done
+for b in $BACKENDS; do
+    case "$b" in
+    sqlite | pg) ;;
+    *)
+        echo "bench: unknown backend $b (sqlite or pg)" >&2
+        exit 2
+        ;;
+    esac
+done
+[ "$LOGIN_ACCOUNTS" -ge 1 ] 2>/dev/null || {
+    echo "bench: LOGIN_ACCOUNTS must be at least 1" >&2
+    exit 2
+}
 
 echo "bench: building $BUILD"
-make -C "$ROOT" --no-print-directory build BUILD="$BUILD" >/dev/null
-BIN="$ROOT/$BUILD/atelier"
-
 WORK="$(mktemp -d /tmp/atelier-bench.XXXXXX)"
+make -C "$ROOT" --no-print-directory build BUILD="$BUILD" >"$WORK/build.log" 2>&1 || {
+    tail -n 40 "$WORK/build.log" >&2
+    rm -rf "$WORK"
+    exit 1
+}
+BIN="$ROOT/$BUILD/atelier"
 ATELIER_PID=""
 NGINX_PID=""
+PGDIR=""
 
 stop_pid() {
     local pid="$1"
@@ -44,9 +117,19 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+stop_pg() {
+    [ -n "$PGDIR" ] || return 0
+    "$ROOT/scripts/pg.sh" stop "$PGDIR" || true
+    PGDIR=""
+}
+
 cleanup() {
     stop_pid "$ATELIER_PID"
     stop_pid "$NGINX_PID"
+    stop_pg
+    if [ -n "$RESULTS" ] && [ -d "$WORK/wrk" ]; then
+        mkdir -p "$RESULTS" && cp -R "$WORK/wrk/." "$RESULTS/" || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -82,19 +165,72 @@ sys.exit(f"bench: {name} did not answer {url} within 15 s")
 PYEOF
 }
 
-# ---- start both servers ----
-A_PORT="$(free_port)"
-mkdir -p "$WORK/data"
-"$BIN" serve --listen "127.0.0.1:$A_PORT" --data "$WORK/data" \
-    >"$WORK/atelier.out" 2>"$WORK/atelier.err" </dev/null &
-ATELIER_PID=$!
-wait_http "http://127.0.0.1:$A_PORT/healthz" "$ATELIER_PID" atelier || {
-    cat "$WORK/atelier.err" >&2
-    exit 1
+mem_of() { # PID -> "VmRSS_kB VmHWM_kB"
+    awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {print r, h}' "/proc/$1/status"
 }
 
+# Wait until atelier has no request in flight but the /metrics one asking
+# (wrk stops with requests still queued, e.g. logins waiting for argon2id).
+wait_idle() { # BASE
+    "$PY" - "$1" <<'PYEOF'
+import re, sys, time, urllib.request
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(sys.argv[1] + "/metrics", timeout=5) as r:
+            m = re.search(rb"^atelier_http_requests_in_flight (\d+)", r.read(), re.M)
+        if m and int(m.group(1)) <= 1:
+            sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.1)
+print("bench: atelier still busy 60 s after wrk stopped", file=sys.stderr)
+PYEOF
+}
+
+# CPU accounting around every wrk round, in clock ticks: "busy total A N P"
+# = the machine's busy and total ticks (/proc/stat, all cores), then
+# utime+stime of atelier, of nginx (master and workers) and of PostgreSQL
+# (postmaster and backends; 0 on SQLite). wrk's own CPU comes from
+# /usr/bin/time. Whatever else was busy is other people's load.
+NGINX_PIDS=""
+PG_PIDS=""
+ticks_of() { # PID... -> sum of utime+stime
+    local pid t sum=0
+    for pid in "$@"; do
+        t="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')" || t=0
+        sum=$((sum + ${t:-0}))
+    done
+    echo "$sum"
+}
+snap() {
+    local busy
+    busy="$(awk '/^cpu / {b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6; exit}' /proc/stat)"
+    # shellcheck disable=SC2086
+    echo "$busy $(ticks_of "$ATELIER_PID") $(ticks_of $NGINX_PIDS) $(ticks_of $PG_PIDS)"
+}
+refresh_pids() {
+    NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+    PG_PIDS=""
+    if [ -n "$PGDIR" ] && [ -f "$PGDIR/data/postmaster.pid" ]; then
+        local pm
+        pm="$(head -n 1 "$PGDIR/data/postmaster.pid")"
+        PG_PIDS="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+    fi
+}
+
+# Reset VmHWM to the current VmRSS (Linux >= 4.0), so that the VmHWM read
+# after a scenario is that scenario's peak. Prints "reset" when it worked.
+mem_reset() { # PID
+    if { echo 5 >"/proc/$1/clear_refs"; } 2>/dev/null; then echo reset; fi
+}
+
+echo "bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $(nproc) cores;$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2)"
+echo "bench: load before:$(uptime | sed 's/.*load average:/ load average:/')"
+
+# ---- nginx, shared by both backends ----
 N_PORT="$(free_port)"
-mkdir -p "$WORK/nginx"
+mkdir -p "$WORK/nginx" "$WORK/wrk"
 sed "s#@DIR@#$WORK/nginx#g; s#@PORT@#$N_PORT#g" "$ROOT/bench/nginx.conf" >"$WORK/nginx/nginx.conf"
 "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" \
     >"$WORK/nginx.out" 2>&1 </dev/null &
@@ -103,62 +239,338 @@ wait_http "http://127.0.0.1:$N_PORT/" "$NGINX_PID" nginx || {
     cat "$WORK/nginx.out" "$WORK/nginx/error.log" >&2 || true
     exit 1
 }
+N_BASE="http://127.0.0.1:$N_PORT"
 
-A_URL="http://127.0.0.1:$A_PORT/healthz"
-N_URL="http://127.0.0.1:$N_PORT/"
-
-echo "bench: atelier pid $ATELIER_PID on $A_URL; nginx pid $NGINX_PID on $N_URL"
-echo "bench: warm-up 1 s each"
-wrk -t1 -c"$CONNECTIONS" -d1s "$A_URL" >/dev/null
-wrk -t1 -c"$CONNECTIONS" -d1s "$N_URL" >/dev/null
-
-# run_wrk URL OUTFILE
-run_wrk() {
-    wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$1" >"$2"
+# ---- per backend ----
+start_atelier() { # BACKEND
+    local backend="$1" dir="$WORK/$1" dbargs=()
+    mkdir -p "$dir"
+    mkdir -m 0700 "$dir/data"
+    if [ "$backend" = pg ]; then
+        # pg.sh runs the cluster as "postgres", which cannot enter $WORK (0700)
+        PGDIR="$(mktemp -d /tmp/atelier-bench-pg.XXXXXX)"
+        local pg_port url
+        pg_port="$(free_port)"
+        url="$("$ROOT/scripts/pg.sh" start "$PGDIR" "$pg_port")"
+        dbargs=(--database "$url")
+        echo "bench: PostgreSQL $(cat "$PGDIR/data/PG_VERSION" 2>/dev/null || echo '?') cluster in $PGDIR: $url"
+    fi
+    A_PORT="$(free_port)"
+    local unset_env=()
+    while read -r v; do unset_env+=(-u "$v"); done < <(compgen -e | grep '^ATELIER_' || true)
+    # shellcheck disable=SC2086
+    env "${unset_env[@]}" "$BIN" serve --listen "127.0.0.1:$A_PORT" --data "$dir/data" \
+        "${dbargs[@]}" --log-level warn $SERVER_ARGS \
+        >"$dir/atelier.out" 2>"$dir/atelier.err" </dev/null &
+    ATELIER_PID=$!
+    wait_http "http://127.0.0.1:$A_PORT/healthz" "$ATELIER_PID" atelier || {
+        tail -n 20 "$dir/atelier.err" >&2
+        exit 1
+    }
+    A_BASE="http://127.0.0.1:$A_PORT"
 }
 
-for i in $(seq 1 "$ROUNDS"); do
-    echo "bench: round $i/$ROUNDS"
-    run_wrk "$A_URL" "$WORK/atelier.$i.txt"
-    run_wrk "$N_URL" "$WORK/nginx.$i.txt"
+# Accounts, the model, and one request of each scenario; prints KEY=VALUE.
+setup_fixture() { # BASE OUTBOX
+    "$PY" - "$1" "$2" "$ROOT/tests/fixtures/freesewing-adult-sizes.csv" "$MODEL_SIZE" \
+        "$LOGIN_ACCOUNTS" <<'PYEOF'
+import csv, email as email_pkg, email.policy, json, os, re, secrets, sys, time
+import urllib.error, urllib.request
+
+base, outbox, sizes, size, n_logins = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+BREASTS_ONLY = {"bustFront", "bustPointToUnderbust", "bustSpan", "highBust", "highBustFront",
+                "hpsToWaistFront", "underbust", "waistToUnderbust"}
+
+def call(method, path, body=None, token=None, raw=False):
+    headers = {}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            payload = r.read()
+            return r.status, r.headers.get("Content-Type", ""), payload if raw else json.loads(payload or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+def need(what, status, want, body):
+    if status != want:
+        sys.exit(f"bench: {what} answered {status}, expected {want}: {body!r:.400}")
+
+tag = secrets.token_hex(3)
+password = "Gusset-" + secrets.token_urlsafe(12).replace("-", "x") + "-bias42"
+users = [f"bench{tag}_{i}" for i in range(1 + n_logins)]
+for u in users:
+    st, _, b = call("POST", "/v1/signup", {"email": f"{u}@example.org", "username": u, "password": password})
+    need("POST /v1/signup", st, 202, b)
+
+tokens = {}
+seen = set()
+deadline = time.monotonic() + 30
+while len(tokens) < len(users) and time.monotonic() < deadline:
+    for name in sorted(os.listdir(outbox)) if os.path.isdir(outbox) else []:
+        if name in seen or not name.endswith(".eml"):
+            continue
+        msg = email_pkg.message_from_bytes(open(os.path.join(outbox, name), "rb").read(),
+                                           policy=email_pkg.policy.default)
+        to = str(msg.get("To", ""))
+        m = re.search(r"token=([A-Za-z0-9_-]{43})", msg.get_body(("plain",)).get_content())
+        user = next((u for u in users if f"{u}@example.org" in to), None)
+        if not m or not user:
+            continue
+        seen.add(name)
+        st, _, b = call("POST", "/v1/confirm", {"token": m.group(1)})
+        need("POST /v1/confirm", st, 200, b)
+        tokens[user] = b["token"]
+    time.sleep(0.05)
+if len(tokens) < len(users):
+    sys.exit(f"bench: only {len(tokens)} of {len(users)} confirmation mails arrived")
+
+owner = tokens[users[0]]
+st, _, designs = call("GET", "/v1/designs")
+need("GET /v1/designs", st, 200, designs)
+body_design = next(d for d in designs["designs"] if d["name"] == "body")
+with open(sizes, newline="") as f:
+    row = next((r for r in csv.DictReader(f) if r["model"] == size), None)
+if row is None:
+    sys.exit(f"bench: no size {size} in {sizes}")
+meas = {k: float(v) if "." in v else int(v) for k, v in row.items()
+        if k != "model" and k not in BREASTS_ONLY and v != ""}
+missing = [m for m in body_design["required"] if m not in meas]
+if missing:
+    sys.exit(f"bench: {size} lacks what the body design needs: {missing}")
+st, _, model = call("POST", "/v1/models", {"name": f"bench {size}", "breasts": False,
+                                          "measurements": meas}, owner)
+need("POST /v1/models", st, 201, model)
+mid = model["id"]
+
+# one request of each scenario, so that a broken setup is not benchmarked
+st, _, b = call("GET", f"/v1/models/{mid}", token=owner)
+need("GET /v1/models/{id}", st, 200, b)
+st, _, b = call("PATCH", f"/v1/models/{mid}", {"measurements": {"chest": 1000}}, owner)
+need("PATCH /v1/models/{id}", st, 200, b)
+st, ctype, svg = call("GET", f"/v1/models/{mid}/patterns/body.svg", token=owner, raw=True)
+need("GET /v1/models/{id}/patterns/body.svg", st, 200, svg)
+if not ctype.startswith("image/svg+xml"):
+    sys.exit(f"bench: the pattern came as {ctype}")
+st, _, b = call("POST", "/v1/login", {"login": users[1], "password": password})
+need("POST /v1/login", st, 200, b)
+
+print(f"TOKEN={owner}")
+print(f"MODEL_ID={mid}")
+print(f"LOGINS={' '.join(users[1:])}")
+print(f"PASSWORD={password}")
+print(f"SVG_BYTES={len(svg)}")
+print(f"MEASUREMENTS={len(meas)}")
+PYEOF
+}
+
+run_scenario() { # BACKEND SCENARIO
+    local backend="$1" s="$2" path script="" dur="$DURATION" i
+    case "$s" in
+    healthz) path=/healthz dur="$HEALTHZ_DURATION" ;;
+    login) path=/v1/login script="$LUA/login.lua" ;;
+    model_read) path="/v1/models/$MODEL_ID" script="$LUA/auth_get.lua" ;;
+    model_write) path="/v1/models/$MODEL_ID" script="$LUA/model_patch.lua" ;;
+    pattern) path="/v1/models/$MODEL_ID/patterns/body.svg" script="$LUA/auth_get.lua" ;;
+    esac
+    local args=(-t1 -c"$CONNECTIONS" --timeout "$TIMEOUT")
+    [ -n "$script" ] && args+=(-s "$script")
+    echo "bench: $backend/$s: wrk ${args[*]} -d$dur --latency <server>$path"
+    mem_reset "$ATELIER_PID" >"$WORK/wrk/$backend.$s.reset"
+    wrk "${args[@]}" -d"$WARMUP" "$A_BASE$path" >/dev/null
+    wrk "${args[@]}" -d"$WARMUP" "$N_BASE$path" >/dev/null
+    refresh_pids
+    local server base out
+    for i in $(seq 1 "$ROUNDS"); do
+        for server in atelier nginx; do
+            base="$A_BASE"
+            [ "$server" = nginx ] && base="$N_BASE"
+            out="$WORK/wrk/$backend.$s.$server.$i"
+            snap >"$out.cpu"
+            /usr/bin/time -f '%U %S %e' -o "$out.wrktime" \
+                wrk "${args[@]}" -d"$dur" --latency "$base$path" >"$out.txt"
+            snap >>"$out.cpu"
+        done
+    done
+    wait_idle "$A_BASE"
+    mem_of "$ATELIER_PID" >"$WORK/wrk/$backend.$s.mem"
+}
+
+for backend in $BACKENDS; do
+    echo "bench: == $backend"
+    start_atelier "$backend"
+    "$PY" -c 'import sys; print("bench: atelier pid", sys.argv[1], "on", sys.argv[2])' "$ATELIER_PID" "$A_BASE"
+    mem_of "$ATELIER_PID" >"$WORK/wrk/$backend.start.mem"
+    mem_reset "$ATELIER_PID" >"$WORK/wrk/$backend.setup.reset"
+    setup_fixture "$A_BASE" "$WORK/$backend/data/outbox" >"$WORK/$backend/fixture.env"
+    mem_of "$ATELIER_PID" >"$WORK/wrk/$backend.setup.mem"
+    TOKEN="$(sed -n 's/^TOKEN=//p' "$WORK/$backend/fixture.env")"
+    MODEL_ID="$(sed -n 's/^MODEL_ID=//p' "$WORK/$backend/fixture.env")"
+    export ATELIER_TOKEN="$TOKEN"
+    ATELIER_LOGINS="$(sed -n 's/^LOGINS=//p' "$WORK/$backend/fixture.env")"
+    ATELIER_PASSWORD="$(sed -n 's/^PASSWORD=//p' "$WORK/$backend/fixture.env")"
+    export ATELIER_LOGINS ATELIER_PASSWORD
+    echo "bench: model $MODEL_ID ($(sed -n 's/^MEASUREMENTS=//p' "$WORK/$backend/fixture.env") measurements of $MODEL_SIZE," \
+        "body.svg $(sed -n 's/^SVG_BYTES=//p' "$WORK/$backend/fixture.env") bytes); $LOGIN_ACCOUNTS login accounts"
+    for s in $SCENARIOS; do
+        run_scenario "$backend" "$s"
+    done
+    curl -s --max-time 5 "$A_BASE/metrics" >"$WORK/wrk/$backend.metrics" 2>/dev/null || true
+    cp "$WORK/$backend/atelier.err" "$WORK/wrk/$backend.atelier.err" 2>/dev/null || true
+    stop_pid "$ATELIER_PID"
+    ATELIER_PID=""
+    unset ATELIER_TOKEN ATELIER_LOGINS ATELIER_PASSWORD
+    [ "$backend" = pg ] && stop_pg
 done
 
-rss="$(grep -E '^(VmRSS|VmHWM):' "/proc/$ATELIER_PID/status" | tr -s ' \t' ' ' | tr '\n' ' ')"
+echo "bench: load after:$(uptime | sed 's/.*load average:/ load average:/')"
 
-"$PY" - "$WORK" "$ROUNDS" "$rss" <<'PYEOF'
-import re, statistics, sys
+"$PY" - "$WORK/wrk" "$ROUNDS" "$BACKENDS" "$SCENARIOS" <<'PYEOF'
+import os, re, statistics, sys
 
-work, rounds, rss = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+work, rounds, backends, scenarios = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+NAMES = {"healthz": "GET /healthz", "login": "POST /v1/login", "model_read": "GET model",
+         "model_write": "PATCH model", "pattern": "GET body.svg"}
+GOALS = {"healthz": 0.8, "model_read": 0.5}
+RSS_GOAL_MIB = 64
+med = statistics.median
+
+def lat(text, p):
+    m = re.search(rf"^\s*{p}%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M)
+    return float(m.group(1)) * UNIT[m.group(2)] if m else float("nan")
 
 def parse(path):
     text = open(path).read()
-    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
-    m = re.search(r"^\s*99%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M)
-    p99 = float(m.group(1)) * UNIT[m.group(2)]
+    out = {"rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1)),
+           "p50": lat(text, 50), "p99": lat(text, 99)}
+    m = re.search(r"(\d+) requests in", text)
+    out["n"] = int(m.group(1)) if m else 0
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    out["bad"] = int(bad.group(1)) if bad else 0
     errs = re.search(r"Socket errors:.*", text)
-    return rps, p99, int(bad.group(1)) if bad else 0, errs.group(0) if errs else ""
+    out["errs"] = errs.group(0) if errs else ""
+    return out
 
+def mem(path):
+    try:
+        r, h = open(path).read().split()
+        return int(r) / 1024, int(h) / 1024
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+
+NCPU = os.cpu_count() or 1
+
+def cpu(prefix, requests):
+    """CPU of one wrk round: per-request server CPU (us) and cores in use."""
+    try:
+        a, b = [list(map(int, l.split())) for l in open(prefix + ".cpu").read().splitlines()[:2]]
+        u, s_, e = map(float, open(prefix + ".wrktime").read().split()[-3:])
+    except (OSError, ValueError):
+        return None
+    d = [y - x for x, y in zip(a, b)]
+    wall = d[1] / NCPU / 100.0 or e
+    per = lambda ticks: ticks * 10000.0 / requests if requests else float("nan")
+    wrk_cores = (u + s_) / e if e else float("nan")
+    busy = d[0] / 100.0 / wall
+    return {"atelier": per(d[2]), "nginx": per(d[3]), "pg": per(d[4]), "wrk": wrk_cores,
+            "busy": busy, "other": busy - (d[2] + d[3] + d[4]) / 100.0 / wall - wrk_cores}
+
+def was_reset(path):
+    try:
+        return open(path).read().strip() == "reset"
+    except OSError:
+        return False
+
+verdicts = []
+for b in backends:
+    title = {"sqlite": "SQLite", "pg": "PostgreSQL"}[b]
+    resets = all(was_reset(f"{work}/{b}.{s}.reset") for s in scenarios)
+    peak_name = "peak MiB" if resets else "HWM MiB"
+    print()
+    print(f"== {title}: medians of {rounds} round(s); ratio = median of per-round atelier/nginx req/s")
+    print(f"{'scenario':<15} {'atelier req/s':>13} {'p50 ms':>8} {'p99 ms':>8} {'nginx req/s':>12}"
+          f" {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'(min-max)':>12} {'RSS MiB':>8} {peak_name:>8}")
+    notes = []
+    peaks = []
+    for s in scenarios:
+        A = [parse(f"{work}/{b}.{s}.atelier.{i}.txt") for i in range(1, rounds + 1)]
+        N = [parse(f"{work}/{b}.{s}.nginx.{i}.txt") for i in range(1, rounds + 1)]
+        ratios = [a["rps"] / n["rps"] if n["rps"] else float("nan") for a, n in zip(A, N)]
+        rss, hwm = mem(f"{work}/{b}.{s}.mem")
+        peaks.append((hwm, NAMES[s]))
+        ratio = med(ratios)
+        print(f"{NAMES[s]:<15} {med([a['rps'] for a in A]):>13.1f} {med([a['p50'] for a in A]):>8.2f}"
+              f" {med([a['p99'] for a in A]):>8.2f} {med([n['rps'] for n in N]):>12.0f}"
+              f" {med([n['p50'] for n in N]):>7.2f} {med([n['p99'] for n in N]):>7.2f} {ratio:>6.3f}"
+              f" {min(ratios):>5.3f}-{max(ratios):<6.3f} {rss:>8.1f} {hwm:>8.1f}")
+        if s in GOALS:
+            ok = ratio >= GOALS[s]
+            verdicts.append(f"{title:<10} {NAMES[s]:<14} ratio {ratio:.3f} vs goal >= {GOALS[s]}: "
+                            f"{'met' if ok else 'MISSED'}")
+        for i, (a, n) in enumerate(zip(A, N), 1):
+            for name, r in (("atelier", a), ("nginx", n)):
+                if r["bad"]:
+                    notes.append(f"{s} round {i} {name}: {r['bad']} of {r['n']} responses not 2xx/3xx")
+                if r["errs"]:
+                    notes.append(f"{s} round {i} {name}: {r['errs']}")
+    print()
+    print(f"   where the CPU went (medians; us = CPU microseconds per request, cores = CPU seconds per second;"
+          f" {NCPU} cores)")
+    pgcol = b == "pg"
+    print(f"{'scenario':<15} {'atelier us':>10}" + (f" {'postgres us':>11}" if pgcol else "")
+          + f" {'nginx us':>9} {'wrk cores (a/n)':>16} {'busy cores (a/n)':>17} {'other load (a/n)':>17}")
+    for s in scenarios:
+        ca, cn = [], []
+        for i in range(1, rounds + 1):
+            pa = f"{work}/{b}.{s}.atelier.{i}"
+            pn = f"{work}/{b}.{s}.nginx.{i}"
+            x = cpu(pa, parse(pa + ".txt")["n"])
+            y = cpu(pn, parse(pn + ".txt")["n"])
+            if x and y:
+                ca.append(x); cn.append(y)
+        if not ca:
+            continue
+        m = lambda L, k: med([c[k] for c in L])
+        print(f"{NAMES[s]:<15} {m(ca, 'atelier'):>10.1f}" + (f" {m(ca, 'pg'):>11.1f}" if pgcol else "")
+              + f" {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"
+              f" {m(ca, 'busy'):>8.2f} / {m(cn, 'busy'):<6.2f} {m(ca, 'other'):>8.2f} / {m(cn, 'other'):<6.2f}")
+    rss0, _ = mem(f"{work}/{b}.start.mem")
+    rss1, hwm1 = mem(f"{work}/{b}.setup.mem")
+    print(f"atelier memory (VmRSS/VmHWM of /proc/PID/status): {rss0:.1f} MiB at start; setup (signups and"
+          f" confirmations, argon2id) peak {hwm1:.1f} MiB; RSS MiB = VmRSS after the scenario; "
+          + ("peak MiB = VmHWM during the scenario (reset before it through clear_refs)" if resets else
+             "HWM MiB = VmHWM since start (clear_refs could not reset it)"))
+    if peaks:
+        top = max(peaks)
+        verdicts.append(f"{title:<10} RSS under load peak {top[0]:.1f} MiB ({top[1]}) vs goal < {RSS_GOAL_MIB} MiB: "
+                        f"{'met' if top[0] < RSS_GOAL_MIB else 'MISSED'}")
+        rest = [p for p in peaks if p[1] != NAMES["login"]]
+        if resets and len(rest) < len(peaks) and rest:
+            r = max(rest)
+            verdicts.append(f"{title:<10} RSS without logins peak {r[0]:.1f} MiB ({r[1]})")
+    try:
+        metrics = open(f"{work}/{b}.metrics").read()
+        m = re.search(r"^atelier_accesslog_dropped_total (\d+)", metrics, re.M)
+        if m and int(m.group(1)):
+            notes.append(f"access log lines dropped (queue full): {m.group(1)}")
+    except OSError:
+        pass
+    try:
+        errs = [l for l in open(f"{work}/{b}.atelier.err").read().splitlines() if l.strip()]
+        if errs:
+            notes.append(f"atelier wrote {len(errs)} line(s) to stderr at --log-level warn, e.g. {errs[0][:200]}")
+    except OSError:
+        pass
+    for n in notes:
+        print("note:", n)
 print()
-print(f"{'round':>5} {'atelier req/s':>14} {'p99 ms':>8} {'nginx req/s':>12} {'p99 ms':>8} {'ratio':>7}")
-ratios, a_rps, n_rps, a_p99, n_p99 = [], [], [], [], []
-notes = []
-for i in range(1, rounds + 1):
-    a = parse(f"{work}/atelier.{i}.txt")
-    n = parse(f"{work}/nginx.{i}.txt")
-    ratio = a[0] / n[0] if n[0] else float("nan")
-    ratios.append(ratio); a_rps.append(a[0]); n_rps.append(n[0]); a_p99.append(a[1]); n_p99.append(n[1])
-    print(f"{i:>5} {a[0]:>14.0f} {a[1]:>8.2f} {n[0]:>12.0f} {n[1]:>8.2f} {ratio:>7.3f}")
-    for name, r in (("atelier", a), ("nginx", n)):
-        if r[2]:
-            notes.append(f"round {i} {name}: {r[2]} non-2xx responses")
-        if r[3]:
-            notes.append(f"round {i} {name}: {r[3]}")
-med = statistics.median
-print(f"{'median':>5} {med(a_rps):>14.0f} {med(a_p99):>8.2f} {med(n_rps):>12.0f} {med(n_p99):>8.2f} {med(ratios):>7.3f}")
-print()
-print(f"atelier memory after the runs: {rss.strip()}")
-for n in notes:
-    print("note:", n)
+print("goals:")
+for v in verdicts:
+    print("  " + v)
 PYEOF

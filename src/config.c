@@ -580,14 +580,20 @@ static int config_apply(struct config *c, const struct opt *o, const char *v, co
         return 0;
     case OPT_UINT:
         if (util_parse_i64(v, o->min, o->max, &n) != 0) {
-            *why = "expected a whole number in range";
+            static _Thread_local char range[96];
+            snprintf(range, sizeof range, "expected a whole number from %lld to %lld",
+                     (long long)o->min, (long long)o->max);
+            *why = range;
             return -1;
         }
         *(unsigned *)(void *)field = (unsigned)n;
         return 0;
     case OPT_INT:
         if (util_parse_i64(v, o->min, o->max, &n) != 0) {
-            *why = "expected a whole number in range";
+            static _Thread_local char range[96];
+            snprintf(range, sizeof range, "expected a whole number from %lld to %lld",
+                     (long long)o->min, (long long)o->max);
+            *why = range;
             return -1;
         }
         *(int64_t *)(void *)field = n * (o->scale ? o->scale : 1);

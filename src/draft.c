@@ -355,7 +355,8 @@ static int part_seam(struct draft_part *pt)
         return pt->seam.failed ? ERR_NOMEM : ERR_INTERNAL;
     if (vec_dist(path_start(&pt->seam), path_end(&pt->seam)) > 1e-6)
         return ERR_INTERNAL;
-    return 0;
+    /* extreme measurements can fold an outline over itself: not a pattern */
+    return path_self_intersects(&pt->seam, 1) ? ERR_INVALID : 0;
 }
 
 /* Allowance: the outline (without the fold edge, if any) offset outwards

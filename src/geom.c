@@ -8,8 +8,9 @@
  * agree with the whole. Root finding on [0, 1] splits a cubic at its critical
  * points and brackets each monotone piece, so no root is lost to a bad
  * starting guess. The offset fits each curve piece with a cubic whose end
- * points, end tangents and midpoint are exact, checks it at four more
- * parameters, and halves the piece until the error is under OFF_TOL.
+ * points, end tangents and midpoint are exact, checks at six more points
+ * that it lies |d| from the curve (closest points by Newton), and halves
+ * the piece until the error is under OFF_TOL.
  */
 #include <float.h>
 #include <stdlib.h>
@@ -409,47 +410,91 @@ struct bbox seg_bbox(const struct seg *s)
     return b;
 }
 
+static double box_dist(const struct bbox *b, struct vec q)
+{
+    double dx = fmax(0.0, fmax(b->x0 - q.x, q.x - b->x1));
+    double dy = fmax(0.0, fmax(b->y0 - q.y, q.y - b->y1));
+    return sqrt(dx * dx + dy * dy);
+}
+
+static int seg_flat(const struct seg *s, double tol);
+
+struct closest {
+    struct vec q;
+    double best, t;
+};
+
+/* Subdivide, skipping halves whose control box is farther than the best
+ * so far; flat pieces are measured on their chord. */
+static void closest_rec(const struct seg *s, double t0, double t1, struct closest *c, int depth)
+{
+    struct bbox b = seg_hull(s);
+    struct seg l, r;
+
+    if (box_dist(&b, c->q) >= c->best)
+        return;
+    if (depth >= 40 || seg_flat(s, 1e-7)) {
+        struct vec d = vec_sub(s->p[3], s->p[0]);
+        double l2 = vec_dot(d, d), u = l2 > 0.0 ? vec_dot(vec_sub(c->q, s->p[0]), d) / l2 : 0.0;
+        u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
+        double dist = vec_dist(c->q, vec_mad(s->p[0], d, u));
+        if (dist < c->best) {
+            c->best = dist;
+            c->t = t0 + (t1 - t0) * u;
+        }
+        return;
+    }
+    seg_split(s, 0.5, &l, &r);
+    double m = 0.5 * (t0 + t1);
+    if (vec_dist(c->q, l.p[3]) < c->best) {
+        c->best = vec_dist(c->q, l.p[3]);
+        c->t = m;
+    }
+    if (vec_dist(c->q, l.p[0]) <= vec_dist(c->q, r.p[3])) {
+        closest_rec(s->kind == SEG_LINE ? s : &l, t0, m, c, depth + 1);
+        closest_rec(&r, m, t1, c, depth + 1);
+    } else {
+        closest_rec(&r, m, t1, c, depth + 1);
+        closest_rec(&l, t0, m, c, depth + 1);
+    }
+}
+
 double seg_closest(const struct seg *s, struct vec q, double *tout)
 {
-    double best = DBL_MAX, bt = 0.0;
-    int n = s->kind == SEG_LINE ? 1 : 32;
+    struct closest c = {q, vec_dist(q, s->p[0]), 0.0};
 
     if (s->kind == SEG_LINE) {
         struct vec d = vec_sub(s->p[3], s->p[0]);
-        double l2 = vec_dot(d, d);
-        bt = l2 > 0.0 ? vec_dot(vec_sub(q, s->p[0]), d) / l2 : 0.0;
+        double l2 = vec_dot(d, d), bt = l2 > 0.0 ? vec_dot(vec_sub(q, s->p[0]), d) / l2 : 0.0;
         bt = bt < 0.0 ? 0.0 : bt > 1.0 ? 1.0 : bt;
         if (tout)
             *tout = bt;
         return vec_dist(q, seg_eval(s, bt));
     }
-    for (int i = 0; i <= n; i++) {
-        double t = (double)i / n, dd = vec_dist(q, seg_eval(s, t));
-        if (dd < best) {
-            best = dd;
-            bt = t;
-        }
+    if (vec_dist(q, s->p[3]) < c.best) {
+        c.best = vec_dist(q, s->p[3]);
+        c.t = 1.0;
     }
-    for (int i = 0; i < 8; i++) { /* Newton on (B(t) - q) . B'(t) = 0 */
-        struct vec p = seg_eval(s, bt), d1 = seg_deriv(s, bt);
-        struct vec d2 =
-            vec_sub(seg_deriv(s, fmin(1.0, bt + 1e-5)), seg_deriv(s, fmax(0.0, bt - 1e-5)));
-        double span = fmin(1.0, bt + 1e-5) - fmax(0.0, bt - 1e-5);
-        d2 = vec_mul(d2, 1.0 / span);
-        double g = vec_dot(vec_sub(p, q), d1), gd = vec_dot(d1, d1) + vec_dot(vec_sub(p, q), d2);
-        if (gd <= 0.0)
+    closest_rec(s, 0.0, 1.0, &c, 0);
+    /* polish: Newton on (B(t) - q) . B'(t) = 0, kept only if it helps */
+    for (int i = 0; i < 4; i++) {
+        struct vec r = vec_sub(seg_eval(s, c.t), q), d1 = seg_deriv(s, c.t);
+        struct vec a2 = vec_add(vec_sub(s->p[2], vec_mul(s->p[1], 2.0)), s->p[0]);
+        struct vec b2 = vec_add(vec_sub(s->p[3], vec_mul(s->p[2], 2.0)), s->p[1]);
+        double gd = vec_dot(d1, d1) + vec_dot(r, vec_mul(vec_lerp(a2, b2, c.t), 6.0));
+        if (!(gd > 0.0))
             break;
-        double tn = bt - g / gd;
+        double tn = c.t - vec_dot(r, d1) / gd;
         tn = tn < 0.0 ? 0.0 : tn > 1.0 ? 1.0 : tn;
         double dn = vec_dist(q, seg_eval(s, tn));
-        if (dn > best + 1e-12)
+        if (!(dn < c.best))
             break;
-        best = dn;
-        bt = tn;
+        c.best = dn;
+        c.t = tn;
     }
     if (tout)
-        *tout = bt;
-    return best;
+        *tout = c.t;
+    return c.best;
 }
 
 static int seg_cross(const struct seg *s, int y, double v, double *t)
@@ -889,17 +934,38 @@ static struct seg off_fit(const struct seg *s, double d)
     return seg_cubic(a, vec_mad(a, t0, ha), vec_mad(b, t1, -hb), b);
 }
 
-/* Distance of the fitted piece c from the true offset at parameter t,
- * measured along the normal there (drift along the curve is no error);
- * a large drift makes the normal comparison meaningless and counts in full. */
+static struct vec seg_deriv2(const struct seg *s, double t)
+{
+    struct vec a = vec_add(vec_sub(s->p[2], vec_mul(s->p[1], 2.0)), s->p[0]);
+    struct vec b = vec_add(vec_sub(s->p[3], vec_mul(s->p[2], 2.0)), s->p[1]);
+
+    if (s->kind == SEG_LINE)
+        return vec_xy(0.0, 0.0);
+    return vec_mul(vec_lerp(a, b, t), 6.0);
+}
+
+/* How far the fitted piece c is, at its parameter t, from lying |d| away
+ * from the source s: the closest point of s is found by Newton from the
+ * same parameter (the pieces are short, so it is the right one). */
 static double off_error(const struct seg *s, const struct seg *c, double t, double d)
 {
-    struct vec tan = seg_tangent(s, t);
-    struct vec e = vec_sub(seg_eval(c, t), vec_mad(seg_eval(s, t), vec_perp(tan), d));
-    double drift = fabs(vec_dot(e, tan));
+    struct vec q = seg_eval(c, t);
+    double u = t;
 
-    return drift > 0.1 * vec_dist(c->p[0], c->p[3]) + 0.05 ? vec_len(e)
-                                                           : fabs(vec_dot(e, vec_perp(tan)));
+    for (int i = 0; i < 6; i++) {
+        struct vec r = vec_sub(seg_eval(s, u), q), d1 = seg_deriv(s, u);
+        double g = vec_dot(r, d1), gd = vec_dot(d1, d1) + vec_dot(r, seg_deriv2(s, u));
+        if (!(gd > 0.0))
+            break;
+        double un = u - g / gd;
+        un = un < 0.0 ? 0.0 : un > 1.0 ? 1.0 : un;
+        if (fabs(un - u) < 1e-12) {
+            u = un;
+            break;
+        }
+        u = un;
+    }
+    return fabs(vec_dist(seg_eval(s, u), q) - fabs(d));
 }
 
 /* 1 when the true offset runs against the curve at t: there the radius of
@@ -920,9 +986,13 @@ static void off_line_piece(const struct seg *s, double d, int tag, struct path *
 
 static void off_cubic(const struct seg *s, double d, int tag, int depth, struct path *out)
 {
-    static const double probe[5] = {0.125, 0.25, 0.375, 0.625, 0.75};
+    static const double probe[8] = {0.25, 0.5, 0.75, 0.0625, 0.125, 0.375, 0.625, 0.875};
     struct seg c;
     double err = 0.0;
+    /* a piece turning more than 60 degrees is always halved: a sharp bend
+     * between probes could otherwise go unseen */
+    int bends = vec_dot(seg_tangent(s, 0.0), seg_tangent(s, 1.0)) < 0.5 ||
+                vec_dot(seg_tangent(s, 0.0), seg_tangent(s, 0.5)) < 0.5;
 
     if (off_reversed(s, 0.25, d) && off_reversed(s, 0.5, d) && off_reversed(s, 0.75, d) &&
         off_reversed(s, 0.0, d) && off_reversed(s, 1.0, d)) {
@@ -930,11 +1000,11 @@ static void off_cubic(const struct seg *s, double d, int tag, int depth, struct 
         return;
     }
     c = off_fit(s, d);
-    for (int i = 0; i < 5 && err <= OFF_TOL; i++)
+    for (int i = 0; i < 8 && err <= OFF_TOL && !bends; i++)
         err = fmax(err, off_error(s, &c, probe[i], d));
-    if (err <= OFF_TOL)
-        err = off_error(s, &c, 0.875, d);
-    if (err > OFF_TOL) {
+    if (err <= OFF_TOL && !bends)
+        err = off_error(s, &c, 0.9375, d);
+    if (err > OFF_TOL || bends) {
         if (depth < OFF_DEPTH && seg_scale(s) > 0.02) {
             struct seg l, r;
             seg_split(s, 0.5, &l, &r);
@@ -1065,6 +1135,8 @@ static int seg_forward(const struct seg *s)
     return 1;
 }
 
+static int seg_pair_plain(const struct seg *a, const struct seg *b);
+
 static void loop_consider(const struct path *p, const double *pre, int closed, size_t i, size_t j,
                           struct loop *best)
 {
@@ -1076,9 +1148,7 @@ static void loop_consider(const struct path *p, const double *pre, int closed, s
     if (adjacent) { /* pieces meeting end to start cross only if they fold back */
         const struct seg *x = j == i + 1 ? &p->seg[i] : &p->seg[j];
         const struct seg *y = j == i + 1 ? &p->seg[j] : &p->seg[i];
-        if (seg_forward(x) && seg_forward(y) &&
-            vec_dot(vec_sub(x->p[3], x->p[0]), vec_sub(y->p[3], y->p[0])) > 0.0 &&
-            vec_dot(seg_tangent(x, 1.0), seg_tangent(y, 0.0)) > 0.0)
+        if (seg_pair_plain(x, y))
             return;
     }
     k = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
@@ -1306,5 +1376,43 @@ int path_trim_at_line(struct path *p, struct vec a, struct vec b)
     }
     path_free(p);
     *p = out;
+    return 0;
+}
+
+/* 1 when adjacent pieces a then b (b starting where a ends) can meet only
+ * at their shared point: both monotone along chords that point the same
+ * way, and no reversal at the joint. */
+static int seg_pair_plain(const struct seg *a, const struct seg *b)
+{
+    return seg_forward(a) && seg_forward(b) &&
+           vec_dot(vec_sub(a->p[3], a->p[0]), vec_sub(b->p[3], b->p[0])) > 0.0 &&
+           vec_dot(seg_tangent(a, 1.0), seg_tangent(b, 0.0)) > 0.0;
+}
+
+int path_self_intersects(const struct path *p, int closed)
+{
+    struct seg_hit h[9];
+    size_t n = p->n;
+
+    for (size_t i = 0; i < n; i++) {
+        struct bbox bi = seg_hull(&p->seg[i]);
+        for (size_t j = i + 1; j < n; j++) {
+            struct bbox bj = seg_hull(&p->seg[j]);
+            int next = j == i + 1, wrap = closed && i == 0 && j == n - 1;
+            if (!bbox_overlap(&bi, &bj, 1e-9))
+                continue;
+            if ((next && seg_pair_plain(&p->seg[i], &p->seg[j])) ||
+                (wrap && seg_pair_plain(&p->seg[j], &p->seg[i])))
+                continue;
+            int k = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+            for (int m = 0; m < k; m++) {
+                if (next && vec_dist(h[m].p, p->seg[i].p[3]) < 1e-6)
+                    continue;
+                if (wrap && vec_dist(h[m].p, p->seg[0].p[0]) < 1e-6)
+                    continue;
+                return 1;
+            }
+        }
+    }
     return 0;
 }

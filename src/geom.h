@@ -213,6 +213,10 @@ int path_cross_y(const struct path *p, double y, double *xs, int max);
 int path_offset(const struct path *p, double d, const double *dist, int closed, double mitre_limit,
                 struct path *out);
 
+/* 1 when the path crosses or touches itself anywhere but where consecutive
+ * segments meet (and, when closed, where the last meets the first). */
+int path_self_intersects(const struct path *p, int closed);
+
 /* For an open offset that starts and ends on a fold line (through a and
  * b): cut the start back to its last crossing of the line in the first
  * half of the path, and the end at its first crossing in the second half,

@@ -183,7 +183,10 @@ static int opendata_mask(struct stratum *s, unsigned k, char *why, size_t whyn)
                    s->n >= OPENDATA_FAST_FROM ? ANON_MDAV_FAST : ANON_MDAV_PLAIN, s->y, &groups);
     if (rc)
         return rc;
-    randombytes_buf(&seed, sizeof seed);
+    /* The attacker's simulated tape error is seeded from the data itself, so
+     * the same data always gets the same verdict. */
+    crypto_generichash((unsigned char *)&seed, sizeof seed, (const unsigned char *)s->x, bytes,
+                       NULL, 0);
     if ((rc = anon_measure(s->x, s->y, s->n, s->p, k, partial, seed, &s->fig)))
         return rc;
     char gate[256];
@@ -269,70 +272,90 @@ static json_t *opendata_meta(const struct stratum st[2], const struct opendata_r
         "person's own measurements.");
 }
 
-/* Append one stratum's rows (shuffled) to the CSV text and JSON array. */
-static int opendata_rows(const struct stratum *s, FILE *csv, json_t *rows)
+/* Write released row r of stratum s as one CSV line and one JSON object
+ * (written as text: a release of 100,000 rows would cost hundreds of MiB as
+ * jansson objects). */
+static void opendata_row_out(const struct stratum *s, size_t r, FILE *csv, FILE *json, int first)
 {
-    size_t *ord = opendata_shuffle(s->n);
+    const double *y = s->y + r * s->p;
+    size_t j = 0;
+
+    fputs(s->breasts ? "true" : "false", csv);
+    fprintf(json, "%s{\"breasts\":%s", first ? "" : ",", s->breasts ? "true" : "false");
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        if (j < s->p && s->cols[j] == i) {
+            fprintf(csv, ",%.0f", y[j]);
+            fprintf(json, ",\"%s\":%.0f", measures[i].name, y[j]);
+            j++;
+        } else {
+            fputc(',', csv);
+        }
+    }
+    fputc('\n', csv);
+    fputc('}', json);
+}
+
+/* All published rows of both strata in one CSPRNG shuffle, so that row
+ * order tells nothing, not even the stratum. */
+static int opendata_rows(const struct stratum st[2], FILE *csv, FILE *json)
+{
+    size_t n0 = st[0].published ? st[0].n : 0, n1 = st[1].published ? st[1].n : 0;
+    size_t *ord = opendata_shuffle(n0 + n1);
 
     if (!ord)
         return ERR_NOMEM;
-    for (size_t t = 0; t < s->n; t++) {
-        const double *y = s->y + ord[t] * s->p;
-        json_t *o = json_pack("{s:b}", "breasts", s->breasts);
-        size_t j = 0;
-        fputs(s->breasts ? "true" : "false", csv);
-        for (int i = 0; i < MEASURES_COUNT; i++) {
-            if (j < s->p && s->cols[j] == i) {
-                fprintf(csv, ",%.0f", y[j]);
-                json_object_set_new(o, measures[i].name, json_integer((json_int_t)y[j]));
-                j++;
-            } else {
-                fputc(',', csv);
-            }
-        }
-        fputc('\n', csv);
-        json_array_append_new(rows, o);
+    for (size_t t = 0; t < n0 + n1; t++) {
+        size_t r = ord[t];
+        if (r < n0)
+            opendata_row_out(&st[0], r, csv, json, t == 0);
+        else
+            opendata_row_out(&st[1], r - n0, csv, json, t == 0);
     }
     free(ord);
     return 0;
 }
 
+static int opendata_insert(struct db *db, const char *id, const char *meta, const char *csv,
+                           size_t csvn, const char *json, size_t jsonn)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_INT(clock_now()), DB_TEXT(meta), DB_BLOB(csv, csvn),
+                           DB_BLOB(json, jsonn)};
+    struct db_param keep[] = {DB_TEXT(id)};
+    int rc;
+
+    if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 5, NULL)) ||
+        (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) || (rc = db_commit(db)))
+        db_rollback(db);
+    return rc ? db_err_to_err(rc) : 0;
+}
+
 static int opendata_store(struct db *db, const struct stratum st[2], json_t *meta, const char *id)
 {
-    char *csv = NULL, *meta_text = NULL, *json_text = NULL;
-    size_t csvn = 0;
-    FILE *f = open_memstream(&csv, &csvn);
-    json_t *rows = json_array();
-    int rc = f ? 0 : ERR_NOMEM;
+    char *csv = NULL, *json = NULL, *meta_text = json_dumps(meta, JSON_COMPACT);
+    size_t csvn = 0, jsonn = 0;
+    FILE *c = open_memstream(&csv, &csvn), *j = open_memstream(&json, &jsonn);
+    int rc = c && j && meta_text ? 0 : ERR_NOMEM;
 
     if (!rc) {
-        fputs("breasts", f);
+        fputs("breasts", c);
         for (int i = 0; i < MEASURES_COUNT; i++)
-            fprintf(f, ",%s", measures[i].name);
-        fputc('\n', f);
-        for (int s = 0; !rc && s < 2; s++)
-            if (st[s].published)
-                rc = opendata_rows(&st[s], f, rows);
-        fclose(f);
+            fprintf(c, ",%s", measures[i].name);
+        fputc('\n', c);
+        fprintf(j, "{\"release\":%s,\"rows\":[", meta_text);
+        rc = opendata_rows(st, c, j);
+        fputs("]}", j);
     }
-    json_t *doc = json_pack("{s:O,s:o}", "release", meta, "rows", rows);
-    meta_text = json_dumps(meta, JSON_COMPACT);
-    json_text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!rc && (!meta_text || !json_text || !csv))
+    if (c)
+        fclose(c);
+    if (j)
+        fclose(j);
+    if (!rc && (!csv || !json))
         rc = ERR_NOMEM;
-    if (!rc) {
-        struct db_param p[] = {DB_TEXT(id), DB_INT(clock_now()), DB_TEXT(meta_text),
-                               DB_BLOB(csv, csvn), DB_BLOB(json_text, strlen(json_text))};
-        struct db_param keep[] = {DB_TEXT(id)};
-        if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 5, NULL)) ||
-            (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) || (rc = db_commit(db)))
-            db_rollback(db);
-        rc = rc ? db_err_to_err(rc) : 0;
-    }
+    if (!rc)
+        rc = opendata_insert(db, id, meta_text, csv, csvn, json, jsonn);
     free(csv);
+    free(json);
     free(meta_text);
-    free(json_text);
     return rc;
 }
 

@@ -20,7 +20,7 @@ IMAGES = os.path.join(FIXTURES, "images")
 # The vocabulary (issue 4): 38 names, mm except shoulderSlope (degrees).
 VOCABULARY = (
     "ankle", "biceps", "bustFront", "bustPointToUnderbust", "bustSpan", "chest", "crossSeam",
-    "crossSeamFront", "crotchDepth", "heel", "head", "highBust", "highBustFront", "hips",
+    "crossSeamFront", "crotchDepth", "head", "heel", "highBust", "highBustFront", "hips",
     "hpsToBust", "hpsToWaistBack", "hpsToWaistFront", "inseam", "knee", "neck", "seat",
     "seatBack", "shoulderSlope", "shoulderToElbow", "shoulderToShoulder", "shoulderToWrist",
     "underbust", "upperLeg", "waist", "waistBack", "waistToArmpit", "waistToFloor",

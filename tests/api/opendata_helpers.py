@@ -230,10 +230,12 @@ class Release:
         self.rows = parse_csv(csv_bytes)
         self.json_rows = parse_json_rows(json_doc["rows"])
 
-    def stratum(self, breasts):
-        """The rows of one stratum as tuples of its published columns, in file order."""
+    def stratum(self, breasts, source="csv"):
+        """The rows of one stratum (from the CSV, or source="json") as tuples
+        of its published columns, in file order."""
         idx = [NAMES.index(c) for c in columns(breasts)]
-        return [tuple(v[i] for i in idx) for b, v in self.rows if b == breasts]
+        rows = self.rows if source == "csv" else self.json_rows
+        return [tuple(v[i] for i in idx) for b, v in rows if b == breasts]
 
     def multiset(self):
         return collections.Counter(self.rows)
