@@ -272,9 +272,10 @@ static int trouser_fit(struct trouser *t, char *msg, size_t n)
         return draft_fail(msg, n, "crossSeamFront cannot be reached from these heights and seat");
     in_f = leg_inseam_len(&t->front);
     out_f = leg_outseam_len(&t->front);
-    /* the back fork moves at most 10 % of the crotch depth up, and down at
-     * most 80 mm or halfway to the knee */
-    double drop_lo = -0.1 * t->yc, drop_hi = fmin(0.5 * (t->yk - t->yc), 80.0);
+    /* the back fork moves up at most 20 % of the crotch depth, and stays
+     * well under the seat line; down at most 80 mm or halfway to the knee */
+    double drop_lo = fmax(-0.2 * t->yc, -0.8 * (t->yc - t->ys));
+    double drop_hi = fmin(0.5 * (t->yk - t->yc), 80.0);
     if (back_newton(t, in_f, drop_lo, drop_hi)) { /* the slow, bracketed way */
         if (draft_solve(back_inseam, &bf, drop_lo, drop_hi, in_f, 0.005, &drop))
             return draft_fail(msg, n,

@@ -160,6 +160,15 @@ int draft_solve(draft_fn f, void *ctx, double lo, double hi, double target, doub
     double flo = f(lo, ctx) - target, fhi = f(hi, ctx) - target;
     int side = 0;
 
+    /* an end where the construction fails moves towards the other end */
+    for (int i = 0; i < 40 && !isfinite(flo) && isfinite(fhi); i++) {
+        lo = 0.5 * (lo + hi);
+        flo = f(lo, ctx) - target;
+    }
+    for (int i = 0; i < 40 && !isfinite(fhi) && isfinite(flo); i++) {
+        hi = 0.5 * (lo + hi);
+        fhi = f(hi, ctx) - target;
+    }
     if (!isfinite(flo) || !isfinite(fhi))
         return -1;
     if (fabs(flo) <= tol || fabs(fhi) <= tol) {

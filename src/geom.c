@@ -425,7 +425,8 @@ struct closest {
 };
 
 /* Subdivide, skipping halves whose control box is farther than the best
- * so far; flat pieces are measured on their chord. */
+ * so far; pieces flat to 1e-3 mm are measured on their chord (Newton then
+ * polishes the answer). */
 static void closest_rec(const struct seg *s, double t0, double t1, struct closest *c, int depth)
 {
     struct bbox b = seg_hull(s);
@@ -433,7 +434,7 @@ static void closest_rec(const struct seg *s, double t0, double t1, struct closes
 
     if (box_dist(&b, c->q) >= c->best)
         return;
-    if (depth >= 40 || seg_flat(s, 1e-7)) {
+    if (depth >= 40 || seg_flat(s, 1e-3)) {
         struct vec d = vec_sub(s->p[3], s->p[0]);
         double l2 = vec_dot(d, d), u = l2 > 0.0 ? vec_dot(vec_sub(c->q, s->p[0]), d) / l2 : 0.0;
         u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
@@ -451,7 +452,7 @@ static void closest_rec(const struct seg *s, double t0, double t1, struct closes
         c->t = m;
     }
     if (vec_dist(c->q, l.p[0]) <= vec_dist(c->q, r.p[3])) {
-        closest_rec(s->kind == SEG_LINE ? s : &l, t0, m, c, depth + 1);
+        closest_rec(&l, t0, m, c, depth + 1);
         closest_rec(&r, m, t1, c, depth + 1);
     } else {
         closest_rec(&r, m, t1, c, depth + 1);
@@ -476,8 +477,9 @@ double seg_closest(const struct seg *s, struct vec q, double *tout)
         c.t = 1.0;
     }
     closest_rec(s, 0.0, 1.0, &c, 0);
-    /* polish: Newton on (B(t) - q) . B'(t) = 0, kept only if it helps */
-    for (int i = 0; i < 4; i++) {
+    /* polish: Newton on (B(t) - q) . B'(t) = 0 from the flat piece's
+     * answer, kept only while it helps */
+    for (int i = 0; i < 8; i++) {
         struct vec r = vec_sub(seg_eval(s, c.t), q), d1 = seg_deriv(s, c.t);
         struct vec a2 = vec_add(vec_sub(s->p[2], vec_mul(s->p[1], 2.0)), s->p[0]);
         struct vec b2 = vec_add(vec_sub(s->p[3], vec_mul(s->p[2], 2.0)), s->p[1]);

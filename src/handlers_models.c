@@ -88,32 +88,13 @@ static size_t model_chars(const char *s)
     return n;
 }
 
-/* A name shown in a message: at most 40 bytes of it. */
-static void model_shown(const char *name, char out[48])
-{
-    size_t n = util_utf8_prefix(name, 40);
-
-    snprintf(out, 48, "%.*s%s", (int)n, name, name[n] ? "..." : "");
-}
-
 static int model_check_value(struct req *rq, const char *name, json_t *v, int breasts)
 {
-    int i = measures_find(name);
-    char shown[48], field[96];
+    char field[128], msg[256];
 
-    model_shown(name, shown);
-    snprintf(field, sizeof field, "measurements.%s", shown);
-    if (i < 0)
-        return input_fail(rq, field, "unknown measurement '%s' (see GET /v1/measurements)", shown);
-    const struct measure *m = &measures[i];
-    if (!json_is_number(v))
-        return input_fail(rq, field, "%s must be a number in %s", field, m->unit);
-    double x = json_number_value(v);
-    if (!isfinite(x) || x < m->min || x > m->max)
-        return input_fail(rq, field, "%s must be between %.0f and %.0f %s", field, m->min, m->max,
-                          m->unit);
-    if (m->breasts_only && !breasts)
-        return input_fail(rq, field, "%s applies only to bodies with breasts", field);
+    if (measures_check(name, json_number_value(v), json_is_number(v), breasts, field,
+                       sizeof field, msg, sizeof msg))
+        return input_fail(rq, field, "%s", msg);
     return 0;
 }
 

@@ -739,7 +739,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     http_req_free(rq);
 }
 
-static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages: its own format strings, passed through. */
+__attribute__((format(printf, 2, 0))) static void http_mhd_log(void *cls, const char *fmt,
+                                                               va_list ap)
 {
     char msg[512];
 

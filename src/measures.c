@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "err.h"
 #include "measures.h"
+#include "util.h"
 
 const struct measure measures[MEASURES_COUNT] = {
     {"ankle", "mm", "girth just above the ankle", 0, 95, 540, 245, 235, 1.0},
@@ -120,4 +124,32 @@ int measures_implausible(int i, int breasts, double neck, double value)
     if (measures[i].ratio == 0.0 || !(p > 0.0))
         return 0;
     return fabs(value - p) / p > MEASURES_IMPLAUSIBLE_RATIO;
+}
+
+int measures_check(const char *name, double value, int is_number, int breasts, char *field,
+                   size_t fieldn, char *msg, size_t msgn)
+{
+    int i = measures_find(name);
+    size_t cut = util_utf8_prefix(name, 40);
+
+    snprintf(field, fieldn, "measurements.%.*s%s", (int)cut, name, name[cut] ? "..." : "");
+    if (i < 0) {
+        snprintf(msg, msgn, "unknown measurement '%.*s%s' (see GET /v1/measurements)", (int)cut,
+                 name, name[cut] ? "..." : "");
+        return ERR_INVALID;
+    }
+    const struct measure *m = &measures[i];
+    if (!is_number) {
+        snprintf(msg, msgn, "%s must be a number in %s", field, m->unit);
+        return ERR_INVALID;
+    }
+    if (!isfinite(value) || value < m->min || value > m->max) {
+        snprintf(msg, msgn, "%s must be between %.0f and %.0f %s", field, m->min, m->max, m->unit);
+        return ERR_INVALID;
+    }
+    if (m->breasts_only && !breasts) {
+        snprintf(msg, msgn, "%s applies only to bodies with breasts", field);
+        return ERR_INVALID;
+    }
+    return 0;
 }

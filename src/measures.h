@@ -37,4 +37,11 @@ double measures_predict(int i, int breasts, double neck);
 #define MEASURES_IMPLAUSIBLE_RATIO 0.35
 int measures_implausible(int i, int breasts, double neck, double value);
 
+/* Check one value given for name on a body with or without breasts: known
+ * name, a finite number within the range, not breasts-only on a body
+ * without. Returns 0, or ERR_INVALID with the field ("measurements.<name>",
+ * the name cut to 40 bytes at a character boundary) and a sentence in msg. */
+int measures_check(const char *name, double value, int is_number, int breasts, char *field,
+                   size_t fieldn, char *msg, size_t msgn);
+
 #endif

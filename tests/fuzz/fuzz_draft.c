@@ -1,0 +1,83 @@
+/*
+ * fuzz_draft.c - libFuzzer harness for the drafting input: byte 0 picks the
+ * body (breasts or not), byte 1 the seam allowance (0..50 mm), the rest is a
+ * JSON object of measurements as `atelier draft` and the pattern route take
+ * it. Every design is drafted and rendered to SVG.
+ *
+ * Invariants checked: draft_run either refuses (ERR_INVALID with a message)
+ * or yields a pattern whose layout size is finite and positive, and whose
+ * SVG renders without a "nan" or "inf" anywhere.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "draft.h"
+#include "err.h"
+#include "jsonbody.h"
+#include "measures.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_draft: invariant failed: %s (line %d)\n", #cond, __LINE__);      \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static void fill(json_t *body, int breasts, double sa, struct draft_input *in)
+{
+    memset(in, 0, sizeof *in);
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        json_t *v = json_object_get(body, measures[i].name);
+        if (json_is_number(v)) {
+            in->value[i] = json_number_value(v);
+            in->have[i] = 1;
+        }
+    }
+    in->breasts = breasts;
+    in->sa = sa;
+    in->model_name = "fuzz <&> model";
+}
+
+static void draft_one(const struct design *d, const struct draft_input *in)
+{
+    struct pattern *p = NULL;
+    char msg[512], *svg = NULL;
+    size_t n = 0;
+    int rc = draft_run(d, in, &p, msg, sizeof msg);
+
+    if (rc) {
+        CHECK(rc == ERR_INVALID || rc == ERR_NOMEM);
+        CHECK(p == NULL);
+        return;
+    }
+    CHECK(isfinite(p->width) && isfinite(p->height) && p->width > 0 && p->height > 0);
+    if (draft_svg(p, &svg, &n) == 0) {
+        CHECK(strstr(svg, "nan") == NULL && strstr(svg, "inf") == NULL);
+        free(svg);
+    }
+    draft_free(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct draft_input in;
+    json_t *body = NULL;
+    char msg[256];
+
+    if (size < 2 || jsonbody_parse(data + 2, size - 2, &body, msg, sizeof msg) != 0)
+        return 0;
+    fill(body, data[0] & 1, (double)(data[1] % 51), &in);
+    for (int i = 0; i < draft_design_count(); i++)
+        draft_one(draft_design(i), &in);
+    json_decref(body);
+    return 0;
+}
