@@ -86,6 +86,19 @@ for b in $BACKENDS; do
         ;;
     esac
 done
+case " $BACKENDS " in
+*" pg "*)
+    pgbin="$(pg_config --bindir 2>/dev/null || true)"
+    if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
+        # shellcheck disable=SC2012 # the same lookup as scripts/pg.sh
+        pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    fi
+    if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
+        echo "bench: no PostgreSQL server binaries (scripts/deps.sh), or run with BACKENDS=sqlite" >&2
+        exit 1
+    fi
+    ;;
+esac
 [ "$LOGIN_ACCOUNTS" -ge 1 ] 2>/dev/null || {
     echo "bench: LOGIN_ACCOUNTS must be at least 1" >&2
     exit 2
@@ -128,7 +141,7 @@ cleanup() {
     stop_pid "$NGINX_PID"
     stop_pg
     if [ -n "$RESULTS" ] && [ -d "$WORK/wrk" ]; then
-        mkdir -p "$RESULTS" && cp -R "$WORK/wrk/." "$RESULTS/" || true
+        { mkdir -p "$RESULTS" && cp -R "$WORK/wrk/." "$RESULTS/"; } || true
     fi
     rm -rf "$WORK"
 }

@@ -405,9 +405,12 @@ out:
 }
 
 /* A statement outside a transaction that finds the session dead (server
- * restarted, connection terminated) is retried once on a fresh connection:
- * nothing of it ran, and the caller should not see the failure. Inside a
- * transaction the whole transaction is lost, so the error goes up. */
+ * restarted, connection terminated) is retried once on a fresh connection,
+ * so the caller does not see the failure. Usually nothing of it ran; in the
+ * rare case the server ran it and the answer was lost, the retry is
+ * harmless for this project's statements (inserts collide on their random
+ * primary key, updates and deletes are idempotent). Inside a transaction the
+ * whole transaction is lost, so the error goes up. */
 static int pg_query(struct db *db, enum stmt id, const struct db_param *p, int n,
                     struct db_rows **rows, int64_t *changes)
 {

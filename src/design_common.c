@@ -65,8 +65,15 @@ void draft_armhole(struct path *out, struct vec armpit, struct vec pitch, struct
  * from the top (0, 0) to the underarm (1, 1): round over the top, steep
  * through the middle, hollow towards the underarm. */
 static const struct vec cap_unit[7] = {
-    {0.0, 0.0},       {0.28, 0.0}, {0.4285, 0.3120}, {0.5, 0.55},
-    {0.5632, 0.7608}, {0.72, 1.0}, {1.0, 1.0},
+    /* the inflection (0.5, 0.55) with both handles along (0.3, 1), so the
+     * two curves meet smoothly */
+    {0.0, 0.0},
+    {0.28, 0.0},
+    {0.5 - 0.23 * 0.3, 0.55 - 0.23},
+    {0.5, 0.55},
+    {0.5 + 0.21 * 0.3, 0.55 + 0.21},
+    {0.72, 1.0},
+    {1.0, 1.0},
 };
 
 /* The front half (top to underarm) for half width b and height h; the

@@ -155,20 +155,40 @@ void draft_level_add(struct draft_part *pt, const char *name, double y)
     pt->nlevels++;
 }
 
+/* An end of the bracket where the construction fails (f not finite) moves
+ * to the edge of the region where it works, found by bisection. */
+static void bracket_repair(draft_fn f, void *ctx, double target, double *lo, double *flo,
+                           double *hi, double *fhi)
+{
+    int low_ok = isfinite(*flo);
+    double ok = low_ok ? *lo : *hi, bad = low_ok ? *hi : *lo, fok = low_ok ? *flo : *fhi;
+
+    if (low_ok == isfinite(*fhi))
+        return;
+    for (int i = 0; i < 40; i++) {
+        double m = 0.5 * (ok + bad), fm = f(m, ctx) - target;
+        if (isfinite(fm)) {
+            ok = m;
+            fok = fm;
+        } else {
+            bad = m;
+        }
+    }
+    if (low_ok) {
+        *hi = ok;
+        *fhi = fok;
+    } else {
+        *lo = ok;
+        *flo = fok;
+    }
+}
+
 int draft_solve(draft_fn f, void *ctx, double lo, double hi, double target, double tol, double *x)
 {
     double flo = f(lo, ctx) - target, fhi = f(hi, ctx) - target;
     int side = 0;
 
-    /* an end where the construction fails moves towards the other end */
-    for (int i = 0; i < 40 && !isfinite(flo) && isfinite(fhi); i++) {
-        lo = 0.5 * (lo + hi);
-        flo = f(lo, ctx) - target;
-    }
-    for (int i = 0; i < 40 && !isfinite(fhi) && isfinite(flo); i++) {
-        hi = 0.5 * (lo + hi);
-        fhi = f(hi, ctx) - target;
-    }
+    bracket_repair(f, ctx, target, &lo, &flo, &hi, &fhi);
     if (!isfinite(flo) || !isfinite(fhi))
         return -1;
     if (fabs(flo) <= tol || fabs(fhi) <= tol) {
@@ -637,25 +657,54 @@ int draft_width_at(const struct draft_part *part, double y, double *width)
     return 0;
 }
 
+/* dst = a b c, truncated to 128 bytes (titles never come near it). */
+static void line_cat(char *dst, const char *a, const char *b, const char *c)
+{
+    size_t n = 0;
+    const char *parts[3] = {a, b, c};
+
+    for (int k = 0; k < 3; k++)
+        for (const char *q = parts[k]; *q && n < 127; q++)
+            dst[n++] = *q;
+    dst[n] = '\0';
+}
+
+/* A small non-negative number as the SVG writer prints it ("10", "12.5"). */
+static void small_num(char *out, double v)
+{
+    long k = lround(v * 100.0);
+    int n = snprintf(out, 24, "%ld", k / 100);
+
+    if (k % 100 && n > 0 && n < 20) {
+        out[n++] = '.';
+        out[n++] = (char)('0' + (k % 100) / 10);
+        if (k % 10)
+            out[n++] = (char)('0' + k % 10);
+        out[n] = '\0';
+    }
+}
+
 size_t draft_title_lines(const struct pattern *p, size_t i, char lines[][128], size_t max)
 {
     const struct draft_part *pt = &p->part[i];
+    char num[24] = {(char)('1' + (int)i), ' ', '\0'};
     size_t n = 0;
 
     if (n < max)
-        snprintf(lines[n++], 128, "%zu %s", i + 1, pt->title);
+        line_cat(lines[n++], num, pt->title, "");
     if (n < max)
-        snprintf(lines[n++], 128, "%s", p->design->title);
+        line_cat(lines[n++], p->design->title, "", "");
     if (n < max)
-        snprintf(lines[n++], 128, "for %s", p->model);
+        line_cat(lines[n++], "for ", p->model, "");
     if (n < max)
-        snprintf(lines[n++], 128, "%s",
-                 pt->fold_edge >= 0 ? "cut 1 on the fold" : "cut 2, a mirrored pair");
+        line_cat(lines[n++], pt->fold_edge >= 0 ? "cut 1 on the fold" : "cut 2, a mirrored pair",
+                 "", "");
     if (n < max) {
+        small_num(num, p->sa);
         if (p->sa > 0.0)
-            snprintf(lines[n++], 128, "seam allowance %g mm included", p->sa);
+            line_cat(lines[n++], "seam allowance ", num, " mm included");
         else
-            snprintf(lines[n++], 128, "no seam allowance: add it when cutting");
+            line_cat(lines[n++], "no seam allowance: add it when cutting", "", "");
     }
     return n;
 }

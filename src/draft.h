@@ -50,7 +50,7 @@
 #define DRAFT_SLEEVE_BICEPS_EASE 0.18 /* sleeve width at the biceps line */
 #define DRAFT_SLEEVE_CAP_EASE    0.03 /* cap = (front + back armhole) x (1 + ease) */
 #define DRAFT_TROUSER_SEAT_EASE  0.05 /* 2 x (front + back width at seat line) */
-#define DRAFT_TROUSER_WAIST_EASE 0.02 /* 2 x (front + back waist seam) */
+#define DRAFT_TROUSER_WAIST_EASE 0.02 /* 2 x (front + back waist seam), darts excluded */
 #define DRAFT_TROUSER_KNEE_EASE  0.15 /* front + back width at the knee line */
 #define DRAFT_TROUSER_HEM_FACTOR 3.0  /* hem allowance = 3 x sa */
 

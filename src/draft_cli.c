@@ -182,8 +182,8 @@ static int read_measurements(const struct cli *c, const struct design *d, struct
         return rc;
     if (c->breasts)
         in->breasts = strcmp(c->breasts, "true") == 0;
-    else
-        in->breasts = d->needs_breasts >= 0 ? d->needs_breasts : bo;
+    else /* breasts-only measurements say so; else what the design is for */
+        in->breasts = bo || d->needs_breasts == 1;
     if (bo && !in->breasts) {
         fprintf(stderr, "atelier draft: breasts-only measurements given for a body without "
                         "breasts\n");

@@ -7,9 +7,9 @@
 /* argv[0] is the command name ("draft"), argv[1] the design, then options:
  *   --measurements FILE   flat JSON object name -> number (mm; shoulderSlope
  *                         in degrees), "-" for standard input; required
- *   --breasts true|false  the body; default: what the design is for, or for
- *                         a design for any body, whether FILE holds
- *                         breasts-only measurements
+ *   --breasts true|false  the body; default: true when FILE holds any
+ *                         breasts-only measurement or the design is only
+ *                         for bodies with breasts, else false
  *   --sa MM               seam allowance, 0..50, default 10
  *   --format svg|pdf      default svg (pdf when --paper is given)
  *   --paper a4|letter|full  PDF paper, default full

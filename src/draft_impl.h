@@ -36,9 +36,9 @@ void draft_level_add(struct draft_part *pt, const char *name, double y);
 
 /* Find x in [lo, hi] with |f(x) - target| <= tol, f monotone there
  * (Illinois regula falsi, 60 steps at most). f returns NAN where the
- * construction fails; such an end of the bracket is moved halfway towards
- * the other end until f is defined. 0, or -1 when target is not between
- * f(lo) and f(hi) or f fails inside. */
+ * construction fails; such an end of the bracket moves to the edge of the
+ * region where f is defined (bisection). 0, or -1 when target is not
+ * between f(lo) and f(hi) or f fails inside. */
 typedef double (*draft_fn)(double x, void *ctx);
 int draft_solve(draft_fn f, void *ctx, double lo, double hi, double target, double tol, double *x);
 

@@ -294,42 +294,58 @@ static const double gl8_x[4] = {0.1834346424956498, 0.5255324099163290, 0.796666
 static const double gl8_w[4] = {0.3626837833783620, 0.3137066458778873, 0.2223810344533745,
                                 0.1012285362903763};
 
-static double speed(const struct seg *s, double t)
+/* The derivative as a polynomial, B'(t) = c + t (b + t a), precomputed
+ * once per curve for the quadrature. */
+struct dpoly {
+    double ax, bx, cx, ay, by, cy;
+};
+
+static struct dpoly dpoly_of(const struct seg *s)
 {
-    return vec_len(seg_deriv(s, t));
+    struct vec d0 = vec_sub(s->p[1], s->p[0]), d1 = vec_sub(s->p[2], s->p[1]);
+    struct vec d2 = vec_sub(s->p[3], s->p[2]);
+    struct dpoly q = {3.0 * (d0.x - 2.0 * d1.x + d2.x), 6.0 * (d1.x - d0.x), 3.0 * d0.x,
+                      3.0 * (d0.y - 2.0 * d1.y + d2.y), 6.0 * (d1.y - d0.y), 3.0 * d0.y};
+    return q;
 }
 
-static double gl16(const struct seg *s, double a, double b)
+static inline double speed(const struct dpoly *q, double t)
+{
+    double x = q->cx + t * (q->bx + t * q->ax), y = q->cy + t * (q->by + t * q->ay);
+    return sqrt(x * x + y * y);
+}
+
+static double gl16(const struct dpoly *q, double a, double b)
 {
     double h = 0.5 * (b - a), m = 0.5 * (a + b), sum = 0.0;
 
     for (int i = 0; i < 8; i++) {
         double x = h * gl_x[i];
-        sum += gl_w[i] * (speed(s, m + x) + speed(s, m - x));
+        sum += gl_w[i] * (speed(q, m + x) + speed(q, m - x));
     }
     return sum * h;
 }
 
-static double gl8(const struct seg *s, double a, double b)
+static double gl8(const struct dpoly *q, double a, double b)
 {
     double h = 0.5 * (b - a), m = 0.5 * (a + b), sum = 0.0;
 
     for (int i = 0; i < 4; i++) {
         double x = h * gl8_x[i];
-        sum += gl8_w[i] * (speed(s, m + x) + speed(s, m - x));
+        sum += gl8_w[i] * (speed(q, m + x) + speed(q, m - x));
     }
     return sum * h;
 }
 
 /* 16-point rule on [a, b] where it agrees with the 8-point rule (so its own
  * error is far smaller still), halving the interval elsewhere. */
-static double len_rec(const struct seg *s, double a, double b, int depth)
+static double len_rec(const struct dpoly *q, double a, double b, int depth)
 {
-    double g16 = gl16(s, a, b), m = 0.5 * (a + b);
+    double g16 = gl16(q, a, b), m = 0.5 * (a + b);
 
-    if (depth >= 12 || fabs(g16 - gl8(s, a, b)) <= LEN_TOL)
+    if (depth >= 12 || fabs(g16 - gl8(q, a, b)) <= LEN_TOL)
         return g16;
-    return len_rec(s, a, m, depth + 1) + len_rec(s, m, b, depth + 1);
+    return len_rec(q, a, m, depth + 1) + len_rec(q, m, b, depth + 1);
 }
 
 double seg_length_to(const struct seg *s, double t)
@@ -340,7 +356,8 @@ double seg_length_to(const struct seg *s, double t)
         t = 1.0;
     if (s->kind == SEG_LINE)
         return vec_dist(s->p[0], s->p[3]) * t;
-    return len_rec(s, 0.0, t, 0);
+    struct dpoly q = dpoly_of(s);
+    return len_rec(&q, 0.0, t, 0);
 }
 
 double seg_length(const struct seg *s)
@@ -351,6 +368,7 @@ double seg_length(const struct seg *s)
 double seg_t_at_length(const struct seg *s, double len)
 {
     double total = seg_length(s), lo = 0.0, hi = 1.0, t, at = 0.0, base = 0.0;
+    struct dpoly q = dpoly_of(s);
 
     if (!(len > 0.0) || !(total > 0.0))
         return 0.0;
@@ -362,7 +380,7 @@ double seg_t_at_length(const struct seg *s, double len)
     /* Newton on the length, integrating only the step from the last t. */
     for (int i = 0; i < 40; i++) {
         double f, d;
-        at = base + len_rec(s, lo, t, 6);
+        at = base + len_rec(&q, lo, t, 6);
         f = at - len;
         if (fabs(f) < 1e-9)
             break;
@@ -372,7 +390,7 @@ double seg_t_at_length(const struct seg *s, double len)
         } else {
             hi = t;
         }
-        d = vec_len(seg_deriv(s, t));
+        d = speed(&q, t);
         double tn = d > 0.0 ? t - f / d : -1.0;
         t = (tn > lo && tn < hi) ? tn : 0.5 * (lo + hi);
         if (hi - lo < 1e-15)
@@ -683,6 +701,53 @@ int seg_intersect(const struct seg *a, const struct seg *b, struct seg_hit *hits
     return x.n;
 }
 
+/* Crossings of a and b where b starts at a's end, away from that joint:
+ * subdividing down to a shared point would cost ~30 levels for nothing.
+ * The last 2 % of a is tested against b without its first 2 %, which
+ * leaves out only the joint itself. Parameters refer to a and b. */
+static int seg_intersect_joined(const struct seg *a, const struct seg *b, struct seg_hit *h,
+                                int max)
+{
+    const double e = 0.02;
+    struct seg a0, a1, b1;
+    int n, m;
+
+    if (a->kind == SEG_LINE || b->kind == SEG_LINE)
+        return seg_intersect(a, b, h, max);
+    a0 = seg_sub(a, 0.0, 1.0 - e);
+    a1 = seg_sub(a, 1.0 - e, 1.0);
+    b1 = seg_sub(b, e, 1.0);
+    n = seg_intersect(&a0, b, h, max);
+    for (int k = 0; k < n; k++)
+        h[k].ta *= 1.0 - e;
+    m = seg_intersect(&a1, &b1, h + n, max - n);
+    for (int k = n; k < n + m; k++) {
+        h[k].ta = 1.0 - e + h[k].ta * e;
+        h[k].tb = e + h[k].tb * (1.0 - e);
+    }
+    return n + m;
+}
+
+/* seg_intersect for segments i < j of a path, joined ones without their
+ * joint (next: j follows i; wrap: i (the first) follows j (the last)). */
+static int pair_intersect(const struct path *p, size_t i, size_t j, int next, int wrap,
+                          struct seg_hit *h)
+{
+    int k;
+
+    if (next)
+        return seg_intersect_joined(&p->seg[i], &p->seg[j], h, 9);
+    if (!wrap)
+        return seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+    k = seg_intersect_joined(&p->seg[j], &p->seg[i], h, 9);
+    for (int m = 0; m < k; m++) {
+        double t = h[m].ta;
+        h[m].ta = h[m].tb;
+        h[m].tb = t;
+    }
+    return k;
+}
+
 /* ---- paths -------------------------------------------------------------- */
 
 void path_init(struct path *p)
@@ -915,12 +980,13 @@ static struct vec off_point(const struct seg *s, double t, double d)
 }
 
 /* One cubic through the exact offset end points, with the end tangents of s
- * and the exact offset midpoint. */
-static struct seg off_fit(const struct seg *s, double d)
+ * (t0, t1) and the exact offset midpoint (tangent tm there). */
+static struct seg off_fit(const struct seg *s, double d, struct vec t0, struct vec tm,
+                          struct vec t1)
 {
-    struct vec t0 = seg_tangent(s, 0.0), t1 = seg_tangent(s, 1.0);
     struct vec a = vec_mad(s->p[0], vec_perp(t0), d), b = vec_mad(s->p[3], vec_perp(t1), d);
-    struct vec rhs = vec_mul(vec_sub(off_point(s, 0.5, d), vec_lerp(a, b, 0.5)), 8.0 / 3.0);
+    struct vec mid = vec_mad(seg_eval(s, 0.5), vec_perp(tm), d);
+    struct vec rhs = vec_mul(vec_sub(mid, vec_lerp(a, b, 0.5)), 8.0 / 3.0);
     double cr = vec_cross(t0, t1), chord = vec_dist(a, b), ha = -1.0, hb = -1.0;
 
     if (fabs(cr) > 1e-3) {
@@ -954,18 +1020,13 @@ static double off_error(const struct seg *s, const struct seg *c, double t, doub
     struct vec q = seg_eval(c, t);
     double u = t;
 
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 2; i++) { /* from so close a start, two steps are plenty */
         struct vec r = vec_sub(seg_eval(s, u), q), d1 = seg_deriv(s, u);
-        double g = vec_dot(r, d1), gd = vec_dot(d1, d1) + vec_dot(r, seg_deriv2(s, u));
+        double gd = vec_dot(d1, d1) + vec_dot(r, seg_deriv2(s, u));
         if (!(gd > 0.0))
             break;
-        double un = u - g / gd;
-        un = un < 0.0 ? 0.0 : un > 1.0 ? 1.0 : un;
-        if (fabs(un - u) < 1e-12) {
-            u = un;
-            break;
-        }
-        u = un;
+        u -= vec_dot(r, d1) / gd;
+        u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
     }
     return fabs(vec_dist(seg_eval(s, u), q) - fabs(d));
 }
@@ -986,39 +1047,41 @@ static void off_line_piece(const struct seg *s, double d, int tag, struct path *
     path_push(out, &l);
 }
 
-static void off_cubic(const struct seg *s, double d, int tag, int depth, struct path *out)
+/* Offset of cubic s, whose unit end tangents t0 and t1 the caller knows. */
+static void off_cubic(const struct seg *s, double d, int tag, int depth, struct vec t0,
+                      struct vec t1, struct path *out)
 {
-    static const double probe[8] = {0.25, 0.5, 0.75, 0.0625, 0.125, 0.375, 0.625, 0.875};
-    struct seg c;
-    double err = 0.0;
+    static const double probe[4] = {0.5 - 0.3535, 0.3, 0.7, 0.5 + 0.3535};
+    struct vec tm = seg_tangent(s, 0.5);
     /* a piece turning more than 60 degrees is always halved: a sharp bend
      * between probes could otherwise go unseen */
-    int bends = vec_dot(seg_tangent(s, 0.0), seg_tangent(s, 1.0)) < 0.5 ||
-                vec_dot(seg_tangent(s, 0.0), seg_tangent(s, 0.5)) < 0.5;
+    int bends = vec_dot(t0, t1) < 0.5 || vec_dot(t0, tm) < 0.5;
+    struct seg c;
+    double err = 0.0;
 
+    if (!bends) {
+        c = off_fit(s, d, t0, tm, t1);
+        for (int i = 0; i < 4 && err <= OFF_TOL; i++)
+            err = fmax(err, off_error(s, &c, probe[i], d));
+        if (err <= OFF_TOL) {
+            c.tag = tag;
+            path_push(out, &c);
+            return;
+        }
+    }
     if (off_reversed(s, 0.25, d) && off_reversed(s, 0.5, d) && off_reversed(s, 0.75, d) &&
         off_reversed(s, 0.0, d) && off_reversed(s, 1.0, d)) {
         off_line_piece(s, d, tag, out); /* wholly inside a loop: a chord will do */
         return;
     }
-    c = off_fit(s, d);
-    for (int i = 0; i < 8 && err <= OFF_TOL && !bends; i++)
-        err = fmax(err, off_error(s, &c, probe[i], d));
-    if (err <= OFF_TOL && !bends)
-        err = off_error(s, &c, 0.9375, d);
-    if (err > OFF_TOL || bends) {
-        if (depth < OFF_DEPTH && seg_scale(s) > 0.02) {
-            struct seg l, r;
-            seg_split(s, 0.5, &l, &r);
-            off_cubic(&l, d, tag, depth + 1, out);
-            off_cubic(&r, d, tag, depth + 1, out);
-        } else {
-            off_line_piece(s, d, tag, out); /* a cusp: no cubic fits, a chord is safe */
-        }
+    if (depth < OFF_DEPTH && seg_scale(s) > 0.02) {
+        struct seg l, r;
+        seg_split(s, 0.5, &l, &r);
+        off_cubic(&l, d, tag, depth + 1, t0, tm, out);
+        off_cubic(&r, d, tag, depth + 1, tm, t1, out);
         return;
     }
-    c.tag = tag;
-    path_push(out, &c);
+    off_line_piece(s, d, tag, out); /* a cusp: no cubic fits, a chord is safe */
 }
 
 static void off_seg(const struct seg *s, double d, int tag, struct path *out)
@@ -1029,7 +1092,7 @@ static void off_seg(const struct seg *s, double d, int tag, struct path *out)
         struct vec n = vec_mul(vec_perp(vec_unit(vec_sub(s->p[3], s->p[0]))), d);
         o = seg_line(vec_add(s->p[0], n), vec_add(s->p[3], n));
     } else if (d != 0.0) {
-        off_cubic(s, d, tag, 0, out);
+        off_cubic(s, d, tag, 0, seg_tangent(s, 0.0), seg_tangent(s, 1.0), out);
         return;
     }
     o.tag = tag;
@@ -1153,7 +1216,7 @@ static void loop_consider(const struct path *p, const double *pre, int closed, s
         if (seg_pair_plain(x, y))
             return;
     }
-    k = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+    k = pair_intersect(p, i, j, j == i + 1, adjacent && j != i + 1, h);
 
     for (int m = 0; m < k; m++) {
         if (j == i + 1 && vec_dist(h[m].p, p->seg[i].p[3]) < 1e-6)
@@ -1280,41 +1343,78 @@ static int loops_remove(struct path *p, int closed)
     return rc;
 }
 
+/* At a corner where the offsets overlap, cut piece a (ending there) and
+ * piece b (starting there) at their crossing. 1 when they cross. */
+static int trim_concave(const struct corner *k, struct seg *a, struct seg *b)
+{
+    double side = k->d1 != 0.0 ? k->d1 : k->d2;
+    struct seg_hit h[9];
+    int n, best = -1;
+
+    if (vec_dist(k->e, k->s) < 1e-9 || vec_cross(k->t1, k->t2) * side < 0.0 ||
+        vec_dot(k->t1, k->t2) <= -0.999)
+        return 0;
+    n = seg_intersect(a, b, h, 9);
+    for (int m = 0; m < n; m++)
+        if (best < 0 || h[m].ta > h[best].ta)
+            best = m;
+    if (best < 0)
+        return 0;
+    *a = seg_sub(a, 0.0, h[best].ta);
+    a->p[3] = h[best].p;
+    *b = seg_sub(b, h[best].tb, 1.0);
+    b->p[0] = h[best].p;
+    return 1;
+}
+
+/* Join the offset pieces of the previous segment (ending raw) to those of
+ * the next (cur, about to be appended; NULL: the first pieces of raw). */
+static void join_pieces(struct path *raw, struct path *cur, const struct corner *k, double limit)
+{
+    struct seg *b = cur ? &cur->seg[0] : &raw->seg[0];
+
+    if (!raw->n || (cur && !cur->n))
+        return;
+    if (trim_concave(k, &raw->seg[raw->n - 1], b))
+        return;
+    join_corner(raw, k, limit);
+}
+
 int path_offset(const struct path *p, double d, const double *dist, int closed, double mitre_limit,
                 struct path *out)
 {
-    struct path raw;
+    struct path raw, cur;
     struct corner k;
     size_t first = 0, prev = 0;
     int have = 0, rc;
 
     path_init(&raw);
+    path_init(&cur);
     for (size_t i = 0; i < p->n; i++) {
         const struct seg *s = &p->seg[i];
         double di = dist ? dist[i] : d;
         if (vec_dist(s->p[0], s->p[3]) + vec_dist(s->p[0], s->p[1]) + vec_dist(s->p[2], s->p[3]) <
             1e-9)
             continue;
-        size_t start = raw.n;
-        if (have) {
+        path_clear(&cur);
+        off_seg(s, di, (int)i, &cur);
+        if (have && cur.n) {
             k.c = s->p[0];
             k.e = path_end(&raw);
             k.t1 = seg_tangent(&p->seg[prev], 1.0);
             k.d1 = dist ? dist[prev] : d;
             k.t2 = seg_tangent(s, 0.0);
-            k.s = vec_mad(s->p[0], vec_perp(k.t2), di);
+            k.s = cur.seg[0].p[0];
             k.d2 = di;
-            join_corner(&raw, &k, mitre_limit);
-            start = raw.n;
-        } else {
+            join_pieces(&raw, &cur, &k, mitre_limit);
+        } else if (!have) {
             first = i;
         }
-        off_seg(s, di, (int)i, &raw);
-        (void)start;
+        path_append(&raw, &cur);
         prev = i;
         have = 1;
     }
-    if (have && closed) {
+    if (have && closed && raw.n) {
         const struct seg *s = &p->seg[first];
         k.c = s->p[0];
         k.e = path_end(&raw);
@@ -1323,12 +1423,13 @@ int path_offset(const struct path *p, double d, const double *dist, int closed, 
         k.t2 = seg_tangent(s, 0.0);
         k.d2 = dist ? dist[first] : d;
         k.s = raw.seg[0].p[0];
-        join_corner(&raw, &k, mitre_limit);
+        join_pieces(&raw, NULL, &k, mitre_limit);
     }
-    rc = raw.failed ? -1 : loops_remove(&raw, closed);
+    rc = raw.failed || cur.failed ? -1 : loops_remove(&raw, closed);
     if (rc == 0)
         path_append(out, &raw);
     path_free(&raw);
+    path_free(&cur);
     if (rc == 0 && !path_ok(out))
         rc = -1;
     return rc;
@@ -1386,9 +1487,17 @@ int path_trim_at_line(struct path *p, struct vec a, struct vec b)
  * way, and no reversal at the joint. */
 static int seg_pair_plain(const struct seg *a, const struct seg *b)
 {
+    /* end directions from the control points: only signs matter here, and
+     * a forward piece has its first distinct control leg along its chord */
+    struct vec ea = vec_sub(a->p[3], a->p[2]), sb = vec_sub(b->p[1], b->p[0]);
+
+    if (vec_dot(ea, ea) == 0.0)
+        ea = vec_sub(a->p[3], a->p[1]);
+    if (vec_dot(sb, sb) == 0.0)
+        sb = vec_sub(b->p[2], b->p[0]);
     return seg_forward(a) && seg_forward(b) &&
            vec_dot(vec_sub(a->p[3], a->p[0]), vec_sub(b->p[3], b->p[0])) > 0.0 &&
-           vec_dot(seg_tangent(a, 1.0), seg_tangent(b, 0.0)) > 0.0;
+           vec_dot(ea, sb) > 0.0;
 }
 
 int path_self_intersects(const struct path *p, int closed)
@@ -1397,16 +1506,16 @@ int path_self_intersects(const struct path *p, int closed)
     size_t n = p->n;
 
     for (size_t i = 0; i < n; i++) {
-        struct bbox bi = seg_hull(&p->seg[i]);
+        struct bbox bi = seg_bbox(&p->seg[i]);
         for (size_t j = i + 1; j < n; j++) {
-            struct bbox bj = seg_hull(&p->seg[j]);
+            struct bbox bj = seg_bbox(&p->seg[j]);
             int next = j == i + 1, wrap = closed && i == 0 && j == n - 1;
             if (!bbox_overlap(&bi, &bj, 1e-9))
                 continue;
             if ((next && seg_pair_plain(&p->seg[i], &p->seg[j])) ||
                 (wrap && seg_pair_plain(&p->seg[j], &p->seg[i])))
                 continue;
-            int k = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+            int k = pair_intersect(p, i, j, next, wrap && !next, h);
             for (int m = 0; m < k; m++) {
                 if (next && vec_dist(h[m].p, p->seg[i].p[3]) < 1e-6)
                     continue;

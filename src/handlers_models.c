@@ -92,8 +92,8 @@ static int model_check_value(struct req *rq, const char *name, json_t *v, int br
 {
     char field[128], msg[256];
 
-    if (measures_check(name, json_number_value(v), json_is_number(v), breasts, field,
-                       sizeof field, msg, sizeof msg))
+    if (measures_check(name, json_number_value(v), json_is_number(v), breasts, field, sizeof field,
+                       msg, sizeof msg))
         return input_fail(rq, field, "%s", msg);
     return 0;
 }

@@ -14,6 +14,7 @@
  * the box for the title block, notch ticks and bracket).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "draft.h"
 #include "draft_impl.h"
@@ -45,7 +46,11 @@ static void draw_levels(const struct draft_canvas *c, const struct draft_part *p
         v[0] = vec_xy(lo, y);
         v[1] = vec_xy(hi, y);
         c->poly(c->ctx, DRAFT_STYLE_HELP, v, 2, 0);
-        snprintf(label, sizeof label, "%s line", pt->level[i].name);
+        size_t l = strlen(pt->level[i].name);
+        if (l > sizeof label - 6)
+            l = sizeof label - 6;
+        memcpy(label, pt->level[i].name, l);
+        memcpy(label + l, " line", 6);
         c->text(c->ctx, DRAFT_FONT_NOTE, 1, vec_xy(0.5 * (lo + hi), y - 1.5), 0.0, label);
     }
 }
@@ -122,7 +127,12 @@ static void draw_part(const struct draft_canvas *c, const struct pattern *p, siz
     const struct draft_part *pt = &p->part[i];
     char id[48];
 
-    snprintf(id, sizeof id, "part-%s", pt->name);
+    size_t l = strlen(pt->name);
+    if (l > sizeof id - 6)
+        l = sizeof id - 6;
+    memcpy(id, "part-", 5);
+    memcpy(id + 5, pt->name, l);
+    id[5 + l] = '\0';
     c->group(c->ctx, id, pt->offset);
     if (pt->sa.n)
         c->path(c->ctx, DRAFT_STYLE_SA, &pt->sa);

@@ -52,7 +52,7 @@ static int buf_reserve(struct draft_buf *b, size_t more)
 
 void draft_buf_put(struct draft_buf *b, const void *s, size_t n)
 {
-    if (buf_reserve(b, n))
+    if (b->cap - b->n <= n && buf_reserve(b, n)) /* fast path: room for n + NUL */
         return;
     memcpy(b->p + b->n, s, n);
     b->n += n;
@@ -64,33 +64,45 @@ void draft_buf_str(struct draft_buf *b, const char *s)
     draft_buf_put(b, s, strlen(s));
 }
 
-void draft_buf_num(struct draft_buf *b, double v)
+/* Writes v with at most 2 decimals at q (room for 24 bytes); returns the
+ * end. Integer arithmetic only: no locale, no snprintf. */
+static char *put_num(char *q, double v)
 {
-    char tmp[32], *e = tmp + sizeof tmp, *q = e;
+    char tmp[24];
+    int n = 0;
     int64_t k;
     uint64_t u;
-    int neg;
+    unsigned frac;
 
     if (!isfinite(v) || fabs(v) > 1e15)
         v = 0.0;
     k = (int64_t)(v * 100.0 + (v < 0.0 ? -0.5 : 0.5));
-    neg = k < 0;
-    u = neg ? (uint64_t)(-(k + 1)) + 1 : (uint64_t)k;
-    unsigned frac = (unsigned)(u % 100);
+    if (k < 0)
+        *q++ = '-';
+    u = k < 0 ? (uint64_t)(-(k + 1)) + 1 : (uint64_t)k;
+    frac = (unsigned)(u % 100);
     u /= 100;
-    if (frac) {
-        if (frac % 10)
-            *--q = (char)('0' + frac % 10);
-        *--q = (char)('0' + frac / 10);
-        *--q = '.';
-    }
     do {
-        *--q = (char)('0' + u % 10);
+        tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (neg)
-        *--q = '-';
-    draft_buf_put(b, q, (size_t)(e - q));
+    while (n)
+        *q++ = tmp[--n];
+    if (frac) {
+        *q++ = '.';
+        *q++ = (char)('0' + frac / 10);
+        if (frac % 10)
+            *q++ = (char)('0' + frac % 10);
+    }
+    return q;
+}
+
+void draft_buf_num(struct draft_buf *b, double v)
+{
+    if (b->cap - b->n <= 24 && buf_reserve(b, 24))
+        return;
+    b->n = (size_t)(put_num(b->p + b->n, v) - b->p);
+    b->p[b->n] = '\0';
 }
 
 void draft_buf_xml(struct draft_buf *b, const char *s)
@@ -133,9 +145,15 @@ static const char *const font_class[] = {"t1", "t2", "note"};
 
 static void pt2(struct draft_buf *b, struct vec p)
 {
-    draft_buf_num(b, p.x);
-    draft_buf_put(b, " ", 1);
-    draft_buf_num(b, p.y);
+    char *q;
+
+    if (b->cap - b->n <= 50 && buf_reserve(b, 50))
+        return;
+    q = put_num(b->p + b->n, p.x);
+    *q++ = ' ';
+    q = put_num(q, p.y);
+    b->n = (size_t)(q - b->p);
+    b->p[b->n] = '\0';
 }
 
 static void path_d(struct draft_buf *b, const struct path *p)
@@ -278,6 +296,7 @@ int draft_svg(const struct pattern *p, char **out, size_t *n)
 
     if (!p || !out || !n)
         return ERR_INTERNAL;
+    buf_reserve(&b, 16384); /* a pattern is 5-9 KB: no regrowth */
     draft_buf_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"");
     draft_buf_num(&b, p->width);

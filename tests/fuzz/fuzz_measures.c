@@ -35,8 +35,8 @@ static void check_one(const char *name, json_t *v, int breasts)
 {
     char field[128], msg[256];
     double x = json_number_value(v);
-    int rc = measures_check(name, x, json_is_number(v), breasts, field, sizeof field, msg,
-                            sizeof msg);
+    int rc =
+        measures_check(name, x, json_is_number(v), breasts, field, sizeof field, msg, sizeof msg);
     int i = measures_find(name);
 
     CHECK(strncmp(field, "measurements.", 13) == 0);

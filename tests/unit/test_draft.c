@@ -1,26 +1,29 @@
 /*
  * test_draft.c - the drafting engine proven by invariants, over FreeSewing's
  * 20 adult measurement sets (tests/fixtures/freesewing-adult-sizes.csv,
- * found next to this file or in $ATELIER_FIXTURES) and 200 random +-10 %
- * perturbations per design (fixed seed):
+ * found next to this file or in $ATELIER_FIXTURES) at four seam allowances,
+ * 200 random +-10 % perturbations per design, and bodies that vary more
+ * (+-25 % around what the neck predicts), all with fixed seeds:
  *
  *   - seams sewn together have equal length (side, shoulder, underarm,
- *     inseam, outseam) within 0.5 mm; dart legs are equal;
+ *     inseam, outseam) within 0.5 mm; dart legs are equal; notches match;
  *   - fitted lengths hit their targets within 1 mm: neckline = neck x
  *     (1 + ease), sleeve cap = (front + back armhole) x (1 + cap ease),
  *     cross seam = crossSeamFront and crossSeam - crossSeamFront;
  *   - girths measured on the outlines (width at the part's declared level,
  *     found by intersecting the seam line) equal measurement x (1 + ease)
- *     within 1 mm, and widths grow with their measurements;
+ *     within 1 mm, waist seams (darts excluded) likewise, and widths grow
+ *     with their measurements at exactly the expected rate;
  *   - the seam allowance lies at the requested distance: every piece of
- *     the cutting line sampled, distance to the seam line, p95 <= 0.2 mm;
- *     corner joins never closer than the allowance; no self-intersection;
+ *     the cutting line sampled, distance to the seam line, p95 <= 0.2 mm
+ *     (max 0.5); corner joins never inside the allowance; no loops;
  *   - every coordinate is finite; parts and scale box do not overlap.
  * Targets are computed here from the measurements and the ease constants
  * of draft.h, never taken from the drafting code. Then: missing, absurd
- * and random in-range measurements (an error, never a crash or NaN), SVG
- * well-formedness and escaping, PDF page sizes and tiling, the printed
- * scale box measured in a poppler rendering of the PDF, and the CLI.
+ * and uniformly random in-range measurements (an error with a message,
+ * never a crash or NaN; what drafts is checked in full), SVG
+ * well-formedness and escaping, PDF page sizes and tiling (pdfinfo), the
+ * printed scale box measured in a poppler rendering of the PDF, and the CLI.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +32,7 @@
 #include <cmocka.h>
 
 #include <cairo.h>
+#include <dlfcn.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +121,13 @@ static int cleanup(void **state)
 {
     char cmd[600];
     (void)state;
+    /* cairo's font caches (and fontconfig's under them) live for the
+     * process; release them so leak checkers see only our allocations.
+     * fontconfig comes in through cairo, so FcFini is looked up, not linked. */
+    cairo_debug_reset_static_data();
+    void *fc_fini = dlsym(RTLD_DEFAULT, "FcFini");
+    if (fc_fini)
+        ((void (*)(void))fc_fini)();
     if (strcmp(tmpdir, "/tmp") != 0 && strstr(tmpdir, "draft-")) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0)
@@ -179,6 +190,24 @@ static double len(const struct pattern *p, const char *part, const char *edge)
     assert_non_null(pt);
     assert_non_null(draft_edge_find(pt, edge));
     return draft_edge_length(pt, edge);
+}
+
+/* Length of a part's waist seam: every edge named "waist..." except the
+ * dart's own edge. */
+static double waist_seam(const struct pattern *p, const char *part)
+{
+    const struct draft_part *pt = draft_part_find(p, part);
+    double l = 0.0;
+    int n = 0;
+
+    assert_non_null(pt);
+    for (size_t i = 0; i < pt->nedges; i++)
+        if (strncmp(pt->edge[i].name, "waist", 5) == 0 && strcmp(pt->edge[i].name, "waist_dart")) {
+            l += path_length(&pt->edge[i].path);
+            n++;
+        }
+    assert_true(n > 0);
+    return l;
 }
 
 /* ---- the seam allowance ------------------------------------------------ */
@@ -362,8 +391,7 @@ static void check_bodice(const struct pattern *p, const struct draft_input *in, 
 {
     double side_f = len(p, "front", "side_upper") + len(p, "front", "side_lower");
     double bust = 2.0 * (width_at(p, "front", "bust") + width_at(p, "back", "bust"));
-    double waist = 2.0 * (len(p, "front", "waist_centre") + len(p, "front", "waist_side") +
-                          len(p, "back", "waist_centre") + len(p, "back", "waist_side"));
+    double waist = 2.0 * (waist_seam(p, "front") + waist_seam(p, "back"));
 
     CHECK(fabs(side_f - len(p, "back", "side")) <= SEAM_TOL, "%s: side seams differ %.3f", label,
           side_f - len(p, "back", "side"));
@@ -379,7 +407,7 @@ static void check_trouser(const struct pattern *p, const struct draft_input *in,
 {
     double cf = len(p, "front", "cross"), cb = len(p, "back", "cross");
     double seat = 2.0 * (width_at(p, "front", "seat") + width_at(p, "back", "seat"));
-    double waist = 2.0 * (len(p, "front", "waist") + len(p, "back", "waist"));
+    double waist = 2.0 * (waist_seam(p, "front") + waist_seam(p, "back"));
     double knee = width_at(p, "front", "knee") + width_at(p, "back", "knee");
 
     CHECK(fabs(len(p, "front", "inseam") - len(p, "back", "inseam")) <= SEAM_TOL,
@@ -454,7 +482,7 @@ static void test_adult_sets(void **state)
             for (size_t k = 0; k < sizeof sas / sizeof sas[0]; k++) {
                 struct draft_input in;
                 char label[96];
-                snprintf(label, sizeof label, "%s/%s/sa%g", sets[i].name, ds->name, sas[k]);
+                snprintf(label, sizeof label, "%.40s/%.20s/sa%g", sets[i].name, ds->name, sas[k]);
                 input_from(&sets[i], &in, sas[k], NULL);
                 struct pattern *p = draft_ok(ds->name, &in, label);
                 check_pattern(p, &in, label);
@@ -639,7 +667,7 @@ static void test_random_in_range(void **state)
 
     for (int di = 0; di < draft_design_count(); di++) {
         const struct design *d = draft_design(di);
-        for (int r = 0; r < 1000; r++) {
+        for (int r = 0; r < 600; r++) {
             struct draft_input in;
             struct pattern *p = NULL;
             char msg[DRAFT_MSG_MAX], label[64];

@@ -149,9 +149,11 @@ static void test_render_series(void **state)
     assert_line(text, "atelier_events_total{event=\"mail_failed\"} 0");
     assert_int_equal(count_prefix(text, "atelier_events_total{"), 8);
 
+    assert_line(text, "# TYPE atelier_accesslog_write_errors_total counter");
+
     /* One HELP and one TYPE per metric family. */
-    assert_int_equal(count_prefix(text, "# HELP "), 5);
-    assert_int_equal(count_prefix(text, "# TYPE "), 5);
+    assert_int_equal(count_prefix(text, "# HELP "), 6);
+    assert_int_equal(count_prefix(text, "# TYPE "), 6);
     free(text);
     metrics_inflight(-2);
 }

@@ -1,0 +1,13 @@
+/*
+ * atelier_draft.c - `atelier-draft`, the drafting command as a small
+ * executable of its own: the same code as `atelier draft` (draft_cli.c), but
+ * linked only against what drafting needs (cairo, jansson), so that a cold
+ * process does not pay for loading the server's hundred shared libraries
+ * (libvips, glib, libpq, libcurl...). Usage: atelier-draft <design> ...
+ */
+#include "draft_cli.h"
+
+int main(int argc, char **argv)
+{
+    return draft_cli(argc, argv);
+}
