@@ -14,11 +14,16 @@
 #   3. per scenario: a 1 s warm-up of each server, then ROUNDS interleaved
 #      rounds of `wrk -t1 -c$CONNECTIONS -d$DURATION --latency --timeout
 #      $TIMEOUT [-s bench/lua/...] URL`, atelier then nginx, with the very same
-#      requests (nginx answers every method and path with its fixed 200);
-#      after the scenario atelier's VmRSS and VmHWM are read from /proc;
-#   4. prints one table per backend: medians over the rounds of requests/s,
-#      p50 and p99 for both servers, the median of the per-round ratios
-#      atelier/nginx, and the memory; then the goals.
+#      requests (nginx answers every method and path with its fixed 200).
+#      VmHWM is reset before the scenario (/proc/PID/clear_refs) and read
+#      with VmRSS after it, once atelier has nothing left in flight; CPU
+#      time of atelier, nginx, PostgreSQL, wrk and the whole machine is
+#      taken around every round;
+#   4. prints per backend: medians over the rounds of requests/s, p50 and
+#      p99 for both servers, the median of the per-round ratios
+#      atelier/nginx, the memory, and where the CPU went (server CPU per
+#      request, wrk's cores, other people's load); then the goals.
+# docs/PERFORMANCE.md explains the output and holds measured figures.
 #
 # Scenarios (SCENARIOS, in this order by default):
 #   healthz      GET /healthz                                 (HEALTHZ_DURATION)
@@ -31,7 +36,7 @@
 # Goals (issue 2 and issue 8): healthz >= 0.8 x nginx; model_read >= 0.5 x
 # nginx; atelier's RSS under 64 MiB under load (VmHWM, the peak, is judged).
 #
-# Usage: bench/run.sh   (or make bench); about 7 minutes with the defaults.
+# Usage: bench/run.sh   (or make bench); about 6.5 minutes with the defaults.
 # Environment (defaults in brackets):
 #   ROUNDS [3]  DURATION [5s]  HEALTHZ_DURATION [10s, the -d of issue 2]
 #   WARMUP [1s]  CONNECTIONS [64]  TIMEOUT [10s, wrk's request timeout]

@@ -26,6 +26,7 @@
 #include "measures.h"
 #include "models.h"
 #include "pictures.h"
+#include "strbuf.h"
 #include "seal.h"
 #include "policy.h"
 #include "token.h"
@@ -36,7 +37,8 @@ struct model {
     char *name;
     char *notes; /* NULL: none */
     int breasts;
-    json_t *measurements; /* object: name -> number */
+    json_t *measurements; /* object: name -> number; NULL until model_meas() */
+    char *mtext;          /* the stored canonical text, as decrypted (NULL: new) */
     int64_t created_at, updated_at;
     int has_avatar;
 };
@@ -46,7 +48,22 @@ static void model_release(struct model *m)
     free(m->name);
     free(m->notes);
     json_decref(m->measurements);
+    free(m->mtext);
     memset(m, 0, sizeof *m);
+}
+
+/* The measurements as a JSON object, parsed from the stored text on first
+ * use: reads that only send a model never parse it (model_write). */
+static json_t *model_meas(struct model *m)
+{
+    if (!m->measurements) {
+        m->measurements = m->mtext ? json_loads(m->mtext, 0, NULL) : NULL;
+        if (!json_is_object(m->measurements)) {
+            json_decref(m->measurements);
+            m->measurements = json_object();
+        }
+    }
+    return m->measurements;
 }
 
 /* ---- the vocabulary ---- */
@@ -135,7 +152,7 @@ static int model_check_flag(struct req *rq, struct model *m)
     if (m->breasts)
         return 0;
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        if (!measures[i].breasts_only || !json_object_get(m->measurements, measures[i].name))
+        if (!measures[i].breasts_only || !json_object_get(model_meas(m), measures[i].name))
             continue;
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
                                  measures[i].name);
@@ -193,7 +210,7 @@ static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
     if (create && !meas)
         return input_fail(rq, "measurements", "measurements is required (an object, may be empty)");
     if (meas && !json_is_null(meas) &&
-        (rc = model_merge_measurements(rq, meas, m->measurements, m->breasts)))
+        (rc = model_merge_measurements(rq, meas, model_meas(m), m->breasts)))
         return rc;
     return model_check_flag(rq, m);
 }
@@ -211,7 +228,7 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
 {
     uint8_t *nb = NULL, *tb = NULL, *mb = NULL;
     size_t nn = 0, tn = 0, mn = 0;
-    char *mtext = json_dumps(m->measurements, JSON_COMPACT | JSON_SORT_KEYS);
+    char *mtext = json_dumps(model_meas(m), JSON_COMPACT | JSON_SORT_KEYS);
     int rc = mtext ? 0 : ERR_NOMEM;
 
     if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&
@@ -255,8 +272,9 @@ static int model_from_row(struct db_rows *rows, struct model *m)
         (rc = model_open_text(rows, 4, "models.measurements", m->id, &mtext)))
         goto out;
     m->breasts = (int)db_col_int(rows, 3);
-    m->measurements = mtext ? json_loads(mtext, 0, NULL) : NULL;
-    if (!json_is_object(m->measurements))
+    m->mtext = mtext;
+    mtext = NULL;
+    if (!m->mtext || m->mtext[0] != '{')
         rc = ERR_INTERNAL;
     m->created_at = db_col_int(rows, 5);
     m->updated_at = db_col_int(rows, 6);
@@ -285,42 +303,130 @@ static int model_load(struct db *db, const char *id, const char *owner, struct m
 
 /* ---- output ---- */
 
-static json_t *model_time(int64_t s)
+static void model_write_time(struct strbuf *b, int64_t s)
 {
     char buf[25];
 
-    return clock_format_rfc3339(s * 1000, buf) ? json_null() : json_string(buf);
+    if (clock_format_rfc3339(s * 1000, buf))
+        strbuf_puts(b, "null");
+    else
+        strbuf_json_string(b, buf);
+}
+
+/* Values of a stored measurements text ({"name":number,...}, as json_dumps
+ * wrote it) into value[]/have[]. Returns 0, or -1 when the text is not of
+ * that form. */
+static int model_scan(const char *t, double value[MEASURES_COUNT],
+                      unsigned char have[MEASURES_COUNT])
+{
+    memset(have, 0, MEASURES_COUNT);
+    if (*t++ != '{')
+        return -1;
+    if (*t == '}')
+        return 0;
+    for (;;) {
+        char key[48], *end;
+        const char *k = t + 1, *q = *t == '"' ? strchr(k, '"') : NULL;
+        if (!q || (size_t)(q - k) >= sizeof key || q[1] != ':')
+            return -1;
+        memcpy(key, k, (size_t)(q - k));
+        key[q - k] = 0;
+        double v = strtod(q + 2, &end);
+        if (end == q + 2)
+            return -1;
+        int i = measures_find(key);
+        if (i >= 0) {
+            value[i] = v;
+            have[i] = 1;
+        }
+        t = end;
+        if (*t == '}')
+            return 0;
+        if (*t++ != ',')
+            return -1;
+    }
 }
 
 /* Measurements far from what the model's neck predicts, as warnings. */
-static json_t *model_warnings(const struct model *m)
+static void model_write_warnings(struct strbuf *b, const struct model *m, const char *text)
 {
-    json_t *w = json_array(), *neck = json_object_get(m->measurements, "neck");
-    const char *name;
-    json_t *v;
+    double value[MEASURES_COUNT];
+    unsigned char have[MEASURES_COUNT];
+    int neck = measures_find("neck"), first = 1;
 
-    if (!neck)
-        return w;
-    json_object_foreach(m->measurements, name, v)
-    {
-        int i = measures_find(name);
-        double n = json_number_value(neck), x = json_number_value(v);
-        if (i < 0 || !measures_implausible(i, m->breasts, n, x))
-            continue;
-        json_array_append_new(w,
-                              json_pack("{s:s,s:i,s:s}", "measurement", name, "expected_about",
-                                        (int)lround(measures_predict(i, m->breasts, n)), "message",
-                                        "far from what the neck size predicts; please check it"));
+    strbuf_put(b, "[", 1);
+    if (model_scan(text, value, have) == 0 && have[neck]) {
+        for (int i = 0; i < MEASURES_COUNT; i++) {
+            if (!have[i] || !measures_implausible(i, m->breasts, value[neck], value[i]))
+                continue;
+            strbuf_puts(b, first ? "{\"measurement\":" : ",{\"measurement\":");
+            strbuf_json_string(b, measures[i].name);
+            strbuf_puts(b, ",\"expected_about\":");
+            strbuf_number(b, (double)lround(measures_predict(i, m->breasts, value[neck])));
+            strbuf_puts(b, ",\"message\":\"far from what the neck size predicts; please check "
+                           "it\"}");
+            first = 0;
+        }
     }
-    return w;
+    strbuf_put(b, "]", 1);
 }
 
+/* The model as the API shows it, written as text: the stored measurements
+ * go out as they are, without a parse and a re-serialisation. */
+static void model_write(struct strbuf *b, const struct model *m)
+{
+    char *dumped =
+        m->measurements ? json_dumps(m->measurements, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *text = dumped ? dumped : m->mtext ? m->mtext : "{}";
+
+    strbuf_puts(b, "{\"id\":");
+    strbuf_json_string(b, m->id);
+    strbuf_puts(b, ",\"name\":");
+    strbuf_json_string(b, m->name ? m->name : "");
+    strbuf_puts(b, m->breasts ? ",\"breasts\":true" : ",\"breasts\":false");
+    strbuf_puts(b, ",\"measurements\":");
+    strbuf_puts(b, text);
+    strbuf_puts(b, ",\"notes\":");
+    if (m->notes)
+        strbuf_json_string(b, m->notes);
+    else
+        strbuf_puts(b, "null");
+    strbuf_puts(b, m->has_avatar ? ",\"has_avatar\":true" : ",\"has_avatar\":false");
+    strbuf_puts(b, ",\"warnings\":");
+    model_write_warnings(b, m, text);
+    strbuf_puts(b, ",\"created_at\":");
+    model_write_time(b, m->created_at);
+    strbuf_puts(b, ",\"updated_at\":");
+    model_write_time(b, m->updated_at);
+    strbuf_puts(b, "}");
+    free(dumped);
+}
+
+static int model_respond(struct req *rq, unsigned status, const struct model *m)
+{
+    struct strbuf b = {0};
+    char *text;
+    size_t n;
+
+    model_write(&b, m);
+    if (strbuf_take(&b, &text, &n))
+        return ERR_NOMEM;
+    return resp_take(rq, status, "application/json", text, n);
+}
+
+/* The same as a jansson value (the export embeds models in its document). */
 static json_t *model_json(const struct model *m)
 {
-    return json_pack("{s:s,s:s,s:b,s:O,s:s?,s:b,s:o,s:o,s:o}", "id", m->id, "name", m->name,
-                     "breasts", m->breasts, "measurements", m->measurements, "notes", m->notes,
-                     "has_avatar", m->has_avatar, "warnings", model_warnings(m), "created_at",
-                     model_time(m->created_at), "updated_at", model_time(m->updated_at));
+    struct strbuf b = {0};
+    char *text;
+    size_t n;
+
+    model_write(&b, m);
+    if (strbuf_take(&b, &text, &n))
+        return NULL;
+    json_t *o = json_loadb(text, n, 0, NULL);
+    free(text);
+    return o;
 }
 
 /* ---- handlers ---- */
@@ -336,25 +442,32 @@ int h_models_list(struct req *rq)
     struct db_param p[] = {DB_TEXT(req_account(rq))};
     struct db_rows *rows = NULL;
     struct db *db;
-    json_t *list;
     int rc;
 
     if ((rc = model_db(&db)) || (rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows)))
         return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
-    list = json_array();
-    while ((rc = db_next(rows)) == 1) {
+    struct strbuf b = {0};
+    strbuf_puts(&b, "{\"models\":[");
+    for (int first = 1; (rc = db_next(rows)) == 1; first = 0) {
         struct model m;
         if ((rc = model_from_row(rows, &m)))
             break;
-        json_array_append_new(list, model_json(&m));
+        if (!first)
+            strbuf_put(&b, ",", 1);
+        model_write(&b, &m);
         model_release(&m);
     }
     db_rows_free(rows);
+    strbuf_puts(&b, "]}");
+    char *text;
+    size_t n;
     if (rc) {
-        json_decref(list);
+        strbuf_release(&b);
         return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
     }
-    return resp_json(rq, 200, json_pack("{s:o}", "models", list));
+    if (strbuf_take(&b, &text, &n))
+        return ERR_NOMEM;
+    return resp_take(rq, 200, "application/json", text, n);
 }
 
 static int model_count_ok(struct req *rq, struct db *db)
@@ -407,7 +520,7 @@ int h_models_create(struct req *rq)
     }
     model_release(&m);
     if ((rc = model_load(db, id, req_account(rq), &m)) == 0)
-        rc = resp_json(rq, 201, model_json(&m));
+        rc = model_respond(rq, 201, &m);
 out:
     model_release(&m);
     return rc;
@@ -421,7 +534,7 @@ int h_model_get(struct req *rq)
 
     if ((rc = model_db(&db)) || (rc = model_load(db, req_param(rq, "id"), req_account(rq), &m)))
         return rc;
-    rc = resp_json(rq, 200, model_json(&m));
+    rc = model_respond(rq, 200, &m);
     model_release(&m);
     return rc;
 }
@@ -439,7 +552,7 @@ int h_model_patch(struct req *rq)
         (rc = model_store(db, owner, &m, STMT_MODEL_UPDATE)) == 0) {
         model_release(&m);
         if ((rc = model_load(db, id, owner, &m)) == 0)
-            rc = resp_json(rq, 200, model_json(&m));
+            rc = model_respond(rq, 200, &m);
     }
     model_release(&m);
     return rc;
@@ -469,7 +582,7 @@ int h_model_measurements_get(struct req *rq)
 
     if ((rc = model_db(&db)) || (rc = model_load(db, req_param(rq, "id"), req_account(rq), &m)))
         return rc;
-    rc = resp_json(rq, 200, json_incref(m.measurements));
+    rc = resp_bytes(rq, 200, "application/json", m.mtext, strlen(m.mtext));
     model_release(&m);
     return rc;
 }
@@ -491,7 +604,7 @@ int h_model_measurements_put(struct req *rq)
         json_decref(flat);
         return rc;
     }
-    json_object_clear(m.measurements);
+    json_object_clear(model_meas(&m));
     if ((rc = model_merge_measurements(rq, flat, m.measurements, m.breasts)) == 0 &&
         (rc = model_store(db, owner, &m, STMT_MODEL_UPDATE)) == 0)
         rc = resp_json(rq, 200, json_incref(m.measurements));
@@ -644,7 +757,7 @@ int models_get(struct db *db, const char *id, const char *owner, char **name, in
         return rc;
     *name = m.name;
     *breasts = m.breasts;
-    *measurements = m.measurements;
+    *measurements = model_meas(&m); /* ownership passes to the caller */
     m.name = NULL;
     m.measurements = NULL;
     model_release(&m);
