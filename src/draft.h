@@ -192,4 +192,8 @@ void draft_tiles(const struct pattern *p, enum draft_paper paper, int *cols, int
  * or ERR_INTERNAL when cairo fails. Output is byte-reproducible. */
 int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n);
 
+/* Release cairo's and fontconfig's process-lifetime font caches, once no
+ * thread draws any more (at exit), so leak checkers see only real leaks. */
+void draft_shutdown(void);
+
 #endif

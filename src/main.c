@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "draft.h"
 #include "draft_cli.h"
 #include "err.h"
 #include "http.h"
@@ -110,6 +111,7 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     sigwait(&set, &sig);
     log_info("main", "signal %d: shutting down", sig);
     serve_stop();
+    draft_shutdown();
     image_shutdown();
     db_thread_close();
     app_close(NULL);
@@ -223,8 +225,11 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cmd = argv[1];
-    if (strcmp(cmd, "draft") == 0) /* its own options: see draft_cli.h */
-        return draft_cli(argc - 1, argv + 1);
+    if (strcmp(cmd, "draft") == 0) { /* its own options: see draft_cli.h */
+        rc = draft_cli(argc - 1, argv + 1);
+        draft_shutdown();
+        return rc;
+    }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
         strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata")) {
         fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);

@@ -18,6 +18,7 @@
  * widths and font sizes are in mm; the creation date is fixed, so the same
  * pattern always gives the same bytes.
  */
+#include <dlfcn.h>
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <stdio.h>
@@ -448,4 +449,13 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
         return ERR_INTERNAL;
     }
     return draft_buf_take(&b, out, n);
+}
+
+void draft_shutdown(void)
+{
+    /* fontconfig comes in through cairo, so FcFini is looked up, not linked */
+    cairo_debug_reset_static_data();
+    void *fc_fini = dlsym(RTLD_DEFAULT, "FcFini");
+    if (fc_fini)
+        ((void (*)(void))fc_fini)();
 }

@@ -5,9 +5,13 @@
  * process does not pay for loading the server's hundred shared libraries
  * (libvips, glib, libpq, libcurl...). Usage: atelier-draft <design> ...
  */
+#include "draft.h"
 #include "draft_cli.h"
 
 int main(int argc, char **argv)
 {
-    return draft_cli(argc, argv);
+    int rc = draft_cli(argc, argv);
+
+    draft_shutdown();
+    return rc;
 }

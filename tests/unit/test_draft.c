@@ -122,12 +122,8 @@ static int cleanup(void **state)
     char cmd[600];
     (void)state;
     /* cairo's font caches (and fontconfig's under them) live for the
-     * process; release them so leak checkers see only our allocations.
-     * fontconfig comes in through cairo, so FcFini is looked up, not linked. */
-    cairo_debug_reset_static_data();
-    void *fc_fini = dlsym(RTLD_DEFAULT, "FcFini");
-    if (fc_fini)
-        ((void (*)(void))fc_fini)();
+     * process; release them so leak checkers see only our allocations. */
+    draft_shutdown();
     if (strcmp(tmpdir, "/tmp") != 0 && strstr(tmpdir, "draft-")) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0)
