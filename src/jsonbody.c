@@ -15,80 +15,53 @@
 #include "jsonbody.h"
 #include "policy.h"
 
-/* Depth of the text, counted on the raw bytes outside strings. Cheap, and it
- * bounds the work before jansson allocates anything. */
-static int jsonbody_depth_ok(const unsigned char *p, size_t n)
+/* 1 when the number token p[0..n) has a non-zero mantissa and an exponent
+ * but reads as 0.0: jansson would turn 1e-400 into 0.0 silently. */
+static int jsonbody_underflows(const unsigned char *p, size_t n)
 {
-    int depth = 0;
-    int in_string = 0;
+    int nonzero = 0, exp = 0;
+    char tmp[64];
 
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = p[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-            continue;
-        }
-        if (c == '"') {
-            in_string = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > LIMIT_JSON_DEPTH)
-                return 0;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
+        if (p[i] == 'e' || p[i] == 'E')
+            exp = 1;
+        else if (!exp && p[i] >= '1' && p[i] <= '9')
+            nonzero = 1;
     }
-    return 1;
+    if (!exp || !nonzero)
+        return 0;
+    if (n >= sizeof tmp)
+        return 1; /* an absurdly long number: refuse */
+    memcpy(tmp, p, n);
+    tmp[n] = 0;
+    return strtod(tmp, NULL) == 0.0;
 }
 
-/* True when a real in the tree is zero although its text was not: jansson
- * turns 1e-400 into 0.0 silently. Checked by walking the text's numbers is
- * costly; instead reals equal to 0.0 are re-examined only when the text has
- * an exponent at all, which is rare in request bodies. */
-static int jsonbody_has_underflow(const unsigned char *p, size_t n)
+/* One pass over the raw bytes, outside strings: the nesting depth (bounded
+ * before jansson allocates anything) and numbers that underflow. Returns 0,
+ * 1 when too deep, 2 on an underflowing number. */
+static int jsonbody_scan(const unsigned char *p, size_t n)
 {
-    int in_string = 0;
+    int depth = 0;
 
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-            continue;
-        }
         if (c == '"') {
-            in_string = 1;
-            continue;
-        }
-        if (!(isdigit(c) || c == '-'))
-            continue;
-        /* a number token: find its extent and test it */
-        size_t start = i;
-        int nonzero_mantissa = 0, has_exp = 0;
-        while (i < n && (isdigit(p[i]) || p[i] == '-' || p[i] == '+' || p[i] == '.' ||
-                         p[i] == 'e' || p[i] == 'E')) {
-            if (p[i] == 'e' || p[i] == 'E')
-                has_exp = 1;
-            else if (!has_exp && p[i] >= '1' && p[i] <= '9')
-                nonzero_mantissa = 1;
-            i++;
-        }
-        if (has_exp && nonzero_mantissa) {
-            char tmp[64];
-            size_t len = i - start;
-            if (len >= sizeof tmp)
-                return 1; /* absurdly long number: refuse */
-            memcpy(tmp, p + start, len);
-            tmp[len] = 0;
-            double v = strtod(tmp, NULL);
-            if (v == 0.0)
+            for (i++; i < n && p[i] != '"'; i++)
+                i += p[i] == '\\';
+        } else if (c == '[' || c == '{') {
+            if (++depth > LIMIT_JSON_DEPTH)
                 return 1;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (isdigit(c) || c == '-') {
+            size_t start = i;
+            while (i < n && (isdigit(p[i]) || strchr("-+.eE", p[i])) && p[i])
+                i++;
+            if (jsonbody_underflows(p + start, i - start))
+                return 2;
+            i--;
         }
-        i--;
     }
     return 0;
 }
@@ -103,7 +76,8 @@ int jsonbody_parse(const void *buf, size_t n, json_t **out, char *msg, size_t ms
         snprintf(msg, msgsize, "the request body is empty; a JSON object is expected");
         return ERR_BAD_REQUEST;
     }
-    if (!jsonbody_depth_ok(buf, n)) {
+    int scan = jsonbody_scan(buf, n);
+    if (scan == 1) {
         snprintf(msg, msgsize, "the JSON body is nested deeper than %d levels", LIMIT_JSON_DEPTH);
         return ERR_BAD_REQUEST;
     }
@@ -118,7 +92,7 @@ int jsonbody_parse(const void *buf, size_t n, json_t **out, char *msg, size_t ms
         snprintf(msg, msgsize, "the JSON body must be an object");
         return ERR_BAD_REQUEST;
     }
-    if (jsonbody_has_underflow(buf, n)) {
+    if (scan == 2) {
         json_decref(v);
         snprintf(msg, msgsize, "a number in the JSON body is too small to represent");
         return ERR_BAD_REQUEST;
