@@ -21,6 +21,7 @@ struct config {
     char key_file[PATH_MAX]; /* --key-file; "" = <data>/secret.key */
     char key_hex[65];        /* ATELIER_KEY (64 hex chars), wins over the file */
     unsigned threads;        /* --threads; 0 = number of cores */
+    unsigned hash_slots;     /* --hash-slots: argon2id hashes at once */
     char trusted_proxies[CONFIG_MAX_PROXIES][46]; /* --trusted-proxy, repeatable or comma list */
     unsigned n_trusted_proxies;
     char smtp[512];          /* --smtp smtp://host:port; "" = outbox directory */

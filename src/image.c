@@ -80,6 +80,12 @@ int image_init(const char *argv0)
     int rc = 0;
     if (image_ready)
         goto out;
+    /* vips loads its optional modules (HEIF, JXL, ImageMagick, OpenSlide,
+     * poppler) from $VIPSHOME at start. atelier accepts none of their
+     * formats, so point VIPSHOME where there are none: no foreign code is
+     * mapped, and the server starts 6 MiB smaller. The JPEG, PNG and WebP
+     * loaders are built into libvips itself. */
+    setenv("VIPSHOME", "/nonexistent/atelier-no-vips-modules", 1);
     if (VIPS_INIT(argv0 ? argv0 : "atelier") != 0) {
         log_error("image", "vips_init failed: %s", vips_error_buffer());
         rc = ERR_INTERNAL;

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "opendata.h"
+#include "password.h"
 #include "populate.h"
 #include "sweep.h"
 #include "util.h"
@@ -100,6 +101,10 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     if ((rc = app_open(cfg, 1, &db)))
         return 1;
     db_close(db); /* request threads open their own */
+    if (password_set_slots(cfg->hash_slots > util_ncpu() ? util_ncpu() : cfg->hash_slots)) {
+        app_close(NULL);
+        return 1;
+    }
     if (image_init(argv0) || serve_start(cfg, &port)) {
         app_close(NULL);
         return 1;

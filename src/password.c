@@ -68,6 +68,7 @@ static pthread_mutex_t pw_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long pw_t = PW_DEFAULT_T;
 static size_t pw_mem = PW_DEFAULT_MEM;
 static char pw_dummy[PASSWORD_HASH_MAX];
+static unsigned pw_slots; /* 0: one per core */
 
 static void pw_init(void)
 {
@@ -75,7 +76,7 @@ static void pw_init(void)
         log_error("password", "libsodium initialisation failed");
         return;
     }
-    if (sem_init(&pw_sem, 0, util_ncpu()) != 0) {
+    if (sem_init(&pw_sem, 0, pw_slots ? pw_slots : util_ncpu()) != 0) {
         log_error("password", "cannot create the hashing semaphore: %s", strerror(errno));
         return;
     }
@@ -105,6 +106,14 @@ static void pw_cost(unsigned long long *t, size_t *mem)
     *t = pw_t;
     *mem = pw_mem;
     pthread_mutex_unlock(&pw_lock);
+}
+
+int password_set_slots(unsigned n)
+{
+    if (n > util_ncpu())
+        return ERR_INVALID;
+    pw_slots = n;
+    return 0;
 }
 
 int password_set_cost(unsigned long long t, size_t mem)

@@ -6,8 +6,9 @@
  * with the user's own words (username, email, its local part and the parts
  * of both split on . _ - + @) given to zxcvbn as a user dictionary.
  *
- * Hashes are libsodium argon2id PHC strings. At most util_ncpu() hashes or
- * verifications run at once (a semaphore), so logins cannot starve the rest.
+ * Hashes are libsodium argon2id PHC strings. At most password_set_slots()
+ * (default: one per core) hashes or verifications run at once (a semaphore),
+ * so logins cannot starve the rest nor grow memory without bound.
  */
 #ifndef ATELIER_PASSWORD_H
 #define ATELIER_PASSWORD_H
@@ -20,6 +21,12 @@
 /* Set argon2id cost (t, memory in bytes); refuses below t=2, m=19 MiB.
  * Call before serving (defaults: t=2, m=19 MiB). */
 int password_set_cost(unsigned long long t, size_t mem);
+
+/* How many hashes may run at once: 1 to the number of cores (0: one per
+ * core). Each running hash holds the argon2id memory (19 MiB by default),
+ * so this bounds the server's memory under a login flood. Call before the
+ * first hash. Returns 0 or ERR_INVALID. */
+int password_set_slots(unsigned n);
 
 /* 0 when acceptable, else ERR_INVALID with a sentence in why naming the rule
  * (too short, too long, not UTF-8, or too easy to guess and why). user_words
