@@ -287,6 +287,23 @@ int db_begin(struct db *db)
     return exec_status(db, STMT_BEGIN);
 }
 
+int db_read_begin(void)
+{
+    struct db *db;
+
+    if (db_backend() != DB_SQLITE || !(db = db_thread()))
+        return 0;
+    return exec_status(db, STMT_BEGIN_READ) == DB_OK;
+}
+
+void db_read_end(void)
+{
+    struct db *db = db_thread();
+
+    if (db && exec_status(db, STMT_COMMIT) != DB_OK)
+        exec_status(db, STMT_ROLLBACK);
+}
+
 int db_commit(struct db *db)
 {
     return exec_status(db, STMT_COMMIT);

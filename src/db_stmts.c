@@ -217,6 +217,7 @@ static const struct stmt_sql stmt_table[] = {
     /* BEGIN IMMEDIATE already serialises SQLite's writers. */
     [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
                            "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
+    [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

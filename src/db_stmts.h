@@ -89,6 +89,7 @@ enum stmt {
     STMT_OPENDATA_LATEST_CSV,  /* -> csv */
     STMT_OPENDATA_LATEST_JSON, /* -> json */
     STMT_ACCOUNT_LOCK,         /* $1 id: serialise an account's writers (PG: FOR UPDATE) */
+    STMT_BEGIN_READ,           /* SQLite only: a deferred transaction for reads */
     STMT__COUNT
 };
 

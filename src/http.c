@@ -80,11 +80,20 @@ struct req {
     struct resp_header hdr[RESP_MAX_HEADERS];
     int n_hdr;
     int close_conn;
+    int read_scope; /* a read scope is open (http_set_read_scope) */
 };
 
 static struct MHD_Daemon *http_daemon;
 static const struct config *http_cfg;
 static http_auth_fn http_auth;
+static int (*http_scope_begin)(void);
+static void (*http_scope_end)(void);
+
+void http_set_read_scope(int (*begin)(void), void (*end)(void))
+{
+    http_scope_begin = begin;
+    http_scope_end = end;
+}
 
 void http_set_auth(http_auth_fn fn)
 {
@@ -550,6 +559,21 @@ static int http_authenticate(struct req *rq)
     return rc ? -1 : 0;
 }
 
+/* An authenticated GET run on this thread reads through one scope. */
+static void http_scope_open(struct req *rq)
+{
+    if (http_scope_begin && strcmp(rq->method, "GET") == 0 && (rq->route->flags & ROUTE_AUTH) &&
+        !(rq->route->flags & ROUTE_SLOW))
+        rq->read_scope = http_scope_begin();
+}
+
+static void http_scope_close(struct req *rq)
+{
+    if (rq->read_scope && http_scope_end)
+        http_scope_end();
+    rq->read_scope = 0;
+}
+
 /* Everything decided from the request line and headers alone. Returns 0 to
  * go on reading the body, -1 when a response is already set. */
 static int http_first_call(struct req *rq, const char *url)
@@ -557,9 +581,13 @@ static int http_first_call(struct req *rq, const char *url)
     uint64_t declared;
     int has_body;
 
-    if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url) ||
-        http_authenticate(rq))
+    if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url))
         return -1;
+    http_scope_open(rq);
+    if (http_authenticate(rq)) {
+        http_scope_close(rq);
+        return -1;
+    }
     has_body = http_body_declared(rq, &declared);
     rq->body_limit = http_route_limit(rq->route);
     if (declared > rq->body_limit)
@@ -670,6 +698,7 @@ static enum MHD_Result http_finish(struct req *rq)
             resp_header(rq, "Retry-After", "1");
         } else {
             http_run(rq);
+            http_scope_close(rq);
         }
     }
     return http_send(rq);
@@ -722,6 +751,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     if (!rq)
         return;
     *con_cls = NULL;
+    http_scope_close(rq); /* a request that ended before its handler ran */
     dur = clock_mono_ns() - rq->start_ns;
     /* 499: the client went away before a response was sent (nginx's code) */
     unsigned status = rq->responded ? rq->status : 499;

@@ -69,6 +69,13 @@ void route_allow(const char *path, char *out, size_t n);
 typedef int (*http_auth_fn)(struct req *rq);
 void http_set_auth(http_auth_fn fn);
 
+/* Hooks around an authenticated GET served on the event thread: begin is
+ * called before authentication, end after the handler (or the refusal).
+ * begin returns 1 when it opened something end must close. Storage
+ * provides them (db_read_begin/db_read_end); the HTTP layer stays ignorant
+ * of storage. */
+void http_set_read_scope(int (*begin)(void), void (*end)(void));
+
 /* Start serving; returns after the daemon is up (port written to *port when
  * the config asked for port 0). */
 int http_start(const struct config *cfg, unsigned *port);

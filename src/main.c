@@ -61,6 +61,7 @@ static int serve_start(const struct config *cfg, unsigned *port)
     if (sweep_start(cfg))
         goto fail_sweep;
     http_set_auth(account_authenticate);
+    http_set_read_scope(db_read_begin, db_read_end);
     workers_set_thread_exit(image_thread_done);
     if (http_start(cfg, port))
         goto fail_http;

@@ -113,7 +113,7 @@ static void test_stmt_table(void **state)
 
     for (i = 0; i < STMT__COUNT; i++) {
         assert_non_null(db_stmt_sql((enum stmt)i, DB_SQLITE));
-        if (i != STMT_SQLITE_PRAGMAS && i != STMT_SQLITE_CHECKPOINT)
+        if (i != STMT_SQLITE_PRAGMAS && i != STMT_SQLITE_CHECKPOINT && i != STMT_BEGIN_READ)
             assert_non_null(db_stmt_sql((enum stmt)i, DB_POSTGRES));
     }
     assert_null(db_stmt_sql(STMT_SQLITE_PRAGMAS, DB_POSTGRES));
