@@ -171,11 +171,10 @@ int account_authenticate(struct req *rq)
     uint8_t hash[TOKEN_HASH_BYTES];
     struct db *db;
     struct db_rows *rows = NULL;
-    int rc;
+    int rc = ERR_UNAUTHENTICATED;
 
-    resp_header(rq, "WWW-Authenticate", "Bearer");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0 || token_hash(h + 7, hash))
-        return ERR_UNAUTHENTICATED;
+        goto out;
     if (!(db = db_thread()))
         return ERR_UNAVAILABLE;
     struct db_param p[] = {DB_BLOB(hash, sizeof hash), DB_INT(clock_now())};
@@ -187,7 +186,11 @@ int account_authenticate(struct req *rq)
     db_rows_free(rows);
     if (rc < 0)
         return db_err_to_err(rc);
-    return rc == 1 ? 0 : ERR_UNAUTHENTICATED;
+    rc = rc == 1 ? 0 : ERR_UNAUTHENTICATED;
+out:
+    if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
+        resp_header(rq, "WWW-Authenticate", "Bearer");
+    return rc;
 }
 
 static json_t *account_time(int64_t s)

@@ -99,7 +99,7 @@ static char *mail_crlf(const char *body)
 static char *mail_compose(const char *id, const char *to, const char *subject, const char *body)
 {
     char date[64], *text = mail_crlf(body), *env = NULL;
-    const char *from = mail_cfg ? mail_cfg->mail_from : "atelier <no-reply@atelier.invalid>";
+    const char *from = mail_cfg->mail_from;
     size_t n;
 
     if (!text)
@@ -387,9 +387,14 @@ static void *mail_main(void *unused)
     return NULL;
 }
 
-int mail_start(const struct config *cfg)
+void mail_configure(const struct config *cfg)
 {
     mail_cfg = cfg;
+}
+
+int mail_start(const struct config *cfg)
+{
+    mail_configure(cfg);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return ERR_INTERNAL;
     mail_running = 1;

@@ -24,6 +24,11 @@ struct db;
 int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
                  const char *body);
 
+/* The settings mail is composed and delivered with (From:, outbox or SMTP).
+ * mail_start sets them; a command that queues mail without the delivery
+ * thread (atelier sweep) calls it first. */
+void mail_configure(const struct config *cfg);
+
 /* Start and stop the delivery thread. */
 int mail_start(const struct config *cfg);
 void mail_stop(void);

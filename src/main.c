@@ -149,6 +149,7 @@ static int cmd_sweep(const struct config *cfg)
         return 2;
     }
     clock_set_ms(now);
+    mail_configure(cfg); /* notices carry --mail-from, like the server's mail */
     if (app_open(cfg, 0, &db))
         return 1;
     rc = sweep_run(db, cfg, now, cfg->dry_run, &r);

@@ -261,3 +261,15 @@ def test_at_most_20_sessions_under_concurrent_logins(server, mails):
     alive = sum(server.get("/v1/account", headers=bearer(r.json()["token"])).status_code == 200 for r in answers)
     alive += server.get("/v1/account", headers=bearer(acc.token)).status_code == 200
     assert alive == 20, f"{alive} sessions alive after 31"
+
+
+def test_the_bearer_challenge_goes_with_401_only(server, mails):
+    """WWW-Authenticate belongs to 401 answers (RFC 9110 11.6.1), not to the
+    answers of authenticated requests."""
+    acc = create_account(server, mails, "challenge")
+    ok = server.get("/v1/account", headers=bearer(acc.token))
+    assert ok.status_code == 200, ok.text
+    assert "WWW-Authenticate" not in ok.headers, ok.headers
+    bad = server.get("/v1/account", headers=bearer("x" * 43))
+    assert bad.status_code == 401
+    assert bad.headers.get("WWW-Authenticate", "").startswith("Bearer"), bad.headers

@@ -489,3 +489,20 @@ def test_one_unmailable_account_does_not_stop_the_other_rules(store):
         "a signup 8 days old survived the sweep because one account could not be mailed "
         f"(sweep exit {p.returncode}: {p.stdout.strip()} {p.stderr.strip()[-400:]})")
     assert_error(confirm(srv, link), 400, "invalid_token")
+
+
+def test_sweep_notice_uses_the_configured_sender(store):
+    """`atelier sweep` composes its notices with --mail-from / ATELIER_MAIL_FROM,
+    like the server's own mail, not with a built-in sender."""
+    srv = store.start()
+    mails = store.mails
+    acc = create_account(srv, mails, "sender")
+    t1 = account_last_login(srv, login_token(srv, acc.username, acc.password))
+    args = sweep_args(store, t1 + days(336))
+    env = dict(server_env(), ATELIER_MAIL_FROM="Atelier Sweeper <sweeper@atelier.test>")
+    p = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = notices_to(mails, acc.email)
+    assert len(got) == 1, [(m.to, m.subject) for m in mails.all()]
+    assert "sweeper@atelier.test" in str(got[0].msg.get("From", "")), got[0].raw[:400]
