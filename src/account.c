@@ -253,11 +253,25 @@ json_t *account_json(struct db *db, const char *account_id)
 
 int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMAIL_MAX])
 {
-    json_t *a = account_json(db, account_id);
-    const char *e = a ? json_string_value(json_object_get(a, "email")) : NULL;
-    int rc = e ? util_strlcpy(out, e, ACCOUNT_EMAIL_MAX) : ERR_NOT_FOUND;
+    struct db_param p[] = {DB_TEXT(account_id)};
+    struct db_rows *rows = NULL;
+    char *email = NULL;
+    int rc = db_query(db, STMT_ACCOUNT_GET, p, 1, &rows);
 
-    json_decref(a);
+    if (rc)
+        return db_err_to_err(rc);
+    rc = db_next(rows);
+    if (rc == 1) { /* open the address only, not every sealed field */
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        rc = account_open_text("accounts.email", account_id, box, n, &email);
+    } else {
+        rc = rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+    }
+    db_rows_free(rows);
+    if (rc == 0)
+        rc = util_strlcpy(out, email, ACCOUNT_EMAIL_MAX);
+    free(email);
     return rc;
 }
 
