@@ -15,7 +15,7 @@ BUILD ?= build
 endif
 
 FUZZ_BUILD := build-fuzz
-FORMAT_FILES = $(wildcard src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c)
+FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h include/*/*.h tools/*.c bench/*.c tests/unit/*.c tests/fuzz/*.c)
 
 .PHONY: all deps build run test fuzz bench format format-check clean
 

@@ -13,7 +13,7 @@ OUT="$(mktemp -d /tmp/anon-bench.XXXXXX)"
 trap 'rm -rf "$OUT"' EXIT
 
 "$CC" -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -iquote "$ROOT/src" \
-    "$ROOT/src/anon.c" "$ROOT/src/util.c" "$ROOT/bench/anon_bench.c" \
+    "$ROOT/src/privacy/anon.c" "$ROOT/src/base/util.c" "$ROOT/bench/anon_bench.c" \
     -o "$OUT/anon_bench" -lm -lpthread
 
 CHECK="${1:-}"

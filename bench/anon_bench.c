@@ -9,7 +9,7 @@
  *   the partial-knowledge figure by brute force (O(n G p)) and compares.
  * Built and run by bench/anon.sh; not part of the test suite.
  */
-#include "anon.h"
+#include "privacy/anon.h"
 
 #include <math.h>
 #include <stdio.h>

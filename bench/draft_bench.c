@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "draft.h"
-#include "draft_cli.h"
-#include "measures.h"
+#include "draft/draft.h"
+#include "cli/draft_cli.h"
+#include "draft/measures.h"
 
 static double now(void)
 {

@@ -5,8 +5,8 @@
  * process does not pay for loading the server's hundred shared libraries
  * (libvips, glib, libpq, libcurl...). Usage: atelier-draft <design> ...
  */
-#include "draft.h"
-#include "draft_cli.h"
+#include "draft/draft.h"
+#include "cli/draft_cli.h"
 
 int main(int argc, char **argv)
 {

@@ -20,14 +20,14 @@ DAY = datetime.timedelta(days=1)
 DAY_S = 86400
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
-# SPEC section 1 (and src/policy.h, mirrored in docs/LIMITS.md)
+# SPEC section 1 (and src/base/policy.h, mirrored in docs/LIMITS.md)
 ACCESS_LOG_DAYS = 183
 INACTIVE_DAYS = 365
 NOTICE_DAYS = 30
 UNCONFIRMED_DAYS = 7
 NOTICE_SUBJECT = "Your atelier account will be erased in 30 days"
 
-# src/sweep.h SWEEP_LOCK_KEY ("atlsweep")
+# src/privacy/sweep.h SWEEP_LOCK_KEY ("atlsweep")
 SWEEP_LOCK_KEY = int.from_bytes(b"atlsweep", "big")
 
 REPORT_KEYS = {
@@ -37,7 +37,7 @@ REPORT_KEYS = {
 COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "sessions_deleted",
               "tokens_deleted")
 
-# Every table that holds data of an account (src/db_schema.c).
+# Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
                   "model_avatars")
 

@@ -1,7 +1,7 @@
 """Helpers for the open data tests (test_4xx_*): running `atelier populate`
 and `atelier opendata build` against a test server's data dir / database,
 fetching and parsing a release (metadata, CSV, JSON), the measurement
-prediction of src/measures.c, and plausible bodies built from it.
+prediction of src/draft/measures.c, and plausible bodies built from it.
 
 Plain functions; fixtures live in conftest.py and in each test module."""
 
@@ -17,7 +17,7 @@ from conftest import ATELIER_BIN, server_env
 from models_helpers import BREASTS_ONLY, VOCABULARY
 
 K = 5
-# The vocabulary in the server's order (src/measures.c: sorted by name, as
+# The vocabulary in the server's order (src/draft/measures.c: sorted by name, as
 # GET /v1/measurements lists it); the CSV's columns follow it.
 NAMES = tuple(sorted(VOCABULARY))
 CSV_HEADER = ("breasts",) + NAMES
@@ -39,7 +39,7 @@ FIGURE_KEYS = set(GATES) | {"groups", "max_prosecutor_risk", "il1s", "mean_absol
 META_KEYS = {"id", "date", "k", "min_stratum", "method", "selection", "strata", "gates", "note"}
 SELECTION_KEYS = {"accounts_opted_in", "incomplete", "implausible"}
 
-# src/measures.c, copied at authoring time: name -> (breasts_only, min, max,
+# src/draft/measures.c, copied at authoring time: name -> (breasts_only, min, max,
 # base with breasts (neck 340), base without (neck 380), ratio to the neck).
 MEASURES = {
     "ankle": (0, 95, 540, 245, 235, 1.0),
@@ -83,7 +83,7 @@ MEASURES = {
 }
 IMPLAUSIBLE_RATIO = 0.35  # MEASURES_IMPLAUSIBLE_RATIO
 
-# The girths of the synthetic generator (src/synth.c, reference 5.1).
+# The girths of the synthetic generator (src/privacy/synth.c, reference 5.1).
 GIRTHS = (
     "ankle", "biceps", "bustFront", "chest", "heel", "highBust", "highBustFront", "hips", "knee",
     "seat", "seatBack", "underbust", "upperLeg", "waist", "waistBack", "wrist", "crossSeam",
@@ -104,7 +104,7 @@ def stratum_name(breasts):
 
 
 # --------------------------------------------------------------------------
-# bodies (src/measures.c measures_predict / measures_implausible)
+# bodies (src/draft/measures.c measures_predict / measures_implausible)
 
 
 def predict(name, breasts, neck):

@@ -3,7 +3,7 @@ pipelining, oversized requests, request smuggling shapes, and a thousand
 idle connections. After every case the server still answers /healthz and
 its process is alive (conftest also checks its exit status at teardown).
 
-Limits under test (SPEC section 4, src/policy.h, docs/LIMITS.md): idle
+Limits under test (SPEC section 4, src/base/policy.h, docs/LIMITS.md): idle
 timeout 30 s (reset by every byte received), JSON bodies 64 KiB, image
 bodies 8 MiB, 1024 connections in total and 128 per client IP."""
 

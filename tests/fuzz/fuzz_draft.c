@@ -17,10 +17,10 @@
 
 #include <jansson.h>
 
-#include "draft.h"
-#include "err.h"
-#include "jsonbody.h"
-#include "measures.h"
+#include "draft/draft.h"
+#include "base/err.h"
+#include "http/jsonbody.h"
+#include "draft/measures.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

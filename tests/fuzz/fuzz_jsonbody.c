@@ -1,5 +1,5 @@
 /*
- * fuzz_jsonbody.c - libFuzzer harness for jsonbody_parse (src/jsonbody.h).
+ * fuzz_jsonbody.c - libFuzzer harness for jsonbody_parse (src/http/jsonbody.h).
  *
  * Besides "no crash, no leak, no UB", it checks the parser's contract:
  *   - failure: ERR_BAD_REQUEST, *out NULL, a NUL-terminated non-empty message;
@@ -15,9 +15,9 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "jsonbody.h"
-#include "policy.h"
+#include "base/err.h"
+#include "http/jsonbody.h"
+#include "base/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

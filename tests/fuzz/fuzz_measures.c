@@ -17,9 +17,9 @@
 
 #include <jansson.h>
 
-#include "jsonbody.h"
-#include "measures.h"
-#include "util.h"
+#include "http/jsonbody.h"
+#include "draft/measures.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

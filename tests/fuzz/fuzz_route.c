@@ -1,5 +1,5 @@
 /*
- * fuzz_route.c - libFuzzer harness for route_match (src/http.h).
+ * fuzz_route.c - libFuzzer harness for route_match (src/http/http.h).
  *
  * The input is split at its first NUL or space: the bytes before are the
  * method, the bytes after the path (both made C strings). Checked:
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,11 +11,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "accesslog.h"
-#include "accesslog_internal.h"
-#include "clock.h"
-#include "err.h"
-#include "policy.h"
+#include "obs/accesslog.h"
+#include "obs/accesslog_internal.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>

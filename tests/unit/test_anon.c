@@ -1,6 +1,6 @@
 /*
  * test_anon.c - MDAV microaggregation and the release figures and gates
- * (src/anon.c; reference: measurements-anonymization 4.8, 5 and 6.1).
+ * (src/privacy/anon.c; reference: measurements-anonymization 4.8, 5 and 6.1).
  *
  * Fixtures are self-contained: the 20 adult @freesewing/models@4.10.2 sets
  * (MIT, (c) Joost De Cock) are copied below, and the synthetic reference
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anon.h"
-#include "err.h"
+#include "privacy/anon.h"
+#include "base/err.h"
 
 #define P 38
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "err.h"
+#include "base/clock.h"
+#include "base/err.h"
 
 static int64_t real_ms(void)
 {

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "err.h"
-#include "log.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/log.h"
 
 static const char *const env_names[] = {
     "ATELIER_LISTEN",    "ATELIER_DATA",       "ATELIER_DATABASE",      "ATELIER_KEY_FILE",

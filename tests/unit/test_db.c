@@ -25,9 +25,9 @@
 
 #include <sqlite3.h>
 
-#include "db.h"
-#include "db_schema.h"
-#include "err.h"
+#include "store/db.h"
+#include "store/db_schema.h"
+#include "base/err.h"
 
 #define LOCK_KEY INT64_C(424242)
 

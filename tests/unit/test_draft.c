@@ -40,10 +40,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "draft.h"
-#include "draft_cli.h"
-#include "err.h"
-#include "measures.h"
+#include "draft/draft.h"
+#include "cli/draft_cli.h"
+#include "base/err.h"
+#include "draft/measures.h"
 
 #define PERTURBATIONS 200
 #define SEAM_TOL      0.5 /* mm, seams sewn together */

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 static void test_err_table(void **state)
 {

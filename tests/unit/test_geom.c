@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geom.h"
+#include "draft/geom.h"
 
 static double polyline_length(const struct seg *s, int steps)
 {

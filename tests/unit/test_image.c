@@ -22,9 +22,9 @@
 
 #include <vips/vips.h>
 
-#include "err.h"
-#include "image.h"
-#include "policy.h"
+#include "base/err.h"
+#include "privacy/image.h"
+#include "base/policy.h"
 
 static char fixture_dir[PATH_MAX];
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "jsonbody.h"
-#include "policy.h"
+#include "base/err.h"
+#include "http/jsonbody.h"
+#include "base/policy.h"
 
 static int parse(const char *s, size_t n)
 {

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "measures.h"
+#include "draft/measures.h"
 
 static void test_sorted_and_findable(void **state)
 {

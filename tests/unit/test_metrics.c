@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "obs/metrics.h"
 
 #include <inttypes.h>
 #include <pthread.h>

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "http.h"
+#include "http/http.h"
 
 extern const unsigned char openapi_json[];
 extern const unsigned long openapi_json_len;

@@ -17,9 +17,9 @@
 
 #include <sodium.h>
 
-#include "err.h"
-#include "password.h"
-#include "policy.h"
+#include "base/err.h"
+#include "account/password.h"
+#include "base/policy.h"
 
 #define MIB (1024u * 1024u)
 

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
-#include "ratelimit.h"
+#include "base/policy.h"
+#include "account/ratelimit.h"
 
 #define T0 1700000000
 

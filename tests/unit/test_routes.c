@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http.h"
+#include "http/http.h"
 
 static int find(const char *method, const char *pattern)
 {

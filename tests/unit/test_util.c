@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "err.h"
-#include "log.h"
-#include "util.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static void test_size_add(void **state)
 {

@@ -1,0 +1,318 @@
+/*
+ * account.c - the account service (see account.h for the states).
+ *
+ * Invariants:
+ *   - Addresses are stored only sealed (bound to their row) and found only
+ *     through account_email_lookup, a keyed BLAKE2b of the normalised form.
+ *   - Session tokens leave this module once, to the client; storage holds
+ *     their BLAKE2b hash. At most LIMIT_SESSIONS_PER_ACCOUNT live per account.
+ *   - account_authenticate accepts only unexpired sessions; anything else is
+ *     the same 401, whatever was wrong with the token.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account/account.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "store/db.h"
+#include "base/err.h"
+#include "account/password.h"
+#include "base/policy.h"
+#include "base/util.h"
+
+/* Characters allowed in the local part: printable ASCII without the ones
+ * that change a header's meaning or need quoting. */
+static int account_local_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && !strchr("()<>[]:;@\\,\"", c);
+}
+
+static int account_domain_char(unsigned char c)
+{
+    return isalnum(c) || c == '-' || c == '.';
+}
+
+int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX])
+{
+    const char *at;
+
+    if (n == 0 || n > LIMIT_EMAIL_MAX || memchr(in, 0, n))
+        return ERR_INVALID;
+    at = memchr(in, '@', n);
+    if (!at || at == in || at == in + n - 1 || memchr(at + 1, '@', (size_t)(in + n - at - 1)))
+        return ERR_INVALID;
+    for (const char *p = in; p < at; p++)
+        if (!account_local_char((unsigned char)*p))
+            return ERR_INVALID;
+    for (const char *p = at + 1; p < in + n; p++)
+        if (!account_domain_char((unsigned char)*p))
+            return ERR_INVALID;
+    if (at[1] == '.' || in[n - 1] == '.' || strstr(at, ".."))
+        return ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    out[n] = 0;
+    return 0;
+}
+
+int account_username_normalise(const char *in, size_t n, char out[41])
+{
+    if (n < LIMIT_USERNAME_MIN || n > LIMIT_USERNAME_MAX)
+        return ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)tolower((unsigned char)in[i]);
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+            return ERR_INVALID;
+        out[i] = c;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES])
+{
+    seal_lookup("email", email, strlen(email), out);
+}
+
+int account_seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
+                      size_t *outn)
+{
+    char ad[160];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
+
+    return seal_box(text, strlen(text), ad, adn, out, outn);
+}
+
+int account_open_text(const char *table_column, const char *row, const void *box, size_t n,
+                      char **out)
+{
+    char ad[160];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
+    uint8_t *pt = NULL;
+    int rc = seal_open(box, n, ad, adn, &pt, &ptn);
+
+    *out = NULL;
+    if (rc)
+        return rc;
+    *out = malloc(ptn + 1);
+    if (*out) {
+        memcpy(*out, pt, ptn + 1); /* seal_open terminates with NUL */
+    }
+    seal_free(pt, ptn);
+    return *out ? 0 : ERR_NOMEM;
+}
+
+static int account_find(struct db *db, enum stmt st, struct db_param key, char id[64], char **hash)
+{
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, st, &key, 1, &rows);
+
+    *hash = NULL;
+    if (rc)
+        return db_err_to_err(rc);
+    rc = db_next(rows);
+    if (rc == 1) {
+        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+        *hash = xstrdup(db_col_text(rows, 1, NULL));
+        rc = 0;
+    } else {
+        rc = rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+int account_find_login(struct db *db, const char *login, char id[64], char **hash)
+{
+    size_t n = strlen(login);
+    char norm[ACCOUNT_EMAIL_MAX];
+
+    if (strchr(login, '@')) {
+        uint8_t lookup[SEAL_LOOKUP_BYTES];
+        if (account_email_normalise(login, n, norm))
+            return ERR_NOT_FOUND;
+        account_email_lookup(norm, lookup);
+        return account_find(db, STMT_ACCOUNT_BY_EMAIL, DB_BLOB(lookup, sizeof lookup), id, hash);
+    }
+    if (account_username_normalise(login, n, norm))
+        return ERR_NOT_FOUND;
+    return account_find(db, STMT_ACCOUNT_BY_USERNAME, DB_TEXT(norm), id, hash);
+}
+
+int account_session_create(struct db *db, const char *account_id, char token[TOKEN_SECRET_LEN + 1],
+                           int64_t *expires_at)
+{
+    char sid[TOKEN_ID_LEN + 1];
+    uint8_t hash[TOKEN_HASH_BYTES];
+    int64_t now_ms = clock_now_ms(), now = now_ms / 1000;
+    int rc;
+
+    token_id(sid);
+    token_secret(token, hash);
+    *expires_at = now + LIMIT_SESSION_TTL_S;
+    struct db_param ins[] = {DB_TEXT(sid), DB_TEXT(account_id), DB_BLOB(hash, sizeof hash),
+                             DB_INT(now_ms), DB_INT(*expires_at)};
+    struct db_param evict[] = {DB_TEXT(account_id), DB_INT(LIMIT_SESSIONS_PER_ACCOUNT)};
+    struct db_param login[] = {DB_TEXT(account_id), DB_INT(now)};
+    if ((rc = db_query(db, STMT_SESSION_INSERT, ins, 5, NULL)) ||
+        (rc = db_query(db, STMT_SESSION_EVICT, evict, 2, NULL)) ||
+        (rc = db_query(db, STMT_ACCOUNT_LOGIN, login, 2, NULL)))
+        return db_err_to_err(rc);
+    return 0;
+}
+
+int account_authenticate(struct req *rq)
+{
+    const char *h = req_header(rq, "Authorization");
+    uint8_t hash[TOKEN_HASH_BYTES];
+    struct db *db;
+    struct db_rows *rows = NULL;
+    int rc = ERR_UNAUTHENTICATED;
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || token_hash(h + 7, hash))
+        goto out;
+    if (!(db = db_thread()))
+        return ERR_UNAVAILABLE;
+    struct db_param p[] = {DB_BLOB(hash, sizeof hash), DB_INT(clock_now())};
+    if ((rc = db_query(db, STMT_SESSION_AUTH, p, 2, &rows)))
+        return db_err_to_err(rc);
+    rc = db_next(rows);
+    if (rc == 1)
+        req_set_auth(rq, db_col_text(rows, 1, NULL), db_col_text(rows, 0, NULL));
+    db_rows_free(rows);
+    if (rc < 0)
+        return db_err_to_err(rc);
+    rc = rc == 1 ? 0 : ERR_UNAUTHENTICATED;
+out:
+    if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
+        resp_header(rq, "WWW-Authenticate", "Bearer");
+    return rc;
+}
+
+static json_t *account_time(int64_t s)
+{
+    char buf[25];
+
+    if (clock_format_rfc3339(s * 1000, buf))
+        return json_null();
+    return json_string(buf);
+}
+
+/* Sealed column col of rows opened as text, or JSON null when NULL. */
+static json_t *account_sealed_string(struct db_rows *rows, int col, const char *tc, const char *id)
+{
+    size_t n = 0;
+    const void *box = db_col_null(rows, col) ? NULL : db_col_blob(rows, col, &n);
+    char *text = NULL;
+
+    if (!box || account_open_text(tc, id, box, n, &text))
+        return json_null();
+    json_t *s = json_string(text);
+    free(text);
+    return s ? s : json_null();
+}
+
+static json_t *account_social(struct db_rows *rows, int col, const char *id)
+{
+    size_t n = 0;
+    const void *box = db_col_null(rows, col) ? NULL : db_col_blob(rows, col, &n);
+    char *text = NULL;
+
+    if (!box || account_open_text("accounts.social", id, box, n, &text))
+        return json_object();
+    json_t *o = json_loads(text, 0, NULL);
+    free(text);
+    return json_is_object(o) ? o : (json_decref(o), json_object());
+}
+
+json_t *account_json(struct db *db, const char *account_id)
+{
+    struct db_param p[] = {DB_TEXT(account_id)};
+    struct db_rows *rows = NULL;
+    json_t *o = NULL;
+
+    if (db_query(db, STMT_ACCOUNT_GET, p, 1, &rows))
+        return NULL;
+    if (db_next(rows) == 1) {
+        o = json_pack("{s:s,s:o,s:s,s:o,s:o,s:b,s:{s:b},s:o,s:o}", "id", account_id, "email",
+                      account_sealed_string(rows, 1, "accounts.email", account_id), "username",
+                      db_col_text(rows, 2, NULL), "bio",
+                      account_sealed_string(rows, 3, "accounts.bio", account_id), "social",
+                      account_social(rows, 4, account_id), "has_picture", (int)db_col_int(rows, 8),
+                      "consent", "open_data", (int)db_col_int(rows, 5), "created_at",
+                      account_time(db_col_int(rows, 6)), "last_login_at",
+                      account_time(db_col_int(rows, 7)));
+    }
+    db_rows_free(rows);
+    return o;
+}
+
+int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMAIL_MAX])
+{
+    struct db_param p[] = {DB_TEXT(account_id)};
+    struct db_rows *rows = NULL;
+    char *email = NULL;
+    int rc = db_query(db, STMT_ACCOUNT_GET, p, 1, &rows);
+
+    if (rc)
+        return db_err_to_err(rc);
+    rc = db_next(rows);
+    if (rc == 1) { /* open the address only, not every sealed field */
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        rc = account_open_text("accounts.email", account_id, box, n, &email);
+    } else {
+        rc = rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+    }
+    db_rows_free(rows);
+    if (rc == 0)
+        rc = util_strlcpy(out, email, ACCOUNT_EMAIL_MAX);
+    free(email);
+    return rc;
+}
+
+int account_check_password(struct db *db, const char *account_id, const char *pw, size_t n)
+{
+    struct db_param p[] = {DB_TEXT(account_id)};
+    struct db_rows *rows = NULL;
+    char *hash = NULL;
+    int rc;
+
+    if ((rc = db_query(db, STMT_ACCOUNT_GET, p, 1, &rows)))
+        return db_err_to_err(rc);
+    if (db_next(rows) == 1)
+        hash = xstrdup(db_col_text(rows, 9, NULL));
+    db_rows_free(rows);
+    if (!hash)
+        return ERR_NOT_FOUND;
+    rc = password_verify(hash, pw, n);
+    free(hash);
+    return rc;
+}
+
+void account_link(const struct config *cfg, const char *path, const char *token, char *out,
+                  size_t n)
+{
+    if (cfg->public_url[0])
+        snprintf(out, n, "%s/%s?token=%s", cfg->public_url, path, token);
+    else
+        snprintf(out, n, "http://%s:%u/%s?token=%s", cfg->listen_host, cfg->port, path, token);
+}
+
+int account_erase(struct db *db, const char *account_id)
+{
+    struct db_param p[] = {DB_TEXT(account_id)};
+    int rc = db_begin(db);
+
+    if (rc == 0 && (rc = db_query(db, STMT_ACCOUNT_DELETE, p, 1, NULL)) == 0)
+        rc = db_commit(db);
+    else if (rc)
+        db_rollback(db);
+    if (rc == 0)
+        db_checkpoint(db);
+    return rc ? db_err_to_err(rc) : 0;
+}

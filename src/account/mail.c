@@ -1,0 +1,428 @@
+/*
+ * mail.c - the mail queue and its delivery thread (see mail.h).
+ *
+ * Queue row: id, account_id (nullable, ON DELETE CASCADE), the sealed
+ * envelope "recipient\n<RFC 5322 message>" (associated data
+ * "mail_queue.message:<id>"), attempts, next_attempt_ms. A new message is
+ * due at once (next_attempt_ms 0), whatever the clock of the process that
+ * queued it says (`atelier sweep --now` runs with a clock set in the future).
+ *
+ * Invariants:
+ *   - A message leaves the queue only after it was delivered: written and
+ *     renamed into the outbox (fsync'd), or accepted by the SMTP server.
+ *   - Retries back off exponentially from MAIL_RETRY_FIRST_MS up to
+ *     MAIL_RETRY_MAX_MS; a message is never dropped for failing.
+ *   - Recipients and bodies are never logged.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/config.h"
+#include "store/db.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "account/mail.h"
+#include "obs/metrics.h"
+#include "base/seal.h"
+#include "base/util.h"
+
+#define MAIL_BATCH          32
+#define MAIL_CLAIM_MS       (5 * 60 * 1000) /* a claimed row is ours this long */
+#define MAIL_RETRY_FIRST_MS 2000
+#define MAIL_RETRY_MAX_MS   (60 * 60 * 1000)
+#define MAIL_POLL_MS        5000
+
+static pthread_t mail_thread;
+static pthread_mutex_t mail_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mail_cond = PTHREAD_COND_INITIALIZER;
+static int mail_running, mail_kicked;
+static const struct config *mail_cfg;
+
+/* ---- building messages ---- */
+
+static void mail_new_id(char out[33])
+{
+    unsigned char b[16];
+
+    randombytes_buf(b, sizeof b);
+    util_hex(b, sizeof b, out);
+}
+
+/* "Sun, 29 Nov 2026 20:41:27 +0000" */
+static void mail_date(int64_t ms, char *out, size_t n)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Body text with every line ending turned into CRLF. */
+static char *mail_crlf(const char *body)
+{
+    size_t n = strlen(body), lines = 1, need;
+
+    for (size_t i = 0; i < n; i++)
+        lines += body[i] == '\n';
+    if (!size_add(n, lines, &need) || !size_add(need, 1, &need))
+        return NULL;
+    char *out = malloc(need), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (body[i] == '\r')
+            continue;
+        if (body[i] == '\n')
+            *o++ = '\r';
+        *o++ = body[i];
+    }
+    *o = 0;
+    return out;
+}
+
+/* The envelope "to\n" + message, malloc'd. */
+static char *mail_compose(const char *id, const char *to, const char *subject, const char *body)
+{
+    char date[64], *text = mail_crlf(body), *env = NULL;
+    const char *from = mail_cfg->mail_from;
+    size_t n;
+
+    if (!text)
+        return NULL;
+    mail_date(clock_now_ms(), date, sizeof date);
+    n = strlen(to) * 2 + strlen(subject) + strlen(text) + strlen(from) + 512;
+    env = malloc(n);
+    if (env)
+        snprintf(env, n,
+                 "%s\n"
+                 "Date: %s\r\nFrom: %s\r\nTo: <%s>\r\nSubject: %s\r\n"
+                 "Message-ID: <%s@atelier>\r\nMIME-Version: 1.0\r\n"
+                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
+                 to, date, from, to, subject, id, text);
+    free(text);
+    return env;
+}
+
+int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
+                 const char *body)
+{
+    char id[33], ad[128];
+    uint8_t *box = NULL;
+    size_t boxn = 0;
+    int rc;
+
+    mail_new_id(id);
+    char *env = mail_compose(id, to, subject, body);
+    if (!env)
+        return ERR_NOMEM;
+    size_t adn = seal_ad(ad, sizeof ad, "mail_queue.message", id);
+    rc = seal_box(env, strlen(env), ad, adn, &box, &boxn);
+    sodium_memzero(env, strlen(env));
+    free(env);
+    if (rc)
+        return rc;
+    int64_t now = clock_now_ms();
+    struct db_param p[] = {DB_TEXT(id), account_id ? DB_TEXT(account_id) : DB_NULL,
+                           DB_BLOB(box, boxn), DB_INT(now), DB_INT(0)};
+    rc = db_query(db, STMT_MAIL_INSERT, p, 5, NULL);
+    free(box);
+    return rc ? db_err_to_err(rc) : 0;
+}
+
+/* ---- delivery ---- */
+
+static int mail_write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Atomic write of the message into <data>/outbox/<ms>-<id>.eml. */
+static int mail_to_outbox(const char *id, const char *msg, size_t n)
+{
+    char dir[PATH_MAX + 16], tmp[PATH_MAX + 96], path[PATH_MAX + 96];
+    int fd = -1, rc = ERR_UNAVAILABLE;
+
+    snprintf(dir, sizeof dir, "%s/outbox", mail_cfg->data_dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        goto out;
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, id);
+    snprintf(path, sizeof path, "%s/%lld-%s.eml", dir, (long long)clock_now_ms(), id);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || mail_write_all(fd, msg, n) || fsync(fd))
+        goto out;
+    close(fd);
+    fd = -1;
+    if (rename(tmp, path))
+        goto out;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+struct mail_reader {
+    const char *p;
+    size_t left;
+};
+
+static size_t mail_read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+    struct mail_reader *r = arg;
+    size_t n = size * nitems;
+
+    if (n > r->left)
+        n = r->left;
+    memcpy(buf, r->p, n);
+    r->p += n;
+    r->left -= n;
+    return n;
+}
+
+/* The address inside "Name <addr>", or the whole string. */
+static void mail_addr_of(const char *from, char *out, size_t n)
+{
+    const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+    if (lt && gt && (size_t)(gt - lt) < n) {
+        memcpy(out, lt + 1, (size_t)(gt - lt - 1));
+        out[gt - lt - 1] = 0;
+    } else {
+        util_strlcpy(out, from, n);
+    }
+}
+
+static int mail_to_smtp(const char *to, const char *msg, size_t n)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *rcpt = NULL;
+    struct mail_reader r = {msg, n};
+    char from[256], rcpt_addr[300];
+    CURLcode cc;
+
+    if (!c)
+        return ERR_NOMEM;
+    mail_addr_of(mail_cfg->mail_from, from, sizeof from);
+    snprintf(rcpt_addr, sizeof rcpt_addr, "<%s>", to);
+    rcpt = curl_slist_append(NULL, rcpt_addr);
+    curl_easy_setopt(c, CURLOPT_URL, mail_cfg->smtp);
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, mail_read_cb);
+    curl_easy_setopt(c, CURLOPT_READDATA, &r);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)mail_cfg->smtp_tls);
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK)
+        log_warn("mail", "SMTP delivery failed: %s", curl_easy_strerror(cc));
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(c);
+    return cc == CURLE_OK ? 0 : ERR_UNAVAILABLE;
+}
+
+static int mail_deliver_one(const char *id, const uint8_t *box, size_t boxn)
+{
+    char ad[128];
+    size_t adn = seal_ad(ad, sizeof ad, "mail_queue.message", id), n = 0;
+    uint8_t *env = NULL;
+    int rc = seal_open(box, boxn, ad, adn, &env, &n);
+
+    if (rc)
+        return rc;
+    char *nl = memchr(env, '\n', n);
+    if (!nl) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
+    *nl = 0;
+    const char *msg = nl + 1;
+    size_t msgn = n - (size_t)(nl + 1 - (char *)env);
+    rc = mail_cfg->smtp[0] ? mail_to_smtp((const char *)env, msg, msgn)
+                           : mail_to_outbox(id, msg, msgn);
+out:
+    seal_free(env, n);
+    return rc;
+}
+
+static int64_t mail_backoff(int64_t attempts)
+{
+    int64_t d = MAIL_RETRY_FIRST_MS;
+
+    while (attempts-- > 1 && d < MAIL_RETRY_MAX_MS)
+        d *= 2;
+    return d < MAIL_RETRY_MAX_MS ? d : MAIL_RETRY_MAX_MS;
+}
+
+/* Claim a due row for this node: only one claimant's compare-and-set wins. */
+static int mail_claim(struct db *db, const char *id, int64_t old_next, int64_t now)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_INT(old_next), DB_INT(now + MAIL_CLAIM_MS)};
+    return db_exec(db, STMT_MAIL_CLAIM, p, 3) == 1;
+}
+
+static void mail_finish(struct db *db, const char *id, int ok, int64_t attempts, int64_t now)
+{
+    if (ok) {
+        struct db_param p[] = {DB_TEXT(id)};
+        db_exec(db, STMT_MAIL_DONE, p, 1);
+        metrics_event(EV_MAIL_SENT, 1);
+        return;
+    }
+    struct db_param p[] = {DB_TEXT(id), DB_INT(attempts + 1),
+                           DB_INT(now + mail_backoff(attempts + 1))};
+    db_exec(db, STMT_MAIL_RETRY, p, 3);
+    metrics_event(EV_MAIL_FAILED, 1);
+}
+
+struct mail_due {
+    char id[40];
+    int64_t attempts, next;
+    uint8_t *box;
+    size_t boxn;
+};
+
+/* Read up to MAIL_BATCH due rows into due[]; returns how many. */
+static int mail_fetch_due(struct db *db, int64_t now, struct mail_due *due)
+{
+    struct db_param p[] = {DB_INT(now), DB_INT(MAIL_BATCH)};
+    struct db_rows *rows = NULL;
+    int n = 0;
+
+    if (db_query(db, STMT_MAIL_DUE, p, 2, &rows))
+        return 0;
+    while (n < MAIL_BATCH && db_next(rows) == 1) {
+        size_t len = 0;
+        const char *id = db_col_text(rows, 0, &len);
+        const void *box = db_col_blob(rows, 1, &due[n].boxn);
+        util_strlcpy(due[n].id, id ? id : "", sizeof due[n].id);
+        due[n].attempts = db_col_int(rows, 2);
+        due[n].next = db_col_int(rows, 3);
+        due[n].box = malloc(due[n].boxn ? due[n].boxn : 1);
+        if (!due[n].box)
+            break;
+        memcpy(due[n].box, box, due[n].boxn);
+        n++;
+    }
+    db_rows_free(rows);
+    return n;
+}
+
+int mail_deliver_due(struct db *db, const struct config *cfg, int64_t now_ms, int *sent,
+                     int *failed)
+{
+    struct mail_due due[MAIL_BATCH];
+    int n, ok = 0, bad = 0;
+
+    mail_cfg = cfg;
+    n = mail_fetch_due(db, now_ms, due);
+    for (int i = 0; i < n; i++) {
+        if (mail_claim(db, due[i].id, due[i].next, now_ms)) {
+            int rc = mail_deliver_one(due[i].id, due[i].box, due[i].boxn);
+            mail_finish(db, due[i].id, rc == 0, due[i].attempts, now_ms);
+            rc == 0 ? ok++ : bad++;
+        }
+        free(due[i].box);
+    }
+    if (sent)
+        *sent = ok;
+    if (failed)
+        *failed = bad;
+    return n;
+}
+
+static void *mail_main(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&mail_lock);
+    while (mail_running) {
+        mail_kicked = 0;
+        pthread_mutex_unlock(&mail_lock);
+        struct db *db = db_thread();
+        int n = db ? mail_deliver_due(db, mail_cfg, clock_now_ms(), NULL, NULL) : 0;
+        pthread_mutex_lock(&mail_lock);
+        if (n == MAIL_BATCH || mail_kicked || !mail_running)
+            continue; /* more may be due */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += MAIL_POLL_MS / 1000;
+        pthread_cond_timedwait(&mail_cond, &mail_lock, &ts);
+    }
+    pthread_mutex_unlock(&mail_lock);
+    db_thread_close();
+    return NULL;
+}
+
+void mail_configure(const struct config *cfg)
+{
+    mail_cfg = cfg;
+}
+
+int mail_start(const struct config *cfg)
+{
+    mail_configure(cfg);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return ERR_INTERNAL;
+    mail_running = 1;
+    if (pthread_create(&mail_thread, NULL, mail_main, NULL) != 0) {
+        mail_running = 0;
+        return ERR_INTERNAL;
+    }
+    return 0;
+}
+
+void mail_kick(void)
+{
+    pthread_mutex_lock(&mail_lock);
+    mail_kicked = 1;
+    pthread_cond_signal(&mail_cond);
+    pthread_mutex_unlock(&mail_lock);
+}
+
+void mail_stop(void)
+{
+    pthread_mutex_lock(&mail_lock);
+    if (!mail_running) {
+        pthread_mutex_unlock(&mail_lock);
+        return;
+    }
+    mail_running = 0;
+    pthread_cond_signal(&mail_cond);
+    pthread_mutex_unlock(&mail_lock);
+    pthread_join(mail_thread, NULL);
+    curl_global_cleanup();
+}

@@ -1,0 +1,369 @@
+/*
+ * ratelimit.c - in-memory sliding-window failure counters (ratelimit.h).
+ *
+ * Each kind owns a chained hash table of entries under one mutex. An entry
+ * holds its key, a ring of its last `limit` failure times, the time of its
+ * newest failure (last_used) and its place in a recency list. A key is
+ * limited when it has `limit` failures and the oldest of them is still
+ * inside the window; it may try again window_s seconds after that one.
+ *
+ * Invariants:
+ *  1. At most RATELIMIT_MAX_KEYS entries per kind. Before one more is
+ *     added to a full table, the entries whose newest failure has left the
+ *     window are evicted from the old end of the recency list; if none has,
+ *     the least recently failed entry is evicted.
+ *  2. The recency list is ordered by the call order of ratelimit_fail, so
+ *     with a monotonic clock it is ordered by last_used and its old end
+ *     holds every expired entry.
+ *  3. Keys up to RL_KEY_MAX bytes are stored as given; longer keys are
+ *     stored as their BLAKE2b-256 hash (flagged, so they never equal a short
+ *     key), so an entry has a fixed size whatever the caller passes.
+ *  4. Buckets are chosen by SipHash under a random per-process key, so
+ *     chosen keys cannot pile into one chain.
+ *  5. An entry's ring has exactly the kind's `limit` slots; changing the
+ *     configuration of a kind therefore drops that kind's entries.
+ *  6. Keys (IP addresses among them) are never logged or written anywhere;
+ *     a freed entry's key bytes are wiped.
+ */
+#include "account/ratelimit.h"
+#include "base/log.h"
+#include "base/policy.h"
+#include "base/util.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define RL_KEY_MAX     64
+#define RL_LIMIT_MAX   64
+#define RL_BUCKETS     65536u /* a power of two */
+#define RL_MAIL_LIMIT  5
+#define RL_MAIL_WINDOW 3600
+
+struct rl_key {
+    unsigned char b[RL_KEY_MAX];
+    uint8_t len;
+    uint8_t hashed;
+    uint64_t h;
+};
+
+struct rl_entry {
+    struct rl_entry *next;  /* bucket chain */
+    struct rl_entry *newer; /* recency list, towards kind->newest */
+    struct rl_entry *older;
+    int64_t last_used; /* newest failure */
+    uint64_t h;
+    uint8_t keylen;
+    uint8_t hashed;
+    uint8_t head;  /* ring index of the oldest failure */
+    uint8_t count; /* failures in the ring, <= limit */
+    unsigned char key[RL_KEY_MAX];
+    int64_t fails[]; /* limit slots */
+};
+
+struct rl_kind {
+    pthread_mutex_t lock;
+    unsigned limit;
+    unsigned window_s;
+    struct rl_entry **buckets; /* RL_BUCKETS, allocated on first failure */
+    struct rl_entry *newest;
+    struct rl_entry *oldest;
+    size_t count;
+};
+
+static struct rl_kind rl_kinds[RL__COUNT] = {
+    [RL_LOGIN_ACCOUNT] = {PTHREAD_MUTEX_INITIALIZER, LIMIT_LOGIN_FAIL_ACCOUNT, LIMIT_LOGIN_WINDOW_S,
+                          NULL, NULL, NULL, 0},
+    [RL_LOGIN_IP] = {PTHREAD_MUTEX_INITIALIZER, LIMIT_LOGIN_FAIL_IP, LIMIT_LOGIN_WINDOW_S, NULL,
+                     NULL, NULL, 0},
+    [RL_MAIL_ACCOUNT] = {PTHREAD_MUTEX_INITIALIZER, RL_MAIL_LIMIT, RL_MAIL_WINDOW, NULL, NULL, NULL,
+                         0},
+};
+
+static pthread_once_t rl_once = PTHREAD_ONCE_INIT;
+static unsigned char rl_sipkey[crypto_shorthash_KEYBYTES];
+
+static void rl_init(void)
+{
+    /* sodium_init only selects implementations here; hashing and the
+     * random key work either way, so a failure is not fatal. */
+    if (sodium_init() < 0)
+        log_warn("ratelimit", "libsodium initialisation failed");
+    randombytes_buf(rl_sipkey, sizeof rl_sipkey);
+}
+
+static void rl_key_make(const char *s, struct rl_key *k)
+{
+    size_t len = strnlen(s, RL_KEY_MAX + 1);
+    unsigned char h[crypto_shorthash_BYTES];
+
+    pthread_once(&rl_once, rl_init);
+    memset(k, 0, sizeof *k);
+    if (len <= RL_KEY_MAX) {
+        memcpy(k->b, s, len);
+        k->len = (uint8_t)len;
+    } else {
+        crypto_generichash(k->b, crypto_generichash_BYTES, (const unsigned char *)s, strlen(s),
+                           NULL, 0);
+        k->len = crypto_generichash_BYTES;
+        k->hashed = 1;
+    }
+    crypto_shorthash(h, k->b, k->len, rl_sipkey);
+    memcpy(&k->h, h, sizeof k->h);
+    k->h ^= k->hashed;
+}
+
+static struct rl_entry **rl_slot(struct rl_kind *kd, const struct rl_key *k)
+{
+    struct rl_entry **p = &kd->buckets[k->h & (RL_BUCKETS - 1)];
+
+    for (; *p; p = &(*p)->next) {
+        struct rl_entry *e = *p;
+        if (e->h == k->h && e->keylen == k->len && e->hashed == k->hashed &&
+            memcmp(e->key, k->b, k->len) == 0)
+            break;
+    }
+    return p;
+}
+
+static struct rl_entry *rl_find(struct rl_kind *kd, const struct rl_key *k)
+{
+    return kd->buckets ? *rl_slot(kd, k) : NULL;
+}
+
+/* True when a failure at t still counts at now. */
+static bool rl_inside(int64_t t, int64_t now, unsigned window_s)
+{
+    return t > now || (uint64_t)now - (uint64_t)t < window_s;
+}
+
+static bool rl_expired(const struct rl_kind *kd, const struct rl_entry *e, int64_t now)
+{
+    return e->count == 0 || !rl_inside(e->last_used, now, kd->window_s);
+}
+
+static void rl_list_unlink(struct rl_kind *kd, struct rl_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        kd->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        kd->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void rl_list_push_newest(struct rl_kind *kd, struct rl_entry *e)
+{
+    e->older = kd->newest;
+    e->newer = NULL;
+    if (kd->newest)
+        kd->newest->newer = e;
+    kd->newest = e;
+    if (!kd->oldest)
+        kd->oldest = e;
+}
+
+static void rl_entry_free(struct rl_entry *e)
+{
+    sodium_memzero(e->key, sizeof e->key);
+    free(e);
+}
+
+/* Remove e, found at *slot in its chain. */
+static void rl_remove_at(struct rl_kind *kd, struct rl_entry **slot)
+{
+    struct rl_entry *e = *slot;
+
+    *slot = e->next;
+    rl_list_unlink(kd, e);
+    kd->count--;
+    rl_entry_free(e);
+}
+
+static void rl_remove(struct rl_kind *kd, struct rl_entry *e)
+{
+    struct rl_entry **p = &kd->buckets[e->h & (RL_BUCKETS - 1)];
+
+    while (*p != e)
+        p = &(*p)->next;
+    rl_remove_at(kd, p);
+}
+
+/* Invariant 1: make room for one more entry in a full table. */
+static void rl_make_room(struct rl_kind *kd, int64_t now)
+{
+    bool evicted = false;
+
+    while (kd->oldest && rl_expired(kd, kd->oldest, now)) {
+        rl_remove(kd, kd->oldest);
+        evicted = true;
+    }
+    if (!evicted && kd->oldest)
+        rl_remove(kd, kd->oldest);
+}
+
+/* Free every entry; the bucket array too when free_buckets. */
+static void rl_drop_all(struct rl_kind *kd, bool free_buckets)
+{
+    struct rl_entry *e = kd->newest;
+
+    while (e) {
+        struct rl_entry *older = e->older;
+        rl_entry_free(e);
+        e = older;
+    }
+    kd->newest = kd->oldest = NULL;
+    kd->count = 0;
+    if (free_buckets) {
+        free(kd->buckets);
+        kd->buckets = NULL;
+    } else if (kd->buckets) {
+        memset(kd->buckets, 0, RL_BUCKETS * sizeof *kd->buckets);
+    }
+}
+
+void ratelimit_configure(enum ratelimit_kind k, unsigned limit, unsigned window_s)
+{
+    if ((unsigned)k >= RL__COUNT)
+        return;
+    struct rl_kind *kd = &rl_kinds[k];
+    if (limit < 1)
+        limit = 1;
+    if (limit > RL_LIMIT_MAX)
+        limit = RL_LIMIT_MAX;
+    if (window_s < 1)
+        window_s = 1;
+    pthread_mutex_lock(&kd->lock);
+    rl_drop_all(kd, false);
+    kd->limit = limit;
+    kd->window_s = window_s;
+    pthread_mutex_unlock(&kd->lock);
+}
+
+/* Seconds until the entry is below its limit again, 0 when it already is. */
+static unsigned rl_wait(const struct rl_kind *kd, const struct rl_entry *e, int64_t now)
+{
+    if (e->count < kd->limit)
+        return 0;
+    /* With a clock that went backwards the ring is not sorted: take the min. */
+    int64_t oldest = e->fails[e->head];
+    for (unsigned i = 0; i < e->count; i++) {
+        if (e->fails[i] < oldest)
+            oldest = e->fails[i];
+    }
+    if (!rl_inside(oldest, now, kd->window_s))
+        return 0;
+    if (oldest > now)
+        return kd->window_s;
+    return kd->window_s - (unsigned)((uint64_t)now - (uint64_t)oldest);
+}
+
+unsigned ratelimit_check(enum ratelimit_kind k, const char *key, int64_t now)
+{
+    struct rl_key rk;
+    unsigned wait = 0;
+
+    if ((unsigned)k >= RL__COUNT || !key)
+        return 0;
+    rl_key_make(key, &rk);
+    struct rl_kind *kd = &rl_kinds[k];
+    pthread_mutex_lock(&kd->lock);
+    struct rl_entry *e = rl_find(kd, &rk);
+    if (!e)
+        goto out;
+    if (rl_expired(kd, e, now)) {
+        rl_remove(kd, e);
+        goto out;
+    }
+    wait = rl_wait(kd, e, now);
+out:
+    pthread_mutex_unlock(&kd->lock);
+    sodium_memzero(&rk, sizeof rk);
+    return wait;
+}
+
+static struct rl_entry *rl_insert(struct rl_kind *kd, struct rl_entry **slot,
+                                  const struct rl_key *k, int64_t now)
+{
+    if (kd->count >= RATELIMIT_MAX_KEYS) {
+        rl_make_room(kd, now);
+        slot = rl_slot(kd, k); /* eviction may have changed this chain */
+    }
+    struct rl_entry *e = xcalloc(1, sizeof *e + (size_t)kd->limit * sizeof e->fails[0]);
+    e->h = k->h;
+    e->keylen = k->len;
+    e->hashed = k->hashed;
+    memcpy(e->key, k->b, k->len);
+    e->next = *slot;
+    *slot = e;
+    rl_list_push_newest(kd, e);
+    kd->count++;
+    return e;
+}
+
+void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
+{
+    struct rl_key rk;
+
+    if ((unsigned)k >= RL__COUNT || !key)
+        return;
+    rl_key_make(key, &rk);
+    struct rl_kind *kd = &rl_kinds[k];
+    pthread_mutex_lock(&kd->lock);
+    if (!kd->buckets)
+        kd->buckets = xcalloc(RL_BUCKETS, sizeof *kd->buckets);
+    struct rl_entry **slot = rl_slot(kd, &rk);
+    struct rl_entry *e = *slot;
+    if (!e) {
+        e = rl_insert(kd, slot, &rk, now);
+    } else {
+        if (rl_expired(kd, e, now))
+            e->count = e->head = 0;
+        rl_list_unlink(kd, e);
+        rl_list_push_newest(kd, e);
+    }
+    if (e->count < kd->limit) {
+        e->fails[(e->head + e->count) % kd->limit] = now;
+        e->count++;
+    } else {
+        e->fails[e->head] = now;
+        e->head = (uint8_t)((e->head + 1) % kd->limit);
+    }
+    if (e->count == 1 || now > e->last_used)
+        e->last_used = now;
+    pthread_mutex_unlock(&kd->lock);
+    sodium_memzero(&rk, sizeof rk);
+}
+
+void ratelimit_reset(enum ratelimit_kind k, const char *key)
+{
+    struct rl_key rk;
+
+    if ((unsigned)k >= RL__COUNT || !key)
+        return;
+    rl_key_make(key, &rk);
+    struct rl_kind *kd = &rl_kinds[k];
+    pthread_mutex_lock(&kd->lock);
+    if (kd->buckets) {
+        struct rl_entry **slot = rl_slot(kd, &rk);
+        if (*slot)
+            rl_remove_at(kd, slot);
+    }
+    pthread_mutex_unlock(&kd->lock);
+    sodium_memzero(&rk, sizeof rk);
+}
+
+void ratelimit_clear(void)
+{
+    for (size_t i = 0; i < RL__COUNT; i++) {
+        pthread_mutex_lock(&rl_kinds[i].lock);
+        rl_drop_all(&rl_kinds[i], true);
+        pthread_mutex_unlock(&rl_kinds[i].lock);
+    }
+}

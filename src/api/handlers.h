@@ -1,0 +1,60 @@
+/*
+ * handlers.h - every HTTP handler, by area. The route table (routes.c) is
+ * the only caller. Handlers validate their input, call services and storage,
+ * and answer with one resp_* call (http.h).
+ */
+#ifndef ATELIER_HANDLERS_H
+#define ATELIER_HANDLERS_H
+
+#include "http/http.h"
+
+/* handlers_system.c */
+int h_healthz(struct req *rq);
+int h_metrics(struct req *rq);
+int h_openapi(struct req *rq);
+
+/* handlers_account.c */
+int h_signup(struct req *rq);
+int h_confirm(struct req *rq);
+int h_login(struct req *rq);
+int h_logout(struct req *rq);
+int h_password_forgot(struct req *rq);
+int h_password_reset(struct req *rq);
+int h_password_change(struct req *rq);
+int h_email_change(struct req *rq);
+int h_account_delete(struct req *rq);
+
+/* handlers_profile.c */
+int h_account_get(struct req *rq);
+int h_account_patch(struct req *rq);
+int h_picture_put(struct req *rq);
+int h_picture_get(struct req *rq);
+int h_picture_delete(struct req *rq);
+
+/* handlers_models.c */
+int h_measurements(struct req *rq);
+int h_models_list(struct req *rq);
+int h_models_create(struct req *rq);
+int h_model_get(struct req *rq);
+int h_model_patch(struct req *rq);
+int h_model_delete(struct req *rq);
+int h_model_measurements_get(struct req *rq);
+int h_model_measurements_put(struct req *rq);
+int h_avatar_put(struct req *rq);
+int h_avatar_get(struct req *rq);
+int h_avatar_delete(struct req *rq);
+
+/* handlers_export.c */
+int h_account_export(struct req *rq);
+
+/* handlers_opendata.c */
+int h_opendata_meta(struct req *rq);
+int h_opendata_csv(struct req *rq);
+int h_opendata_json(struct req *rq);
+
+/* handlers_patterns.c */
+int h_designs(struct req *rq);
+int h_pattern_svg(struct req *rq);
+int h_pattern_pdf(struct req *rq);
+
+#endif

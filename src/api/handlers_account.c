@@ -1,0 +1,750 @@
+/*
+ * handlers_account.c - signup, confirmation, login, logout, password reset
+ * and change, email change, and account deletion.
+ *
+ * Invariants:
+ *   - Signup and password-forgot answer the same, whatever exists: what
+ *     differs is only the mail, which reaches the address's owner alone.
+ *     Every signup path hashes the password, so timing does not tell either.
+ *   - Login has one failure answer (401 invalid_credentials), costs one
+ *     argon2id verification whether or not the account exists, and is
+ *     throttled per account (or per unknown login name) and per client IP.
+ *   - Links are single use: their rows are deleted in the transaction that
+ *     uses them. A reset revokes every session; a password change every
+ *     other session.
+ *   - Mail is queued in the same transaction as the change it reports.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account/account.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "store/db.h"
+#include "base/err.h"
+#include "api/handlers.h"
+#include "api/input.h"
+#include "account/mail.h"
+#include "account/password.h"
+#include "base/policy.h"
+#include "account/ratelimit.h"
+#include "base/util.h"
+
+#define LINK_MAX 1024
+
+/* ---- shared steps ---- */
+
+static int h_db(struct req *rq, struct db **db)
+{
+    *db = db_thread();
+    if (!*db)
+        return resp_error(rq, ERR_UNAVAILABLE, NULL, "the database does not answer"),
+               ERR_UNAVAILABLE;
+    return 0;
+}
+
+/* Roll back and answer for an error of storage (enum db_rc) or of a
+ * service (enum err). */
+static int h_fail_db(struct req *rq, struct db *db, int rc)
+{
+    db_rollback(db);
+    int e = rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+    resp_error(rq, e, NULL, "%s", err_text(e));
+    return e ? e : ERR_INTERNAL; /* answered; callers must stop */
+}
+
+static int h_commit(struct req *rq, struct db *db)
+{
+    int rc = db_commit(db);
+
+    if (rc)
+        return h_fail_db(rq, db, rc);
+    mail_kick();
+    return 0;
+}
+
+/* Validate email/username/password fields shared by several handlers. */
+static int h_email_field(struct req *rq, json_t *b, const char *key, char out[ACCOUNT_EMAIL_MAX])
+{
+    const char *s;
+    size_t n;
+    int rc = input_string(rq, b, key, 1, &s, &n);
+
+    if (rc)
+        return rc;
+    if (account_email_normalise(s, n, out))
+        return input_fail(rq, key,
+                          "%s must be an address with a single @, at most %d bytes, without "
+                          "spaces or quotes",
+                          key, LIMIT_EMAIL_MAX);
+    return 0;
+}
+
+static int h_password_field(struct req *rq, json_t *b, const char *key, const char *username,
+                            const char *email, const char **pw, size_t *n)
+{
+    const char *words[] = {username, email, NULL};
+    char why[256];
+    int rc = input_string(rq, b, key, 1, pw, n);
+
+    if (rc)
+        return rc;
+    if (password_check(*pw, *n, username || email ? words : NULL, why, sizeof why))
+        return input_fail(rq, key, "%s: %s", key, why);
+    return 0;
+}
+
+/* The user's own words for zxcvbn: username and address of an account. */
+static int h_account_words(struct db *db, const char *id, char username[64],
+                           char email[ACCOUNT_EMAIL_MAX])
+{
+    json_t *a = account_json(db, id);
+    int rc = ERR_NOT_FOUND;
+
+    if (a) {
+        util_strlcpy(username, json_string_value(json_object_get(a, "username")), 64);
+        util_strlcpy(email, json_string_value(json_object_get(a, "email")), ACCOUNT_EMAIL_MAX);
+        rc = 0;
+    }
+    json_decref(a);
+    return rc;
+}
+
+static int h_accepted(struct req *rq, const char *message)
+{
+    return resp_json(rq, 202, json_pack("{s:s}", "message", message));
+}
+
+/* ---- signup ---- */
+
+static int h_signup_pending(struct db *db, const struct config *cfg, const char *email,
+                            const char *username, const char *hash)
+{
+    char token[TOKEN_SECRET_LEN + 1], hx[2 * TOKEN_HASH_BYTES + 1], link[LINK_MAX], body[2048];
+    uint8_t th[TOKEN_HASH_BYTES], lookup[SEAL_LOOKUP_BYTES], *box = NULL;
+    size_t boxn = 0;
+    int64_t now = clock_now();
+    int rc;
+
+    token_secret(token, th);
+    util_hex(th, sizeof th, hx);
+    account_email_lookup(email, lookup);
+    if ((rc = account_seal_text("signups.email", hx, email, &box, &boxn)))
+        return rc;
+    struct db_param p[] = {DB_BLOB(th, sizeof th),
+                           DB_BLOB(lookup, sizeof lookup),
+                           DB_BLOB(box, boxn),
+                           DB_TEXT(username),
+                           DB_TEXT(hash),
+                           DB_INT(now),
+                           DB_INT(now + LIMIT_CONFIRM_TTL_S)};
+    rc = db_query(db, STMT_SIGNUP_INSERT, p, 7, NULL);
+    free(box);
+    if (rc)
+        return rc;
+    account_link(cfg, "confirm", token, link, sizeof link);
+    snprintf(body, sizeof body,
+             "Welcome to atelier, %s.\n\nTo confirm your address and activate your account, "
+             "open this link within 24 hours:\n\n%s\n\nIf you did not sign up, ignore this "
+             "mail; nothing will be kept.\n",
+             username, link);
+    sodium_memzero(token, sizeof token);
+    return mail_enqueue(db, NULL, email, "Confirm your atelier account", body);
+}
+
+static int h_signup_store(struct db *db, const struct config *cfg, const char *email,
+                          const char *username, const char *hash)
+{
+    uint8_t lookup[SEAL_LOOKUP_BYTES];
+    char id[64], *other = NULL;
+    int rc;
+
+    account_email_lookup(email, lookup);
+    rc = account_find_login(db, email, id, &other);
+    free(other);
+    if (rc == 0)
+        return mail_enqueue(db, id, email, "Someone tried to sign up with your address",
+                            "Someone tried to create an atelier account with this address, "
+                            "which already has one.\n\nIf it was you, log in, or reset your "
+                            "password if you forgot it. If not, ignore this mail.\n");
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    rc = account_find_login(db, username, id, &other);
+    free(other);
+    if (rc == 0)
+        return mail_enqueue(db, NULL, email, "Choose another username",
+                            "Someone (probably you) tried to create an atelier account with "
+                            "this address, but the username chosen is taken. Please sign up "
+                            "again with another username.\n");
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    return h_signup_pending(db, cfg, email, username, hash);
+}
+
+int h_signup(struct req *rq)
+{
+    static const char *const keys[] = {"email", "username", "password", NULL};
+    json_t *b = req_json(rq);
+    char email[ACCOUNT_EMAIL_MAX], username[41], hash[PASSWORD_HASH_MAX];
+    const char *s, *pw;
+    size_t n, pwn;
+    struct db *db;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
+        (rc = input_string(rq, b, "username", 1, &s, &n)))
+        return rc;
+    if (account_username_normalise(s, n, username))
+        return input_fail(rq, "username", "username must be 2 to 40 of a-z 0-9 _ . -");
+    if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)))
+        return rc;
+    if ((rc = password_hash(pw, pwn, hash)) || (rc = h_db(rq, &db)))
+        return rc;
+    if ((rc = db_begin(db)))
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_signup_store(db, req_config(rq), email, username, hash)))
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    return h_accepted(rq, "check your inbox for a confirmation link");
+}
+
+/* ---- confirm ---- */
+
+struct pending {
+    uint8_t lookup[SEAL_LOOKUP_BYTES];
+    char email[ACCOUNT_EMAIL_MAX];
+    char username[64];
+    char hash[PASSWORD_HASH_MAX];
+    int64_t expires_at;
+};
+
+/* Take (delete) the pending signup of token hash th; 0, ERR_NOT_FOUND. */
+static int h_take_signup(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], struct pending *pd)
+{
+    struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES)};
+    struct db_rows *rows = NULL;
+    char hx[2 * TOKEN_HASH_BYTES + 1], *email = NULL;
+    int rc = db_query(db, STMT_SIGNUP_TAKE, p, 1, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc == 1) {
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        util_hex(th, TOKEN_HASH_BYTES, hx);
+        rc = account_open_text("signups.email", hx, box, n, &email);
+        if (rc == 0) {
+            util_strlcpy(pd->email, email, sizeof pd->email);
+            util_strlcpy(pd->username, db_col_text(rows, 2, NULL), sizeof pd->username);
+            util_strlcpy(pd->hash, db_col_text(rows, 3, NULL), sizeof pd->hash);
+            pd->expires_at = db_col_int(rows, 4);
+            account_email_lookup(pd->email, pd->lookup);
+        }
+        free(email);
+    } else if (rc == 0) {
+        rc = ERR_NOT_FOUND;
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_LEN + 1])
+{
+    uint8_t *box = NULL;
+    size_t boxn = 0;
+    int64_t now = clock_now();
+    int rc;
+
+    token_id(id);
+    if ((rc = account_seal_text("accounts.email", id, pd->email, &box, &boxn)))
+        return rc;
+    struct db_param p[] = {DB_TEXT(id),        DB_BLOB(pd->lookup, sizeof pd->lookup),
+                           DB_BLOB(box, boxn), DB_TEXT(pd->username),
+                           DB_TEXT(pd->hash),  DB_INT(now)};
+    rc = db_query(db, STMT_ACCOUNT_INSERT, p, 6, NULL);
+    free(box);
+    if (rc)
+        return rc;
+    struct db_param q[] = {DB_BLOB(pd->lookup, sizeof pd->lookup)};
+    return db_query(db, STMT_SIGNUP_DELETE_EMAIL, q, 1, NULL);
+}
+
+static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd)
+{
+    char id[TOKEN_ID_LEN + 1], token[TOKEN_SECRET_LEN + 1];
+    int64_t expires;
+    int rc;
+
+    if (pd->expires_at <= clock_now()) {
+        if (db_commit(db)) /* the expired link is gone either way */
+            db_rollback(db);
+        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
+                          "this link is invalid or has expired");
+    }
+    rc = h_create_account(db, pd, id);
+    if (rc == DB_CONSTRAINT) {
+        db_rollback(db);
+        return resp_error(rq, ERR_CONFLICT, "already_taken",
+                          "this address or username has been taken meanwhile; sign up again");
+    }
+    if (rc || (rc = account_session_create(db, id, token, &expires)))
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    json_t *acc = account_json(db, id);
+    rc = resp_json(rq, 200, json_pack("{s:s,s:o*}", "token", token, "account", acc));
+    sodium_memzero(token, sizeof token);
+    return rc;
+}
+
+/* An email change link: payload is the new address. */
+static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN_HASH_BYTES])
+{
+    struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("email")};
+    struct db_rows *rows = NULL;
+    char hx[2 * TOKEN_HASH_BYTES + 1], id[64] = "", old[ACCOUNT_EMAIL_MAX], *email = NULL;
+    int64_t expires = 0;
+    int rc = db_query(db, STMT_TOKEN_TAKE, p, 2, &rows);
+
+    if (rc)
+        return h_fail_db(rq, db, rc);
+    if (db_next(rows) == 1) {
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        util_hex(th, TOKEN_HASH_BYTES, hx);
+        util_strlcpy(id, db_col_text(rows, 0, NULL), sizeof id);
+        expires = db_col_int(rows, 2);
+        if (account_open_text("tokens.payload", hx, box, n, &email))
+            email = NULL;
+    }
+    db_rows_free(rows);
+    if (!email || expires <= clock_now()) {
+        free(email);
+        if (db_commit(db))
+            db_rollback(db);
+        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
+                          "this link is invalid or has expired");
+    }
+    rc = account_email_of(db, id, old);
+    uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
+    size_t boxn = 0;
+    account_email_lookup(email, lookup);
+    if (rc == 0)
+        rc = account_seal_text("accounts.email", id, email, &box, &boxn);
+    if (rc == 0) {
+        struct db_param u[] = {DB_TEXT(id), DB_BLOB(lookup, sizeof lookup), DB_BLOB(box, boxn),
+                               DB_INT(clock_now())};
+        rc = db_query(db, STMT_ACCOUNT_SET_EMAIL, u, 4, NULL);
+    }
+    free(box);
+    free(email);
+    if (rc == DB_CONSTRAINT) {
+        db_rollback(db);
+        return resp_error(rq, ERR_CONFLICT, "already_taken",
+                          "this address belongs to another account now");
+    }
+    if (rc || (rc = mail_enqueue(db, id, old, "Your atelier address was changed",
+                                 "The address of your atelier account was changed. If you did "
+                                 "not ask for this, reset your password now.\n")))
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    return resp_json(rq, 200, json_pack("{s:o*}", "account", account_json(db, id)));
+}
+
+int h_confirm(struct req *rq)
+{
+    static const char *const keys[] = {"token", NULL};
+    json_t *b = req_json(rq);
+    uint8_t th[TOKEN_HASH_BYTES];
+    struct pending pd;
+    const char *token;
+    struct db *db;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) ||
+        (rc = input_string(rq, b, "token", 1, &token, NULL)))
+        return rc;
+    if (token_hash(token, th))
+        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
+                          "this link is invalid or has expired");
+    if ((rc = h_db(rq, &db)))
+        return rc;
+    if ((rc = db_begin(db)))
+        return h_fail_db(rq, db, rc);
+    rc = h_take_signup(db, th, &pd);
+    if (rc == 0) {
+        rc = h_confirm_signup(rq, db, &pd);
+        sodium_memzero(&pd, sizeof pd);
+        return rc;
+    }
+    if (rc != ERR_NOT_FOUND)
+        return h_fail_db(rq, db, rc);
+    return h_confirm_email(rq, db, th);
+}
+
+/* ---- login and logout ---- */
+
+static int h_throttled(struct req *rq, unsigned wait)
+{
+    char s[16];
+
+    snprintf(s, sizeof s, "%u", wait);
+    resp_header(rq, "Retry-After", s);
+    return resp_error(rq, ERR_RATE_LIMITED, NULL, "too many failed logins; try again in %u s",
+                      wait);
+}
+
+/* The throttle key of a login attempt: the account, or the login name
+ * itself when no account has it (so unknown names throttle alike). */
+static void h_login_key(const char *login, const char *id, char key[128])
+{
+    if (id[0])
+        snprintf(key, 128, "a:%s", id);
+    else
+        snprintf(key, 128, "n:%.100s", login);
+}
+
+static int h_login_ok(struct req *rq, struct db *db, const char *id, const char *pw, size_t pwn,
+                      const char *hash)
+{
+    char token[TOKEN_SECRET_LEN + 1], newhash[PASSWORD_HASH_MAX], when[25];
+    int64_t expires;
+    int rc, rehash = password_needs_rehash(hash) && password_hash(pw, pwn, newhash) == 0;
+
+    if ((rc = db_begin(db)))
+        return h_fail_db(rq, db, rc);
+    if ((rc = account_session_create(db, id, token, &expires)))
+        return h_fail_db(rq, db, rc);
+    if (rehash) {
+        struct db_param p[] = {DB_TEXT(id), DB_TEXT(newhash), DB_INT(clock_now())};
+        if ((rc = db_query(db, STMT_ACCOUNT_SET_PASSWORD, p, 3, NULL)))
+            return h_fail_db(rq, db, rc);
+    }
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    clock_format_rfc3339(expires * 1000, when);
+    rc = resp_json(rq, 200, json_pack("{s:s,s:s}", "token", token, "expires_at", when));
+    sodium_memzero(token, sizeof token);
+    return rc;
+}
+
+int h_login(struct req *rq)
+{
+    static const char *const keys[] = {"login", "password", NULL};
+    json_t *b = req_json(rq);
+    const char *login, *pw;
+    char id[64] = "", key[128], *hash = NULL;
+    size_t pwn;
+    struct db *db;
+    int64_t now = clock_now();
+    unsigned wait;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) ||
+        (rc = input_string(rq, b, "login", 1, &login, NULL)) ||
+        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
+        return rc;
+    if ((wait = ratelimit_check(RL_LOGIN_IP, req_ip(rq), now)))
+        return h_throttled(rq, wait);
+    rc = account_find_login(db, login, id, &hash);
+    if (rc && rc != ERR_NOT_FOUND)
+        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+    h_login_key(login, id, key);
+    if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now))) {
+        free(hash);
+        return h_throttled(rq, wait);
+    }
+    if (hash && pwn <= LIMIT_PASSWORD_MAX && password_verify(hash, pw, pwn) == 0) {
+        ratelimit_reset(RL_LOGIN_ACCOUNT, key);
+        rc = h_login_ok(rq, db, id, pw, pwn, hash);
+        free(hash);
+        return rc;
+    }
+    if (!hash)
+        password_dummy_verify(pw, pwn > LIMIT_PASSWORD_MAX ? LIMIT_PASSWORD_MAX : pwn);
+    free(hash);
+    ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
+    return resp_error(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
+                      "the login or the password is wrong");
+}
+
+int h_logout(struct req *rq)
+{
+    struct db *db;
+    int rc;
+
+    if ((rc = h_db(rq, &db)))
+        return rc;
+    struct db_param p[] = {DB_TEXT(req_session(rq))};
+    if ((rc = db_query(db, STMT_SESSION_DELETE, p, 1, NULL)))
+        return db_err_to_err(rc);
+    return resp_empty(rq, 204);
+}
+
+/* Check the password of the logged-in account before a sensitive change.
+ * Failures count against the same per-account throttle as logins, so a
+ * stolen session cannot be used to guess the password. Answers 403/429. */
+static int h_verify_current(struct req *rq, struct db *db, const char *id, const char *pw, size_t n,
+                            const char *field)
+{
+    char key[80];
+    int64_t now = clock_now();
+    unsigned wait;
+
+    snprintf(key, sizeof key, "a:%s", id);
+    if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now)))
+        return h_throttled(rq, wait), ERR_RATE_LIMITED;
+    if (n <= LIMIT_PASSWORD_MAX && account_check_password(db, id, pw, n) == 0)
+        return 0;
+    ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
+    resp_error(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
+    return ERR_FORBIDDEN;
+}
+
+/* ---- password forgot / reset / change ---- */
+
+static int h_forgot_mail(struct req *rq, struct db *db, const char *id, const char *email)
+{
+    char token[TOKEN_SECRET_LEN + 1], link[LINK_MAX], body[2048];
+    uint8_t th[TOKEN_HASH_BYTES];
+    int64_t now = clock_now();
+    int rc;
+
+    token_secret(token, th);
+    struct db_param del[] = {DB_TEXT(id), DB_TEXT("reset")};
+    struct db_param ins[] = {
+        DB_BLOB(th, sizeof th),         DB_TEXT(id), DB_TEXT("reset"), DB_NULL, DB_INT(now),
+        DB_INT(now + LIMIT_RESET_TTL_S)};
+    account_link(req_config(rq), "reset", token, link, sizeof link);
+    snprintf(body, sizeof body,
+             "Someone (probably you) asked to reset the password of your atelier account.\n\n"
+             "To choose a new password, open this link within one hour:\n\n%s\n\n"
+             "If you did not ask for this, ignore this mail; your password stays as it is.\n",
+             link);
+    sodium_memzero(token, sizeof token);
+    if ((rc = db_query(db, STMT_TOKEN_DELETE_KIND, del, 2, NULL)) ||
+        (rc = db_query(db, STMT_TOKEN_INSERT, ins, 6, NULL)))
+        return rc;
+    return mail_enqueue(db, id, email, "Reset your atelier password", body);
+}
+
+int h_password_forgot(struct req *rq)
+{
+    static const char *const keys[] = {"email", NULL};
+    json_t *b = req_json(rq);
+    char email[ACCOUNT_EMAIL_MAX], id[64], key[80], *hash = NULL;
+    struct db *db;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
+        (rc = h_db(rq, &db)))
+        return rc;
+    rc = account_find_login(db, email, id, &hash);
+    free(hash);
+    snprintf(key, sizeof key, "r:%s", id);
+    if (rc == 0 && ratelimit_check(RL_MAIL_ACCOUNT, key, clock_now()) == 0) {
+        ratelimit_fail(RL_MAIL_ACCOUNT, key, clock_now());
+        if ((rc = db_begin(db)) || (rc = h_forgot_mail(rq, db, id, email)))
+            return h_fail_db(rq, db, rc);
+        if ((rc = h_commit(rq, db)))
+            return rc;
+    } else if (rc && rc != ERR_NOT_FOUND) {
+        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+    }
+    return h_accepted(rq, "if an account has this address, a reset link is on its way");
+}
+
+/* The account a live reset link belongs to, without using the link up. */
+static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char id[64])
+{
+    struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("reset"), DB_INT(clock_now())};
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_TOKEN_PEEK, p, 3, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc == 1)
+        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+    db_rows_free(rows);
+    return rc == 1 ? 0 : rc == 0 ? ERR_NOT_FOUND : rc;
+}
+
+static int h_set_password(struct req *rq, struct db *db, const char *id, const char *hash,
+                          const char *keep_session)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(hash), DB_INT(clock_now())};
+    struct db_param all[] = {DB_TEXT(id)};
+    struct db_param others[] = {DB_TEXT(id), DB_TEXT(keep_session ? keep_session : "")};
+    int rc = db_query(db, STMT_ACCOUNT_SET_PASSWORD, p, 3, NULL);
+
+    if (rc == 0)
+        rc = keep_session ? db_query(db, STMT_SESSION_DELETE_OTHERS, others, 2, NULL)
+                          : db_query(db, STMT_SESSION_DELETE_ALL, all, 1, NULL);
+    if (rc == 0)
+        rc = db_query(db, STMT_TOKEN_DELETE_KIND,
+                      (struct db_param[]){DB_TEXT(id), DB_TEXT("reset")}, 2, NULL);
+    return rc;
+}
+
+int h_password_reset(struct req *rq)
+{
+    static const char *const keys[] = {"token", "password", NULL};
+    json_t *b = req_json(rq);
+    char id[64], username[64], email[ACCOUNT_EMAIL_MAX], hash[PASSWORD_HASH_MAX];
+    uint8_t th[TOKEN_HASH_BYTES];
+    const char *token, *pw;
+    size_t pwn;
+    struct db *db;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) ||
+        (rc = input_string(rq, b, "token", 1, &token, NULL)) || (rc = h_db(rq, &db)))
+        return rc;
+    if (token_hash(token, th) || h_peek_reset(db, th, id) ||
+        h_account_words(db, id, username, email))
+        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
+                          "this link is invalid or has expired");
+    if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)) ||
+        (rc = password_hash(pw, pwn, hash)))
+        return rc;
+    if ((rc = db_begin(db)))
+        return h_fail_db(rq, db, rc);
+    struct db_param p[] = {DB_BLOB(th, sizeof th), DB_TEXT("reset")};
+    if (db_exec(db, STMT_TOKEN_DELETE, p, 2) != 1) {
+        db_rollback(db); /* used meanwhile by a concurrent request */
+        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token", "this link has been used");
+    }
+    if ((rc = h_set_password(rq, db, id, hash, NULL)))
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    return resp_empty(rq, 204);
+}
+
+int h_password_change(struct req *rq)
+{
+    static const char *const keys[] = {"current_password", "new_password", NULL};
+    json_t *b = req_json(rq);
+    const char *id = req_account(rq), *cur, *pw;
+    char username[64], email[ACCOUNT_EMAIL_MAX], hash[PASSWORD_HASH_MAX];
+    size_t curn, pwn;
+    struct db *db;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) ||
+        (rc = input_string(rq, b, "current_password", 1, &cur, &curn)) || (rc = h_db(rq, &db)))
+        return rc;
+    if ((rc = h_verify_current(rq, db, id, cur, curn, "current_password")))
+        return rc;
+    if ((rc = h_account_words(db, id, username, email)) ||
+        (rc = h_password_field(rq, b, "new_password", username, email, &pw, &pwn)) ||
+        (rc = password_hash(pw, pwn, hash)))
+        return rc;
+    if ((rc = db_begin(db)) || (rc = h_set_password(rq, db, id, hash, req_session(rq))))
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    return resp_empty(rq, 204);
+}
+
+/* ---- email change ---- */
+
+static int h_email_change_mail(struct req *rq, struct db *db, const char *id, const char *email)
+{
+    char token[TOKEN_SECRET_LEN + 1], hx[2 * TOKEN_HASH_BYTES + 1], link[LINK_MAX], body[2048];
+    char old[ACCOUNT_EMAIL_MAX];
+    uint8_t th[TOKEN_HASH_BYTES], *box = NULL;
+    size_t boxn = 0;
+    int64_t now = clock_now();
+    int rc;
+
+    token_secret(token, th);
+    util_hex(th, sizeof th, hx);
+    if ((rc = account_email_of(db, id, old)) ||
+        (rc = account_seal_text("tokens.payload", hx, email, &box, &boxn)))
+        return rc;
+    struct db_param ins[] = {
+        DB_BLOB(th, sizeof th), DB_TEXT(id), DB_TEXT("email"),
+        DB_BLOB(box, boxn),     DB_INT(now), DB_INT(now + LIMIT_CONFIRM_TTL_S)};
+    rc = db_query(db, STMT_TOKEN_INSERT, ins, 6, NULL);
+    free(box);
+    if (rc)
+        return rc;
+    account_link(req_config(rq), "confirm", token, link, sizeof link);
+    snprintf(body, sizeof body,
+             "To make this the address of your atelier account, open this link within 24 "
+             "hours:\n\n%s\n\nIf you did not ask for this, ignore this mail.\n",
+             link);
+    sodium_memzero(token, sizeof token);
+    if ((rc = mail_enqueue(db, id, email, "Confirm your new atelier address", body)))
+        return rc;
+    return mail_enqueue(db, id, old, "A change of your atelier address was requested",
+                        "Someone logged in to your atelier account asked to change its address. "
+                        "The change happens only when the new address is confirmed. If it was "
+                        "not you, change your password now.\n");
+}
+
+int h_email_change(struct req *rq)
+{
+    static const char *const keys[] = {"email", "password", NULL};
+    json_t *b = req_json(rq);
+    const char *id = req_account(rq), *pw;
+    char email[ACCOUNT_EMAIL_MAX], other[64] = "", *hash = NULL;
+    size_t pwn;
+    struct db *db;
+    int rc, taken;
+
+    if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
+        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
+        return rc;
+    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
+        return rc;
+    rc = account_find_login(db, email, other, &hash);
+    free(hash);
+    if (rc && rc != ERR_NOT_FOUND)
+        return rc;
+    taken = rc == 0;
+    if (taken && strcmp(other, id) == 0)
+        return input_fail(rq, "email", "email is already the address of this account");
+    if ((rc = db_begin(db)))
+        return h_fail_db(rq, db, rc);
+    if (taken)
+        rc = mail_enqueue(db, other, email, "Someone tried to use your address",
+                          "Someone tried to move another atelier account to this address, "
+                          "which already has one. Nothing was changed.\n");
+    else
+        rc = h_email_change_mail(rq, db, id, email);
+    if (rc)
+        return h_fail_db(rq, db, rc);
+    if ((rc = h_commit(rq, db)))
+        return rc;
+    return h_accepted(rq, "check the new address for a confirmation link");
+}
+
+/* ---- deletion ---- */
+
+int h_account_delete(struct req *rq)
+{
+    static const char *const keys[] = {"password", NULL};
+    json_t *b = req_json(rq);
+    const char *id = req_account(rq), *pw;
+    size_t pwn;
+    struct db *db;
+    int rc;
+
+    if ((rc = input_known_keys(rq, b, keys)) ||
+        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
+        return rc;
+    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
+        return rc;
+    if ((rc = account_erase(db, id)))
+        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+    return resp_empty(rq, 204);
+}

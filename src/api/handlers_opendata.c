@@ -1,0 +1,47 @@
+/*
+ * handlers_opendata.c - the published open data: GET /v1/opendata (the
+ * latest release's metadata and figures) and its rows as CSV and JSON.
+ * Public: a release holds no personal data (opendata.c guarantees it).
+ */
+#include <string.h>
+
+#include "store/db.h"
+#include "base/err.h"
+#include "api/handlers.h"
+
+static int opendata_serve(struct req *rq, enum stmt st, const char *type)
+{
+    struct db *db = db_thread();
+    struct db_rows *rows = NULL;
+    int rc;
+
+    if (!db)
+        return ERR_UNAVAILABLE;
+    if ((rc = db_query(db, st, NULL, 0, &rows)))
+        return db_err_to_err(rc);
+    if (db_next(rows) == 1) {
+        size_t n = 0;
+        const void *data = db_col_blob(rows, 0, &n);
+        rc = resp_bytes(rq, 200, type, data, n);
+    } else {
+        rc = resp_error(rq, ERR_NOT_FOUND, "no_release", "no release has been published yet");
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+int h_opendata_meta(struct req *rq)
+{
+    return opendata_serve(rq, STMT_OPENDATA_LATEST_META, "application/json");
+}
+
+int h_opendata_csv(struct req *rq)
+{
+    resp_header(rq, "Content-Disposition", "attachment; filename=\"atelier-measurements.csv\"");
+    return opendata_serve(rq, STMT_OPENDATA_LATEST_CSV, "text/csv; charset=utf-8");
+}
+
+int h_opendata_json(struct req *rq)
+{
+    return opendata_serve(rq, STMT_OPENDATA_LATEST_JSON, "application/json");
+}

@@ -1,0 +1,177 @@
+/*
+ * handlers_patterns.c - the designs and the patterns drafted from a model:
+ * GET /v1/designs, GET /v1/models/{id}/patterns/{design}.svg and .pdf.
+ *
+ * Invariants: a pattern is drafted only from the caller's own model (other
+ * people's models answer the 404 of a model that does not exist); a model
+ * that lacks measurements gets a 422 listing every missing one; nothing the
+ * client sends can make the engine produce non-finite geometry (draft_run
+ * refuses it as invalid).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "draft/draft.h"
+#include "base/err.h"
+#include "api/handlers.h"
+#include "api/input.h"
+#include "draft/measures.h"
+#include "models/models.h"
+#include "base/util.h"
+
+#define PATTERN_SA_DEFAULT 10.0
+
+static json_t *designs_names(const char *const *list)
+{
+    json_t *a = json_array();
+
+    for (; list && *list; list++)
+        json_array_append_new(a, json_string(*list));
+    return a;
+}
+
+int h_designs(struct req *rq)
+{
+    json_t *list = json_array();
+
+    for (int i = 0; i < draft_design_count(); i++) {
+        const struct design *d = draft_design(i);
+        const char *bodies = d->needs_breasts == 1   ? "with_breasts"
+                             : d->needs_breasts == 0 ? "without_breasts"
+                                                     : "any";
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", d->name, "title", d->title,
+                                        "bodies", bodies, "required", designs_names(d->required),
+                                        "optional", designs_names(d->optional)));
+    }
+    return resp_json(rq, 200, json_pack("{s:o}", "designs", list));
+}
+
+/* ?sa= in mm: a number in 0..DRAFT_SA_MAX, default 10. */
+static int pattern_sa(struct req *rq, double *sa)
+{
+    const char *s = req_query(rq, "sa");
+    char *end = NULL;
+
+    *sa = PATTERN_SA_DEFAULT;
+    if (!s)
+        return 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < 0 || v > DRAFT_SA_MAX)
+        return input_fail(rq, "sa", "sa must be a number of mm from 0 to %.0f", DRAFT_SA_MAX);
+    *sa = v;
+    return 0;
+}
+
+static void pattern_input(json_t *meas, int breasts, double sa, const char *name,
+                          struct draft_input *in)
+{
+    memset(in, 0, sizeof *in);
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        json_t *v = json_object_get(meas, measures[i].name);
+        if (json_is_number(v)) {
+            in->value[i] = json_number_value(v);
+            in->have[i] = 1;
+        }
+    }
+    in->breasts = breasts;
+    in->sa = sa;
+    in->model_name = name;
+}
+
+/* 422 naming every missing measurement, with the list as an array. */
+static int pattern_missing(struct req *rq, const struct design *d, const struct draft_input *in)
+{
+    char list[1024];
+    json_t *missing = json_array();
+
+    if (draft_missing(d, in, list, sizeof list) == 0) {
+        json_decref(missing);
+        return 0;
+    }
+    for (const char *const *r = d->required; *r; r++) {
+        int i = measures_find(*r);
+        if (i >= 0 && !in->have[i])
+            json_array_append_new(missing, json_string(*r));
+    }
+    json_t *body = json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code", "missing_measurements",
+                             "message", "", "field", "measurements", "missing", missing);
+    char msg[1200];
+    snprintf(msg, sizeof msg, "the model lacks measurements the %s needs: %s", d->name, list);
+    json_object_set_new(json_object_get(body, "error"), "message", json_string(msg));
+    resp_json(rq, 422, body);
+    return ERR_INVALID;
+}
+
+/* Draft the design named by the path for the caller's model. */
+static int pattern_draft(struct req *rq, struct pattern **out)
+{
+    const struct design *d = draft_find(req_param(rq, "design"));
+    struct db *db = db_thread();
+    struct draft_input in;
+    json_t *meas = NULL;
+    char *name = NULL, msg[512];
+    int breasts, rc;
+    double sa;
+
+    if (!db)
+        return ERR_UNAVAILABLE;
+    if ((rc = models_get(db, req_param(rq, "id"), req_account(rq), &name, &breasts, &meas)))
+        return rc;
+    if (!d) {
+        resp_error(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
+        rc = ERR_NOT_FOUND;
+    } else if (!draft_design_fits(d, breasts)) {
+        resp_error(rq, ERR_INVALID, "design_not_for_body",
+                   "the %s is drafted for bodies %s breasts", d->name,
+                   d->needs_breasts ? "with" : "without");
+        rc = ERR_INVALID;
+    } else if ((rc = pattern_sa(rq, &sa)) == 0) {
+        pattern_input(meas, breasts, sa, name, &in);
+        if ((rc = pattern_missing(rq, d, &in)) == 0 &&
+            (rc = draft_run(d, &in, out, msg, sizeof msg)) == ERR_INVALID)
+            resp_error(rq, ERR_INVALID, "cannot_draft", "%s", msg);
+    }
+    free(name);
+    json_decref(meas);
+    return rc;
+}
+
+int h_pattern_svg(struct req *rq)
+{
+    struct pattern *p = NULL;
+    char *svg = NULL;
+    size_t n = 0;
+    int rc = pattern_draft(rq, &p);
+
+    if (rc)
+        return rc;
+    rc = draft_svg(p, &svg, &n);
+    draft_free(p);
+    if (rc)
+        return rc;
+    return resp_take(rq, 200, "image/svg+xml; charset=utf-8", svg, n);
+}
+
+int h_pattern_pdf(struct req *rq)
+{
+    const char *paper_s = req_query(rq, "paper");
+    enum draft_paper paper = DRAFT_PAPER_FULL;
+    struct pattern *p = NULL;
+    char *pdf = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (paper_s && draft_paper_parse(paper_s, &paper))
+        return input_fail(rq, "paper", "paper must be a4, letter or full");
+    if ((rc = pattern_draft(rq, &p)))
+        return rc;
+    rc = draft_pdf(p, paper, &pdf, &n);
+    draft_free(p);
+    if (rc)
+        return rc;
+    return resp_take(rq, 200, "application/pdf", pdf, n);
+}

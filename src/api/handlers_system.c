@@ -1,0 +1,45 @@
+/*
+ * handlers_system.c - operational endpoints: health, metrics, the API's
+ * OpenAPI document. None of them needs authentication and none reveals
+ * anything about accounts.
+ */
+#include <stdlib.h>
+
+#include "store/db.h"
+#include "base/err.h"
+#include "api/handlers.h"
+#include "obs/metrics.h"
+
+extern const unsigned char openapi_json[];
+extern const unsigned long openapi_json_len;
+
+int h_healthz(struct req *rq)
+{
+    struct db *db = db_thread();
+    struct db_rows *rows = NULL;
+    int ok = 0;
+
+    if (db && db_query(db, STMT_PING, NULL, 0, &rows) == DB_OK) {
+        ok = db_next(rows) == 1 && db_col_int(rows, 0) == 1;
+        db_rows_free(rows);
+    }
+    if (!ok)
+        return resp_error(rq, ERR_UNAVAILABLE, "database_unavailable",
+                          "the database does not answer");
+    return resp_json(rq, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int h_metrics(struct req *rq)
+{
+    size_t len = 0;
+    char *text = metrics_render(&len);
+
+    if (!text)
+        return ERR_NOMEM;
+    return resp_take(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+int h_openapi(struct req *rq)
+{
+    return resp_bytes(rq, 200, "application/json", openapi_json, openapi_json_len);
+}

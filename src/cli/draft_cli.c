@@ -1,0 +1,285 @@
+/*
+ * draft_cli.c - `atelier draft <design> --measurements file.json ...`: read
+ * a flat JSON object of measurements (FreeSewing's form), validate it
+ * against the vocabulary (known names, numbers, plausible ranges, no
+ * breasts-only measurement on a body without breasts), draft, and write
+ * SVG or PDF to standard output or a file.
+ *
+ * Invariants: nothing is written to the output unless the draft and the
+ * rendering succeeded; every problem with the input is reported on stderr
+ * in one line, all missing or unknown names at once. Exit 0 / 1 (invalid
+ * input or failure) / 2 (usage).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draft/draft.h"
+#include "cli/draft_cli.h"
+#include "base/err.h"
+#include "draft/measures.h"
+
+struct cli {
+    const char *design, *file, *output, *name, *format, *paper, *breasts;
+    double sa;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: atelier draft <design> --measurements FILE [--breasts true|false]\n"
+               "         [--sa MM] [--format svg|pdf] [--paper a4|letter|full]\n"
+               "         [--output FILE] [--name NAME]\n"
+               "designs:");
+    for (int i = 0; i < draft_design_count(); i++)
+        fprintf(f, " %s", draft_design(i)->name);
+    fprintf(f, "\nFILE is a JSON object of measurement names to numbers (mm; shoulderSlope in\n"
+               "degrees), '-' for standard input. The pattern goes to standard output unless\n"
+               "--output is given.\n");
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    if (!s || !*s)
+        return -1;
+    v = strtod(s, &end);
+    if (*end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --opt value or --opt=value; *i advances past what was used. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] || *i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+    static const char *const names[] = {"--measurements", "--output",  "--name", "--format",
+                                        "--paper",        "--breasts", "--sa"};
+    const char **slot[] = {&c->file, &c->output, &c->name, &c->format, &c->paper, &c->breasts};
+    const char *sa = NULL;
+
+    memset(c, 0, sizeof *c);
+    c->sa = DRAFT_SA_DEFAULT;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        size_t k;
+        if (argv[i][0] != '-' && !c->design) {
+            c->design = argv[i];
+            continue;
+        }
+        for (k = 0; k < sizeof names / sizeof names[0] && !v; k++)
+            v = opt_value(argc, argv, &i, names[k]);
+        if (!v) {
+            fprintf(stderr, "atelier draft: unknown or incomplete option '%s'\n", argv[i]);
+            return -1;
+        }
+        if (k - 1 < 6)
+            *slot[k - 1] = v;
+        else
+            sa = v;
+    }
+    if (!c->design || !c->file) {
+        fprintf(stderr, "atelier draft: a design and --measurements are required\n");
+        return -1;
+    }
+    if (sa && (parse_double(sa, &c->sa) || c->sa < 0.0 || c->sa > DRAFT_SA_MAX)) {
+        fprintf(stderr, "atelier draft: --sa takes a number of mm from 0 to %g\n", DRAFT_SA_MAX);
+        return -1;
+    }
+    if (!c->format)
+        c->format = c->paper ? "pdf" : "svg";
+    if (strcmp(c->format, "svg") && strcmp(c->format, "pdf")) {
+        fprintf(stderr, "atelier draft: --format takes svg or pdf\n");
+        return -1;
+    }
+    if (c->paper && strcmp(c->format, "pdf")) {
+        fprintf(stderr, "atelier draft: --paper applies to --format pdf only\n");
+        return -1;
+    }
+    if (c->breasts && strcmp(c->breasts, "true") && strcmp(c->breasts, "false")) {
+        fprintf(stderr, "atelier draft: --breasts takes true or false\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fill in from the JSON object; 1 on invalid input (reported). */
+static int load_values(json_t *root, struct draft_input *in, int *has_breasts_only)
+{
+    char unknown[DRAFT_MSG_MAX] = "";
+    const char *key;
+    json_t *v;
+    size_t used = 0;
+
+    *has_breasts_only = 0;
+    json_object_foreach(root, key, v)
+    {
+        int i = measures_find(key);
+        if (i < 0) {
+            int w = snprintf(unknown + used, sizeof unknown - used, "%s%s", used ? ", " : "", key);
+            if (w > 0 && (size_t)w < sizeof unknown - used)
+                used += (size_t)w;
+            continue;
+        }
+        if (!json_is_number(v)) {
+            fprintf(stderr, "atelier draft: %s must be a number\n", key);
+            return 1;
+        }
+        in->value[i] = json_number_value(v);
+        in->have[i] = 1;
+        if (!isfinite(in->value[i]) || in->value[i] < measures[i].min ||
+            in->value[i] > measures[i].max) {
+            fprintf(stderr, "atelier draft: %s: %g %s is outside the plausible range %g-%g %s\n",
+                    key, in->value[i], measures[i].unit, measures[i].min, measures[i].max,
+                    measures[i].unit);
+            return 1;
+        }
+        *has_breasts_only |= measures[i].breasts_only;
+    }
+    if (used) {
+        fprintf(stderr, "atelier draft: unknown measurements: %s\n", unknown);
+        return 1;
+    }
+    return 0;
+}
+
+static int read_measurements(const struct cli *c, const struct design *d, struct draft_input *in)
+{
+    json_error_t jerr;
+    json_t *root;
+    int bo, rc;
+
+    root = strcmp(c->file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
+                                     : json_load_file(c->file, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        fprintf(stderr, "atelier draft: %s: %s (line %d)\n", c->file, jerr.text, jerr.line);
+        return 1;
+    }
+    if (!json_is_object(root)) {
+        fprintf(stderr, "atelier draft: %s: expected a JSON object of measurements\n", c->file);
+        json_decref(root);
+        return 1;
+    }
+    rc = load_values(root, in, &bo);
+    json_decref(root);
+    if (rc)
+        return rc;
+    if (c->breasts)
+        in->breasts = strcmp(c->breasts, "true") == 0;
+    else /* breasts-only measurements say so; else what the design is for */
+        in->breasts = bo || d->needs_breasts == 1;
+    if (bo && !in->breasts) {
+        fprintf(stderr, "atelier draft: breasts-only measurements given for a body without "
+                        "breasts\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* Base name of path without its extension, into buf. */
+static void base_name(const char *path, char *buf, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    size_t len;
+
+    b = b ? b + 1 : path;
+    len = strcspn(b, ".");
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, b, len);
+    buf[len] = '\0';
+}
+
+static int write_out(const char *path, const char *data, size_t n)
+{
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    int ok;
+
+    if (!f) {
+        fprintf(stderr, "atelier draft: cannot write %s\n", path);
+        return 1;
+    }
+    ok = fwrite(data, 1, n, f) == n;
+    ok = (path ? fclose(f) == 0 : fflush(f) == 0) && ok;
+    if (!ok)
+        fprintf(stderr, "atelier draft: writing %s failed\n", path ? path : "standard output");
+    return ok ? 0 : 1;
+}
+
+static int render(const struct cli *c, const struct pattern *p)
+{
+    enum draft_paper paper = DRAFT_PAPER_FULL;
+    char *data = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (c->paper && draft_paper_parse(c->paper, &paper)) {
+        fprintf(stderr, "atelier draft: --paper takes a4, letter or full\n");
+        return 2;
+    }
+    rc = strcmp(c->format, "pdf") == 0 ? draft_pdf(p, paper, &data, &n) : draft_svg(p, &data, &n);
+    if (rc) {
+        fprintf(stderr, "atelier draft: rendering failed: %s\n", err_text(rc));
+        return 1;
+    }
+    rc = write_out(c->output, data, n);
+    free(data);
+    return rc;
+}
+
+int draft_cli(int argc, char **argv)
+{
+    struct draft_input in;
+    struct cli c;
+    const struct design *d;
+    struct pattern *p = NULL;
+    char msg[DRAFT_MSG_MAX], name[DRAFT_NAME_MAX + 1];
+    int rc;
+
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+    if (parse_args(argc, argv, &c)) {
+        usage(stderr);
+        return 2;
+    }
+    d = draft_find(c.design);
+    if (!d) {
+        fprintf(stderr, "atelier draft: unknown design '%s'\n", c.design);
+        usage(stderr);
+        return 2;
+    }
+    memset(&in, 0, sizeof in);
+    rc = read_measurements(&c, d, &in);
+    if (rc)
+        return rc;
+    base_name(c.file, name, sizeof name);
+    in.sa = c.sa;
+    in.model_name = c.name ? c.name : strcmp(c.file, "-") ? name : "model";
+    rc = draft_run(d, &in, &p, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, "atelier draft: %s\n", rc == ERR_INVALID ? msg : err_text(rc));
+        return 1;
+    }
+    rc = render(&c, p);
+    draft_free(p);
+    return rc;
+}

@@ -1,0 +1,280 @@
+/*
+ * main.c - the atelier command line: one binary, one subcommand per job.
+ *
+ *   atelier serve     the HTTP API (plus, later, the sweeper thread)
+ *   atelier migrate   bring the database schema up to date and exit
+ *   atelier logs      read the access log for diagnosis
+ *   atelier sweep     apply the retention rules once, as of --now
+ *   atelier populate  create a synthetic population (demos, benchmarks)
+ *   atelier opendata build   publish the anonymized open data release
+ *   atelier draft     draft a design from a measurements file (draft_cli.c)
+ *
+ * Every command parses its settings with config_parse (flags and ATELIER_*
+ * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account/account.h"
+#include "obs/accesslog.h"
+#include "cli/app.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "store/db.h"
+#include "draft/draft.h"
+#include "cli/draft_cli.h"
+#include "base/err.h"
+#include "http/http.h"
+#include "privacy/image.h"
+#include "account/mail.h"
+#include "base/policy.h"
+#include "base/log.h"
+#include "obs/metrics.h"
+#include "privacy/opendata.h"
+#include "account/password.h"
+#include "cli/populate.h"
+#include "privacy/sweep.h"
+#include "base/util.h"
+#include "http/workers.h"
+
+/* Start everything that serves requests, in dependency order; on failure
+ * stop what was started. */
+static int serve_start(const struct config *cfg, unsigned *port)
+{
+    char logdir[PATH_MAX + 8];
+    const char *methods[256], *patterns[256];
+
+    snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
+    if (accesslog_start(logdir))
+        return ERR_UNAVAILABLE;
+    for (size_t i = 0; i < routes_count && i < 256; i++) {
+        methods[i] = routes[i].method;
+        patterns[i] = routes[i].pattern;
+    }
+    metrics_init(routes_count, methods, patterns);
+    if (mail_start(cfg))
+        goto fail_mail;
+    if (sweep_start(cfg))
+        goto fail_sweep;
+    http_set_auth(account_authenticate);
+    http_set_read_scope(db_read_begin, db_read_end);
+    workers_set_thread_exit(image_thread_done);
+    if (http_start(cfg, port))
+        goto fail_http;
+    return 0;
+fail_http:
+    sweep_stop();
+fail_sweep:
+    mail_stop();
+fail_mail:
+    metrics_shutdown();
+    accesslog_stop();
+    return ERR_UNAVAILABLE;
+}
+
+static void serve_stop(void)
+{
+    http_stop();
+    sweep_stop();
+    mail_stop();
+    accesslog_stop();
+    metrics_shutdown();
+}
+
+static int cmd_serve(const struct config *cfg, const char *argv0)
+{
+    struct db *db = NULL;
+    unsigned port = 0;
+    sigset_t set;
+    int sig = 0, rc;
+
+    /* Signals go to sigwait below, never to the server's threads. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (cfg->clock_offset_ms)
+        clock_set_offset_ms(cfg->clock_offset_ms);
+    if ((rc = app_open(cfg, 1, &db)))
+        return 1;
+    db_close(db); /* request threads open their own */
+    if (password_set_slots(cfg->hash_slots > util_ncpu() ? util_ncpu() : cfg->hash_slots)) {
+        app_close(NULL);
+        return 1;
+    }
+    if (image_init(argv0) || serve_start(cfg, &port)) {
+        app_close(NULL);
+        return 1;
+    }
+    printf("atelier: listening on http://%s%s%s:%u/\n", strchr(cfg->listen_host, ':') ? "[" : "",
+           cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0",
+           strchr(cfg->listen_host, ':') ? "]" : "", port);
+    fflush(stdout);
+    sigwait(&set, &sig);
+    log_info("main", "signal %d: shutting down", sig);
+    serve_stop();
+    draft_shutdown();
+    image_shutdown();
+    db_thread_close();
+    app_close(NULL);
+    return 0;
+}
+
+static int cmd_migrate(const struct config *cfg)
+{
+    struct db *db = NULL;
+
+    if (app_open(cfg, 1, &db))
+        return 1;
+    printf("atelier: schema at version %d\n", db_schema_version(db));
+    app_close(db);
+    return 0;
+}
+
+/* One sweep as of --now (default: the real time); then deliver the mail it
+ * queued, so that the command works without a running server. */
+static int cmd_sweep(const struct config *cfg)
+{
+    struct sweep_report r;
+    struct db *db = NULL;
+    int64_t now = clock_now_ms();
+    int rc, sent = 0, failed = 0;
+
+    if (cfg->sweep_now[0] && clock_parse_rfc3339(cfg->sweep_now, &now)) {
+        fprintf(stderr, "atelier sweep: --now takes an RFC 3339 time or a date\n");
+        return 2;
+    }
+    clock_set_ms(now);
+    mail_configure(cfg); /* notices carry --mail-from, like the server's mail */
+    if (app_open(cfg, 0, &db))
+        return 1;
+    rc = sweep_run(db, cfg, now, cfg->dry_run, &r);
+    if (rc == 0 && !cfg->dry_run)
+        mail_deliver_due(db, cfg, now, &sent, &failed);
+    printf("{\"dry_run\":%s,\"locked_elsewhere\":%s,\"logs_deleted\":%d,\"notices\":%d,"
+           "\"accounts_erased\":%d,\"signups_erased\":%d,\"sessions_deleted\":%d,"
+           "\"tokens_deleted\":%d,\"mails_sent\":%d,\"mails_failed\":%d,\"ms\":%.1f}\n",
+           cfg->dry_run ? "true" : "false", r.locked_elsewhere ? "true" : "false", r.logs_deleted,
+           r.notices, r.accounts_erased, r.signups_erased, r.sessions_deleted, r.tokens_deleted,
+           sent, failed, r.ms);
+    app_close(db);
+    return rc ? 1 : 0;
+}
+
+static int cmd_populate(const struct config *cfg)
+{
+    struct db *db = NULL;
+    int rc;
+
+    if (app_open(cfg, 1, &db))
+        return 1;
+    rc = populate_run(db, cfg->populate_models, cfg->populate_seed, isatty(2));
+    if (rc)
+        fprintf(stderr, "atelier populate: %s\n", err_text(rc));
+    else
+        printf("atelier: created %u accounts with one model each (seed %u)\n", cfg->populate_models,
+               cfg->populate_seed);
+    app_close(db);
+    return rc ? 1 : 0;
+}
+
+static int cmd_opendata(const struct config *cfg)
+{
+    struct opendata_report r;
+    struct db *db = NULL;
+    char why[512];
+    int rc;
+
+    if (app_open(cfg, 0, &db))
+        return 1;
+    rc = opendata_build(db, cfg->opendata_k, cfg->opendata_min, isatty(2), &r, why, sizeof why);
+    if (rc)
+        fprintf(stderr, "atelier opendata build: nothing published: %s\n", why);
+    else
+        printf("atelier: published %zu rows with breasts and %zu without (k=%u; %zu opted-in "
+               "accounts, %zu incomplete, %zu implausible)\n",
+               r.rows_with, r.rows_without, cfg->opendata_k, r.accounts, r.incomplete,
+               r.implausible);
+    app_close(db);
+    return rc ? 1 : 0;
+}
+
+static int cmd_logs(const struct config *cfg)
+{
+    char logdir[PATH_MAX + 8];
+    int64_t since = 0;
+
+    if (cfg->filter_since[0] && clock_parse_rfc3339(cfg->filter_since, &since)) {
+        fprintf(stderr, "atelier logs: --since takes an RFC 3339 time or a date\n");
+        return 2;
+    }
+    snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
+    long n = accesslog_query(logdir, cfg->filter_ip, since, cfg->filter_request_id, stdout);
+    if (n < 0) {
+        fprintf(stderr, "atelier logs: cannot read %s\n", logdir);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    const char *cmd;
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        config_usage(NULL);
+        return argc < 2 ? 2 : 0;
+    }
+    cmd = argv[1];
+    if (strcmp(cmd, "draft") == 0) { /* its own options: see draft_cli.h */
+        rc = draft_cli(argc - 1, argv + 1);
+        draft_shutdown();
+        return rc;
+    }
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
+        strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata")) {
+        fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);
+        return 2;
+    }
+    int first = 2;
+    if (strcmp(cmd, "opendata") == 0) {
+        /* the one subcommand: atelier opendata build [options] */
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            config_usage(cmd);
+            return 0;
+        }
+        if (argc < 3 || strcmp(argv[2], "build") != 0) {
+            fprintf(stderr, "atelier opendata: usage: atelier opendata build [--k 5] "
+                            "[--min-stratum N]\n");
+            return 2;
+        }
+        first = 3;
+    }
+    rc = config_parse(&cfg, cmd, argc - first, argv + first);
+    if (rc == 1)
+        return 0;
+    if (rc)
+        return 2;
+    log_set_level((enum log_level)cfg.log_level);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "atelier: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(&cfg, argv[0]);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(&cfg);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(&cfg);
+    if (strcmp(cmd, "populate") == 0)
+        return cmd_populate(&cfg);
+    if (strcmp(cmd, "opendata") == 0)
+        return cmd_opendata(&cfg);
+    return cmd_logs(&cfg);
+}

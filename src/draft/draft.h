@@ -1,0 +1,199 @@
+/*
+ * draft.h - the drafting engine: designs that turn a model's measurements
+ * into a pattern of parts, and the renderers that print it in true scale.
+ *
+ *   const struct design *d = draft_find("body");
+ *   struct draft_input in = {...};        values in mm (shoulderSlope in deg)
+ *   struct pattern *p;
+ *   char msg[DRAFT_MSG_MAX];
+ *   if (draft_run(d, &in, &p, msg, sizeof msg) == 0) {
+ *       draft_svg(p, &svg, &n);            or draft_pdf(p, DRAFT_PAPER_A4, ...)
+ *       draft_free(p);
+ *   } else  -> 422 with msg (every missing measurement is named in it)
+ *
+ * A part's outline is a chain of named edges (seams such as "side" or
+ * "armhole", or a fold); the seam line is their concatenation and the
+ * cutting line its offset by the seam allowance. Part coordinates are mm
+ * with y pointing down; the layout places each part at part->offset.
+ * The design registry is static and read-only: every function here is safe
+ * to call from several threads at once on different patterns.
+ */
+#ifndef ATELIER_DRAFT_H
+#define ATELIER_DRAFT_H
+
+#include <stddef.h>
+
+#include "draft/geom.h"
+#include "draft/measures.h"
+
+#define DRAFT_SA_MAX      50.0 /* mm: the largest seam allowance accepted */
+#define DRAFT_SA_DEFAULT  10.0
+#define DRAFT_MSG_MAX     512 /* a buffer this size holds every message in full */
+#define DRAFT_NAME_MAX    80  /* bytes of the model's name kept for titles */
+#define DRAFT_MAX_PARTS   4
+#define DRAFT_MAX_EDGES   14
+#define DRAFT_MAX_NOTCHES 8
+#define DRAFT_MAX_DARTS   3
+#define DRAFT_MAX_LEVELS  4
+#define DRAFT_SCALEBOX_W  100.0 /* mm: inside of the scale box frame */
+#define DRAFT_SCALEBOX_H  50.0
+#define DRAFT_MITRE_LIMIT 2.0 /* allowance corners: mitre up to 2 x sa, then bevel */
+
+/* Ease of each design, as fractions of the measurement. Tests compute the
+ * targets from these, never from the drafting code. */
+#define DRAFT_BODY_CHEST_EASE    0.12 /* 4 x quarter width at the chest line */
+#define DRAFT_BODY_HIPS_EASE     0.08 /* the hem widens only if hips need it */
+#define DRAFT_BODY_NECK_EASE     0.05 /* 2 x (front + back neckline) */
+#define DRAFT_BODICE_BUST_EASE   0.10 /* 2 x (front + back width at bust line) */
+#define DRAFT_BODICE_WAIST_EASE  0.06 /* 2 x waist seam, darts excluded */
+#define DRAFT_BODICE_NECK_EASE   0.03
+#define DRAFT_SLEEVE_BICEPS_EASE 0.18 /* sleeve width at the biceps line */
+#define DRAFT_SLEEVE_CAP_EASE    0.03 /* cap = (front + back armhole) x (1 + ease) */
+#define DRAFT_TROUSER_SEAT_EASE  0.05 /* 2 x (front + back width at seat line) */
+#define DRAFT_TROUSER_WAIST_EASE 0.02 /* 2 x (front + back waist seam), darts excluded */
+#define DRAFT_TROUSER_KNEE_EASE  0.15 /* front + back width at the knee line */
+#define DRAFT_TROUSER_HEM_FACTOR 3.0  /* hem allowance = 3 x sa */
+
+enum draft_notch_kind { DRAFT_NOTCH_FRONT = 1, DRAFT_NOTCH_BACK = 2 };
+
+struct draft_edge {
+    const char *name; /* static: "side", "armhole", "cf", ... */
+    struct path path; /* starts where the previous edge ended */
+    double sa_factor; /* allowance = sa_factor x pattern sa */
+    int fold;         /* 1: the part is cut on fold along this edge (no allowance) */
+};
+
+struct draft_notch {
+    struct vec at, dir; /* on the seam line; dir is the unit outward normal */
+    int kind;           /* DRAFT_NOTCH_FRONT: one tick, DRAFT_NOTCH_BACK: two */
+    int edge;           /* index of the edge it sits on */
+    double along;       /* mm from the start of that edge */
+};
+
+struct draft_dart {
+    struct vec tip, a, b; /* legs tip-a and tip-b have equal length */
+};
+
+struct draft_level {
+    const char *name; /* "chest", "bust", "waist", "seat", "knee", ... */
+    double y;         /* the horizontal line where that girth is measured */
+};
+
+struct draft_part {
+    const char *name;  /* "front", "back", "sleeve" */
+    const char *title; /* "Front" */
+    int cut;           /* pieces to cut: 1 on fold, or 2 as a mirrored pair */
+    struct draft_edge edge[DRAFT_MAX_EDGES];
+    size_t nedges;
+    int fold_edge;                   /* index of the fold edge, or -1 */
+    struct path seam;                /* closed seam line: the edges in order */
+    struct path sa;                  /* closed cutting line (empty when sa is 0); segment tags:
+                                      * >= 0 offset of that seam segment (counted from the edge
+                                      * after the fold), -1 corner join, -2 the fold line */
+    struct vec grain_from, grain_to; /* grainline, or the fold bracket's ends */
+    struct draft_notch notch[DRAFT_MAX_NOTCHES];
+    size_t nnotches;
+    struct draft_dart dart[DRAFT_MAX_DARTS];
+    size_t ndarts;
+    struct draft_level level[DRAFT_MAX_LEVELS];
+    size_t nlevels;
+    struct vec title_at; /* centre of the title block */
+    struct bbox box;     /* everything drawn, part coordinates */
+    struct vec offset;   /* layout position = part coordinates + offset */
+};
+
+struct design;
+
+struct pattern {
+    const struct design *design;
+    char model[DRAFT_NAME_MAX + 1]; /* valid UTF-8, no control characters */
+    double sa;
+    struct draft_part part[DRAFT_MAX_PARTS];
+    size_t nparts;
+    struct vec scalebox;  /* top-left corner of the inside of the scale box */
+    double width, height; /* layout size in mm; the layout starts at (0, 0) */
+};
+
+struct draft_input {
+    double value[MEASURES_COUNT];       /* indexed as measures[] */
+    unsigned char have[MEASURES_COUNT]; /* 1 where value is given */
+    int breasts;                        /* the model's has-breasts flag */
+    double sa;                          /* seam allowance, mm, 0..DRAFT_SA_MAX */
+    const char *model_name;             /* for titles; may be NULL */
+};
+
+struct design {
+    const char *name;            /* "body", "bodice", "trouser" */
+    const char *title;           /* "Body block" */
+    const char *const *required; /* NULL-terminated measurement names */
+    const char *const *optional; /* NULL-terminated */
+    int needs_breasts;           /* 1: only bodies with breasts; 0: only without; -1: any */
+    /* Fills p's parts from validated values (see draft_run). Returns 0, or
+     * ERR_INVALID with a sentence in msg when the measurements contradict
+     * each other so that no pattern can be drafted. */
+    int (*draft)(struct pattern *p, const struct draft_input *in, char *msg, size_t msgn);
+};
+
+/* The registry: designs in a fixed order, and lookup by name (NULL when
+ * unknown). */
+int draft_design_count(void);
+const struct design *draft_design(int i);
+const struct design *draft_find(const char *name);
+
+/* 1 when d may be drafted for a body with (breasts = 1) or without breasts. */
+int draft_design_fits(const struct design *d, int breasts);
+
+/* Names of the required measurements that in lacks, comma-separated
+ * ("biceps, chest") into buf (truncated with "..." only if n is too small
+ * for all 38 names). Returns how many are missing. */
+int draft_missing(const struct design *d, const struct draft_input *in, char *buf, size_t n);
+
+/* Draft d for in. Returns 0 with *out set (free it with draft_free), or
+ * ERR_INVALID with a sentence in msg: "missing measurements: a, b" naming
+ * every missing one, a value outside its plausible range, a body the design
+ * is not for, a seam allowance outside 0..50 mm, or measurements that
+ * contradict each other. Never yields a non-finite coordinate: a draft
+ * whose geometry is not finite is refused as invalid. ERR_NOMEM when out of
+ * memory, ERR_INTERNAL on a null argument. */
+int draft_run(const struct design *d, const struct draft_input *in, struct pattern **out, char *msg,
+              size_t msgn);
+void draft_free(struct pattern *p);
+
+/* Lookups for handlers, tests and benchmarks (NULL or 0 when absent). */
+const struct draft_part *draft_part_find(const struct pattern *p, const char *name);
+const struct draft_edge *draft_edge_find(const struct draft_part *part, const char *name);
+double draft_edge_length(const struct draft_part *part, const char *name);
+/* Width of the part's seam outline on the horizontal line at y (largest x
+ * minus smallest x of its crossings). Returns 0, or -1 when it has fewer
+ * than two crossings there. */
+int draft_width_at(const struct draft_part *part, double y, double *width);
+/* The title block of part i, one line per element of lines (at most max);
+ * the same text in every output format. Returns the number of lines. */
+size_t draft_title_lines(const struct pattern *p, size_t i, char lines[][128], size_t max);
+
+/* SVG, 1 user unit = 1 mm, width/height in mm. *out is malloc'd and
+ * NUL-terminated, *n its length. Returns 0 or ERR_NOMEM. */
+int draft_svg(const struct pattern *p, char **out, size_t *n);
+
+enum draft_paper { DRAFT_PAPER_FULL = 0, DRAFT_PAPER_A4 = 1, DRAFT_PAPER_LETTER = 2 };
+
+#define DRAFT_TILE_MARGIN  10.0 /* mm of unprinted border on each tiled page */
+#define DRAFT_TILE_OVERLAP 10.0 /* mm printed on both neighbouring pages */
+#define DRAFT_FULL_MARGIN  10.0 /* mm around the layout on a full-size page */
+
+/* "full", "a4" or "letter" (case-insensitive); 0 or ERR_INVALID. */
+int draft_paper_parse(const char *s, enum draft_paper *out);
+/* Page size in mm of a paper for pattern p (full: the layout + margins). */
+void draft_paper_size(const struct pattern *p, enum draft_paper paper, double *w, double *h);
+/* Tiling of p on paper: columns, rows, and pages actually printed (tiles
+ * that touch no part or the scale box are left out). Full is 1 x 1. */
+void draft_tiles(const struct pattern *p, enum draft_paper paper, int *cols, int *rows, int *pages);
+/* PDF through cairo; *out is malloc'd, *n its length. Returns 0, ERR_NOMEM,
+ * or ERR_INTERNAL when cairo fails. Output is byte-reproducible. */
+int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n);
+
+/* Release cairo's and fontconfig's process-lifetime font caches, once no
+ * thread draws any more (at exit), so leak checkers see only real leaks. */
+void draft_shutdown(void);
+
+#endif

@@ -1,0 +1,461 @@
+/*
+ * render_pdf.c - a drafted pattern as PDF through cairo, in true scale:
+ * DRAFT_PAPER_FULL is one page the size of the layout plus a margin (for a
+ * print shop or plotter); A4 and US Letter tile the layout on portrait
+ * pages, each page printing a window of (paper - 2 x margin) mm that
+ * overlaps its right and lower neighbours by DRAFT_TILE_OVERLAP mm.
+ *
+ * Every tile page carries its label (column letter, row number: "A1", "B1",
+ * ..., also printed large and light behind the pattern), the outline of its
+ * printed window, and in each overlap strip the line where the neighbour's
+ * window starts, labelled with the neighbour's name, and two alignment
+ * targets (circle and cross) at fixed layout positions, so the targets of
+ * two neighbouring pages print at the same place of the pattern and are
+ * laid over each other when assembling. Tiles that touch no part and not
+ * the scale box are not printed.
+ *
+ * Invariants: all drawing happens after cairo_scale(mm -> pt), so line
+ * widths and font sizes are in mm; the creation date is fixed, so the same
+ * pattern always gives the same bytes.
+ */
+#include <dlfcn.h>
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "draft/draft.h"
+#include "draft/draft_impl.h"
+#include "base/err.h"
+
+#define PT_PER_MM (72.0 / 25.4)
+#define PDF_DATE  "2026-01-01T00:00:00Z"
+
+int draft_paper_parse(const char *s, enum draft_paper *out)
+{
+    if (!s)
+        return ERR_INVALID;
+    if (strcasecmp(s, "full") == 0)
+        *out = DRAFT_PAPER_FULL;
+    else if (strcasecmp(s, "a4") == 0)
+        *out = DRAFT_PAPER_A4;
+    else if (strcasecmp(s, "letter") == 0)
+        *out = DRAFT_PAPER_LETTER;
+    else
+        return ERR_INVALID;
+    return 0;
+}
+
+void draft_paper_size(const struct pattern *p, enum draft_paper paper, double *w, double *h)
+{
+    if (paper == DRAFT_PAPER_A4) {
+        *w = 210.0;
+        *h = 297.0;
+    } else if (paper == DRAFT_PAPER_LETTER) {
+        *w = 215.9;
+        *h = 279.4;
+    } else {
+        *w = p->width + 2.0 * DRAFT_FULL_MARGIN;
+        *h = p->height + 2.0 * DRAFT_FULL_MARGIN;
+    }
+}
+
+struct tiling {
+    double pw, ph; /* paper, mm */
+    double uw, uh; /* printed window */
+    double sx, sy; /* step between windows */
+    int cols, rows;
+};
+
+static int tile_count(double total, double window, double step)
+{
+    if (total <= window)
+        return 1;
+    return 1 + (int)ceil((total - window) / step - 1e-9);
+}
+
+static void tiling(const struct pattern *p, enum draft_paper paper, struct tiling *t)
+{
+    draft_paper_size(p, paper, &t->pw, &t->ph);
+    if (paper == DRAFT_PAPER_FULL) {
+        t->uw = p->width;
+        t->uh = p->height;
+        t->sx = t->uw;
+        t->sy = t->uh;
+        t->cols = t->rows = 1;
+        return;
+    }
+    t->uw = t->pw - 2.0 * DRAFT_TILE_MARGIN;
+    t->uh = t->ph - 2.0 * DRAFT_TILE_MARGIN;
+    t->sx = t->uw - DRAFT_TILE_OVERLAP;
+    t->sy = t->uh - DRAFT_TILE_OVERLAP;
+    t->cols = tile_count(p->width, t->uw, t->sx);
+    t->rows = tile_count(p->height, t->uh, t->sy);
+}
+
+/* 1 when the window of tile (c, r) shows part of a part or the scale box. */
+static int tile_used(const struct pattern *p, const struct tiling *t, int c, int r)
+{
+    struct bbox w = {c * t->sx, r * t->sy, c * t->sx + t->uw, r * t->sy + t->uh};
+    struct bbox s = {p->scalebox.x - 1.0, p->scalebox.y - 1.0,
+                     p->scalebox.x + DRAFT_SCALEBOX_W + 1.0,
+                     p->scalebox.y + DRAFT_SCALEBOX_H + 8.0};
+
+    if (bbox_overlap(&w, &s, 0.0))
+        return 1;
+    for (size_t i = 0; i < p->nparts; i++) {
+        const struct draft_part *pt = &p->part[i];
+        struct bbox b = {pt->box.x0 + pt->offset.x, pt->box.y0 + pt->offset.y,
+                         pt->box.x1 + pt->offset.x, pt->box.y1 + pt->offset.y};
+        if (bbox_overlap(&w, &b, 0.0))
+            return 1;
+    }
+    return 0;
+}
+
+void draft_tiles(const struct pattern *p, enum draft_paper paper, int *cols, int *rows, int *pages)
+{
+    struct tiling t;
+    int n = 0;
+
+    tiling(p, paper, &t);
+    for (int r = 0; r < t.rows; r++)
+        for (int c = 0; c < t.cols; c++)
+            n += paper == DRAFT_PAPER_FULL || tile_used(p, &t, c, r);
+    *cols = t.cols;
+    *rows = t.rows;
+    *pages = n;
+}
+
+/* ---- the cairo canvas -------------------------------------------------- */
+
+static void pdf_style(cairo_t *cr, enum draft_style st)
+{
+    static const double sa_dash[] = {4.0, 2.0}, help_dash[] = {6.0, 2.0, 1.0, 2.0};
+    static const double width[] = {0.6, 0.4, 0.4, 0.3, 0.5, 0.5, 0.0};
+
+    cairo_set_line_width(cr, width[st]);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+    if (st == DRAFT_STYLE_HELP)
+        cairo_set_source_rgb(cr, 0.47, 0.47, 0.47);
+    else
+        cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
+    if (st == DRAFT_STYLE_SA)
+        cairo_set_dash(cr, sa_dash, 2, 0.0);
+    else if (st == DRAFT_STYLE_HELP)
+        cairo_set_dash(cr, help_dash, 4, 0.0);
+    else
+        cairo_set_dash(cr, NULL, 0, 0.0);
+}
+
+static void pdf_finish(cairo_t *cr, enum draft_style st)
+{
+    pdf_style(cr, st);
+    if (st == DRAFT_STYLE_ARROW)
+        cairo_fill(cr);
+    else
+        cairo_stroke(cr);
+}
+
+static void pdf_group(void *ctx, const char *id, struct vec offset)
+{
+    (void)id;
+    cairo_save(ctx);
+    cairo_translate(ctx, offset.x, offset.y);
+}
+
+static void pdf_group_end(void *ctx)
+{
+    cairo_restore(ctx);
+}
+
+static void pdf_path(void *ctx, enum draft_style st, const struct path *p)
+{
+    cairo_t *cr = ctx;
+
+    cairo_new_path(cr);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct seg *s = &p->seg[i];
+        if (i == 0 || vec_dist(s->p[0], p->seg[i - 1].p[3]) > 1e-6)
+            cairo_move_to(cr, s->p[0].x, s->p[0].y);
+        if (s->kind == SEG_LINE)
+            cairo_line_to(cr, s->p[3].x, s->p[3].y);
+        else
+            cairo_curve_to(cr, s->p[1].x, s->p[1].y, s->p[2].x, s->p[2].y, s->p[3].x, s->p[3].y);
+    }
+    if (p->n && vec_dist(path_start(p), path_end(p)) < 1e-6)
+        cairo_close_path(cr);
+    pdf_finish(cr, st);
+}
+
+static void pdf_poly(void *ctx, enum draft_style st, const struct vec *v, size_t n, int close)
+{
+    cairo_t *cr = ctx;
+
+    cairo_new_path(cr);
+    for (size_t i = 0; i < n; i++)
+        if (i)
+            cairo_line_to(cr, v[i].x, v[i].y);
+        else
+            cairo_move_to(cr, v[i].x, v[i].y);
+    if (close)
+        cairo_close_path(cr);
+    pdf_finish(cr, st);
+}
+
+static void pdf_font(cairo_t *cr, enum draft_font f)
+{
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                           f == DRAFT_FONT_TITLE ? CAIRO_FONT_WEIGHT_BOLD
+                                                 : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, f == DRAFT_FONT_TITLE ? 6.0 : f == DRAFT_FONT_TEXT ? 4.0 : 3.0);
+}
+
+static void pdf_text(void *ctx, enum draft_font f, int centred, struct vec at, double angle,
+                     const char *s)
+{
+    cairo_t *cr = ctx;
+    cairo_text_extents_t ext;
+
+    pdf_font(cr, f);
+    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
+    cairo_save(cr);
+    cairo_translate(cr, at.x, at.y);
+    cairo_rotate(cr, angle * GEOM_PI / 180.0);
+    cairo_text_extents(cr, s, &ext);
+    cairo_move_to(cr, centred ? -0.5 * ext.x_advance : 0.0, 0.0);
+    cairo_show_text(cr, s);
+    cairo_new_path(cr);
+    cairo_restore(cr);
+}
+
+static void pdf_frame(void *ctx, struct vec o, double w, double h, double width)
+{
+    cairo_t *cr = ctx;
+
+    cairo_new_path(cr);
+    cairo_rectangle(cr, o.x - width, o.y - width, w + 2.0 * width, h + 2.0 * width);
+    cairo_rectangle(cr, o.x, o.y, w, h);
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
+    cairo_fill(cr);
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+}
+
+static void draw_pattern(cairo_t *cr, const struct pattern *p)
+{
+    struct draft_canvas c = {cr, pdf_group, pdf_group_end, pdf_path, pdf_poly, pdf_text, pdf_frame};
+    draft_draw(p, &c);
+}
+
+/* ---- pages ------------------------------------------------------------ */
+
+static void tile_label(char *buf, size_t n, int c, int r)
+{
+    char col[8];
+    size_t k = 0;
+
+    for (int x = c + 1; x > 0 && k < sizeof col; x = (x - 1) / 26)
+        col[k++] = (char)('A' + (x - 1) % 26);
+    size_t o = 0;
+    while (k > 0 && o + 1 < n)
+        buf[o++] = col[--k];
+    snprintf(buf + o, n - o, "%d", r + 1);
+}
+
+static void big_label(cairo_t *cr, const struct tiling *t, const char *label)
+{
+    cairo_text_extents_t e;
+
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, 60.0);
+    cairo_text_extents(cr, label, &e);
+    cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+    cairo_move_to(cr, 0.5 * (t->pw - e.width) - e.x_bearing,
+                  0.5 * (t->ph - e.height) - e.y_bearing);
+    cairo_show_text(cr, label);
+    cairo_new_path(cr);
+}
+
+static void target(cairo_t *cr, double x, double y)
+{
+    cairo_new_path(cr);
+    cairo_arc(cr, x, y, 3.0, 0.0, 2.0 * GEOM_PI);
+    cairo_move_to(cr, x - 4.5, y);
+    cairo_line_to(cr, x + 4.5, y);
+    cairo_move_to(cr, x, y - 4.5);
+    cairo_line_to(cr, x, y + 4.5);
+    cairo_set_line_width(cr, 0.25);
+    cairo_set_dash(cr, NULL, 0, 0.0);
+    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
+    cairo_stroke(cr);
+}
+
+/* Overlap strip on one side of the window: the line where the neighbour's
+ * window begins, its name, and two alignment targets. side: 0 right,
+ * 1 bottom, 2 left, 3 top. */
+static void strip(cairo_t *cr, const struct tiling *t, int side, int nc, int nr)
+{
+    double m = DRAFT_TILE_MARGIN, ov = DRAFT_TILE_OVERLAP, x0 = m, y0 = m;
+    double x1 = m + t->uw, y1 = m + t->uh, line, mid;
+    static const double dash[] = {2.0, 2.0};
+    char label[24], text[48];
+
+    tile_label(label, sizeof label, nc, nr);
+    snprintf(text, sizeof text, "%s %s", side < 2 ? "overlap with" : "lay over", label);
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    cairo_set_line_width(cr, 0.2);
+    cairo_set_dash(cr, dash, 2, 0.0);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 3.0);
+    cairo_new_path(cr);
+    if (side == 0 || side == 2) {
+        line = side == 0 ? x1 - ov : x0 + ov;
+        mid = side == 0 ? x1 - 0.5 * ov : x0 + 0.5 * ov;
+        cairo_move_to(cr, line, y0);
+        cairo_line_to(cr, line, y1);
+        cairo_stroke(cr);
+        target(cr, mid, y0 + 0.25 * t->uh);
+        target(cr, mid, y0 + 0.75 * t->uh);
+        cairo_save(cr);
+        cairo_translate(cr, mid + 1.0, y0 + 0.5 * t->uh);
+        cairo_rotate(cr, GEOM_PI / 2.0);
+        cairo_move_to(cr, -10.0, 0.0);
+    } else {
+        line = side == 1 ? y1 - ov : y0 + ov;
+        mid = side == 1 ? y1 - 0.5 * ov : y0 + 0.5 * ov;
+        cairo_move_to(cr, x0, line);
+        cairo_line_to(cr, x1, line);
+        cairo_stroke(cr);
+        target(cr, x0 + 0.25 * t->uw, mid);
+        target(cr, x0 + 0.75 * t->uw, mid);
+        cairo_save(cr);
+        cairo_translate(cr, x0 + 0.5 * t->uw - 10.0, mid + 1.0);
+        cairo_move_to(cr, 0.0, 0.0);
+    }
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    cairo_show_text(cr, text);
+    cairo_new_path(cr);
+    cairo_restore(cr);
+}
+
+static void tile_furniture(cairo_t *cr, const struct tiling *t, int c, int r)
+{
+    char label[24];
+
+    cairo_new_path(cr);
+    cairo_rectangle(cr, DRAFT_TILE_MARGIN, DRAFT_TILE_MARGIN, t->uw, t->uh);
+    cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+    cairo_set_line_width(cr, 0.2);
+    cairo_set_dash(cr, NULL, 0, 0.0);
+    cairo_stroke(cr);
+    if (c + 1 < t->cols)
+        strip(cr, t, 0, c + 1, r);
+    if (r + 1 < t->rows)
+        strip(cr, t, 1, c, r + 1);
+    if (c > 0)
+        strip(cr, t, 2, c - 1, r);
+    if (r > 0)
+        strip(cr, t, 3, c, r - 1);
+    tile_label(label, sizeof label, c, r);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, 5.0);
+    cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
+    cairo_move_to(cr, DRAFT_TILE_MARGIN + DRAFT_TILE_OVERLAP + 2.0,
+                  DRAFT_TILE_MARGIN + DRAFT_TILE_OVERLAP + 6.0);
+    cairo_show_text(cr, label);
+    cairo_new_path(cr);
+}
+
+static void tile_page(cairo_t *cr, const struct pattern *p, const struct tiling *t, int c, int r)
+{
+    char label[24];
+
+    cairo_save(cr);
+    cairo_scale(cr, PT_PER_MM, PT_PER_MM);
+    tile_label(label, sizeof label, c, r);
+    big_label(cr, t, label);
+    cairo_save(cr);
+    cairo_rectangle(cr, DRAFT_TILE_MARGIN, DRAFT_TILE_MARGIN, t->uw, t->uh);
+    cairo_clip(cr);
+    cairo_translate(cr, DRAFT_TILE_MARGIN - c * t->sx, DRAFT_TILE_MARGIN - r * t->sy);
+    draw_pattern(cr, p);
+    cairo_restore(cr);
+    tile_furniture(cr, t, c, r);
+    cairo_restore(cr);
+    cairo_show_page(cr);
+}
+
+static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    struct draft_buf *b = closure;
+
+    draft_buf_put(b, data, len);
+    return b->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
+}
+
+static void pdf_pages(cairo_t *cr, const struct pattern *p, enum draft_paper paper,
+                      const struct tiling *t)
+{
+    if (paper == DRAFT_PAPER_FULL) {
+        cairo_save(cr);
+        cairo_scale(cr, PT_PER_MM, PT_PER_MM);
+        cairo_translate(cr, DRAFT_FULL_MARGIN, DRAFT_FULL_MARGIN);
+        draw_pattern(cr, p);
+        cairo_restore(cr);
+        cairo_show_page(cr);
+        return;
+    }
+    for (int r = 0; r < t->rows; r++)
+        for (int c = 0; c < t->cols; c++)
+            if (tile_used(p, t, c, r))
+                tile_page(cr, p, t, c, r);
+}
+
+int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n)
+{
+    struct draft_buf b = {0};
+    struct tiling t;
+    cairo_surface_t *s;
+    cairo_t *cr;
+    char title[DRAFT_NAME_MAX + 64];
+    int ok;
+
+    if (!p || !out || !n || paper < DRAFT_PAPER_FULL || paper > DRAFT_PAPER_LETTER)
+        return ERR_INTERNAL;
+    tiling(p, paper, &t);
+    s = cairo_pdf_surface_create_for_stream(pdf_write, &b, t.pw * PT_PER_MM, t.ph * PT_PER_MM);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, PDF_DATE);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, PDF_DATE);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "atelier");
+    snprintf(title, sizeof title, "%s for %s", p->design->title, p->model);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
+    cr = cairo_create(s);
+    pdf_pages(cr, p, paper, &t);
+    ok = cairo_status(cr) == CAIRO_STATUS_SUCCESS;
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    ok = ok && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
+    cairo_surface_destroy(s);
+    if (b.failed) {
+        free(b.p);
+        return ERR_NOMEM;
+    }
+    if (!ok) {
+        free(b.p);
+        return ERR_INTERNAL;
+    }
+    return draft_buf_take(&b, out, n);
+}
+
+void draft_shutdown(void)
+{
+    /* fontconfig comes in through cairo, so FcFini is looked up, not linked */
+    cairo_debug_reset_static_data();
+    void *fc_fini = dlsym(RTLD_DEFAULT, "FcFini");
+    if (fc_fini)
+        ((void (*)(void))fc_fini)();
+}

@@ -1,0 +1,843 @@
+/*
+ * http.c - the HTTP layer on libmicrohttpd (see http.h for the request path).
+ *
+ * Invariants:
+ *   - Every limit of policy.h that concerns HTTP is enforced here and only
+ *     here: header count, request smuggling shapes, body sizes, media types.
+ *     Handlers never see a body over their route's limit or a JSON body that
+ *     is not a strict object.
+ *   - A request gets exactly one response. Early refusals (on the headers
+ *     call) carry Connection: close, because the body was not read.
+ *   - Handlers of ROUTE_SLOW routes run on the worker pool while MHD keeps the
+ *     connection suspended, so a 15 ms argon2id hash or an image decode never
+ *     stalls the event threads.
+ *   - The client IP is the peer address, or the X-Forwarded-For hop named by a
+ *     configured trusted proxy; it goes to the access log and to rate limits
+ *     in memory, nowhere else.
+ *   - Bodies are bounded at creation: the buffer never grows beyond the
+ *     route's limit, whatever Content-Length claims.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "obs/accesslog.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "http/http.h"
+#include "http/jsonbody.h"
+#include "base/policy.h"
+#include "base/log.h"
+#include "obs/metrics.h"
+#include "base/util.h"
+#include "http/workers.h"
+
+enum req_state { RS_BODY, RS_RUNNING, RS_DONE };
+
+#define RESP_MAX_HEADERS 8
+
+struct resp_header {
+    char name[40];
+    char value[256];
+};
+
+struct req {
+    struct MHD_Connection *conn;
+    const struct config *cfg;
+    const struct route *route;
+    int route_idx;
+    struct route_params params;
+    char method[12];
+    uint64_t start_ns;
+    int64_t start_ms;
+    char ip[INET6_ADDRSTRLEN];
+    char request_id[33];
+    enum req_state state;
+    /* body */
+    uint8_t *body;
+    size_t body_len, body_limit;
+    int body_overflow;
+    json_t *json;
+    /* auth */
+    char account[64];
+    char session[64];
+    /* response */
+    int responded;
+    unsigned status;
+    char *resp_data;
+    size_t resp_len;
+    char resp_ctype[64];
+    struct resp_header hdr[RESP_MAX_HEADERS];
+    int n_hdr;
+    int close_conn;
+    int read_scope; /* a read scope is open (http_set_read_scope) */
+};
+
+static struct MHD_Daemon *http_daemon;
+static const struct config *http_cfg;
+static http_auth_fn http_auth;
+static int (*http_scope_begin)(void);
+static void (*http_scope_end)(void);
+
+void http_set_read_scope(int (*begin)(void), void (*end)(void))
+{
+    http_scope_begin = begin;
+    http_scope_end = end;
+}
+
+void http_set_auth(http_auth_fn fn)
+{
+    http_auth = fn;
+}
+
+/* ---- request accessors ---- */
+
+const char *req_param(struct req *rq, const char *name)
+{
+    for (int i = 0; i < rq->params.n; i++)
+        if (strcmp(rq->params.name[i], name) == 0)
+            return rq->params.value[i];
+    return NULL;
+}
+
+const char *req_query(struct req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(struct req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const uint8_t *req_body(struct req *rq, size_t *len)
+{
+    *len = rq->body_len;
+    return rq->body;
+}
+
+json_t *req_json(struct req *rq)
+{
+    return rq->json;
+}
+
+const char *req_ip(struct req *rq)
+{
+    return rq->ip;
+}
+
+const char *req_id(struct req *rq)
+{
+    return rq->request_id;
+}
+
+const struct config *req_config(struct req *rq)
+{
+    return rq->cfg;
+}
+
+const char *req_account(struct req *rq)
+{
+    return rq->account[0] ? rq->account : NULL;
+}
+
+const char *req_session(struct req *rq)
+{
+    return rq->session[0] ? rq->session : NULL;
+}
+
+void req_set_auth(struct req *rq, const char *account_id, const char *session_id)
+{
+    util_strlcpy(rq->account, account_id ? account_id : "", sizeof rq->account);
+    util_strlcpy(rq->session, session_id ? session_id : "", sizeof rq->session);
+}
+
+/* ---- responses ---- */
+
+int resp_take(struct req *rq, unsigned status, const char *content_type, void *data, size_t n)
+{
+    if (rq->responded) {
+        free(data);
+        log_error("http", "second response for one request ignored (route %s)",
+                  rq->route ? rq->route->pattern : "-");
+        return ERR_INTERNAL;
+    }
+    rq->responded = 1;
+    rq->status = status;
+    rq->resp_data = data;
+    rq->resp_len = n;
+    util_strlcpy(rq->resp_ctype, content_type ? content_type : "", sizeof rq->resp_ctype);
+    return 0;
+}
+
+int resp_bytes(struct req *rq, unsigned status, const char *content_type, const void *data,
+               size_t n)
+{
+    void *copy = NULL;
+
+    if (n) {
+        copy = malloc(n);
+        if (!copy)
+            return ERR_NOMEM;
+        memcpy(copy, data, n);
+    }
+    return resp_take(rq, status, content_type, copy, n);
+}
+
+int resp_empty(struct req *rq, unsigned status)
+{
+    return resp_take(rq, status, NULL, NULL, 0);
+}
+
+int resp_json(struct req *rq, unsigned status, json_t *body)
+{
+    char *text;
+
+    if (!body)
+        return ERR_NOMEM;
+    text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(body);
+    if (!text)
+        return ERR_NOMEM;
+    return resp_take(rq, status, "application/json", text, strlen(text));
+}
+
+int resp_error(struct req *rq, int err, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body =
+        json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : err_code(err), "message", msg);
+    return resp_json(rq, err_status(err), body);
+}
+
+int resp_header(struct req *rq, const char *name, const char *value)
+{
+    if (rq->n_hdr >= RESP_MAX_HEADERS)
+        return ERR_INTERNAL;
+    struct resp_header *h = &rq->hdr[rq->n_hdr];
+    if (util_strlcpy(h->name, name, sizeof h->name) ||
+        util_strlcpy(h->value, value, sizeof h->value))
+        return ERR_INTERNAL;
+    rq->n_hdr++;
+    return 0;
+}
+
+/* ---- request set-up ---- */
+
+/* Normalise an IPv4-mapped IPv6 address to dotted IPv4. */
+static void http_addr_text(const struct sockaddr *sa, char *out, size_t n)
+{
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, n);
+        return;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], out, n);
+        else
+            inet_ntop(AF_INET6, a, out, n);
+        return;
+    }
+    util_strlcpy(out, "unknown", n);
+}
+
+static int http_is_trusted(const char *ip)
+{
+    for (unsigned i = 0; i < http_cfg->n_trusted_proxies; i++)
+        if (strcmp(http_cfg->trusted_proxies[i], ip) == 0)
+            return 1;
+    return 0;
+}
+
+/* Canonical text of an address given as text, or -1 when it is not one. */
+static int http_canon_ip(const char *s, size_t len, char *out, size_t n)
+{
+    char tmp[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+
+    if (len == 0 || len >= sizeof tmp)
+        return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    if (inet_pton(AF_INET, tmp, bin) == 1)
+        return inet_ntop(AF_INET, bin, out, n) ? 0 : -1;
+    if (inet_pton(AF_INET6, tmp, bin) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)bin))
+            return inet_ntop(AF_INET, bin + 12, out, n) ? 0 : -1;
+        return inet_ntop(AF_INET6, bin, out, n) ? 0 : -1;
+    }
+    return -1;
+}
+
+/* Walk X-Forwarded-For from the right: the first hop that is not a trusted
+ * proxy is the client. Malformed entries end the walk (the last good hop
+ * counts), so a client cannot smuggle an address past a proxy. */
+static void http_forwarded_ip(struct req *rq)
+{
+    const char *xff = req_header(rq, "X-Forwarded-For");
+    char hop[INET6_ADDRSTRLEN];
+
+    if (!xff || !http_is_trusted(rq->ip))
+        return;
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        const char *a = start, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (http_canon_ip(a, (size_t)(b - a), hop, sizeof hop) != 0)
+            return;
+        util_strlcpy(rq->ip, hop, sizeof rq->ip);
+        if (!http_is_trusted(hop))
+            return;
+        end = start > xff ? start - 1 : xff;
+    }
+}
+
+static void http_client_ip(struct req *rq)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    if (ci && ci->client_addr)
+        http_addr_text(ci->client_addr, rq->ip, sizeof rq->ip);
+    else
+        util_strlcpy(rq->ip, "unknown", sizeof rq->ip);
+    http_forwarded_ip(rq);
+}
+
+/* A request id: 16 bytes from a per-thread ChaCha20 stream seeded from the
+ * system CSPRNG, so a request costs no getrandom() system call. */
+static void http_request_id(char out[33])
+{
+    static _Thread_local unsigned char seed[randombytes_SEEDBYTES];
+    static _Thread_local uint64_t counter;
+    unsigned char key[randombytes_SEEDBYTES], rid[16];
+
+    if (counter == 0)
+        randombytes_buf(seed, sizeof seed);
+    counter++;
+    memcpy(key, seed, sizeof key);
+    for (int i = 0; i < 8; i++)
+        key[i] ^= (unsigned char)(counter >> (8 * i));
+    randombytes_buf_deterministic(rid, sizeof rid, key);
+    util_hex(rid, sizeof rid, out);
+}
+
+static struct req *http_req_new(struct MHD_Connection *conn, const char *method)
+{
+    struct req *rq = calloc(1, sizeof *rq);
+
+    if (!rq)
+        return NULL;
+    rq->conn = conn;
+    rq->cfg = http_cfg;
+    rq->route_idx = -1;
+    rq->start_ns = clock_mono_ns();
+    rq->start_ms = clock_now_ms();
+    util_strlcpy(rq->method, method, sizeof rq->method);
+    http_request_id(rq->request_id);
+    http_client_ip(rq);
+    metrics_inflight(1);
+    return rq;
+}
+
+static void http_req_free(struct req *rq)
+{
+    if (!rq)
+        return;
+    json_decref(rq->json);
+    if (rq->body) {
+        sodium_memzero(rq->body, rq->body_len); /* bodies carry passwords */
+        free(rq->body);
+    }
+    free(rq->resp_data);
+    free(rq);
+}
+
+/* ---- header checks (first call) ---- */
+
+struct hdr_scan {
+    int bad_framing;
+    unsigned count;
+    unsigned content_length;
+    unsigned transfer_encoding;
+    int te_not_chunked;
+    int bad_name;
+};
+
+static enum MHD_Result http_scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    struct hdr_scan *s = cls;
+
+    (void)kind;
+    s->count++;
+    if (strpbrk(key, " \t"))
+        s->bad_name = 1;
+    /* libmicrohttpd 0.9.75 appends an obs-fold continuation line to the
+     * header NAME ("Content-Length: 0\r\n 56" arrives as "Content-Length56"),
+     * so a folded framing header shows as a longer name: refuse it. */
+    static const char *const framing[] = {"content-length", "transfer-encoding", "host",
+                                          "connection",     "content-type",      "expect"};
+    for (size_t i = 0; i < sizeof framing / sizeof framing[0]; i++) {
+        size_t n = strlen(framing[i]);
+        if (strncasecmp(key, framing[i], n) == 0 && key[n] != 0)
+            s->bad_framing = 1;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        s->content_length++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        s->transfer_encoding++;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            s->te_not_chunked = 1;
+    }
+    return MHD_YES;
+}
+
+/* Refuse request shapes that smuggle or overflow. Returns 0 or sets the
+ * error response. */
+static int http_check_headers(struct req *rq)
+{
+    struct hdr_scan s = {0};
+
+    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, http_scan_header, &s);
+    if (s.count > LIMIT_HEADER_COUNT)
+        return resp_error(rq, ERR_HEADERS, NULL, "more than %d header lines", LIMIT_HEADER_COUNT),
+               -1;
+    if (s.bad_name)
+        return resp_error(rq, ERR_BAD_REQUEST, NULL, "a header name contains a blank"), -1;
+    if (s.bad_framing)
+        return resp_error(rq, ERR_BAD_REQUEST, NULL,
+                          "a framing header is folded or misspelt (obs-fold is not accepted)"),
+               -1;
+    if (s.content_length > 1)
+        return resp_error(rq, ERR_BAD_REQUEST, NULL, "more than one Content-Length header"), -1;
+    if (s.content_length && s.transfer_encoding)
+        return resp_error(rq, ERR_BAD_REQUEST, NULL,
+                          "Content-Length and Transfer-Encoding together"),
+               -1;
+    if (s.transfer_encoding > 1)
+        return resp_error(rq, ERR_BAD_REQUEST, NULL, "more than one Transfer-Encoding header"), -1;
+    if (s.te_not_chunked)
+        return resp_error(rq, ERR_NOT_IMPLEMENTED, NULL,
+                          "only the chunked transfer coding is supported"),
+               -1;
+    return 0;
+}
+
+static size_t http_route_limit(const struct route *r)
+{
+    if (r->flags & ROUTE_IMAGE_BODY)
+        return LIMIT_IMAGE_BODY;
+    if (r->flags & ROUTE_JSON_BODY)
+        return LIMIT_JSON_BODY;
+    return 0;
+}
+
+/* Media type without parameters equals want (case-insensitive). */
+static int http_media_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+
+    if (!ct || strncasecmp(ct, want, n) != 0)
+        return 0;
+    ct += n;
+    while (*ct == ' ')
+        ct++;
+    return *ct == 0 || *ct == ';';
+}
+
+static int http_body_declared(struct req *rq, uint64_t *declared)
+{
+    const char *cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int64_t v = 0;
+
+    *declared = 0;
+    if (req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return 1; /* chunked: size unknown */
+    if (cl && util_parse_i64(cl, 0, INT64_MAX, &v) == 0)
+        *declared = (uint64_t)v;
+    return *declared > 0;
+}
+
+static int http_check_media(struct req *rq, int has_body)
+{
+    const char *ct = req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+    unsigned f = rq->route->flags;
+
+    if (f & ROUTE_JSON_BODY) {
+        if (!has_body && (f & ROUTE_OPT_BODY))
+            return 0;
+        if (!http_media_is(ct, "application/json"))
+            return resp_error(rq, ERR_MEDIA_TYPE, NULL,
+                              "this route takes Content-Type: application/json"),
+                   -1;
+    } else if (f & ROUTE_IMAGE_BODY) {
+        if (!http_media_is(ct, "image/jpeg") && !http_media_is(ct, "image/png") &&
+            !http_media_is(ct, "image/webp"))
+            return resp_error(rq, ERR_MEDIA_TYPE, NULL,
+                              "this route takes image/jpeg, image/png or image/webp"),
+                   -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result http_count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    size_t *n = cls;
+
+    (void)kind;
+    *n += strlen(key) + (value ? strlen(value) : 0) + 2;
+    return MHD_YES;
+}
+
+/* Path plus query arguments over LIMIT_URL: 414 (libmicrohttpd itself only
+ * refuses beyond its connection memory). */
+static int http_check_target(struct req *rq, const char *url)
+{
+    size_t n = strlen(url);
+
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, http_count_arg, &n);
+    if (n > LIMIT_URL)
+        return resp_error(rq, ERR_URI_TOO_LONG, NULL, "the request target is over %u bytes",
+                          LIMIT_URL),
+               -1;
+    return 0;
+}
+
+static int http_route(struct req *rq, const char *url)
+{
+    int path_matched = 0;
+
+    rq->route_idx = route_match(rq->method, url, &rq->params, &path_matched);
+    if (rq->route_idx >= 0) {
+        rq->route = &routes[rq->route_idx];
+        return 0;
+    }
+    if (!path_matched)
+        return resp_error(rq, ERR_NOT_FOUND, NULL, "no such resource"), -1;
+    char allow[128] = "";
+    route_allow(url, allow, sizeof allow);
+    resp_header(rq, "Allow", allow);
+    return resp_error(rq, ERR_METHOD, NULL, "method %s is not allowed here", rq->method), -1;
+}
+
+/* Authentication runs on the headers call, before the body is read or its
+ * media type judged: an unauthenticated client gets 401 and nothing more. */
+static int http_authenticate(struct req *rq)
+{
+    int rc;
+
+    if (!(rq->route->flags & ROUTE_AUTH))
+        return 0;
+    rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
+    if (rc && !rq->responded)
+        resp_error(rq, rc, NULL, "%s",
+                   rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required" : err_text(rc));
+    return rc ? -1 : 0;
+}
+
+/* An authenticated GET run on this thread reads through one scope. */
+static void http_scope_open(struct req *rq)
+{
+    if (http_scope_begin && strcmp(rq->method, "GET") == 0 && (rq->route->flags & ROUTE_AUTH) &&
+        !(rq->route->flags & ROUTE_SLOW))
+        rq->read_scope = http_scope_begin();
+}
+
+static void http_scope_close(struct req *rq)
+{
+    if (rq->read_scope && http_scope_end)
+        http_scope_end();
+    rq->read_scope = 0;
+}
+
+/* Everything decided from the request line and headers alone. Returns 0 to
+ * go on reading the body, -1 when a response is already set. */
+static int http_first_call(struct req *rq, const char *url)
+{
+    uint64_t declared;
+    int has_body;
+
+    if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url))
+        return -1;
+    http_scope_open(rq);
+    if (http_authenticate(rq)) {
+        http_scope_close(rq);
+        return -1;
+    }
+    has_body = http_body_declared(rq, &declared);
+    rq->body_limit = http_route_limit(rq->route);
+    if (declared > rq->body_limit)
+        return resp_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
+                          rq->body_limit),
+               -1;
+    if (http_check_media(rq, has_body))
+        return -1;
+    return 0;
+}
+
+static void http_body_append(struct req *rq, const char *data, size_t n)
+{
+    size_t need;
+
+    if (rq->body_overflow)
+        return;
+    if (!size_add(rq->body_len, n, &need) || need > rq->body_limit) {
+        rq->body_overflow = 1;
+        return;
+    }
+    if (!rq->body) {
+        /* bounded at creation: the route's limit, never more */
+        rq->body = malloc(rq->body_limit ? rq->body_limit : 1);
+        if (!rq->body) {
+            rq->body_overflow = 1;
+            return;
+        }
+    }
+    memcpy(rq->body + rq->body_len, data, n);
+    rq->body_len = need;
+}
+
+/* ---- running handlers ---- */
+
+static int http_prepare_body(struct req *rq)
+{
+    char msg[256];
+
+    if (rq->body_overflow)
+        return resp_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
+                          rq->body_limit),
+               -1;
+    if (!(rq->route->flags & ROUTE_JSON_BODY))
+        return 0;
+    if (rq->body_len == 0 && (rq->route->flags & ROUTE_OPT_BODY))
+        return 0;
+    if (jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg))
+        return resp_error(rq, ERR_BAD_REQUEST, "malformed_json", "%s", msg), -1;
+    return 0;
+}
+
+static void http_run(struct req *rq)
+{
+    int rc = rq->route->fn(rq);
+
+    if (rc && !rq->responded)
+        resp_error(rq, rc, NULL, "%s", err_text(rc));
+    if (!rq->responded) {
+        log_error("http", "handler for %s %s set no response", rq->method, rq->route->pattern);
+        resp_error(rq, ERR_INTERNAL, NULL, "internal error");
+    }
+}
+
+static void http_worker_job(void *arg)
+{
+    struct req *rq = arg;
+
+    http_run(rq);
+    rq->state = RS_DONE;
+    MHD_resume_connection(rq->conn);
+}
+
+static enum MHD_Result http_send(struct req *rq)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    r = MHD_create_response_from_buffer(rq->resp_len, rq->resp_data, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        return MHD_NO;
+    rq->resp_data = NULL; /* owned by the response now */
+    if (rq->resp_ctype[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rq->resp_ctype);
+    MHD_add_response_header(r, "X-Request-Id", rq->request_id);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < rq->n_hdr; i++)
+        MHD_add_response_header(r, rq->hdr[i].name, rq->hdr[i].value);
+    if (rq->close_conn)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(rq->conn, rq->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result http_finish(struct req *rq)
+{
+    if (http_prepare_body(rq) == 0) {
+        if (rq->route->flags & ROUTE_SLOW) {
+            rq->state = RS_RUNNING;
+            MHD_suspend_connection(rq->conn);
+            if (workers_submit(http_worker_job, rq) == 0)
+                return MHD_YES;
+            MHD_resume_connection(rq->conn);
+            rq->state = RS_BODY;
+            resp_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
+            resp_header(rq, "Retry-After", "1");
+        } else {
+            http_run(rq);
+            http_scope_close(rq);
+        }
+    }
+    return http_send(rq);
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **con_cls)
+{
+    struct req *rq = *con_cls;
+
+    (void)cls;
+    (void)version;
+    if (!rq) {
+        rq = http_req_new(conn, method);
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        if (http_first_call(rq, url)) {
+            uint64_t declared;
+            /* body left unread, or framing in doubt: the connection cannot go on */
+            rq->close_conn = http_body_declared(rq, &declared) || rq->status == 400 ||
+                             rq->status == 431 || rq->status == 501 || rq->status == 414;
+            return http_send(rq);
+        }
+        return MHD_YES;
+    }
+    if (rq->state == RS_RUNNING)
+        return MHD_YES; /* resumed spuriously; the worker is not done */
+    if (rq->state == RS_DONE)
+        return http_send(rq);
+    if (*upload_data_size) {
+        http_body_append(rq, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return http_finish(rq);
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)toe;
+    struct req *rq = *con_cls;
+    struct accesslog_entry e;
+    uint64_t dur;
+
+    (void)cls;
+    (void)conn;
+    if (!rq)
+        return;
+    *con_cls = NULL;
+    http_scope_close(rq); /* a request that ended before its handler ran */
+    dur = clock_mono_ns() - rq->start_ns;
+    /* 499: the client went away before a response was sent (nginx's code) */
+    unsigned status = rq->responded ? rq->status : 499;
+    memset(&e, 0, sizeof e);
+    e.time_ms = rq->start_ms;
+    util_strlcpy(e.ip, rq->ip, sizeof e.ip);
+    util_strlcpy(e.method, rq->method, sizeof e.method);
+    e.route = rq->route ? rq->route->pattern : "(unmatched)";
+    e.status = status;
+    e.duration_ms = (double)dur / 1e6;
+    memcpy(e.request_id, rq->request_id, sizeof e.request_id);
+    accesslog_write(&e);
+    metrics_request(rq->route_idx, status, dur);
+    metrics_inflight(-1);
+    http_req_free(rq);
+}
+
+/* libmicrohttpd's messages: its own format strings, passed through. */
+__attribute__((format(printf, 2, 0))) static void http_mhd_log(void *cls, const char *fmt,
+                                                               va_list ap)
+{
+    char msg[512];
+
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = 0;
+    log_msg(LOG_DEBUG, "mhd", "%s", msg);
+}
+
+static int http_bind_addr(const struct config *cfg, struct sockaddr_storage *ss, int *is_v6)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    char port[8];
+
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof port, "%u", cfg->port);
+    if (getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &res) != 0 ||
+        !res) {
+        log_error("http", "cannot use listen address %s", cfg->listen_host);
+        return ERR_INVALID;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *is_v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int http_start(const struct config *cfg, unsigned *port)
+{
+    struct sockaddr_storage ss;
+    int is_v6 = 0;
+    unsigned threads = cfg->threads ? cfg->threads : util_ncpu();
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+
+    if (http_bind_addr(cfg, &ss, &is_v6))
+        return ERR_INVALID;
+    if (is_v6)
+        flags |= MHD_USE_IPv6;
+    http_cfg = cfg;
+    signal(SIGPIPE, SIG_IGN);
+    if (workers_start(util_ncpu()))
+        return ERR_INTERNAL;
+    http_daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, LIMIT_CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        LIMIT_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, LIMIT_CONN_PER_IP,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT,
+        1, MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);
+    if (!http_daemon) {
+        log_error("http", "cannot listen on %s:%u", cfg->listen_host, cfg->port);
+        workers_stop();
+        return ERR_UNAVAILABLE;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port = di ? di->port : cfg->port;
+    return 0;
+}
+
+void http_stop(void)
+{
+    if (!http_daemon)
+        return;
+    MHD_quiesce_daemon(http_daemon);
+    workers_stop(); /* finishes queued jobs, which resume their connections */
+    MHD_stop_daemon(http_daemon);
+    http_daemon = NULL;
+}

@@ -1,0 +1,66 @@
+/*
+ * synth.c - the synthetic body generator (see synth.h). Deterministic for a
+ * given rng state.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "privacy/synth.h"
+
+static const char *const synth_girth[] = {
+    "ankle",     "biceps", "bustFront", "chest",          "heel",      "highBust", "highBustFront",
+    "hips",      "knee",   "seat",      "seatBack",       "underbust", "upperLeg", "waist",
+    "waistBack", "wrist",  "crossSeam", "crossSeamFront", NULL};
+static const char *const synth_vertical[] = {
+    "crotchDepth",      "hpsToBust",       "hpsToWaistBack",     "hpsToWaistFront",
+    "inseam",           "shoulderToElbow", "shoulderToWrist",    "waistToArmpit",
+    "waistToFloor",     "waistToHips",     "waistToKnee",        "waistToSeat",
+    "waistToUnderbust", "waistToUpperLeg", "shoulderToShoulder", NULL};
+
+static int synth_in(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
+            return 1;
+    return 0;
+}
+
+static double synth_clamp(int i, double v)
+{
+    v = round(v);
+    if (v < measures[i].min)
+        return measures[i].min;
+    return v > measures[i].max ? measures[i].max : v;
+}
+
+void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
+                unsigned char have[MEASURES_COUNT])
+{
+    double n0 = breasts ? 340.0 : 380.0;
+    double z = rng_normal(r), w = rng_normal(r), h = rng_normal(r);
+    double neck = n0 * (1.0 + 0.07 * z);
+
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        const struct measure *m = &measures[i];
+        double e = rng_normal(r); /* drawn for every name: same stream for both strata */
+        have[i] = breasts || !m->breasts_only;
+        if (strcmp(m->name, "shoulderSlope") == 0) {
+            value[i] = synth_clamp(i, 13.0 + 3.0 * e);
+            continue;
+        }
+        double f = 1.0 + 0.035 * e + 0.06 * w * synth_in(synth_girth, m->name) +
+                   0.04 * h * synth_in(synth_vertical, m->name);
+        value[i] = have[i] ? synth_clamp(i, measures_predict(i, breasts, neck) * f) : 0.0;
+    }
+}
+
+void synth_sparsify(struct rng *r, unsigned char have[MEASURES_COUNT])
+{
+    int drop = 2 + (int)rng_below(r, 11), neck = measures_find("neck");
+
+    for (int k = 0; k < drop; k++) {
+        int i = (int)rng_below(r, MEASURES_COUNT);
+        if (i != neck)
+            have[i] = 0;
+    }
+}

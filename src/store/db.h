@@ -1,0 +1,172 @@
+/*
+ * db.h - storage: one small interface, two implementations.
+ *
+ * Callers name a prepared statement by its enum stmt (db_stmts.h), pass typed
+ * parameters and read typed columns. The SQL text lives once, in db_stmts.c,
+ * written with PostgreSQL's $1..$N placeholders; the SQLite driver rewrites
+ * them to ?1..?N when it prepares. No SQL is ever built from input.
+ *
+ *   db.c          dispatch, per-thread connections, migrations runner
+ *   db_sqlite.c   SQLite: WAL, synchronous=NORMAL, secure_delete=ON,
+ *                 busy_timeout, foreign_keys, defensive; statement cache
+ *   db_pg.c       PostgreSQL via libpq; statements prepared once per
+ *                 connection, binary results
+ *
+ * Column types are restricted to what both handle identically: 64-bit
+ * integers (booleans are 0/1, times are Unix seconds), UTF-8 text, and blobs.
+ *
+ * A connection belongs to one thread. db_thread() hands each thread its own,
+ * opened on first use and closed when the thread exits.
+ *
+ * At most one result (struct db_rows) may be open per connection at a time;
+ * db_rows_free() must be called before the next db_query on that connection.
+ */
+#ifndef ATELIER_DB_H
+#define ATELIER_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "store/db_stmts.h"
+
+enum db_backend { DB_SQLITE = 0, DB_POSTGRES = 1 };
+
+/* Storage-specific results, all negative like enum err. db_err_to_err() maps
+ * them to enum err. */
+enum db_rc {
+    DB_OK = 0,
+    DB_ERROR = -100,      /* unexpected failure (logged) */
+    DB_CONSTRAINT = -101, /* unique / foreign key violation */
+    DB_BUSY = -102,       /* lock timeout, serialization failure: retry */
+    DB_READONLY = -103,   /* database read-only or disk full */
+    DB_DOWN = -104,       /* connection lost or cannot be opened */
+};
+
+enum db_type { DB_TNULL = 0, DB_TINT, DB_TTEXT, DB_TBLOB };
+
+struct db_param {
+    enum db_type type;
+    int64_t i;
+    const void *p;
+    size_t n;
+};
+
+#define DB_INT(v)        ((struct db_param){.type = DB_TINT, .i = (int64_t)(v)})
+#define DB_TEXT(s)       ((struct db_param){.type = DB_TTEXT, .p = (s), .n = strlen(s)})
+#define DB_TEXTN(s, len) ((struct db_param){.type = DB_TTEXT, .p = (s), .n = (len)})
+#define DB_BLOB(b, len)  ((struct db_param){.type = DB_TBLOB, .p = (b), .n = (len)})
+#define DB_NULL          ((struct db_param){.type = DB_TNULL})
+
+struct db;
+struct db_rows;
+
+/* Settings shared by all connections; set once before any thread opens one.
+ * url: "" or NULL for SQLite at <data_dir>/atelier.db, else a postgresql://
+ * or postgres:// URL (or libpq "key=value" string starting with "host="). */
+int db_configure(const char *url, const char *data_dir);
+
+enum db_backend db_backend(void);
+
+/* Open a new connection with the configured settings. */
+int db_open(struct db **out);
+void db_close(struct db *db);
+
+/* The calling thread's connection (opened on first use); NULL when it cannot
+ * be opened (logged). Closed automatically at thread exit. */
+struct db *db_thread(void);
+
+/* Close the calling thread's connection now (e.g. before fork or exit). */
+void db_thread_close(void);
+
+/* Run a statement. rows may be NULL when no result is wanted; otherwise
+ * *rows receives a cursor to read with db_next and free with db_rows_free.
+ * Returns DB_OK or a db_rc. */
+int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
+             struct db_rows **rows);
+
+/* Shorthand: run a statement with no result wanted; returns the number of
+ * rows changed (>= 0) or a db_rc. */
+int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int n);
+
+/* Advance to the next row: 1 when a row is there, 0 at the end, or a db_rc. */
+int db_next(struct db_rows *r);
+bool db_col_null(struct db_rows *r, int col);
+int64_t db_col_int(struct db_rows *r, int col);
+/* Text and blob pointers stay valid until the next db_next or db_rows_free. */
+const char *db_col_text(struct db_rows *r, int col, size_t *len);
+const void *db_col_blob(struct db_rows *r, int col, size_t *len);
+void db_rows_free(struct db_rows *r);
+
+/* Transactions. db_begin takes the write lock at once (SQLite BEGIN
+ * IMMEDIATE) so read-then-write transactions cannot deadlock. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
+
+/* A read scope on the calling thread's connection: on SQLite, one deferred
+ * transaction so that several reads of one request share one snapshot and
+ * one WAL read lock (each implicit transaction costs a stat, two fcntl
+ * locks and a contended mutex). Nothing on PostgreSQL, where BEGIN and
+ * COMMIT would add two round trips. db_read_end must follow on the same
+ * thread. Returns 1 when a scope was opened, 0 otherwise. */
+int db_read_begin(void);
+void db_read_end(void);
+
+/* Bring the schema to the latest version (idempotent; safe to run from
+ * several nodes at once on PostgreSQL, serialised by an advisory lock).
+ * *applied receives the number of migrations applied (may be NULL). */
+int db_migrate(struct db *db, int *applied);
+
+/* Current schema version, or a db_rc. */
+int db_schema_version(struct db *db);
+
+/* After erasing personal data: on SQLite, checkpoint and truncate the WAL so
+ * that no copy of an erased page outlives the erasure (secure_delete clears
+ * the pages of the database file itself). No-op on PostgreSQL. Best effort:
+ * returns DB_OK or DB_BUSY when readers hold the WAL. */
+int db_checkpoint(struct db *db);
+
+/* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,
+ * session level); on SQLite always succeeds. 1 taken, 0 held elsewhere. */
+int db_try_lock(struct db *db, int64_t key);
+int db_unlock(struct db *db, int64_t key);
+
+/* Map a db_rc to enum err (DB_CONSTRAINT -> ERR_CONFLICT, READONLY/DOWN/BUSY
+ * -> ERR_UNAVAILABLE, other -> ERR_INTERNAL). */
+int db_err_to_err(int rc);
+
+/* ---- driver interface (db_sqlite.c, db_pg.c) ---- */
+struct db_driver {
+    const char *name;
+    int (*open)(const char *target, struct db **out);
+    void (*close)(struct db *db);
+    int (*query)(struct db *db, enum stmt id, const struct db_param *p, int n,
+                 struct db_rows **rows, int64_t *changes);
+    int (*exec_script)(struct db *db, const char *sql); /* migrations: several statements */
+    int (*next)(struct db_rows *r);
+    bool (*col_null)(struct db_rows *r, int col);
+    int64_t (*col_int)(struct db_rows *r, int col);
+    const void *(*col_bytes)(struct db_rows *r, int col, size_t *len);
+    void (*rows_free)(struct db_rows *r);
+    int (*try_lock)(struct db *db, int64_t key);
+    int (*unlock)(struct db *db, int64_t key);
+};
+
+/* Every connection struct starts with this header. */
+struct db {
+    const struct db_driver *drv;
+};
+
+/* Every result cursor starts with this header: the connection it reads, so
+ * db_next and friends can dispatch to that connection's driver. */
+struct db_rows {
+    struct db *db;
+};
+
+extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
+
+/* SQL of a statement for a backend (db_stmts.c). */
+const char *db_stmt_sql(enum stmt id, enum db_backend b);
+
+#endif

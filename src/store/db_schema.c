@@ -1,0 +1,237 @@
+/*
+ * db_schema.c - the database schema as a list of versioned migrations.
+ *
+ * Invariants:
+ *  - Versions are positive and strictly increasing; a migration, once
+ *    released, is never edited: change the schema by appending a new one.
+ *  - db_migrate applies each pending migration in its own transaction, so a
+ *    migration must not contain BEGIN/COMMIT or statements PostgreSQL refuses
+ *    inside a transaction (CREATE INDEX CONCURRENTLY, VACUUM).
+ *  - Column types are only INTEGER/TEXT/BLOB on SQLite (tables are STRICT)
+ *    and BIGINT/TEXT/BYTEA on PostgreSQL, so both backends store the same
+ *    values: 64-bit integers (booleans 0/1, times Unix seconds), UTF-8 text,
+ *    blobs.
+ *  - schema_migrations itself is not a migration: db_migrate creates it
+ *    (IF NOT EXISTS) before reading the current version.
+ */
+#include "store/db_schema.h"
+
+const struct db_migration db_migrations[] = {
+    {
+        .version = 1,
+        .sqlite_sql = "CREATE TABLE meta (\n"
+                      "  key TEXT PRIMARY KEY,\n"
+                      "  value BLOB NOT NULL\n"
+                      ") STRICT;\n",
+        .pg_sql = "CREATE TABLE meta (\n"
+                  "  key TEXT PRIMARY KEY,\n"
+                  "  value BYTEA NOT NULL\n"
+                  ");\n",
+    },
+    {
+        /* Accounts (issue 3). Personal fields are sealed (seal.h); emails are
+         * found by a keyed hash. Times are Unix seconds. */
+        .version = 2,
+        .sqlite_sql = "CREATE TABLE accounts (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  email_lookup BLOB NOT NULL UNIQUE,\n"
+                      "  email_sealed BLOB NOT NULL,\n"
+                      "  username TEXT NOT NULL UNIQUE,\n"
+                      "  password_hash TEXT NOT NULL,\n"
+                      "  bio_sealed BLOB,\n"
+                      "  social_sealed BLOB,\n"
+                      "  consent_open_data INTEGER NOT NULL DEFAULT 0,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL,\n"
+                      "  last_login_at INTEGER NOT NULL,\n"
+                      "  notice_sent_at INTEGER\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX accounts_last_login ON accounts (last_login_at);\n"
+                      "CREATE TABLE signups (\n"
+                      "  token_hash BLOB PRIMARY KEY,\n"
+                      "  email_lookup BLOB NOT NULL,\n"
+                      "  email_sealed BLOB NOT NULL,\n"
+                      "  username TEXT NOT NULL,\n"
+                      "  password_hash TEXT NOT NULL,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  expires_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX signups_email ON signups (email_lookup);\n"
+                      "CREATE INDEX signups_created ON signups (created_at);\n"
+                      "CREATE TABLE sessions (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  token_hash BLOB NOT NULL UNIQUE,\n"
+                      "  created_ms INTEGER NOT NULL,\n"
+                      "  expires_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX sessions_account ON sessions (account_id, created_ms);\n"
+                      "CREATE INDEX sessions_expiry ON sessions (expires_at);\n"
+                      "CREATE TABLE tokens (\n"
+                      "  token_hash BLOB PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  kind TEXT NOT NULL,\n"
+                      "  payload_sealed BLOB,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  expires_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX tokens_account ON tokens (account_id);\n"
+                      "CREATE INDEX tokens_expiry ON tokens (expires_at);\n"
+                      "CREATE TABLE account_pictures (\n"
+                      "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  content_type TEXT NOT NULL,\n"
+                      "  data_sealed BLOB NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE TABLE mail_queue (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  message_sealed BLOB NOT NULL,\n"
+                      "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+                      "  created_ms INTEGER NOT NULL,\n"
+                      "  next_attempt_ms INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX mail_queue_due ON mail_queue (next_attempt_ms);\n"
+                      "CREATE INDEX mail_queue_account ON mail_queue (account_id);\n",
+        .pg_sql = "CREATE TABLE accounts (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  email_lookup BYTEA NOT NULL UNIQUE,\n"
+                  "  email_sealed BYTEA NOT NULL,\n"
+                  "  username TEXT NOT NULL UNIQUE,\n"
+                  "  password_hash TEXT NOT NULL,\n"
+                  "  bio_sealed BYTEA,\n"
+                  "  social_sealed BYTEA,\n"
+                  "  consent_open_data BIGINT NOT NULL DEFAULT 0,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL,\n"
+                  "  last_login_at BIGINT NOT NULL,\n"
+                  "  notice_sent_at BIGINT\n"
+                  ");\n"
+                  "CREATE INDEX accounts_last_login ON accounts (last_login_at);\n"
+                  "CREATE TABLE signups (\n"
+                  "  token_hash BYTEA PRIMARY KEY,\n"
+                  "  email_lookup BYTEA NOT NULL,\n"
+                  "  email_sealed BYTEA NOT NULL,\n"
+                  "  username TEXT NOT NULL,\n"
+                  "  password_hash TEXT NOT NULL,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  expires_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX signups_email ON signups (email_lookup);\n"
+                  "CREATE INDEX signups_created ON signups (created_at);\n"
+                  "CREATE TABLE sessions (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  token_hash BYTEA NOT NULL UNIQUE,\n"
+                  "  created_ms BIGINT NOT NULL,\n"
+                  "  expires_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX sessions_account ON sessions (account_id, created_ms);\n"
+                  "CREATE INDEX sessions_expiry ON sessions (expires_at);\n"
+                  "CREATE TABLE tokens (\n"
+                  "  token_hash BYTEA PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  kind TEXT NOT NULL,\n"
+                  "  payload_sealed BYTEA,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  expires_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX tokens_account ON tokens (account_id);\n"
+                  "CREATE INDEX tokens_expiry ON tokens (expires_at);\n"
+                  "CREATE TABLE account_pictures (\n"
+                  "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  content_type TEXT NOT NULL,\n"
+                  "  data_sealed BYTEA NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE TABLE mail_queue (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  message_sealed BYTEA NOT NULL,\n"
+                  "  attempts BIGINT NOT NULL DEFAULT 0,\n"
+                  "  created_ms BIGINT NOT NULL,\n"
+                  "  next_attempt_ms BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX mail_queue_due ON mail_queue (next_attempt_ms);\n"
+                  "CREATE INDEX mail_queue_account ON mail_queue (account_id);\n",
+    },
+    {
+        /* Models and their avatars (issue 4): name, notes, measurements and
+         * avatar are sealed, bound to the model id. */
+        .version = 3,
+        .sqlite_sql = "CREATE TABLE models (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  name_sealed BLOB NOT NULL,\n"
+                      "  notes_sealed BLOB,\n"
+                      "  breasts INTEGER NOT NULL,\n"
+                      "  measurements_sealed BLOB NOT NULL,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX models_account ON models (account_id, created_at);\n"
+                      "CREATE TABLE model_avatars (\n"
+                      "  model_id TEXT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,\n"
+                      "  content_type TEXT NOT NULL,\n"
+                      "  data_sealed BLOB NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL\n"
+                      ") STRICT;\n",
+        .pg_sql = "CREATE TABLE models (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  name_sealed BYTEA NOT NULL,\n"
+                  "  notes_sealed BYTEA,\n"
+                  "  breasts BIGINT NOT NULL,\n"
+                  "  measurements_sealed BYTEA NOT NULL,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX models_account ON models (account_id, created_at);\n"
+                  "CREATE TABLE model_avatars (\n"
+                  "  model_id TEXT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,\n"
+                  "  content_type TEXT NOT NULL,\n"
+                  "  data_sealed BYTEA NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL\n"
+                  ");\n",
+    },
+    {
+        /* Open data releases (issue 6): anonymized, so stored in clear. */
+        .version = 4,
+        .sqlite_sql = "CREATE TABLE opendata_releases (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  meta TEXT NOT NULL,\n"
+                      "  csv BLOB NOT NULL,\n"
+                      "  json BLOB NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
+        .pg_sql = "CREATE TABLE opendata_releases (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  meta TEXT NOT NULL,\n"
+                  "  csv BYTEA NOT NULL,\n"
+                  "  json BYTEA NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
+    },
+};
+
+const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];
+
+const char *db_migration_sql(const struct db_migration *m, enum db_backend b)
+{
+    return b == DB_POSTGRES ? m->pg_sql : m->sqlite_sql;
+}
+
+const char *db_schema_bootstrap_sql(enum db_backend b)
+{
+    if (b == DB_POSTGRES)
+        return "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+               "  version BIGINT PRIMARY KEY,\n"
+               "  applied_at BIGINT NOT NULL\n"
+               ");\n";
+    return "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+           "  version INTEGER PRIMARY KEY,\n"
+           "  applied_at INTEGER NOT NULL\n"
+           ") STRICT;\n";
+}

@@ -1,0 +1,491 @@
+/*
+ * db_sqlite.c - the SQLite driver behind db.h.
+ *
+ * Invariants:
+ *  - A connection belongs to one thread (opened SQLITE_OPEN_NOMUTEX) and is
+ *    configured the same way every time it is opened: defensive mode on,
+ *    extension loading off, untrusted schema, then WAL, synchronous=NORMAL,
+ *    secure_delete=ON, busy_timeout=5000, foreign_keys=ON, temp_store=MEMORY.
+ *  - The database file is created by this driver with mode 0600 before
+ *    SQLite opens it (its -wal and -shm files inherit that mode). Creation
+ *    runs under a process-wide mutex and the creating descriptor is closed
+ *    before any connection of this process can open the file, because closing
+ *    a descriptor drops every POSIX lock the process holds on that file.
+ *  - Each connection caches its prepared statements in an array indexed by
+ *    enum stmt, prepared on first use (SQLITE_PREPARE_PERSISTENT) from the
+ *    db_stmts.c SQL with $N rewritten to ?N.
+ *  - One result cursor per connection, embedded in it: db_query steps the
+ *    statement once (so errors surface there), db_next hands out that row
+ *    first, db_rows_free resets the statement and clears its bindings.
+ *  - Bound values are copied (SQLITE_TRANSIENT) when a cursor outlives the
+ *    call; otherwise they are used in place and cleared before returning.
+ *  - Errors are logged with SQLite's message, which names tables, columns
+ *    and constraints but never parameter values.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/db.h"
+#include "base/log.h"
+
+#define SQLITE_BUSY_MS 5000
+
+struct sqlite_rows {
+    struct db_rows base;
+    sqlite3_stmt *stmt; /* NULL when no cursor is open */
+    int id;             /* its enum stmt, for logs */
+    bool pending;       /* a row was stepped but not yet handed out */
+    bool has_row;       /* the columns of the current row are readable */
+    bool done;          /* stepping is finished */
+};
+
+struct sqlite_db {
+    struct db base;
+    sqlite3 *h;
+    struct sqlite_rows rows;
+    sqlite3_stmt *cache[STMT__COUNT];
+};
+
+static pthread_mutex_t sqlite_file_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int sqlite_map(int src)
+{
+    switch (src & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return DB_OK;
+    case SQLITE_CONSTRAINT:
+        return DB_CONSTRAINT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DB_BUSY;
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+        return DB_READONLY;
+    case SQLITE_CANTOPEN:
+        return DB_DOWN;
+    default:
+        return DB_ERROR;
+    }
+}
+
+/* Map and log a failure of statement id (-1 for scripts and setup).
+ * Constraint violations are normal flow (e.g. a taken name): debug only. */
+static int sqlite_fail(struct sqlite_db *c, int id, int src)
+{
+    int rc = sqlite_map(src);
+    enum log_level l = rc == DB_CONSTRAINT ? LOG_DEBUG : rc == DB_BUSY ? LOG_WARN : LOG_ERROR;
+
+    log_msg(l, "db", "sqlite statement %d failed: %s (%d)", id, sqlite3_errmsg(c->h),
+            sqlite3_extended_errcode(c->h));
+    return rc;
+}
+
+/* Create the database file with mode 0600 if it is missing; tighten the mode
+ * of an existing file that is readable by others. */
+static int file_prepare(const char *path)
+{
+    struct stat st;
+    int rc = DB_DOWN;
+    int fd;
+
+    pthread_mutex_lock(&sqlite_file_lock);
+    if (stat(path, &st) == 0) {
+        if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+            log_warn("db", "database file was accessible to others; setting mode 0600");
+            if (chmod(path, 0600) != 0)
+                log_warn("db", "chmod of the database file failed: %s", strerror(errno));
+        }
+        rc = DB_OK;
+        goto out;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_error("db", "cannot create database file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    /* The umask may have removed bits; 0600 is wanted exactly. */
+    if (fchmod(fd, 0600) != 0)
+        log_warn("db", "fchmod of the database file failed: %s", strerror(errno));
+    close(fd);
+    rc = DB_OK;
+out:
+    pthread_mutex_unlock(&sqlite_file_lock);
+    return rc;
+}
+
+/* sqlite3_exec callback: note whether journal_mode came back as "wal". */
+static int pragma_row(void *arg, int n, char **vals, char **names)
+{
+    bool *wal = arg;
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(names[i], "journal_mode") == 0)
+            *wal = vals[i] != NULL && strcmp(vals[i], "wal") == 0;
+    return 0;
+}
+
+static int conn_setup(struct sqlite_db *c)
+{
+    static const char pragmas[] = "PRAGMA busy_timeout=5000;"
+                                  "PRAGMA journal_mode=WAL;"
+                                  "PRAGMA synchronous=NORMAL;"
+                                  "PRAGMA secure_delete=ON;"
+                                  "PRAGMA foreign_keys=ON;"
+                                  "PRAGMA temp_store=MEMORY;";
+    bool wal = false;
+    int src;
+
+    sqlite3_extended_result_codes(c->h, 1);
+    src = sqlite3_db_config(c->h, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_db_config(c->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_db_config(c->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_enable_load_extension(c->h, 0);
+    if (src == SQLITE_OK)
+        src = sqlite3_busy_timeout(c->h, SQLITE_BUSY_MS);
+    if (src == SQLITE_OK)
+        src = sqlite3_exec(c->h, pragmas, pragma_row, &wal, NULL);
+    if (src != SQLITE_OK)
+        return sqlite_fail(c, -1, src);
+    if (!wal) {
+        log_error("db", "sqlite: cannot switch the database to WAL mode");
+        return DB_ERROR;
+    }
+    return DB_OK;
+}
+
+static void sqlite_close(struct db *db)
+{
+    struct sqlite_db *c = (struct sqlite_db *)db;
+    int i;
+
+    if (c == NULL)
+        return;
+    if (c->rows.stmt != NULL)
+        sqlite3_reset(c->rows.stmt);
+    for (i = 0; i < STMT__COUNT; i++)
+        sqlite3_finalize(c->cache[i]);
+    if (c->h != NULL) {
+        /* Never wait for another writer just to refresh statistics. */
+        sqlite3_busy_timeout(c->h, 0);
+        (void)sqlite3_exec(c->h, "PRAGMA analysis_limit=400; PRAGMA optimize;", NULL, NULL, NULL);
+        if (sqlite3_close(c->h) != SQLITE_OK)
+            log_error("db", "sqlite close failed: %s", sqlite3_errmsg(c->h));
+    }
+    free(c);
+}
+
+static int sqlite_open(const char *path, struct db **out)
+{
+    struct sqlite_db *c = NULL;
+    int src;
+    int rc;
+
+    *out = NULL;
+    rc = file_prepare(path);
+    if (rc != DB_OK)
+        goto out;
+    c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        log_error("db", "out of memory opening the database");
+        rc = DB_ERROR;
+        goto out;
+    }
+    c->base.drv = &db_sqlite_driver;
+    c->rows.base.db = &c->base;
+    src = sqlite3_open_v2(path, &c->h,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (src != SQLITE_OK) {
+        log_error("db", "cannot open database %s: %s", path,
+                  c->h != NULL ? sqlite3_errmsg(c->h) : sqlite3_errstr(src));
+        rc = sqlite_map(src) == DB_ERROR ? DB_DOWN : sqlite_map(src);
+        goto out;
+    }
+    rc = conn_setup(c);
+    if (rc != DB_OK)
+        goto out;
+    *out = &c->base;
+    c = NULL;
+out:
+    sqlite_close(c ? &c->base : NULL);
+    return rc;
+}
+
+/* Copy sql to a new string with every $N placeholder outside quotes turned
+ * into ?N (same length). SQLite numbers "$N" by order of appearance, "?N"
+ * by N, which is what the PostgreSQL-style SQL means. */
+static char *sql_rewrite(const char *sql)
+{
+    size_t n = strlen(sql);
+    char *out = malloc(n + 1);
+    char quote = 0;
+    size_t i;
+
+    if (out == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        char ch = sql[i];
+        if (quote != 0) {
+            if (ch == quote)
+                quote = 0;
+        } else if (ch == '\'' || ch == '"') {
+            quote = ch;
+        } else if (ch == '$' && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+            ch = '?';
+        }
+        out[i] = ch;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static int stmt_get(struct sqlite_db *c, enum stmt id, sqlite3_stmt **out)
+{
+    const char *sql = db_stmt_sql(id, DB_SQLITE);
+    const char *tail = NULL;
+    char *text = NULL;
+    int src;
+    int rc = DB_ERROR;
+
+    *out = NULL;
+    if (sql == NULL) {
+        log_error("db", "statement %d has no SQLite SQL", (int)id);
+        goto out;
+    }
+    if (c->cache[id] != NULL) {
+        *out = c->cache[id];
+        rc = DB_OK;
+        goto out;
+    }
+    text = sql_rewrite(sql);
+    if (text == NULL) {
+        log_error("db", "out of memory preparing statement %d", (int)id);
+        goto out;
+    }
+    src = sqlite3_prepare_v3(c->h, text, -1, SQLITE_PREPARE_PERSISTENT, &c->cache[id], &tail);
+    if (src != SQLITE_OK) {
+        rc = sqlite_fail(c, (int)id, src);
+        goto out;
+    }
+    if (c->cache[id] == NULL || tail[strspn(tail, " \t\r\n;")] != '\0') {
+        log_error("db", "statement %d must be exactly one SQL statement", (int)id);
+        sqlite3_finalize(c->cache[id]);
+        c->cache[id] = NULL;
+        goto out;
+    }
+    *out = c->cache[id];
+    rc = DB_OK;
+out:
+    free(text);
+    return rc;
+}
+
+static int params_bind(struct sqlite_db *c, sqlite3_stmt *st, enum stmt id,
+                       const struct db_param *p, int n, bool copy)
+{
+    sqlite3_destructor_type how = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+    int src = SQLITE_OK;
+    int i;
+
+    if (n != sqlite3_bind_parameter_count(st)) {
+        log_error("db", "statement %d takes %d parameters, got %d", (int)id,
+                  sqlite3_bind_parameter_count(st), n);
+        return DB_ERROR;
+    }
+    for (i = 0; i < n && src == SQLITE_OK; i++) {
+        /* A NULL pointer would bind SQL NULL: empty values point at "". */
+        const void *v = p[i].p != NULL ? p[i].p : "";
+        switch (p[i].type) {
+        case DB_TINT:
+            src = sqlite3_bind_int64(st, i + 1, p[i].i);
+            break;
+        case DB_TTEXT:
+            src = sqlite3_bind_text64(st, i + 1, v, p[i].n, how, SQLITE_UTF8);
+            break;
+        case DB_TBLOB:
+            src = sqlite3_bind_blob64(st, i + 1, v, p[i].n, how);
+            break;
+        case DB_TNULL:
+            src = sqlite3_bind_null(st, i + 1);
+            break;
+        default:
+            log_error("db", "statement %d: parameter %d has an unknown type", (int)id, i + 1);
+            return DB_ERROR;
+        }
+    }
+    if (src != SQLITE_OK)
+        return sqlite_fail(c, (int)id, src);
+    return DB_OK;
+}
+
+static int sqlite_query(struct db *db, enum stmt id, const struct db_param *p, int n,
+                        struct db_rows **rows, int64_t *changes)
+{
+    struct sqlite_db *c = (struct sqlite_db *)db;
+    sqlite3_stmt *st = NULL;
+    int src;
+    int rc;
+
+    *changes = 0;
+    if (c->rows.stmt != NULL) {
+        log_error("db", "statement %d run while a result is still open", (int)id);
+        return DB_ERROR;
+    }
+    rc = stmt_get(c, id, &st);
+    if (rc != DB_OK)
+        return rc;
+    rc = params_bind(c, st, id, p, n, rows != NULL);
+    if (rc != DB_OK)
+        goto out;
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW && rows != NULL) {
+        c->rows = (struct sqlite_rows){.base.db = db, .stmt = st, .id = id, .pending = true};
+        *rows = &c->rows.base;
+        return DB_OK;
+    }
+    while (src == SQLITE_ROW)
+        src = sqlite3_step(st);
+    if (src != SQLITE_DONE) {
+        rc = sqlite_fail(c, (int)id, src);
+        goto out;
+    }
+    /* sqlite3_changes64 keeps the count of the last write: not ours. */
+    *changes = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes64(c->h);
+    if (rows != NULL) {
+        c->rows = (struct sqlite_rows){.base.db = db, .stmt = st, .id = id, .done = true};
+        *rows = &c->rows.base;
+        return DB_OK;
+    }
+out:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static int sqlite_exec_script(struct db *db, const char *sql)
+{
+    struct sqlite_db *c = (struct sqlite_db *)db;
+    int src;
+
+    if (c->rows.stmt != NULL) {
+        log_error("db", "script run while a result is still open");
+        return DB_ERROR;
+    }
+    src = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+    if (src != SQLITE_OK)
+        return sqlite_fail(c, -1, src);
+    return DB_OK;
+}
+
+static int sqlite_next(struct db_rows *r)
+{
+    struct sqlite_rows *s = (struct sqlite_rows *)r;
+    int src;
+
+    if (s->stmt == NULL)
+        return DB_ERROR;
+    if (s->pending) {
+        s->pending = false;
+        s->has_row = true;
+        return 1;
+    }
+    s->has_row = false;
+    if (s->done)
+        return 0;
+    src = sqlite3_step(s->stmt);
+    if (src == SQLITE_ROW) {
+        s->has_row = true;
+        return 1;
+    }
+    s->done = true;
+    if (src == SQLITE_DONE)
+        return 0;
+    return sqlite_fail((struct sqlite_db *)r->db, s->id, src);
+}
+
+static bool col_ok(struct sqlite_rows *s, int col)
+{
+    return s->stmt != NULL && s->has_row && col >= 0 && col < sqlite3_column_count(s->stmt);
+}
+
+static bool sqlite_col_null(struct db_rows *r, int col)
+{
+    struct sqlite_rows *s = (struct sqlite_rows *)r;
+
+    return !col_ok(s, col) || sqlite3_column_type(s->stmt, col) == SQLITE_NULL;
+}
+
+static int64_t sqlite_col_int(struct db_rows *r, int col)
+{
+    struct sqlite_rows *s = (struct sqlite_rows *)r;
+
+    return col_ok(s, col) ? sqlite3_column_int64(s->stmt, col) : 0;
+}
+
+static const void *sqlite_col_bytes(struct db_rows *r, int col, size_t *len)
+{
+    struct sqlite_rows *s = (struct sqlite_rows *)r;
+    const void *p;
+
+    *len = 0;
+    if (!col_ok(s, col))
+        return NULL;
+    /* Text through column_text, so it is NUL-terminated. */
+    if (sqlite3_column_type(s->stmt, col) == SQLITE_BLOB)
+        p = sqlite3_column_blob(s->stmt, col);
+    else
+        p = sqlite3_column_text(s->stmt, col);
+    *len = (size_t)sqlite3_column_bytes(s->stmt, col);
+    return p;
+}
+
+static void sqlite_rows_free(struct db_rows *r)
+{
+    struct sqlite_rows *s = (struct sqlite_rows *)r;
+
+    if (s->stmt == NULL)
+        return;
+    sqlite3_reset(s->stmt);
+    sqlite3_clear_bindings(s->stmt);
+    *s = (struct sqlite_rows){.base.db = r->db};
+}
+
+/* An SQLite deployment is a single node: cluster-wide locks are for
+ * several servers sharing one PostgreSQL database. */
+static int sqlite_try_lock(struct db *db, int64_t key)
+{
+    return 1;
+}
+
+static int sqlite_unlock(struct db *db, int64_t key)
+{
+    return DB_OK;
+}
+
+const struct db_driver db_sqlite_driver = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .query = sqlite_query,
+    .exec_script = sqlite_exec_script,
+    .next = sqlite_next,
+    .col_null = sqlite_col_null,
+    .col_int = sqlite_col_int,
+    .col_bytes = sqlite_col_bytes,
+    .rows_free = sqlite_rows_free,
+    .try_lock = sqlite_try_lock,
+    .unlock = sqlite_unlock,
+};

@@ -1,0 +1,238 @@
+/*
+ * db_stmts.c - the SQL text of every prepared statement, once.
+ *
+ * Invariants:
+ *  - The table is indexed by enum stmt (designated initialisers) and has
+ *    exactly STMT__COUNT entries (checked at compile time); every entry has
+ *    SQL (checked by tests/unit/test_db.c).
+ *  - SQL is written with PostgreSQL's $1..$N placeholders. The SQLite driver
+ *    rewrites them to ?1..?N, so a number may appear in any order or twice.
+ *  - .pg is NULL when the common SQL is valid on both backends, the override
+ *    otherwise, or PG_NONE for a statement that exists only on SQLite.
+ *  - Only types both backends handle identically: 64-bit integers, UTF-8
+ *    text, blobs. On PostgreSQL, casting results to bigint keeps db_col_int
+ *    working (it decodes int2/int4/int8/bool only).
+ *
+ * To add a statement: name it in db_stmts.h, add its line here.
+ */
+#include <stddef.h>
+
+#include "store/db.h"
+
+/* Marker: this statement does not exist on PostgreSQL. */
+static const char PG_NONE[] = "";
+
+struct stmt_sql {
+    const char *sql; /* common SQL (SQLite dialect when .pg is set) */
+    const char *pg;  /* PostgreSQL override, NULL or PG_NONE */
+};
+
+static const struct stmt_sql stmt_table[] = {
+    [STMT_PING] = {"SELECT 1", NULL},
+    [STMT_BEGIN] = {"BEGIN IMMEDIATE", "BEGIN"},
+    [STMT_COMMIT] = {"COMMIT", NULL},
+    [STMT_ROLLBACK] = {"ROLLBACK", NULL},
+    [STMT_SCHEMA_VERSION] = {"SELECT coalesce(max(version), 0) FROM schema_migrations", NULL},
+    [STMT_SCHEMA_RECORD] = {"INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                            NULL},
+    [STMT_META_GET] = {"SELECT value FROM meta WHERE key = $1", NULL},
+    [STMT_META_PUT] = {"INSERT INTO meta (key, value) VALUES ($1, $2)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                       NULL},
+    /* BEGIN IMMEDIATE already serialises writers on SQLite. */
+    [STMT_MIGRATE_LOCK] = {"SELECT $1", "SELECT pg_advisory_xact_lock($1)"},
+    [STMT_SCHEMA_LIST] = {"SELECT version, applied_at FROM schema_migrations ORDER BY version",
+                          NULL},
+    [STMT_SQLITE_PRAGMAS] = {"SELECT (SELECT secure_delete FROM pragma_secure_delete),"
+                             " (SELECT synchronous FROM pragma_synchronous),"
+                             " (SELECT journal_mode FROM pragma_journal_mode),"
+                             " (SELECT foreign_keys FROM pragma_foreign_keys),"
+                             " (SELECT timeout FROM pragma_busy_timeout),"
+                             " (SELECT temp_store FROM pragma_temp_store)",
+                             PG_NONE},
+    /* accounts (issue 3) */
+    [STMT_ACCOUNT_INSERT] = {"INSERT INTO accounts (id, email_lookup, email_sealed, username,"
+                             " password_hash, created_at, updated_at, last_login_at)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+                             NULL},
+    [STMT_ACCOUNT_BY_EMAIL] = {"SELECT id, password_hash FROM accounts WHERE email_lookup = $1",
+                               NULL},
+    [STMT_ACCOUNT_BY_USERNAME] = {"SELECT id, password_hash FROM accounts WHERE username = $1",
+                                  NULL},
+    [STMT_ACCOUNT_GET] = {"SELECT id, email_sealed, username, bio_sealed, social_sealed,"
+                          " consent_open_data, created_at, last_login_at,"
+                          " (SELECT count(*) FROM account_pictures p WHERE p.account_id = a.id),"
+                          " password_hash FROM accounts a WHERE id = $1",
+                          NULL},
+    [STMT_ACCOUNT_LOGIN] = {"UPDATE accounts SET last_login_at = $2, notice_sent_at = NULL"
+                            " WHERE id = $1",
+                            NULL},
+    [STMT_ACCOUNT_SET_PASSWORD] = {"UPDATE accounts SET password_hash = $2, updated_at = $3"
+                                   " WHERE id = $1",
+                                   NULL},
+    [STMT_ACCOUNT_SET_USERNAME] = {"UPDATE accounts SET username = $2, updated_at = $3"
+                                   " WHERE id = $1",
+                                   NULL},
+    [STMT_ACCOUNT_SET_BIO] = {"UPDATE accounts SET bio_sealed = $2, updated_at = $3 WHERE id = $1",
+                              NULL},
+    [STMT_ACCOUNT_SET_SOCIAL] = {"UPDATE accounts SET social_sealed = $2, updated_at = $3"
+                                 " WHERE id = $1",
+                                 NULL},
+    [STMT_ACCOUNT_SET_CONSENT] = {"UPDATE accounts SET consent_open_data = $2, updated_at = $3"
+                                  " WHERE id = $1",
+                                  NULL},
+    [STMT_ACCOUNT_SET_EMAIL] = {"UPDATE accounts SET email_lookup = $2, email_sealed = $3,"
+                                " updated_at = $4 WHERE id = $1",
+                                NULL},
+    [STMT_ACCOUNT_DELETE] = {"DELETE FROM accounts WHERE id = $1", NULL},
+    [STMT_SIGNUP_INSERT] = {"INSERT INTO signups (token_hash, email_lookup, email_sealed, username,"
+                            " password_hash, created_at, expires_at)"
+                            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            NULL},
+    [STMT_SIGNUP_TAKE] = {"DELETE FROM signups WHERE token_hash = $1"
+                          " RETURNING email_lookup, email_sealed, username, password_hash,"
+                          " expires_at",
+                          NULL},
+    [STMT_SIGNUP_DELETE_EMAIL] = {"DELETE FROM signups WHERE email_lookup = $1", NULL},
+    [STMT_TOKEN_INSERT] = {"INSERT INTO tokens (token_hash, account_id, kind, payload_sealed,"
+                           " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                           NULL},
+    [STMT_TOKEN_TAKE] = {"DELETE FROM tokens WHERE token_hash = $1 AND kind = $2"
+                         " RETURNING account_id, payload_sealed, expires_at",
+                         NULL},
+    [STMT_TOKEN_PEEK] = {"SELECT account_id FROM tokens"
+                         " WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
+                         NULL},
+    [STMT_TOKEN_DELETE] = {"DELETE FROM tokens WHERE token_hash = $1 AND kind = $2", NULL},
+    [STMT_TOKEN_DELETE_KIND] = {"DELETE FROM tokens WHERE account_id = $1 AND kind = $2", NULL},
+    [STMT_SESSION_INSERT] = {"INSERT INTO sessions (id, account_id, token_hash, created_ms,"
+                             " expires_at) VALUES ($1, $2, $3, $4, $5)",
+                             NULL},
+    [STMT_SESSION_AUTH] = {"SELECT id, account_id FROM sessions"
+                           " WHERE token_hash = $1 AND expires_at > $2",
+                           NULL},
+    [STMT_SESSION_DELETE] = {"DELETE FROM sessions WHERE id = $1", NULL},
+    [STMT_SESSION_DELETE_OTHERS] = {"DELETE FROM sessions WHERE account_id = $1 AND id <> $2",
+                                    NULL},
+    [STMT_SESSION_DELETE_ALL] = {"DELETE FROM sessions WHERE account_id = $1", NULL},
+    [STMT_SESSION_EVICT] = {"DELETE FROM sessions WHERE account_id = $1 AND id NOT IN"
+                            " (SELECT id FROM sessions WHERE account_id = $1"
+                            " ORDER BY created_ms DESC, id DESC LIMIT $2)",
+                            NULL},
+    [STMT_PICTURE_PUT] = {"INSERT INTO account_pictures (account_id, content_type, data_sealed,"
+                          " updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE"
+                          " SET content_type = excluded.content_type,"
+                          " data_sealed = excluded.data_sealed, updated_at = excluded.updated_at",
+                          NULL},
+    [STMT_PICTURE_GET] = {"SELECT content_type, data_sealed FROM account_pictures"
+                          " WHERE account_id = $1",
+                          NULL},
+    [STMT_PICTURE_DELETE] = {"DELETE FROM account_pictures WHERE account_id = $1", NULL},
+    [STMT_MAIL_INSERT] = {"INSERT INTO mail_queue (id, account_id, message_sealed, created_ms,"
+                          " next_attempt_ms) VALUES ($1, $2, $3, $4, $5)",
+                          NULL},
+    [STMT_MAIL_DUE] = {"SELECT id, message_sealed, attempts, next_attempt_ms FROM mail_queue"
+                       " WHERE next_attempt_ms <= $1 ORDER BY next_attempt_ms LIMIT $2",
+                       NULL},
+    [STMT_MAIL_CLAIM] = {"UPDATE mail_queue SET next_attempt_ms = $3"
+                         " WHERE id = $1 AND next_attempt_ms = $2",
+                         NULL},
+    [STMT_MAIL_DONE] = {"DELETE FROM mail_queue WHERE id = $1", NULL},
+    [STMT_MAIL_RETRY] = {"UPDATE mail_queue SET attempts = $2, next_attempt_ms = $3 WHERE id = $1",
+                         NULL},
+    /* models (issue 4) */
+    [STMT_MODEL_INSERT] = {"INSERT INTO models (id, account_id, name_sealed, notes_sealed, breasts,"
+                           " measurements_sealed, created_at, updated_at)"
+                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                           NULL},
+    [STMT_MODEL_GET] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts, "
+                        "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) FROM "
+                        "model_avatars v WHERE v.model_id = m.id)"
+                        " FROM models m WHERE m.id = $1 AND m.account_id = $2",
+                        NULL},
+    [STMT_MODEL_LIST] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts, "
+                         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) FROM "
+                         "model_avatars v WHERE v.model_id = m.id)"
+                         " FROM models m WHERE m.account_id = $1 ORDER BY m.created_at, m.id",
+                         NULL},
+    [STMT_MODEL_UPDATE] = {"UPDATE models SET name_sealed = $3, notes_sealed = $4, breasts = $5,"
+                           " measurements_sealed = $6, updated_at = $7"
+                           " WHERE id = $1 AND account_id = $2",
+                           NULL},
+    [STMT_MODEL_DELETE] = {"DELETE FROM models WHERE id = $1 AND account_id = $2", NULL},
+    [STMT_MODEL_COUNT] = {"SELECT count(*) FROM models WHERE account_id = $1", NULL},
+    [STMT_AVATAR_PUT] = {"INSERT INTO model_avatars (model_id, content_type, data_sealed,"
+                         " updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (model_id) DO UPDATE"
+                         " SET content_type = excluded.content_type,"
+                         " data_sealed = excluded.data_sealed, updated_at = excluded.updated_at",
+                         NULL},
+    [STMT_AVATAR_GET] = {"SELECT v.content_type, v.data_sealed FROM model_avatars v"
+                         " JOIN models m ON m.id = v.model_id"
+                         " WHERE v.model_id = $1 AND m.account_id = $2",
+                         NULL},
+    [STMT_AVATAR_DELETE] = {"DELETE FROM model_avatars WHERE model_id = $1 AND model_id IN"
+                            " (SELECT id FROM models WHERE account_id = $2)",
+                            NULL},
+    /* privacy lifecycle (issue 5) */
+    [STMT_SWEEP_NOTICE_DUE] = {"SELECT id, email_sealed FROM accounts WHERE last_login_at <= $1"
+                               " AND notice_sent_at IS NULL ORDER BY last_login_at LIMIT $2",
+                               NULL},
+    [STMT_SWEEP_NOTICE_MARK] = {"UPDATE accounts SET notice_sent_at = $2 WHERE id = $1", NULL},
+    [STMT_SWEEP_INACTIVE] = {"SELECT id FROM accounts WHERE last_login_at <= $1"
+                             " ORDER BY last_login_at LIMIT $2",
+                             NULL},
+    [STMT_SWEEP_SIGNUPS] = {"DELETE FROM signups WHERE created_at <= $1", NULL},
+    [STMT_SWEEP_SESSIONS] = {"DELETE FROM sessions WHERE expires_at <= $1", NULL},
+    [STMT_SWEEP_TOKENS] = {"DELETE FROM tokens WHERE expires_at <= $1", NULL},
+    [STMT_SESSION_LIST] = {"SELECT id, created_ms, expires_at FROM sessions WHERE account_id = $1"
+                           " ORDER BY created_ms, id",
+                           NULL},
+    [STMT_TOKEN_LIST] = {"SELECT kind, created_at, expires_at, token_hash, payload_sealed"
+                         " FROM tokens WHERE account_id = $1 ORDER BY created_at",
+                         NULL},
+    [STMT_MAIL_COUNT] = {"SELECT count(*) FROM mail_queue WHERE account_id = $1", NULL},
+    [STMT_ACCOUNT_TIMES] = {"SELECT created_at, updated_at, last_login_at, notice_sent_at"
+                            " FROM accounts WHERE id = $1",
+                            NULL},
+    [STMT_SQLITE_CHECKPOINT] = {"PRAGMA wal_checkpoint(TRUNCATE)", PG_NONE},
+    /* open data (issue 6) */
+    [STMT_OPENDATA_CANDIDATES] = {"SELECT m.account_id, m.id, m.breasts, m.measurements_sealed"
+                                  " FROM models m JOIN accounts a ON a.id = m.account_id"
+                                  " WHERE a.consent_open_data = 1"
+                                  " ORDER BY m.account_id, m.updated_at DESC, m.id",
+                                  NULL},
+    [STMT_OPENDATA_INSERT] = {"INSERT INTO opendata_releases (id, created_at, meta, csv, json)"
+                              " VALUES ($1, $2, $3, $4, $5)",
+                              NULL},
+    [STMT_OPENDATA_PRUNE] = {"DELETE FROM opendata_releases WHERE id <> $1", NULL},
+    [STMT_OPENDATA_LATEST_META] = {"SELECT meta FROM opendata_releases"
+                                   " ORDER BY created_at DESC, id LIMIT 1",
+                                   NULL},
+    [STMT_OPENDATA_LATEST_CSV] = {"SELECT csv FROM opendata_releases"
+                                  " ORDER BY created_at DESC, id LIMIT 1",
+                                  NULL},
+    [STMT_OPENDATA_LATEST_JSON] = {"SELECT json FROM opendata_releases"
+                                   " ORDER BY created_at DESC, id LIMIT 1",
+                                   NULL},
+    /* BEGIN IMMEDIATE already serialises SQLite's writers. */
+    [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
+                           "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
+    [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
+};
+
+_Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,
+               "stmt_table must have one entry per enum stmt");
+
+/* SQL of statement id for backend b; NULL when id is out of range, has no
+ * SQL, or does not exist on that backend. */
+const char *db_stmt_sql(enum stmt id, enum db_backend b)
+{
+    const struct stmt_sql *s;
+
+    if ((unsigned)id >= STMT__COUNT)
+        return NULL;
+    s = &stmt_table[id];
+    if (b == DB_POSTGRES && s->pg != NULL)
+        return s->pg == PG_NONE ? NULL : s->pg;
+    return s->sql;
+}
