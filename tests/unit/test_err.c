@@ -1,6 +1,11 @@
 /*
  * test_err.c - the enum err table: each value's HTTP status and client code,
  * and the 500 fallback for values that are not in the table.
+ *
+ * test_err_every_value_known walks every value from ERR_OK down to
+ * ERR__MIN + 1, so a value added to enum err without a row in err.c fails
+ * here (a missing row falls back to "internal_error", which only
+ * ERR_INTERNAL may map to).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +32,7 @@ static void test_err_table(void **state)
         {ERR_INVALID, 422, "invalid_field"},     {ERR_RATE_LIMITED, 429, "rate_limited"},
         {ERR_HEADERS, 431, "too_many_headers"},  {ERR_INTERNAL, 500, "internal_error"},
         {ERR_UNAVAILABLE, 503, "unavailable"},   {ERR_NOT_IMPLEMENTED, 501, "not_implemented"},
-        {ERR_NOMEM, 503, "unavailable"},
+        {ERR_NOMEM, 503, "unavailable"},         {ERR_URI_TOO_LONG, 414, "uri_too_long"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         assert_int_equal(err_status(rows[i].e), rows[i].status);
@@ -48,9 +53,22 @@ static void test_err_ok(void **state)
 static void test_err_every_value_known(void **state)
 {
     (void)state;
-    for (int e = ERR__MIN + 1; e < 0; e++) {
-        assert_true(err_status(e) >= 400);
-        assert_true(err_status(e) <= 599);
+    const char *fallback_code = err_code(ERR__MIN);
+    const char *fallback_text = err_text(ERR__MIN);
+
+    assert_string_equal(fallback_code, "internal_error");
+    for (int e = ERR_OK; e > ERR__MIN; e--) {
+        unsigned status = err_status(e);
+        if (e == ERR_OK) {
+            assert_int_equal(status, 200);
+        } else {
+            assert_in_range(status, 400, 599);
+        }
+        if (e == ERR_INTERNAL)
+            continue;
+        /* A value without a row gets the fallback code and text. */
+        if (strcmp(err_code(e), fallback_code) == 0 || strcmp(err_text(e), fallback_text) == 0)
+            fail_msg("enum err value %d has no row in err.c", e);
     }
 }
 
