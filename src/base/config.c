@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -392,6 +393,26 @@ static const struct opt config_options[] = {
      .min = -10000000000LL,
      .max = 10000000000LL,
      .scale = 1000},
+    {.name = "idle-timeout",
+     .env = "ATELIER_IDLE_TIMEOUT",
+     .kind = OPT_UINT,
+     .commands = "serve",
+     .metavar = "SECONDS",
+     .def = "30", /* LIMIT_CONN_TIMEOUT_S, checked below */
+     .help = "close a connection that sends nothing for this long (SPEC: 30); shorter for tests",
+     F(idle_timeout_s),
+     .min = 1,
+     .max = 3600},
+    {.name = "sweep-delay",
+     .env = "ATELIER_SWEEP_DELAY",
+     .kind = OPT_UINT,
+     .commands = "serve",
+     .metavar = "SECONDS",
+     .def = "10",
+     .help = "the hourly retention sweep first runs this long after start; shorter for tests",
+     F(sweep_delay_s),
+     .min = 0,
+     .max = 3600},
     {.name = "ip",
      .env = NULL,
      .kind = OPT_STRING,
@@ -479,6 +500,9 @@ static const struct opt config_options[] = {
 };
 
 #define N_OPTIONS (sizeof config_options / sizeof config_options[0])
+
+/* The default of --idle-timeout above is the policy's idle timeout. */
+_Static_assert(LIMIT_CONN_TIMEOUT_S == 30, "update the default of --idle-timeout");
 
 /* --- helpers ------------------------------------------------------------ */
 

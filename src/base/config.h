@@ -30,6 +30,8 @@ struct config {
     char public_url[512];    /* --public-url, base of links in mails */
     int log_level;           /* --log-level */
     int64_t clock_offset_ms; /* --clock-offset (testing): shift the server's clock */
+    unsigned idle_timeout_s; /* --idle-timeout: drop a connection silent this long */
+    unsigned sweep_delay_s;  /* --sweep-delay: first hourly sweep this long after start */
     /* sweep command */
     char sweep_now[64];
     int dry_run;

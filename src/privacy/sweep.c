@@ -244,11 +244,9 @@ static pthread_cond_t sweep_cond = PTHREAD_COND_INITIALIZER;
 static int sweep_running;
 static const struct config *sweep_cfg;
 
-#define SWEEP_FIRST_DELAY_S 10
-
 static void *sweep_main(void *unused)
 {
-    int delay = SWEEP_FIRST_DELAY_S;
+    int delay = (int)sweep_cfg->sweep_delay_s; /* --sweep-delay, 10 s by default */
 
     (void)unused;
     pthread_mutex_lock(&sweep_lock);
