@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 
+import pg_helpers
 
 DEBIAN_PY = "/usr/bin/python3"  # the Python with aiosmtpd and PIL (not pyenv's)
 TOKEN_RE = re.compile(r"token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
@@ -354,13 +355,8 @@ def sqlite_files_bytes(data_dir):
 
 
 def pg_tables(url):
-    r = subprocess.run(
-        ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c",
-         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert r.returncode == 0, r.stderr
-    return [t for t in r.stdout.split() if t]
+    out = pg_helpers.psql(url, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+    return [t for t in out.split() if t]
 
 
 def pg_dump_bytes(url):
@@ -371,13 +367,7 @@ def pg_dump_bytes(url):
     blob = b""
     for t in tables:
         for fmt in ("binary", "text"):
-            r = subprocess.run(
-                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
-                 f'COPY (SELECT * FROM "{t}") TO STDOUT WITH (FORMAT {fmt})'],
-                capture_output=True, timeout=60,
-            )
-            assert r.returncode == 0, r.stderr.decode("utf-8", "replace")
-            blob += r.stdout
+            blob += pg_helpers.copy_out(url, f'COPY (SELECT * FROM "{t}") TO STDOUT WITH (FORMAT {fmt})')
     return blob
 
 

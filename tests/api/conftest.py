@@ -32,6 +32,8 @@ import urllib.parse
 import pytest
 import requests
 
+import pg_helpers
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ATELIER_BIN = os.path.abspath(os.environ.get("ATELIER_BIN") or os.path.join(ROOT, "build", "atelier"))
 BACKEND = os.environ.get("ATELIER_TEST_BACKEND", "sqlite")
@@ -77,18 +79,6 @@ def server_env(extra=None):
     return env
 
 
-def _psql(url, sql):
-    psql = shutil.which("psql") or "/usr/bin/psql"
-    r = subprocess.run(
-        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if r.returncode != 0:
-        raise RuntimeError(f"psql {sql!r} failed ({r.returncode}): {r.stderr.strip()}")
-
-
 def _with_dbname(url, name):
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.urlunsplit(parts._replace(path="/" + name))
@@ -97,12 +87,13 @@ def _with_dbname(url, name):
 def create_database():
     """Create a uniquely named database next to ATELIER_TEST_PG_URL's; returns (url, name)."""
     name = "atelier_t_" + secrets.token_hex(6)
-    _psql(PG_URL, f'CREATE DATABASE "{name}"')
+    pg_helpers.execute(PG_URL, f'CREATE DATABASE "{name}"')
     return _with_dbname(PG_URL, name), name
 
 
 def drop_database(name):
-    _psql(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_helpers.forget_database(name)
+    pg_helpers.execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class RawReply(bytes):

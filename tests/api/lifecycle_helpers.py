@@ -1,6 +1,6 @@
 """Helpers for the privacy-lifecycle tests (test_3xx_*): running `atelier
 sweep` against a test server's data dir / database, reading the database
-directly (SQLite read-only URI, PostgreSQL through psql) for completeness
+directly (SQLite read-only URI, PostgreSQL through pg_helpers) for completeness
 checks, access-log files, and time arithmetic.
 
 Plain functions; fixtures live in conftest.py and in each test module."""
@@ -9,10 +9,10 @@ import datetime
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 
+import pg_helpers
 from conftest import ATELIER_BIN, BACKEND, free_port, server_env
 from accounts_helpers import parse_time
 
@@ -144,11 +144,12 @@ def _sqlite_connect(data_dir):
 
 
 def _psql(url, sql, binary=False):
-    psql = shutil.which("psql") or "/usr/bin/psql"
-    r = subprocess.run([psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                       capture_output=True, timeout=60)
-    assert r.returncode == 0, f"psql {sql!r}: {r.stderr.decode('utf-8', 'replace')}"
-    return r.stdout if binary else r.stdout.decode("utf-8")
+    """psql -A -t's output of sql (COPY ... TO STDOUT: its bytes when binary)."""
+    if sql.lstrip().upper().startswith("COPY"):
+        out = pg_helpers.copy_out(url, sql)
+        return out if binary else out.decode("utf-8")
+    out = pg_helpers.psql(url, sql)
+    return out.encode("utf-8") if binary else out
 
 
 def _copy_unescape(field):

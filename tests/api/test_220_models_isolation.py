@@ -5,6 +5,7 @@ needs authentication; models go with their account."""
 
 import pytest
 
+import pg_helpers
 from accounts_helpers import (
     assert_error,
     assert_unauthenticated,
@@ -129,15 +130,8 @@ def test_avatar_goes_with_its_model(server, alice, backend):
         finally:
             con.close()
     else:
-        import subprocess
-
-        out = subprocess.run(
-            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", server.database_url, "-c",
-             f"SELECT count(*) FROM model_avatars WHERE model_id = '{m['id']}'"],
-            capture_output=True, text=True, timeout=60,
-        )
-        assert out.returncode == 0, out.stderr
-        n = int(out.stdout.strip())
+        n = pg_helpers.execute(server.database_url,
+                               f"SELECT count(*) FROM model_avatars WHERE model_id = '{m['id']}'")[0][0]
     assert n == 0, "the avatar row outlived its model"
 
 
@@ -157,17 +151,8 @@ def test_models_go_with_their_account(server, mails, backend):
         finally:
             con.close()
     else:
-        import subprocess
-
-        left = []
-        for t, c in (("models", "id"), ("model_avatars", "model_id")):
-            out = subprocess.run(
-                ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", server.database_url, "-c",
-                 f"SELECT count(*) FROM {t} WHERE {c} = '{m['id']}'"],
-                capture_output=True, text=True, timeout=60,
-            )
-            assert out.returncode == 0, out.stderr
-            left.append(int(out.stdout.strip()))
+        left = [pg_helpers.execute(server.database_url, f"SELECT count(*) FROM {t} WHERE {c} = '{m['id']}'")[0][0]
+                for t, c in (("models", "id"), ("model_avatars", "model_id"))]
     assert left == [0, 0], f"rows left after the account was erased (models, model_avatars): {left}"
 
 

@@ -3,8 +3,7 @@ measurements and avatars never appear in clear in the database, on SQLite
 (atelier.db and its -wal/-shm) or PostgreSQL (the raw tables as psql shows
 them, and their COPY dumps)."""
 
-import subprocess
-
+import pg_helpers
 from accounts_helpers import create_account, hex_forms, outbox, pg_dump_bytes, sqlite_files_bytes
 from models_helpers import create_model, get_avatar, image_fixture, model_path, patch, put_avatar
 
@@ -16,10 +15,8 @@ VALUE2 = 987.25  # waist after a PATCH
 
 
 def psql_select(url, sql):
-    r = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                       capture_output=True, timeout=60)
-    assert r.returncode == 0, r.stderr.decode("utf-8", "replace")
-    return r.stdout
+    """The rows of sql as text, each value in PostgreSQL's text form."""
+    return pg_helpers.psql(url, sql).encode("utf-8")
 
 
 def stored(srv, backend):

@@ -6,8 +6,8 @@
   - access-log files older than 183 days are deleted, nothing else;
   - unconfirmed signups are erased after 7 days;
   - a dry run reports exactly what the real run then does, and changes nothing;
-  - the server's own hourly sweeper (first run 10 s after start) shows in
-    /metrics;
+  - the server's own hourly sweeper (first run --sweep-delay, 10 s by
+    default, after start) shows in /metrics;
   - the database part runs under a lock (PostgreSQL advisory lock; on SQLite
     the sweep waits for a concurrent writer).
 
@@ -359,7 +359,20 @@ def test_dry_run_counts_what_the_real_run_does_and_changes_nothing(store):
 # ------------------------------------------------------------ the server's own sweeper
 
 
-def test_servers_hourly_sweeper_runs_10_s_after_start_and_counts(store):
+SWEEP_DELAY_S = 3  # --sweep-delay of the server whose first sweep is awaited
+
+
+def test_sweep_delay_default_is_10_s(atelier_cli):
+    r = atelier_cli("serve", "--help")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    at = [i for i, line in enumerate(lines) if line.strip().startswith("--sweep-delay ")]
+    assert len(at) == 1, r.stdout
+    text = " ".join(lines[at[0]: at[0] + 4])
+    assert "ATELIER_SWEEP_DELAY; default 10)" in text, text
+
+
+def test_servers_hourly_sweeper_runs_after_its_delay_and_counts(store):
     srv = store.start(offset=-400 * DAY_S)
     mails = store.mails
     old = create_account(srv, mails, "hourly")
@@ -369,13 +382,13 @@ def test_servers_hourly_sweeper_runs_10_s_after_start_and_counts(store):
     write_log(store.data_dir, log_name(now_utc().date() - days(200)))
 
     t_start = time.monotonic()
-    srv = store.start()
+    srv = store.start(extra_args=["--sweep-delay", str(SWEEP_DELAY_S)])
     ev = metric_events(srv)
-    if time.monotonic() - t_start < 8:
-        assert ev["sweep_runs"] == 0, f"swept before the 10 s first delay: {ev}"
+    if time.monotonic() - t_start < SWEEP_DELAY_S - 1:
+        assert ev["sweep_runs"] == 0, f"swept before the {SWEEP_DELAY_S} s first delay: {ev}"
     ev = wait_for(lambda: (lambda e: e if e["sweep_runs"] >= 1 else None)(metric_events(srv)), 25,
                   "the server's first sweep")
-    assert time.monotonic() - t_start >= 9, "the first sweep came before 10 s"
+    assert time.monotonic() - t_start >= SWEEP_DELAY_S - 1, f"the first sweep came before {SWEEP_DELAY_S} s"
     assert ev["sweep_runs"] == 1, ev
     assert ev["sweep_accounts_erased"] >= 1, ev
     assert ev["sweep_unconfirmed_erased"] >= 1, ev

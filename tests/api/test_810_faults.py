@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+import pg_helpers
 from accounts_helpers import (
     SmtpSink,
     confirm,
@@ -120,6 +121,7 @@ def _fault_off(srv, tmpfs):
 def _terminate(srv):
     """End the server's PostgreSQL sessions (its next ones get the new default)."""
     db = srv.database_url.rsplit("/", 1)[1]
+    pg_helpers.forget_database(db)  # only the server's sessions are left to count
     pids = _psql(PG_URL, f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' "
                          "AND pid <> pg_backend_pid()").split()
     assert pids, "the server has no database session to terminate"
