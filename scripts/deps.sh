@@ -9,7 +9,8 @@ PACKAGES=(
     libsodium-dev libsqlite3-dev libvips-dev libwebp-dev libzxcvbn-dev
     libpq-dev postgresql libcurl4-openssl-dev libcairo2-dev
     libmicrohttpd-dev libjansson-dev libcmocka-dev
-    python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-requests
+    python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-pytest-xdist
+    python3-requests
     poppler-utils netcat-openbsd wrk nginx-light
 )
 
