@@ -5,11 +5,10 @@
 #   3. API tests (pytest) against the real binary on PostgreSQL
 # One PostgreSQL cluster is started for the whole run and always stopped.
 # The API tests wait on timers and sockets far more than they compute, so they
-# run in parallel: each backend's modules spread over ATELIER_TEST_WORKERS
-# pytest-xdist workers (default 4; a module stays on one worker, as its
-# servers are module fixtures), and ATELIER_TEST_PARALLEL=1 also runs the two
-# backends at the same time. ATELIER_TEST_WORKERS=1 runs each backend in one
-# process, as before.
+# run in parallel: the two backends at the same time (ATELIER_TEST_PARALLEL=0:
+# one after the other), each over ATELIER_TEST_WORKERS pytest-xdist workers
+# (default 2; a module stays on one worker, as its servers are module
+# fixtures; 1: one process). On 2 cores, 2 x 2 was the fastest measured.
 #
 # Skips: a test may skip only for something this machine cannot provide, and
 # says so with a reason that starts with one of SKIP_ALLOWED ("environment:").
@@ -230,7 +229,7 @@ else
     echo "PostgreSQL at $PG_URL (data in $PGDIR)"
 fi
 
-WORKERS="${ATELIER_TEST_WORKERS:-4}"
+WORKERS="${ATELIER_TEST_WORKERS:-2}"
 PYTEST=("$PY" -m pytest -q -ra -p no:cacheprovider --rootdir "$ROOT")
 if [ "$WORKERS" -gt 1 ]; then
     if "$PY" -c 'import xdist' 2>/dev/null; then
@@ -244,7 +243,7 @@ API_SQLITE=(env -u ATELIER_TEST_PG_URL ATELIER_TEST_BACKEND=sqlite ATELIER_BIN="
     "${PYTEST[@]}")
 API_POSTGRES=(env ATELIER_TEST_BACKEND=postgres ATELIER_TEST_PG_URL="$PG_URL"
     ATELIER_BIN="$ATELIER_BIN" "${PYTEST[@]}")
-PARALLEL="${ATELIER_TEST_PARALLEL:-0}"
+PARALLEL="${ATELIER_TEST_PARALLEL:-1}"
 
 # ---- 2 and 3, in the background: API tests on both backends ---------------
 if [ "$PARALLEL" = 1 ]; then
