@@ -1,7 +1,8 @@
 # atelier: developer and CI entry points. See README / SPEC.
 #   make build | run | test | fuzz | bench | format | format-check | clean
 # Variables: WERROR=ON|OFF, SANITIZE=ON|OFF (ASan+UBSan, builds in build-asan),
-#            FUZZ_SECONDS (per harness), BUILD (build directory).
+#            FUZZ_SECONDS (per harness), BUILD (build directory);
+#            for test: ATELIER_TEST_WORKERS, ATELIER_TEST_PARALLEL (scripts/test.sh).
 
 WERROR ?= OFF
 SANITIZE ?= OFF

@@ -16,6 +16,11 @@ Fixtures:
 
 Teardown sends SIGTERM and fails the test if the server then exits with a
 non-zero status, dies of another signal, or printed a sanitizer report.
+
+Skips: only for something the machine cannot provide, with a reason that
+starts with "environment:"; scripts/test.sh fails the run on any other skip.
+The suite runs under pytest-xdist (--dist loadfile): fixtures use free ports,
+fresh data dirs and fresh databases, and nothing is shared between modules.
 """
 
 import os
