@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "account/account.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "store/db.h"
 #include "base/err.h"
@@ -49,7 +50,7 @@ static int populate_account(struct populate_ctx *c, unsigned i, char id[TOKEN_ID
     snprintf(username, sizeof username, "p%s_%u", c->run, i);
     token_id(id);
     account_email_lookup(email, lookup);
-    if ((rc = account_seal_text("accounts.email", id, email, &box, &boxn)))
+    if ((rc = seal_text("accounts.email", id, email, &box, &boxn)))
         return rc;
     struct db_param a[] = {DB_TEXT(id),        DB_BLOB(lookup, sizeof lookup),
                            DB_BLOB(box, boxn), DB_TEXT(username),
@@ -92,8 +93,8 @@ static int populate_model(struct populate_ctx *c, struct rng *r, unsigned i, con
         return ERR_NOMEM;
     token_id(id);
     snprintf(name, sizeof name, "Synthetic body %u", i);
-    if (!(rc = account_seal_text("models.name", id, name, &nb, &nn)) &&
-        !(rc = account_seal_text("models.measurements", id, text, &mb, &mn))) {
+    if (!(rc = seal_text("models.name", id, name, &nb, &nn)) &&
+        !(rc = seal_text("models.measurements", id, text, &mb, &mn))) {
         struct db_param p[] = {DB_TEXT(id),     DB_TEXT(owner),  DB_BLOB(nb, nn), DB_NULL,
                                DB_INT(breasts), DB_BLOB(mb, mn), DB_INT(c->now)};
         rc = db_query(c->db, STMT_MODEL_INSERT, p, 7, NULL);
@@ -116,10 +117,10 @@ static int populate_batch(struct populate_ctx *c, struct rng *r, unsigned from, 
     }
     if (rc) {
         db_rollback(c->db);
-        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+        return rc;
     }
     rc = db_commit(c->db);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 static int populate_hash(char out[PASSWORD_HASH_MAX])
