@@ -3,11 +3,12 @@
  * realistic population for demos, tests and benchmarks.
  *
  * Each of the N accounts is confirmed, has open-data consent, and owns one
- * model from synth.c: with or without breasts at even odds, 85 % complete
- * for its stratum, 15 % sparse. Bodies depend only on the seed. Accounts get
- * addresses under populate.invalid (never deliverable) and share one hash of
- * a random password nobody knows, so they can be counted but not logged into
- * (hashing N passwords would take N x 15 ms for nothing).
+ * model, synth_person of privacy/synth.c: with or without breasts at even
+ * odds, 85 % complete for its stratum, 15 % sparse. Bodies depend only on
+ * the seed. Accounts get addresses under populate.invalid (never
+ * deliverable) and share one hash of a random password nobody knows, so
+ * they can be counted but not logged into (hashing N passwords would take
+ * N x 15 ms for nothing).
  *
  * Invariant: the rows are exactly what the API would store (sealed fields
  * bound to their ids), written in transactions of POPULATE_BATCH.
@@ -69,10 +70,7 @@ static char *populate_measurements(struct rng *r, int *breasts)
     unsigned char have[MEASURES_COUNT];
     json_t *o = json_object();
 
-    *breasts = rng_below(r, 2) == 1;
-    synth_body(r, *breasts, v, have);
-    if (rng_below(r, 100) < 15)
-        synth_sparsify(r, have);
+    synth_person(r, breasts, v, have);
     for (int i = 0; i < MEASURES_COUNT; i++)
         if (have[i])
             json_object_set_new(o, measures[i].name, json_integer((json_int_t)v[i]));
