@@ -270,17 +270,3 @@ void account_link(const struct config *cfg, const char *path, const char *token,
     else
         snprintf(out, n, "http://%s:%u/%s?token=%s", cfg->listen_host, cfg->port, path, token);
 }
-
-int account_erase(struct db *db, const char *account_id)
-{
-    struct db_param p[] = {DB_TEXT(account_id)};
-    int rc = db_begin(db);
-
-    if (rc == 0 && (rc = db_query(db, STMT_ACCOUNT_DELETE, p, 1, NULL)) == 0)
-        rc = db_commit(db);
-    else if (rc)
-        db_rollback(db);
-    if (rc == 0)
-        db_checkpoint(db);
-    return rc;
-}

@@ -66,10 +66,6 @@ int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMA
 /* Verify password for account id (ERR_UNAUTHENTICATED when wrong). */
 int account_check_password(struct db *db, const char *account_id, const char *pw, size_t n);
 
-/* Erase the account and everything it owns (sessions, tokens, pictures,
- * unsent mail, models) in one transaction. Returns 0 or a negative err. */
-int account_erase(struct db *db, const char *account_id);
-
 /* A link for mails: <public-url>/<path>?token=<token>. */
 void account_link(const struct config *cfg, const char *path, const char *token, char *out,
                   size_t n);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "privacy/erase.h"
 #include "base/seal.h"
 #include "base/clock.h"
 #include "base/config.h"
@@ -739,7 +740,7 @@ int h_account_delete(struct req *rq)
         return rc;
     if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
         return rc;
-    if ((rc = account_erase(db, id)))
+    if ((rc = erase_account(db, id)))
         return req_fail(rq, rc, NULL, "%s", err_text(rc));
     return resp_empty(rq, 204);
 }
