@@ -36,7 +36,7 @@ static int account_domain_char(unsigned char c)
     return isalnum(c) || c == '-' || c == '.';
 }
 
-int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX])
+int account_email_normalise(const char *in, size_t n, char out[POLICY_EMAIL_BUF])
 {
     const char *at;
 
@@ -59,7 +59,7 @@ int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX
     return 0;
 }
 
-int account_username_normalise(const char *in, size_t n, char out[41])
+int account_username_normalise(const char *in, size_t n, char out[POLICY_USERNAME_BUF])
 {
     if (n < LIMIT_USERNAME_MIN || n > LIMIT_USERNAME_MAX)
         return ERR_INVALID;
@@ -81,7 +81,7 @@ void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES])
 int account_seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
                       size_t *outn)
 {
-    char ad[160];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row);
 
     return seal_box(text, strlen(text), ad, adn, out, outn);
@@ -90,7 +90,7 @@ int account_seal_text(const char *table_column, const char *row, const char *tex
 int account_open_text(const char *table_column, const char *row, const void *box, size_t n,
                       char **out)
 {
-    char ad[160];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
     uint8_t *pt = NULL;
     int rc = seal_open(box, n, ad, adn, &pt, &ptn);
@@ -106,7 +106,8 @@ int account_open_text(const char *table_column, const char *row, const void *box
     return *out ? 0 : ERR_NOMEM;
 }
 
-static int account_find(struct db *db, enum stmt st, struct db_param key, char id[64], char **hash)
+static int account_find(struct db *db, enum stmt st, struct db_param key, char id[POLICY_ID_BUF],
+                        char **hash)
 {
     struct db_rows *rows = NULL;
     int rc = db_query(db, st, &key, 1, &rows);
@@ -116,7 +117,7 @@ static int account_find(struct db *db, enum stmt st, struct db_param key, char i
         return db_err_to_err(rc);
     rc = db_next(rows);
     if (rc == 1) {
-        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+        util_strlcpy(id, db_col_text(rows, 0, NULL), POLICY_ID_BUF);
         *hash = xstrdup(db_col_text(rows, 1, NULL));
         rc = 0;
     } else {
@@ -126,10 +127,10 @@ static int account_find(struct db *db, enum stmt st, struct db_param key, char i
     return rc;
 }
 
-int account_find_login(struct db *db, const char *login, char id[64], char **hash)
+int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF], char **hash)
 {
     size_t n = strlen(login);
-    char norm[ACCOUNT_EMAIL_MAX];
+    char norm[POLICY_EMAIL_BUF];
 
     if (strchr(login, '@')) {
         uint8_t lookup[SEAL_LOOKUP_BYTES];
@@ -251,7 +252,7 @@ json_t *account_json(struct db *db, const char *account_id)
     return o;
 }
 
-int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMAIL_MAX])
+int account_email_of(struct db *db, const char *account_id, char out[POLICY_EMAIL_BUF])
 {
     struct db_param p[] = {DB_TEXT(account_id)};
     struct db_rows *rows = NULL;
@@ -270,7 +271,7 @@ int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMA
     }
     db_rows_free(rows);
     if (rc == 0)
-        rc = util_strlcpy(out, email, ACCOUNT_EMAIL_MAX);
+        rc = util_strlcpy(out, email, POLICY_EMAIL_BUF);
     free(email);
     return rc;
 }

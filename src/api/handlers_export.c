@@ -22,7 +22,6 @@
 #include "base/util.h"
 
 #define EXPORT_SCHEMA "atelier-export/1"
-#define DAY_S         86400LL
 
 static json_t *export_time(int64_t s)
 {
@@ -113,9 +112,9 @@ static int export_times_row(struct db_rows *rows, json_t *out, const char *unuse
     json_object_set_new(
         out, "retention",
         json_pack("{s:o,s:o,s:o,s:i,s:s}", "last_login_at", export_time(last), "notice_on",
-                  export_time(last + (RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS) * DAY_S),
-                  "erased_on", export_time(last + RETAIN_INACTIVE_DAYS * DAY_S), "access_log_days",
-                  RETAIN_ACCESS_LOG_DAYS, "rule",
+                  export_time(last + (RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS) * POLICY_DAY_S),
+                  "erased_on", export_time(last + RETAIN_INACTIVE_DAYS * POLICY_DAY_S),
+                  "access_log_days", RETAIN_ACCESS_LOG_DAYS, "rule",
                   "an account is erased 365 days after its last login; its owner is mailed "
                   "30 days before"));
     json_object_set_new(out, "notice_sent_at",
