@@ -51,7 +51,7 @@
 #define LIMIT_USERNAME_MIN         2
 #define LIMIT_USERNAME_MAX         40
 #define LIMIT_BIO_MAX              1000 /* characters */
-#define LIMIT_SOCIAL_VALUE_MAX     200  /* characters of one social handle or URL */
+#define LIMIT_SOCIAL_VALUE_MAX     200  /* bytes of one social handle or URL */
 
 /* Models and patterns */
 #define LIMIT_MODELS_PER_ACCOUNT 100
