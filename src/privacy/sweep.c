@@ -91,7 +91,10 @@ static int sweep_notice_one(struct db *db, const char *id, int64_t now)
              "with its models and pictures. Yours will be erased in %d days unless you log in "
              "before then. If you want it erased, there is nothing to do.\n",
              RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS, RETAIN_INACTIVE_DAYS, RETAIN_NOTICE_DAYS);
-    if ((rc = mail_enqueue(db, id, email, "Your atelier account will be erased in 30 days", body)))
+    if ((rc = mail_enqueue(
+             db, id, email,
+             "Your atelier account will be erased in " POLICY_STR(RETAIN_NOTICE_DAYS) " days",
+             body)))
         return rc;
     struct db_param p[] = {DB_TEXT(id), DB_INT(now)};
     return db_query(db, STMT_SWEEP_NOTICE_MARK, p, 2, NULL);
