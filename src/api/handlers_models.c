@@ -221,7 +221,7 @@ static int model_seal(const char *tc, const char *id, const char *text, uint8_t 
 {
     *box = NULL;
     *boxn = 0;
-    return text ? account_seal_text(tc, id, text, box, boxn) : 0;
+    return text ? seal_text(tc, id, text, box, boxn) : 0;
 }
 
 static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
@@ -238,7 +238,6 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
             DB_TEXT(m->id),     DB_TEXT(owner),  DB_BLOB(nb, nn),    tb ? DB_BLOB(tb, tn) : DB_NULL,
             DB_INT(m->breasts), DB_BLOB(mb, mn), DB_INT(clock_now())};
         rc = db_query(db, st, p, 7, NULL);
-        rc = rc ? db_err_to_err(rc) : 0;
     }
     free(mtext);
     free(nb);
@@ -256,7 +255,7 @@ static int model_open_text(struct db_rows *rows, int col, const char *tc, const 
     if (db_col_null(rows, col))
         return 0;
     const void *box = db_col_blob(rows, col, &n);
-    return account_open_text(tc, id, box, n, out);
+    return seal_open_text(tc, id, box, n, out);
 }
 
 /* Read the current row of rows (STMT_MODEL_GET/LIST columns) into m. */
@@ -294,9 +293,9 @@ static int model_load(struct db *db, const char *id, const char *owner, struct m
     int rc = db_query(db, STMT_MODEL_GET, p, 2, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     rc = db_next(rows);
-    rc = rc == 1 ? model_from_row(rows, m) : rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+    rc = rc == 1 ? model_from_row(rows, m) : rc == 0 ? ERR_NOT_FOUND : rc;
     db_rows_free(rows);
     return rc;
 }
@@ -445,7 +444,7 @@ int h_models_list(struct req *rq)
     int rc;
 
     if ((rc = model_db(&db)) || (rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows)))
-        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+        return rc;
     struct strbuf b = {0};
     strbuf_puts(&b, "{\"models\":[");
     for (int first = 1; (rc = db_next(rows)) == 1; first = 0) {
@@ -463,7 +462,7 @@ int h_models_list(struct req *rq)
     size_t n;
     if (rc) {
         strbuf_release(&b);
-        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+        return rc;
     }
     if (strbuf_take(&b, &text, &n))
         return ERR_NOMEM;
@@ -478,14 +477,13 @@ static int model_count_ok(struct req *rq, struct db *db)
     int rc = db_query(db, STMT_MODEL_COUNT, p, 1, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1)
         n = db_col_int(rows, 0);
     db_rows_free(rows);
     if (n >= LIMIT_MODELS_PER_ACCOUNT)
-        return resp_error(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d models",
-                          LIMIT_MODELS_PER_ACCOUNT),
-               ERR_CONFLICT;
+        return req_fail(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d models",
+                        LIMIT_MODELS_PER_ACCOUNT);
     return 0;
 }
 
@@ -506,7 +504,6 @@ int h_models_create(struct req *rq)
     struct db_param lock[] = {DB_TEXT(req_account(rq))};
     if ((rc = db_begin(db)) || (rc = db_query(db, STMT_ACCOUNT_LOCK, lock, 1, NULL))) {
         db_rollback(db);
-        rc = db_err_to_err(rc);
         goto out;
     }
     if ((rc = model_count_ok(rq, db)) ||
@@ -514,10 +511,8 @@ int h_models_create(struct req *rq)
         db_rollback(db);
         goto out;
     }
-    if ((rc = db_commit(db))) {
-        rc = db_err_to_err(rc);
+    if ((rc = db_commit(db)))
         goto out;
-    }
     model_release(&m);
     if ((rc = model_load(db, id, req_account(rq), &m)) == 0)
         rc = model_respond(rq, 201, &m);
@@ -569,7 +564,7 @@ int h_model_delete(struct req *rq)
         return rc;
     n = db_exec(db, STMT_MODEL_DELETE, p, 2);
     if (n < 0)
-        return db_err_to_err((int)n);
+        return (int)n;
     return n ? resp_empty(rq, 204) : ERR_NOT_FOUND;
 }
 
@@ -632,10 +627,10 @@ int h_avatar_put(struct req *rq)
     struct db_param p[] = {DB_TEXT(id), DB_TEXT(type), DB_BLOB(box, boxn), DB_INT(clock_now())};
     rc = db_query(db, STMT_AVATAR_PUT, p, 4, NULL);
     free(box);
-    if (rc == DB_CONSTRAINT) /* the model was deleted meanwhile */
+    if (rc == ERR_CONFLICT) /* the model was deleted meanwhile */
         return ERR_NOT_FOUND;
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     return pictures_stored(rq, type, w, h);
 }
 
@@ -650,7 +645,7 @@ int h_avatar_get(struct req *rq)
     if ((rc = model_db(&db)))
         return rc;
     if ((rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows)))
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
@@ -674,7 +669,7 @@ int h_avatar_delete(struct req *rq)
     model_release(&m);
     struct db_param p[] = {DB_TEXT(id), DB_TEXT(req_account(rq))};
     if ((rc = db_query(db, STMT_AVATAR_DELETE, p, 2, NULL)))
-        return db_err_to_err(rc);
+        return rc;
     return resp_empty(rq, 204);
 }
 
@@ -710,7 +705,7 @@ static int models_export_avatar(struct db *db, const char *owner, json_t *model)
     int rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
@@ -731,7 +726,7 @@ int models_export(struct db *db, const char *owner, json_t *out)
     int rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     while ((rc = db_next(rows)) == 1) {
         struct model mod;
         if ((rc = model_from_row(rows, &mod)))
@@ -741,7 +736,7 @@ int models_export(struct db *db, const char *owner, json_t *out)
     }
     db_rows_free(rows);
     if (rc)
-        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+        return rc;
     json_array_foreach(out, i, m) /* one result open at a time: avatars after */
         if ((rc = models_export_avatar(db, owner, m))) return rc;
     return 0;
