@@ -36,7 +36,7 @@ static int account_domain_char(unsigned char c)
     return isalnum(c) || c == '-' || c == '.';
 }
 
-int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX])
+int account_email_normalise(const char *in, size_t n, char out[POLICY_EMAIL_BUF])
 {
     const char *at;
 
@@ -59,7 +59,7 @@ int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX
     return 0;
 }
 
-int account_username_normalise(const char *in, size_t n, char out[41])
+int account_username_normalise(const char *in, size_t n, char out[POLICY_USERNAME_BUF])
 {
     if (n < LIMIT_USERNAME_MIN || n > LIMIT_USERNAME_MAX)
         return ERR_INVALID;
@@ -78,7 +78,8 @@ void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES])
     seal_lookup("email", email, strlen(email), out);
 }
 
-static int account_find(struct db *db, enum stmt st, struct db_param key, char id[64], char **hash)
+static int account_find(struct db *db, enum stmt st, struct db_param key, char id[POLICY_ID_BUF],
+                        char **hash)
 {
     struct db_rows *rows = NULL;
     int rc = db_query(db, st, &key, 1, &rows);
@@ -88,7 +89,7 @@ static int account_find(struct db *db, enum stmt st, struct db_param key, char i
         return rc;
     rc = db_next(rows);
     if (rc == 1) {
-        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+        util_strlcpy(id, db_col_text(rows, 0, NULL), POLICY_ID_BUF);
         *hash = xstrdup(db_col_text(rows, 1, NULL));
         rc = 0;
     } else {
@@ -98,10 +99,10 @@ static int account_find(struct db *db, enum stmt st, struct db_param key, char i
     return rc;
 }
 
-int account_find_login(struct db *db, const char *login, char id[64], char **hash)
+int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF], char **hash)
 {
     size_t n = strlen(login);
-    char norm[ACCOUNT_EMAIL_MAX];
+    char norm[POLICY_EMAIL_BUF];
 
     if (strchr(login, '@')) {
         uint8_t lookup[SEAL_LOOKUP_BYTES];
@@ -137,8 +138,8 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
     return 0;
 }
 
-int account_session_find(struct db *db, const char *token, char account_id[ACCOUNT_ID_BUF],
-                         char session_id[ACCOUNT_ID_BUF])
+int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
+                         char session_id[POLICY_ID_BUF])
 {
     uint8_t hash[TOKEN_HASH_BYTES];
     struct db_rows *rows = NULL;
@@ -152,8 +153,8 @@ int account_session_find(struct db *db, const char *token, char account_id[ACCOU
     if ((rc = db_query(db, STMT_SESSION_AUTH, p, 2, &rows)))
         return rc;
     rc = db_next(rows);
-    if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), ACCOUNT_ID_BUF) ||
-                    util_strlcpy(session_id, db_col_text(rows, 0, NULL), ACCOUNT_ID_BUF)))
+    if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), POLICY_ID_BUF) ||
+                    util_strlcpy(session_id, db_col_text(rows, 0, NULL), POLICY_ID_BUF)))
         rc = ERR_INTERNAL;
     db_rows_free(rows);
     if (rc < 0)
@@ -219,7 +220,7 @@ json_t *account_json(struct db *db, const char *account_id)
     return o;
 }
 
-int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMAIL_MAX])
+int account_email_of(struct db *db, const char *account_id, char out[POLICY_EMAIL_BUF])
 {
     struct db_param p[] = {DB_TEXT(account_id)};
     struct db_rows *rows = NULL;
@@ -238,7 +239,7 @@ int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMA
     }
     db_rows_free(rows);
     if (rc == 0)
-        rc = util_strlcpy(out, email, ACCOUNT_EMAIL_MAX);
+        rc = util_strlcpy(out, email, POLICY_EMAIL_BUF);
     free(email);
     return rc;
 }

@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "account/mail.h"
 #include "obs/metrics.h"
+#include "base/policy.h"
 #include "base/seal.h"
 #include "base/util.h"
 
@@ -122,7 +123,7 @@ static char *mail_compose(const char *id, const char *to, const char *subject, c
 int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
                  const char *body)
 {
-    char id[33], ad[128];
+    char id[33], ad[POLICY_AD_BUF];
     uint8_t *box = NULL;
     size_t boxn = 0;
     int rc;
@@ -257,7 +258,7 @@ static int mail_to_smtp(const char *to, const char *msg, size_t n)
 
 static int mail_deliver_one(const char *id, const uint8_t *box, size_t boxn)
 {
-    char ad[128];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, "mail_queue.message", id), n = 0;
     uint8_t *env = NULL;
     int rc = seal_open(box, boxn, ad, adn, &env, &n);

@@ -16,7 +16,7 @@
 int api_authenticate(struct req *rq)
 {
     const char *h = req_header(rq, "Authorization");
-    char account_id[ACCOUNT_ID_BUF], session_id[ACCOUNT_ID_BUF];
+    char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
     int rc = ERR_UNAUTHENTICATED;
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)

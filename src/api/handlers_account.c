@@ -64,7 +64,7 @@ static int h_commit(struct req *rq, struct db *db)
 }
 
 /* Validate email/username/password fields shared by several handlers. */
-static int h_email_field(struct req *rq, json_t *b, const char *key, char out[ACCOUNT_EMAIL_MAX])
+static int h_email_field(struct req *rq, json_t *b, const char *key, char out[POLICY_EMAIL_BUF])
 {
     const char *s;
     size_t n;
@@ -95,15 +95,16 @@ static int h_password_field(struct req *rq, json_t *b, const char *key, const ch
 }
 
 /* The user's own words for zxcvbn: username and address of an account. */
-static int h_account_words(struct db *db, const char *id, char username[64],
-                           char email[ACCOUNT_EMAIL_MAX])
+static int h_account_words(struct db *db, const char *id, char username[POLICY_USERNAME_BUF],
+                           char email[POLICY_EMAIL_BUF])
 {
     json_t *a = account_json(db, id);
     int rc = ERR_NOT_FOUND;
 
     if (a) {
-        util_strlcpy(username, json_string_value(json_object_get(a, "username")), 64);
-        util_strlcpy(email, json_string_value(json_object_get(a, "email")), ACCOUNT_EMAIL_MAX);
+        util_strlcpy(username, json_string_value(json_object_get(a, "username")),
+                     POLICY_USERNAME_BUF);
+        util_strlcpy(email, json_string_value(json_object_get(a, "email")), POLICY_EMAIL_BUF);
         rc = 0;
     }
     json_decref(a);
@@ -156,7 +157,7 @@ static int h_signup_store(struct db *db, const struct config *cfg, const char *e
                           const char *username, const char *hash)
 {
     uint8_t lookup[SEAL_LOOKUP_BYTES];
-    char id[64], *other = NULL;
+    char id[POLICY_ID_BUF], *other = NULL;
     int rc;
 
     account_email_lookup(email, lookup);
@@ -185,7 +186,7 @@ int h_signup(struct req *rq)
 {
     static const char *const keys[] = {"email", "username", "password", NULL};
     json_t *b = req_json(rq);
-    char email[ACCOUNT_EMAIL_MAX], username[41], hash[PASSWORD_HASH_MAX];
+    char email[POLICY_EMAIL_BUF], username[POLICY_USERNAME_BUF], hash[PASSWORD_HASH_MAX];
     const char *s, *pw;
     size_t n, pwn;
     struct db *db;
@@ -195,7 +196,8 @@ int h_signup(struct req *rq)
         (rc = input_string(rq, b, "username", 1, &s, &n)))
         return rc;
     if (account_username_normalise(s, n, username))
-        return input_fail(rq, "username", "username must be 2 to 40 of a-z 0-9 _ . -");
+        return input_fail(rq, "username", "username must be %d to %d of a-z 0-9 _ . -",
+                          LIMIT_USERNAME_MIN, LIMIT_USERNAME_MAX);
     if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)))
         return rc;
     if ((rc = password_hash(pw, pwn, hash)) || (rc = h_db(rq, &db)))
@@ -213,8 +215,8 @@ int h_signup(struct req *rq)
 
 struct pending {
     uint8_t lookup[SEAL_LOOKUP_BYTES];
-    char email[ACCOUNT_EMAIL_MAX];
-    char username[64];
+    char email[POLICY_EMAIL_BUF];
+    char username[POLICY_USERNAME_BUF];
     char hash[PASSWORD_HASH_MAX];
     int64_t expires_at;
 };
@@ -304,7 +306,7 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
 {
     struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("email")};
     struct db_rows *rows = NULL;
-    char hx[2 * TOKEN_HASH_BYTES + 1], id[64] = "", old[ACCOUNT_EMAIL_MAX], *email = NULL;
+    char hx[2 * TOKEN_HASH_BYTES + 1], id[POLICY_ID_BUF] = "", old[POLICY_EMAIL_BUF], *email = NULL;
     int64_t expires = 0;
     int rc = db_query(db, STMT_TOKEN_TAKE, p, 2, &rows);
 
@@ -435,7 +437,7 @@ int h_login(struct req *rq)
     static const char *const keys[] = {"login", "password", NULL};
     json_t *b = req_json(rq);
     const char *login, *pw;
-    char id[64] = "", key[128], *hash = NULL;
+    char id[POLICY_ID_BUF] = "", key[128], *hash = NULL;
     size_t pwn;
     struct db *db;
     int64_t now = clock_now();
@@ -534,7 +536,7 @@ int h_password_forgot(struct req *rq)
 {
     static const char *const keys[] = {"email", NULL};
     json_t *b = req_json(rq);
-    char email[ACCOUNT_EMAIL_MAX], id[64], key[80], *hash = NULL;
+    char email[POLICY_EMAIL_BUF], id[POLICY_ID_BUF], key[80], *hash = NULL;
     struct db *db;
     int rc;
 
@@ -557,7 +559,7 @@ int h_password_forgot(struct req *rq)
 }
 
 /* The account a live reset link belongs to, without using the link up. */
-static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char id[64])
+static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char id[POLICY_ID_BUF])
 {
     struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("reset"), DB_INT(clock_now())};
     struct db_rows *rows = NULL;
@@ -567,7 +569,7 @@ static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char 
         return rc;
     rc = db_next(rows);
     if (rc == 1)
-        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+        util_strlcpy(id, db_col_text(rows, 0, NULL), POLICY_ID_BUF);
     db_rows_free(rows);
     return rc == 1 ? 0 : rc == 0 ? ERR_NOT_FOUND : rc;
 }
@@ -593,7 +595,8 @@ int h_password_reset(struct req *rq)
 {
     static const char *const keys[] = {"token", "password", NULL};
     json_t *b = req_json(rq);
-    char id[64], username[64], email[ACCOUNT_EMAIL_MAX], hash[PASSWORD_HASH_MAX];
+    char id[POLICY_ID_BUF], username[POLICY_USERNAME_BUF], email[POLICY_EMAIL_BUF],
+        hash[PASSWORD_HASH_MAX];
     uint8_t th[TOKEN_HASH_BYTES];
     const char *token, *pw;
     size_t pwn;
@@ -629,7 +632,7 @@ int h_password_change(struct req *rq)
     static const char *const keys[] = {"current_password", "new_password", NULL};
     json_t *b = req_json(rq);
     const char *id = req_account(rq), *cur, *pw;
-    char username[64], email[ACCOUNT_EMAIL_MAX], hash[PASSWORD_HASH_MAX];
+    char username[POLICY_USERNAME_BUF], email[POLICY_EMAIL_BUF], hash[PASSWORD_HASH_MAX];
     size_t curn, pwn;
     struct db *db;
     int rc;
@@ -655,7 +658,7 @@ int h_password_change(struct req *rq)
 static int h_email_change_mail(struct req *rq, struct db *db, const char *id, const char *email)
 {
     char token[TOKEN_SECRET_LEN + 1], hx[2 * TOKEN_HASH_BYTES + 1], link[LINK_MAX], body[2048];
-    char old[ACCOUNT_EMAIL_MAX];
+    char old[POLICY_EMAIL_BUF];
     uint8_t th[TOKEN_HASH_BYTES], *box = NULL;
     size_t boxn = 0;
     int64_t now = clock_now();
@@ -692,7 +695,7 @@ int h_email_change(struct req *rq)
     static const char *const keys[] = {"email", "password", NULL};
     json_t *b = req_json(rq);
     const char *id = req_account(rq), *pw;
-    char email[ACCOUNT_EMAIL_MAX], other[64] = "", *hash = NULL;
+    char email[POLICY_EMAIL_BUF], other[POLICY_ID_BUF] = "", *hash = NULL;
     size_t pwn;
     struct db *db;
     int rc, taken;

@@ -50,7 +50,7 @@ int h_designs(struct req *rq)
     return resp_json(rq, 200, json_pack("{s:o}", "designs", list));
 }
 
-/* ?sa= in mm: a number in 0..DRAFT_SA_MAX, default 10. */
+/* ?sa= in mm: a number in 0..LIMIT_SA_MAX, default 10. */
 static int pattern_sa(struct req *rq, double *sa)
 {
     const char *s = req_query(rq, "sa");
@@ -60,8 +60,8 @@ static int pattern_sa(struct req *rq, double *sa)
     if (!s)
         return 0;
     double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < 0 || v > DRAFT_SA_MAX)
-        return input_fail(rq, "sa", "sa must be a number of mm from 0 to %.0f", DRAFT_SA_MAX);
+    if (end == s || *end || !isfinite(v) || v < 0 || v > LIMIT_SA_MAX)
+        return input_fail(rq, "sa", "sa must be a number of mm from 0 to %.0f", LIMIT_SA_MAX);
     *sa = v;
     return 0;
 }

@@ -25,8 +25,6 @@
 #include "base/policy.h"
 #include "base/util.h"
 
-#define SOCIAL_VALUE_MAX 200
-
 static const char *const social_networks[] = {"github",  "instagram", "mastodon", "twitter",
                                               "youtube", "website",   NULL};
 
@@ -68,10 +66,10 @@ static int profile_social_value(struct req *rq, const char *net, json_t *v)
         return input_fail(rq, field, "%s must be a string or null", field);
     if (!s)
         return 0;
-    if (json_string_length(v) == 0 || json_string_length(v) > SOCIAL_VALUE_MAX ||
+    if (json_string_length(v) == 0 || json_string_length(v) > LIMIT_SOCIAL_VALUE_MAX ||
         !profile_printable(s) || strchr(s, ' '))
         return input_fail(rq, field, "%s must be 1 to %d characters without spaces", field,
-                          SOCIAL_VALUE_MAX);
+                          LIMIT_SOCIAL_VALUE_MAX);
     if (strcmp(net, "website") == 0 && strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
         return input_fail(rq, field, "%s must start with https:// or http://", field);
     return 0;
@@ -101,7 +99,7 @@ static int profile_social_merge(struct req *rq, json_t *patch, json_t *cur)
 }
 
 struct profile_patch {
-    char username[41];
+    char username[POLICY_USERNAME_BUF];
     int has_username;
     const char *bio; /* NULL: remove */
     int has_bio;
@@ -139,7 +137,8 @@ static int profile_read_patch(struct req *rq, json_t *b, json_t *current, struct
     if ((v = json_object_get(b, "username"))) {
         if (!json_is_string(v) ||
             account_username_normalise(json_string_value(v), json_string_length(v), pp->username))
-            return input_fail(rq, "username", "username must be 2 to 40 of a-z 0-9 _ . -");
+            return input_fail(rq, "username", "username must be %d to %d of a-z 0-9 _ . -",
+                              LIMIT_USERNAME_MIN, LIMIT_USERNAME_MAX);
         pp->has_username = 1;
     }
     if ((v = json_object_get(b, "bio"))) {

@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "privacy/image.h"
 #include "api/pictures.h"
+#include "base/policy.h"
 #include "base/seal.h"
 
 int pictures_accept(struct req *rq, const char *table_column, const char *row, uint8_t **box,
@@ -17,7 +18,7 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
     const uint8_t *body;
     uint8_t *out = NULL;
     size_t n, outn = 0;
-    char msg[256], ad[160];
+    char msg[256], ad[POLICY_AD_BUF];
     int rc;
 
     body = req_body(rq, &n);
@@ -36,7 +37,7 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
 int pictures_send(struct req *rq, const char *table_column, const char *row, const char *type,
                   const void *box, size_t n)
 {
-    char ad[160];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
     uint8_t *pt = NULL;
     int rc = seal_open(box, n, ad, adn, &pt, &ptn);

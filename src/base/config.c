@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -78,6 +79,7 @@ static const struct command config_commands[] = {
     {"populate", "create a synthetic population of opted-in accounts with models"},
     {"opendata", "build the anonymized open data release: atelier opendata build"},
     {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F"},
+    {"limits", "print every limit, lifetime and retention period as JSON"},
 };
 
 /* --- value checks ------------------------------------------------------- */
@@ -452,21 +454,21 @@ static const struct opt config_options[] = {
      .kind = OPT_UINT,
      .commands = "opendata",
      .metavar = "K",
-     .def = "5",
+     .def = POLICY_STR(LIMIT_OPENDATA_K_DEFAULT),
      .help = "smallest group of identical published rows (k-anonymity)",
      F(opendata_k),
-     .min = 5,
-     .max = 100},
+     .min = LIMIT_OPENDATA_K_MIN,
+     .max = LIMIT_OPENDATA_K_MAX},
     {.name = "min-stratum",
      .env = "ATELIER_OPENDATA_MIN_STRATUM",
      .kind = OPT_UINT,
      .commands = "opendata",
      .metavar = "N",
-     .def = "1000",
+     .def = POLICY_STR(LIMIT_OPENDATA_STRATUM_DEFAULT),
      .help = "publish a stratum (with or without breasts) only with at least N eligible "
              "models; lower it for tests only",
      F(opendata_min),
-     .min = 10,
+     .min = LIMIT_OPENDATA_MIN_STRATUM,
      .max = 100000000},
     {.name = "request-id",
      .env = NULL,

@@ -26,6 +26,7 @@
 #include "base/seal.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -373,7 +374,7 @@ size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row
 int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
               size_t *outn)
 {
-    char ad[160];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row);
 
     return seal_box(text, strlen(text), ad, adn, out, outn);
@@ -381,7 +382,7 @@ int seal_text(const char *table_column, const char *row, const char *text, uint8
 
 int seal_open_text(const char *table_column, const char *row, const void *box, size_t n, char **out)
 {
-    char ad[160];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
     uint8_t *pt = NULL;
     int rc = seal_open(box, n, ad, adn, &pt, &ptn);

@@ -54,7 +54,7 @@ void seal_free(uint8_t *p, size_t n);
 /* Keyed BLAKE2b-256 of data, separated by domain (e.g. "email"). */
 void seal_lookup(const char *domain, const void *data, size_t n, uint8_t out[SEAL_LOOKUP_BYTES]);
 
-/* Build associated data "table.column:rowid" into buf (size >= 128).
+/* Build associated data "table.column:rowid" into buf (POLICY_AD_BUF bytes, base/policy.h).
  * Returns its length. */
 size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row_id);
 

@@ -17,6 +17,7 @@
 #include "store/db.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
 #include "base/seal.h"
 #include "base/util.h"
 
@@ -33,7 +34,7 @@ static int app_mkdir(const char *path)
 
 static int app_store_key_check(struct db *db)
 {
-    char ad[128];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, "meta.value", APP_KEY_CHECK_NAME);
     uint8_t *box = NULL;
     size_t boxn = 0;
@@ -52,7 +53,7 @@ static int app_verify_key(struct db *db)
 {
     struct db_param p[] = {DB_TEXT(APP_KEY_CHECK_NAME)};
     struct db_rows *rows = NULL;
-    char ad[128];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, "meta.value", APP_KEY_CHECK_NAME);
     int rc = db_query(db, STMT_META_GET, p, 1, &rows);
 

@@ -98,8 +98,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
         fprintf(stderr, "atelier draft: a design and --measurements are required\n");
         return -1;
     }
-    if (sa && (parse_double(sa, &c->sa) || c->sa < 0.0 || c->sa > DRAFT_SA_MAX)) {
-        fprintf(stderr, "atelier draft: --sa takes a number of mm from 0 to %g\n", DRAFT_SA_MAX);
+    if (sa && (parse_double(sa, &c->sa) || c->sa < 0.0 || c->sa > LIMIT_SA_MAX)) {
+        fprintf(stderr, "atelier draft: --sa takes a number of mm from 0 to %g\n", LIMIT_SA_MAX);
         return -1;
     }
     if (!c->format)

@@ -28,6 +28,7 @@
 #include "account/password.h"
 #include "cli/populate.h"
 #include "privacy/synth.h"
+#include "base/policy.h"
 #include "base/token.h"
 #include "base/util.h"
 
@@ -42,7 +43,7 @@ struct populate_ctx {
 
 static int populate_account(struct populate_ctx *c, unsigned i, char id[TOKEN_ID_LEN + 1])
 {
-    char email[96], username[41];
+    char email[96], username[POLICY_USERNAME_BUF];
     uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
     size_t boxn = 0;
     int rc;

@@ -6,7 +6,7 @@
  *
  * Invariants: draft_run hands a design only validated input (every required
  * measurement present, every used value finite and in its plausible range,
- * sa in 0..DRAFT_SA_MAX); a pattern it returns has closed, continuous,
+ * sa in 0..LIMIT_SA_MAX); a pattern it returns has closed, continuous,
  * finite outlines, and its title text is valid UTF-8 without control
  * characters. Anything else is refused with ERR_INVALID and a sentence.
  */
@@ -318,8 +318,8 @@ static int validate(const struct design *d, const struct draft_input *in, char *
     for (size_t i = 0; d->optional && d->optional[i]; i++)
         if (check_value(d->optional[i], in, msg, n))
             return ERR_INVALID;
-    if (!isfinite(in->sa) || in->sa < 0.0 || in->sa > DRAFT_SA_MAX)
-        return draft_fail(msg, n, "the seam allowance must be between 0 and %g mm", DRAFT_SA_MAX);
+    if (!isfinite(in->sa) || in->sa < 0.0 || in->sa > LIMIT_SA_MAX)
+        return draft_fail(msg, n, "the seam allowance must be between 0 and %g mm", LIMIT_SA_MAX);
     return 0;
 }
 

@@ -25,8 +25,8 @@
 
 #include "draft/geom.h"
 #include "draft/measures.h"
+#include "base/policy.h"
 
-#define DRAFT_SA_MAX      50.0 /* mm: the largest seam allowance accepted */
 #define DRAFT_SA_DEFAULT  10.0
 #define DRAFT_MSG_MAX     512 /* a buffer this size holds every message in full */
 #define DRAFT_NAME_MAX    80  /* bytes of the model's name kept for titles */
@@ -118,7 +118,7 @@ struct draft_input {
     double value[MEASURES_COUNT];       /* indexed as measures[] */
     unsigned char have[MEASURES_COUNT]; /* 1 where value is given */
     int breasts;                        /* the model's has-breasts flag */
-    double sa;                          /* seam allowance, mm, 0..DRAFT_SA_MAX */
+    double sa;                          /* seam allowance, mm, 0..LIMIT_SA_MAX */
     const char *model_name;             /* for titles; may be NULL */
 };
 

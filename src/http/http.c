@@ -69,8 +69,8 @@ struct req {
     int body_overflow;
     json_t *json;
     /* auth */
-    char account[64];
-    char session[64];
+    char account[POLICY_ID_BUF];
+    char session[POLICY_ID_BUF];
     /* a failure described by the handler (req_fail), answered after it */
     json_t *fail_body;
     int fail_err;

@@ -383,7 +383,7 @@ int models_avatar_delete(struct db *db, const char *id, const char *owner)
 json_t *models_image_json(const char *table_column, const char *row, const char *type,
                           const void *box, size_t n)
 {
-    char ad[160];
+    char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
     uint8_t *pt = NULL;
     json_t *o = NULL;

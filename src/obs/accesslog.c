@@ -58,7 +58,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DAY_MS          86400000LL
 #define ERR_LOG_EVERY   (60ull * 1000000000ull) /* ns between two error log lines */
 #define NAME_PREFIX     "access-"
 #define NAME_SUFFIX     ".jsonl"
@@ -851,7 +850,7 @@ long accesslog_query(const char *dir, const char *ip, int64_t since_ms, const ch
     rc = logfiles_list(dir, &lf);
     for (size_t i = 0; rc == ERR_OK && i < lf.n; i++) {
         /* A whole file is older than since when its day ends before it. */
-        if (since_ms != 0 && lf.v[i].day_ms + DAY_MS <= since_ms)
+        if (since_ms != 0 && lf.v[i].day_ms + POLICY_DAY_MS <= since_ms)
             continue;
         rc = query_file(&qy, dir, lf.v[i].name);
     }
@@ -868,9 +867,9 @@ out:
 
 static int64_t day_number(int64_t ms)
 {
-    int64_t d = ms / DAY_MS;
+    int64_t d = ms / POLICY_DAY_MS;
 
-    if (ms % DAY_MS < 0)
+    if (ms % POLICY_DAY_MS < 0)
         d--;
     return d;
 }

@@ -23,8 +23,10 @@
 #include "base/policy.h"
 #include "base/util.h"
 
-#define EXPORT_SCHEMA "atelier-export/1"
-#define DAY_S         86400LL
+#define EXPORT_SCHEMA   "atelier-export/1"
+#define EXPORT_INACTIVE POLICY_STR(RETAIN_INACTIVE_DAYS)
+#define EXPORT_NOTICE   POLICY_STR(RETAIN_NOTICE_DAYS)
+#define EXPORT_LOG_DAYS POLICY_STR(RETAIN_ACCESS_LOG_DAYS)
 
 static json_t *export_time(int64_t s)
 {
@@ -115,11 +117,11 @@ static int export_times_row(struct db_rows *rows, json_t *out, const char *unuse
     json_object_set_new(
         out, "retention",
         json_pack("{s:o,s:o,s:o,s:i,s:s}", "last_login_at", export_time(last), "notice_on",
-                  export_time(last + (RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS) * DAY_S),
-                  "erased_on", export_time(last + RETAIN_INACTIVE_DAYS * DAY_S), "access_log_days",
-                  RETAIN_ACCESS_LOG_DAYS, "rule",
-                  "an account is erased 365 days after its last login; its owner is mailed "
-                  "30 days before"));
+                  export_time(last + (RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS) * POLICY_DAY_S),
+                  "erased_on", export_time(last + RETAIN_INACTIVE_DAYS * POLICY_DAY_S),
+                  "access_log_days", RETAIN_ACCESS_LOG_DAYS, "rule",
+                  "an account is erased " EXPORT_INACTIVE " days after its last login; its owner "
+                  "is mailed " EXPORT_NOTICE " days before"));
     json_object_set_new(out, "notice_sent_at",
                         db_col_null(rows, 3) ? json_null() : export_time(db_col_int(rows, 3)));
     return 0;
@@ -152,12 +154,12 @@ int export_account(struct db *db, const char *id, const char *current_session, j
     clock_format_rfc3339(clock_now_ms(), now);
     sessions = json_array();
     links = json_array();
-    doc = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "schema", EXPORT_SCHEMA, "exported_at", now,
-                    "account", account, "picture", json_null(), "sessions", sessions, "links",
-                    links, "note",
-                    json_string("The access log records client IP addresses per request "
-                                "without the account, so it holds nothing that can be "
-                                "exported per account; it is deleted after 183 days."));
+    doc = json_pack(
+        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "schema", EXPORT_SCHEMA, "exported_at", now, "account",
+        account, "picture", json_null(), "sessions", sessions, "links", links, "note",
+        json_string("The access log records client IP addresses per request "
+                    "without the account, so it holds nothing that can be "
+                    "exported per account; it is deleted after " EXPORT_LOG_DAYS " days."));
     if ((rc = export_rows(db, STMT_ACCOUNT_TIMES, id, account, export_times_row, NULL)) ||
         (rc = export_rows(db, STMT_PICTURE_GET, id, doc, export_picture_row, id)) ||
         (rc = export_rows(db, STMT_SESSION_LIST, id, sessions, export_session_row,

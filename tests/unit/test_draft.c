@@ -467,7 +467,7 @@ static void test_registry(void **state)
 static void test_adult_sets(void **state)
 {
     (void)state;
-    static const double sas[] = {10.0, 0.0, 25.0, 50.0};
+    static const double sas[] = {10.0, 0.0, 25.0, LIMIT_SA_MAX};
     int drafted = 0;
 
     for (int i = 0; i < nsets; i++)
@@ -615,7 +615,7 @@ static void test_missing(void **state)
     assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
     assert_non_null(strstr(msg, "without breasts"));
     /* a seam allowance out of range */
-    input_from(&sets[15], &in, 51.0, NULL);
+    input_from(&sets[15], &in, LIMIT_SA_MAX + 1.0, NULL);
     assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
     in.sa = NAN;
     assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
@@ -673,7 +673,7 @@ static void test_random_in_range(void **state)
                 in.have[i] = 1;
             }
             in.breasts = d->needs_breasts == 1;
-            in.sa = urand(0.0, 50.0);
+            in.sa = urand(0.0, LIMIT_SA_MAX);
             in.model_name = "random";
             int rc = draft_run(d, &in, &p, msg, sizeof msg);
             snprintf(label, sizeof label, "%s random %d", d->name, r);

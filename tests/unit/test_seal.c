@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/policy.h"
 #include "base/seal.h"
 
 static const char KEY_A[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -153,7 +154,7 @@ static void test_wrong_ad(void **state)
 {
     (void)state;
     assert_int_equal(seal_init(KEY_A, NULL, 0), 0);
-    char ad1[128], ad2[128], ad3[128];
+    char ad1[POLICY_AD_BUF], ad2[POLICY_AD_BUF], ad3[POLICY_AD_BUF];
     size_t n1 = seal_ad(ad1, sizeof ad1, "accounts.email", "42");
     assert_int_equal(n1, strlen("accounts.email:42"));
     assert_string_equal(ad1, "accounts.email:42");
