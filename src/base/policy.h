@@ -72,6 +72,12 @@
 #define RETAIN_NOTICE_DAYS      30  /* warning mail before inactivity erasure */
 #define RETAIN_UNCONFIRMED_DAYS 7   /* unconfirmed signups */
 
+/* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
+#define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
+#define LIMIT_SVG_BYTES      (4u * 1024u * 1024u)  /* one drafted pattern as SVG */
+#define LIMIT_PDF_BYTES      (64u * 1024u * 1024u) /* one drafted pattern as PDF */
+#define LIMIT_METRICS_BYTES  (4u * 1024u * 1024u)  /* the GET /metrics page */
+
 /* Internal queues */
 #define LIMIT_ACCESSLOG_QUEUE                                                                      \
     16384 /* lines buffered before the writer; beyond: dropped and counted */

@@ -29,6 +29,7 @@
 #include "draft/draft.h"
 #include "draft/draft_impl.h"
 #include "base/err.h"
+#include "base/policy.h"
 
 #define PT_PER_MM (72.0 / 25.4)
 #define PDF_DATE  "2026-01-01T00:00:00Z"
@@ -391,10 +392,10 @@ static void tile_page(cairo_t *cr, const struct pattern *p, const struct tiling 
 
 static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int len)
 {
-    struct draft_buf *b = closure;
+    struct strbuf *b = closure;
 
-    draft_buf_put(b, data, len);
-    return b->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
+    strbuf_put(b, data, len);
+    return strbuf_err(b) ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
 static void pdf_pages(cairo_t *cr, const struct pattern *p, enum draft_paper paper,
@@ -417,7 +418,7 @@ static void pdf_pages(cairo_t *cr, const struct pattern *p, enum draft_paper pap
 
 int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n)
 {
-    struct draft_buf b = {0};
+    struct strbuf b = STRBUF_INIT(LIMIT_PDF_BYTES);
     struct tiling t;
     cairo_surface_t *s;
     cairo_t *cr;
@@ -440,15 +441,11 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
     cairo_surface_finish(s);
     ok = ok && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
     cairo_surface_destroy(s);
-    if (b.failed) {
-        free(b.p);
-        return ERR_NOMEM;
-    }
-    if (!ok) {
-        free(b.p);
+    if (!ok && !strbuf_err(&b)) {
+        strbuf_release(&b);
         return ERR_INTERNAL;
     }
-    return draft_buf_take(&b, out, n);
+    return draft_take(&b, out, n);
 }
 
 void draft_shutdown(void)
