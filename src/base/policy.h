@@ -125,7 +125,11 @@
     X(RETAIN_INACTIVE_DAYS)                                                                        \
     X(RETAIN_NOTICE_DAYS)                                                                          \
     X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
-    X(LIMIT_ACCESSLOG_QUEUE)
+    X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
+    X(LIMIT_STRBUF_DEFAULT)                                                                        \
+    X(LIMIT_SVG_BYTES)                                                                             \
+    X(LIMIT_PDF_BYTES)                                                                             \
+    X(LIMIT_METRICS_BYTES)
 
 /* Buffer sizes, each with its terminating NUL */
 #define POLICY_ID_BUF       (TOKEN_ID_LEN + 1)       /* account, session and model ids */
