@@ -22,11 +22,14 @@ trap 'rm -rf "$WORK"' EXIT
 
 echo "draft bench: building $BUILD (Release)"
 cmake -S "$ROOT" -B "$ROOT/$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$ROOT/$BUILD" -j "$(nproc)" --target atelier_core atelier atelier-draft -- --no-print-directory \
-    >/dev/null
+cmake --build "$ROOT/$BUILD" -j "$(nproc)" --target atelier_draft_cli atelier atelier-draft -- \
+    --no-print-directory >/dev/null
+# linked as any program embedding the engine would (docs/DRAFTING.md)
 # shellcheck disable=SC2046
-cc -O2 -std=c11 -D_GNU_SOURCE -Wl,--as-needed -iquote "$ROOT/src" "$ROOT/bench/draft_bench.c" \
-    "$ROOT/$BUILD/libatelier_core.a" $(pkg-config --libs cairo jansson) -lm -o "$WORK/draft_bench"
+cc -O2 -std=c11 -D_GNU_SOURCE -Wl,--as-needed -I "$ROOT/include" -iquote "$ROOT/src" \
+    "$ROOT/bench/draft_bench.c" "$ROOT/$BUILD/libatelier_draft_cli.a" \
+    "$ROOT/$BUILD/libatelier_draft.a" "$ROOT/$BUILD/libatelier_base.a" \
+    $(pkg-config --libs cairo jansson) -lm -pthread -o "$WORK/draft_bench"
 
 "$WORK/draft_bench" warm "$CSV" "$RUNS"
 "$WORK/draft_bench" json "$CSV" cisMaleAdult38 >"$WORK/cisMaleAdult38.json"

@@ -23,7 +23,7 @@
 #include "base/err.h"
 #include "api/handlers.h"
 #include "api/input.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "models/models.h"
 #include "api/pictures.h"
 #include "base/strbuf.h"
@@ -83,7 +83,7 @@ int h_measurements(struct req *rq)
         return input_fail(rq, "breasts", "breasts must be true or false");
     }
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        const struct measure *m = &measures[i];
+        const struct measure *m = &measures_table[i];
         if (filter == 0 && m->breasts_only)
             continue;
         json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:{s:I,s:I}}", "name", m->name,
@@ -152,10 +152,11 @@ static int model_check_flag(struct req *rq, struct model *m)
     if (m->breasts)
         return 0;
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        if (!measures[i].breasts_only || !json_object_get(model_meas(m), measures[i].name))
+        if (!measures_table[i].breasts_only ||
+            !json_object_get(model_meas(m), measures_table[i].name))
             continue;
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
-                                 measures[i].name);
+                                 measures_table[i].name);
     }
     if (!used)
         return 0;
@@ -360,7 +361,7 @@ static void model_write_warnings(struct strbuf *b, const struct model *m, const 
             if (!have[i] || !measures_implausible(i, m->breasts, value[neck], value[i]))
                 continue;
             strbuf_puts(b, first ? "{\"measurement\":" : ",{\"measurement\":");
-            strbuf_json_string(b, measures[i].name);
+            strbuf_json_string(b, measures_table[i].name);
             strbuf_puts(b, ",\"expected_about\":");
             strbuf_number(b, (double)lround(measures_predict(i, m->breasts, value[neck])));
             strbuf_puts(b, ",\"message\":\"far from what the neck size predicts; please check "

@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "draft/draft_impl.h"
-#include "base/err.h"
 #include "base/util.h"
 
 /* ---- buffer -------------------------------------------------------- */
@@ -130,7 +129,7 @@ int draft_buf_take(struct draft_buf *b, char **out, size_t *n)
     if (b->failed || !b->p) {
         free(b->p);
         memset(b, 0, sizeof *b);
-        return ERR_NOMEM;
+        return DRAFT_ERR_NOMEM;
     }
     *out = b->p;
     *n = b->n;
@@ -175,7 +174,7 @@ static void path_d(struct draft_buf *b, const struct path *p)
         }
         pt2(b, s->p[3]);
     }
-    if (p->n && vec_dist(path_start(p), path_end(p)) < 1e-6)
+    if (p->n && vec_dist(geom_path_start(p), geom_path_end(p)) < 1e-6)
         draft_buf_put(b, "Z", 1);
 }
 
@@ -295,7 +294,7 @@ int draft_svg(const struct pattern *p, char **out, size_t *n)
     struct draft_canvas c = {&b, svg_group, svg_group_end, svg_path, svg_poly, svg_text, svg_frame};
 
     if (!p || !out || !n)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     buf_reserve(&b, 16384); /* a pattern is 5-9 KB: no regrowth */
     draft_buf_str(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"");

@@ -14,7 +14,7 @@
 #ifndef ATELIER_SYNTH_H
 #define ATELIER_SYNTH_H
 
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "base/rng.h"
 
 /* One complete body into value[] (have[i] = 1 for every applicable i). */

@@ -40,10 +40,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "cli/draft_cli.h"
-#include "base/err.h"
-#include "draft/measures.h"
 
 #define PERTURBATIONS 200
 #define SEAM_TOL      0.5 /* mm, seams sewn together */
@@ -199,7 +197,7 @@ static double waist_seam(const struct pattern *p, const char *part)
     assert_non_null(pt);
     for (size_t i = 0; i < pt->nedges; i++)
         if (strncmp(pt->edge[i].name, "waist", 5) == 0 && strcmp(pt->edge[i].name, "waist_dart")) {
-            l += path_length(&pt->edge[i].path);
+            l += geom_path_length(&pt->edge[i].path);
             n++;
         }
     assert_true(n > 0);
@@ -227,7 +225,7 @@ static int self_intersections(const struct path *p)
 
     for (size_t i = 0; i < p->n; i++)
         for (size_t j = i + 1; j < p->n; j++) {
-            int n = seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+            int n = geom_seg_intersect(&p->seg[i], &p->seg[j], h, 9);
             for (int k = 0; k < n; k++)
                 count += !((j == i + 1 && vec_dist(h[k].p, p->seg[i].p[3]) < 1e-6) ||
                            (i == 0 && j == p->n - 1 && vec_dist(h[k].p, p->seg[0].p[0]) < 1e-6));
@@ -262,15 +260,15 @@ static void check_sa(const struct draft_part *pt, double sa, const char *label)
     }
     for (size_t i = 0; i < nf; i++)
         minf = fmin(minf, factor[i]);
-    CHECK(pt->sa.n > 0 && path_ok(&pt->sa), "%s %s: no allowance", label, pt->name);
+    CHECK(pt->sa.n > 0 && geom_path_ok(&pt->sa), "%s %s: no allowance", label, pt->name);
     CHECK(self_intersections(&pt->sa) == 0, "%s %s: allowance crosses itself", label, pt->name);
     err = calloc(cap, sizeof *err);
     assert_non_null(err);
     for (size_t i = 0; i < pt->sa.n; i++) {
         int tag = pt->sa.seg[i].tag;
         for (int k = 0; k < 12; k++) {
-            struct vec q = seg_eval(&pt->sa.seg[i], (k + 0.5) / 12.0);
-            double d = path_closest(&pt->seam, q, NULL);
+            struct vec q = geom_seg_eval(&pt->sa.seg[i], (k + 0.5) / 12.0);
+            double d = geom_path_closest(&pt->seam, q, NULL);
             if (tag >= 0) {
                 CHECK((size_t)tag < nf, "%s %s: bad tag %d", label, pt->name, tag);
                 err[n++] = fabs(d - sa * factor[tag]);
@@ -304,7 +302,7 @@ static int finite_part(const struct draft_part *pt)
         s += pt->notch[i].at.x + pt->notch[i].at.y + pt->notch[i].dir.x + pt->notch[i].dir.y;
     for (size_t i = 0; i < pt->ndarts; i++)
         s += pt->dart[i].tip.x + pt->dart[i].a.y + pt->dart[i].b.x;
-    return isfinite(s) && path_ok(&pt->seam) && path_ok(&pt->sa);
+    return isfinite(s) && geom_path_ok(&pt->seam) && geom_path_ok(&pt->sa);
 }
 
 static void check_common(const struct pattern *p, double sa, const char *label)
@@ -316,26 +314,27 @@ static void check_common(const struct pattern *p, double sa, const char *label)
                           a->box.y1 + a->offset.y};
         struct bbox sb = {p->scalebox.x, p->scalebox.y, p->scalebox.x + 100, p->scalebox.y + 50};
         CHECK(finite_part(a), "%s %s: non-finite geometry", label, a->name);
-        CHECK(vec_dist(path_start(&a->seam), path_end(&a->seam)) < 1e-6, "%s %s: open seam", label,
-              a->name);
+        CHECK(vec_dist(geom_path_start(&a->seam), geom_path_end(&a->seam)) < 1e-6,
+              "%s %s: open seam", label, a->name);
         CHECK(ba.x0 >= 0 && ba.y0 >= 0 && ba.x1 <= p->width && ba.y1 <= p->height,
               "%s %s: outside the sheet", label, a->name);
-        CHECK(!bbox_overlap(&ba, &sb, 0.0), "%s %s: on the scale box", label, a->name);
+        CHECK(!geom_bbox_overlap(&ba, &sb, 0.0), "%s %s: on the scale box", label, a->name);
         for (size_t j = i + 1; j < p->nparts; j++) {
             const struct draft_part *b = &p->part[j];
             struct bbox bb = {b->box.x0 + b->offset.x, b->box.y0 + b->offset.y,
                               b->box.x1 + b->offset.x, b->box.y1 + b->offset.y};
-            CHECK(!bbox_overlap(&ba, &bb, -1e-9), "%s: %s overlaps %s", label, a->name, b->name);
+            CHECK(!geom_bbox_overlap(&ba, &bb, -1e-9), "%s: %s overlaps %s", label, a->name,
+                  b->name);
         }
         for (size_t k = 0; k < a->nnotches; k++)
-            CHECK(path_closest(&a->seam, a->notch[k].at, NULL) < 1e-6, "%s %s: notch off seam",
+            CHECK(geom_path_closest(&a->seam, a->notch[k].at, NULL) < 1e-6, "%s %s: notch off seam",
                   label, a->name);
         for (size_t k = 0; k < a->ndarts; k++) {
             const struct draft_dart *d = &a->dart[k];
             CHECK(fabs(vec_dist(d->tip, d->a) - vec_dist(d->tip, d->b)) < 0.01,
                   "%s %s: dart legs differ", label, a->name);
-            CHECK(path_closest(&a->seam, d->a, NULL) < 1e-6 &&
-                      path_closest(&a->seam, d->b, NULL) < 1e-6,
+            CHECK(geom_path_closest(&a->seam, d->a, NULL) < 1e-6 &&
+                      geom_path_closest(&a->seam, d->b, NULL) < 1e-6,
                   "%s %s: dart leg ends off the seam", label, a->name);
         }
         check_sa(a, sa, label);
@@ -596,7 +595,7 @@ static void test_missing(void **state)
     in.have[measures_find("neck")] = 0;
     assert_int_equal(draft_missing(d, &in, names, sizeof names), 3);
     assert_string_equal(names, "chest, neck, wrist");
-    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
     assert_null(p);
     assert_string_equal(msg, "missing measurements: chest, neck, wrist");
     /* nothing at all: every required name is listed */
@@ -605,20 +604,20 @@ static void test_missing(void **state)
         const struct design *ds = draft_design(i);
         size_t n = 0;
         in.breasts = ds->needs_breasts == 1;
-        assert_int_equal(draft_run(ds, &in, &p, msg, sizeof msg), ERR_INVALID);
+        assert_int_equal(draft_run(ds, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
         for (; ds->required[n]; n++)
             assert_non_null(strstr(msg, ds->required[n]));
         assert_int_equal(draft_missing(ds, &in, NULL, 0), (int)n);
     }
     /* a body the design is not for */
     input_from(&sets[0], &in, 10.0, NULL);
-    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
     assert_non_null(strstr(msg, "without breasts"));
     /* a seam allowance out of range */
     input_from(&sets[15], &in, 51.0, NULL);
-    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
     in.sa = NAN;
-    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), ERR_INVALID);
+    assert_int_equal(draft_run(d, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
 }
 
 static void test_absurd_values(void **state)
@@ -638,15 +637,15 @@ static void test_absurd_values(void **state)
                 input_from(s, &in, 10.0, NULL);
                 in.value[i] = bad[b];
                 int rc = draft_run(d, &in, &p, msg, sizeof msg);
-                if (bad[b] >= measures[i].min && bad[b] <= measures[i].max) {
+                if (bad[b] >= measures_table[i].min && bad[b] <= measures_table[i].max) {
                     /* plausible after all (a flat shoulder): any answer but a crash */
-                    assert_true(rc == 0 || rc == ERR_INVALID);
+                    assert_true(rc == 0 || rc == DRAFT_ERR_INVALID);
                     if (rc == 0)
                         check_pattern(p, &in, d->required[k]);
                     draft_free(p);
                     continue;
                 }
-                assert_int_equal(rc, ERR_INVALID);
+                assert_int_equal(rc, DRAFT_ERR_INVALID);
                 assert_null(p);
                 assert_non_null(strstr(msg, d->required[k]));
             }
@@ -669,7 +668,7 @@ static void test_random_in_range(void **state)
             char msg[DRAFT_MSG_MAX], label[64];
             memset(&in, 0, sizeof in);
             for (int i = 0; i < MEASURES_COUNT; i++) {
-                in.value[i] = urand(measures[i].min, measures[i].max);
+                in.value[i] = urand(measures_table[i].min, measures_table[i].max);
                 in.have[i] = 1;
             }
             in.breasts = d->needs_breasts == 1;
@@ -677,7 +676,7 @@ static void test_random_in_range(void **state)
             in.model_name = "random";
             int rc = draft_run(d, &in, &p, msg, sizeof msg);
             snprintf(label, sizeof label, "%s random %d", d->name, r);
-            CHECK(rc == 0 || (rc == ERR_INVALID && msg[0] && !p), "%s: rc %d", label, rc);
+            CHECK(rc == 0 || (rc == DRAFT_ERR_INVALID && msg[0] && !p), "%s: rc %d", label, rc);
             if (rc == 0) {
                 check_pattern(p, &in, label);
                 draft_free(p);
@@ -710,8 +709,8 @@ static void test_random_plausible(void **state)
             memset(&in, 0, sizeof in);
             for (int i = 0; i < MEASURES_COUNT; i++) {
                 double v = measures_predict(i, breasts, neck) * urand(0.75, 1.25);
-                in.value[i] = fmin(fmax(v, measures[i].min), measures[i].max);
-                in.have[i] = !measures[i].breasts_only || breasts;
+                in.value[i] = fmin(fmax(v, measures_table[i].min), measures_table[i].max);
+                in.have[i] = !measures_table[i].breasts_only || breasts;
             }
             neck_i = measures_find("neck");
             in.value[neck_i] = neck;
@@ -720,7 +719,7 @@ static void test_random_plausible(void **state)
             in.model_name = "plausible";
             int rc = draft_run(d, &in, &p, msg, sizeof msg);
             snprintf(label, sizeof label, "%s plausible %d", d->name, r);
-            CHECK(rc == 0 || (rc == ERR_INVALID && msg[0] && !p), "%s: rc %d", label, rc);
+            CHECK(rc == 0 || (rc == DRAFT_ERR_INVALID && msg[0] && !p), "%s: rc %d", label, rc);
             if (rc == 0) {
                 check_pattern(p, &in, label);
                 draft_free(p);
@@ -990,8 +989,8 @@ static void test_cli(void **state)
     assert_non_null(f);
     fputs("{", f);
     for (int i = 0, first = 1; i < MEASURES_COUNT; i++)
-        if (sets[14].have[i] && !measures[i].breasts_only) {
-            fprintf(f, "%s\"%s\": %g", first ? "" : ", ", measures[i].name, sets[14].v[i]);
+        if (sets[14].have[i] && !measures_table[i].breasts_only) {
+            fprintf(f, "%s\"%s\": %g", first ? "" : ", ", measures_table[i].name, sets[14].v[i]);
             first = 0;
         }
     fputs("}", f);
