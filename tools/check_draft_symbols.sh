@@ -5,7 +5,7 @@
 #      measures_, so it cannot collide in a program that embeds it;
 #   2. every symbol its objects leave undefined is defined by the library
 #      itself, by libatelier_base, or by libc, libm or cairo.
-# Sanitizer runtimes (__asan_*, __ubsan_*, __sanitizer_*, __sancov_*) and the
+# Sanitizer runtimes (__asan_*, __ubsan_*, __sanitizer_*, sancov sections) and the
 # globals ASan generates for ours are allowed, so the check also holds in
 # the ASan build.
 # Usage: check_draft_symbols.sh libatelier_draft.a libatelier_base.a [libcairo.so ...]
@@ -56,7 +56,7 @@ for so in "${libs[@]}"; do
 done | sort -u >"$scratch/shared"
 
 status=0
-sanitizer='^(__asan_|__ubsan_|__sanitizer_|__sancov_|__odr_asan_gen_(draft|geom|measures)_)'
+sanitizer='^(__asan_|__ubsan_|__sanitizer_|__sancov_|__start___sancov_|__stop___sancov_|__odr_asan(_gen_|\.)(draft|geom|measures)_)'
 unprefixed="$(grep -Ev '^(draft|geom|measures)_' "$scratch/draft" | grep -Ev "$sanitizer" || true)"
 if [ -n "$unprefixed" ]; then
     echo "draft_symbols: exported without a draft_/geom_/measures_ prefix:" >&2
