@@ -60,7 +60,7 @@ sanitizer='^(__asan_|__ubsan_|__sanitizer_|__sancov_|__start___sancov_|__stop___
 unprefixed="$(grep -Ev '^(draft|geom|measures)_' "$scratch/draft" | grep -Ev "$sanitizer" || true)"
 if [ -n "$unprefixed" ]; then
     echo "draft_symbols: exported without a draft_/geom_/measures_ prefix:" >&2
-    printf '  %s\n' $unprefixed >&2
+    printf '%s\n' "$unprefixed" | sed 's/^/  /' >&2
     status=1
 fi
 
@@ -69,7 +69,7 @@ outside="$(comm -23 "$scratch/undefined" "$scratch/draft" | comm -23 - "$scratch
     comm -23 - "$scratch/shared" | grep -Ev "$sanitizer" || true)"
 if [ -n "$outside" ]; then
     echo "draft_symbols: needed from outside libc, libm, cairo and atelier_base:" >&2
-    printf '  %s\n' $outside >&2
+    printf '%s\n' "$outside" | sed 's/^/  /' >&2
     status=1
 fi
 
