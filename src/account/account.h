@@ -21,13 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/http.h"
+#include <jansson.h>
+
 #include "base/seal.h"
 #include "base/token.h"
 
+struct config;
 struct db;
 
 #define ACCOUNT_EMAIL_MAX 255 /* LIMIT_EMAIL_MAX + NUL */
+#define ACCOUNT_ID_BUF    64  /* an id or session id (TOKEN_ID_LEN) + NUL, with room */
 
 /* Normalise (lowercase) and validate an address into out. 0 or ERR_INVALID. */
 int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX]);
@@ -37,13 +40,6 @@ int account_username_normalise(const char *in, size_t n, char out[41]);
 
 /* Keyed lookup hash of a normalised address. */
 void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES]);
-
-/* Seal / open a text field bound to table.column:rowid. */
-int account_seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
-                      size_t *outn);
-/* Open into a malloc'd C string (caller frees with free()). */
-int account_open_text(const char *table_column, const char *row, const void *box, size_t n,
-                      char **out);
 
 /* Find an account by username or address (login). On success *id is set
  * (TOKEN_ID_LEN + 1 bytes) and *hash gets the malloc'd password hash.
@@ -55,8 +51,11 @@ int account_find_login(struct db *db, const char *login, char id[64], char **has
 int account_session_create(struct db *db, const char *account_id, char token[TOKEN_SECRET_LEN + 1],
                            int64_t *expires_at);
 
-/* The ROUTE_AUTH hook for http.c. */
-int account_authenticate(struct req *rq);
+/* The session of a bearer token that has not expired: its account and
+ * session ids. 0, ERR_UNAUTHENTICATED, ERR_UNAVAILABLE when db is NULL, or
+ * a storage error. */
+int account_session_find(struct db *db, const char *token, char account_id[ACCOUNT_ID_BUF],
+                         char session_id[ACCOUNT_ID_BUF]);
 
 /* The account as the API shows it (GET /v1/account), or NULL. */
 json_t *account_json(struct db *db, const char *account_id);

@@ -142,7 +142,7 @@ int mail_enqueue(struct db *db, const char *account_id, const char *to, const ch
                            DB_BLOB(box, boxn), DB_INT(now), DB_INT(0)};
     rc = db_query(db, STMT_MAIL_INSERT, p, 5, NULL);
     free(box);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 /* ---- delivery ---- */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "store/db.h"
@@ -40,19 +41,15 @@ static int h_db(struct req *rq, struct db **db)
 {
     *db = db_thread();
     if (!*db)
-        return resp_error(rq, ERR_UNAVAILABLE, NULL, "the database does not answer"),
-               ERR_UNAVAILABLE;
+        return req_fail(rq, ERR_UNAVAILABLE, NULL, "the database does not answer");
     return 0;
 }
 
-/* Roll back and answer for an error of storage (enum db_rc) or of a
- * service (enum err). */
-static int h_fail_db(struct req *rq, struct db *db, int rc)
+/* Roll back and pass on the error of a step (storage or service). */
+static int h_fail_db(struct db *db, int rc)
 {
     db_rollback(db);
-    int e = rc <= DB_ERROR ? db_err_to_err(rc) : rc;
-    resp_error(rq, e, NULL, "%s", err_text(e));
-    return e ? e : ERR_INTERNAL; /* answered; callers must stop */
+    return rc ? rc : ERR_INTERNAL;
 }
 
 static int h_commit(struct req *rq, struct db *db)
@@ -60,7 +57,7 @@ static int h_commit(struct req *rq, struct db *db)
     int rc = db_commit(db);
 
     if (rc)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     mail_kick();
     return 0;
 }
@@ -131,7 +128,7 @@ static int h_signup_pending(struct db *db, const struct config *cfg, const char 
     token_secret(token, th);
     util_hex(th, sizeof th, hx);
     account_email_lookup(email, lookup);
-    if ((rc = account_seal_text("signups.email", hx, email, &box, &boxn)))
+    if ((rc = seal_text("signups.email", hx, email, &box, &boxn)))
         return rc;
     struct db_param p[] = {DB_BLOB(th, sizeof th),
                            DB_BLOB(lookup, sizeof lookup),
@@ -203,9 +200,9 @@ int h_signup(struct req *rq)
     if ((rc = password_hash(pw, pwn, hash)) || (rc = h_db(rq, &db)))
         return rc;
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_signup_store(db, req_config(rq), email, username, hash)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return h_accepted(rq, "check your inbox for a confirmation link");
@@ -236,7 +233,7 @@ static int h_take_signup(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], stru
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
         util_hex(th, TOKEN_HASH_BYTES, hx);
-        rc = account_open_text("signups.email", hx, box, n, &email);
+        rc = seal_open_text("signups.email", hx, box, n, &email);
         if (rc == 0) {
             util_strlcpy(pd->email, email, sizeof pd->email);
             util_strlcpy(pd->username, db_col_text(rows, 2, NULL), sizeof pd->username);
@@ -260,7 +257,7 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     int rc;
 
     token_id(id);
-    if ((rc = account_seal_text("accounts.email", id, pd->email, &box, &boxn)))
+    if ((rc = seal_text("accounts.email", id, pd->email, &box, &boxn)))
         return rc;
     struct db_param p[] = {DB_TEXT(id),        DB_BLOB(pd->lookup, sizeof pd->lookup),
                            DB_BLOB(box, boxn), DB_TEXT(pd->username),
@@ -282,17 +279,17 @@ static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd)
     if (pd->expires_at <= clock_now()) {
         if (db_commit(db)) /* the expired link is gone either way */
             db_rollback(db);
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     }
     rc = h_create_account(db, pd, id);
-    if (rc == DB_CONSTRAINT) {
+    if (rc == ERR_CONFLICT) {
         db_rollback(db);
-        return resp_error(rq, ERR_CONFLICT, "already_taken",
-                          "this address or username has been taken meanwhile; sign up again");
+        return req_fail(rq, ERR_CONFLICT, "already_taken",
+                        "this address or username has been taken meanwhile; sign up again");
     }
     if (rc || (rc = account_session_create(db, id, token, &expires)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     json_t *acc = account_json(db, id);
@@ -311,14 +308,14 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     int rc = db_query(db, STMT_TOKEN_TAKE, p, 2, &rows);
 
     if (rc)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
         util_hex(th, TOKEN_HASH_BYTES, hx);
         util_strlcpy(id, db_col_text(rows, 0, NULL), sizeof id);
         expires = db_col_int(rows, 2);
-        if (account_open_text("tokens.payload", hx, box, n, &email))
+        if (seal_open_text("tokens.payload", hx, box, n, &email))
             email = NULL;
     }
     db_rows_free(rows);
@@ -326,15 +323,15 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
         free(email);
         if (db_commit(db))
             db_rollback(db);
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     }
     rc = account_email_of(db, id, old);
     uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
     size_t boxn = 0;
     account_email_lookup(email, lookup);
     if (rc == 0)
-        rc = account_seal_text("accounts.email", id, email, &box, &boxn);
+        rc = seal_text("accounts.email", id, email, &box, &boxn);
     if (rc == 0) {
         struct db_param u[] = {DB_TEXT(id), DB_BLOB(lookup, sizeof lookup), DB_BLOB(box, boxn),
                                DB_INT(clock_now())};
@@ -342,15 +339,15 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     }
     free(box);
     free(email);
-    if (rc == DB_CONSTRAINT) {
+    if (rc == ERR_CONFLICT) {
         db_rollback(db);
-        return resp_error(rq, ERR_CONFLICT, "already_taken",
-                          "this address belongs to another account now");
+        return req_fail(rq, ERR_CONFLICT, "already_taken",
+                        "this address belongs to another account now");
     }
     if (rc || (rc = mail_enqueue(db, id, old, "Your atelier address was changed",
                                  "The address of your atelier account was changed. If you did "
                                  "not ask for this, reset your password now.\n")))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return resp_json(rq, 200, json_pack("{s:o*}", "account", account_json(db, id)));
@@ -370,12 +367,12 @@ int h_confirm(struct req *rq)
         (rc = input_string(rq, b, "token", 1, &token, NULL)))
         return rc;
     if (token_hash(token, th))
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     if ((rc = h_db(rq, &db)))
         return rc;
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     rc = h_take_signup(db, th, &pd);
     if (rc == 0) {
         rc = h_confirm_signup(rq, db, &pd);
@@ -383,7 +380,7 @@ int h_confirm(struct req *rq)
         return rc;
     }
     if (rc != ERR_NOT_FOUND)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     return h_confirm_email(rq, db, th);
 }
 
@@ -395,8 +392,7 @@ static int h_throttled(struct req *rq, unsigned wait)
 
     snprintf(s, sizeof s, "%u", wait);
     resp_header(rq, "Retry-After", s);
-    return resp_error(rq, ERR_RATE_LIMITED, NULL, "too many failed logins; try again in %u s",
-                      wait);
+    return req_fail(rq, ERR_RATE_LIMITED, NULL, "too many failed logins; try again in %u s", wait);
 }
 
 /* The throttle key of a login attempt: the account, or the login name
@@ -417,13 +413,13 @@ static int h_login_ok(struct req *rq, struct db *db, const char *id, const char 
     int rc, rehash = password_needs_rehash(hash) && password_hash(pw, pwn, newhash) == 0;
 
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = account_session_create(db, id, token, &expires)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if (rehash) {
         struct db_param p[] = {DB_TEXT(id), DB_TEXT(newhash), DB_INT(clock_now())};
         if ((rc = db_query(db, STMT_ACCOUNT_SET_PASSWORD, p, 3, NULL)))
-            return h_fail_db(rq, db, rc);
+            return h_fail_db(db, rc);
     }
     if ((rc = h_commit(rq, db)))
         return rc;
@@ -453,7 +449,7 @@ int h_login(struct req *rq)
         return h_throttled(rq, wait);
     rc = account_find_login(db, login, id, &hash);
     if (rc && rc != ERR_NOT_FOUND)
-        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+        return req_fail(rq, rc, NULL, "%s", err_text(rc));
     h_login_key(login, id, key);
     if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now))) {
         free(hash);
@@ -470,8 +466,8 @@ int h_login(struct req *rq)
     free(hash);
     ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
     ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
-    return resp_error(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
-                      "the login or the password is wrong");
+    return req_fail(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
+                    "the login or the password is wrong");
 }
 
 int h_logout(struct req *rq)
@@ -483,7 +479,7 @@ int h_logout(struct req *rq)
         return rc;
     struct db_param p[] = {DB_TEXT(req_session(rq))};
     if ((rc = db_query(db, STMT_SESSION_DELETE, p, 1, NULL)))
-        return db_err_to_err(rc);
+        return rc;
     return resp_empty(rq, 204);
 }
 
@@ -499,12 +495,11 @@ static int h_verify_current(struct req *rq, struct db *db, const char *id, const
 
     snprintf(key, sizeof key, "a:%s", id);
     if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now)))
-        return h_throttled(rq, wait), ERR_RATE_LIMITED;
+        return h_throttled(rq, wait);
     if (n <= LIMIT_PASSWORD_MAX && account_check_password(db, id, pw, n) == 0)
         return 0;
     ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
-    resp_error(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
-    return ERR_FORBIDDEN;
+    return req_fail(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
 }
 
 /* ---- password forgot / reset / change ---- */
@@ -551,11 +546,11 @@ int h_password_forgot(struct req *rq)
     if (rc == 0 && ratelimit_check(RL_MAIL_ACCOUNT, key, clock_now()) == 0) {
         ratelimit_fail(RL_MAIL_ACCOUNT, key, clock_now());
         if ((rc = db_begin(db)) || (rc = h_forgot_mail(rq, db, id, email)))
-            return h_fail_db(rq, db, rc);
+            return h_fail_db(db, rc);
         if ((rc = h_commit(rq, db)))
             return rc;
     } else if (rc && rc != ERR_NOT_FOUND) {
-        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+        return req_fail(rq, rc, NULL, "%s", err_text(rc));
     }
     return h_accepted(rq, "if an account has this address, a reset link is on its way");
 }
@@ -609,20 +604,20 @@ int h_password_reset(struct req *rq)
         return rc;
     if (token_hash(token, th) || h_peek_reset(db, th, id) ||
         h_account_words(db, id, username, email))
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)) ||
         (rc = password_hash(pw, pwn, hash)))
         return rc;
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     struct db_param p[] = {DB_BLOB(th, sizeof th), DB_TEXT("reset")};
     if (db_exec(db, STMT_TOKEN_DELETE, p, 2) != 1) {
         db_rollback(db); /* used meanwhile by a concurrent request */
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token", "this link has been used");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token", "this link has been used");
     }
     if ((rc = h_set_password(rq, db, id, hash, NULL)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return resp_empty(rq, 204);
@@ -648,7 +643,7 @@ int h_password_change(struct req *rq)
         (rc = password_hash(pw, pwn, hash)))
         return rc;
     if ((rc = db_begin(db)) || (rc = h_set_password(rq, db, id, hash, req_session(rq))))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return resp_empty(rq, 204);
@@ -668,7 +663,7 @@ static int h_email_change_mail(struct req *rq, struct db *db, const char *id, co
     token_secret(token, th);
     util_hex(th, sizeof th, hx);
     if ((rc = account_email_of(db, id, old)) ||
-        (rc = account_seal_text("tokens.payload", hx, email, &box, &boxn)))
+        (rc = seal_text("tokens.payload", hx, email, &box, &boxn)))
         return rc;
     struct db_param ins[] = {
         DB_BLOB(th, sizeof th), DB_TEXT(id), DB_TEXT("email"),
@@ -714,7 +709,7 @@ int h_email_change(struct req *rq)
     if (taken && strcmp(other, id) == 0)
         return input_fail(rq, "email", "email is already the address of this account");
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if (taken)
         rc = mail_enqueue(db, other, email, "Someone tried to use your address",
                           "Someone tried to move another atelier account to this address, "
@@ -722,7 +717,7 @@ int h_email_change(struct req *rq)
     else
         rc = h_email_change_mail(rq, db, id, email);
     if (rc)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return h_accepted(rq, "check the new address for a confirmation link");
@@ -745,6 +740,6 @@ int h_account_delete(struct req *rq)
     if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
         return rc;
     if ((rc = account_erase(db, id)))
-        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+        return req_fail(rq, rc, NULL, "%s", err_text(rc));
     return resp_empty(rq, 204);
 }

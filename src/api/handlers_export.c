@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "store/db.h"
 #include "base/err.h"
@@ -40,12 +41,12 @@ static int export_rows(struct db *db, enum stmt st, const char *key, json_t *out
     int rc = db_query(db, st, p, 1, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     while ((rc = db_next(rows)) == 1 && (rc = fn(rows, out, ctx)) == 0)
         ;
     db_rows_free(rows);
     if (rc < 0)
-        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+        return rc;
     return 0;
 }
 
@@ -88,7 +89,7 @@ static int export_token_row(struct db_rows *rows, json_t *out, const char *unuse
         char hx[2 * 32 + 1], *payload = NULL;
         if (hn == 32) {
             util_hex(hash, hn, hx);
-            if (account_open_text("tokens.payload", hx, box, n, &payload) == 0)
+            if (seal_open_text("tokens.payload", hx, box, n, &payload) == 0)
                 json_object_set_new(link, "new_email", json_string(payload));
             free(payload);
         }

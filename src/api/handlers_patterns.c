@@ -117,8 +117,7 @@ static int pattern_missing(struct req *rq, const struct design *d, const struct 
     char msg[1200];
     snprintf(msg, sizeof msg, "the model lacks measurements the %s needs: %s", d->name, list);
     json_object_set_new(json_object_get(body, "error"), "message", json_string(msg));
-    resp_json(rq, 422, body);
-    return ERR_INVALID;
+    return req_fail_json(rq, ERR_INVALID, body);
 }
 
 /* Draft the design named by the path for the caller's model. */
@@ -137,18 +136,16 @@ static int pattern_draft(struct req *rq, struct pattern **out)
     if ((rc = models_get(db, req_param(rq, "id"), req_account(rq), &name, &breasts, &meas)))
         return rc;
     if (!d) {
-        resp_error(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
-        rc = ERR_NOT_FOUND;
+        rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
     } else if (!draft_design_fits(d, breasts)) {
-        resp_error(rq, ERR_INVALID, "design_not_for_body",
-                   "the %s is drafted for bodies %s breasts", d->name,
-                   d->needs_breasts ? "with" : "without");
-        rc = ERR_INVALID;
+        rc = req_fail(rq, ERR_INVALID, "design_not_for_body",
+                      "the %s is drafted for bodies %s breasts", d->name,
+                      d->needs_breasts ? "with" : "without");
     } else if ((rc = pattern_sa(rq, &sa)) == 0) {
         pattern_input(meas, breasts, sa, name, &in);
         if ((rc = pattern_missing(rq, d, &in)) == 0 &&
             (rc = pattern_err(draft_run(d, &in, out, msg, sizeof msg))) == ERR_INVALID)
-            resp_error(rq, ERR_INVALID, "cannot_draft", "%s", msg);
+            req_fail(rq, ERR_INVALID, "cannot_draft", "%s", msg);
     }
     free(name);
     json_decref(meas);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "store/db.h"
 #include "base/err.h"
@@ -166,7 +167,7 @@ static int profile_set_sealed(struct db *db, enum stmt st, const char *column, c
 {
     uint8_t *box = NULL;
     size_t boxn = 0;
-    int rc = text ? account_seal_text(column, id, text, &box, &boxn) : 0;
+    int rc = text ? seal_text(column, id, text, &box, &boxn) : 0;
 
     if (rc)
         return rc;
@@ -213,10 +214,8 @@ int h_account_patch(struct req *rq)
     if (rc == 0 && (rc = db_begin(db)) == 0) {
         rc = profile_write(db, id, &pp);
         rc = rc ? (db_rollback(db), rc) : db_commit(db);
-        if (rc == DB_CONSTRAINT)
-            rc = resp_error(rq, ERR_CONFLICT, "username_taken", "this username is taken");
-        else if (rc)
-            rc = db_err_to_err(rc);
+        if (rc == ERR_CONFLICT)
+            rc = req_fail(rq, ERR_CONFLICT, "username_taken", "this username is taken");
     }
     json_decref(pp.social);
     if (rc)
@@ -242,7 +241,7 @@ int h_picture_put(struct req *rq)
     rc = db_query(db, STMT_PICTURE_PUT, p, 4, NULL);
     free(box);
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     return pictures_stored(rq, type, w, h);
 }
 
@@ -257,13 +256,13 @@ int h_picture_get(struct req *rq)
         return ERR_UNAVAILABLE;
     struct db_param p[] = {DB_TEXT(id)};
     if ((rc = db_query(db, STMT_PICTURE_GET, p, 1, &rows)))
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
         rc = pictures_send(rq, "account_pictures.data", id, db_col_text(rows, 0, NULL), box, n);
     } else {
-        rc = resp_error(rq, ERR_NOT_FOUND, NULL, "no picture");
+        rc = req_fail(rq, ERR_NOT_FOUND, NULL, "no picture");
     }
     db_rows_free(rows);
     return rc;
@@ -278,6 +277,6 @@ int h_picture_delete(struct req *rq)
     if (!db)
         return ERR_UNAVAILABLE;
     if ((rc = db_query(db, STMT_PICTURE_DELETE, p, 1, NULL)))
-        return db_err_to_err(rc);
+        return rc;
     return resp_empty(rq, 204);
 }

@@ -24,7 +24,7 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
     rc = image_sanitize(body, n, req_header(rq, "Content-Type"), &out, &outn, type, w, h, msg,
                         sizeof msg);
     if (rc) {
-        resp_error(rq, rc, rc == ERR_INVALID ? "invalid_image" : NULL, "%s", msg);
+        req_fail(rq, rc, rc == ERR_INVALID ? "invalid_image" : NULL, "%s", msg);
         return rc;
     }
     size_t adn = seal_ad(ad, sizeof ad, table_column, row);

@@ -369,3 +369,30 @@ size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row
     }
     return (size_t)w;
 }
+
+int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
+              size_t *outn)
+{
+    char ad[160];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
+
+    return seal_box(text, strlen(text), ad, adn, out, outn);
+}
+
+int seal_open_text(const char *table_column, const char *row, const void *box, size_t n, char **out)
+{
+    char ad[160];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
+    uint8_t *pt = NULL;
+    int rc = seal_open(box, n, ad, adn, &pt, &ptn);
+
+    *out = NULL;
+    if (rc)
+        return rc;
+    *out = malloc(ptn + 1);
+    if (*out) {
+        memcpy(*out, pt, ptn + 1); /* seal_open terminates with NUL */
+    }
+    seal_free(pt, ptn);
+    return *out ? 0 : ERR_NOMEM;
+}

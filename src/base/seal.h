@@ -58,4 +58,13 @@ void seal_lookup(const char *domain, const void *data, size_t n, uint8_t out[SEA
  * Returns its length. */
 size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row_id);
 
+/* Seal a text field bound to table.column:rowid (seal_box with seal_ad). */
+int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
+              size_t *outn);
+
+/* Open a field sealed by seal_text into a malloc'd C string (caller frees
+ * with free()). Fails (seal_open's error) when it does not open. */
+int seal_open_text(const char *table_column, const char *row, const void *box, size_t n,
+                   char **out);
+
 #endif

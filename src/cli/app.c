@@ -44,7 +44,7 @@ static int app_store_key_check(struct db *db)
     struct db_param p[] = {DB_TEXT(APP_KEY_CHECK_NAME), DB_BLOB(box, boxn)};
     rc = db_query(db, STMT_META_PUT, p, 2, NULL);
     free(box);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 /* Open the stored key check with the loaded key; store it on first start. */
@@ -57,7 +57,7 @@ static int app_verify_key(struct db *db)
     int rc = db_query(db, STMT_META_GET, p, 1, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     rc = db_next(rows);
     if (rc == 0) {
         db_rows_free(rows);
@@ -65,7 +65,7 @@ static int app_verify_key(struct db *db)
     }
     if (rc < 0) {
         db_rows_free(rows);
-        return db_err_to_err(rc);
+        return rc;
     }
     size_t n = 0;
     const uint8_t *box = db_col_blob(rows, 0, &n);
@@ -103,7 +103,6 @@ int app_open(const struct config *cfg, int create_key, struct db **out)
         goto fail;
     if ((rc = db_open(&db)) || (rc = db_migrate(db, &applied))) {
         log_error("app", "cannot open or migrate the database");
-        rc = db_err_to_err(rc);
         goto fail;
     }
     if (applied)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "account/account.h"
+#include "api/api.h"
 #include "obs/accesslog.h"
 #include "cli/app.h"
 #include "base/clock.h"
@@ -51,19 +52,20 @@ static int serve_start(const struct config *cfg, unsigned *port)
     snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
     if (accesslog_start(logdir))
         return ERR_UNAVAILABLE;
-    for (size_t i = 0; i < routes_count && i < 256; i++) {
-        methods[i] = routes[i].method;
-        patterns[i] = routes[i].pattern;
+    size_t nroutes = api_routes.n < 256 ? api_routes.n : 256;
+    for (size_t i = 0; i < nroutes; i++) {
+        methods[i] = api_routes.routes[i].method;
+        patterns[i] = api_routes.routes[i].pattern;
     }
-    metrics_init(routes_count, methods, patterns);
+    metrics_init(nroutes, methods, patterns);
     if (mail_start(cfg))
         goto fail_mail;
     if (sweep_start(cfg))
         goto fail_sweep;
-    http_set_auth(account_authenticate);
+    http_set_auth(api_authenticate);
     http_set_read_scope(db_read_begin, db_read_end);
     workers_set_thread_exit(image_thread_done);
-    if (http_start(cfg, port))
+    if (http_start(cfg, &api_routes, port))
         goto fail_http;
     return 0;
 fail_http:

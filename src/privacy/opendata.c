@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "account/account.h"
+#include <jansson.h>
+
+#include "base/seal.h"
 #include "privacy/anon.h"
 #include "base/clock.h"
 #include "store/db.h"
@@ -111,7 +113,7 @@ static int opendata_take(struct stratum st[2], struct opendata_report *r, const 
 {
     char *text = NULL;
     double row[MEASURES_COUNT];
-    int rc = account_open_text("models.measurements", model_id, box, n, &text);
+    int rc = seal_open_text("models.measurements", model_id, box, n, &text);
 
     if (rc)
         return rc;
@@ -140,7 +142,7 @@ static int opendata_select(struct db *db, struct stratum st[2], struct opendata_
     int rc = db_query(db, STMT_OPENDATA_CANDIDATES, NULL, 0, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     while ((rc = db_next(rows)) == 1) {
         const char *account = db_col_text(rows, 0, NULL);
         if (strcmp(account, last) == 0)
@@ -154,7 +156,7 @@ static int opendata_select(struct db *db, struct stratum st[2], struct opendata_
             break;
     }
     db_rows_free(rows);
-    return rc < 0 ? (rc <= DB_ERROR ? db_err_to_err(rc) : rc) : 0;
+    return rc < 0 ? (rc) : 0;
 }
 
 /* ---- masking and gates ---- */
@@ -326,7 +328,7 @@ static int opendata_insert(struct db *db, const char *id, const char *meta, cons
     if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 5, NULL)) ||
         (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) || (rc = db_commit(db)))
         db_rollback(db);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 static int opendata_store(struct db *db, const struct stratum st[2], json_t *meta, const char *id)

@@ -36,7 +36,7 @@
 
 static int sweep_rc(int rc)
 {
-    return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+    return rc;
 }
 
 /* Inside a dry run everything shares the outer transaction. */
