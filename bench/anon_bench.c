@@ -23,7 +23,7 @@
 
 #define P MEASURES_COUNT
 
-/* column indices in measures[] order */
+/* column indices in measures_table[] order */
 #define COL_CHEST 5
 #define COL_HPSWB 15
 #define COL_SEAT  20

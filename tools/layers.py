@@ -62,6 +62,9 @@ PRIVATE = {
     "obs/accesslog_internal.h": {"tests/unit/test_accesslog.c"},
 }
 
+# Folders of include/: the public headers of a module (libatelier_draft's).
+PUBLIC = {"atelier": "draft"}
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([A-Za-z0-9_.]+)"', re.M)
 
 
@@ -86,7 +89,7 @@ def check_includes(problems, edges):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         for m in INCLUDE.finditer(text):
-            target, header = m.group(1), f"{m.group(1)}/{m.group(2)}"
+            target, header = PUBLIC.get(m.group(1), m.group(1)), f"{m.group(1)}/{m.group(2)}"
             line = text.count("\n", 0, m.start()) + 1
             where = f"{os.path.relpath(path, ROOT)}:{line}"
             if header in PRIVATE and target != mod:
@@ -96,6 +99,15 @@ def check_includes(problems, edges):
             edges.add((mod, target))
             if target not in ALLOWED[mod]:
                 problems.append(f"{where}: {mod} ({LAYER_OF[mod]}) may not include {header}")
+    # a public header includes other public headers (<atelier/...>) and the
+    # system's, never a header of src/
+    for path in source_files(os.path.join(ROOT, "include")):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for m in INCLUDE.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            problems.append(f"{os.path.relpath(path, ROOT)}:{line}: a public header includes "
+                            f"{m.group(1)}/{m.group(2)}")
     tests = os.path.join(ROOT, "tests")
     for path in source_files(tests):
         rel = os.path.relpath(path, ROOT)

@@ -21,7 +21,7 @@
 #include "base/err.h"
 #include "api/handlers.h"
 #include "api/input.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "models/models.h"
 #include "api/pictures.h"
 #include "base/strbuf.h"
@@ -46,7 +46,7 @@ int h_measurements(struct req *rq)
         return input_fail(rq, "breasts", "breasts must be true or false");
     }
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        const struct measure *m = &measures[i];
+        const struct measure *m = &measures_table[i];
         if (filter == 0 && m->breasts_only)
             continue;
         json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:{s:I,s:I}}", "name", m->name,
@@ -115,10 +115,11 @@ static int model_check_flag(struct req *rq, struct model *m)
     if (m->breasts)
         return 0;
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        if (!measures[i].breasts_only || !json_object_get(models_measurements(m), measures[i].name))
+        if (!measures_table[i].breasts_only ||
+            !json_object_get(models_measurements(m), measures_table[i].name))
             continue;
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
-                                 measures[i].name);
+                                 measures_table[i].name);
     }
     if (!used)
         return 0;

@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "store/db.h"
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "base/err.h"
+#include "base/policy.h"
 #include "api/handlers.h"
 #include "api/input.h"
-#include "draft/measures.h"
 #include "models/models.h"
 #include "base/util.h"
 
@@ -50,6 +50,22 @@ int h_designs(struct req *rq)
     return resp_json(rq, 200, json_pack("{s:o}", "designs", list));
 }
 
+/* The one place where the drafting library's return codes (atelier/draft.h)
+ * become the server's errors, and so HTTP statuses. */
+static int pattern_err(int draft_rc)
+{
+    switch (draft_rc) {
+    case DRAFT_OK:
+        return 0;
+    case DRAFT_ERR_INVALID:
+        return ERR_INVALID;
+    case DRAFT_ERR_NOMEM:
+        return ERR_NOMEM;
+    default:
+        return ERR_INTERNAL;
+    }
+}
+
 /* ?sa= in mm: a number in 0..LIMIT_SA_MAX, default 10. */
 static int pattern_sa(struct req *rq, double *sa)
 {
@@ -71,7 +87,7 @@ static void pattern_input(json_t *meas, int breasts, double sa, const char *name
 {
     memset(in, 0, sizeof *in);
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        json_t *v = json_object_get(meas, measures[i].name);
+        json_t *v = json_object_get(meas, measures_table[i].name);
         if (json_is_number(v)) {
             in->value[i] = json_number_value(v);
             in->have[i] = 1;
@@ -129,7 +145,7 @@ static int pattern_draft(struct req *rq, struct pattern **out)
     } else if ((rc = pattern_sa(rq, &sa)) == 0) {
         pattern_input(meas, breasts, sa, name, &in);
         if ((rc = pattern_missing(rq, d, &in)) == 0 &&
-            (rc = draft_run(d, &in, out, msg, sizeof msg)) == ERR_INVALID)
+            (rc = pattern_err(draft_run(d, &in, out, msg, sizeof msg))) == ERR_INVALID)
             req_fail(rq, ERR_INVALID, "cannot_draft", "%s", msg);
     }
     free(name);
@@ -146,7 +162,7 @@ int h_pattern_svg(struct req *rq)
 
     if (rc)
         return rc;
-    rc = draft_svg(p, &svg, &n);
+    rc = pattern_err(draft_svg(p, &svg, &n));
     draft_free(p);
     if (rc)
         return rc;
@@ -166,7 +182,7 @@ int h_pattern_pdf(struct req *rq)
         return input_fail(rq, "paper", "paper must be a4, letter or full");
     if ((rc = pattern_draft(rq, &p)))
         return rc;
-    rc = draft_pdf(p, paper, &pdf, &n);
+    rc = pattern_err(draft_pdf(p, paper, &pdf, &n));
     draft_free(p);
     if (rc)
         return rc;

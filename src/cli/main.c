@@ -29,7 +29,7 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "store/db.h"
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "cli/draft_cli.h"
 #include "base/err.h"
 #include "http/http.h"

@@ -74,7 +74,7 @@ static char *populate_measurements(struct rng *r, int *breasts)
     synth_person(r, breasts, v, have);
     for (int i = 0; i < MEASURES_COUNT; i++)
         if (have[i])
-            json_object_set_new(o, measures[i].name, json_integer((json_int_t)v[i]));
+            json_object_set_new(o, measures_table[i].name, json_integer((json_int_t)v[i]));
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return text;

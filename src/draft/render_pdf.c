@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "draft/draft_impl.h"
 #include "base/err.h"
 #include "base/policy.h"
@@ -37,7 +37,7 @@
 int draft_paper_parse(const char *s, enum draft_paper *out)
 {
     if (!s)
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     if (strcasecmp(s, "full") == 0)
         *out = DRAFT_PAPER_FULL;
     else if (strcasecmp(s, "a4") == 0)
@@ -45,7 +45,7 @@ int draft_paper_parse(const char *s, enum draft_paper *out)
     else if (strcasecmp(s, "letter") == 0)
         *out = DRAFT_PAPER_LETTER;
     else
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     return 0;
 }
 
@@ -104,13 +104,13 @@ static int tile_used(const struct pattern *p, const struct tiling *t, int c, int
                      p->scalebox.x + DRAFT_SCALEBOX_W + 1.0,
                      p->scalebox.y + DRAFT_SCALEBOX_H + 8.0};
 
-    if (bbox_overlap(&w, &s, 0.0))
+    if (geom_bbox_overlap(&w, &s, 0.0))
         return 1;
     for (size_t i = 0; i < p->nparts; i++) {
         const struct draft_part *pt = &p->part[i];
         struct bbox b = {pt->box.x0 + pt->offset.x, pt->box.y0 + pt->offset.y,
                          pt->box.x1 + pt->offset.x, pt->box.y1 + pt->offset.y};
-        if (bbox_overlap(&w, &b, 0.0))
+        if (geom_bbox_overlap(&w, &b, 0.0))
             return 1;
     }
     return 0;
@@ -187,7 +187,7 @@ static void pdf_path(void *ctx, enum draft_style st, const struct path *p)
         else
             cairo_curve_to(cr, s->p[1].x, s->p[1].y, s->p[2].x, s->p[2].y, s->p[3].x, s->p[3].y);
     }
-    if (p->n && vec_dist(path_start(p), path_end(p)) < 1e-6)
+    if (p->n && vec_dist(geom_path_start(p), geom_path_end(p)) < 1e-6)
         cairo_close_path(cr);
     pdf_finish(cr, st);
 }
@@ -426,7 +426,7 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
     int ok;
 
     if (!p || !out || !n || paper < DRAFT_PAPER_FULL || paper > DRAFT_PAPER_LETTER)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     tiling(p, paper, &t);
     s = cairo_pdf_surface_create_for_stream(pdf_write, &b, t.pw * PT_PER_MM, t.ph * PT_PER_MM);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, PDF_DATE);
@@ -443,7 +443,7 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
     cairo_surface_destroy(s);
     if (!ok && !strbuf_err(&b)) {
         strbuf_release(&b);
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     }
     return draft_take(&b, out, n);
 }

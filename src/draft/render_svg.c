@@ -10,7 +10,7 @@
  * with at most SVG_DECIMALS decimals, never snprintf per number; the
  * buffer is sized once for a whole pattern (no regrowth on the hot path).
  */
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "draft/draft_impl.h"
 #include "base/err.h"
 #include "base/policy.h"
@@ -23,7 +23,9 @@ int draft_take(struct strbuf *b, char **out, size_t *n)
 {
     int rc = strbuf_take(b, out, n);
 
-    return rc == ERR_TOO_LARGE ? ERR_INTERNAL : rc;
+    if (rc == 0)
+        return DRAFT_OK;
+    return rc == ERR_NOMEM ? DRAFT_ERR_NOMEM : DRAFT_ERR_INTERNAL;
 }
 
 /* ---- the SVG canvas ------------------------------------------------ */
@@ -57,7 +59,7 @@ static void path_d(struct strbuf *b, const struct path *p)
         }
         pt2(b, s->p[3]);
     }
-    if (p->n && vec_dist(path_start(p), path_end(p)) < 1e-6)
+    if (p->n && vec_dist(geom_path_start(p), geom_path_end(p)) < 1e-6)
         strbuf_putc(b, 'Z');
 }
 
@@ -177,7 +179,7 @@ int draft_svg(const struct pattern *p, char **out, size_t *n)
     struct draft_canvas c = {&b, svg_group, svg_group_end, svg_path, svg_poly, svg_text, svg_frame};
 
     if (!p || !out || !n)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     strbuf_reserve(&b, SVG_PRESIZE); /* a failure is sticky: seen at the end */
     strbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"");

@@ -26,7 +26,7 @@
 #include "base/seal.h"
 #include "base/strbuf.h"
 #include "base/util.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "models/models.h"
 #include "store/db.h"
 
@@ -197,7 +197,7 @@ static void model_write_warnings(struct strbuf *b, const struct model *m, const 
             if (!have[i] || !measures_implausible(i, m->breasts, value[neck], value[i]))
                 continue;
             strbuf_puts(b, first ? "{\"measurement\":" : ",{\"measurement\":");
-            strbuf_json_string(b, measures[i].name);
+            strbuf_json_string(b, measures_table[i].name);
             strbuf_puts(b, ",\"expected_about\":");
             strbuf_number(b, (double)lround(measures_predict(i, m->breasts, value[neck])));
             strbuf_puts(b, ",\"message\":\"far from what the neck size predicts; please check "

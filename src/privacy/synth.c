@@ -28,9 +28,9 @@ static int synth_in(const char *const *list, const char *name)
 static double synth_clamp(int i, double v)
 {
     v = round(v);
-    if (v < measures[i].min)
-        return measures[i].min;
-    return v > measures[i].max ? measures[i].max : v;
+    if (v < measures_table[i].min)
+        return measures_table[i].min;
+    return v > measures_table[i].max ? measures_table[i].max : v;
 }
 
 void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
@@ -41,7 +41,7 @@ void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
     double neck = n0 * (1.0 + 0.07 * z);
 
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        const struct measure *m = &measures[i];
+        const struct measure *m = &measures_table[i];
         double e = rng_normal(r); /* drawn for every name: same stream for both strata */
         have[i] = breasts || !m->breasts_only;
         if (strcmp(m->name, "shoulderSlope") == 0) {
@@ -79,7 +79,7 @@ size_t synth_columns(int breasts)
     size_t p = 0;
 
     for (int i = 0; i < MEASURES_COUNT; i++)
-        p += breasts || !measures[i].breasts_only;
+        p += breasts || !measures_table[i].breasts_only;
     return p;
 }
 

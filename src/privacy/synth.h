@@ -11,7 +11,7 @@
  *   shoulderSlope = 13 + 3 e_m degrees
  *
  * with z, w, h, e_m standard normal from rng.h, drawn z, w, h, then one e_m
- * per name of measures[] in order (also for names that do not apply); values
+ * per name of measures_table[] in order (also for names that do not apply); values
  * rounded to whole mm and kept in the plausible ranges. A body without
  * breasts has no breasts-only values. The draws are fixed: `atelier populate
  * --seed S` gives the same bodies across versions (the open-data tests rely
@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "base/rng.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 
 /* One complete body into value[] (have[i] = 1 for every applicable i). */
 void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
@@ -44,7 +44,7 @@ void synth_person(struct rng *r, int *breasts, double value[MEASURES_COUNT],
 size_t synth_columns(int breasts);
 
 /* n complete bodies of one stratum as a row-major n x synth_columns(breasts)
- * table, columns in measures[] order (the bodies synth_body draws). */
+ * table, columns in measures_table[] order (the bodies synth_body draws). */
 void synth_table(struct rng *r, int breasts, size_t n, double *x);
 
 #endif

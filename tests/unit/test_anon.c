@@ -24,7 +24,7 @@
 
 #define P 38
 
-/* column indices, the same in measures[] order (the synthetic population)
+/* column indices, the same in measures_table[] order (the synthetic population)
  * and in the fixture's @freesewing/config order (which has heel before head:
  * only columns 9 and 10 differ); test_synthetic_gates checks them */
 #define COL_CHEST 5
@@ -104,7 +104,7 @@ static const double models[20][P] = {
 /* ---- synthetic reference population (section 5.1, with breasts) ---- */
 
 /* The bodies of `atelier populate` (privacy/synth.c), with breasts: all 38
- * columns, in measures[] order. */
+ * columns, in measures_table[] order. */
 static double *population(size_t n, uint64_t seed)
 {
     struct rng r;

@@ -149,7 +149,7 @@ static void test_table_is_bodies(void **state)
             synth_body(&b, breasts, v, have);
             size_t c = 0;
             for (int i = 0; i < MEASURES_COUNT; i++) {
-                assert_int_equal(have[i], breasts || !measures[i].breasts_only);
+                assert_int_equal(have[i], breasts || !measures_table[i].breasts_only);
                 if (have[i])
                     assert_true(x[row * p + c++] == v[i]);
             }
@@ -194,7 +194,7 @@ static void test_population_shape(void **state)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < p; j++) {
             double v = x[i * p + j];
-            assert_true(v == round(v) && v >= measures[j].min && v <= measures[j].max);
+            assert_true(v == round(v) && v >= measures_table[j].min && v <= measures_table[j].max);
         }
     for (size_t i = 0; i < n; i++)
         mean += x[i * p + (size_t)neck] / (double)n;
