@@ -181,7 +181,7 @@ static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
 
 static int model_respond(struct req *rq, unsigned status, const struct model *m)
 {
-    struct strbuf b = {0};
+    struct strbuf b = STRBUF_INIT(LIMIT_MODELS_BYTES);
     char *text;
     size_t n;
 
@@ -201,7 +201,7 @@ static int model_db(struct db **db)
 
 int h_models_list(struct req *rq)
 {
-    struct strbuf b = {0};
+    struct strbuf b = STRBUF_INIT(LIMIT_MODELS_BYTES);
     struct db *db;
     char *text;
     size_t n;

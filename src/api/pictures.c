@@ -18,7 +18,7 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
     const uint8_t *body;
     uint8_t *out = NULL;
     size_t n, outn = 0;
-    char msg[256], ad[POLICY_AD_BUF];
+    char msg[256];
     int rc;
 
     body = req_body(rq, &n);
@@ -28,8 +28,7 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
         req_fail(rq, rc, rc == ERR_INVALID ? "invalid_image" : NULL, "%s", msg);
         return rc;
     }
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
-    rc = seal_box(out, outn, ad, adn, box, boxn);
+    rc = seal_field(table_column, row, out, outn, box, boxn);
     free(out);
     return rc;
 }
@@ -37,10 +36,9 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
 int pictures_send(struct req *rq, const char *table_column, const char *row, const char *type,
                   const void *box, size_t n)
 {
-    char ad[POLICY_AD_BUF];
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
+    size_t ptn = 0;
     uint8_t *pt = NULL;
-    int rc = seal_open(box, n, ad, adn, &pt, &ptn);
+    int rc = seal_open_field(table_column, row, box, n, &pt, &ptn);
 
     if (rc)
         return rc;

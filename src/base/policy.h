@@ -77,6 +77,7 @@
 #define LIMIT_SVG_BYTES      (4u * 1024u * 1024u)  /* one drafted pattern as SVG */
 #define LIMIT_PDF_BYTES      (64u * 1024u * 1024u) /* one drafted pattern as PDF */
 #define LIMIT_METRICS_BYTES  (4u * 1024u * 1024u)  /* the GET /metrics page */
+#define LIMIT_MODELS_BYTES   (8u * 1024u * 1024u)  /* models as JSON (100 at ~45 KiB at most) */
 
 /* Internal queues */
 #define LIMIT_ACCESSLOG_QUEUE                                                                      \
@@ -129,7 +130,8 @@
     X(LIMIT_STRBUF_DEFAULT)                                                                        \
     X(LIMIT_SVG_BYTES)                                                                             \
     X(LIMIT_PDF_BYTES)                                                                             \
-    X(LIMIT_METRICS_BYTES)
+    X(LIMIT_METRICS_BYTES)                                                                         \
+    X(LIMIT_MODELS_BYTES)
 
 /* Buffer sizes, each with its terminating NUL */
 #define POLICY_ID_BUF       (TOKEN_ID_LEN + 1)       /* account, session and model ids */

@@ -371,21 +371,35 @@ size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row
     return (size_t)w;
 }
 
-int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
-              size_t *outn)
+int seal_field(const char *table_column, const char *row, const void *pt, size_t n, uint8_t **out,
+               size_t *outn)
 {
     char ad[POLICY_AD_BUF];
     size_t adn = seal_ad(ad, sizeof ad, table_column, row);
 
-    return seal_box(text, strlen(text), ad, adn, out, outn);
+    return seal_box(pt, n, ad, adn, out, outn);
+}
+
+int seal_open_field(const char *table_column, const char *row, const void *box, size_t n,
+                    uint8_t **out, size_t *outn)
+{
+    char ad[POLICY_AD_BUF];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
+
+    return seal_open(box, n, ad, adn, out, outn);
+}
+
+int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
+              size_t *outn)
+{
+    return seal_field(table_column, row, text, strlen(text), out, outn);
 }
 
 int seal_open_text(const char *table_column, const char *row, const void *box, size_t n, char **out)
 {
-    char ad[POLICY_AD_BUF];
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
     uint8_t *pt = NULL;
-    int rc = seal_open(box, n, ad, adn, &pt, &ptn);
+    size_t ptn = 0;
+    int rc = seal_open_field(table_column, row, box, n, &pt, &ptn);
 
     *out = NULL;
     if (rc)

@@ -58,7 +58,14 @@ void seal_lookup(const char *domain, const void *data, size_t n, uint8_t out[SEA
  * Returns its length. */
 size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row_id);
 
-/* Seal a text field bound to table.column:rowid (seal_box with seal_ad). */
+/* Seal / open the value of a field bound to table.column:rowid (seal_box /
+ * seal_open with seal_ad): a value opens only in the field it was sealed for. */
+int seal_field(const char *table_column, const char *row, const void *pt, size_t n, uint8_t **out,
+               size_t *outn);
+int seal_open_field(const char *table_column, const char *row, const void *box, size_t n,
+                    uint8_t **out, size_t *outn);
+
+/* Seal a text field bound to table.column:rowid. */
 int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
               size_t *outn);
 

@@ -34,11 +34,10 @@ static int app_mkdir(const char *path)
 
 static int app_store_key_check(struct db *db)
 {
-    char ad[POLICY_AD_BUF];
-    size_t adn = seal_ad(ad, sizeof ad, "meta.value", APP_KEY_CHECK_NAME);
     uint8_t *box = NULL;
     size_t boxn = 0;
-    int rc = seal_box(APP_KEY_CHECK, strlen(APP_KEY_CHECK), ad, adn, &box, &boxn);
+    int rc = seal_field("meta.value", APP_KEY_CHECK_NAME, APP_KEY_CHECK, strlen(APP_KEY_CHECK),
+                        &box, &boxn);
 
     if (rc)
         return rc;
@@ -53,8 +52,6 @@ static int app_verify_key(struct db *db)
 {
     struct db_param p[] = {DB_TEXT(APP_KEY_CHECK_NAME)};
     struct db_rows *rows = NULL;
-    char ad[POLICY_AD_BUF];
-    size_t adn = seal_ad(ad, sizeof ad, "meta.value", APP_KEY_CHECK_NAME);
     int rc = db_query(db, STMT_META_GET, p, 1, &rows);
 
     if (rc)
@@ -72,7 +69,7 @@ static int app_verify_key(struct db *db)
     const uint8_t *box = db_col_blob(rows, 0, &n);
     uint8_t *pt = NULL;
     size_t ptn = 0;
-    rc = seal_open(box, n, ad, adn, &pt, &ptn);
+    rc = seal_open_field("meta.value", APP_KEY_CHECK_NAME, box, n, &pt, &ptn);
     db_rows_free(rows);
     if (rc) {
         log_error("app",

@@ -242,7 +242,7 @@ void models_write(struct strbuf *b, const struct model *m)
 /* The same as a jansson value (the export embeds models in its document). */
 static json_t *models_json(const struct model *m)
 {
-    struct strbuf b = {0};
+    struct strbuf b = STRBUF_INIT(LIMIT_MODELS_BYTES);
     char *text;
     size_t n;
 
@@ -383,12 +383,11 @@ int models_avatar_delete(struct db *db, const char *id, const char *owner)
 json_t *models_image_json(const char *table_column, const char *row, const char *type,
                           const void *box, size_t n)
 {
-    char ad[POLICY_AD_BUF];
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
+    size_t ptn = 0;
     uint8_t *pt = NULL;
     json_t *o = NULL;
 
-    if (seal_open(box, n, ad, adn, &pt, &ptn))
+    if (seal_open_field(table_column, row, box, n, &pt, &ptn))
         return json_null();
     size_t b64n = sodium_base64_ENCODED_LEN(ptn, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = malloc(b64n);
