@@ -1,15 +1,18 @@
 /*
  * anon_bench.c - time and quality of anon_mdav + anon_measure on the
  * synthetic reference population of measurements-anonymization section 5.1
- * (with-breasts stratum, p = 38, k = 5).
+ * (privacy/synth.c, with-breasts stratum, seed 1, p = 38, k = 5).
  *
  * Usage: anon_bench N plain|fast [check]
  *   prints wall time of anon_mdav and anon_measure (clock_gettime), peak RSS
  *   (getrusage ru_maxrss) and every figure. "check" also recomputes DBRL and
  *   the partial-knowledge figure by brute force (O(n G p)) and compares.
- * Built and run by bench/anon.sh; not part of the test suite.
+ * Built (CMake target anon_bench) and run by bench/anon.sh; not part of the
+ * test suite.
  */
+#include "base/rng.h"
 #include "privacy/anon.h"
+#include "privacy/synth.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,97 +21,14 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define P 38
+#define P MEASURES_COUNT
 
-/* alphabetical column order of @freesewing/config measurements */
-static const double base_f[P] = {245, 270, 480, 100, 160, 925,  740, 370,  270, 315, 565, 865, 440,
-                                 900, 275, 395, 400, 765, 380,  340, 1010, 520, 13,  340, 415, 590,
-                                 780, 570, 750, 380, 170, 1050, 125, 600,  250, 80,  285, 165};
-static const double ratio[P] = {1.0,  1.0, 0.5,  0.5,  0.5,  1.0,  0.6,  0.6,  0.65, 0.25,
-                                0.35, 1.0, 0.5,  1.0,  0.65, 0.65, 0.65, 0.25, 0.65, 1.0,
-                                0.6,  0.6, 0.0,  0.5,  0.65, 0.3,  1.0,  0.45, 0.85, 0.85,
-                                0.65, 0.4, 0.65, 0.65, 0.65, 0.65, 0.65, 0.5};
-/* 1 girth, 2 vertical, 0 neither */
-static const int kind[P] = {1, 1, 1, 0, 0, 1, 1, 1, 2, 1, 0, 1, 1, 1, 2, 2, 2, 2, 1,
-                            0, 1, 1, 0, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 1};
+/* column indices in measures_table[] order */
 #define COL_CHEST 5
 #define COL_HPSWB 15
-#define COL_NECK  19
 #define COL_SEAT  20
 #define COL_SLOPE 22
 #define COL_WAIST 28
-
-static uint64_t rs[4];
-static int has_spare;
-static double spare;
-
-static uint64_t sm64(uint64_t *st)
-{
-    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t v, int s)
-{
-    return (v << s) | (v >> (64 - s));
-}
-
-static void rseed(uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        rs[i] = sm64(&seed);
-    has_spare = 0;
-}
-
-static uint64_t rnext(void)
-{
-    uint64_t r = rotl(rs[1] * 5, 7) * 9, t = rs[1] << 17;
-    rs[2] ^= rs[0];
-    rs[3] ^= rs[1];
-    rs[1] ^= rs[2];
-    rs[0] ^= rs[3];
-    rs[2] ^= t;
-    rs[3] = rotl(rs[3], 45);
-    return r;
-}
-
-static double rnorm(void)
-{
-    if (has_spare) {
-        has_spare = 0;
-        return spare;
-    }
-    double u1 = 1.0 - (double)(rnext() >> 11) * 0x1.0p-53;
-    double u2 = (double)(rnext() >> 11) * 0x1.0p-53;
-    double r = sqrt(-2.0 * log(u1)), th = 6.283185307179586476925 * u2;
-    spare = r * sin(th);
-    has_spare = 1;
-    return r * cos(th);
-}
-
-static void generate(double *x, size_t n, uint64_t seed)
-{
-    const double n0 = base_f[COL_NECK];
-    rseed(seed);
-    for (size_t i = 0; i < n; i++) {
-        double z = rnorm(), w = rnorm(), h = rnorm();
-        double neck = n0 * (1.0 + 0.07 * z);
-        for (int m = 0; m < P; m++) {
-            if (m == COL_SLOPE)
-                continue;
-            double v = base_f[m] * (1.0 + ratio[m] * (neck - n0) / n0);
-            double f = 1.0 + 0.035 * rnorm();
-            if (kind[m] == 1)
-                f += 0.06 * w;
-            else if (kind[m] == 2)
-                f += 0.04 * h;
-            x[i * P + m] = round(v * f);
-        }
-        x[i * P + COL_SLOPE] = round(13.0 + 3.0 * rnorm());
-    }
-}
 
 static double now(void)
 {
@@ -205,7 +125,9 @@ int main(int argc, char **argv)
     double *x = malloc(n * P * sizeof(double)), *y = malloc(n * P * sizeof(double));
     if (!x || !y)
         return 1;
-    generate(x, n, 1);
+    struct rng r;
+    rng_seed(&r, 1);
+    synth_table(&r, 1, n, x);
 
     double t0 = now(), c0 = cpu_s();
     int rc = anon_mdav(x, n, P, k, method, y, &groups);
@@ -246,9 +168,9 @@ int main(int argc, char **argv)
         for (int j = 0; j < P; j++)
             all[j] = j;
         double *noise = malloc(n * 4 * sizeof(double));
-        rseed(42);
+        rng_seed(&r, 42); /* anon_measure's tape error for seed 42 */
         for (size_t i = 0; i < n * 4; i++)
-            noise[i] = 10.0 * rnorm();
+            noise[i] = 10.0 * rng_normal(&r);
         double b1 = brute_link(x, y, n, all, P, NULL);
         double b2 = brute_link(x, y, n, qcols, 4, noise);
         printf("  check: brute DBRL %.6f (tree %.6f)  brute partial %.6f (tree %.6f)  %s\n", b1,

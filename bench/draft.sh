@@ -9,33 +9,31 @@
 #         in any case bench/draft_bench.c's stand-in main calling draft_cli.
 # FreeSewing 4.10.2 on Node 20 (reference/pattern-drafting.md 1.4): 3-11 ms
 # warm, 230-360 ms cold; the goal is 100x faster warm and under 10 ms cold.
-# Usage: bench/draft.sh   (Release build in $BUILD, default build-draft-bench)
+# Usage: bench/draft.sh   (the draft_bench target, built with --as-needed, in
+#        $BUILD, default build-draft-bench, $BUILD_TYPE, default Release)
+#        RUNS=2000 COLD=20 bench/draft.sh
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD:-build-draft-bench}"
+BUILD_TYPE="${BUILD_TYPE:-Release}"
 RUNS="${RUNS:-2000}"
 COLD="${COLD:-20}"
 CSV="$ROOT/tests/fixtures/freesewing-adult-sizes.csv"
-WORK="$(mktemp -d /tmp/atelier-draft-bench.XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
 
-echo "draft bench: building $BUILD (Release)"
-cmake -S "$ROOT" -B "$ROOT/$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$ROOT/$BUILD" -j "$(nproc)" --target atelier_core atelier atelier-draft -- --no-print-directory \
-    >/dev/null
-# shellcheck disable=SC2046
-cc -O2 -std=c11 -D_GNU_SOURCE -Wl,--as-needed -iquote "$ROOT/src" "$ROOT/bench/draft_bench.c" \
-    "$ROOT/$BUILD/libatelier_core.a" $(pkg-config --libs cairo jansson) -lm -o "$WORK/draft_bench"
+bench_init atelier-draft-bench
+bench_cmake atelier atelier-draft draft_bench
+DB="$ROOT/$BUILD/draft_bench"
 
-"$WORK/draft_bench" warm "$CSV" "$RUNS"
-"$WORK/draft_bench" json "$CSV" cisMaleAdult38 >"$WORK/cisMaleAdult38.json"
-"$WORK/draft_bench" cold "$COLD" "$WORK/draft_bench" cli body --measurements \
+"$DB" warm "$CSV" "$RUNS"
+"$DB" json "$CSV" cisMaleAdult38 >"$WORK/cisMaleAdult38.json"
+"$DB" cold "$COLD" "$DB" cli body --measurements \
     "$WORK/cisMaleAdult38.json"
 # the server binary (loads every library of the server) and the drafting
 # executable (only cairo and jansson): same code, same output
-"$WORK/draft_bench" cold "$COLD" "$ROOT/$BUILD/atelier" draft body --measurements \
+"$DB" cold "$COLD" "$ROOT/$BUILD/atelier" draft body --measurements \
     "$WORK/cisMaleAdult38.json"
-"$WORK/draft_bench" cold "$COLD" "$ROOT/$BUILD/atelier-draft" body --measurements \
+"$DB" cold "$COLD" "$ROOT/$BUILD/atelier-draft" body --measurements \
     "$WORK/cisMaleAdult38.json"
-"$WORK/draft_bench" cold "$COLD" /bin/true
+"$DB" cold "$COLD" /bin/true

@@ -25,9 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "cli/draft_cli.h"
-#include "draft/measures.h"
 
 static double now(void)
 {
@@ -144,8 +143,8 @@ static int json(const char *csv, const char *model)
         return fprintf(stderr, "draft_bench: no set %s in %s\n", model, csv), 1;
     printf("{");
     for (int i = 0; i < MEASURES_COUNT; i++)
-        if (in.have[i] && (in.breasts || !measures[i].breasts_only)) {
-            printf("%s\"%s\": %g", first ? "" : ", ", measures[i].name, in.value[i]);
+        if (in.have[i] && (in.breasts || !measures_table[i].breasts_only)) {
+            printf("%s\"%s\": %g", first ? "" : ", ", measures_table[i].name, in.value[i]);
             first = 0;
         }
     printf("}\n");

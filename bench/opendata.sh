@@ -14,36 +14,18 @@
 #        ATELIER_BIN=/path/atelier bench/opendata.sh
 #        SIZES="10000 100000" SEED=1 bench/opendata.sh
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PY=/usr/bin/python3
 TIME=/usr/bin/time
 SIZES="${SIZES:-10000 100000}"
 SEED="${SEED:-1}"
 GOAL_S="${GOAL_S:-60}"
 BUILD="${BUILD:-build-bench}"
 
-for tool in "$PY" "$TIME"; do
-    [ -x "$tool" ] || {
-        echo "bench: $tool not found (run scripts/deps.sh)" >&2
-        exit 1
-    }
-done
-
-if [ -n "${ATELIER_BIN:-}" ]; then
-    BIN="$ATELIER_BIN"
-else
-    echo "bench: building $BUILD"
-    make -C "$ROOT" --no-print-directory build BUILD="$BUILD" >/dev/null
-    BIN="$ROOT/$BUILD/atelier"
-fi
-[ -x "$BIN" ] || {
-    echo "bench: $BIN is not an executable" >&2
-    exit 1
-}
-
-WORK="$(mktemp -d /tmp/atelier-opendata-bench.XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
+bench_need "$PY" "$TIME" bc
+bench_init atelier-opendata-bench
+bench_atelier
 
 # "h:mm:ss" or "m:ss.ss" (GNU time's elapsed) -> seconds
 elapsed_s() {

@@ -2,7 +2,8 @@
 # Benchmark: atelier on SQLite and on PostgreSQL against nginx answering a
 # fixed 200 (bench/nginx.conf), with wrk on this machine only. Not a test.
 #
-#   1. builds $BUILD (make build); starts nginx once;
+#   1. builds the atelier target in $BUILD (or takes ATELIER_BIN); starts
+#      nginx once;
 #   2. for each backend (SQLite in a fresh data dir; PostgreSQL in a fresh
 #      throwaway cluster from scripts/pg.sh, with its own fresh data dir for
 #      the key and the outbox): starts `atelier serve`, signs up and confirms
@@ -42,15 +43,15 @@
 #   WARMUP [1s]  CONNECTIONS [64]  TIMEOUT [10s, wrk's request timeout]
 #   BACKENDS ["sqlite pg"]  SCENARIOS ["healthz login model_read model_write pattern"]
 #   LOGIN_ACCOUNTS [4]  MODEL_SIZE [cisMaleAdult38]
-#   BUILD [build]  NGINX [/usr/sbin/nginx]  RESULTS [unset: a directory to
+#   BUILD [build]  ATELIER_BIN [unset: build it]  NGINX [/usr/sbin/nginx]  RESULTS [unset: a directory to
 #   keep every raw wrk output in]  SERVER_ARGS [extra `atelier serve` flags]
 # The server runs with every ATELIER_* variable removed from its environment
 # (so its defaults apply: threads = cores, a key file in the data dir, mail
 # to the outbox) and --log-level warn.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PY=/usr/bin/python3
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-5s}"
 HEALTHZ_DURATION="${HEALTHZ_DURATION:-10s}"
@@ -67,12 +68,7 @@ RESULTS="${RESULTS:-}"
 SERVER_ARGS="${SERVER_ARGS:-}"
 LUA="$ROOT/bench/lua"
 
-for tool in wrk "$NGINX" "$PY" /usr/bin/time pgrep; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "bench: $tool not found (run scripts/deps.sh)" >&2
-        exit 1
-    }
-done
+bench_need wrk "$NGINX" "$PY" /usr/bin/time pgrep
 for s in $SCENARIOS; do
     case "$s" in
     healthz | login | model_read | model_write | pattern) ;;
@@ -109,31 +105,11 @@ esac
     exit 2
 }
 
-echo "bench: building $BUILD"
-WORK="$(mktemp -d /tmp/atelier-bench.XXXXXX)"
-make -C "$ROOT" --no-print-directory build BUILD="$BUILD" >"$WORK/build.log" 2>&1 || {
-    tail -n 40 "$WORK/build.log" >&2
-    rm -rf "$WORK"
-    exit 1
-}
-BIN="$ROOT/$BUILD/atelier"
+bench_init atelier-bench
+bench_atelier
 ATELIER_PID=""
 NGINX_PID=""
 PGDIR=""
-
-stop_pid() {
-    local pid="$1"
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_pg() {
     [ -n "$PGDIR" ] || return 0
@@ -141,47 +117,13 @@ stop_pg() {
     PGDIR=""
 }
 
-cleanup() {
-    stop_pid "$ATELIER_PID"
-    stop_pid "$NGINX_PID"
-    stop_pg
+keep_results() {
     if [ -n "$RESULTS" ] && [ -d "$WORK/wrk" ]; then
         { mkdir -p "$RESULTS" && cp -R "$WORK/wrk/." "$RESULTS/"; } || true
     fi
-    rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    "$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-wait_http() { # URL PID NAME
-    "$PY" - "$1" "$2" "$3" <<'PYEOF'
-import os, sys, time, urllib.request
-url, pid, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-deadline = time.monotonic() + 15
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        sys.exit(f"bench: {name} exited before answering")
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            if r.status == 200:
-                sys.exit(0)
-    except Exception:
-        pass
-    time.sleep(0.05)
-sys.exit(f"bench: {name} did not answer {url} within 15 s")
-PYEOF
-}
+bench_at_exit stop_pg
+bench_at_exit keep_results
 
 mem_of() { # PID -> "VmRSS_kB VmHWM_kB"
     awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {print r, h}' "/proc/$1/status"
@@ -247,13 +189,14 @@ echo "bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $(nproc) cores;$(grep -m1 '^mo
 echo "bench: load before:$(uptime | sed 's/.*load average:/ load average:/')"
 
 # ---- nginx, shared by both backends ----
-N_PORT="$(free_port)"
+N_PORT="$(bench_free_port)"
 mkdir -p "$WORK/nginx" "$WORK/wrk"
 sed "s#@DIR@#$WORK/nginx#g; s#@PORT@#$N_PORT#g" "$ROOT/bench/nginx.conf" >"$WORK/nginx/nginx.conf"
 "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" \
     >"$WORK/nginx.out" 2>&1 </dev/null &
 NGINX_PID=$!
-wait_http "http://127.0.0.1:$N_PORT/" "$NGINX_PID" nginx || {
+bench_track "$NGINX_PID"
+bench_wait_http "http://127.0.0.1:$N_PORT/" "$NGINX_PID" nginx 15 || {
     cat "$WORK/nginx.out" "$WORK/nginx/error.log" >&2 || true
     exit 1
 }
@@ -268,24 +211,15 @@ start_atelier() { # BACKEND
         # pg.sh runs the cluster as "postgres", which cannot enter $WORK (0700)
         PGDIR="$(mktemp -d /tmp/atelier-bench-pg.XXXXXX)"
         local pg_port url
-        pg_port="$(free_port)"
+        pg_port="$(bench_free_port)"
         url="$("$ROOT/scripts/pg.sh" start "$PGDIR" "$pg_port")"
         dbargs=(--database "$url")
         echo "bench: PostgreSQL $(cat "$PGDIR/data/PG_VERSION" 2>/dev/null || echo '?') cluster in $PGDIR: $url"
     fi
-    A_PORT="$(free_port)"
-    local unset_env=()
-    while read -r v; do unset_env+=(-u "$v"); done < <(compgen -e | grep '^ATELIER_' || true)
     # shellcheck disable=SC2086
-    env "${unset_env[@]}" "$BIN" serve --listen "127.0.0.1:$A_PORT" --data "$dir/data" \
-        "${dbargs[@]}" --log-level warn $SERVER_ARGS \
-        >"$dir/atelier.out" 2>"$dir/atelier.err" </dev/null &
-    ATELIER_PID=$!
-    wait_http "http://127.0.0.1:$A_PORT/healthz" "$ATELIER_PID" atelier || {
-        tail -n 20 "$dir/atelier.err" >&2
-        exit 1
-    }
-    A_BASE="http://127.0.0.1:$A_PORT"
+    bench_serve "$dir/atelier" "$dir/data" "${dbargs[@]}" $SERVER_ARGS
+    ATELIER_PID="$SERVER_PID"
+    A_BASE="$SERVER_BASE"
 }
 
 # Accounts, the model, and one request of each scenario; prints KEY=VALUE.
@@ -440,7 +374,7 @@ for backend in $BACKENDS; do
     done
     curl -s --max-time 5 "$A_BASE/metrics" >"$WORK/wrk/$backend.metrics" 2>/dev/null || true
     cp "$WORK/$backend/atelier.err" "$WORK/wrk/$backend.atelier.err" 2>/dev/null || true
-    stop_pid "$ATELIER_PID"
+    bench_stop "$ATELIER_PID"
     ATELIER_PID=""
     unset ATELIER_TOKEN ATELIER_LOGINS ATELIER_PASSWORD
     [ "$backend" = pg ] && stop_pg

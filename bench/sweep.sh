@@ -25,9 +25,9 @@
 #        ATELIER_BIN=/path/atelier bench/sweep.sh
 #        ACCOUNTS=100000 DURATION=20s CONNECTIONS=16 SWEEP_DELAY=1
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PY=/usr/bin/python3
 ACCOUNTS="${ACCOUNTS:-100000}"
 DURATION="${DURATION:-20s}"
 CONNECTIONS="${CONNECTIONS:-16}"
@@ -35,98 +35,16 @@ SWEEP_DELAY="${SWEEP_DELAY:-1}"
 BUILD="${BUILD:-build-bench}"
 OFFSET_S=$((-60 * 86400))
 
-for tool in wrk "$PY"; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "bench: $tool not found (run scripts/deps.sh)" >&2
-        exit 1
-    }
-done
-
-if [ -n "${ATELIER_BIN:-}" ]; then
-    BIN="$ATELIER_BIN"
-else
-    echo "bench: building $BUILD"
-    make -C "$ROOT" --no-print-directory build BUILD="$BUILD" >/dev/null
-    BIN="$ROOT/$BUILD/atelier"
-fi
-[ -x "$BIN" ] || {
-    echo "bench: $BIN is not an executable" >&2
-    exit 1
-}
-
-WORK="$(mktemp -d /tmp/atelier-sweep-bench.XXXXXX)"
+bench_need wrk "$PY"
+bench_init atelier-sweep-bench
+bench_atelier
 DATA="$WORK/data"
-ATELIER_PID=""
-WRK_PID=""
-
-stop_pid() {
-    local pid="$1"
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 200); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    stop_pid "$WRK_PID"
-    stop_pid "$ATELIER_PID"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    "$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-wait_http() { # URL PID
-    "$PY" - "$1" "$2" <<'PYEOF'
-import os, sys, time, urllib.request
-url, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        sys.exit("bench: atelier exited before answering")
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            if r.status == 200:
-                sys.exit(0)
-    except Exception:
-        pass
-    time.sleep(0.05)
-sys.exit(f"bench: atelier did not answer {url} within 30 s")
-PYEOF
-}
-
-start_server() { # extra args...
-    PORT="$(free_port)"
-    env -u ATELIER_KEY "$BIN" serve --listen "127.0.0.1:$PORT" --data "$DATA" --log-level warn "$@" \
-        >>"$WORK/atelier.out" 2>>"$WORK/atelier.err" </dev/null &
-    ATELIER_PID=$!
-    wait_http "http://127.0.0.1:$PORT/healthz" "$ATELIER_PID" || {
-        tail -20 "$WORK/atelier.err" >&2
-        exit 1
-    }
-}
 
 # ---- 1. schema, key and the live account ----
 mkdir -m 0700 "$DATA"
-start_server
+bench_serve "$WORK/atelier" "$DATA"
 echo "bench: atelier $BIN, data $DATA"
-TOKEN="$("$PY" - "http://127.0.0.1:$PORT" "$DATA/outbox" <<'PYEOF'
+TOKEN="$("$PY" - "$SERVER_BASE" "$DATA/outbox" <<'PYEOF'
 import email as email_pkg, email.policy, json, os, re, secrets, sys, time, urllib.request
 base, outbox = sys.argv[1], sys.argv[2]
 
@@ -158,8 +76,7 @@ assert status == 200, status
 print(body["token"])
 PYEOF
 )"
-stop_pid "$ATELIER_PID"
-ATELIER_PID=""
+bench_stop "$SERVER_PID"
 
 # ---- 2. the inactive accounts ----
 echo "bench: inserting $ACCOUNTS accounts last seen 400 days ago"
@@ -186,8 +103,8 @@ print(f"bench: {n} inserted in {time.monotonic() - t0:.1f} s; {total} accounts i
 PYEOF
 
 # ---- 3. the server again ----
-start_server --clock-offset "$OFFSET_S"
-URL="http://127.0.0.1:$PORT/v1/account"
+bench_serve "$WORK/atelier" "$DATA" --clock-offset "$OFFSET_S"
+URL="$SERVER_BASE/v1/account"
 cat >"$WORK/auth.lua" <<EOF
 wrk.method = "GET"
 wrk.headers["Authorization"] = "Bearer $TOKEN"
@@ -213,12 +130,13 @@ run_wrk "$WORK/wrk.base.txt"
 echo "bench: again, with \`atelier sweep\` starting ${SWEEP_DELAY} s in"
 run_wrk "$WORK/wrk.sweep.txt" &
 WRK_PID=$!
+bench_track "$WRK_PID"
 sleep "$SWEEP_DELAY"
 s0="$(date +%s.%N)"
-env -u ATELIER_KEY "$BIN" sweep --data "$DATA" --log-level warn >"$WORK/sweep.json" 2>"$WORK/sweep.err"
+bench_clean_env
+"${BENCH_ENV[@]}" "$BIN" sweep --data "$DATA" --log-level warn >"$WORK/sweep.json" 2>"$WORK/sweep.err"
 s1="$(date +%s.%N)"
-wait "$WRK_PID"
-WRK_PID=""
+bench_wait "$WRK_PID"
 
 left="$("$PY" -c 'import sqlite3, sys
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)

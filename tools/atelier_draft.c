@@ -5,7 +5,7 @@
  * process does not pay for loading the server's hundred shared libraries
  * (libvips, glib, libpq, libcurl...). Usage: atelier-draft <design> ...
  */
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "cli/draft_cli.h"
 
 int main(int argc, char **argv)

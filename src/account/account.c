@@ -6,7 +6,7 @@
  *     through account_email_lookup, a keyed BLAKE2b of the normalised form.
  *   - Session tokens leave this module once, to the client; storage holds
  *     their BLAKE2b hash. At most LIMIT_SESSIONS_PER_ACCOUNT live per account.
- *   - account_authenticate accepts only unexpired sessions; anything else is
+ *   - account_session_find accepts only unexpired sessions; anything else is
  *     the same 401, whatever was wrong with the token.
  */
 #include <ctype.h>
@@ -36,7 +36,7 @@ static int account_domain_char(unsigned char c)
     return isalnum(c) || c == '-' || c == '.';
 }
 
-int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX])
+int account_email_normalise(const char *in, size_t n, char out[POLICY_EMAIL_BUF])
 {
     const char *at;
 
@@ -59,7 +59,7 @@ int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX
     return 0;
 }
 
-int account_username_normalise(const char *in, size_t n, char out[41])
+int account_username_normalise(const char *in, size_t n, char out[POLICY_USERNAME_BUF])
 {
     if (n < LIMIT_USERNAME_MIN || n > LIMIT_USERNAME_MAX)
         return ERR_INVALID;
@@ -78,58 +78,31 @@ void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES])
     seal_lookup("email", email, strlen(email), out);
 }
 
-int account_seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
-                      size_t *outn)
-{
-    char ad[160];
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
-
-    return seal_box(text, strlen(text), ad, adn, out, outn);
-}
-
-int account_open_text(const char *table_column, const char *row, const void *box, size_t n,
-                      char **out)
-{
-    char ad[160];
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
-    uint8_t *pt = NULL;
-    int rc = seal_open(box, n, ad, adn, &pt, &ptn);
-
-    *out = NULL;
-    if (rc)
-        return rc;
-    *out = malloc(ptn + 1);
-    if (*out) {
-        memcpy(*out, pt, ptn + 1); /* seal_open terminates with NUL */
-    }
-    seal_free(pt, ptn);
-    return *out ? 0 : ERR_NOMEM;
-}
-
-static int account_find(struct db *db, enum stmt st, struct db_param key, char id[64], char **hash)
+static int account_find(struct db *db, enum stmt st, struct db_param key, char id[POLICY_ID_BUF],
+                        char **hash)
 {
     struct db_rows *rows = NULL;
     int rc = db_query(db, st, &key, 1, &rows);
 
     *hash = NULL;
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     rc = db_next(rows);
     if (rc == 1) {
-        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+        util_strlcpy(id, db_col_text(rows, 0, NULL), POLICY_ID_BUF);
         *hash = xstrdup(db_col_text(rows, 1, NULL));
         rc = 0;
     } else {
-        rc = rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+        rc = rc == 0 ? ERR_NOT_FOUND : rc;
     }
     db_rows_free(rows);
     return rc;
 }
 
-int account_find_login(struct db *db, const char *login, char id[64], char **hash)
+int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF], char **hash)
 {
     size_t n = strlen(login);
-    char norm[ACCOUNT_EMAIL_MAX];
+    char norm[POLICY_EMAIL_BUF];
 
     if (strchr(login, '@')) {
         uint8_t lookup[SEAL_LOOKUP_BYTES];
@@ -161,36 +134,32 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
     if ((rc = db_query(db, STMT_SESSION_INSERT, ins, 5, NULL)) ||
         (rc = db_query(db, STMT_SESSION_EVICT, evict, 2, NULL)) ||
         (rc = db_query(db, STMT_ACCOUNT_LOGIN, login, 2, NULL)))
-        return db_err_to_err(rc);
+        return rc;
     return 0;
 }
 
-int account_authenticate(struct req *rq)
+int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
+                         char session_id[POLICY_ID_BUF])
 {
-    const char *h = req_header(rq, "Authorization");
     uint8_t hash[TOKEN_HASH_BYTES];
-    struct db *db;
     struct db_rows *rows = NULL;
-    int rc = ERR_UNAUTHENTICATED;
+    int rc;
 
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || token_hash(h + 7, hash))
-        goto out;
-    if (!(db = db_thread()))
+    if (token_hash(token, hash))
+        return ERR_UNAUTHENTICATED;
+    if (!db)
         return ERR_UNAVAILABLE;
     struct db_param p[] = {DB_BLOB(hash, sizeof hash), DB_INT(clock_now())};
     if ((rc = db_query(db, STMT_SESSION_AUTH, p, 2, &rows)))
-        return db_err_to_err(rc);
+        return rc;
     rc = db_next(rows);
-    if (rc == 1)
-        req_set_auth(rq, db_col_text(rows, 1, NULL), db_col_text(rows, 0, NULL));
+    if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), POLICY_ID_BUF) ||
+                    util_strlcpy(session_id, db_col_text(rows, 0, NULL), POLICY_ID_BUF)))
+        rc = ERR_INTERNAL;
     db_rows_free(rows);
     if (rc < 0)
-        return db_err_to_err(rc);
-    rc = rc == 1 ? 0 : ERR_UNAUTHENTICATED;
-out:
-    if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
-        resp_header(rq, "WWW-Authenticate", "Bearer");
-    return rc;
+        return rc;
+    return rc == 1 ? 0 : ERR_UNAUTHENTICATED;
 }
 
 static json_t *account_time(int64_t s)
@@ -209,7 +178,7 @@ static json_t *account_sealed_string(struct db_rows *rows, int col, const char *
     const void *box = db_col_null(rows, col) ? NULL : db_col_blob(rows, col, &n);
     char *text = NULL;
 
-    if (!box || account_open_text(tc, id, box, n, &text))
+    if (!box || seal_open_text(tc, id, box, n, &text))
         return json_null();
     json_t *s = json_string(text);
     free(text);
@@ -222,7 +191,7 @@ static json_t *account_social(struct db_rows *rows, int col, const char *id)
     const void *box = db_col_null(rows, col) ? NULL : db_col_blob(rows, col, &n);
     char *text = NULL;
 
-    if (!box || account_open_text("accounts.social", id, box, n, &text))
+    if (!box || seal_open_text("accounts.social", id, box, n, &text))
         return json_object();
     json_t *o = json_loads(text, 0, NULL);
     free(text);
@@ -251,7 +220,7 @@ json_t *account_json(struct db *db, const char *account_id)
     return o;
 }
 
-int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMAIL_MAX])
+int account_email_of(struct db *db, const char *account_id, char out[POLICY_EMAIL_BUF])
 {
     struct db_param p[] = {DB_TEXT(account_id)};
     struct db_rows *rows = NULL;
@@ -259,18 +228,18 @@ int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMA
     int rc = db_query(db, STMT_ACCOUNT_GET, p, 1, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     rc = db_next(rows);
     if (rc == 1) { /* open the address only, not every sealed field */
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
-        rc = account_open_text("accounts.email", account_id, box, n, &email);
+        rc = seal_open_text("accounts.email", account_id, box, n, &email);
     } else {
-        rc = rc == 0 ? ERR_NOT_FOUND : db_err_to_err(rc);
+        rc = rc == 0 ? ERR_NOT_FOUND : rc;
     }
     db_rows_free(rows);
     if (rc == 0)
-        rc = util_strlcpy(out, email, ACCOUNT_EMAIL_MAX);
+        rc = util_strlcpy(out, email, POLICY_EMAIL_BUF);
     free(email);
     return rc;
 }
@@ -283,7 +252,7 @@ int account_check_password(struct db *db, const char *account_id, const char *pw
     int rc;
 
     if ((rc = db_query(db, STMT_ACCOUNT_GET, p, 1, &rows)))
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1)
         hash = xstrdup(db_col_text(rows, 9, NULL));
     db_rows_free(rows);
@@ -301,18 +270,4 @@ void account_link(const struct config *cfg, const char *path, const char *token,
         snprintf(out, n, "%s/%s?token=%s", cfg->public_url, path, token);
     else
         snprintf(out, n, "http://%s:%u/%s?token=%s", cfg->listen_host, cfg->port, path, token);
-}
-
-int account_erase(struct db *db, const char *account_id)
-{
-    struct db_param p[] = {DB_TEXT(account_id)};
-    int rc = db_begin(db);
-
-    if (rc == 0 && (rc = db_query(db, STMT_ACCOUNT_DELETE, p, 1, NULL)) == 0)
-        rc = db_commit(db);
-    else if (rc)
-        db_rollback(db);
-    if (rc == 0)
-        db_checkpoint(db);
-    return rc ? db_err_to_err(rc) : 0;
 }

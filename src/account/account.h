@@ -21,55 +21,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/http.h"
+#include <jansson.h>
+
+#include "base/policy.h"
 #include "base/seal.h"
 #include "base/token.h"
 
+struct config;
 struct db;
 
-#define ACCOUNT_EMAIL_MAX 255 /* LIMIT_EMAIL_MAX + NUL */
-
 /* Normalise (lowercase) and validate an address into out. 0 or ERR_INVALID. */
-int account_email_normalise(const char *in, size_t n, char out[ACCOUNT_EMAIL_MAX]);
+int account_email_normalise(const char *in, size_t n, char out[POLICY_EMAIL_BUF]);
 
-/* Case-fold and validate a username into out (41 bytes). 0 or ERR_INVALID. */
-int account_username_normalise(const char *in, size_t n, char out[41]);
+/* Case-fold and validate a username into out (POLICY_USERNAME_BUF bytes). 0 or ERR_INVALID. */
+int account_username_normalise(const char *in, size_t n, char out[POLICY_USERNAME_BUF]);
 
 /* Keyed lookup hash of a normalised address. */
 void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES]);
 
-/* Seal / open a text field bound to table.column:rowid. */
-int account_seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
-                      size_t *outn);
-/* Open into a malloc'd C string (caller frees with free()). */
-int account_open_text(const char *table_column, const char *row, const void *box, size_t n,
-                      char **out);
-
 /* Find an account by username or address (login). On success *id is set
  * (TOKEN_ID_LEN + 1 bytes) and *hash gets the malloc'd password hash.
  * Returns 0, ERR_NOT_FOUND or a storage error. */
-int account_find_login(struct db *db, const char *login, char id[64], char **hash);
+int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF], char **hash);
 
 /* Create a session for account id, evicting the oldest beyond the limit,
  * and record the login time. Runs in the caller's transaction. */
 int account_session_create(struct db *db, const char *account_id, char token[TOKEN_SECRET_LEN + 1],
                            int64_t *expires_at);
 
-/* The ROUTE_AUTH hook for http.c. */
-int account_authenticate(struct req *rq);
+/* The session of a bearer token that has not expired: its account and
+ * session ids. 0, ERR_UNAUTHENTICATED, ERR_UNAVAILABLE when db is NULL, or
+ * a storage error. */
+int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
+                         char session_id[POLICY_ID_BUF]);
 
 /* The account as the API shows it (GET /v1/account), or NULL. */
 json_t *account_json(struct db *db, const char *account_id);
 
 /* Read the stored address of an account into out. */
-int account_email_of(struct db *db, const char *account_id, char out[ACCOUNT_EMAIL_MAX]);
+int account_email_of(struct db *db, const char *account_id, char out[POLICY_EMAIL_BUF]);
 
 /* Verify password for account id (ERR_UNAUTHENTICATED when wrong). */
 int account_check_password(struct db *db, const char *account_id, const char *pw, size_t n);
-
-/* Erase the account and everything it owns (sessions, tokens, pictures,
- * unsent mail, models) in one transaction. Returns 0 or a negative err. */
-int account_erase(struct db *db, const char *account_id);
 
 /* A link for mails: <public-url>/<path>?token=<token>. */
 void account_link(const struct config *cfg, const char *path, const char *token, char *out,

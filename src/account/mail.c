@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "account/mail.h"
 #include "obs/metrics.h"
+#include "base/policy.h"
 #include "base/seal.h"
 #include "base/util.h"
 
@@ -122,7 +123,7 @@ static char *mail_compose(const char *id, const char *to, const char *subject, c
 int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
                  const char *body)
 {
-    char id[33], ad[128];
+    char id[33];
     uint8_t *box = NULL;
     size_t boxn = 0;
     int rc;
@@ -131,8 +132,7 @@ int mail_enqueue(struct db *db, const char *account_id, const char *to, const ch
     char *env = mail_compose(id, to, subject, body);
     if (!env)
         return ERR_NOMEM;
-    size_t adn = seal_ad(ad, sizeof ad, "mail_queue.message", id);
-    rc = seal_box(env, strlen(env), ad, adn, &box, &boxn);
+    rc = seal_field("mail_queue.message", id, env, strlen(env), &box, &boxn);
     sodium_memzero(env, strlen(env));
     free(env);
     if (rc)
@@ -142,7 +142,7 @@ int mail_enqueue(struct db *db, const char *account_id, const char *to, const ch
                            DB_BLOB(box, boxn), DB_INT(now), DB_INT(0)};
     rc = db_query(db, STMT_MAIL_INSERT, p, 5, NULL);
     free(box);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 /* ---- delivery ---- */
@@ -257,10 +257,9 @@ static int mail_to_smtp(const char *to, const char *msg, size_t n)
 
 static int mail_deliver_one(const char *id, const uint8_t *box, size_t boxn)
 {
-    char ad[128];
-    size_t adn = seal_ad(ad, sizeof ad, "mail_queue.message", id), n = 0;
+    size_t n = 0;
     uint8_t *env = NULL;
-    int rc = seal_open(box, boxn, ad, adn, &env, &n);
+    int rc = seal_open_field("mail_queue.message", id, box, boxn, &env, &n);
 
     if (rc)
         return rc;

@@ -37,11 +37,9 @@
 
 #include <sodium.h>
 
-#define RL_KEY_MAX     64
-#define RL_LIMIT_MAX   64
-#define RL_BUCKETS     65536u /* a power of two */
-#define RL_MAIL_LIMIT  5
-#define RL_MAIL_WINDOW 3600
+#define RL_KEY_MAX   64
+#define RL_LIMIT_MAX 64
+#define RL_BUCKETS   65536u /* a power of two */
 
 struct rl_key {
     unsigned char b[RL_KEY_MAX];
@@ -79,8 +77,8 @@ static struct rl_kind rl_kinds[RL__COUNT] = {
                           NULL, NULL, NULL, 0},
     [RL_LOGIN_IP] = {PTHREAD_MUTEX_INITIALIZER, LIMIT_LOGIN_FAIL_IP, LIMIT_LOGIN_WINDOW_S, NULL,
                      NULL, NULL, 0},
-    [RL_MAIL_ACCOUNT] = {PTHREAD_MUTEX_INITIALIZER, RL_MAIL_LIMIT, RL_MAIL_WINDOW, NULL, NULL, NULL,
-                         0},
+    [RL_MAIL_ACCOUNT] = {PTHREAD_MUTEX_INITIALIZER, LIMIT_MAIL_PER_ACCOUNT, LIMIT_MAIL_WINDOW_S,
+                         NULL, NULL, NULL, 0},
 };
 
 static pthread_once_t rl_once = PTHREAD_ONCE_INIT;

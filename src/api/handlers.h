@@ -6,7 +6,7 @@
 #ifndef ATELIER_HANDLERS_H
 #define ATELIER_HANDLERS_H
 
-#include "http/http.h"
+#include "http/req.h"
 
 /* handlers_system.c */
 int h_healthz(struct req *rq);

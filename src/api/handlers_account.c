@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "privacy/erase.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "store/db.h"
@@ -40,19 +42,15 @@ static int h_db(struct req *rq, struct db **db)
 {
     *db = db_thread();
     if (!*db)
-        return resp_error(rq, ERR_UNAVAILABLE, NULL, "the database does not answer"),
-               ERR_UNAVAILABLE;
+        return req_fail(rq, ERR_UNAVAILABLE, NULL, "the database does not answer");
     return 0;
 }
 
-/* Roll back and answer for an error of storage (enum db_rc) or of a
- * service (enum err). */
-static int h_fail_db(struct req *rq, struct db *db, int rc)
+/* Roll back and pass on the error of a step (storage or service). */
+static int h_fail_db(struct db *db, int rc)
 {
     db_rollback(db);
-    int e = rc <= DB_ERROR ? db_err_to_err(rc) : rc;
-    resp_error(rq, e, NULL, "%s", err_text(e));
-    return e ? e : ERR_INTERNAL; /* answered; callers must stop */
+    return rc ? rc : ERR_INTERNAL;
 }
 
 static int h_commit(struct req *rq, struct db *db)
@@ -60,13 +58,13 @@ static int h_commit(struct req *rq, struct db *db)
     int rc = db_commit(db);
 
     if (rc)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     mail_kick();
     return 0;
 }
 
 /* Validate email/username/password fields shared by several handlers. */
-static int h_email_field(struct req *rq, json_t *b, const char *key, char out[ACCOUNT_EMAIL_MAX])
+static int h_email_field(struct req *rq, json_t *b, const char *key, char out[POLICY_EMAIL_BUF])
 {
     const char *s;
     size_t n;
@@ -97,15 +95,16 @@ static int h_password_field(struct req *rq, json_t *b, const char *key, const ch
 }
 
 /* The user's own words for zxcvbn: username and address of an account. */
-static int h_account_words(struct db *db, const char *id, char username[64],
-                           char email[ACCOUNT_EMAIL_MAX])
+static int h_account_words(struct db *db, const char *id, char username[POLICY_USERNAME_BUF],
+                           char email[POLICY_EMAIL_BUF])
 {
     json_t *a = account_json(db, id);
     int rc = ERR_NOT_FOUND;
 
     if (a) {
-        util_strlcpy(username, json_string_value(json_object_get(a, "username")), 64);
-        util_strlcpy(email, json_string_value(json_object_get(a, "email")), ACCOUNT_EMAIL_MAX);
+        util_strlcpy(username, json_string_value(json_object_get(a, "username")),
+                     POLICY_USERNAME_BUF);
+        util_strlcpy(email, json_string_value(json_object_get(a, "email")), POLICY_EMAIL_BUF);
         rc = 0;
     }
     json_decref(a);
@@ -131,7 +130,7 @@ static int h_signup_pending(struct db *db, const struct config *cfg, const char 
     token_secret(token, th);
     util_hex(th, sizeof th, hx);
     account_email_lookup(email, lookup);
-    if ((rc = account_seal_text("signups.email", hx, email, &box, &boxn)))
+    if ((rc = seal_text("signups.email", hx, email, &box, &boxn)))
         return rc;
     struct db_param p[] = {DB_BLOB(th, sizeof th),
                            DB_BLOB(lookup, sizeof lookup),
@@ -158,7 +157,7 @@ static int h_signup_store(struct db *db, const struct config *cfg, const char *e
                           const char *username, const char *hash)
 {
     uint8_t lookup[SEAL_LOOKUP_BYTES];
-    char id[64], *other = NULL;
+    char id[POLICY_ID_BUF], *other = NULL;
     int rc;
 
     account_email_lookup(email, lookup);
@@ -187,7 +186,7 @@ int h_signup(struct req *rq)
 {
     static const char *const keys[] = {"email", "username", "password", NULL};
     json_t *b = req_json(rq);
-    char email[ACCOUNT_EMAIL_MAX], username[41], hash[PASSWORD_HASH_MAX];
+    char email[POLICY_EMAIL_BUF], username[POLICY_USERNAME_BUF], hash[PASSWORD_HASH_MAX];
     const char *s, *pw;
     size_t n, pwn;
     struct db *db;
@@ -197,15 +196,16 @@ int h_signup(struct req *rq)
         (rc = input_string(rq, b, "username", 1, &s, &n)))
         return rc;
     if (account_username_normalise(s, n, username))
-        return input_fail(rq, "username", "username must be 2 to 40 of a-z 0-9 _ . -");
+        return input_fail(rq, "username", "username must be %d to %d of a-z 0-9 _ . -",
+                          LIMIT_USERNAME_MIN, LIMIT_USERNAME_MAX);
     if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)))
         return rc;
     if ((rc = password_hash(pw, pwn, hash)) || (rc = h_db(rq, &db)))
         return rc;
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_signup_store(db, req_config(rq), email, username, hash)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return h_accepted(rq, "check your inbox for a confirmation link");
@@ -215,8 +215,8 @@ int h_signup(struct req *rq)
 
 struct pending {
     uint8_t lookup[SEAL_LOOKUP_BYTES];
-    char email[ACCOUNT_EMAIL_MAX];
-    char username[64];
+    char email[POLICY_EMAIL_BUF];
+    char username[POLICY_USERNAME_BUF];
     char hash[PASSWORD_HASH_MAX];
     int64_t expires_at;
 };
@@ -236,7 +236,7 @@ static int h_take_signup(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], stru
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
         util_hex(th, TOKEN_HASH_BYTES, hx);
-        rc = account_open_text("signups.email", hx, box, n, &email);
+        rc = seal_open_text("signups.email", hx, box, n, &email);
         if (rc == 0) {
             util_strlcpy(pd->email, email, sizeof pd->email);
             util_strlcpy(pd->username, db_col_text(rows, 2, NULL), sizeof pd->username);
@@ -260,7 +260,7 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     int rc;
 
     token_id(id);
-    if ((rc = account_seal_text("accounts.email", id, pd->email, &box, &boxn)))
+    if ((rc = seal_text("accounts.email", id, pd->email, &box, &boxn)))
         return rc;
     struct db_param p[] = {DB_TEXT(id),        DB_BLOB(pd->lookup, sizeof pd->lookup),
                            DB_BLOB(box, boxn), DB_TEXT(pd->username),
@@ -282,17 +282,17 @@ static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd)
     if (pd->expires_at <= clock_now()) {
         if (db_commit(db)) /* the expired link is gone either way */
             db_rollback(db);
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     }
     rc = h_create_account(db, pd, id);
-    if (rc == DB_CONSTRAINT) {
+    if (rc == ERR_CONFLICT) {
         db_rollback(db);
-        return resp_error(rq, ERR_CONFLICT, "already_taken",
-                          "this address or username has been taken meanwhile; sign up again");
+        return req_fail(rq, ERR_CONFLICT, "already_taken",
+                        "this address or username has been taken meanwhile; sign up again");
     }
     if (rc || (rc = account_session_create(db, id, token, &expires)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     json_t *acc = account_json(db, id);
@@ -306,19 +306,19 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
 {
     struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("email")};
     struct db_rows *rows = NULL;
-    char hx[2 * TOKEN_HASH_BYTES + 1], id[64] = "", old[ACCOUNT_EMAIL_MAX], *email = NULL;
+    char hx[2 * TOKEN_HASH_BYTES + 1], id[POLICY_ID_BUF] = "", old[POLICY_EMAIL_BUF], *email = NULL;
     int64_t expires = 0;
     int rc = db_query(db, STMT_TOKEN_TAKE, p, 2, &rows);
 
     if (rc)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
         util_hex(th, TOKEN_HASH_BYTES, hx);
         util_strlcpy(id, db_col_text(rows, 0, NULL), sizeof id);
         expires = db_col_int(rows, 2);
-        if (account_open_text("tokens.payload", hx, box, n, &email))
+        if (seal_open_text("tokens.payload", hx, box, n, &email))
             email = NULL;
     }
     db_rows_free(rows);
@@ -326,15 +326,15 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
         free(email);
         if (db_commit(db))
             db_rollback(db);
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     }
     rc = account_email_of(db, id, old);
     uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
     size_t boxn = 0;
     account_email_lookup(email, lookup);
     if (rc == 0)
-        rc = account_seal_text("accounts.email", id, email, &box, &boxn);
+        rc = seal_text("accounts.email", id, email, &box, &boxn);
     if (rc == 0) {
         struct db_param u[] = {DB_TEXT(id), DB_BLOB(lookup, sizeof lookup), DB_BLOB(box, boxn),
                                DB_INT(clock_now())};
@@ -342,15 +342,15 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     }
     free(box);
     free(email);
-    if (rc == DB_CONSTRAINT) {
+    if (rc == ERR_CONFLICT) {
         db_rollback(db);
-        return resp_error(rq, ERR_CONFLICT, "already_taken",
-                          "this address belongs to another account now");
+        return req_fail(rq, ERR_CONFLICT, "already_taken",
+                        "this address belongs to another account now");
     }
     if (rc || (rc = mail_enqueue(db, id, old, "Your atelier address was changed",
                                  "The address of your atelier account was changed. If you did "
                                  "not ask for this, reset your password now.\n")))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return resp_json(rq, 200, json_pack("{s:o*}", "account", account_json(db, id)));
@@ -370,12 +370,12 @@ int h_confirm(struct req *rq)
         (rc = input_string(rq, b, "token", 1, &token, NULL)))
         return rc;
     if (token_hash(token, th))
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     if ((rc = h_db(rq, &db)))
         return rc;
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     rc = h_take_signup(db, th, &pd);
     if (rc == 0) {
         rc = h_confirm_signup(rq, db, &pd);
@@ -383,7 +383,7 @@ int h_confirm(struct req *rq)
         return rc;
     }
     if (rc != ERR_NOT_FOUND)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     return h_confirm_email(rq, db, th);
 }
 
@@ -395,8 +395,7 @@ static int h_throttled(struct req *rq, unsigned wait)
 
     snprintf(s, sizeof s, "%u", wait);
     resp_header(rq, "Retry-After", s);
-    return resp_error(rq, ERR_RATE_LIMITED, NULL, "too many failed logins; try again in %u s",
-                      wait);
+    return req_fail(rq, ERR_RATE_LIMITED, NULL, "too many failed logins; try again in %u s", wait);
 }
 
 /* The throttle key of a login attempt: the account, or the login name
@@ -417,13 +416,13 @@ static int h_login_ok(struct req *rq, struct db *db, const char *id, const char 
     int rc, rehash = password_needs_rehash(hash) && password_hash(pw, pwn, newhash) == 0;
 
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = account_session_create(db, id, token, &expires)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if (rehash) {
         struct db_param p[] = {DB_TEXT(id), DB_TEXT(newhash), DB_INT(clock_now())};
         if ((rc = db_query(db, STMT_ACCOUNT_SET_PASSWORD, p, 3, NULL)))
-            return h_fail_db(rq, db, rc);
+            return h_fail_db(db, rc);
     }
     if ((rc = h_commit(rq, db)))
         return rc;
@@ -438,7 +437,7 @@ int h_login(struct req *rq)
     static const char *const keys[] = {"login", "password", NULL};
     json_t *b = req_json(rq);
     const char *login, *pw;
-    char id[64] = "", key[128], *hash = NULL;
+    char id[POLICY_ID_BUF] = "", key[128], *hash = NULL;
     size_t pwn;
     struct db *db;
     int64_t now = clock_now();
@@ -453,7 +452,7 @@ int h_login(struct req *rq)
         return h_throttled(rq, wait);
     rc = account_find_login(db, login, id, &hash);
     if (rc && rc != ERR_NOT_FOUND)
-        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+        return req_fail(rq, rc, NULL, "%s", err_text(rc));
     h_login_key(login, id, key);
     if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now))) {
         free(hash);
@@ -470,8 +469,8 @@ int h_login(struct req *rq)
     free(hash);
     ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
     ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
-    return resp_error(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
-                      "the login or the password is wrong");
+    return req_fail(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
+                    "the login or the password is wrong");
 }
 
 int h_logout(struct req *rq)
@@ -483,7 +482,7 @@ int h_logout(struct req *rq)
         return rc;
     struct db_param p[] = {DB_TEXT(req_session(rq))};
     if ((rc = db_query(db, STMT_SESSION_DELETE, p, 1, NULL)))
-        return db_err_to_err(rc);
+        return rc;
     return resp_empty(rq, 204);
 }
 
@@ -499,12 +498,11 @@ static int h_verify_current(struct req *rq, struct db *db, const char *id, const
 
     snprintf(key, sizeof key, "a:%s", id);
     if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now)))
-        return h_throttled(rq, wait), ERR_RATE_LIMITED;
+        return h_throttled(rq, wait);
     if (n <= LIMIT_PASSWORD_MAX && account_check_password(db, id, pw, n) == 0)
         return 0;
     ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
-    resp_error(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
-    return ERR_FORBIDDEN;
+    return req_fail(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
 }
 
 /* ---- password forgot / reset / change ---- */
@@ -538,7 +536,7 @@ int h_password_forgot(struct req *rq)
 {
     static const char *const keys[] = {"email", NULL};
     json_t *b = req_json(rq);
-    char email[ACCOUNT_EMAIL_MAX], id[64], key[80], *hash = NULL;
+    char email[POLICY_EMAIL_BUF], id[POLICY_ID_BUF], key[80], *hash = NULL;
     struct db *db;
     int rc;
 
@@ -551,17 +549,17 @@ int h_password_forgot(struct req *rq)
     if (rc == 0 && ratelimit_check(RL_MAIL_ACCOUNT, key, clock_now()) == 0) {
         ratelimit_fail(RL_MAIL_ACCOUNT, key, clock_now());
         if ((rc = db_begin(db)) || (rc = h_forgot_mail(rq, db, id, email)))
-            return h_fail_db(rq, db, rc);
+            return h_fail_db(db, rc);
         if ((rc = h_commit(rq, db)))
             return rc;
     } else if (rc && rc != ERR_NOT_FOUND) {
-        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+        return req_fail(rq, rc, NULL, "%s", err_text(rc));
     }
     return h_accepted(rq, "if an account has this address, a reset link is on its way");
 }
 
 /* The account a live reset link belongs to, without using the link up. */
-static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char id[64])
+static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char id[POLICY_ID_BUF])
 {
     struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("reset"), DB_INT(clock_now())};
     struct db_rows *rows = NULL;
@@ -571,7 +569,7 @@ static int h_peek_reset(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], char 
         return rc;
     rc = db_next(rows);
     if (rc == 1)
-        util_strlcpy(id, db_col_text(rows, 0, NULL), 64);
+        util_strlcpy(id, db_col_text(rows, 0, NULL), POLICY_ID_BUF);
     db_rows_free(rows);
     return rc == 1 ? 0 : rc == 0 ? ERR_NOT_FOUND : rc;
 }
@@ -597,7 +595,8 @@ int h_password_reset(struct req *rq)
 {
     static const char *const keys[] = {"token", "password", NULL};
     json_t *b = req_json(rq);
-    char id[64], username[64], email[ACCOUNT_EMAIL_MAX], hash[PASSWORD_HASH_MAX];
+    char id[POLICY_ID_BUF], username[POLICY_USERNAME_BUF], email[POLICY_EMAIL_BUF],
+        hash[PASSWORD_HASH_MAX];
     uint8_t th[TOKEN_HASH_BYTES];
     const char *token, *pw;
     size_t pwn;
@@ -609,20 +608,20 @@ int h_password_reset(struct req *rq)
         return rc;
     if (token_hash(token, th) || h_peek_reset(db, th, id) ||
         h_account_words(db, id, username, email))
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token",
-                          "this link is invalid or has expired");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
+                        "this link is invalid or has expired");
     if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)) ||
         (rc = password_hash(pw, pwn, hash)))
         return rc;
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     struct db_param p[] = {DB_BLOB(th, sizeof th), DB_TEXT("reset")};
     if (db_exec(db, STMT_TOKEN_DELETE, p, 2) != 1) {
         db_rollback(db); /* used meanwhile by a concurrent request */
-        return resp_error(rq, ERR_BAD_REQUEST, "invalid_token", "this link has been used");
+        return req_fail(rq, ERR_BAD_REQUEST, "invalid_token", "this link has been used");
     }
     if ((rc = h_set_password(rq, db, id, hash, NULL)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return resp_empty(rq, 204);
@@ -633,7 +632,7 @@ int h_password_change(struct req *rq)
     static const char *const keys[] = {"current_password", "new_password", NULL};
     json_t *b = req_json(rq);
     const char *id = req_account(rq), *cur, *pw;
-    char username[64], email[ACCOUNT_EMAIL_MAX], hash[PASSWORD_HASH_MAX];
+    char username[POLICY_USERNAME_BUF], email[POLICY_EMAIL_BUF], hash[PASSWORD_HASH_MAX];
     size_t curn, pwn;
     struct db *db;
     int rc;
@@ -648,7 +647,7 @@ int h_password_change(struct req *rq)
         (rc = password_hash(pw, pwn, hash)))
         return rc;
     if ((rc = db_begin(db)) || (rc = h_set_password(rq, db, id, hash, req_session(rq))))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return resp_empty(rq, 204);
@@ -659,7 +658,7 @@ int h_password_change(struct req *rq)
 static int h_email_change_mail(struct req *rq, struct db *db, const char *id, const char *email)
 {
     char token[TOKEN_SECRET_LEN + 1], hx[2 * TOKEN_HASH_BYTES + 1], link[LINK_MAX], body[2048];
-    char old[ACCOUNT_EMAIL_MAX];
+    char old[POLICY_EMAIL_BUF];
     uint8_t th[TOKEN_HASH_BYTES], *box = NULL;
     size_t boxn = 0;
     int64_t now = clock_now();
@@ -668,7 +667,7 @@ static int h_email_change_mail(struct req *rq, struct db *db, const char *id, co
     token_secret(token, th);
     util_hex(th, sizeof th, hx);
     if ((rc = account_email_of(db, id, old)) ||
-        (rc = account_seal_text("tokens.payload", hx, email, &box, &boxn)))
+        (rc = seal_text("tokens.payload", hx, email, &box, &boxn)))
         return rc;
     struct db_param ins[] = {
         DB_BLOB(th, sizeof th), DB_TEXT(id), DB_TEXT("email"),
@@ -696,7 +695,7 @@ int h_email_change(struct req *rq)
     static const char *const keys[] = {"email", "password", NULL};
     json_t *b = req_json(rq);
     const char *id = req_account(rq), *pw;
-    char email[ACCOUNT_EMAIL_MAX], other[64] = "", *hash = NULL;
+    char email[POLICY_EMAIL_BUF], other[POLICY_ID_BUF] = "", *hash = NULL;
     size_t pwn;
     struct db *db;
     int rc, taken;
@@ -714,7 +713,7 @@ int h_email_change(struct req *rq)
     if (taken && strcmp(other, id) == 0)
         return input_fail(rq, "email", "email is already the address of this account");
     if ((rc = db_begin(db)))
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if (taken)
         rc = mail_enqueue(db, other, email, "Someone tried to use your address",
                           "Someone tried to move another atelier account to this address, "
@@ -722,7 +721,7 @@ int h_email_change(struct req *rq)
     else
         rc = h_email_change_mail(rq, db, id, email);
     if (rc)
-        return h_fail_db(rq, db, rc);
+        return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;
     return h_accepted(rq, "check the new address for a confirmation link");
@@ -744,7 +743,7 @@ int h_account_delete(struct req *rq)
         return rc;
     if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
         return rc;
-    if ((rc = account_erase(db, id)))
-        return resp_error(rq, rc, NULL, "%s", err_text(rc));
+    if ((rc = erase_account(db, id)))
+        return req_fail(rq, rc, NULL, "%s", err_text(rc));
     return resp_empty(rq, 204);
 }

@@ -18,13 +18,13 @@ static int opendata_serve(struct req *rq, enum stmt st, const char *type)
     if (!db)
         return ERR_UNAVAILABLE;
     if ((rc = db_query(db, st, NULL, 0, &rows)))
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *data = db_col_blob(rows, 0, &n);
         rc = resp_bytes(rq, 200, type, data, n);
     } else {
-        rc = resp_error(rq, ERR_NOT_FOUND, "no_release", "no release has been published yet");
+        rc = req_fail(rq, ERR_NOT_FOUND, "no_release", "no release has been published yet");
     }
     db_rows_free(rows);
     return rc;

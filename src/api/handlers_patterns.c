@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "store/db.h"
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "base/err.h"
+#include "base/policy.h"
 #include "api/handlers.h"
 #include "api/input.h"
-#include "draft/measures.h"
 #include "models/models.h"
 #include "base/util.h"
 
@@ -50,7 +50,23 @@ int h_designs(struct req *rq)
     return resp_json(rq, 200, json_pack("{s:o}", "designs", list));
 }
 
-/* ?sa= in mm: a number in 0..DRAFT_SA_MAX, default 10. */
+/* The one place where the drafting library's return codes (atelier/draft.h)
+ * become the server's errors, and so HTTP statuses. */
+static int pattern_err(int draft_rc)
+{
+    switch (draft_rc) {
+    case DRAFT_OK:
+        return 0;
+    case DRAFT_ERR_INVALID:
+        return ERR_INVALID;
+    case DRAFT_ERR_NOMEM:
+        return ERR_NOMEM;
+    default:
+        return ERR_INTERNAL;
+    }
+}
+
+/* ?sa= in mm: a number in 0..LIMIT_SA_MAX, default 10. */
 static int pattern_sa(struct req *rq, double *sa)
 {
     const char *s = req_query(rq, "sa");
@@ -60,8 +76,8 @@ static int pattern_sa(struct req *rq, double *sa)
     if (!s)
         return 0;
     double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < 0 || v > DRAFT_SA_MAX)
-        return input_fail(rq, "sa", "sa must be a number of mm from 0 to %.0f", DRAFT_SA_MAX);
+    if (end == s || *end || !isfinite(v) || v < 0 || v > LIMIT_SA_MAX)
+        return input_fail(rq, "sa", "sa must be a number of mm from 0 to %.0f", LIMIT_SA_MAX);
     *sa = v;
     return 0;
 }
@@ -71,7 +87,7 @@ static void pattern_input(json_t *meas, int breasts, double sa, const char *name
 {
     memset(in, 0, sizeof *in);
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        json_t *v = json_object_get(meas, measures[i].name);
+        json_t *v = json_object_get(meas, measures_table[i].name);
         if (json_is_number(v)) {
             in->value[i] = json_number_value(v);
             in->have[i] = 1;
@@ -102,8 +118,7 @@ static int pattern_missing(struct req *rq, const struct design *d, const struct 
     char msg[1200];
     snprintf(msg, sizeof msg, "the model lacks measurements the %s needs: %s", d->name, list);
     json_object_set_new(json_object_get(body, "error"), "message", json_string(msg));
-    resp_json(rq, 422, body);
-    return ERR_INVALID;
+    return req_fail_json(rq, ERR_INVALID, body);
 }
 
 /* Draft the design named by the path for the caller's model. */
@@ -122,18 +137,16 @@ static int pattern_draft(struct req *rq, struct pattern **out)
     if ((rc = models_get(db, req_param(rq, "id"), req_account(rq), &name, &breasts, &meas)))
         return rc;
     if (!d) {
-        resp_error(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
-        rc = ERR_NOT_FOUND;
+        rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
     } else if (!draft_design_fits(d, breasts)) {
-        resp_error(rq, ERR_INVALID, "design_not_for_body",
-                   "the %s is drafted for bodies %s breasts", d->name,
-                   d->needs_breasts ? "with" : "without");
-        rc = ERR_INVALID;
+        rc = req_fail(rq, ERR_INVALID, "design_not_for_body",
+                      "the %s is drafted for bodies %s breasts", d->name,
+                      d->needs_breasts ? "with" : "without");
     } else if ((rc = pattern_sa(rq, &sa)) == 0) {
         pattern_input(meas, breasts, sa, name, &in);
         if ((rc = pattern_missing(rq, d, &in)) == 0 &&
-            (rc = draft_run(d, &in, out, msg, sizeof msg)) == ERR_INVALID)
-            resp_error(rq, ERR_INVALID, "cannot_draft", "%s", msg);
+            (rc = pattern_err(draft_run(d, &in, out, msg, sizeof msg))) == ERR_INVALID)
+            req_fail(rq, ERR_INVALID, "cannot_draft", "%s", msg);
     }
     free(name);
     json_decref(meas);
@@ -149,7 +162,7 @@ int h_pattern_svg(struct req *rq)
 
     if (rc)
         return rc;
-    rc = draft_svg(p, &svg, &n);
+    rc = pattern_err(draft_svg(p, &svg, &n));
     draft_free(p);
     if (rc)
         return rc;
@@ -169,7 +182,7 @@ int h_pattern_pdf(struct req *rq)
         return input_fail(rq, "paper", "paper must be a4, letter or full");
     if ((rc = pattern_draft(rq, &p)))
         return rc;
-    rc = draft_pdf(p, paper, &pdf, &n);
+    rc = pattern_err(draft_pdf(p, paper, &pdf, &n));
     draft_free(p);
     if (rc)
         return rc;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "store/db.h"
 #include "base/err.h"
@@ -23,8 +24,6 @@
 #include "api/input.h"
 #include "base/policy.h"
 #include "base/util.h"
-
-#define SOCIAL_VALUE_MAX 200
 
 static const char *const social_networks[] = {"github",  "instagram", "mastodon", "twitter",
                                               "youtube", "website",   NULL};
@@ -67,10 +66,10 @@ static int profile_social_value(struct req *rq, const char *net, json_t *v)
         return input_fail(rq, field, "%s must be a string or null", field);
     if (!s)
         return 0;
-    if (json_string_length(v) == 0 || json_string_length(v) > SOCIAL_VALUE_MAX ||
+    if (json_string_length(v) == 0 || json_string_length(v) > LIMIT_SOCIAL_VALUE_MAX ||
         !profile_printable(s) || strchr(s, ' '))
         return input_fail(rq, field, "%s must be 1 to %d characters without spaces", field,
-                          SOCIAL_VALUE_MAX);
+                          LIMIT_SOCIAL_VALUE_MAX);
     if (strcmp(net, "website") == 0 && strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
         return input_fail(rq, field, "%s must start with https:// or http://", field);
     return 0;
@@ -100,7 +99,7 @@ static int profile_social_merge(struct req *rq, json_t *patch, json_t *cur)
 }
 
 struct profile_patch {
-    char username[41];
+    char username[POLICY_USERNAME_BUF];
     int has_username;
     const char *bio; /* NULL: remove */
     int has_bio;
@@ -138,7 +137,8 @@ static int profile_read_patch(struct req *rq, json_t *b, json_t *current, struct
     if ((v = json_object_get(b, "username"))) {
         if (!json_is_string(v) ||
             account_username_normalise(json_string_value(v), json_string_length(v), pp->username))
-            return input_fail(rq, "username", "username must be 2 to 40 of a-z 0-9 _ . -");
+            return input_fail(rq, "username", "username must be %d to %d of a-z 0-9 _ . -",
+                              LIMIT_USERNAME_MIN, LIMIT_USERNAME_MAX);
         pp->has_username = 1;
     }
     if ((v = json_object_get(b, "bio"))) {
@@ -166,7 +166,7 @@ static int profile_set_sealed(struct db *db, enum stmt st, const char *column, c
 {
     uint8_t *box = NULL;
     size_t boxn = 0;
-    int rc = text ? account_seal_text(column, id, text, &box, &boxn) : 0;
+    int rc = text ? seal_text(column, id, text, &box, &boxn) : 0;
 
     if (rc)
         return rc;
@@ -213,10 +213,8 @@ int h_account_patch(struct req *rq)
     if (rc == 0 && (rc = db_begin(db)) == 0) {
         rc = profile_write(db, id, &pp);
         rc = rc ? (db_rollback(db), rc) : db_commit(db);
-        if (rc == DB_CONSTRAINT)
-            rc = resp_error(rq, ERR_CONFLICT, "username_taken", "this username is taken");
-        else if (rc)
-            rc = db_err_to_err(rc);
+        if (rc == ERR_CONFLICT)
+            rc = req_fail(rq, ERR_CONFLICT, "username_taken", "this username is taken");
     }
     json_decref(pp.social);
     if (rc)
@@ -242,7 +240,7 @@ int h_picture_put(struct req *rq)
     rc = db_query(db, STMT_PICTURE_PUT, p, 4, NULL);
     free(box);
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     return pictures_stored(rq, type, w, h);
 }
 
@@ -257,13 +255,13 @@ int h_picture_get(struct req *rq)
         return ERR_UNAVAILABLE;
     struct db_param p[] = {DB_TEXT(id)};
     if ((rc = db_query(db, STMT_PICTURE_GET, p, 1, &rows)))
-        return db_err_to_err(rc);
+        return rc;
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *box = db_col_blob(rows, 1, &n);
         rc = pictures_send(rq, "account_pictures.data", id, db_col_text(rows, 0, NULL), box, n);
     } else {
-        rc = resp_error(rq, ERR_NOT_FOUND, NULL, "no picture");
+        rc = req_fail(rq, ERR_NOT_FOUND, NULL, "no picture");
     }
     db_rows_free(rows);
     return rc;
@@ -278,6 +276,6 @@ int h_picture_delete(struct req *rq)
     if (!db)
         return ERR_UNAVAILABLE;
     if ((rc = db_query(db, STMT_PICTURE_DELETE, p, 1, NULL)))
-        return db_err_to_err(rc);
+        return rc;
     return resp_empty(rq, 204);
 }

@@ -19,13 +19,13 @@ int h_healthz(struct req *rq)
     struct db_rows *rows = NULL;
     int ok = 0;
 
-    if (db && db_query(db, STMT_PING, NULL, 0, &rows) == DB_OK) {
+    if (db && db_query(db, STMT_PING, NULL, 0, &rows) == ERR_OK) {
         ok = db_next(rows) == 1 && db_col_int(rows, 0) == 1;
         db_rows_free(rows);
     }
     if (!ok)
-        return resp_error(rq, ERR_UNAVAILABLE, "database_unavailable",
-                          "the database does not answer");
+        return req_fail(rq, ERR_UNAVAILABLE, "database_unavailable",
+                        "the database does not answer");
     return resp_json(rq, 200, json_pack("{s:s}", "status", "ok"));
 }
 

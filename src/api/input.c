@@ -22,8 +22,7 @@ int input_fail(struct req *rq, const char *field, const char *fmt, ...)
     va_end(ap);
     json_t *body = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid_field", "message", msg,
                              "field", field);
-    resp_json(rq, 422, body);
-    return ERR_INVALID;
+    return req_fail_json(rq, ERR_INVALID, body);
 }
 
 int input_known_keys(struct req *rq, json_t *o, const char *const *allowed)

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "http/http.h"
+#include "http/req.h"
 
 /* Every key of o must be in the NULL-terminated allowed list. */
 int input_known_keys(struct req *rq, json_t *o, const char *const *allowed);

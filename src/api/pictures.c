@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "privacy/image.h"
 #include "api/pictures.h"
+#include "base/policy.h"
 #include "base/seal.h"
 
 int pictures_accept(struct req *rq, const char *table_column, const char *row, uint8_t **box,
@@ -17,18 +18,17 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
     const uint8_t *body;
     uint8_t *out = NULL;
     size_t n, outn = 0;
-    char msg[256], ad[160];
+    char msg[256];
     int rc;
 
     body = req_body(rq, &n);
     rc = image_sanitize(body, n, req_header(rq, "Content-Type"), &out, &outn, type, w, h, msg,
                         sizeof msg);
     if (rc) {
-        resp_error(rq, rc, rc == ERR_INVALID ? "invalid_image" : NULL, "%s", msg);
+        req_fail(rq, rc, rc == ERR_INVALID ? "invalid_image" : NULL, "%s", msg);
         return rc;
     }
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
-    rc = seal_box(out, outn, ad, adn, box, boxn);
+    rc = seal_field(table_column, row, out, outn, box, boxn);
     free(out);
     return rc;
 }
@@ -36,10 +36,9 @@ int pictures_accept(struct req *rq, const char *table_column, const char *row, u
 int pictures_send(struct req *rq, const char *table_column, const char *row, const char *type,
                   const void *box, size_t n)
 {
-    char ad[160];
-    size_t adn = seal_ad(ad, sizeof ad, table_column, row), ptn = 0;
+    size_t ptn = 0;
     uint8_t *pt = NULL;
-    int rc = seal_open(box, n, ad, adn, &pt, &ptn);
+    int rc = seal_open_field(table_column, row, box, n, &pt, &ptn);
 
     if (rc)
         return rc;

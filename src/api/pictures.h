@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/http.h"
+#include "http/req.h"
 
 /* Sanitise the request body (image_sanitize) and seal the result bound to
  * table_column:row. On success *box (malloc'd) and *boxn hold the sealed

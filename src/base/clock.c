@@ -11,6 +11,7 @@
  */
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/policy.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -21,8 +22,6 @@ enum clock_mode { CLOCK_MODE_REAL = 0, CLOCK_MODE_FIXED = 1, CLOCK_MODE_OFFSET =
 static atomic_uint clock_seq;    /* odd while a writer is updating */
 static atomic_int clock_mode;    /* enum clock_mode */
 static atomic_llong clock_value; /* fixed ms or offset ms */
-
-#define MS_PER_DAY 86400000LL
 
 static int64_t clock_real_ms(void)
 {
@@ -172,8 +171,8 @@ static int clock_split(int64_t ms, int64_t *y, int *mo, int *d, int64_t *ms_of_d
     /* Bound ms before arithmetic so extreme values cannot overflow. */
     if (ms < -62167219200000LL || ms > 253402300799999LL)
         return ERR_INVALID;
-    int64_t days = clock_floor_div(ms, MS_PER_DAY);
-    *ms_of_day = ms - days * MS_PER_DAY;
+    int64_t days = clock_floor_div(ms, POLICY_DAY_MS);
+    *ms_of_day = ms - days * POLICY_DAY_MS;
     clock_civil_from_days(days, y, mo, d);
     if (*y < 0 || *y > 9999)
         return ERR_INVALID;
@@ -303,7 +302,7 @@ int clock_parse_rfc3339(const char *s, int64_t *ms_out)
             return ERR_INVALID;
     }
     int64_t days = clock_days_from_civil(y, mo, d);
-    int64_t ms = days * MS_PER_DAY + (int64_t)hh * 3600000 + (int64_t)mi * 60000 +
+    int64_t ms = days * POLICY_DAY_MS + (int64_t)hh * 3600000 + (int64_t)mi * 60000 +
                  (int64_t)ss * 1000 + frac_ms - offset_min * 60000;
     *ms_out = ms;
     return 0;

@@ -35,6 +35,9 @@ static const struct err_row err_table[] = {
     {ERR_NOT_IMPLEMENTED, 501, "not_implemented", "not implemented"},
     {ERR_NOMEM, 503, "unavailable", "out of memory"},
     {ERR_URI_TOO_LONG, 414, "uri_too_long", "the request target is too long"},
+    {ERR_BUSY, 503, "unavailable", "the database is busy"},
+    {ERR_READONLY, 503, "unavailable", "the database is read-only or full"},
+    {ERR_STORAGE_DOWN, 503, "unavailable", "the database does not answer"},
 };
 
 static const struct err_row *err_find(int e)

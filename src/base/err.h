@@ -4,6 +4,10 @@
  * Every fallible function returns 0 (ERR_OK) or a negative enum err. The HTTP
  * status and the snake_case code that clients see for each value are defined
  * once, in err.c; no other file chooses a status for an error.
+ *
+ * There is one error space: storage returns these values too (a unique or
+ * foreign-key violation is ERR_CONFLICT, an unexpected failure ERR_INTERNAL),
+ * so a caller passes a storage result on unchanged.
  */
 #ifndef ATELIER_ERR_H
 #define ATELIER_ERR_H
@@ -26,7 +30,11 @@ enum err {
     ERR_NOT_IMPLEMENTED = -14, /* 501: e.g. an unsupported transfer coding */
     ERR_NOMEM = -15,           /* 503 */
     ERR_URI_TOO_LONG = -16,    /* 414 */
-    ERR__MIN = -17
+    /* Storage (src/store) reports its failures in this same space: */
+    ERR_BUSY = -17,         /* 503: lock timeout or serialization failure; retry */
+    ERR_READONLY = -18,     /* 503: database read-only or disk full */
+    ERR_STORAGE_DOWN = -19, /* 503: connection lost or cannot be opened */
+    ERR__MIN = -20
 };
 
 /* HTTP status code for an error (200 for ERR_OK). */

@@ -1,12 +1,25 @@
 /*
  * policy.h - every limit, lifetime and retention period of atelier, in one place.
  *
- * docs/LIMITS.md mirrors this file; change both together. Values here are the
- * contract of SPEC sections 1 and 4: tests read them through the API, never
- * by copying the numbers.
+ * docs/LIMITS.md mirrors this file; change both together (the limits_doc test
+ * fails on any difference). Values here are the contract of SPEC sections 1
+ * and 4: tests read them from `atelier limits` (POLICY_LIMITS below), never by
+ * copying the numbers.
+ *
+ * Names: LIMIT_* and RETAIN_* are values a client or operator can observe,
+ * each listed once in POLICY_LIMITS; POLICY_* are the time units and the
+ * buffer sizes derived from the limits.
  */
 #ifndef ATELIER_POLICY_H
 #define ATELIER_POLICY_H
+
+#include "base/token.h"
+
+/* Time units */
+#define POLICY_MINUTE_S 60
+#define POLICY_HOUR_S   (60 * POLICY_MINUTE_S)
+#define POLICY_DAY_S    (24 * POLICY_HOUR_S)
+#define POLICY_DAY_MS   (1000LL * POLICY_DAY_S)
 
 /* HTTP request bodies */
 #define LIMIT_JSON_BODY      (64u * 1024u)        /* bytes, JSON request bodies */
@@ -22,13 +35,15 @@
 #define LIMIT_JSON_DEPTH     32                   /* nesting accepted in request bodies */
 
 /* Accounts and sessions */
-#define LIMIT_LOGIN_FAIL_ACCOUNT   10        /* failed logins per account per window */
-#define LIMIT_LOGIN_FAIL_IP        30        /* failed logins per IP per window */
-#define LIMIT_LOGIN_WINDOW_S       (15 * 60) /* the failure window */
-#define LIMIT_SESSION_TTL_S        (30 * 86400)
+#define LIMIT_LOGIN_FAIL_ACCOUNT   10                     /* failed logins per account per window */
+#define LIMIT_LOGIN_FAIL_IP        30                     /* failed logins per IP per window */
+#define LIMIT_LOGIN_WINDOW_S       (15 * POLICY_MINUTE_S) /* the failure window */
+#define LIMIT_MAIL_PER_ACCOUNT     5                      /* reset mails per account per window */
+#define LIMIT_MAIL_WINDOW_S        POLICY_HOUR_S
+#define LIMIT_SESSION_TTL_S        (30 * POLICY_DAY_S)
 #define LIMIT_SESSIONS_PER_ACCOUNT 20 /* the oldest is evicted beyond this */
-#define LIMIT_CONFIRM_TTL_S        (24 * 3600)
-#define LIMIT_RESET_TTL_S          (3600)
+#define LIMIT_CONFIRM_TTL_S        (24 * POLICY_HOUR_S)
+#define LIMIT_RESET_TTL_S          POLICY_HOUR_S
 #define LIMIT_PASSWORD_MIN         8     /* bytes */
 #define LIMIT_PASSWORD_MAX         1024  /* bytes */
 #define LIMIT_PASSWORD_BITS        19.93 /* log2(10^6) guesses, zxcvbn */
@@ -36,11 +51,20 @@
 #define LIMIT_USERNAME_MIN         2
 #define LIMIT_USERNAME_MAX         40
 #define LIMIT_BIO_MAX              1000 /* characters */
+#define LIMIT_SOCIAL_VALUE_MAX     200  /* bytes of one social handle or URL */
 
-/* Models */
+/* Models and patterns */
 #define LIMIT_MODELS_PER_ACCOUNT 100
 #define LIMIT_MODEL_NAME_MAX     100   /* characters */
 #define LIMIT_MODEL_NOTES_MAX    10000 /* characters */
+#define LIMIT_SA_MAX             50.0  /* mm: the largest seam allowance accepted */
+
+/* Open data (atelier opendata build; defaults are plain literals: --help shows them) */
+#define LIMIT_OPENDATA_K_MIN           5 /* smallest k accepted for k-anonymity */
+#define LIMIT_OPENDATA_K_MAX           100
+#define LIMIT_OPENDATA_K_DEFAULT       5
+#define LIMIT_OPENDATA_MIN_STRATUM     10 /* smallest --min-stratum accepted */
+#define LIMIT_OPENDATA_STRATUM_DEFAULT 1000
 
 /* Retention (SPEC section 1) */
 #define RETAIN_ACCESS_LOG_DAYS  183 /* IP addresses in access logs */
@@ -48,8 +72,110 @@
 #define RETAIN_NOTICE_DAYS      30  /* warning mail before inactivity erasure */
 #define RETAIN_UNCONFIRMED_DAYS 7   /* unconfirmed signups */
 
+/* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
+#define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
+#define LIMIT_SVG_BYTES      (4u * 1024u * 1024u)  /* one drafted pattern as SVG */
+#define LIMIT_PDF_BYTES      (64u * 1024u * 1024u) /* one drafted pattern as PDF */
+#define LIMIT_METRICS_BYTES  (4u * 1024u * 1024u)  /* the GET /metrics page */
+#define LIMIT_MODELS_BYTES   (8u * 1024u * 1024u)  /* models as JSON (100 at ~45 KiB at most) */
+
 /* Internal queues */
 #define LIMIT_ACCESSLOG_QUEUE                                                                      \
     16384 /* lines buffered before the writer; beyond: dropped and counted */
+
+/* Every LIMIT_* and RETAIN_* above, for `atelier limits` and its tests. */
+#define POLICY_LIMITS(X)                                                                           \
+    X(LIMIT_JSON_BODY)                                                                             \
+    X(LIMIT_IMAGE_BODY)                                                                            \
+    X(LIMIT_IMAGE_PIXELS)                                                                          \
+    X(LIMIT_PICTURE_EDGE)                                                                          \
+    X(LIMIT_HEADER_COUNT)                                                                          \
+    X(LIMIT_URL)                                                                                   \
+    X(LIMIT_CONN_TIMEOUT_S)                                                                        \
+    X(LIMIT_CONN_MEMORY)                                                                           \
+    X(LIMIT_CONNECTIONS)                                                                           \
+    X(LIMIT_CONN_PER_IP)                                                                           \
+    X(LIMIT_JSON_DEPTH)                                                                            \
+    X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
+    X(LIMIT_LOGIN_FAIL_IP)                                                                         \
+    X(LIMIT_LOGIN_WINDOW_S)                                                                        \
+    X(LIMIT_MAIL_PER_ACCOUNT)                                                                      \
+    X(LIMIT_MAIL_WINDOW_S)                                                                         \
+    X(LIMIT_SESSION_TTL_S)                                                                         \
+    X(LIMIT_SESSIONS_PER_ACCOUNT)                                                                  \
+    X(LIMIT_CONFIRM_TTL_S)                                                                         \
+    X(LIMIT_RESET_TTL_S)                                                                           \
+    X(LIMIT_PASSWORD_MIN)                                                                          \
+    X(LIMIT_PASSWORD_MAX)                                                                          \
+    X(LIMIT_PASSWORD_BITS)                                                                         \
+    X(LIMIT_EMAIL_MAX)                                                                             \
+    X(LIMIT_USERNAME_MIN)                                                                          \
+    X(LIMIT_USERNAME_MAX)                                                                          \
+    X(LIMIT_BIO_MAX)                                                                               \
+    X(LIMIT_SOCIAL_VALUE_MAX)                                                                      \
+    X(LIMIT_MODELS_PER_ACCOUNT)                                                                    \
+    X(LIMIT_MODEL_NAME_MAX)                                                                        \
+    X(LIMIT_MODEL_NOTES_MAX)                                                                       \
+    X(LIMIT_SA_MAX)                                                                                \
+    X(LIMIT_OPENDATA_K_MIN)                                                                        \
+    X(LIMIT_OPENDATA_K_MAX)                                                                        \
+    X(LIMIT_OPENDATA_K_DEFAULT)                                                                    \
+    X(LIMIT_OPENDATA_MIN_STRATUM)                                                                  \
+    X(LIMIT_OPENDATA_STRATUM_DEFAULT)                                                              \
+    X(RETAIN_ACCESS_LOG_DAYS)                                                                      \
+    X(RETAIN_INACTIVE_DAYS)                                                                        \
+    X(RETAIN_NOTICE_DAYS)                                                                          \
+    X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
+    X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
+    X(LIMIT_STRBUF_DEFAULT)                                                                        \
+    X(LIMIT_SVG_BYTES)                                                                             \
+    X(LIMIT_PDF_BYTES)                                                                             \
+    X(LIMIT_METRICS_BYTES)                                                                         \
+    X(LIMIT_MODELS_BYTES)
+
+/* Buffer sizes, each with its terminating NUL */
+#define POLICY_ID_BUF       (TOKEN_ID_LEN + 1)       /* account, session and model ids */
+#define POLICY_USERNAME_BUF (LIMIT_USERNAME_MAX + 1) /* a normalised username */
+#define POLICY_EMAIL_BUF    (LIMIT_EMAIL_MAX + 1)    /* a normalised address */
+#define POLICY_AD_COLUMN    32                       /* "table.column" of sealed values */
+#define POLICY_AD_ROW       (2 * TOKEN_HASH_BYTES)   /* the longest row key: a token hash in hex */
+#define POLICY_AD_BUF       128                      /* associated data "table.column:row" */
+
+#define POLICY_STR_(x) #x
+#define POLICY_STR(x)  POLICY_STR_(x) /* a plain literal limit as a string */
+
+/* Bounds and relations */
+_Static_assert(LIMIT_SESSIONS_PER_ACCOUNT > 0, "at least one session per account");
+_Static_assert(LIMIT_SESSION_TTL_S > LIMIT_CONFIRM_TTL_S, "sessions outlive confirmation links");
+_Static_assert(LIMIT_CONFIRM_TTL_S > LIMIT_RESET_TTL_S, "reset links are the shortest-lived");
+_Static_assert(LIMIT_LOGIN_FAIL_ACCOUNT > 0 && LIMIT_LOGIN_FAIL_IP >= LIMIT_LOGIN_FAIL_ACCOUNT,
+               "an IP may fail at least as often as one account");
+_Static_assert(LIMIT_MAIL_PER_ACCOUNT > 0 && LIMIT_MAIL_WINDOW_S > 0, "mail rate limit");
+_Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MAX, "password");
+_Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
+_Static_assert(LIMIT_IMAGE_BODY > LIMIT_JSON_BODY, "images are the larger bodies");
+_Static_assert(LIMIT_CONN_PER_IP <= LIMIT_CONNECTIONS, "per-IP connections within the total");
+_Static_assert(LIMIT_SA_MAX > 0, "a seam allowance is accepted");
+_Static_assert(LIMIT_OPENDATA_K_MIN >= 5, "SPEC section 6: k >= 5");
+_Static_assert(LIMIT_OPENDATA_K_MIN <= LIMIT_OPENDATA_K_DEFAULT &&
+                   LIMIT_OPENDATA_K_DEFAULT <= LIMIT_OPENDATA_K_MAX,
+               "the default k is accepted");
+_Static_assert(LIMIT_OPENDATA_MIN_STRATUM >= LIMIT_OPENDATA_K_MIN,
+               "a stratum holds at least one group of the smallest k");
+_Static_assert(LIMIT_OPENDATA_MIN_STRATUM <= LIMIT_OPENDATA_STRATUM_DEFAULT,
+               "the default stratum size is accepted");
+_Static_assert(RETAIN_NOTICE_DAYS > 0 && RETAIN_NOTICE_DAYS < RETAIN_INACTIVE_DAYS,
+               "the inactivity notice comes before the erasure");
+_Static_assert(RETAIN_UNCONFIRMED_DAYS > 0 && RETAIN_UNCONFIRMED_DAYS < RETAIN_ACCESS_LOG_DAYS &&
+                   RETAIN_ACCESS_LOG_DAYS < RETAIN_INACTIVE_DAYS,
+               "SPEC section 1: signups 7 days < access logs 183 days < inactivity 365 days");
+_Static_assert(LIMIT_CONFIRM_TTL_S < RETAIN_UNCONFIRMED_DAYS * POLICY_DAY_S,
+               "a signup outlives its confirmation link");
+_Static_assert(POLICY_ID_BUF > TOKEN_ID_LEN, "ids fit their buffers");
+_Static_assert(POLICY_USERNAME_BUF > LIMIT_USERNAME_MAX, "usernames fit their buffers");
+_Static_assert(POLICY_EMAIL_BUF > LIMIT_EMAIL_MAX, "addresses fit their buffers");
+_Static_assert(POLICY_AD_BUF >= POLICY_AD_COLUMN + 1 + POLICY_AD_ROW + 1,
+               "associated data is never truncated");
+_Static_assert(LIMIT_JSON_DEPTH > 0 && LIMIT_HEADER_COUNT > 0 && LIMIT_URL > 0, "HTTP limits");
 
 #endif

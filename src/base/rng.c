@@ -6,7 +6,7 @@
 
 #include "base/rng.h"
 
-static uint64_t rng_splitmix(uint64_t *x)
+uint64_t rng_splitmix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 

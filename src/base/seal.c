@@ -26,6 +26,7 @@
 #include "base/seal.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -368,4 +369,45 @@ size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row
         return size - 1;
     }
     return (size_t)w;
+}
+
+int seal_field(const char *table_column, const char *row, const void *pt, size_t n, uint8_t **out,
+               size_t *outn)
+{
+    char ad[POLICY_AD_BUF];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
+
+    return seal_box(pt, n, ad, adn, out, outn);
+}
+
+int seal_open_field(const char *table_column, const char *row, const void *box, size_t n,
+                    uint8_t **out, size_t *outn)
+{
+    char ad[POLICY_AD_BUF];
+    size_t adn = seal_ad(ad, sizeof ad, table_column, row);
+
+    return seal_open(box, n, ad, adn, out, outn);
+}
+
+int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
+              size_t *outn)
+{
+    return seal_field(table_column, row, text, strlen(text), out, outn);
+}
+
+int seal_open_text(const char *table_column, const char *row, const void *box, size_t n, char **out)
+{
+    uint8_t *pt = NULL;
+    size_t ptn = 0;
+    int rc = seal_open_field(table_column, row, box, n, &pt, &ptn);
+
+    *out = NULL;
+    if (rc)
+        return rc;
+    *out = malloc(ptn + 1);
+    if (*out) {
+        memcpy(*out, pt, ptn + 1); /* seal_open terminates with NUL */
+    }
+    seal_free(pt, ptn);
+    return *out ? 0 : ERR_NOMEM;
 }

@@ -54,8 +54,24 @@ void seal_free(uint8_t *p, size_t n);
 /* Keyed BLAKE2b-256 of data, separated by domain (e.g. "email"). */
 void seal_lookup(const char *domain, const void *data, size_t n, uint8_t out[SEAL_LOOKUP_BYTES]);
 
-/* Build associated data "table.column:rowid" into buf (size >= 128).
+/* Build associated data "table.column:rowid" into buf (POLICY_AD_BUF bytes, base/policy.h).
  * Returns its length. */
 size_t seal_ad(char *buf, size_t size, const char *table_column, const char *row_id);
+
+/* Seal / open the value of a field bound to table.column:rowid (seal_box /
+ * seal_open with seal_ad): a value opens only in the field it was sealed for. */
+int seal_field(const char *table_column, const char *row, const void *pt, size_t n, uint8_t **out,
+               size_t *outn);
+int seal_open_field(const char *table_column, const char *row, const void *box, size_t n,
+                    uint8_t **out, size_t *outn);
+
+/* Seal a text field bound to table.column:rowid. */
+int seal_text(const char *table_column, const char *row, const char *text, uint8_t **out,
+              size_t *outn);
+
+/* Open a field sealed by seal_text into a malloc'd C string (caller frees
+ * with free()). Fails (seal_open's error) when it does not open. */
+int seal_open_text(const char *table_column, const char *row, const void *box, size_t n,
+                   char **out);
 
 #endif

@@ -17,6 +17,7 @@
 #include "store/db.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
 #include "base/seal.h"
 #include "base/util.h"
 
@@ -33,18 +34,17 @@ static int app_mkdir(const char *path)
 
 static int app_store_key_check(struct db *db)
 {
-    char ad[128];
-    size_t adn = seal_ad(ad, sizeof ad, "meta.value", APP_KEY_CHECK_NAME);
     uint8_t *box = NULL;
     size_t boxn = 0;
-    int rc = seal_box(APP_KEY_CHECK, strlen(APP_KEY_CHECK), ad, adn, &box, &boxn);
+    int rc = seal_field("meta.value", APP_KEY_CHECK_NAME, APP_KEY_CHECK, strlen(APP_KEY_CHECK),
+                        &box, &boxn);
 
     if (rc)
         return rc;
     struct db_param p[] = {DB_TEXT(APP_KEY_CHECK_NAME), DB_BLOB(box, boxn)};
     rc = db_query(db, STMT_META_PUT, p, 2, NULL);
     free(box);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 /* Open the stored key check with the loaded key; store it on first start. */
@@ -52,12 +52,10 @@ static int app_verify_key(struct db *db)
 {
     struct db_param p[] = {DB_TEXT(APP_KEY_CHECK_NAME)};
     struct db_rows *rows = NULL;
-    char ad[128];
-    size_t adn = seal_ad(ad, sizeof ad, "meta.value", APP_KEY_CHECK_NAME);
     int rc = db_query(db, STMT_META_GET, p, 1, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     rc = db_next(rows);
     if (rc == 0) {
         db_rows_free(rows);
@@ -65,13 +63,13 @@ static int app_verify_key(struct db *db)
     }
     if (rc < 0) {
         db_rows_free(rows);
-        return db_err_to_err(rc);
+        return rc;
     }
     size_t n = 0;
     const uint8_t *box = db_col_blob(rows, 0, &n);
     uint8_t *pt = NULL;
     size_t ptn = 0;
-    rc = seal_open(box, n, ad, adn, &pt, &ptn);
+    rc = seal_open_field("meta.value", APP_KEY_CHECK_NAME, box, n, &pt, &ptn);
     db_rows_free(rows);
     if (rc) {
         log_error("app",
@@ -103,7 +101,6 @@ int app_open(const struct config *cfg, int create_key, struct db **out)
         goto fail;
     if ((rc = db_open(&db)) || (rc = db_migrate(db, &applied))) {
         log_error("app", "cannot open or migrate the database");
-        rc = db_err_to_err(rc);
         goto fail;
     }
     if (applied)

@@ -15,10 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "cli/draft_cli.h"
-#include "base/err.h"
-#include "draft/measures.h"
 
 struct cli {
     const char *design, *file, *output, *name, *format, *paper, *breasts;
@@ -143,14 +141,14 @@ static int load_values(json_t *root, struct draft_input *in, int *has_breasts_on
         }
         in->value[i] = json_number_value(v);
         in->have[i] = 1;
-        if (!isfinite(in->value[i]) || in->value[i] < measures[i].min ||
-            in->value[i] > measures[i].max) {
+        if (!isfinite(in->value[i]) || in->value[i] < measures_table[i].min ||
+            in->value[i] > measures_table[i].max) {
             fprintf(stderr, "atelier draft: %s: %g %s is outside the plausible range %g-%g %s\n",
-                    key, in->value[i], measures[i].unit, measures[i].min, measures[i].max,
-                    measures[i].unit);
+                    key, in->value[i], measures_table[i].unit, measures_table[i].min,
+                    measures_table[i].max, measures_table[i].unit);
             return 1;
         }
-        *has_breasts_only |= measures[i].breasts_only;
+        *has_breasts_only |= measures_table[i].breasts_only;
     }
     if (used) {
         fprintf(stderr, "atelier draft: unknown measurements: %s\n", unknown);
@@ -235,7 +233,7 @@ static int render(const struct cli *c, const struct pattern *p)
     }
     rc = strcmp(c->format, "pdf") == 0 ? draft_pdf(p, paper, &data, &n) : draft_svg(p, &data, &n);
     if (rc) {
-        fprintf(stderr, "atelier draft: rendering failed: %s\n", err_text(rc));
+        fprintf(stderr, "atelier draft: rendering failed: %s\n", draft_strerror(rc));
         return 1;
     }
     rc = write_out(c->output, data, n);
@@ -276,7 +274,7 @@ int draft_cli(int argc, char **argv)
     in.model_name = c.name ? c.name : strcmp(c.file, "-") ? name : "model";
     rc = draft_run(d, &in, &p, msg, sizeof msg);
     if (rc) {
-        fprintf(stderr, "atelier draft: %s\n", rc == ERR_INVALID ? msg : err_text(rc));
+        fprintf(stderr, "atelier draft: %s\n", rc == DRAFT_ERR_INVALID ? msg : draft_strerror(rc));
         return 1;
     }
     rc = render(&c, p);

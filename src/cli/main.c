@@ -8,10 +8,13 @@
  *   atelier populate  create a synthetic population (demos, benchmarks)
  *   atelier opendata build   publish the anonymized open data release
  *   atelier draft     draft a design from a measurements file (draft_cli.c)
+ *   atelier limits    print every LIMIT_* and RETAIN_* of policy.h as JSON
  *
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
  */
+#include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -20,12 +23,13 @@
 #include <unistd.h>
 
 #include "account/account.h"
+#include "api/api.h"
 #include "obs/accesslog.h"
 #include "cli/app.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "store/db.h"
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "cli/draft_cli.h"
 #include "base/err.h"
 #include "http/http.h"
@@ -51,19 +55,20 @@ static int serve_start(const struct config *cfg, unsigned *port)
     snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
     if (accesslog_start(logdir))
         return ERR_UNAVAILABLE;
-    for (size_t i = 0; i < routes_count && i < 256; i++) {
-        methods[i] = routes[i].method;
-        patterns[i] = routes[i].pattern;
+    size_t nroutes = api_routes.n < 256 ? api_routes.n : 256;
+    for (size_t i = 0; i < nroutes; i++) {
+        methods[i] = api_routes.routes[i].method;
+        patterns[i] = api_routes.routes[i].pattern;
     }
-    metrics_init(routes_count, methods, patterns);
+    metrics_init(nroutes, methods, patterns);
     if (mail_start(cfg))
         goto fail_mail;
     if (sweep_start(cfg))
         goto fail_sweep;
-    http_set_auth(account_authenticate);
+    http_set_auth(api_authenticate);
     http_set_read_scope(db_read_begin, db_read_end);
     workers_set_thread_exit(image_thread_done);
-    if (http_start(cfg, port))
+    if (http_start(cfg, &api_routes, port))
         goto fail_http;
     return 0;
 fail_http:
@@ -221,6 +226,35 @@ static int cmd_logs(const struct config *cfg)
     return 0;
 }
 
+/* atelier limits: {"LIMIT_JSON_BODY": 65536, ...} from POLICY_LIMITS, in
+ * policy.h order; whole values as integers. Tests read their limits here. */
+static int cmd_limits(int argc, char **argv)
+{
+    json_t *o = json_object();
+    int rc = 1;
+
+    if (argc > 2) {
+        int help = strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0;
+        fprintf(help ? stdout : stderr, "usage: atelier limits (no options): every limit, "
+                                        "lifetime and retention period as JSON\n");
+        json_decref(o);
+        return help ? 0 : 2;
+    }
+#define LIMIT_PUT(name)                                                                            \
+    {                                                                                              \
+        double v = (double)(name);                                                                 \
+        json_object_set_new(o, #name, v == floor(v) ? json_integer((json_int_t)v) : json_real(v)); \
+    }
+    POLICY_LIMITS(LIMIT_PUT)
+#undef LIMIT_PUT
+    if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) ==
+            0 &&
+        fputc('\n', stdout) != EOF && fflush(stdout) == 0)
+        rc = 0;
+    json_decref(o);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -237,6 +271,8 @@ int main(int argc, char **argv)
         draft_shutdown();
         return rc;
     }
+    if (strcmp(cmd, "limits") == 0)
+        return cmd_limits(argc, argv);
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
         strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata")) {
         fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);
@@ -250,8 +286,10 @@ int main(int argc, char **argv)
             return 0;
         }
         if (argc < 3 || strcmp(argv[2], "build") != 0) {
-            fprintf(stderr, "atelier opendata: usage: atelier opendata build [--k 5] "
-                            "[--min-stratum N]\n");
+            fprintf(stderr,
+                    "atelier opendata: usage: atelier opendata build [--k %d] "
+                    "[--min-stratum N]\n",
+                    LIMIT_OPENDATA_K_DEFAULT);
             return 2;
         }
         first = 3;

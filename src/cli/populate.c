@@ -3,11 +3,12 @@
  * realistic population for demos, tests and benchmarks.
  *
  * Each of the N accounts is confirmed, has open-data consent, and owns one
- * model from synth.c: with or without breasts at even odds, 85 % complete
- * for its stratum, 15 % sparse. Bodies depend only on the seed. Accounts get
- * addresses under populate.invalid (never deliverable) and share one hash of
- * a random password nobody knows, so they can be counted but not logged into
- * (hashing N passwords would take N x 15 ms for nothing).
+ * model, synth_person of privacy/synth.c: with or without breasts at even
+ * odds, 85 % complete for its stratum, 15 % sparse. Bodies depend only on
+ * the seed. Accounts get addresses under populate.invalid (never
+ * deliverable) and share one hash of a random password nobody knows, so
+ * they can be counted but not logged into (hashing N passwords would take
+ * N x 15 ms for nothing).
  *
  * Invariant: the rows are exactly what the API would store (sealed fields
  * bound to their ids), written in transactions of POPULATE_BATCH.
@@ -20,12 +21,14 @@
 #include <unistd.h>
 
 #include "account/account.h"
+#include "base/seal.h"
 #include "base/clock.h"
 #include "store/db.h"
 #include "base/err.h"
 #include "account/password.h"
 #include "cli/populate.h"
 #include "privacy/synth.h"
+#include "base/policy.h"
 #include "base/token.h"
 #include "base/util.h"
 
@@ -40,7 +43,7 @@ struct populate_ctx {
 
 static int populate_account(struct populate_ctx *c, unsigned i, char id[TOKEN_ID_LEN + 1])
 {
-    char email[96], username[41];
+    char email[96], username[POLICY_USERNAME_BUF];
     uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
     size_t boxn = 0;
     int rc;
@@ -49,7 +52,7 @@ static int populate_account(struct populate_ctx *c, unsigned i, char id[TOKEN_ID
     snprintf(username, sizeof username, "p%s_%u", c->run, i);
     token_id(id);
     account_email_lookup(email, lookup);
-    if ((rc = account_seal_text("accounts.email", id, email, &box, &boxn)))
+    if ((rc = seal_text("accounts.email", id, email, &box, &boxn)))
         return rc;
     struct db_param a[] = {DB_TEXT(id),        DB_BLOB(lookup, sizeof lookup),
                            DB_BLOB(box, boxn), DB_TEXT(username),
@@ -68,13 +71,10 @@ static char *populate_measurements(struct rng *r, int *breasts)
     unsigned char have[MEASURES_COUNT];
     json_t *o = json_object();
 
-    *breasts = rng_below(r, 2) == 1;
-    synth_body(r, *breasts, v, have);
-    if (rng_below(r, 100) < 15)
-        synth_sparsify(r, have);
+    synth_person(r, breasts, v, have);
     for (int i = 0; i < MEASURES_COUNT; i++)
         if (have[i])
-            json_object_set_new(o, measures[i].name, json_integer((json_int_t)v[i]));
+            json_object_set_new(o, measures_table[i].name, json_integer((json_int_t)v[i]));
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return text;
@@ -92,8 +92,8 @@ static int populate_model(struct populate_ctx *c, struct rng *r, unsigned i, con
         return ERR_NOMEM;
     token_id(id);
     snprintf(name, sizeof name, "Synthetic body %u", i);
-    if (!(rc = account_seal_text("models.name", id, name, &nb, &nn)) &&
-        !(rc = account_seal_text("models.measurements", id, text, &mb, &mn))) {
+    if (!(rc = seal_text("models.name", id, name, &nb, &nn)) &&
+        !(rc = seal_text("models.measurements", id, text, &mb, &mn))) {
         struct db_param p[] = {DB_TEXT(id),     DB_TEXT(owner),  DB_BLOB(nb, nn), DB_NULL,
                                DB_INT(breasts), DB_BLOB(mb, mn), DB_INT(c->now)};
         rc = db_query(c->db, STMT_MODEL_INSERT, p, 7, NULL);
@@ -116,10 +116,10 @@ static int populate_batch(struct populate_ctx *c, struct rng *r, unsigned from, 
     }
     if (rc) {
         db_rollback(c->db);
-        return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+        return rc;
     }
     rc = db_commit(c->db);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 static int populate_hash(char out[PASSWORD_HASH_MAX])

@@ -21,7 +21,6 @@
  * arm needs it).
  */
 #include "draft/draft_impl.h"
-#include "base/err.h"
 
 static const char *const bodice_required[] = {
     "biceps",          "bustSpan",        "chest",         "highBust",      "hpsToBust",
@@ -62,7 +61,7 @@ static int bodice_frame(const struct draft_input *in, struct bodice *b, char *ms
     b->nw = neck * (1.0 + DRAFT_BODICE_NECK_EASE) / 5.6;
     b->bd = neck / 16.0;
     if (draft_neck_fit(neck * (1.0 + DRAFT_BODICE_NECK_EASE), b->nw, b->bd, &b->fd, msg, n))
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     b->yw = draft_m(in, "hpsToWaistBack");
     b->bust_raw = draft_m(in, "hpsToBust");
     b->ywf_min = draft_m(in, "hpsToWaistFront");
@@ -170,30 +169,30 @@ static int waist_edges(struct draft_part *pt, struct vec centre, struct vec m, s
     struct path *e = draft_edge_add(pt, "waist_centre", 1.0, 0, centre);
 
     if (!e)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     if (intake <= 0.0) {
-        path_line(e, m);
+        geom_path_line(e, m);
         e = draft_edge_add(pt, "waist_side", 1.0, 0, m);
-        path_line(e, w_side);
-        return e ? 0 : ERR_INTERNAL;
+        geom_path_line(e, w_side);
+        return e ? 0 : DRAFT_ERR_INTERNAL;
     }
     v = vec_unit(vec_sub(al, bl));
     mid = vec_lerp(al, bl, 0.5);
     if (v.x < 0.3 || mid.y - tip_y < 20.0 || bl.x < centre.x + 5.0 ||
         vec_dist(m, w_side) < 0.5 * intake + 5.0)
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     tip = vec_mad(mid, vec_xy(v.y, -v.x), (mid.y - tip_y) / v.x);
-    path_line(e, bl);
+    geom_path_line(e, bl);
     e = draft_edge_add(pt, "waist_dart", 1.0, 0, bl);
     if (!e)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     if (draft_dart_peak(tip, al, bl, vec_xy(-1.0, 0.0), &peak) == 0)
-        path_line(e, peak);
-    path_line(e, al);
+        geom_path_line(e, peak);
+    geom_path_line(e, al);
     e = draft_edge_add(pt, "waist_side", 1.0, 0, al);
     if (!e)
-        return ERR_INTERNAL;
-    path_line(e, w_side);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_line(e, w_side);
     draft_dart_add(pt, tip, al, bl);
     return 0;
 }
@@ -216,7 +215,7 @@ static double bodice_armholes(double ya, void *ctx)
     for (int front = 0; front < 2; front++) {
         struct vec armpit = front ? b->af : b->ab;
         draft_armhole_segs(armpit, bodice_pitch(b, armpit, front), b->sp, b->slope, s);
-        l += seg_length(&s[0]) + seg_length(&s[1]);
+        l += geom_seg_length(&s[0]) + geom_seg_length(&s[1]);
     }
     return l;
 }
@@ -246,17 +245,17 @@ static int bodice_upper(struct draft_part *pt, const struct bodice *b, struct ve
     struct path *e = draft_edge_add(pt, "armhole", 1.0, 0, armpit);
 
     if (!e)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     if (across < b->nw + 5.0)
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     draft_armhole(e, armpit, pitch, b->sp, b->slope, pitch_len);
-    *armhole = path_length(e);
+    *armhole = geom_path_length(e);
     e = draft_edge_add(pt, "shoulder", 1.0, 0, b->sp);
-    path_line(e, b->hps);
+    geom_path_line(e, b->hps);
     e = draft_edge_add(pt, "neck", 1.0, 0, b->hps);
     if (!e)
-        return ERR_INTERNAL;
-    path_push(e, &neck);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_push(e, &neck);
     draft_notch_add(pt, "armhole", *pitch_len, front ? DRAFT_NOTCH_FRONT : DRAFT_NOTCH_BACK);
     draft_level_add(pt, "bust", b->yb);
     pt->title_at = vec_xy(0.45 * across, 0.5 * (b->fd + b->ya) + 10.0);
@@ -272,16 +271,16 @@ static int bodice_back(struct pattern *p, const struct bodice *b, double intake,
     int rc;
 
     if (!pt)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     e = draft_edge_add(pt, "cb", 0.0, 1, vec_xy(0.0, b->bd));
-    path_line(e, vec_xy(0.0, b->yw));
+    geom_path_line(e, vec_xy(0.0, b->yw));
     rc = waist_edges(pt, vec_xy(0.0, b->yw), m, b->wbs, intake, b->yb + 0.2 * (b->yw - b->yb));
     if (rc)
         return rc;
     e = draft_edge_add(pt, "side", 1.0, 0, b->wbs);
     if (!e)
-        return ERR_INTERNAL;
-    path_line(e, b->ab);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_line(e, b->ab);
     return bodice_upper(pt, b, b->ab, 0, armhole, pitch);
 }
 
@@ -294,25 +293,25 @@ static int bodice_front(struct pattern *p, const struct bodice *b, double intake
     int rc;
 
     if (!pt)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     e = draft_edge_add(pt, "cf", 0.0, 1, vec_xy(0.0, b->fd));
-    path_line(e, vec_xy(0.0, b->ywf));
+    geom_path_line(e, vec_xy(0.0, b->ywf));
     rc = waist_edges(pt, vec_xy(0.0, b->ywf), m, b->ws, intake,
                      b->bp.y + fmin(25.0, 0.3 * (b->ywf - b->bp.y)));
     if (rc)
         return rc;
     e = draft_edge_add(pt, "side_lower", 1.0, 0, b->ws);
-    path_line(e, b->l);
+    geom_path_line(e, b->l);
     e = draft_edge_add(pt, "side_dart", 1.0, 0, b->l);
     if (!e)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     if (draft_dart_peak(b->tip, b->u, b->l, b->lower_dir, &peak) == 0)
-        path_line(e, peak);
-    path_line(e, b->u);
+        geom_path_line(e, peak);
+    geom_path_line(e, b->u);
     e = draft_edge_add(pt, "side_upper", 1.0, 0, b->u);
     if (!e)
-        return ERR_INTERNAL;
-    path_line(e, b->af);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_line(e, b->af);
     draft_dart_add(pt, b->tip, b->u, b->l);
     return bodice_upper(pt, b, b->af, 1, armhole, pitch);
 }
@@ -325,11 +324,11 @@ static int bodice_draft(struct pattern *p, const struct draft_input *in, char *m
     int rc;
 
     if (bodice_frame(in, &b, msg, n) || bodice_fit_arm(in, &b, &intake, msg, n))
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     rc = bodice_front(p, &b, intake, &s.armhole_front, &s.pitch_front);
     if (!rc)
         rc = bodice_back(p, &b, intake, &s.armhole_back, &s.pitch_back);
-    if (rc == ERR_INVALID)
+    if (rc == DRAFT_ERR_INVALID)
         return draft_fail(msg, n,
                           "bustSpan, waist and shoulderToShoulder do not leave room "
                           "for the darts and the armhole");

@@ -18,7 +18,6 @@
  * armholes (design_common.c).
  */
 #include "draft/draft_impl.h"
-#include "base/err.h"
 
 static const char *const body_required[] = {
     "biceps",
@@ -52,7 +51,7 @@ static int body_frame(const struct draft_input *in, struct body *b, char *msg, s
     b->nw = neck * (1.0 + DRAFT_BODY_NECK_EASE) / 5.6;
     b->bd = neck / 16.0;
     if (draft_neck_fit(neck * (1.0 + DRAFT_BODY_NECK_EASE), b->nw, b->bd, &b->fd, msg, n))
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     b->yw = draft_m(in, "hpsToWaistBack");
     b->ya = b->yw - draft_m(in, "waistToArmpit") + 0.025 * chest;
     b->yh = b->yw + draft_m(in, "waistToHips");
@@ -94,7 +93,7 @@ static double body_armholes(double ya, void *ctx)
 
     for (int front = 0; front < 2; front++) {
         draft_armhole_segs(vec_xy(b->w, ya), body_pitch(b, ya, front), b->sp, b->slope, s);
-        l += seg_length(&s[0]) + seg_length(&s[1]);
+        l += geom_seg_length(&s[0]) + geom_seg_length(&s[1]);
     }
     return l;
 }
@@ -124,24 +123,24 @@ static int body_part(struct pattern *p, const struct body *b, int front, struct 
     struct path *e;
 
     if (!pt)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     if (across < b->nw + 5.0)
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     e = draft_edge_add(pt, front ? "cf" : "cb", 0.0, 1, vec_xy(0.0, depth));
-    path_line(e, vec_xy(0.0, b->yh));
+    geom_path_line(e, vec_xy(0.0, b->yh));
     e = draft_edge_add(pt, "hem", 1.0, 0, vec_xy(0.0, b->yh));
-    path_line(e, vec_xy(b->wh, b->yh));
+    geom_path_line(e, vec_xy(b->wh, b->yh));
     e = draft_edge_add(pt, "side", 1.0, 0, vec_xy(b->wh, b->yh));
-    path_line(e, vec_xy(b->w, b->ya));
+    geom_path_line(e, vec_xy(b->w, b->ya));
     e = draft_edge_add(pt, "armhole", 1.0, 0, vec_xy(b->w, b->ya));
     draft_armhole(e, vec_xy(b->w, b->ya), pitch, b->sp, b->slope, &h->pitch);
-    h->armhole = path_length(e);
+    h->armhole = geom_path_length(e);
     e = draft_edge_add(pt, "shoulder", 1.0, 0, b->sp);
-    path_line(e, b->hps);
+    geom_path_line(e, b->hps);
     e = draft_edge_add(pt, "neck", 1.0, 0, b->hps);
     if (!e)
-        return ERR_INTERNAL;
-    path_push(e, &neck);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_push(e, &neck);
     draft_notch_add(pt, "armhole", h->pitch, front ? DRAFT_NOTCH_FRONT : DRAFT_NOTCH_BACK);
     draft_level_add(pt, "chest", b->ya);
     draft_level_add(pt, "waist", b->yw);
@@ -158,11 +157,11 @@ static int body_draft(struct pattern *p, const struct draft_input *in, char *msg
     int rc;
 
     if (body_frame(in, &b, msg, n) || body_fit_arm(in, &b, msg, n))
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     rc = body_part(p, &b, 1, &fh);
     if (!rc)
         rc = body_part(p, &b, 0, &bh);
-    if (rc == ERR_INVALID)
+    if (rc == DRAFT_ERR_INVALID)
         return draft_fail(msg, n, "shoulderToShoulder is too narrow for this neck and chest");
     if (rc)
         return rc;

@@ -14,25 +14,24 @@
  * deepen an armhole too short for the arm (draft_sleeve_min_armhole).
  */
 #include "draft/draft_impl.h"
-#include "base/err.h"
 
 struct seg draft_neck_curve(double width, double depth)
 {
-    return seg_cubic(vec_xy(width, 0.0), vec_xy(width, GEOM_KAPPA * depth),
-                     vec_xy(GEOM_KAPPA * width, depth), vec_xy(0.0, depth));
+    return geom_seg_cubic(vec_xy(width, 0.0), vec_xy(width, GEOM_KAPPA * depth),
+                          vec_xy(GEOM_KAPPA * width, depth), vec_xy(0.0, depth));
 }
 
 static double neck_len(double depth, void *ctx)
 {
     struct seg s = draft_neck_curve(*(const double *)ctx, depth);
-    return seg_length(&s);
+    return geom_seg_length(&s);
 }
 
 int draft_neck_fit(double target, double width, double back_depth, double *front_depth, char *msg,
                    size_t n)
 {
     struct seg b = draft_neck_curve(width, back_depth);
-    double want = target / 2.0 - seg_length(&b);
+    double want = target / 2.0 - geom_seg_length(&b);
 
     if (draft_solve(neck_len, &width, 0.5 * back_depth, 4.0 * width, want, 0.005, front_depth))
         return draft_fail(msg, n, "the neck measurement does not fit the neckline");
@@ -44,10 +43,10 @@ void draft_armhole_segs(struct vec armpit, struct vec pitch, struct vec shoulder
 {
     double a = armpit.x - pitch.x, b = armpit.y - pitch.y, h = 0.4 * vec_dist(pitch, shoulder);
 
-    s[0] = seg_cubic(armpit, vec_xy(armpit.x - GEOM_KAPPA * a, armpit.y),
-                     vec_xy(pitch.x, pitch.y + GEOM_KAPPA * b), pitch);
-    s[1] = seg_cubic(pitch, vec_xy(pitch.x, pitch.y - h),
-                     vec_mad(shoulder, vec_xy(-sin(slope), cos(slope)), h), shoulder);
+    s[0] = geom_seg_cubic(armpit, vec_xy(armpit.x - GEOM_KAPPA * a, armpit.y),
+                          vec_xy(pitch.x, pitch.y + GEOM_KAPPA * b), pitch);
+    s[1] = geom_seg_cubic(pitch, vec_xy(pitch.x, pitch.y - h),
+                          vec_mad(shoulder, vec_xy(-sin(slope), cos(slope)), h), shoulder);
 }
 
 void draft_armhole(struct path *out, struct vec armpit, struct vec pitch, struct vec shoulder,
@@ -56,9 +55,9 @@ void draft_armhole(struct path *out, struct vec armpit, struct vec pitch, struct
     struct seg s[2];
 
     draft_armhole_segs(armpit, pitch, shoulder, slope, s);
-    path_push(out, &s[0]);
-    path_push(out, &s[1]);
-    *pitch_len = seg_length(&s[0]);
+    geom_path_push(out, &s[0]);
+    geom_path_push(out, &s[1]);
+    *pitch_len = geom_seg_length(&s[0]);
 }
 
 /* Half a sleeve cap in units of the half width (x) and the cap height (y),
@@ -84,8 +83,8 @@ static void cap_half(double b, double h, struct seg out[2])
 
     for (int i = 0; i < 7; i++)
         q[i] = vec_xy(b * cap_unit[i].x, h * cap_unit[i].y);
-    out[0] = seg_cubic(q[0], q[1], q[2], q[3]);
-    out[1] = seg_cubic(q[3], q[4], q[5], q[6]);
+    out[0] = geom_seg_cubic(q[0], q[1], q[2], q[3]);
+    out[1] = geom_seg_cubic(q[3], q[4], q[5], q[6]);
 }
 
 static double cap_len(double h, void *ctx)
@@ -93,7 +92,7 @@ static double cap_len(double h, void *ctx)
     struct seg s[2];
 
     cap_half(*(const double *)ctx, h, s);
-    return 2.0 * (seg_length(&s[0]) + seg_length(&s[1]));
+    return 2.0 * (geom_seg_length(&s[0]) + geom_seg_length(&s[1]));
 }
 
 static void mirror_rev(const struct seg *s, struct path *out)
@@ -102,7 +101,7 @@ static void mirror_rev(const struct seg *s, struct path *out)
 
     for (int k = 0; k < 4; k++)
         m.p[k] = vec_xy(-s->p[3 - k].x, s->p[3 - k].y);
-    path_push(out, &m);
+    geom_path_push(out, &m);
 }
 
 static int sleeve_edges(struct draft_part *pt, double b, double h,
@@ -114,19 +113,19 @@ static int sleeve_edges(struct draft_part *pt, double b, double h,
     cap_half(b, h, half);
     e = draft_edge_add(pt, "cap", 1.0, 0, vec_xy(-b, h));
     if (!e)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     mirror_rev(&half[1], e);
     mirror_rev(&half[0], e);
-    path_push(e, &half[0]);
-    path_push(e, &half[1]);
+    geom_path_push(e, &half[0]);
+    geom_path_push(e, &half[1]);
     e = draft_edge_add(pt, "underarm_front", 1.0, 0, vec_xy(b, h));
-    path_line(e, vec_xy(0.5 * wrist, s->length));
+    geom_path_line(e, vec_xy(0.5 * wrist, s->length));
     e = draft_edge_add(pt, "wrist", 1.0, 0, vec_xy(0.5 * wrist, s->length));
-    path_line(e, vec_xy(-0.5 * wrist, s->length));
+    geom_path_line(e, vec_xy(-0.5 * wrist, s->length));
     e = draft_edge_add(pt, "underarm_back", 1.0, 0, vec_xy(-0.5 * wrist, s->length));
     if (!e)
-        return ERR_INTERNAL;
-    path_line(e, vec_xy(-b, h));
+        return DRAFT_ERR_INTERNAL;
+    geom_path_line(e, vec_xy(-b, h));
     return 0;
 }
 
@@ -153,7 +152,7 @@ int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg
                           h);
     pt = draft_part_add(p, "sleeve", "Sleeve", 2);
     if (!pt || sleeve_edges(pt, b, h, s, wrist))
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     cap = cap_len(h, &b);
     draft_notch_add(pt, "cap", s->pitch_back * (1.0 + s->cap_ease), DRAFT_NOTCH_BACK);
     draft_notch_add(pt, "cap", s->armhole_back * (1.0 + s->cap_ease), DRAFT_NOTCH_FRONT);

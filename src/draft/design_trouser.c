@@ -37,7 +37,6 @@
  * knee widths add up to knee x (1 + ease); inseams and outseams pair up.
  */
 #include "draft/draft_impl.h"
-#include "base/err.h"
 
 static const char *const trouser_required[] = {
     "crossSeam",   "crossSeamFront",  "knee", "seat", "waist", "waistToFloor", "waistToKnee",
@@ -92,8 +91,8 @@ static void leg_points(const struct trouser *t, struct leg *g)
 static struct seg waist_curve(const struct leg *g, struct vec side)
 {
     double c = 0.35 * vec_dist(side, g->cw);
-    return seg_cubic(side, vec_xy(side.x + c, side.y), vec_mad(g->cw, vec_xy(-g->u.y, g->u.x), c),
-                     g->cw);
+    return geom_seg_cubic(side, vec_xy(side.x + c, side.y),
+                          vec_mad(g->cw, vec_xy(-g->u.y, g->u.x), c), g->cw);
 }
 
 /* Side waist for the chord direction theta, the waist seam exactly
@@ -103,54 +102,54 @@ static void leg_waist(struct leg *g)
     struct vec dir = vec_xy(cos(g->theta), sin(g->theta));
     struct seg unit = waist_curve(g, vec_add(g->cw, dir));
 
-    g->woff = vec_mul(dir, g->waist_w / seg_length(&unit));
+    g->woff = vec_mul(dir, g->waist_w / geom_seg_length(&unit));
     g->wside = vec_add(g->cw, g->woff);
 }
 
 static struct seg leg_crotch(const struct leg *g)
 {
     double dy = g->f.y - g->xs.y;
-    return seg_cubic(g->xs, vec_mad(g->xs, g->u, 0.55 * dy), vec_xy(g->f.x - 0.6 * g->ext, g->f.y),
-                     g->f);
+    return geom_seg_cubic(g->xs, vec_mad(g->xs, g->u, 0.55 * dy),
+                          vec_xy(g->f.x - 0.6 * g->ext, g->f.y), g->f);
 }
 
 static struct seg leg_inseam(const struct leg *g)
 {
     double dy = g->kin.y - g->f.y;
-    return seg_cubic(g->f, vec_xy(g->f.x, g->f.y + 0.3 * dy), vec_xy(g->kin.x, g->kin.y - 0.4 * dy),
-                     g->kin);
+    return geom_seg_cubic(g->f, vec_xy(g->f.x, g->f.y + 0.3 * dy),
+                          vec_xy(g->kin.x, g->kin.y - 0.4 * dy), g->kin);
 }
 
 static struct seg leg_thigh(const struct leg *g)
 {
     double dy = g->kout.y - g->xside.y;
-    return seg_cubic(g->kout, vec_xy(g->kout.x, g->kout.y - 0.35 * dy),
-                     vec_xy(g->xside.x, g->xside.y + 0.35 * dy), g->xside);
+    return geom_seg_cubic(g->kout, vec_xy(g->kout.x, g->kout.y - 0.35 * dy),
+                          vec_xy(g->xside.x, g->xside.y + 0.35 * dy), g->xside);
 }
 
 static struct seg leg_hip(const struct leg *g)
 {
     double dy = g->xside.y - g->wside.y;
-    return seg_cubic(g->xside, vec_xy(g->xside.x, g->xside.y - 0.35 * dy),
-                     vec_xy(g->wside.x, g->wside.y + 0.4 * dy), g->wside);
+    return geom_seg_cubic(g->xside, vec_xy(g->xside.x, g->xside.y - 0.35 * dy),
+                          vec_xy(g->wside.x, g->wside.y + 0.4 * dy), g->wside);
 }
 
 static double leg_cross_len(const struct leg *g)
 {
     struct seg c = leg_crotch(g);
-    return vec_dist(g->cw, g->xs) + seg_length(&c);
+    return vec_dist(g->cw, g->xs) + geom_seg_length(&c);
 }
 
 static double leg_inseam_len(const struct leg *g)
 {
     struct seg s = leg_inseam(g);
-    return seg_length(&s) + (g->hin.y - g->kin.y);
+    return geom_seg_length(&s) + (g->hin.y - g->kin.y);
 }
 
 static double leg_outseam_len(const struct leg *g)
 {
     struct seg a = leg_thigh(g), b = leg_hip(g);
-    return (g->hout.y - g->kout.y) + seg_length(&a) + seg_length(&b);
+    return (g->hout.y - g->kout.y) + geom_seg_length(&a) + geom_seg_length(&b);
 }
 
 struct fit {
@@ -365,7 +364,7 @@ static double waist_len_at(double x, void *ctx)
 {
     const struct leg *g = ctx;
     struct seg w = waist_curve(g, vec_xy(x, 0.0));
-    return seg_length(&w);
+    return geom_seg_length(&w);
 }
 
 /* Back outseam for a crease shift s (the back rebalanced for it), with the
@@ -395,7 +394,7 @@ static int back_dart(struct trouser *t)
     if (draft_solve(by_side_x, g, g->xside.x, hi, t->out_f, 0.02, &x))
         return -1;
     struct seg w = waist_curve(g, vec_xy(x, 0.0));
-    double intake = seg_length(&w) - g->waist_w;
+    double intake = geom_seg_length(&w) - g->waist_w;
     if (intake < 3.0 || intake > 0.4 * g->waist_w)
         return -1;
     by_side_x(x, g);
@@ -461,13 +460,13 @@ static int trouser_fit(struct trouser *t, char *msg, size_t n)
 static int back_waist_dart(struct draft_part *pt, const struct trouser *t, const struct leg *g)
 {
     struct seg w = waist_curve(g, g->wside), side, centre;
-    double total = seg_length(&w), ta = seg_t_at_length(&w, 0.5 * (total - g->dart));
-    double tb = seg_t_at_length(&w, 0.5 * (total + g->dart));
+    double total = geom_seg_length(&w), ta = geom_seg_t_at_length(&w, 0.5 * (total - g->dart));
+    double tb = geom_seg_t_at_length(&w, 0.5 * (total + g->dart));
     struct vec a, b, mid, down, tip, peak;
     struct path *e;
 
-    side = seg_sub(&w, 0.0, ta);
-    centre = seg_sub(&w, tb, 1.0);
+    side = geom_seg_sub(&w, 0.0, ta);
+    centre = geom_seg_sub(&w, tb, 1.0);
     a = side.p[3];
     b = centre.p[0];
     mid = vec_lerp(a, b, 0.5);
@@ -476,17 +475,17 @@ static int back_waist_dart(struct draft_part *pt, const struct trouser *t, const
         down = vec_mul(down, -1.0);
     tip = vec_mad(mid, down, fmin(120.0, 0.45 * (t->ys - mid.y)));
     e = draft_edge_add(pt, "waist_side", 1.0, 0, g->wside);
-    path_push(e, &side);
+    geom_path_push(e, &side);
     e = draft_edge_add(pt, "waist_dart", 1.0, 0, a);
     if (!e)
-        return ERR_INTERNAL;
-    if (draft_dart_peak(tip, a, b, seg_tangent(&centre, 0.0), &peak) == 0)
-        path_line(e, peak);
-    path_line(e, b);
+        return DRAFT_ERR_INTERNAL;
+    if (draft_dart_peak(tip, a, b, geom_seg_tangent(&centre, 0.0), &peak) == 0)
+        geom_path_line(e, peak);
+    geom_path_line(e, b);
     e = draft_edge_add(pt, "waist_centre", 1.0, 0, b);
     if (!e)
-        return ERR_INTERNAL;
-    path_push(e, &centre);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_push(e, &centre);
     draft_dart_add(pt, tip, a, b);
     return 0;
 }
@@ -501,30 +500,30 @@ static int leg_part(struct pattern *p, const struct trouser *t, const struct leg
     int kind = front ? DRAFT_NOTCH_FRONT : DRAFT_NOTCH_BACK;
 
     if (!pt)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     if (g->dart > 0.0) {
         int rc = back_waist_dart(pt, t, g);
         if (rc)
             return rc;
     } else {
         e = draft_edge_add(pt, "waist", 1.0, 0, g->wside);
-        path_push(e, &waist);
+        geom_path_push(e, &waist);
     }
     e = draft_edge_add(pt, "cross", 1.0, 0, g->cw);
-    path_line(e, g->xs);
-    path_push(e, &crotch);
+    geom_path_line(e, g->xs);
+    geom_path_push(e, &crotch);
     e = draft_edge_add(pt, "inseam", 1.0, 0, g->f);
-    path_push(e, &inseam);
-    path_line(e, g->hin);
+    geom_path_push(e, &inseam);
+    geom_path_line(e, g->hin);
     e = draft_edge_add(pt, "hem", DRAFT_TROUSER_HEM_FACTOR, 0, g->hin);
-    path_line(e, g->hout);
+    geom_path_line(e, g->hout);
     e = draft_edge_add(pt, "outseam", 1.0, 0, g->hout);
     if (!e)
-        return ERR_INTERNAL;
-    path_line(e, g->kout);
-    path_push(e, &thigh);
-    path_push(e, &hip);
-    draft_notch_add(pt, "inseam", seg_length(&inseam), kind);
+        return DRAFT_ERR_INTERNAL;
+    geom_path_line(e, g->kout);
+    geom_path_push(e, &thigh);
+    geom_path_push(e, &hip);
+    draft_notch_add(pt, "inseam", geom_seg_length(&inseam), kind);
     draft_notch_add(pt, "outseam", t->yh - t->yk, kind);
     draft_level_add(pt, "seat", t->ys);
     draft_level_add(pt, "knee", t->yk);
@@ -540,7 +539,7 @@ static int trouser_draft(struct pattern *p, const struct draft_input *in, char *
     int rc;
 
     if (trouser_frame(in, &t, msg, n) || trouser_fit(&t, msg, n))
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     rc = leg_part(p, &t, &t.front, 1);
     return rc ? rc : leg_part(p, &t, &t.back, 0);
 }

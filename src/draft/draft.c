@@ -8,7 +8,7 @@
  * measurement present, every used value finite and in its plausible range,
  * sa in 0..DRAFT_SA_MAX); a pattern it returns has closed, continuous,
  * finite outlines, and its title text is valid UTF-8 without control
- * characters. Anything else is refused with ERR_INVALID and a sentence.
+ * characters. Anything else is refused with DRAFT_ERR_INVALID and a sentence.
  */
 #include <float.h>
 #include <stdarg.h>
@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "draft/draft_impl.h"
-#include "base/err.h"
 
 #define LAYOUT_GAP      10.0 /* mm between laid-out items and around the sheet */
 #define SCALEBOX_ITEM_W (DRAFT_SCALEBOX_W + 2.0)
@@ -70,6 +69,22 @@ int draft_has(const struct draft_input *in, const char *name)
     return i >= 0 && in->have[i];
 }
 
+const char *draft_strerror(int rc)
+{
+    switch (rc) {
+    case DRAFT_OK:
+        return "success";
+    case DRAFT_ERR_INVALID:
+        return "invalid input";
+    case DRAFT_ERR_NOMEM:
+        return "out of memory";
+    case DRAFT_ERR_INTERNAL:
+        return "internal error";
+    default:
+        return "unknown error";
+    }
+}
+
 int draft_fail(char *msg, size_t n, const char *fmt, ...)
 {
     va_list ap;
@@ -79,7 +94,7 @@ int draft_fail(char *msg, size_t n, const char *fmt, ...)
         vsnprintf(msg, n, fmt, ap);
         va_end(ap);
     }
-    return ERR_INVALID;
+    return DRAFT_ERR_INVALID;
 }
 
 struct draft_part *draft_part_add(struct pattern *p, const char *name, const char *title, int cut)
@@ -107,8 +122,8 @@ struct path *draft_edge_add(struct draft_part *pt, const char *name, double sa_f
     e->name = name;
     e->sa_factor = fold ? 0.0 : sa_factor;
     e->fold = fold;
-    path_init(&e->path);
-    path_move(&e->path, start);
+    geom_path_init(&e->path);
+    geom_path_move(&e->path, start);
     if (fold)
         pt->fold_edge = (int)pt->nedges;
     pt->nedges++;
@@ -239,7 +254,7 @@ int draft_dart_peak(struct vec tip, struct vec a, struct vec b, struct vec beyon
     struct vec mid = vec_lerp(a, b, 0.5), p;
     double ta, tb;
 
-    if (!line_intersect(a, vec_add(a, closed), tip, mid, &p, &ta, &tb) || !(ta > 0.0) ||
+    if (!geom_line_intersect(a, vec_add(a, closed), tip, mid, &p, &ta, &tb) || !(ta > 0.0) ||
         !(tb > 1.0) || tb > 4.0)
         return -1;
     *peak = p;
@@ -294,7 +309,7 @@ static int check_value(const char *name, const struct draft_input *in, char *msg
 
     if (k < 0 || !in->have[k])
         return 0;
-    m = &measures[k];
+    m = &measures_table[k];
     if (!isfinite(in->value[k]))
         return draft_fail(msg, n, "%s is not a finite number", name);
     if (in->value[k] < m->min || in->value[k] > m->max)
@@ -314,10 +329,10 @@ static int validate(const struct design *d, const struct draft_input *in, char *
         return draft_fail(msg, n, "missing measurements: %s", names);
     for (size_t i = 0; d->required[i]; i++)
         if (check_value(d->required[i], in, msg, n))
-            return ERR_INVALID;
+            return DRAFT_ERR_INVALID;
     for (size_t i = 0; d->optional && d->optional[i]; i++)
         if (check_value(d->optional[i], in, msg, n))
-            return ERR_INVALID;
+            return DRAFT_ERR_INVALID;
     if (!isfinite(in->sa) || in->sa < 0.0 || in->sa > DRAFT_SA_MAX)
         return draft_fail(msg, n, "the seam allowance must be between 0 and %g mm", DRAFT_SA_MAX);
     return 0;
@@ -371,21 +386,21 @@ static void sanitize_name(const char *in, char *out)
 
 static int part_seam(struct draft_part *pt)
 {
-    path_init(&pt->seam);
+    geom_path_init(&pt->seam);
     for (size_t i = 0; i < pt->nedges; i++) {
         const struct path *e = &pt->edge[i].path;
-        if (!e->n || !path_ok(e))
-            return ERR_INVALID;
-        if (i && vec_dist(path_start(e), path_end(&pt->edge[i - 1].path)) > 1e-6)
-            return ERR_INTERNAL;
-        path_append(&pt->seam, e);
+        if (!e->n || !geom_path_ok(e))
+            return DRAFT_ERR_INVALID;
+        if (i && vec_dist(geom_path_start(e), geom_path_end(&pt->edge[i - 1].path)) > 1e-6)
+            return DRAFT_ERR_INTERNAL;
+        geom_path_append(&pt->seam, e);
     }
     if (!pt->nedges || pt->seam.failed)
-        return pt->seam.failed ? ERR_NOMEM : ERR_INTERNAL;
-    if (vec_dist(path_start(&pt->seam), path_end(&pt->seam)) > 1e-6)
-        return ERR_INTERNAL;
+        return pt->seam.failed ? DRAFT_ERR_NOMEM : DRAFT_ERR_INTERNAL;
+    if (vec_dist(geom_path_start(&pt->seam), geom_path_end(&pt->seam)) > 1e-6)
+        return DRAFT_ERR_INTERNAL;
     /* extreme measurements can fold an outline over itself: not a pattern */
-    return path_self_intersects(&pt->seam, 1) ? ERR_INVALID : 0;
+    return geom_path_self_intersects(&pt->seam, 1) ? DRAFT_ERR_INVALID : 0;
 }
 
 /* Allowance: the outline (without the fold edge, if any) offset outwards
@@ -397,10 +412,10 @@ static int part_sa(struct draft_part *pt, double sa, double out_sign)
     size_t n = 0, ne = pt->nedges;
     int fold = pt->fold_edge, rc;
 
-    path_init(&pt->sa);
+    geom_path_init(&pt->sa);
     if (sa <= 0.0)
         return 0;
-    path_init(&src);
+    geom_path_init(&src);
     for (size_t k = 0; k < ne; k++) {
         size_t i = fold >= 0 ? ((size_t)fold + 1 + k) % ne : k;
         const struct draft_edge *e = &pt->edge[i];
@@ -408,29 +423,29 @@ static int part_sa(struct draft_part *pt, double sa, double out_sign)
             continue;
         for (size_t s = 0; s < e->path.n; s++) {
             if (n >= MAX_SEAM_SEGS) {
-                path_free(&src);
-                return ERR_INTERNAL;
+                geom_path_free(&src);
+                return DRAFT_ERR_INTERNAL;
             }
             dist[n++] = out_sign * sa * e->sa_factor;
-            path_push(&src, &e->path.seg[s]);
+            geom_path_push(&src, &e->path.seg[s]);
         }
     }
-    rc =
-        src.failed ? ERR_NOMEM : path_offset(&src, 0.0, dist, fold < 0, DRAFT_MITRE_LIMIT, &pt->sa);
-    path_free(&src);
+    rc = src.failed ? DRAFT_ERR_NOMEM
+                    : geom_path_offset(&src, 0.0, dist, fold < 0, DRAFT_MITRE_LIMIT, &pt->sa);
+    geom_path_free(&src);
     if (rc)
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     if (fold >= 0 && pt->sa.n &&
-        path_trim_at_line(&pt->sa, path_start(&pt->edge[fold].path),
-                          path_end(&pt->edge[fold].path)))
-        return ERR_NOMEM;
+        geom_path_trim_at_line(&pt->sa, geom_path_start(&pt->edge[fold].path),
+                               geom_path_end(&pt->edge[fold].path)))
+        return DRAFT_ERR_NOMEM;
     if (fold >= 0 && pt->sa.n) { /* back along the fold: tag -2 */
-        path_move(&pt->sa, path_end(&pt->sa));
-        path_line(&pt->sa, path_start(&pt->sa));
+        geom_path_move(&pt->sa, geom_path_end(&pt->sa));
+        geom_path_line(&pt->sa, geom_path_start(&pt->sa));
         if (!pt->sa.failed)
             pt->sa.seg[pt->sa.n - 1].tag = -2;
     }
-    return pt->sa.failed ? ERR_NOMEM : 0;
+    return pt->sa.failed ? DRAFT_ERR_NOMEM : 0;
 }
 
 static void part_notches(struct draft_part *pt, double out_sign)
@@ -438,7 +453,7 @@ static void part_notches(struct draft_part *pt, double out_sign)
     for (size_t i = 0; i < pt->nnotches; i++) {
         struct draft_notch *nt = &pt->notch[i];
         struct vec t;
-        nt->at = path_at(&pt->edge[nt->edge].path, nt->along, &t);
+        nt->at = geom_path_at(&pt->edge[nt->edge].path, nt->along, &t);
         nt->dir = vec_mul(vec_perp(t), out_sign);
     }
 }
@@ -448,9 +463,9 @@ static void part_notches(struct draft_part *pt, double out_sign)
 static void part_fold_bracket(struct draft_part *pt, double out_sign)
 {
     const struct path *f = &pt->edge[pt->fold_edge].path;
-    double l = path_length(f);
+    double l = geom_path_length(f);
     struct vec t0, t1;
-    struct vec a = path_at(f, 0.15 * l, &t0), b = path_at(f, 0.85 * l, &t1);
+    struct vec a = geom_path_at(f, 0.15 * l, &t0), b = geom_path_at(f, 0.85 * l, &t1);
 
     pt->grain_from = vec_mad(a, vec_perp(t0), -out_sign * 20.0);
     pt->grain_to = vec_mad(b, vec_perp(t1), -out_sign * 20.0);
@@ -458,22 +473,22 @@ static void part_fold_bracket(struct draft_part *pt, double out_sign)
 
 static void part_box(struct draft_part *pt, double sa)
 {
-    struct bbox b = path_bbox(&pt->seam), s = path_bbox(&pt->sa);
+    struct bbox b = geom_path_bbox(&pt->seam), s = geom_path_bbox(&pt->sa);
     double tick = sa > 0.0 ? sa : 6.0;
 
-    bbox_union(&b, &s);
+    geom_bbox_union(&b, &s);
     for (size_t i = 0; i < pt->nnotches; i++)
-        bbox_add(&b, vec_mad(pt->notch[i].at, pt->notch[i].dir, tick));
-    bbox_add(&b, vec_xy(pt->title_at.x - TITLE_HALF_W, pt->title_at.y - TITLE_HALF_H));
-    bbox_add(&b, vec_xy(pt->title_at.x + TITLE_HALF_W, pt->title_at.y + TITLE_HALF_H));
-    bbox_add(&b, pt->grain_from);
-    bbox_add(&b, pt->grain_to);
+        geom_bbox_add(&b, vec_mad(pt->notch[i].at, pt->notch[i].dir, tick));
+    geom_bbox_add(&b, vec_xy(pt->title_at.x - TITLE_HALF_W, pt->title_at.y - TITLE_HALF_H));
+    geom_bbox_add(&b, vec_xy(pt->title_at.x + TITLE_HALF_W, pt->title_at.y + TITLE_HALF_H));
+    geom_bbox_add(&b, pt->grain_from);
+    geom_bbox_add(&b, pt->grain_to);
     pt->box = b;
 }
 
 static int part_finite(const struct draft_part *pt)
 {
-    if (!path_ok(&pt->seam) || !path_ok(&pt->sa))
+    if (!geom_path_ok(&pt->seam) || !geom_path_ok(&pt->sa))
         return 0;
     for (size_t i = 0; i < pt->nnotches; i++)
         if (!isfinite(pt->notch[i].at.x + pt->notch[i].at.y + pt->notch[i].dir.x +
@@ -498,7 +513,7 @@ static int part_finish(struct draft_part *pt, double sa)
 
     if (rc)
         return rc;
-    out_sign = path_area(&pt->seam) > 0.0 ? -1.0 : 1.0;
+    out_sign = geom_path_area(&pt->seam) > 0.0 ? -1.0 : 1.0;
     rc = part_sa(pt, sa, out_sign);
     if (rc)
         return rc;
@@ -506,7 +521,7 @@ static int part_finish(struct draft_part *pt, double sa)
     if (pt->fold_edge >= 0)
         part_fold_bracket(pt, out_sign);
     part_box(pt, sa);
-    return part_finite(pt) ? 0 : ERR_INVALID;
+    return part_finite(pt) ? 0 : DRAFT_ERR_INVALID;
 }
 
 /* ---- layout ----------------------------------------------------------- */
@@ -576,9 +591,9 @@ void draft_free(struct pattern *p)
     for (size_t i = 0; i < p->nparts; i++) {
         struct draft_part *pt = &p->part[i];
         for (size_t e = 0; e < pt->nedges; e++)
-            path_free(&pt->edge[e].path);
-        path_free(&pt->seam);
-        path_free(&pt->sa);
+            geom_path_free(&pt->edge[e].path);
+        geom_path_free(&pt->seam);
+        geom_path_free(&pt->sa);
     }
     free(p);
 }
@@ -592,14 +607,14 @@ int draft_run(const struct design *d, const struct draft_input *in, struct patte
     if (msg && msgn)
         msg[0] = '\0';
     if (!d || !in || !out)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     *out = NULL;
     rc = validate(d, in, msg, msgn);
     if (rc)
         return rc;
     p = calloc(1, sizeof *p);
     if (!p)
-        return ERR_NOMEM;
+        return DRAFT_ERR_NOMEM;
     p->design = d;
     p->sa = in->sa;
     sanitize_name(in->model_name, p->model);
@@ -609,9 +624,9 @@ int draft_run(const struct design *d, const struct draft_input *in, struct patte
     if (rc == 0)
         layout(p);
     if (rc == 0 && !(isfinite(p->width) && isfinite(p->height) && p->width > 0.0))
-        rc = ERR_INVALID;
+        rc = DRAFT_ERR_INVALID;
     if (rc) {
-        if (rc == ERR_INVALID && msg && msgn && !msg[0])
+        if (rc == DRAFT_ERR_INVALID && msg && msgn && !msg[0])
             draft_fail(msg, msgn, "these measurements do not make a drawable %s", d->title);
         draft_free(p);
         return rc;
@@ -639,13 +654,13 @@ const struct draft_edge *draft_edge_find(const struct draft_part *part, const ch
 double draft_edge_length(const struct draft_part *part, const char *name)
 {
     const struct draft_edge *e = draft_edge_find(part, name);
-    return e ? path_length(&e->path) : 0.0;
+    return e ? geom_path_length(&e->path) : 0.0;
 }
 
 int draft_width_at(const struct draft_part *part, double y, double *width)
 {
     double xs[64], lo = DBL_MAX, hi = -DBL_MAX;
-    int n = path_cross_y(&part->seam, y, xs, 64);
+    int n = geom_path_cross_y(&part->seam, y, xs, 64);
 
     for (int i = 0; i < n; i++) {
         lo = fmin(lo, xs[i]);

@@ -9,7 +9,8 @@
 
 #include <stddef.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
+#include "base/strbuf.h"
 
 extern const struct design draft_design_body;
 extern const struct design draft_design_bodice;
@@ -19,7 +20,7 @@ extern const struct design draft_design_trouser;
 double draft_m(const struct draft_input *in, const char *name);
 int draft_has(const struct draft_input *in, const char *name);
 
-/* Writes the sentence into msg and returns ERR_INVALID. */
+/* Writes the sentence into msg and returns DRAFT_ERR_INVALID. */
 int draft_fail(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Builders. draft_part_add returns NULL when the pattern is full;
@@ -84,24 +85,13 @@ struct draft_sleeve_spec {
  * need a cap lower than DRAFT_CAP_MIN: the blocks deepen such armholes. */
 double draft_sleeve_min_armhole(double width, double cap_ease);
 /* Adds the "sleeve" part: cap height solved so the cap length is on target
- * within 0.01 mm. ERR_INVALID with a message when it cannot fit. */
+ * within 0.01 mm. DRAFT_ERR_INVALID with a message when it cannot fit. */
 int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg, size_t n);
 
-/* A growable output buffer; after a failed allocation it stays failed and
- * ignores further writes (render_svg.c). */
-struct draft_buf {
-    char *p;
-    size_t n, cap;
-    int failed;
-};
-void draft_buf_put(struct draft_buf *b, const void *s, size_t n);
-void draft_buf_str(struct draft_buf *b, const char *s);
-/* A number with at most 2 decimals, trailing zeros dropped ("12.5", "-3"). */
-void draft_buf_num(struct draft_buf *b, double v);
-/* Text escaped for XML character data and attribute values. */
-void draft_buf_xml(struct draft_buf *b, const char *s);
-/* Hands the NUL-terminated text to *out (0), or frees it (ERR_NOMEM). */
-int draft_buf_take(struct draft_buf *b, char **out, size_t *n);
+/* strbuf_take for the renderers (render_svg.c): a pattern past its
+ * output bound is the engine's failure (DRAFT_ERR_INTERNAL), not a request
+ * too large; out of memory is DRAFT_ERR_NOMEM. */
+int draft_take(struct strbuf *b, char **out, size_t *n);
 
 /* Room for notch ticks when the pattern has no allowance. */
 #define DRAFT_NOTCH_TICK 6.0

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "draft/geom.h"
+#include "atelier/geom.h"
 #include "base/util.h"
 
 #define OFF_TOL         0.005 /* mm: fitted offset vs true offset */
@@ -26,13 +26,13 @@
 
 /* ---- boxes ------------------------------------------------------------ */
 
-void bbox_empty(struct bbox *b)
+void geom_bbox_empty(struct bbox *b)
 {
     b->x0 = b->y0 = DBL_MAX;
     b->x1 = b->y1 = -DBL_MAX;
 }
 
-void bbox_add(struct bbox *b, struct vec p)
+void geom_bbox_add(struct bbox *b, struct vec p)
 {
     if (p.x < b->x0)
         b->x0 = p.x;
@@ -44,15 +44,15 @@ void bbox_add(struct bbox *b, struct vec p)
         b->y1 = p.y;
 }
 
-void bbox_union(struct bbox *b, const struct bbox *o)
+void geom_bbox_union(struct bbox *b, const struct bbox *o)
 {
     if (o->x0 > o->x1)
         return;
-    bbox_add(b, vec_xy(o->x0, o->y0));
-    bbox_add(b, vec_xy(o->x1, o->y1));
+    geom_bbox_add(b, vec_xy(o->x0, o->y0));
+    geom_bbox_add(b, vec_xy(o->x1, o->y1));
 }
 
-int bbox_overlap(const struct bbox *a, const struct bbox *b, double eps)
+int geom_bbox_overlap(const struct bbox *a, const struct bbox *b, double eps)
 {
     return a->x0 <= b->x1 + eps && b->x0 <= a->x1 + eps && a->y0 <= b->y1 + eps &&
            b->y0 <= a->y1 + eps;
@@ -170,7 +170,7 @@ static void seg_coef(const struct seg *s, int y, double *c)
 
 /* ---- segments ---------------------------------------------------------- */
 
-struct seg seg_line(struct vec a, struct vec b)
+struct seg geom_seg_line(struct vec a, struct vec b)
 {
     struct seg s;
 
@@ -183,7 +183,7 @@ struct seg seg_line(struct vec a, struct vec b)
     return s;
 }
 
-struct seg seg_cubic(struct vec a, struct vec c1, struct vec c2, struct vec b)
+struct seg geom_seg_cubic(struct vec a, struct vec c1, struct vec c2, struct vec b)
 {
     struct seg s;
 
@@ -196,7 +196,7 @@ struct seg seg_cubic(struct vec a, struct vec c1, struct vec c2, struct vec b)
     return s;
 }
 
-struct vec seg_eval(const struct seg *s, double t)
+struct vec geom_seg_eval(const struct seg *s, double t)
 {
     if (s->kind == SEG_LINE)
         return vec_lerp(s->p[0], s->p[3], t);
@@ -206,7 +206,7 @@ struct vec seg_eval(const struct seg *s, double t)
                   a * s->p[0].y + b * s->p[1].y + c * s->p[2].y + d * s->p[3].y);
 }
 
-struct vec seg_deriv(const struct seg *s, double t)
+struct vec geom_seg_deriv(const struct seg *s, double t)
 {
     if (s->kind == SEG_LINE)
         return vec_sub(s->p[3], s->p[0]);
@@ -218,13 +218,13 @@ struct vec seg_deriv(const struct seg *s, double t)
 
 static double seg_scale(const struct seg *s)
 {
-    struct bbox b = seg_hull(s);
+    struct bbox b = geom_seg_hull(s);
     return (b.x1 - b.x0) + (b.y1 - b.y0);
 }
 
-struct vec seg_tangent(const struct seg *s, double t)
+struct vec geom_seg_tangent(const struct seg *s, double t)
 {
-    struct vec d = seg_deriv(s, t);
+    struct vec d = geom_seg_deriv(s, t);
     double l2 = vec_dot(d, d), tiny;
 
     if (l2 > 1e-18) /* coordinates are mm: a speed this large is no cusp */
@@ -241,11 +241,11 @@ struct vec seg_tangent(const struct seg *s, double t)
         }
         return vec_xy(1.0, 0.0);
     }
-    d = vec_sub(seg_eval(s, fmin(1.0, t + 1e-6)), seg_eval(s, fmax(0.0, t - 1e-6)));
+    d = vec_sub(geom_seg_eval(s, fmin(1.0, t + 1e-6)), geom_seg_eval(s, fmax(0.0, t - 1e-6)));
     return vec_len(d) > 0.0 ? vec_unit(d) : vec_xy(1.0, 0.0);
 }
 
-void seg_split(const struct seg *s, double t, struct seg *a, struct seg *b)
+void geom_seg_split(const struct seg *s, double t, struct seg *a, struct seg *b)
 {
     struct vec p01 = vec_lerp(s->p[0], s->p[1], t), p12 = vec_lerp(s->p[1], s->p[2], t);
     struct vec p23 = vec_lerp(s->p[2], s->p[3], t), q0 = vec_lerp(p01, p12, t);
@@ -253,11 +253,11 @@ void seg_split(const struct seg *s, double t, struct seg *a, struct seg *b)
     struct seg l, r;
 
     if (s->kind == SEG_LINE) {
-        l = seg_line(s->p[0], m);
-        r = seg_line(m, s->p[3]);
+        l = geom_seg_line(s->p[0], m);
+        r = geom_seg_line(m, s->p[3]);
     } else {
-        l = seg_cubic(s->p[0], p01, q0, m);
-        r = seg_cubic(m, q1, p23, s->p[3]);
+        l = geom_seg_cubic(s->p[0], p01, q0, m);
+        r = geom_seg_cubic(m, q1, p23, s->p[3]);
     }
     l.tag = r.tag = s->tag;
     if (a)
@@ -266,17 +266,17 @@ void seg_split(const struct seg *s, double t, struct seg *a, struct seg *b)
         *b = r;
 }
 
-struct seg seg_sub(const struct seg *s, double t0, double t1)
+struct seg geom_seg_sub(const struct seg *s, double t0, double t1)
 {
     struct seg left, out;
 
     if (t1 >= 1.0)
         left = *s;
     else
-        seg_split(s, t1 <= 0.0 ? 0.0 : t1, &left, NULL);
+        geom_seg_split(s, t1 <= 0.0 ? 0.0 : t1, &left, NULL);
     if (t0 <= 0.0 || t1 <= 0.0)
         return left;
-    seg_split(&left, t0 >= t1 ? 1.0 : t0 / t1, NULL, &out);
+    geom_seg_split(&left, t0 >= t1 ? 1.0 : t0 / t1, NULL, &out);
     return out;
 }
 
@@ -348,7 +348,7 @@ static double len_rec(const struct dpoly *q, double a, double b, int depth)
     return len_rec(q, a, m, depth + 1) + len_rec(q, m, b, depth + 1);
 }
 
-double seg_length_to(const struct seg *s, double t)
+double geom_seg_length_to(const struct seg *s, double t)
 {
     if (t <= 0.0)
         return 0.0;
@@ -360,14 +360,14 @@ double seg_length_to(const struct seg *s, double t)
     return len_rec(&q, 0.0, t, 0);
 }
 
-double seg_length(const struct seg *s)
+double geom_seg_length(const struct seg *s)
 {
-    return seg_length_to(s, 1.0);
+    return geom_seg_length_to(s, 1.0);
 }
 
-double seg_t_at_length(const struct seg *s, double len)
+double geom_seg_t_at_length(const struct seg *s, double len)
 {
-    double total = seg_length(s), lo = 0.0, hi = 1.0, t, at = 0.0, base = 0.0;
+    double total = geom_seg_length(s), lo = 0.0, hi = 1.0, t, at = 0.0, base = 0.0;
     struct dpoly q = dpoly_of(s);
 
     if (!(len > 0.0) || !(total > 0.0))
@@ -399,31 +399,31 @@ double seg_t_at_length(const struct seg *s, double len)
     return t;
 }
 
-struct bbox seg_hull(const struct seg *s)
+struct bbox geom_seg_hull(const struct seg *s)
 {
     struct bbox b;
 
-    bbox_empty(&b);
+    geom_bbox_empty(&b);
     for (int i = 0; i < 4; i++)
-        bbox_add(&b, s->p[i]);
+        geom_bbox_add(&b, s->p[i]);
     return b;
 }
 
-struct bbox seg_bbox(const struct seg *s)
+struct bbox geom_seg_bbox(const struct seg *s)
 {
     struct bbox b;
     double c[4], r[2];
 
-    bbox_empty(&b);
-    bbox_add(&b, s->p[0]);
-    bbox_add(&b, s->p[3]);
+    geom_bbox_empty(&b);
+    geom_bbox_add(&b, s->p[0]);
+    geom_bbox_add(&b, s->p[3]);
     if (s->kind == SEG_LINE)
         return b;
     for (int y = 0; y < 2; y++) {
         seg_coef(s, y, c);
         int n = quad_roots01(3.0 * c[3], 2.0 * c[2], c[1], r);
         for (int i = 0; i < n; i++)
-            bbox_add(&b, seg_eval(s, r[i]));
+            geom_bbox_add(&b, geom_seg_eval(s, r[i]));
     }
     return b;
 }
@@ -447,7 +447,7 @@ struct closest {
  * polishes the answer). */
 static void closest_rec(const struct seg *s, double t0, double t1, struct closest *c, int depth)
 {
-    struct bbox b = seg_hull(s);
+    struct bbox b = geom_seg_hull(s);
     struct seg l, r;
 
     if (box_dist(&b, c->q) >= c->best)
@@ -463,7 +463,7 @@ static void closest_rec(const struct seg *s, double t0, double t1, struct closes
         }
         return;
     }
-    seg_split(s, 0.5, &l, &r);
+    geom_seg_split(s, 0.5, &l, &r);
     double m = 0.5 * (t0 + t1);
     if (vec_dist(c->q, l.p[3]) < c->best) {
         c->best = vec_dist(c->q, l.p[3]);
@@ -478,7 +478,7 @@ static void closest_rec(const struct seg *s, double t0, double t1, struct closes
     }
 }
 
-double seg_closest(const struct seg *s, struct vec q, double *tout)
+double geom_seg_closest(const struct seg *s, struct vec q, double *tout)
 {
     struct closest c = {q, vec_dist(q, s->p[0]), 0.0};
 
@@ -488,7 +488,7 @@ double seg_closest(const struct seg *s, struct vec q, double *tout)
         bt = bt < 0.0 ? 0.0 : bt > 1.0 ? 1.0 : bt;
         if (tout)
             *tout = bt;
-        return vec_dist(q, seg_eval(s, bt));
+        return vec_dist(q, geom_seg_eval(s, bt));
     }
     if (vec_dist(q, s->p[3]) < c.best) {
         c.best = vec_dist(q, s->p[3]);
@@ -498,7 +498,7 @@ double seg_closest(const struct seg *s, struct vec q, double *tout)
     /* polish: Newton on (B(t) - q) . B'(t) = 0 from the flat piece's
      * answer, kept only while it helps */
     for (int i = 0; i < 8; i++) {
-        struct vec r = vec_sub(seg_eval(s, c.t), q), d1 = seg_deriv(s, c.t);
+        struct vec r = vec_sub(geom_seg_eval(s, c.t), q), d1 = geom_seg_deriv(s, c.t);
         struct vec a2 = vec_add(vec_sub(s->p[2], vec_mul(s->p[1], 2.0)), s->p[0]);
         struct vec b2 = vec_add(vec_sub(s->p[3], vec_mul(s->p[2], 2.0)), s->p[1]);
         double gd = vec_dot(d1, d1) + vec_dot(r, vec_mul(vec_lerp(a2, b2, c.t), 6.0));
@@ -506,7 +506,7 @@ double seg_closest(const struct seg *s, struct vec q, double *tout)
             break;
         double tn = c.t - vec_dot(r, d1) / gd;
         tn = tn < 0.0 ? 0.0 : tn > 1.0 ? 1.0 : tn;
-        double dn = vec_dist(q, seg_eval(s, tn));
+        double dn = vec_dist(q, geom_seg_eval(s, tn));
         if (!(dn < c.best))
             break;
         c.best = dn;
@@ -526,20 +526,20 @@ static int seg_cross(const struct seg *s, int y, double v, double *t)
     return cubic_roots01(c, t);
 }
 
-int seg_cross_y(const struct seg *s, double y, double *t)
+int geom_seg_cross_y(const struct seg *s, double y, double *t)
 {
     return seg_cross(s, 1, y, t);
 }
 
-int seg_cross_x(const struct seg *s, double x, double *t)
+int geom_seg_cross_x(const struct seg *s, double x, double *t)
 {
     return seg_cross(s, 0, x, t);
 }
 
 /* ---- intersections ------------------------------------------------------ */
 
-int line_intersect(struct vec a0, struct vec a1, struct vec b0, struct vec b1, struct vec *p,
-                   double *ta, double *tb)
+int geom_line_intersect(struct vec a0, struct vec a1, struct vec b0, struct vec b1, struct vec *p,
+                        double *ta, double *tb)
 {
     struct vec da = vec_sub(a1, a0), db = vec_sub(b1, b0), w = vec_sub(b0, a0);
     double den = vec_cross(da, db), ua, ub;
@@ -575,7 +575,7 @@ static int hit_line_line(const struct seg *a, const struct seg *b, struct seg_hi
     double ta, tb, e = 1e-9;
     struct vec p;
 
-    if (!line_intersect(a->p[0], a->p[3], b->p[0], b->p[3], &p, &ta, &tb))
+    if (!geom_line_intersect(a->p[0], a->p[3], b->p[0], b->p[3], &p, &ta, &tb))
         return 0;
     if (ta < -e || ta > 1 + e || tb < -e || tb > 1 + e)
         return 0;
@@ -598,7 +598,7 @@ static int hit_line_cubic(const struct seg *l, const struct seg *c, struct seg_h
     f[0] -= d.x * l->p[0].y - d.y * l->p[0].x;
     k = cubic_roots01(f, r);
     for (int i = 0; i < k; i++) {
-        struct vec p = seg_eval(c, r[i]);
+        struct vec p = geom_seg_eval(c, r[i]);
         double tl = vec_dot(vec_sub(p, l->p[0]), d) / l2;
         if (tl >= -1e-9 && tl <= 1 + 1e-9)
             n = add_hit(h, n, max, tl, r[i], p);
@@ -610,10 +610,10 @@ static int hit_line_cubic(const struct seg *l, const struct seg *c, struct seg_h
 static int refine_hit(const struct seg *a, const struct seg *b, double *ta, double *tb)
 {
     for (int i = 0; i < 12; i++) {
-        struct vec f = vec_sub(seg_eval(a, *ta), seg_eval(b, *tb));
+        struct vec f = vec_sub(geom_seg_eval(a, *ta), geom_seg_eval(b, *tb));
         if (vec_len(f) < 1e-10)
             return 1;
-        struct vec da = seg_deriv(a, *ta), db = vec_mul(seg_deriv(b, *tb), -1.0);
+        struct vec da = geom_seg_deriv(a, *ta), db = vec_mul(geom_seg_deriv(b, *tb), -1.0);
         double det = vec_cross(da, db);
         if (fabs(det) < 1e-14)
             break;
@@ -623,7 +623,7 @@ static int refine_hit(const struct seg *a, const struct seg *b, double *ta, doub
         if (*ta < -0.01 || *ta > 1.01 || *tb < -0.01 || *tb > 1.01)
             return 0;
     }
-    return vec_dist(seg_eval(a, *ta), seg_eval(b, *tb)) < 1e-6;
+    return vec_dist(geom_seg_eval(a, *ta), geom_seg_eval(b, *tb)) < 1e-6;
 }
 
 struct cc_ctx {
@@ -646,42 +646,42 @@ static int seg_flat(const struct seg *s, double tol)
 static void cc_rec(struct cc_ctx *x, const struct seg *a, double a0, double a1, const struct seg *b,
                    double b0, double b1, int depth)
 {
-    struct bbox ba = seg_hull(a), bb = seg_hull(b);
+    struct bbox ba = geom_seg_hull(a), bb = geom_seg_hull(b);
 
-    if (x->budget-- <= 0 || !bbox_overlap(&ba, &bb, 1e-9))
+    if (x->budget-- <= 0 || !geom_bbox_overlap(&ba, &bb, 1e-9))
         return;
     if (depth >= 30 || (seg_flat(a, 1e-4) && seg_flat(b, 1e-4))) {
         double ta, tb;
         struct vec p;
-        if (!line_intersect(a->p[0], a->p[3], b->p[0], b->p[3], &p, &ta, &tb) || ta < -0.1 ||
+        if (!geom_line_intersect(a->p[0], a->p[3], b->p[0], b->p[3], &p, &ta, &tb) || ta < -0.1 ||
             ta > 1.1 || tb < -0.1 || tb > 1.1)
             return;
         ta = a0 + (a1 - a0) * ta;
         tb = b0 + (b1 - b0) * tb;
         if (refine_hit(x->a, x->b, &ta, &tb) && ta >= -1e-9 && ta <= 1 + 1e-9 && tb >= -1e-9 &&
             tb <= 1 + 1e-9)
-            x->n = add_hit(x->h, x->n, x->max, ta, tb, seg_eval(x->a, ta));
+            x->n = add_hit(x->h, x->n, x->max, ta, tb, geom_seg_eval(x->a, ta));
         return;
     }
     struct seg l, r;
     if ((ba.x1 - ba.x0) + (ba.y1 - ba.y0) >= (bb.x1 - bb.x0) + (bb.y1 - bb.y0)) {
         double m = 0.5 * (a0 + a1);
-        seg_split(a, 0.5, &l, &r);
+        geom_seg_split(a, 0.5, &l, &r);
         cc_rec(x, &l, a0, m, b, b0, b1, depth + 1);
         cc_rec(x, &r, m, a1, b, b0, b1, depth + 1);
     } else {
         double m = 0.5 * (b0 + b1);
-        seg_split(b, 0.5, &l, &r);
+        geom_seg_split(b, 0.5, &l, &r);
         cc_rec(x, a, a0, a1, &l, b0, m, depth + 1);
         cc_rec(x, a, a0, a1, &r, m, b1, depth + 1);
     }
 }
 
-int seg_intersect(const struct seg *a, const struct seg *b, struct seg_hit *hits, int max)
+int geom_seg_intersect(const struct seg *a, const struct seg *b, struct seg_hit *hits, int max)
 {
-    struct bbox ba = seg_hull(a), bb = seg_hull(b);
+    struct bbox ba = geom_seg_hull(a), bb = geom_seg_hull(b);
 
-    if (max <= 0 || !bbox_overlap(&ba, &bb, 1e-9))
+    if (max <= 0 || !geom_bbox_overlap(&ba, &bb, 1e-9))
         return 0;
     if (a->kind == SEG_LINE && b->kind == SEG_LINE)
         return hit_line_line(a, b, hits, max);
@@ -713,14 +713,14 @@ static int seg_intersect_joined(const struct seg *a, const struct seg *b, struct
     int n, m;
 
     if (a->kind == SEG_LINE || b->kind == SEG_LINE)
-        return seg_intersect(a, b, h, max);
-    a0 = seg_sub(a, 0.0, 1.0 - e);
-    a1 = seg_sub(a, 1.0 - e, 1.0);
-    b1 = seg_sub(b, e, 1.0);
-    n = seg_intersect(&a0, b, h, max);
+        return geom_seg_intersect(a, b, h, max);
+    a0 = geom_seg_sub(a, 0.0, 1.0 - e);
+    a1 = geom_seg_sub(a, 1.0 - e, 1.0);
+    b1 = geom_seg_sub(b, e, 1.0);
+    n = geom_seg_intersect(&a0, b, h, max);
     for (int k = 0; k < n; k++)
         h[k].ta *= 1.0 - e;
-    m = seg_intersect(&a1, &b1, h + n, max - n);
+    m = geom_seg_intersect(&a1, &b1, h + n, max - n);
     for (int k = n; k < n + m; k++) {
         h[k].ta = 1.0 - e + h[k].ta * e;
         h[k].tb = e + h[k].tb * (1.0 - e);
@@ -728,7 +728,7 @@ static int seg_intersect_joined(const struct seg *a, const struct seg *b, struct
     return n + m;
 }
 
-/* seg_intersect for segments i < j of a path, joined ones without their
+/* geom_seg_intersect for segments i < j of a path, joined ones without their
  * joint (next: j follows i; wrap: i (the first) follows j (the last)). */
 static int pair_intersect(const struct path *p, size_t i, size_t j, int next, int wrap,
                           struct seg_hit *h)
@@ -738,7 +738,7 @@ static int pair_intersect(const struct path *p, size_t i, size_t j, int next, in
     if (next)
         return seg_intersect_joined(&p->seg[i], &p->seg[j], h, 9);
     if (!wrap)
-        return seg_intersect(&p->seg[i], &p->seg[j], h, 9);
+        return geom_seg_intersect(&p->seg[i], &p->seg[j], h, 9);
     k = seg_intersect_joined(&p->seg[j], &p->seg[i], h, 9);
     for (int m = 0; m < k; m++) {
         double t = h[m].ta;
@@ -750,25 +750,25 @@ static int pair_intersect(const struct path *p, size_t i, size_t j, int next, in
 
 /* ---- paths -------------------------------------------------------------- */
 
-void path_init(struct path *p)
+void geom_path_init(struct path *p)
 {
     memset(p, 0, sizeof *p);
 }
 
-void path_free(struct path *p)
+void geom_path_free(struct path *p)
 {
     free(p->seg);
-    path_init(p);
+    geom_path_init(p);
 }
 
-void path_clear(struct path *p)
+void geom_path_clear(struct path *p)
 {
     p->n = 0;
     p->failed = 0;
     p->cur = vec_xy(0.0, 0.0);
 }
 
-void path_move(struct path *p, struct vec at)
+void geom_path_move(struct path *p, struct vec at)
 {
     p->cur = at;
 }
@@ -792,7 +792,7 @@ static int path_grow(struct path *p)
     return 0;
 }
 
-void path_push(struct path *p, const struct seg *s)
+void geom_path_push(struct path *p, const struct seg *s)
 {
     if (p->failed || (p->n == p->cap && path_grow(p)))
         return;
@@ -800,25 +800,25 @@ void path_push(struct path *p, const struct seg *s)
     p->cur = s->p[3];
 }
 
-void path_line(struct path *p, struct vec to)
+void geom_path_line(struct path *p, struct vec to)
 {
-    struct seg s = seg_line(p->cur, to);
-    path_push(p, &s);
+    struct seg s = geom_seg_line(p->cur, to);
+    geom_path_push(p, &s);
 }
 
-void path_cubic(struct path *p, struct vec c1, struct vec c2, struct vec to)
+void geom_path_cubic(struct path *p, struct vec c1, struct vec c2, struct vec to)
 {
-    struct seg s = seg_cubic(p->cur, c1, c2, to);
-    path_push(p, &s);
+    struct seg s = geom_seg_cubic(p->cur, c1, c2, to);
+    geom_path_push(p, &s);
 }
 
-void path_append(struct path *dst, const struct path *src)
+void geom_path_append(struct path *dst, const struct path *src)
 {
     for (size_t i = 0; i < src->n; i++)
-        path_push(dst, &src->seg[i]);
+        geom_path_push(dst, &src->seg[i]);
 }
 
-int path_ok(const struct path *p)
+int geom_path_ok(const struct path *p)
 {
     if (p->failed)
         return 0;
@@ -829,26 +829,26 @@ int path_ok(const struct path *p)
     return 1;
 }
 
-struct vec path_start(const struct path *p)
+struct vec geom_path_start(const struct path *p)
 {
     return p->n ? p->seg[0].p[0] : p->cur;
 }
 
-struct vec path_end(const struct path *p)
+struct vec geom_path_end(const struct path *p)
 {
     return p->n ? p->seg[p->n - 1].p[3] : p->cur;
 }
 
-double path_length(const struct path *p)
+double geom_path_length(const struct path *p)
 {
     double l = 0.0;
 
     for (size_t i = 0; i < p->n; i++)
-        l += seg_length(&p->seg[i]);
+        l += geom_seg_length(&p->seg[i]);
     return l;
 }
 
-struct vec path_at(const struct path *p, double s, struct vec *tangent)
+struct vec geom_path_at(const struct path *p, double s, struct vec *tangent)
 {
     if (!p->n) {
         if (tangent)
@@ -856,74 +856,74 @@ struct vec path_at(const struct path *p, double s, struct vec *tangent)
         return p->cur;
     }
     for (size_t i = 0; i < p->n; i++) {
-        double l = seg_length(&p->seg[i]);
+        double l = geom_seg_length(&p->seg[i]);
         if (s <= l || i + 1 == p->n) {
-            double t = seg_t_at_length(&p->seg[i], s);
+            double t = geom_seg_t_at_length(&p->seg[i], s);
             if (tangent)
-                *tangent = seg_tangent(&p->seg[i], t);
-            return seg_eval(&p->seg[i], t);
+                *tangent = geom_seg_tangent(&p->seg[i], t);
+            return geom_seg_eval(&p->seg[i], t);
         }
         s -= l;
     }
-    return path_end(p);
+    return geom_path_end(p);
 }
 
-void path_sub(const struct path *p, double s0, double s1, struct path *out)
+void geom_path_sub(const struct path *p, double s0, double s1, struct path *out)
 {
     double at = 0.0;
 
     for (size_t i = 0; i < p->n; i++) {
         const struct seg *g = &p->seg[i];
-        double l = seg_length(g), e = at + l;
+        double l = geom_seg_length(g), e = at + l;
         if (e > s0 && at < s1 && l > 0.0) {
-            double t0 = s0 > at ? seg_t_at_length(g, s0 - at) : 0.0;
-            double t1 = s1 < e ? seg_t_at_length(g, s1 - at) : 1.0;
-            struct seg piece = seg_sub(g, t0, t1);
-            path_push(out, &piece);
+            double t0 = s0 > at ? geom_seg_t_at_length(g, s0 - at) : 0.0;
+            double t1 = s1 < e ? geom_seg_t_at_length(g, s1 - at) : 1.0;
+            struct seg piece = geom_seg_sub(g, t0, t1);
+            geom_path_push(out, &piece);
         }
         at = e;
     }
 }
 
-void path_reverse(const struct path *p, struct path *out)
+void geom_path_reverse(const struct path *p, struct path *out)
 {
     for (size_t i = p->n; i-- > 0;) {
         struct seg s = p->seg[i], r = s;
         for (int k = 0; k < 4; k++)
             r.p[k] = s.p[3 - k];
-        path_push(out, &r);
+        geom_path_push(out, &r);
     }
 }
 
-struct bbox path_bbox(const struct path *p)
+struct bbox geom_path_bbox(const struct path *p)
 {
     struct bbox b;
 
-    bbox_empty(&b);
+    geom_bbox_empty(&b);
     for (size_t i = 0; i < p->n; i++) {
-        struct bbox s = seg_bbox(&p->seg[i]);
-        bbox_union(&b, &s);
+        struct bbox s = geom_seg_bbox(&p->seg[i]);
+        geom_bbox_union(&b, &s);
     }
     return b;
 }
 
-double path_closest(const struct path *p, struct vec q, double *s)
+double geom_path_closest(const struct path *p, struct vec q, double *s)
 {
     double best = DBL_MAX, at = 0.0, bs = 0.0;
 
     for (size_t i = 0; i < p->n; i++) {
-        struct bbox b = seg_hull(&p->seg[i]);
+        struct bbox b = geom_seg_hull(&p->seg[i]);
         double dx = fmax(0.0, fmax(b.x0 - q.x, q.x - b.x1));
         double dy = fmax(0.0, fmax(b.y0 - q.y, q.y - b.y1)), t;
         if (sqrt(dx * dx + dy * dy) < best) {
-            double d = seg_closest(&p->seg[i], q, &t);
+            double d = geom_seg_closest(&p->seg[i], q, &t);
             if (d < best) {
                 best = d;
-                bs = at + (s ? seg_length_to(&p->seg[i], t) : 0.0);
+                bs = at + (s ? geom_seg_length_to(&p->seg[i], t) : 0.0);
             }
         }
         if (s)
-            at += seg_length(&p->seg[i]);
+            at += geom_seg_length(&p->seg[i]);
     }
     if (s)
         *s = bs;
@@ -940,34 +940,34 @@ static double seg_area(const struct seg *s)
 
     for (int i = 0; i < 3; i++) {
         double t = 0.5 * (x[i] + 1.0);
-        struct vec p = seg_eval(s, t), d = seg_deriv(s, t);
+        struct vec p = geom_seg_eval(s, t), d = geom_seg_deriv(s, t);
         sum += w[i] * (p.x * d.y - p.y * d.x);
     }
     return 0.25 * sum;
 }
 
-double path_area(const struct path *p)
+double geom_path_area(const struct path *p)
 {
     double a = 0.0;
 
     for (size_t i = 0; i < p->n; i++)
         a += seg_area(&p->seg[i]);
     if (p->n) {
-        struct seg close = seg_line(path_end(p), path_start(p));
+        struct seg close = geom_seg_line(geom_path_end(p), geom_path_start(p));
         a += seg_area(&close);
     }
     return a;
 }
 
-int path_cross_y(const struct path *p, double y, double *xs, int max)
+int geom_path_cross_y(const struct path *p, double y, double *xs, int max)
 {
     int n = 0;
     double t[3];
 
     for (size_t i = 0; i < p->n; i++) {
-        int k = seg_cross_y(&p->seg[i], y, t);
+        int k = geom_seg_cross_y(&p->seg[i], y, t);
         for (int j = 0; j < k && n < max; j++)
-            xs[n++] = seg_eval(&p->seg[i], t[j]).x;
+            xs[n++] = geom_seg_eval(&p->seg[i], t[j]).x;
     }
     return n;
 }
@@ -976,7 +976,7 @@ int path_cross_y(const struct path *p, double y, double *xs, int max)
 
 static struct vec off_point(const struct seg *s, double t, double d)
 {
-    return vec_mad(seg_eval(s, t), vec_perp(seg_tangent(s, t)), d);
+    return vec_mad(geom_seg_eval(s, t), vec_perp(geom_seg_tangent(s, t)), d);
 }
 
 /* One cubic through the exact offset end points, with the end tangents of s
@@ -985,7 +985,7 @@ static struct seg off_fit(const struct seg *s, double d, struct vec t0, struct v
                           struct vec t1)
 {
     struct vec a = vec_mad(s->p[0], vec_perp(t0), d), b = vec_mad(s->p[3], vec_perp(t1), d);
-    struct vec mid = vec_mad(seg_eval(s, 0.5), vec_perp(tm), d);
+    struct vec mid = vec_mad(geom_seg_eval(s, 0.5), vec_perp(tm), d);
     struct vec rhs = vec_mul(vec_sub(mid, vec_lerp(a, b, 0.5)), 8.0 / 3.0);
     double cr = vec_cross(t0, t1), chord = vec_dist(a, b), ha = -1.0, hb = -1.0;
 
@@ -999,7 +999,7 @@ static struct seg off_fit(const struct seg *s, double d, struct vec t0, struct v
         ha = vec_dist(s->p[0], s->p[1]) * k;
         hb = vec_dist(s->p[3], s->p[2]) * k;
     }
-    return seg_cubic(a, vec_mad(a, t0, ha), vec_mad(b, t1, -hb), b);
+    return geom_seg_cubic(a, vec_mad(a, t0, ha), vec_mad(b, t1, -hb), b);
 }
 
 static struct vec seg_deriv2(const struct seg *s, double t)
@@ -1017,18 +1017,18 @@ static struct vec seg_deriv2(const struct seg *s, double t)
  * same parameter (the pieces are short, so it is the right one). */
 static double off_error(const struct seg *s, const struct seg *c, double t, double d)
 {
-    struct vec q = seg_eval(c, t);
+    struct vec q = geom_seg_eval(c, t);
     double u = t;
 
     for (int i = 0; i < 2; i++) { /* from so close a start, two steps are plenty */
-        struct vec r = vec_sub(seg_eval(s, u), q), d1 = seg_deriv(s, u);
+        struct vec r = vec_sub(geom_seg_eval(s, u), q), d1 = geom_seg_deriv(s, u);
         double gd = vec_dot(d1, d1) + vec_dot(r, seg_deriv2(s, u));
         if (!(gd > 0.0))
             break;
         u -= vec_dot(r, d1) / gd;
         u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
     }
-    return fabs(vec_dist(seg_eval(s, u), q) - fabs(d));
+    return fabs(vec_dist(geom_seg_eval(s, u), q) - fabs(d));
 }
 
 /* 1 when the true offset runs against the curve at t: there the radius of
@@ -1037,14 +1037,14 @@ static int off_reversed(const struct seg *s, double t, double d)
 {
     double h = 1e-4, a = fmax(0.0, t - h), b = fmin(1.0, t + h);
     struct vec o = vec_sub(off_point(s, b, d), off_point(s, a, d));
-    return vec_dot(o, seg_deriv(s, t)) < 0.0;
+    return vec_dot(o, geom_seg_deriv(s, t)) < 0.0;
 }
 
 static void off_line_piece(const struct seg *s, double d, int tag, struct path *out)
 {
-    struct seg l = seg_line(off_point(s, 0.0, d), off_point(s, 1.0, d));
+    struct seg l = geom_seg_line(off_point(s, 0.0, d), off_point(s, 1.0, d));
     l.tag = tag;
-    path_push(out, &l);
+    geom_path_push(out, &l);
 }
 
 /* Offset of cubic s, whose unit end tangents t0 and t1 the caller knows. */
@@ -1052,7 +1052,7 @@ static void off_cubic(const struct seg *s, double d, int tag, int depth, struct 
                       struct vec t1, struct path *out)
 {
     static const double probe[4] = {0.5 - 0.3535, 0.3, 0.7, 0.5 + 0.3535};
-    struct vec tm = seg_tangent(s, 0.5);
+    struct vec tm = geom_seg_tangent(s, 0.5);
     /* a piece turning more than 60 degrees is always halved: a sharp bend
      * between probes could otherwise go unseen */
     int bends = vec_dot(t0, t1) < 0.5 || vec_dot(t0, tm) < 0.5;
@@ -1065,7 +1065,7 @@ static void off_cubic(const struct seg *s, double d, int tag, int depth, struct 
             err = fmax(err, off_error(s, &c, probe[i], d));
         if (err <= OFF_TOL) {
             c.tag = tag;
-            path_push(out, &c);
+            geom_path_push(out, &c);
             return;
         }
     }
@@ -1076,7 +1076,7 @@ static void off_cubic(const struct seg *s, double d, int tag, int depth, struct 
     }
     if (depth < OFF_DEPTH && seg_scale(s) > 0.02) {
         struct seg l, r;
-        seg_split(s, 0.5, &l, &r);
+        geom_seg_split(s, 0.5, &l, &r);
         off_cubic(&l, d, tag, depth + 1, t0, tm, out);
         off_cubic(&r, d, tag, depth + 1, tm, t1, out);
         return;
@@ -1090,13 +1090,13 @@ static void off_seg(const struct seg *s, double d, int tag, struct path *out)
 
     if (d != 0.0 && s->kind == SEG_LINE) {
         struct vec n = vec_mul(vec_perp(vec_unit(vec_sub(s->p[3], s->p[0]))), d);
-        o = seg_line(vec_add(s->p[0], n), vec_add(s->p[3], n));
+        o = geom_seg_line(vec_add(s->p[0], n), vec_add(s->p[3], n));
     } else if (d != 0.0) {
-        off_cubic(s, d, tag, 0, seg_tangent(s, 0.0), seg_tangent(s, 1.0), out);
+        off_cubic(s, d, tag, 0, geom_seg_tangent(s, 0.0), geom_seg_tangent(s, 1.0), out);
         return;
     }
     o.tag = tag;
-    path_push(out, &o);
+    geom_path_push(out, &o);
 }
 
 static void join_line(struct path *out, struct vec a, struct vec b)
@@ -1105,9 +1105,9 @@ static void join_line(struct path *out, struct vec a, struct vec b)
 
     if (vec_dist(a, b) < 1e-9)
         return;
-    s = seg_line(a, b);
+    s = geom_seg_line(a, b);
     s.tag = -1;
-    path_push(out, &s);
+    geom_path_push(out, &s);
 }
 
 struct corner {
@@ -1144,7 +1144,7 @@ static void join_corner(struct path *out, const struct corner *k, double limit)
         join_line(out, k->e, k->s); /* overlap: the loop pass trims it */
         return;
     }
-    if (line_intersect(k->e, vec_add(k->e, k->t1), k->s, vec_add(k->s, k->t2), &m, &ta, &tb) &&
+    if (geom_line_intersect(k->e, vec_add(k->e, k->t1), k->s, vec_add(k->s, k->t2), &m, &ta, &tb) &&
         ta > 0.0 && tb < 0.0) {
         if (vec_dist(m, k->c) <= lim) {
             join_line(out, k->e, m);
@@ -1247,7 +1247,7 @@ static int loop_find(const struct path *p, int closed, struct piece_key *key, st
 
     pre[0] = 0.0;
     for (size_t i = 0; i < n; i++) {
-        box[i] = seg_hull(&p->seg[i]);
+        box[i] = geom_seg_hull(&p->seg[i]);
         key[i].x0 = box[i].x0;
         key[i].i = i;
         pre[i + 1] = pre[i] + seg_rough_len(&p->seg[i]);
@@ -1258,7 +1258,7 @@ static int loop_find(const struct path *p, int closed, struct piece_key *key, st
         size_t ia = key[a].i;
         for (size_t b = a + 1; b < n && key[b].x0 <= box[ia].x1 + 1e-9; b++) {
             size_t ib = key[b].i;
-            if (!bbox_overlap(&box[ia], &box[ib], 1e-9))
+            if (!geom_bbox_overlap(&box[ia], &box[ib], 1e-9))
                 continue;
             loop_consider(p, pre, closed, ia < ib ? ia : ib, ia < ib ? ib : ia, best);
         }
@@ -1271,28 +1271,28 @@ static void loop_cut(const struct path *p, const struct loop *l, struct path *ou
     struct seg a, b;
 
     if (l->wrap) { /* keep (i, ti) .. (j, tj) */
-        a = seg_sub(&p->seg[l->i], l->ti, 1.0);
+        a = geom_seg_sub(&p->seg[l->i], l->ti, 1.0);
         a.p[0] = l->p;
-        path_push(out, &a);
+        geom_path_push(out, &a);
         for (size_t k = l->i + 1; k < l->j; k++)
-            path_push(out, &p->seg[k]);
-        b = seg_sub(&p->seg[l->j], 0.0, l->tj);
+            geom_path_push(out, &p->seg[k]);
+        b = geom_seg_sub(&p->seg[l->j], 0.0, l->tj);
         b.p[3] = l->p;
-        path_push(out, &b);
+        geom_path_push(out, &b);
         return;
     }
     for (size_t k = 0; k < l->i; k++)
-        path_push(out, &p->seg[k]);
-    a = seg_sub(&p->seg[l->i], 0.0, l->ti);
+        geom_path_push(out, &p->seg[k]);
+    a = geom_seg_sub(&p->seg[l->i], 0.0, l->ti);
     a.p[3] = l->p;
     if (vec_dist(a.p[0], a.p[3]) > 1e-9)
-        path_push(out, &a);
-    b = seg_sub(&p->seg[l->j], l->tj, 1.0);
+        geom_path_push(out, &a);
+    b = geom_seg_sub(&p->seg[l->j], l->tj, 1.0);
     b.p[0] = l->p;
     if (vec_dist(b.p[0], b.p[3]) > 1e-9)
-        path_push(out, &b);
+        geom_path_push(out, &b);
     for (size_t k = l->j + 1; k < p->n; k++)
-        path_push(out, &p->seg[k]);
+        geom_path_push(out, &p->seg[k]);
 }
 
 static int loops_remove(struct path *p, int closed)
@@ -1327,14 +1327,14 @@ static int loops_remove(struct path *p, int closed)
         }
         if (!loop_find(p, closed, key, box, pre, &l))
             break;
-        path_init(&next);
+        geom_path_init(&next);
         loop_cut(p, &l, &next);
         if (next.failed) {
-            path_free(&next);
+            geom_path_free(&next);
             rc = -1;
             break;
         }
-        path_free(p);
+        geom_path_free(p);
         *p = next;
     }
     free(key);
@@ -1354,15 +1354,15 @@ static int trim_concave(const struct corner *k, struct seg *a, struct seg *b)
     if (vec_dist(k->e, k->s) < 1e-9 || vec_cross(k->t1, k->t2) * side < 0.0 ||
         vec_dot(k->t1, k->t2) <= -0.999)
         return 0;
-    n = seg_intersect(a, b, h, 9);
+    n = geom_seg_intersect(a, b, h, 9);
     for (int m = 0; m < n; m++)
         if (best < 0 || h[m].ta > h[best].ta)
             best = m;
     if (best < 0)
         return 0;
-    *a = seg_sub(a, 0.0, h[best].ta);
+    *a = geom_seg_sub(a, 0.0, h[best].ta);
     a->p[3] = h[best].p;
-    *b = seg_sub(b, h[best].tb, 1.0);
+    *b = geom_seg_sub(b, h[best].tb, 1.0);
     b->p[0] = h[best].p;
     return 1;
 }
@@ -1380,65 +1380,65 @@ static void join_pieces(struct path *raw, struct path *cur, const struct corner 
     join_corner(raw, k, limit);
 }
 
-int path_offset(const struct path *p, double d, const double *dist, int closed, double mitre_limit,
-                struct path *out)
+int geom_path_offset(const struct path *p, double d, const double *dist, int closed,
+                     double mitre_limit, struct path *out)
 {
     struct path raw, cur;
     struct corner k;
     size_t first = 0, prev = 0;
     int have = 0, rc;
 
-    path_init(&raw);
-    path_init(&cur);
+    geom_path_init(&raw);
+    geom_path_init(&cur);
     for (size_t i = 0; i < p->n; i++) {
         const struct seg *s = &p->seg[i];
         double di = dist ? dist[i] : d;
         if (vec_dist(s->p[0], s->p[3]) + vec_dist(s->p[0], s->p[1]) + vec_dist(s->p[2], s->p[3]) <
             1e-9)
             continue;
-        path_clear(&cur);
+        geom_path_clear(&cur);
         off_seg(s, di, (int)i, &cur);
         if (have && cur.n) {
             k.c = s->p[0];
-            k.e = path_end(&raw);
-            k.t1 = seg_tangent(&p->seg[prev], 1.0);
+            k.e = geom_path_end(&raw);
+            k.t1 = geom_seg_tangent(&p->seg[prev], 1.0);
             k.d1 = dist ? dist[prev] : d;
-            k.t2 = seg_tangent(s, 0.0);
+            k.t2 = geom_seg_tangent(s, 0.0);
             k.s = cur.seg[0].p[0];
             k.d2 = di;
             join_pieces(&raw, &cur, &k, mitre_limit);
         } else if (!have) {
             first = i;
         }
-        path_append(&raw, &cur);
+        geom_path_append(&raw, &cur);
         prev = i;
         have = 1;
     }
     if (have && closed && raw.n) {
         const struct seg *s = &p->seg[first];
         k.c = s->p[0];
-        k.e = path_end(&raw);
-        k.t1 = seg_tangent(&p->seg[prev], 1.0);
+        k.e = geom_path_end(&raw);
+        k.t1 = geom_seg_tangent(&p->seg[prev], 1.0);
         k.d1 = dist ? dist[prev] : d;
-        k.t2 = seg_tangent(s, 0.0);
+        k.t2 = geom_seg_tangent(s, 0.0);
         k.d2 = dist ? dist[first] : d;
         k.s = raw.seg[0].p[0];
         join_pieces(&raw, NULL, &k, mitre_limit);
     }
     rc = raw.failed || cur.failed ? -1 : loops_remove(&raw, closed);
     if (rc == 0)
-        path_append(out, &raw);
-    path_free(&raw);
-    path_free(&cur);
-    if (rc == 0 && !path_ok(out))
+        geom_path_append(out, &raw);
+    geom_path_free(&raw);
+    geom_path_free(&cur);
+    if (rc == 0 && !geom_path_ok(out))
         rc = -1;
     return rc;
 }
 
-int path_trim_at_line(struct path *p, struct vec a, struct vec b)
+int geom_path_trim_at_line(struct path *p, struct vec a, struct vec b)
 {
     struct vec dir = vec_unit(vec_sub(b, a));
-    struct seg line = seg_line(vec_mad(a, dir, -1e5), vec_mad(a, dir, 1e5));
+    struct seg line = geom_seg_line(vec_mad(a, dir, -1e5), vec_mad(a, dir, 1e5));
     double at = 0.0, total = 0.0, start = -1.0, end = DBL_MAX, st = 0.0, et = 1.0;
     size_t si = 0, ei = p->n ? p->n - 1 : 0;
     struct seg_hit h[9];
@@ -1450,7 +1450,7 @@ int path_trim_at_line(struct path *p, struct vec a, struct vec b)
         total += seg_rough_len(&p->seg[i]);
     for (size_t i = 0; i < p->n; i++) {
         double l = seg_rough_len(&p->seg[i]);
-        int n = seg_intersect(&p->seg[i], &line, h, 9);
+        int n = geom_seg_intersect(&p->seg[i], &line, h, 9);
         for (int k = 0; k < n; k++) {
             double pos = at + h[k].ta * l;
             if (pos < 0.5 * total && pos > start) {
@@ -1467,17 +1467,17 @@ int path_trim_at_line(struct path *p, struct vec a, struct vec b)
     }
     if ((si == 0 && st <= 1e-12) && (ei == p->n - 1 && et >= 1.0 - 1e-12))
         return 0;
-    path_init(&out);
+    geom_path_init(&out);
     for (size_t i = si; i <= ei; i++) {
-        struct seg piece = seg_sub(&p->seg[i], i == si ? st : 0.0, i == ei ? et : 1.0);
+        struct seg piece = geom_seg_sub(&p->seg[i], i == si ? st : 0.0, i == ei ? et : 1.0);
         if (vec_dist(piece.p[0], piece.p[3]) > 1e-9 || piece.kind == SEG_CUBIC)
-            path_push(&out, &piece);
+            geom_path_push(&out, &piece);
     }
     if (out.failed) {
-        path_free(&out);
+        geom_path_free(&out);
         return -1;
     }
-    path_free(p);
+    geom_path_free(p);
     *p = out;
     return 0;
 }
@@ -1500,17 +1500,17 @@ static int seg_pair_plain(const struct seg *a, const struct seg *b)
            vec_dot(ea, sb) > 0.0;
 }
 
-int path_self_intersects(const struct path *p, int closed)
+int geom_path_self_intersects(const struct path *p, int closed)
 {
     struct seg_hit h[9];
     size_t n = p->n;
 
     for (size_t i = 0; i < n; i++) {
-        struct bbox bi = seg_bbox(&p->seg[i]);
+        struct bbox bi = geom_seg_bbox(&p->seg[i]);
         for (size_t j = i + 1; j < n; j++) {
-            struct bbox bj = seg_bbox(&p->seg[j]);
+            struct bbox bj = geom_seg_bbox(&p->seg[j]);
             int next = j == i + 1, wrap = closed && i == 0 && j == n - 1;
-            if (!bbox_overlap(&bi, &bj, 1e-9))
+            if (!geom_bbox_overlap(&bi, &bj, 1e-9))
                 continue;
             if ((next && seg_pair_plain(&p->seg[i], &p->seg[j])) ||
                 (wrap && seg_pair_plain(&p->seg[j], &p->seg[i])))

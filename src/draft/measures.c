@@ -1,5 +1,5 @@
 /*
- * measures.c - the measurement vocabulary (see measures.h).
+ * measures.c - the measurement vocabulary (see atelier/draft.h).
  *
  * Written for atelier from the published meaning of each FreeSewing
  * measurement. Base values are FreeSewing's average bodies (neck 340 mm with
@@ -19,11 +19,10 @@
 
 #include <stdio.h>
 
-#include "base/err.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "base/util.h"
 
-const struct measure measures[MEASURES_COUNT] = {
+const struct measure measures_table[MEASURES_COUNT] = {
     {"ankle", "mm", "girth just above the ankle", 0, 95, 540, 245, 235, 1.0},
     {"biceps", "mm", "girth at the fullest part of the upper arm", 0, 110, 770, 270, 350, 1.0},
     {"bustFront", "mm", "front part of the bust girth, side seam to side seam across the breasts",
@@ -103,14 +102,14 @@ static int measures_cmp(const void *key, const void *elem)
 int measures_find(const char *name)
 {
     const struct measure *m =
-        bsearch(name, measures, MEASURES_COUNT, sizeof measures[0], measures_cmp);
+        bsearch(name, measures_table, MEASURES_COUNT, sizeof measures_table[0], measures_cmp);
 
-    return m ? (int)(m - measures) : -1;
+    return m ? (int)(m - measures_table) : -1;
 }
 
 double measures_predict(int i, int breasts, double neck)
 {
-    const struct measure *m = &measures[i];
+    const struct measure *m = &measures_table[i];
     double base = breasts ? m->base_breasts : m->base_flat;
     double base_neck = breasts ? 340.0 : 380.0;
 
@@ -121,7 +120,7 @@ int measures_implausible(int i, int breasts, double neck, double value)
 {
     double p = measures_predict(i, breasts, neck);
 
-    if (measures[i].ratio == 0.0 || !(p > 0.0))
+    if (measures_table[i].ratio == 0.0 || !(p > 0.0))
         return 0;
     return fabs(value - p) / p > MEASURES_IMPLAUSIBLE_RATIO;
 }
@@ -136,20 +135,20 @@ int measures_check(const char *name, double value, int is_number, int breasts, c
     if (i < 0) {
         snprintf(msg, msgn, "unknown measurement '%.*s%s' (see GET /v1/measurements)", (int)cut,
                  name, name[cut] ? "..." : "");
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     }
-    const struct measure *m = &measures[i];
+    const struct measure *m = &measures_table[i];
     if (!is_number) {
         snprintf(msg, msgn, "%s must be a number in %s", field, m->unit);
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     }
     if (!isfinite(value) || value < m->min || value > m->max) {
         snprintf(msg, msgn, "%s must be between %.0f and %.0f %s", field, m->min, m->max, m->unit);
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     }
     if (m->breasts_only && !breasts) {
         snprintf(msg, msgn, "%s applies only to bodies with breasts", field);
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     }
     return 0;
 }

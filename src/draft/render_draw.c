@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "draft/draft_impl.h"
 
 static void arrow(const struct draft_canvas *c, struct vec tip, struct vec dir)
@@ -33,7 +33,7 @@ static void draw_levels(const struct draft_canvas *c, const struct draft_part *p
 {
     for (size_t i = 0; i < pt->nlevels; i++) {
         double xs[32], lo = 1e300, hi = -1e300, y = pt->level[i].y;
-        int n = path_cross_y(&pt->seam, y, xs, 32);
+        int n = geom_path_cross_y(&pt->seam, y, xs, 32);
         char label[48];
         struct vec v[2];
 
@@ -94,10 +94,10 @@ static void draw_grain(const struct draft_canvas *c, const struct draft_part *pt
         return;
     }
     const struct path *fold = &pt->edge[pt->fold_edge].path;
-    path_closest(fold, a, &s);
-    struct vec fa = path_at(fold, s, NULL);
-    path_closest(fold, e, &s);
-    struct vec fe = path_at(fold, s, NULL), in = vec_unit(vec_sub(a, fa));
+    geom_path_closest(fold, a, &s);
+    struct vec fa = geom_path_at(fold, s, NULL);
+    geom_path_closest(fold, e, &s);
+    struct vec fe = geom_path_at(fold, s, NULL), in = vec_unit(vec_sub(a, fa));
     v[0] = vec_mad(fa, in, 5.0);
     v[1] = a;
     v[2] = e;

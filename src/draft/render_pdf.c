@@ -26,9 +26,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "draft/draft.h"
+#include "atelier/draft.h"
 #include "draft/draft_impl.h"
 #include "base/err.h"
+#include "base/policy.h"
 
 #define PT_PER_MM (72.0 / 25.4)
 #define PDF_DATE  "2026-01-01T00:00:00Z"
@@ -36,7 +37,7 @@
 int draft_paper_parse(const char *s, enum draft_paper *out)
 {
     if (!s)
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     if (strcasecmp(s, "full") == 0)
         *out = DRAFT_PAPER_FULL;
     else if (strcasecmp(s, "a4") == 0)
@@ -44,7 +45,7 @@ int draft_paper_parse(const char *s, enum draft_paper *out)
     else if (strcasecmp(s, "letter") == 0)
         *out = DRAFT_PAPER_LETTER;
     else
-        return ERR_INVALID;
+        return DRAFT_ERR_INVALID;
     return 0;
 }
 
@@ -103,13 +104,13 @@ static int tile_used(const struct pattern *p, const struct tiling *t, int c, int
                      p->scalebox.x + DRAFT_SCALEBOX_W + 1.0,
                      p->scalebox.y + DRAFT_SCALEBOX_H + 8.0};
 
-    if (bbox_overlap(&w, &s, 0.0))
+    if (geom_bbox_overlap(&w, &s, 0.0))
         return 1;
     for (size_t i = 0; i < p->nparts; i++) {
         const struct draft_part *pt = &p->part[i];
         struct bbox b = {pt->box.x0 + pt->offset.x, pt->box.y0 + pt->offset.y,
                          pt->box.x1 + pt->offset.x, pt->box.y1 + pt->offset.y};
-        if (bbox_overlap(&w, &b, 0.0))
+        if (geom_bbox_overlap(&w, &b, 0.0))
             return 1;
     }
     return 0;
@@ -186,7 +187,7 @@ static void pdf_path(void *ctx, enum draft_style st, const struct path *p)
         else
             cairo_curve_to(cr, s->p[1].x, s->p[1].y, s->p[2].x, s->p[2].y, s->p[3].x, s->p[3].y);
     }
-    if (p->n && vec_dist(path_start(p), path_end(p)) < 1e-6)
+    if (p->n && vec_dist(geom_path_start(p), geom_path_end(p)) < 1e-6)
         cairo_close_path(cr);
     pdf_finish(cr, st);
 }
@@ -391,10 +392,10 @@ static void tile_page(cairo_t *cr, const struct pattern *p, const struct tiling 
 
 static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int len)
 {
-    struct draft_buf *b = closure;
+    struct strbuf *b = closure;
 
-    draft_buf_put(b, data, len);
-    return b->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
+    strbuf_put(b, data, len);
+    return strbuf_err(b) ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
 static void pdf_pages(cairo_t *cr, const struct pattern *p, enum draft_paper paper,
@@ -417,7 +418,7 @@ static void pdf_pages(cairo_t *cr, const struct pattern *p, enum draft_paper pap
 
 int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n)
 {
-    struct draft_buf b = {0};
+    struct strbuf b = STRBUF_INIT(LIMIT_PDF_BYTES);
     struct tiling t;
     cairo_surface_t *s;
     cairo_t *cr;
@@ -425,7 +426,7 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
     int ok;
 
     if (!p || !out || !n || paper < DRAFT_PAPER_FULL || paper > DRAFT_PAPER_LETTER)
-        return ERR_INTERNAL;
+        return DRAFT_ERR_INTERNAL;
     tiling(p, paper, &t);
     s = cairo_pdf_surface_create_for_stream(pdf_write, &b, t.pw * PT_PER_MM, t.ph * PT_PER_MM);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, PDF_DATE);
@@ -440,15 +441,11 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
     cairo_surface_finish(s);
     ok = ok && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
     cairo_surface_destroy(s);
-    if (b.failed) {
-        free(b.p);
-        return ERR_NOMEM;
+    if (!ok && !strbuf_err(&b)) {
+        strbuf_release(&b);
+        return DRAFT_ERR_INTERNAL;
     }
-    if (!ok) {
-        free(b.p);
-        return ERR_INTERNAL;
-    }
-    return draft_buf_take(&b, out, n);
+    return draft_take(&b, out, n);
 }
 
 void draft_shutdown(void)

@@ -69,8 +69,11 @@ struct req {
     int body_overflow;
     json_t *json;
     /* auth */
-    char account[64];
-    char session[64];
+    char account[POLICY_ID_BUF];
+    char session[POLICY_ID_BUF];
+    /* a failure described by the handler (req_fail), answered after it */
+    json_t *fail_body;
+    int fail_err;
     /* response */
     int responded;
     unsigned status;
@@ -85,6 +88,7 @@ struct req {
 
 static struct MHD_Daemon *http_daemon;
 static const struct config *http_cfg;
+static const struct route_table *http_routes; /* given by http_start */
 static http_auth_fn http_auth;
 static int (*http_scope_begin)(void);
 static void (*http_scope_end)(void);
@@ -168,7 +172,7 @@ int resp_take(struct req *rq, unsigned status, const char *content_type, void *d
 {
     if (rq->responded) {
         free(data);
-        log_error("http", "second response for one request ignored (route %s)",
+        log_error("http", "BUG: a second response for one request was ignored (route %s)",
                   rq->route ? rq->route->pattern : "-");
         return ERR_INTERNAL;
     }
@@ -212,7 +216,11 @@ int resp_json(struct req *rq, unsigned status, json_t *body)
     return resp_take(rq, status, "application/json", text, strlen(text));
 }
 
-int resp_error(struct req *rq, int err, const char *code, const char *fmt, ...)
+/* The layer's own refusals (before or around a handler): answer at once. */
+static int http_error(struct req *rq, int err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int http_error(struct req *rq, int err, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -223,6 +231,52 @@ int resp_error(struct req *rq, int err, const char *code, const char *fmt, ...)
     json_t *body =
         json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : err_code(err), "message", msg);
     return resp_json(rq, err_status(err), body);
+}
+
+static int req_fail_set(struct req *rq, int err, json_t *body)
+{
+    json_decref(rq->fail_body);
+    rq->fail_body = body;
+    rq->fail_err = err;
+    return err;
+}
+
+int req_fail(struct req *rq, int err, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return req_fail_set(
+        rq, err,
+        json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : err_code(err), "message", msg));
+}
+
+int req_fail_json(struct req *rq, int err, json_t *body)
+{
+    return req_fail_set(rq, err, body);
+}
+
+/* Answer for a handler (or the auth hook) that returned err: with the body
+ * it described by req_fail when that was for the same err, else the
+ * default. A handler that answered and also returned an error broke the
+ * rule of http.h: that is a bug, logged with a marker the tests look for. */
+static void http_answer_failure(struct req *rq, int err, const char *dflt)
+{
+    if (rq->responded) {
+        log_error("http", "BUG: the handler of %s %s answered and returned %s", rq->method,
+                  rq->route ? rq->route->pattern : "-", err_code(err));
+        return;
+    }
+    if (rq->fail_body && rq->fail_err == err) {
+        json_t *body = rq->fail_body;
+        rq->fail_body = NULL;
+        resp_json(rq, err_status(err), body);
+        return;
+    }
+    http_error(rq, err, NULL, "%s", dflt ? dflt : err_text(err));
 }
 
 int resp_header(struct req *rq, const char *name, const char *value)
@@ -367,6 +421,7 @@ static void http_req_free(struct req *rq)
     if (!rq)
         return;
     json_decref(rq->json);
+    json_decref(rq->fail_body);
     if (rq->body) {
         sodium_memzero(rq->body, rq->body_len); /* bodies carry passwords */
         free(rq->body);
@@ -423,24 +478,24 @@ static int http_check_headers(struct req *rq)
 
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, http_scan_header, &s);
     if (s.count > LIMIT_HEADER_COUNT)
-        return resp_error(rq, ERR_HEADERS, NULL, "more than %d header lines", LIMIT_HEADER_COUNT),
+        return http_error(rq, ERR_HEADERS, NULL, "more than %d header lines", LIMIT_HEADER_COUNT),
                -1;
     if (s.bad_name)
-        return resp_error(rq, ERR_BAD_REQUEST, NULL, "a header name contains a blank"), -1;
+        return http_error(rq, ERR_BAD_REQUEST, NULL, "a header name contains a blank"), -1;
     if (s.bad_framing)
-        return resp_error(rq, ERR_BAD_REQUEST, NULL,
+        return http_error(rq, ERR_BAD_REQUEST, NULL,
                           "a framing header is folded or misspelt (obs-fold is not accepted)"),
                -1;
     if (s.content_length > 1)
-        return resp_error(rq, ERR_BAD_REQUEST, NULL, "more than one Content-Length header"), -1;
+        return http_error(rq, ERR_BAD_REQUEST, NULL, "more than one Content-Length header"), -1;
     if (s.content_length && s.transfer_encoding)
-        return resp_error(rq, ERR_BAD_REQUEST, NULL,
+        return http_error(rq, ERR_BAD_REQUEST, NULL,
                           "Content-Length and Transfer-Encoding together"),
                -1;
     if (s.transfer_encoding > 1)
-        return resp_error(rq, ERR_BAD_REQUEST, NULL, "more than one Transfer-Encoding header"), -1;
+        return http_error(rq, ERR_BAD_REQUEST, NULL, "more than one Transfer-Encoding header"), -1;
     if (s.te_not_chunked)
-        return resp_error(rq, ERR_NOT_IMPLEMENTED, NULL,
+        return http_error(rq, ERR_NOT_IMPLEMENTED, NULL,
                           "only the chunked transfer coding is supported"),
                -1;
     return 0;
@@ -490,13 +545,13 @@ static int http_check_media(struct req *rq, int has_body)
         if (!has_body && (f & ROUTE_OPT_BODY))
             return 0;
         if (!http_media_is(ct, "application/json"))
-            return resp_error(rq, ERR_MEDIA_TYPE, NULL,
+            return http_error(rq, ERR_MEDIA_TYPE, NULL,
                               "this route takes Content-Type: application/json"),
                    -1;
     } else if (f & ROUTE_IMAGE_BODY) {
         if (!http_media_is(ct, "image/jpeg") && !http_media_is(ct, "image/png") &&
             !http_media_is(ct, "image/webp"))
-            return resp_error(rq, ERR_MEDIA_TYPE, NULL,
+            return http_error(rq, ERR_MEDIA_TYPE, NULL,
                               "this route takes image/jpeg, image/png or image/webp"),
                    -1;
     }
@@ -521,7 +576,7 @@ static int http_check_target(struct req *rq, const char *url)
 
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, http_count_arg, &n);
     if (n > LIMIT_URL)
-        return resp_error(rq, ERR_URI_TOO_LONG, NULL, "the request target is over %u bytes",
+        return http_error(rq, ERR_URI_TOO_LONG, NULL, "the request target is over %u bytes",
                           LIMIT_URL),
                -1;
     return 0;
@@ -531,17 +586,17 @@ static int http_route(struct req *rq, const char *url)
 {
     int path_matched = 0;
 
-    rq->route_idx = route_match(rq->method, url, &rq->params, &path_matched);
+    rq->route_idx = route_match(http_routes, rq->method, url, &rq->params, &path_matched);
     if (rq->route_idx >= 0) {
-        rq->route = &routes[rq->route_idx];
+        rq->route = &http_routes->routes[rq->route_idx];
         return 0;
     }
     if (!path_matched)
-        return resp_error(rq, ERR_NOT_FOUND, NULL, "no such resource"), -1;
+        return http_error(rq, ERR_NOT_FOUND, NULL, "no such resource"), -1;
     char allow[128] = "";
-    route_allow(url, allow, sizeof allow);
+    route_allow(http_routes, url, allow, sizeof allow);
     resp_header(rq, "Allow", allow);
-    return resp_error(rq, ERR_METHOD, NULL, "method %s is not allowed here", rq->method), -1;
+    return http_error(rq, ERR_METHOD, NULL, "method %s is not allowed here", rq->method), -1;
 }
 
 /* Authentication runs on the headers call, before the body is read or its
@@ -553,9 +608,9 @@ static int http_authenticate(struct req *rq)
     if (!(rq->route->flags & ROUTE_AUTH))
         return 0;
     rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
-    if (rc && !rq->responded)
-        resp_error(rq, rc, NULL, "%s",
-                   rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required" : err_text(rc));
+    if (rc)
+        http_answer_failure(rq, rc,
+                            rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required" : NULL);
     return rc ? -1 : 0;
 }
 
@@ -591,7 +646,7 @@ static int http_first_call(struct req *rq, const char *url)
     has_body = http_body_declared(rq, &declared);
     rq->body_limit = http_route_limit(rq->route);
     if (declared > rq->body_limit)
-        return resp_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
+        return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
                           rq->body_limit),
                -1;
     if (http_check_media(rq, has_body))
@@ -628,7 +683,7 @@ static int http_prepare_body(struct req *rq)
     char msg[256];
 
     if (rq->body_overflow)
-        return resp_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
+        return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
                           rq->body_limit),
                -1;
     if (!(rq->route->flags & ROUTE_JSON_BODY))
@@ -636,7 +691,7 @@ static int http_prepare_body(struct req *rq)
     if (rq->body_len == 0 && (rq->route->flags & ROUTE_OPT_BODY))
         return 0;
     if (jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg))
-        return resp_error(rq, ERR_BAD_REQUEST, "malformed_json", "%s", msg), -1;
+        return http_error(rq, ERR_BAD_REQUEST, "malformed_json", "%s", msg), -1;
     return 0;
 }
 
@@ -644,11 +699,12 @@ static void http_run(struct req *rq)
 {
     int rc = rq->route->fn(rq);
 
-    if (rc && !rq->responded)
-        resp_error(rq, rc, NULL, "%s", err_text(rc));
+    if (rc)
+        http_answer_failure(rq, rc, NULL);
     if (!rq->responded) {
-        log_error("http", "handler for %s %s set no response", rq->method, rq->route->pattern);
-        resp_error(rq, ERR_INTERNAL, NULL, "internal error");
+        log_error("http", "BUG: the handler of %s %s set no response", rq->method,
+                  rq->route->pattern);
+        http_error(rq, ERR_INTERNAL, NULL, "internal error");
     }
 }
 
@@ -694,7 +750,7 @@ static enum MHD_Result http_finish(struct req *rq)
                 return MHD_YES;
             MHD_resume_connection(rq->conn);
             rq->state = RS_BODY;
-            resp_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
+            http_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
             resp_header(rq, "Retry-After", "1");
         } else {
             http_run(rq);
@@ -800,7 +856,7 @@ static int http_bind_addr(const struct config *cfg, struct sockaddr_storage *ss,
     return 0;
 }
 
-int http_start(const struct config *cfg, unsigned *port)
+int http_start(const struct config *cfg, const struct route_table *routes, unsigned *port)
 {
     struct sockaddr_storage ss;
     int is_v6 = 0;
@@ -812,6 +868,7 @@ int http_start(const struct config *cfg, unsigned *port)
     if (is_v6)
         flags |= MHD_USE_IPv6;
     http_cfg = cfg;
+    http_routes = routes;
     signal(SIGPIPE, SIG_IGN);
     if (workers_start(util_ncpu()))
         return ERR_INTERNAL;

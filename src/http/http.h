@@ -15,8 +15,7 @@
  *      suspended meanwhile) and fills the response.
  *   5. completion: access log line, metrics.
  *
- * Handlers return 0 after calling one resp_* function, or a negative enum err
- * (then a default error body for that err is sent). Every response carries
+ * Handlers see requests through http/req.h only. Every response carries
  * X-Request-Id and Cache-Control: no-store.
  */
 #ifndef ATELIER_HTTP_H
@@ -26,8 +25,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "http/req.h"
+
 struct config;
-struct req;
 
 typedef int (*handler_fn)(struct req *rq);
 
@@ -46,9 +46,11 @@ struct route {
     unsigned flags;
 };
 
-/* The route table (routes.c). */
-extern const struct route routes[];
-extern const size_t routes_count;
+/* A route table, given to http_start by the program (src/api/routes.c). */
+struct route_table {
+    const struct route *routes;
+    size_t n;
+};
 
 /* Match method+path. Returns the route index, or -1 with *path_matched set
  * to 1 when the path exists under another method (405), 0 otherwise (404).
@@ -58,11 +60,11 @@ struct route_params {
     char name[4][24];
     char value[4][128];
 };
-int route_match(const char *method, const char *path, struct route_params *params,
-                int *path_matched);
+int route_match(const struct route_table *t, const char *method, const char *path,
+                struct route_params *params, int *path_matched);
 
 /* Write the methods allowed on path into out ("GET, DELETE"). */
-void route_allow(const char *path, char *out, size_t n);
+void route_allow(const struct route_table *t, const char *path, char *out, size_t n);
 
 /* The auth layer's hook for ROUTE_AUTH routes: it reads the Authorization
  * header, calls req_set_auth and returns 0, or returns an err (401, 429...). */
@@ -78,39 +80,8 @@ void http_set_read_scope(int (*begin)(void), void (*end)(void));
 
 /* Start serving; returns after the daemon is up (port written to *port when
  * the config asked for port 0). */
-int http_start(const struct config *cfg, unsigned *port);
+int http_start(const struct config *cfg, const struct route_table *routes, unsigned *port);
 /* Stop accepting, finish in-flight requests, stop the worker pool. */
 void http_stop(void);
-
-/* ---- request accessors for handlers ---- */
-const char *req_param(struct req *rq, const char *name); /* path capture */
-const char *req_query(struct req *rq, const char *name); /* query argument */
-const char *req_header(struct req *rq, const char *name);
-const uint8_t *req_body(struct req *rq, size_t *len);
-json_t *req_json(struct req *rq);   /* parsed body of JSON routes (borrowed) */
-const char *req_ip(struct req *rq); /* client IP after trusted-proxy rules */
-const char *req_id(struct req *rq); /* request id */
-const struct config *req_config(struct req *rq);
-/* Authenticated account id (ROUTE_AUTH routes), else NULL. */
-const char *req_account(struct req *rq);
-/* Opaque per-request slot for the auth layer (session id etc.). */
-void req_set_auth(struct req *rq, const char *account_id, const char *session_id);
-const char *req_session(struct req *rq);
-
-/* ---- responses: exactly one per request ---- */
-/* body is stolen (json_decref'd by the layer). */
-int resp_json(struct req *rq, unsigned status, json_t *body);
-/* data is copied. */
-int resp_bytes(struct req *rq, unsigned status, const char *content_type, const void *data,
-               size_t n);
-/* data ownership passes to the layer, which free()s it. */
-int resp_take(struct req *rq, unsigned status, const char *content_type, void *data, size_t n);
-int resp_empty(struct req *rq, unsigned status);
-/* {"error":{"code":code,"message":...}} with err_status(err). code NULL means
- * err_code(err). Returns 0 (so handlers can `return resp_error(...)`). */
-int resp_error(struct req *rq, int err, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Extra response header (copied); at most 8 per response. */
-int resp_header(struct req *rq, const char *name, const char *value);
 
 #endif

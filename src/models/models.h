@@ -1,14 +1,69 @@
 /*
- * models.h - what other modules need of the models (handlers_models.c):
- * the export of an account's models, and the export form of a sealed image.
+ * models.h - the model service (models.c): an account's models and their
+ * avatars, for the handlers, the export and drafting.
  */
 #ifndef ATELIER_MODELS_H
 #define ATELIER_MODELS_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "base/token.h"
 
 struct db;
+struct strbuf;
+
+struct model {
+    char id[TOKEN_ID_LEN + 8];
+    char *name;
+    char *notes; /* NULL: none */
+    int breasts;
+    json_t *measurements; /* object: name -> number; NULL until model_meas() */
+    char *mtext;          /* the stored canonical text, as decrypted (NULL: new) */
+    int64_t created_at, updated_at;
+    int has_avatar;
+};
+
+/* Free what m holds and zero it. */
+void models_release(struct model *m);
+
+/* The measurements as a JSON object (borrowed), parsed from the stored text
+ * on first use. */
+json_t *models_measurements(struct model *m);
+
+/* Load owner's model id into m. 0, ERR_NOT_FOUND (also for other people's
+ * models) or another err. */
+int models_load(struct db *db, const char *id, const char *owner, struct model *m);
+
+/* Create m (m->id set by the caller) for owner in one transaction.
+ * ERR_CONFLICT when owner already holds LIMIT_MODELS_PER_ACCOUNT models. */
+int models_insert(struct db *db, const char *owner, struct model *m);
+
+/* Store name, notes, flag and measurements of an existing model. */
+int models_update(struct db *db, const char *owner, struct model *m);
+
+/* Delete owner's model id (and its avatar). 0 or ERR_NOT_FOUND. */
+int models_delete(struct db *db, const char *id, const char *owner);
+
+/* The model as the API shows it, as JSON text appended to b. */
+void models_write(struct strbuf *b, const struct model *m);
+
+/* {"models":[...]} of owner appended to b. */
+int models_list_write(struct db *db, const char *owner, struct strbuf *b);
+
+/* Store the sealed avatar of owner's model id. ERR_NOT_FOUND for a model
+ * that is not the owner's (or was deleted meanwhile). */
+int models_avatar_put(struct db *db, const char *id, const char *owner, const char *type,
+                      const uint8_t *box, size_t boxn);
+
+/* The sealed avatar of owner's model id: *type and *box malloc'd (caller
+ * frees). 0 or ERR_NOT_FOUND. */
+int models_avatar_get(struct db *db, const char *id, const char *owner, char **type, uint8_t **box,
+                      size_t *boxn);
+
+/* Remove the avatar of owner's model id. 0 or ERR_NOT_FOUND. */
+int models_avatar_delete(struct db *db, const char *id, const char *owner);
 
 /* Append every model of owner, as the API shows it plus "avatar" ({content_type,
  * data_base64} or null), to the array out. Returns 0 or a negative err. */

@@ -9,13 +9,16 @@
  *     touch the disk and never wait for the writer. A full ring (or a stopped
  *     log) drops the entry and counts it in accesslog_dropped().
  *  2. Only the writer thread touches the files, the batch and line buffers and
- *     the error-reporting state (struct writer), so those need no lock.
+ *     the error-reporting state (struct writer), so those need no lock. A
+ *     line is formatted into its own strbuf bounded by LINE_MAX_BYTES, so
+ *     every line written can be read back by accesslog_query.
  *  3. A line goes to the file of its own UTC day (the entry's time_ms), never
  *     of the moment it is written. Files are opened O_APPEND|O_CREAT|O_CLOEXEC
  *     with mode 0600; the directory is created 0700.
  *  4. A line holds exactly time, ip, method, route, status, duration_ms and
- *     request_id, JSON-escaped (bytes of invalid UTF-8 become U+FFFD), so each
- *     line parses as one JSON object whatever the strings contain.
+ *     request_id, JSON-escaped by strbuf (as jansson writes the same string;
+ *     ill-formed UTF-8 becomes U+FFFD), so each line parses as one JSON
+ *     object whatever the strings contain.
  *  5. After a failed open or write the file is closed and the next batch opens
  *     it again, so the writer recovers on its own once the disk does. Lines
  *     that could not be written are counted in accesslog_write_errors() (it
@@ -35,6 +38,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/policy.h"
+#include "base/strbuf.h"
 
 /* The writer wakes when this many lines wait, or after ACCESSLOG_FLUSH_MS. */
 #define ACCESSLOG_BATCH_WAKE 256
@@ -58,13 +62,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DAY_MS          86400000LL
 #define ERR_LOG_EVERY   (60ull * 1000000000ull) /* ns between two error log lines */
 #define NAME_PREFIX     "access-"
 #define NAME_SUFFIX     ".jsonl"
-#define NAME_LEN        23    /* "access-YYYY-MM-DD.jsonl" */
-#define QUERY_LINE_MAX  16384 /* longer lines are not ours: skipped as unparsable */
-#define DURATION_MAX_US 1e15  /* duration_ms is clamped below 10^12 ms */
+#define NAME_LEN        23                   /* "access-YYYY-MM-DD.jsonl" */
+#define QUERY_LINE_MAX  16384                /* longer lines are not ours: skipped as unparsable */
+#define LINE_MAX_BYTES  (QUERY_LINE_MAX - 1) /* what the writer may write, newline included */
+#define DURATION_MAX_US 1e15                 /* duration_ms is clamped below 10^12 ms */
 
 /* ---- the queue (shared with request threads, guarded by q.mu) ---- */
 
@@ -85,15 +89,12 @@ static _Atomic uint64_t accesslog_errors_n;
 
 /* ---- the writer thread's own state ---- */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
 struct writer {
     char *dir;
     struct accesslog_entry *batch; /* LIMIT_ACCESSLOG_QUEUE slots */
-    struct buf out;                /* formatted lines of one day */
+    struct strbuf line;            /* the line being formatted */
+    struct strbuf out;             /* formatted lines of one day */
+    uint64_t pending;              /* lines in out */
     int fd;                        /* file of day[], or -1 */
     char day[11];
     bool torn; /* the file of torn_day ends in a partial line */
@@ -103,137 +104,45 @@ struct writer {
     uint64_t last_log_ns;
 };
 
-/* ---- small buffer ---- */
+/* ---- formatting one line ---- */
 
-static int buf_reserve(struct buf *b, size_t more)
-{
-    size_t need, cap;
-    char *p;
-
-    if (!size_add(b->len, more, &need))
-        return ERR_NOMEM;
-    if (need <= b->cap)
-        return ERR_OK;
-    cap = b->cap ? b->cap : 4096;
-    while (cap < need) {
-        if (!size_mul(cap, 2, &cap))
-            return ERR_NOMEM;
-    }
-    p = realloc(b->p, cap);
-    if (!p)
-        return ERR_NOMEM;
-    b->p = p;
-    b->cap = cap;
-    return ERR_OK;
-}
-
-static int buf_put(struct buf *b, const char *s, size_t n)
-{
-    int rc = buf_reserve(b, n);
-
-    if (rc != ERR_OK)
-        return rc;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return ERR_OK;
-}
-
-static int buf_puts(struct buf *b, const char *s)
-{
-    return buf_put(b, s, strlen(s));
-}
-
-/* Append s (n bytes) as a JSON string literal. Quotes, backslashes and
- * control characters are escaped; when s is not valid UTF-8 every non-ASCII
- * byte becomes U+FFFD, so the line always parses. */
-static int buf_put_json_string(struct buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    bool utf8 = util_utf8_valid(s, n);
-    int rc = buf_put(b, "\"", 1);
-
-    for (size_t i = 0; i < n && rc == ERR_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-
-        if (c == '"' || c == '\\') {
-            char pair[2] = {'\\', (char)c};
-            rc = buf_put(b, pair, 2);
-        } else if (c < 0x20) {
-            rc = buf_put(b, esc, 6);
-        } else if (c >= 0x80 && !utf8) {
-            rc = buf_puts(b, "\\ufffd");
-        } else {
-            rc = buf_put(b, (const char *)&c, 1);
-        }
-    }
-    if (rc == ERR_OK)
-        rc = buf_put(b, "\"", 1);
-    return rc;
-}
-
-/* Milliseconds with exactly three decimals, without the locale's help. */
-static int buf_put_duration(struct buf *b, double ms)
+/* Milliseconds with exactly three decimals (integer arithmetic: no locale). */
+static void line_duration(struct strbuf *b, double ms)
 {
     uint64_t us = 0;
-    char num[48];
 
     if (isfinite(ms) && ms > 0) {
         double x = ms * 1000.0 + 0.5;
         us = x >= DURATION_MAX_US ? (uint64_t)DURATION_MAX_US : (uint64_t)x;
     }
-    snprintf(num, sizeof num, "%" PRIu64 ".%03" PRIu64, us / 1000, us % 1000);
-    return buf_puts(b, num);
+    strbuf_printf(b, "%" PRIu64 ".%03" PRIu64, us / 1000, us % 1000);
 }
 
-/* ---- formatting one line ---- */
-
-/* Append e as one JSON line to b. On failure b is left as it was. */
-static int line_format(struct buf *b, const struct accesslog_entry *e)
+/* e as one JSON line in b (emptied first): ERR_OK, or the buffer's error. */
+static int line_format(struct strbuf *b, const struct accesslog_entry *e)
 {
     char ts[25];
-    char status[16];
     const char *route = e->route ? e->route : "(unmatched)";
-    size_t mark = b->len;
     int rc;
 
+    strbuf_reset(b);
     rc = clock_format_rfc3339(e->time_ms, ts);
     if (rc != ERR_OK)
-        goto out;
-    snprintf(status, sizeof status, "%u", e->status);
-    rc = buf_puts(b, "{\"time\":\"");
-    if (rc == ERR_OK)
-        rc = buf_puts(b, ts);
-    if (rc == ERR_OK)
-        rc = buf_puts(b, "\",\"ip\":");
-    if (rc == ERR_OK)
-        rc = buf_put_json_string(b, e->ip, strnlen(e->ip, sizeof e->ip));
-    if (rc == ERR_OK)
-        rc = buf_puts(b, ",\"method\":");
-    if (rc == ERR_OK)
-        rc = buf_put_json_string(b, e->method, strnlen(e->method, sizeof e->method));
-    if (rc == ERR_OK)
-        rc = buf_puts(b, ",\"route\":");
-    if (rc == ERR_OK)
-        rc = buf_put_json_string(b, route, strlen(route));
-    if (rc == ERR_OK)
-        rc = buf_puts(b, ",\"status\":");
-    if (rc == ERR_OK)
-        rc = buf_puts(b, status);
-    if (rc == ERR_OK)
-        rc = buf_puts(b, ",\"duration_ms\":");
-    if (rc == ERR_OK)
-        rc = buf_put_duration(b, e->duration_ms);
-    if (rc == ERR_OK)
-        rc = buf_puts(b, ",\"request_id\":");
-    if (rc == ERR_OK)
-        rc = buf_put_json_string(b, e->request_id, strnlen(e->request_id, sizeof e->request_id));
-    if (rc == ERR_OK)
-        rc = buf_puts(b, "}\n");
-out:
-    if (rc != ERR_OK)
-        b->len = mark;
-    return rc;
+        return rc;
+    strbuf_puts(b, "{\"time\":\"");
+    strbuf_puts(b, ts);
+    strbuf_puts(b, "\",\"ip\":");
+    strbuf_json_stringn(b, e->ip, strnlen(e->ip, sizeof e->ip));
+    strbuf_puts(b, ",\"method\":");
+    strbuf_json_stringn(b, e->method, strnlen(e->method, sizeof e->method));
+    strbuf_puts(b, ",\"route\":");
+    strbuf_json_string(b, route);
+    strbuf_printf(b, ",\"status\":%u,\"duration_ms\":", e->status);
+    line_duration(b, e->duration_ms);
+    strbuf_puts(b, ",\"request_id\":");
+    strbuf_json_stringn(b, e->request_id, strnlen(e->request_id, sizeof e->request_id));
+    strbuf_puts(b, "}\n");
+    return strbuf_err(b);
 }
 
 /* ---- file handling in the writer ---- */
@@ -332,24 +241,28 @@ static void writer_flush(struct writer *w, const char *day)
     size_t done = 0;
     int e;
 
-    if (w->out.len == 0)
+    if (strbuf_err(&w->out) != ERR_OK) {
+        writer_fail(w, "formatting the access log", ENOMEM, w->pending);
+        goto out;
+    }
+    if (strbuf_len(&w->out) == 0)
         return;
     e = writer_open(w, day);
     if (e != 0) {
-        writer_fail(w, "opening the access log", e, count_lines(w->out.p, w->out.len));
+        writer_fail(w, "opening the access log", e, w->pending);
         goto out;
     }
     if (w->torn && strcmp(w->torn_day, day) == 0) {
         e = write_all(w->fd, "\n", 1, &done);
         if (e != 0) {
-            writer_fail(w, "writing the access log", e, count_lines(w->out.p, w->out.len));
+            writer_fail(w, "writing the access log", e, w->pending);
             writer_close(w);
             goto out;
         }
         w->torn = false;
     }
     off_t start = lseek(w->fd, 0, SEEK_END);
-    e = write_all(w->fd, w->out.p, w->out.len, &done);
+    e = write_all(w->fd, w->out.p, strbuf_len(&w->out), &done);
     if (e != 0) {
         /* cut a partly written batch back off, so no half line stays */
         if (done > 0 && start >= 0 && ftruncate(w->fd, start) == 0)
@@ -359,13 +272,14 @@ static void writer_flush(struct writer *w, const char *day)
             memcpy(w->torn_day, day, sizeof w->torn_day);
         }
         writer_fail(w, "writing the access log", e,
-                    count_lines(w->out.p + done, w->out.len - done));
+                    count_lines(w->out.p + done, strbuf_len(&w->out) - done));
         writer_close(w);
         goto out;
     }
     writer_ok(w);
 out:
-    w->out.len = 0;
+    strbuf_reset(&w->out);
+    w->pending = 0;
 }
 
 /* Format and append n entries of w->batch, one write per run of equal days. */
@@ -385,9 +299,13 @@ static void writer_write_batch(struct writer *w, size_t n)
         if (cur[0] && strcmp(cur, day) != 0)
             writer_flush(w, cur);
         memcpy(cur, day, sizeof cur);
-        rc = line_format(&w->out, e);
-        if (rc != ERR_OK)
+        rc = line_format(&w->line, e);
+        if (rc != ERR_OK) {
             writer_fail(w, "formatting an access log line", rc == ERR_NOMEM ? ENOMEM : 0, 1);
+            continue;
+        }
+        strbuf_put(&w->out, w->line.p, strbuf_len(&w->line));
+        w->pending++;
     }
     if (cur[0])
         writer_flush(w, cur);
@@ -413,7 +331,8 @@ static void writer_free(struct writer *w)
     if (!w)
         return;
     writer_close(w);
-    free(w->out.p);
+    strbuf_release(&w->line);
+    strbuf_release(&w->out);
     free(w->batch);
     free(w->dir);
     free(w);
@@ -505,6 +424,8 @@ int accesslog_start(const char *dir)
     ring = calloc(LIMIT_ACCESSLOG_QUEUE, sizeof *ring);
     if (w) {
         w->fd = -1;
+        strbuf_init(&w->line, LINE_MAX_BYTES);
+        strbuf_init(&w->out, (size_t)LIMIT_ACCESSLOG_QUEUE * LINE_MAX_BYTES);
         w->dir = strdup(dir);
         w->batch = calloc(LIMIT_ACCESSLOG_QUEUE, sizeof *w->batch);
     }
@@ -851,7 +772,7 @@ long accesslog_query(const char *dir, const char *ip, int64_t since_ms, const ch
     rc = logfiles_list(dir, &lf);
     for (size_t i = 0; rc == ERR_OK && i < lf.n; i++) {
         /* A whole file is older than since when its day ends before it. */
-        if (since_ms != 0 && lf.v[i].day_ms + DAY_MS <= since_ms)
+        if (since_ms != 0 && lf.v[i].day_ms + POLICY_DAY_MS <= since_ms)
             continue;
         rc = query_file(&qy, dir, lf.v[i].name);
     }
@@ -868,9 +789,9 @@ out:
 
 static int64_t day_number(int64_t ms)
 {
-    int64_t d = ms / DAY_MS;
+    int64_t d = ms / POLICY_DAY_MS;
 
-    if (ms % DAY_MS < 0)
+    if (ms % POLICY_DAY_MS < 0)
         d--;
     return d;
 }

@@ -19,22 +19,27 @@
  *     metrics_shutdown, which may run only when no request is in progress.
  *     Before init (and after shutdown) requests still feed the histogram.
  *  5. Numbers are formatted as integers, so the output does not depend on
- *     the C locale; label values are escaped per the text format (\\, \", \n).
+ *     the C locale; label values go through strbuf_prom_label (\\, \", \n
+ *     escaped; ill-formed UTF-8 as U+FFFD). The page is built in one strbuf
+ *     bounded by LIMIT_METRICS_BYTES: it is whole or not served.
  */
 #include "obs/metrics.h"
 #include "obs/accesslog.h"
+#include "base/err.h"
 #include "base/log.h"
+#include "base/policy.h"
+#include "base/strbuf.h"
 #include "base/util.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_LEN(a)    (sizeof(a) / sizeof((a)[0]))
+#define METRICS_PRESIZE 4096 /* the page of an idle server */
 
 /* Statuses with a series of their own; the slot after the last is "other". */
 static const unsigned metrics_statuses[] = {200, 201, 202, 204, 400, 401, 403, 404, 405,
@@ -182,95 +187,12 @@ void metrics_shutdown(void)
 
 /* ---- rendering ---- */
 
-struct out {
-    char *p;
-    size_t len, cap;
-    bool oom; /* sticky: once set, nothing more is appended */
-};
-
-static bool out_reserve(struct out *o, size_t more)
+static void out_header(struct strbuf *o, const char *name, const char *type, const char *help)
 {
-    size_t need, cap;
-    char *p;
-
-    if (o->oom)
-        return false;
-    if (!size_add(o->len, more, &need) || !size_add(need, 1, &need))
-        goto oom;
-    if (need <= o->cap)
-        return true;
-    cap = o->cap ? o->cap : 4096;
-    while (cap < need) {
-        if (!size_mul(cap, 2, &cap))
-            goto oom;
-    }
-    p = realloc(o->p, cap);
-    if (!p)
-        goto oom;
-    o->p = p;
-    o->cap = cap;
-    return true;
-oom:
-    o->oom = true;
-    return false;
+    strbuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void out_put(struct out *o, const char *s, size_t n)
-{
-    if (!out_reserve(o, n))
-        return;
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = 0;
-}
-
-static void out_puts(struct out *o, const char *s)
-{
-    out_put(o, s, strlen(s));
-}
-
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void out_printf(struct out *o, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    /* Every caller formats numbers and fixed names, well below the size. */
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        o->oom = true;
-        return;
-    }
-    out_put(o, tmp, (size_t)n);
-}
-
-/* A label value between quotes, escaped per the text exposition format. */
-static void out_label(struct out *o, const char *s)
-{
-    out_put(o, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '\\')
-            out_put(o, "\\\\", 2);
-        else if (*s == '"')
-            out_put(o, "\\\"", 2);
-        else if (*s == '\n')
-            out_put(o, "\\n", 2);
-        else
-            out_put(o, s, 1);
-    }
-    out_put(o, "\"", 1);
-}
-
-static void out_header(struct out *o, const char *name, const char *type, const char *help)
-{
-    out_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void render_requests(struct out *o)
+static void render_requests(struct strbuf *o)
 {
     struct route_table *t = atomic_load_explicit(&metrics_routes, memory_order_acquire);
 
@@ -281,19 +203,19 @@ static void render_requests(struct out *o)
             uint64_t v = atomic_load_explicit(&t->slot[i].count[k], memory_order_relaxed);
             if (v == 0)
                 continue;
-            out_puts(o, "atelier_http_requests_total{method=");
-            out_label(o, t->slot[i].method);
-            out_puts(o, ",route=");
-            out_label(o, t->slot[i].pattern);
+            strbuf_puts(o, "atelier_http_requests_total{method=");
+            strbuf_prom_label(o, t->slot[i].method);
+            strbuf_puts(o, ",route=");
+            strbuf_prom_label(o, t->slot[i].pattern);
             if (k == STATUS_OTHER)
-                out_printf(o, ",status=\"other\"} %" PRIu64 "\n", v);
+                strbuf_printf(o, ",status=\"other\"} %" PRIu64 "\n", v);
             else
-                out_printf(o, ",status=\"%u\"} %" PRIu64 "\n", metrics_statuses[k], v);
+                strbuf_printf(o, ",status=\"%u\"} %" PRIu64 "\n", metrics_statuses[k], v);
         }
     }
 }
 
-static void render_histogram(struct out *o)
+static void render_histogram(struct strbuf *o)
 {
     const char *name = "atelier_http_request_duration_seconds";
     uint64_t cum = 0;
@@ -302,52 +224,54 @@ static void render_histogram(struct out *o)
     out_header(o, name, "histogram", "Time from request start to completion, all routes.");
     for (size_t i = 0; i <= N_BUCKETS; i++) {
         cum += atomic_load_explicit(&metrics_hist[i], memory_order_relaxed);
-        out_printf(o, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name,
-                   i < N_BUCKETS ? metrics_bucket_le[i] : "+Inf", cum);
+        strbuf_printf(o, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name,
+                      i < N_BUCKETS ? metrics_bucket_le[i] : "+Inf", cum);
     }
-    out_printf(o, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name, sum / 1000000000u, sum % 1000000000u);
-    out_printf(o, "%s_count %" PRIu64 "\n", name, cum);
+    strbuf_printf(o, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name, sum / 1000000000u,
+                  sum % 1000000000u);
+    strbuf_printf(o, "%s_count %" PRIu64 "\n", name, cum);
 }
 
-static void render_gauges(struct out *o)
+static void render_gauges(struct strbuf *o)
 {
     out_header(o, "atelier_http_requests_in_flight", "gauge", "HTTP requests being processed now.");
-    out_printf(o, "atelier_http_requests_in_flight %" PRId64 "\n",
-               atomic_load_explicit(&metrics_in_flight, memory_order_relaxed));
+    strbuf_printf(o, "atelier_http_requests_in_flight %" PRId64 "\n",
+                  atomic_load_explicit(&metrics_in_flight, memory_order_relaxed));
     out_header(o, "atelier_accesslog_dropped_total", "counter",
                "Access log lines dropped because the writer queue was full.");
-    out_printf(o, "atelier_accesslog_dropped_total %" PRIu64 "\n", accesslog_dropped());
+    strbuf_printf(o, "atelier_accesslog_dropped_total %" PRIu64 "\n", accesslog_dropped());
     out_header(o, "atelier_accesslog_write_errors_total", "counter",
                "Access log lines lost because the file could not be written (disk full...).");
-    out_printf(o, "atelier_accesslog_write_errors_total %" PRIu64 "\n", accesslog_write_errors());
+    strbuf_printf(o, "atelier_accesslog_write_errors_total %" PRIu64 "\n",
+                  accesslog_write_errors());
 }
 
-static void render_events(struct out *o)
+static void render_events(struct strbuf *o)
 {
     out_header(o, "atelier_events_total", "counter",
                "Sweeper runs and deletions, and mails sent or failed.");
     for (size_t i = 0; i < EV__COUNT; i++) {
-        out_puts(o, "atelier_events_total{event=");
-        out_label(o, metrics_event_names[i]);
-        out_printf(o, "} %" PRIu64 "\n",
-                   atomic_load_explicit(&metrics_events[i], memory_order_relaxed));
+        strbuf_puts(o, "atelier_events_total{event=");
+        strbuf_prom_label(o, metrics_event_names[i]);
+        strbuf_printf(o, "} %" PRIu64 "\n",
+                      atomic_load_explicit(&metrics_events[i], memory_order_relaxed));
     }
 }
 
 char *metrics_render(size_t *len)
 {
-    struct out o = {0};
+    struct strbuf o = STRBUF_INIT(LIMIT_METRICS_BYTES);
+    char *text = NULL;
+    size_t n = 0;
 
+    strbuf_reserve(&o, METRICS_PRESIZE); /* a failure is sticky: seen at the end */
     render_requests(&o);
     render_histogram(&o);
     render_gauges(&o);
     render_events(&o);
-    if (o.oom) {
-        free(o.p);
-        o.p = NULL;
-        o.len = 0;
-    }
+    if (strbuf_take(&o, &text, &n) != ERR_OK)
+        n = 0; /* NULL: the caller answers ERR_NOMEM */
     if (len)
-        *len = o.len;
-    return o.p;
+        *len = n;
+    return text;
 }

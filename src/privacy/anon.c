@@ -73,8 +73,8 @@
  *    are spread over up to ANON_THREADS threads; per-record hits are summed in
  *    record order.
  *  - partial: the same with the attacker's view of 4 columns, each observed
- *    with independent N(0, 10 mm) error from a xoshiro256** stream seeded by
- *    splitmix64(seed) (Box-Muller, draws in record then column order).
+ *    with independent N(0, 10 mm) error from rng.h's stream for seed
+ *    (rng_normal, draws in record then column order).
  *  - SDID (c = 0.05, released SD), mean |r - r'| over column pairs with
  *    sd > 0 (r' = 0 when a released column is constant), max mean difference
  *    and per-column MAE.
@@ -88,6 +88,7 @@
  */
 #include "privacy/anon.h"
 #include "base/err.h"
+#include "base/rng.h"
 #include "base/util.h"
 
 #include <math.h>
@@ -807,65 +808,6 @@ out:
 }
 
 /* ------------------------------------------------------------------------ */
-/* Deterministic normal deviates for the simulated tape error                */
-
-struct prng {
-    uint64_t s[4];
-    int has_spare;
-    double spare;
-};
-
-static uint64_t splitmix64(uint64_t *st)
-{
-    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl64(uint64_t v, int s)
-{
-    return (v << s) | (v >> (64 - s));
-}
-
-static void prng_seed(struct prng *g, uint64_t seed)
-{
-    uint64_t st = seed;
-    for (int i = 0; i < 4; i++)
-        g->s[i] = splitmix64(&st);
-    g->has_spare = 0;
-    g->spare = 0.0;
-}
-
-static uint64_t prng_next(struct prng *g)
-{
-    uint64_t *s = g->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-static double prng_normal(struct prng *g)
-{
-    if (g->has_spare) {
-        g->has_spare = 0;
-        return g->spare;
-    }
-    double u1 = 1.0 - (double)(prng_next(g) >> 11) * 0x1.0p-53; /* (0, 1] */
-    double u2 = (double)(prng_next(g) >> 11) * 0x1.0p-53;
-    double r = sqrt(-2.0 * log(u1)), th = 6.283185307179586476925 * u2;
-    g->spare = r * sin(th);
-    g->has_spare = 1;
-    return r * cos(th);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Deduplication of released rows                                            */
 
 static uint64_t canon_bits(double v)
@@ -884,7 +826,7 @@ static uint64_t row_hash(const double *r, size_t p)
     uint64_t h = 0x243f6a8885a308d3ULL;
     for (size_t j = 0; j < p; j++) {
         uint64_t st = h ^ canon_bits(r[j]);
-        h = splitmix64(&st);
+        h = rng_splitmix(&st);
     }
     return h;
 }
@@ -1612,7 +1554,7 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
 
     /* partial knowledge: 4 columns with tape error */
     if (npc) {
-        struct prng g;
+        struct rng g;
         size_t nq = 0;
         for (int a = 0; a < 4; a++)
             if (sz.sd[partial_cols[a]] > 0.0)
@@ -1622,11 +1564,11 @@ int anon_measure(const double *x, const double *y, size_t n, size_t p, size_t k,
         cp = alloc_array(ds.g, 4 * sizeof(double));
         if (!noise || !cp)
             goto out;
-        prng_seed(&g, seed);
+        rng_seed(&g, seed);
         for (size_t i = 0; i < n; i++) {
             size_t c = 0;
             for (int a = 0; a < 4; a++) {
-                double e = ANON_TAPE_SD * prng_normal(&g);
+                double e = ANON_TAPE_SD * rng_normal(&g);
                 if (sz.sd[partial_cols[a]] > 0.0)
                     noise[i * nq + c++] = e;
             }

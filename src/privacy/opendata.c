@@ -24,13 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "account/account.h"
+#include <jansson.h>
+
+#include "base/seal.h"
 #include "privacy/anon.h"
 #include "base/clock.h"
 #include "store/db.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "privacy/opendata.h"
 #include "base/token.h"
 #include "base/util.h"
@@ -57,7 +59,7 @@ static void stratum_init(struct stratum *s, int breasts)
     s->breasts = breasts;
     s->name = breasts ? "with_breasts" : "without_breasts";
     for (int i = 0; i < MEASURES_COUNT; i++)
-        if (breasts || !measures[i].breasts_only)
+        if (breasts || !measures_table[i].breasts_only)
             s->cols[s->p++] = i;
 }
 
@@ -94,11 +96,11 @@ static int opendata_row(const struct stratum *s, json_t *m, double *row)
 
     for (size_t j = 0; j < s->p; j++) {
         int i = s->cols[j];
-        json_t *v = json_object_get(m, measures[i].name);
+        json_t *v = json_object_get(m, measures_table[i].name);
         if (!json_is_number(v))
             return 1;
         row[j] = json_number_value(v);
-        if (row[j] < measures[i].min || row[j] > measures[i].max)
+        if (row[j] < measures_table[i].min || row[j] > measures_table[i].max)
             return 2;
         if (measures_implausible(i, s->breasts, json_number_value(neck), row[j]))
             return 2;
@@ -111,7 +113,7 @@ static int opendata_take(struct stratum st[2], struct opendata_report *r, const 
 {
     char *text = NULL;
     double row[MEASURES_COUNT];
-    int rc = account_open_text("models.measurements", model_id, box, n, &text);
+    int rc = seal_open_text("models.measurements", model_id, box, n, &text);
 
     if (rc)
         return rc;
@@ -140,7 +142,7 @@ static int opendata_select(struct db *db, struct stratum st[2], struct opendata_
     int rc = db_query(db, STMT_OPENDATA_CANDIDATES, NULL, 0, &rows);
 
     if (rc)
-        return db_err_to_err(rc);
+        return rc;
     while ((rc = db_next(rows)) == 1) {
         const char *account = db_col_text(rows, 0, NULL);
         if (strcmp(account, last) == 0)
@@ -154,7 +156,7 @@ static int opendata_select(struct db *db, struct stratum st[2], struct opendata_
             break;
     }
     db_rows_free(rows);
-    return rc < 0 ? (rc <= DB_ERROR ? db_err_to_err(rc) : rc) : 0;
+    return rc < 0 ? (rc) : 0;
 }
 
 /* ---- masking and gates ---- */
@@ -224,7 +226,7 @@ static json_t *opendata_figures(const struct stratum *s)
     json_t *mae = json_object();
 
     for (size_t j = 0; j < s->p; j++)
-        json_object_set_new(mae, measures[s->cols[j]].name, json_real(f->mae[j]));
+        json_object_set_new(mae, measures_table[s->cols[j]].name, json_real(f->mae[j]));
     return json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:o}", "groups",
                      (json_int_t)f->groups, "min_group", (json_int_t)f->min_run,
                      "max_prosecutor_risk", f->max_risk, "record_linkage_pct", f->dbrl,
@@ -239,7 +241,7 @@ static json_t *opendata_stratum_meta(const struct stratum *s, unsigned min)
     json_t *cols = json_array();
 
     for (size_t j = 0; j < s->p; j++)
-        json_array_append_new(cols, json_string(measures[s->cols[j]].name));
+        json_array_append_new(cols, json_string(measures_table[s->cols[j]].name));
     if (!s->published)
         return json_pack("{s:b,s:I,s:I,s:o,s:s}", "published", 0, "rows", (json_int_t)0, "eligible",
                          (json_int_t)s->n, "columns", cols, "reason",
@@ -285,7 +287,7 @@ static void opendata_row_out(const struct stratum *s, size_t r, FILE *csv, FILE 
     for (int i = 0; i < MEASURES_COUNT; i++) {
         if (j < s->p && s->cols[j] == i) {
             fprintf(csv, ",%.0f", y[j]);
-            fprintf(json, ",\"%s\":%.0f", measures[i].name, y[j]);
+            fprintf(json, ",\"%s\":%.0f", measures_table[i].name, y[j]);
             j++;
         } else {
             fputc(',', csv);
@@ -326,7 +328,7 @@ static int opendata_insert(struct db *db, const char *id, const char *meta, cons
     if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 5, NULL)) ||
         (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) || (rc = db_commit(db)))
         db_rollback(db);
-    return rc ? db_err_to_err(rc) : 0;
+    return rc;
 }
 
 static int opendata_store(struct db *db, const struct stratum st[2], json_t *meta, const char *id)
@@ -339,7 +341,7 @@ static int opendata_store(struct db *db, const struct stratum st[2], json_t *met
     if (!rc) {
         fputs("breasts", c);
         for (int i = 0; i < MEASURES_COUNT; i++)
-            fprintf(c, ",%s", measures[i].name);
+            fprintf(c, ",%s", measures_table[i].name);
         fputc('\n', c);
         fprintf(j, "{\"release\":%s,\"rows\":[", meta_text);
         rc = opendata_rows(st, c, j);

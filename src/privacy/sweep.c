@@ -32,11 +32,9 @@
 #include "privacy/sweep.h"
 #include "base/util.h"
 
-#define DAY_S 86400LL
-
 static int sweep_rc(int rc)
 {
-    return rc <= DB_ERROR ? db_err_to_err(rc) : rc;
+    return rc;
 }
 
 /* Inside a dry run everything shares the outer transaction. */
@@ -57,7 +55,7 @@ static int sweep_end(struct db *db, int dry_run, int rc)
 }
 
 /* Collect up to SWEEP_BATCH ids (column 0) of a query into ids. */
-static int sweep_ids(struct db *db, enum stmt st, int64_t cutoff, char ids[][64], int *n)
+static int sweep_ids(struct db *db, enum stmt st, int64_t cutoff, char ids[][POLICY_ID_BUF], int *n)
 {
     struct db_param p[] = {DB_INT(cutoff), DB_INT(SWEEP_BATCH)};
     struct db_rows *rows = NULL;
@@ -67,14 +65,14 @@ static int sweep_ids(struct db *db, enum stmt st, int64_t cutoff, char ids[][64]
     if (rc)
         return rc;
     while (*n < SWEEP_BATCH && (rc = db_next(rows)) == 1)
-        util_strlcpy(ids[(*n)++], db_col_text(rows, 0, NULL), 64);
+        util_strlcpy(ids[(*n)++], db_col_text(rows, 0, NULL), POLICY_ID_BUF);
     db_rows_free(rows);
     return rc < 0 ? rc : 0;
 }
 
 static int sweep_notice_one(struct db *db, const char *id, int64_t now)
 {
-    char email[ACCOUNT_EMAIL_MAX], body[1024];
+    char email[POLICY_EMAIL_BUF], body[1024];
     int rc = account_email_of(db, id, email);
 
     if (rc == ERR_INTERNAL || rc == ERR_NOT_FOUND) {
@@ -93,7 +91,10 @@ static int sweep_notice_one(struct db *db, const char *id, int64_t now)
              "with its models and pictures. Yours will be erased in %d days unless you log in "
              "before then. If you want it erased, there is nothing to do.\n",
              RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS, RETAIN_INACTIVE_DAYS, RETAIN_NOTICE_DAYS);
-    if ((rc = mail_enqueue(db, id, email, "Your atelier account will be erased in 30 days", body)))
+    if ((rc = mail_enqueue(
+             db, id, email,
+             "Your atelier account will be erased in " POLICY_STR(RETAIN_NOTICE_DAYS) " days",
+             body)))
         return rc;
     struct db_param p[] = {DB_TEXT(id), DB_INT(now)};
     return db_query(db, STMT_SWEEP_NOTICE_MARK, p, 2, NULL);
@@ -101,8 +102,8 @@ static int sweep_notice_one(struct db *db, const char *id, int64_t now)
 
 static int sweep_notices(struct db *db, int64_t now, int dry_run, struct sweep_report *r)
 {
-    int64_t cutoff = now - (RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS) * DAY_S;
-    char ids[SWEEP_BATCH][64];
+    int64_t cutoff = now - (RETAIN_INACTIVE_DAYS - RETAIN_NOTICE_DAYS) * POLICY_DAY_S;
+    char ids[SWEEP_BATCH][POLICY_ID_BUF];
     int n, rc;
 
     do {
@@ -122,8 +123,8 @@ static int sweep_notices(struct db *db, int64_t now, int dry_run, struct sweep_r
 
 static int sweep_erase(struct db *db, int64_t now, int dry_run, struct sweep_report *r)
 {
-    int64_t cutoff = now - RETAIN_INACTIVE_DAYS * DAY_S;
-    char ids[SWEEP_BATCH][64];
+    int64_t cutoff = now - RETAIN_INACTIVE_DAYS * POLICY_DAY_S;
+    char ids[SWEEP_BATCH][POLICY_ID_BUF];
     int n, rc;
 
     do {
@@ -168,7 +169,7 @@ static int sweep_database(struct db *db, int64_t now, int dry_run, struct sweep_
     first = first ? first : rc;
     if ((rc = sweep_begin(db, dry_run)))
         return first ? first : rc;
-    rc = sweep_delete(db, STMT_SWEEP_SIGNUPS, now - RETAIN_UNCONFIRMED_DAYS * DAY_S,
+    rc = sweep_delete(db, STMT_SWEEP_SIGNUPS, now - RETAIN_UNCONFIRMED_DAYS * POLICY_DAY_S,
                       &r->signups_erased);
     if (!rc)
         rc = sweep_delete(db, STMT_SWEEP_SESSIONS, now, &r->sessions_deleted);

@@ -1,6 +1,6 @@
 /*
  * synth.c - the synthetic body generator (see synth.h). Deterministic for a
- * given rng state.
+ * given rng state; the order and number of draws is part of the contract.
  */
 #include <math.h>
 #include <string.h>
@@ -28,9 +28,9 @@ static int synth_in(const char *const *list, const char *name)
 static double synth_clamp(int i, double v)
 {
     v = round(v);
-    if (v < measures[i].min)
-        return measures[i].min;
-    return v > measures[i].max ? measures[i].max : v;
+    if (v < measures_table[i].min)
+        return measures_table[i].min;
+    return v > measures_table[i].max ? measures_table[i].max : v;
 }
 
 void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
@@ -41,7 +41,7 @@ void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
     double neck = n0 * (1.0 + 0.07 * z);
 
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        const struct measure *m = &measures[i];
+        const struct measure *m = &measures_table[i];
         double e = rng_normal(r); /* drawn for every name: same stream for both strata */
         have[i] = breasts || !m->breasts_only;
         if (strcmp(m->name, "shoulderSlope") == 0) {
@@ -62,5 +62,36 @@ void synth_sparsify(struct rng *r, unsigned char have[MEASURES_COUNT])
         int i = (int)rng_below(r, MEASURES_COUNT);
         if (i != neck)
             have[i] = 0;
+    }
+}
+
+void synth_person(struct rng *r, int *breasts, double value[MEASURES_COUNT],
+                  unsigned char have[MEASURES_COUNT])
+{
+    *breasts = rng_below(r, 2) == 1;
+    synth_body(r, *breasts, value, have);
+    if (rng_below(r, 100) < 15)
+        synth_sparsify(r, have);
+}
+
+size_t synth_columns(int breasts)
+{
+    size_t p = 0;
+
+    for (int i = 0; i < MEASURES_COUNT; i++)
+        p += breasts || !measures_table[i].breasts_only;
+    return p;
+}
+
+void synth_table(struct rng *r, int breasts, size_t n, double *x)
+{
+    double v[MEASURES_COUNT];
+    unsigned char have[MEASURES_COUNT];
+
+    for (size_t row = 0; row < n; row++) {
+        synth_body(r, breasts, v, have);
+        for (int i = 0; i < MEASURES_COUNT; i++)
+            if (have[i])
+                *x++ = v[i];
     }
 }

@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "store/db.h"
+#include "store/driver.h"
 #include "store/db_schema.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -105,7 +105,7 @@ int db_open(struct db **out)
     *out = NULL;
     if (!db_cfg.configured) {
         log_error("db", "db_open before db_configure");
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     return db_cfg.drv->open(db_cfg.target, out);
 }
@@ -139,7 +139,7 @@ struct db *db_thread(void)
     db = pthread_getspecific(db_key);
     if (db != NULL)
         return db;
-    if (db_open(&db) != DB_OK)
+    if (db_open(&db) != ERR_OK)
         return NULL;
     if (pthread_setspecific(db_key, db) != 0) {
         log_error("db", "cannot store the thread's connection");
@@ -170,22 +170,22 @@ static int params_check(enum stmt id, const struct db_param *params, int n)
 
     if (n < 0 || (n > 0 && params == NULL)) {
         log_error("db", "statement %d: bad parameter array", (int)id);
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     for (i = 0; i < n; i++) {
         if (params[i].type != DB_TTEXT && params[i].type != DB_TBLOB)
             continue;
         if (params[i].n > 0 && params[i].p == NULL) {
             log_error("db", "statement %d: parameter %d has no data", (int)id, i + 1);
-            return DB_ERROR;
+            return ERR_INTERNAL;
         }
         if (params[i].type == DB_TTEXT && params[i].n > 0 &&
             memchr(params[i].p, '\0', params[i].n) != NULL) {
             log_error("db", "statement %d: text parameter %d contains NUL", (int)id, i + 1);
-            return DB_ERROR;
+            return ERR_INTERNAL;
         }
     }
-    return DB_OK;
+    return ERR_OK;
 }
 
 int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
@@ -197,9 +197,9 @@ int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
     if (rows != NULL)
         *rows = NULL;
     if (db == NULL)
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     rc = params_check(id, params, n);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         return rc;
     return db->drv->query(db, id, params, n, rows, &changes);
 }
@@ -210,9 +210,9 @@ int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int 
     int rc;
 
     if (db == NULL)
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     rc = params_check(id, params, n);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         return rc;
     rc = db->drv->query(db, id, params, n, NULL, &changes);
     return rc < 0 ? rc : changes;
@@ -221,7 +221,7 @@ int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int 
 int db_next(struct db_rows *r)
 {
     if (r == NULL)
-        return DB_ERROR;
+        return ERR_INTERNAL;
     return r->db->drv->next(r);
 }
 
@@ -279,7 +279,7 @@ void db_rows_free(struct db_rows *r)
 static int exec_status(struct db *db, enum stmt id)
 {
     int64_t rc = db_exec(db, id, NULL, 0);
-    return rc < 0 ? (int)rc : DB_OK;
+    return rc < 0 ? (int)rc : ERR_OK;
 }
 
 int db_begin(struct db *db)
@@ -293,14 +293,14 @@ int db_read_begin(void)
 
     if (db_backend() != DB_SQLITE || !(db = db_thread()))
         return 0;
-    return exec_status(db, STMT_BEGIN_READ) == DB_OK;
+    return exec_status(db, STMT_BEGIN_READ) == ERR_OK;
 }
 
 void db_read_end(void)
 {
     struct db *db = db_thread();
 
-    if (db && exec_status(db, STMT_COMMIT) != DB_OK)
+    if (db && exec_status(db, STMT_COMMIT) != ERR_OK)
         exec_status(db, STMT_ROLLBACK);
 }
 
@@ -332,11 +332,11 @@ static int migrations_check(void)
         const struct db_migration *m = &db_migrations[i];
         if (m->version <= prev || m->sqlite_sql == NULL || m->pg_sql == NULL) {
             log_error("db", "migration list is broken at entry %zu", i);
-            return DB_ERROR;
+            return ERR_INTERNAL;
         }
         prev = m->version;
     }
-    return DB_OK;
+    return ERR_OK;
 }
 
 static int version_read(struct db *db, int64_t *out)
@@ -345,18 +345,18 @@ static int version_read(struct db *db, int64_t *out)
     int rc;
 
     rc = db_query(db, STMT_SCHEMA_VERSION, NULL, 0, &r);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     rc = db_next(r);
     if (rc < 0)
         goto out;
     if (rc == 0) {
         log_error("db", "schema version query returned no row");
-        rc = DB_ERROR;
+        rc = ERR_INTERNAL;
         goto out;
     }
     *out = db_col_int(r, 0);
-    rc = DB_OK;
+    rc = ERR_OK;
 out:
     db_rows_free(r);
     return rc;
@@ -398,7 +398,7 @@ static int migrate_in_tx(struct db *db, const struct db_migration **done)
         if (db_migrations_count > 0 && version > db_migrations[db_migrations_count - 1].version)
             log_warn("db", "database schema version %" PRId64 " is newer than this program's",
                      version);
-        rc = DB_OK;
+        rc = ERR_OK;
         goto out;
     }
     rc = db->drv->exec_script(db, db_migration_sql(m, b));
@@ -412,25 +412,25 @@ static int migrate_in_tx(struct db *db, const struct db_migration **done)
     if (rc < 0)
         goto out;
     *done = m;
-    rc = DB_OK;
+    rc = ERR_OK;
 out:
     return (int)rc;
 }
 
 /* One transaction: 1 when a migration was applied, 0 when none was pending,
- * or a db_rc. */
+ * or an enum err. */
 static int migrate_step(struct db *db)
 {
     const struct db_migration *m = NULL;
     int rc;
 
     rc = db_begin(db);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     rc = migrate_in_tx(db, &m);
-    if (rc == DB_OK)
+    if (rc == ERR_OK)
         rc = db_commit(db);
-    if (rc != DB_OK) {
+    if (rc != ERR_OK) {
         (void)db_rollback(db);
         goto out;
     }
@@ -447,11 +447,11 @@ int db_migrate(struct db *db, int *applied)
     int rc;
 
     if (db == NULL) {
-        rc = DB_DOWN;
+        rc = ERR_STORAGE_DOWN;
         goto out;
     }
     rc = migrations_check();
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     for (;;) {
         rc = migrate_step(db);
@@ -461,7 +461,7 @@ int db_migrate(struct db *db, int *applied)
             break;
         count++;
     }
-    rc = DB_OK;
+    rc = ERR_OK;
 out:
     if (applied != NULL)
         *applied = count;
@@ -474,13 +474,13 @@ int db_schema_version(struct db *db)
     int rc;
 
     if (db == NULL)
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     rc = version_read(db, &v);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         return rc;
     if (v < 0 || v > INT_MAX) {
         log_error("db", "schema version out of range");
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     return (int)v;
 }
@@ -493,14 +493,14 @@ int db_checkpoint(struct db *db)
     int rc;
 
     if (db == NULL)
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     if (db_backend() != DB_SQLITE)
-        return DB_OK;
+        return ERR_OK;
     rc = db_query(db, STMT_SQLITE_CHECKPOINT, NULL, 0, &rows);
-    if (rc == DB_OK) {
+    if (rc == ERR_OK) {
         /* (busy, wal frames, checkpointed frames) */
         if (db_next(rows) == 1 && db_col_int(rows, 0) != 0)
-            rc = DB_BUSY;
+            rc = ERR_BUSY;
         db_rows_free(rows);
     }
     return rc;
@@ -509,27 +509,13 @@ int db_checkpoint(struct db *db)
 int db_try_lock(struct db *db, int64_t key)
 {
     if (db == NULL)
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     return db->drv->try_lock(db, key);
 }
 
 int db_unlock(struct db *db, int64_t key)
 {
     if (db == NULL)
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     return db->drv->unlock(db, key);
-}
-
-int db_err_to_err(int rc)
-{
-    switch (rc) {
-    case DB_CONSTRAINT:
-        return ERR_CONFLICT;
-    case DB_READONLY:
-    case DB_DOWN:
-    case DB_BUSY:
-        return ERR_UNAVAILABLE;
-    default:
-        return rc >= 0 ? ERR_OK : ERR_INTERNAL;
-    }
 }

@@ -27,20 +27,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
+#include "base/err.h"
 #include "store/db_stmts.h"
 
 enum db_backend { DB_SQLITE = 0, DB_POSTGRES = 1 };
 
-/* Storage-specific results, all negative like enum err. db_err_to_err() maps
- * them to enum err. */
-enum db_rc {
-    DB_OK = 0,
-    DB_ERROR = -100,      /* unexpected failure (logged) */
-    DB_CONSTRAINT = -101, /* unique / foreign key violation */
-    DB_BUSY = -102,       /* lock timeout, serialization failure: retry */
-    DB_READONLY = -103,   /* database read-only or disk full */
-    DB_DOWN = -104,       /* connection lost or cannot be opened */
-};
+/* Results are enum err (base/err.h), one error space with the rest of the
+ * server: ERR_OK; ERR_CONFLICT for a unique or foreign-key violation;
+ * ERR_BUSY for a lock timeout or serialization failure (retry);
+ * ERR_READONLY for a read-only or full database; ERR_STORAGE_DOWN when the
+ * connection is lost or cannot be opened; ERR_INTERNAL for anything else
+ * (logged). Callers pass them on unchanged. */
 
 enum db_type { DB_TNULL = 0, DB_TINT, DB_TTEXT, DB_TBLOB };
 
@@ -80,15 +78,15 @@ void db_thread_close(void);
 
 /* Run a statement. rows may be NULL when no result is wanted; otherwise
  * *rows receives a cursor to read with db_next and free with db_rows_free.
- * Returns DB_OK or a db_rc. */
+ * Returns ERR_OK or a enum err. */
 int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
              struct db_rows **rows);
 
 /* Shorthand: run a statement with no result wanted; returns the number of
- * rows changed (>= 0) or a db_rc. */
+ * rows changed (>= 0) or a enum err. */
 int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int n);
 
-/* Advance to the next row: 1 when a row is there, 0 at the end, or a db_rc. */
+/* Advance to the next row: 1 when a row is there, 0 at the end, or a enum err. */
 int db_next(struct db_rows *r);
 bool db_col_null(struct db_rows *r, int col);
 int64_t db_col_int(struct db_rows *r, int col);
@@ -117,56 +115,18 @@ void db_read_end(void);
  * *applied receives the number of migrations applied (may be NULL). */
 int db_migrate(struct db *db, int *applied);
 
-/* Current schema version, or a db_rc. */
+/* Current schema version, or a enum err. */
 int db_schema_version(struct db *db);
 
 /* After erasing personal data: on SQLite, checkpoint and truncate the WAL so
  * that no copy of an erased page outlives the erasure (secure_delete clears
  * the pages of the database file itself). No-op on PostgreSQL. Best effort:
- * returns DB_OK or DB_BUSY when readers hold the WAL. */
+ * returns ERR_OK or ERR_BUSY when readers hold the WAL. */
 int db_checkpoint(struct db *db);
 
 /* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,
  * session level); on SQLite always succeeds. 1 taken, 0 held elsewhere. */
 int db_try_lock(struct db *db, int64_t key);
 int db_unlock(struct db *db, int64_t key);
-
-/* Map a db_rc to enum err (DB_CONSTRAINT -> ERR_CONFLICT, READONLY/DOWN/BUSY
- * -> ERR_UNAVAILABLE, other -> ERR_INTERNAL). */
-int db_err_to_err(int rc);
-
-/* ---- driver interface (db_sqlite.c, db_pg.c) ---- */
-struct db_driver {
-    const char *name;
-    int (*open)(const char *target, struct db **out);
-    void (*close)(struct db *db);
-    int (*query)(struct db *db, enum stmt id, const struct db_param *p, int n,
-                 struct db_rows **rows, int64_t *changes);
-    int (*exec_script)(struct db *db, const char *sql); /* migrations: several statements */
-    int (*next)(struct db_rows *r);
-    bool (*col_null)(struct db_rows *r, int col);
-    int64_t (*col_int)(struct db_rows *r, int col);
-    const void *(*col_bytes)(struct db_rows *r, int col, size_t *len);
-    void (*rows_free)(struct db_rows *r);
-    int (*try_lock)(struct db *db, int64_t key);
-    int (*unlock)(struct db *db, int64_t key);
-};
-
-/* Every connection struct starts with this header. */
-struct db {
-    const struct db_driver *drv;
-};
-
-/* Every result cursor starts with this header: the connection it reads, so
- * db_next and friends can dispatch to that connection's driver. */
-struct db_rows {
-    struct db *db;
-};
-
-extern const struct db_driver db_sqlite_driver;
-extern const struct db_driver db_pg_driver;
-
-/* SQL of a statement for a backend (db_stmts.c). */
-const char *db_stmt_sql(enum stmt id, enum db_backend b);
 
 #endif

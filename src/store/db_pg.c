@@ -12,9 +12,9 @@
  *    db_col_int decodes int8/int4/int2/bool by type and length; text and bytea
  *    are their raw bytes (libpq NUL-terminates every value).
  *  - One result cursor per connection, embedded in it, holding the PGresult.
- *  - A lost connection makes the failing call return DB_DOWN; the next call
+ *  - A lost connection makes the failing call return ERR_STORAGE_DOWN; the next call
  *    tries PQreset once. If the session was inside a transaction, that
- *    transaction is gone: every statement returns DB_DOWN until the caller's
+ *    transaction is gone: every statement returns ERR_STORAGE_DOWN until the caller's
  *    ROLLBACK, which then succeeds without a round trip. Session advisory
  *    locks are gone too.
  *  - Errors are logged with SQLSTATE, constraint and the primary message,
@@ -29,7 +29,7 @@
 
 #include <libpq-fe.h>
 
-#include "store/db.h"
+#include "store/driver.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -99,25 +99,25 @@ static int pg_fail(struct pg_db *c, int id, const PGresult *res)
     const char *prim = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     enum log_level l = LOG_ERROR;
     char line[256];
-    int rc = DB_ERROR;
+    int rc = ERR_INTERNAL;
 
     if (PQstatus(c->conn) == CONNECTION_BAD) {
         log_error("db", "postgres connection lost: %s",
                   msg_line(PQerrorMessage(c->conn), line, sizeof line));
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     }
     if (state == NULL)
         state = "";
     if (state_is(state, "23")) {
-        rc = DB_CONSTRAINT;
+        rc = ERR_CONFLICT;
         l = LOG_DEBUG;
     } else if (state_is(state, "40001") || state_is(state, "40P01") || state_is(state, "55P03")) {
-        rc = DB_BUSY;
+        rc = ERR_BUSY;
         l = LOG_WARN;
     } else if (state_is(state, "25006") || state_is(state, "53")) {
-        rc = DB_READONLY;
+        rc = ERR_READONLY;
     } else if (state_is(state, "57P0")) {
-        rc = DB_DOWN; /* server shutting down or starting */
+        rc = ERR_STORAGE_DOWN; /* server shutting down or starting */
     }
     if (res == NULL)
         prim = msg_line(PQerrorMessage(c->conn), line, sizeof line);
@@ -141,7 +141,7 @@ static int conn_ready(struct pg_db *c)
         if (PQstatus(c->conn) != CONNECTION_OK) {
             log_error("db", "postgres reconnect failed: %s",
                       msg_line(PQerrorMessage(c->conn), line, sizeof line));
-            return DB_DOWN;
+            return ERR_STORAGE_DOWN;
         }
         log_warn("db", "postgres connection re-established");
         c->tx_lost = c->in_tx;
@@ -149,9 +149,9 @@ static int conn_ready(struct pg_db *c)
     }
     if (c->tx_lost) {
         log_error("db", "postgres transaction lost with the connection; roll back first");
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     }
-    return DB_OK;
+    return ERR_OK;
 }
 
 static void tx_track(struct pg_db *c)
@@ -181,7 +181,7 @@ static int pg_open(const char *target, struct db **out)
     const char *const vals[] = {"10", "atelier", target, "UTF8", NULL};
     struct pg_db *c = NULL;
     char line[256];
-    int rc = DB_ERROR;
+    int rc = ERR_INTERNAL;
 
     *out = NULL;
     c = calloc(1, sizeof *c);
@@ -199,7 +199,7 @@ static int pg_open(const char *target, struct db **out)
     if (PQstatus(c->conn) != CONNECTION_OK) {
         log_error("db", "cannot connect to postgres: %s",
                   msg_line(PQerrorMessage(c->conn), line, sizeof line));
-        rc = DB_DOWN;
+        rc = ERR_STORAGE_DOWN;
         goto out;
     }
     PQsetNoticeProcessor(c->conn, pg_notice, NULL);
@@ -209,7 +209,7 @@ static int pg_open(const char *target, struct db **out)
     }
     *out = &c->base;
     c = NULL;
-    rc = DB_OK;
+    rc = ERR_OK;
 out:
     pg_close(c ? &c->base : NULL);
     return rc;
@@ -242,12 +242,12 @@ static int stmt_prepare(struct pg_db *c, enum stmt id, char name[16])
 {
     const char *sql = db_stmt_sql(id, DB_POSTGRES);
     PGresult *res = NULL;
-    int rc = DB_OK;
+    int rc = ERR_OK;
 
     snprintf(name, 16, "s%d", (int)id);
     if (sql == NULL) {
         log_error("db", "statement %d does not exist on postgres", (int)id);
-        rc = DB_ERROR;
+        rc = ERR_INTERNAL;
         goto out;
     }
     if (c->prepared[id])
@@ -273,23 +273,23 @@ static int params_build(enum stmt id, const struct db_param *p, int n, struct pg
 
     *pp = (struct pg_params){0};
     if (n == 0)
-        return DB_OK;
+        return ERR_OK;
     /* pointers, then ints, then text and number storage */
     if (!size_mul((size_t)n, sizeof(char *) + 2 * sizeof(int) + PG_NUM_MAX, &head))
-        return DB_ERROR;
+        return ERR_INTERNAL;
     total = head;
     for (i = 0; i < n; i++) {
         if (p[i].type == DB_TBLOB && p[i].n > INT_MAX) {
             log_error("db", "statement %d: parameter %d too large", (int)id, i + 1);
-            return DB_ERROR;
+            return ERR_INTERNAL;
         }
         if (p[i].type == DB_TTEXT && !size_add(total, p[i].n + 1, &total))
-            return DB_ERROR;
+            return ERR_INTERNAL;
     }
     mem = malloc(total);
     if (mem == NULL) {
         log_error("db", "out of memory binding statement %d", (int)id);
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     pp->values = (const char **)(void *)mem;
     pp->lengths = (int *)(void *)(mem + (size_t)n * sizeof(char *));
@@ -324,10 +324,10 @@ static int params_build(enum stmt id, const struct db_param *p, int n, struct pg
             log_error("db", "statement %d: parameter %d has an unknown type", (int)id, i + 1);
             free(mem);
             *pp = (struct pg_params){0};
-            return DB_ERROR;
+            return ERR_INTERNAL;
         }
     }
-    return DB_OK;
+    return ERR_OK;
 }
 
 /* Rows changed by a command; 0 for SELECT (whose tag counts rows read). */
@@ -356,27 +356,27 @@ static int pg_query_once(struct db *db, enum stmt id, const struct db_param *p, 
     *changes = 0;
     if (c->rows.res != NULL) {
         log_error("db", "statement %d run while a result is still open", (int)id);
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     /* A transaction lost with its connection is already rolled back. */
     if (id == STMT_ROLLBACK && (c->tx_lost || PQstatus(c->conn) != CONNECTION_OK)) {
         c->tx_lost = false;
         c->in_tx = false;
-        return DB_OK;
+        return ERR_OK;
     }
     rc = conn_ready(c);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     rc = stmt_prepare(c, id, name);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     if (n != c->nparams[id]) {
         log_error("db", "statement %d takes %d parameters, got %d", (int)id, c->nparams[id], n);
-        rc = DB_ERROR;
+        rc = ERR_INTERNAL;
         goto out;
     }
     rc = params_build(id, p, n, &pp);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     res = PQexecPrepared(c->conn, name, n, pp.values, pp.lengths, pp.formats, 1);
     st = PQresultStatus(res);
@@ -387,7 +387,7 @@ static int pg_query_once(struct db *db, enum stmt id, const struct db_param *p, 
     /* COMMIT of a transaction that had failed succeeds as "ROLLBACK". */
     if (id == STMT_COMMIT && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
         log_error("db", "postgres COMMIT rolled back a failed transaction");
-        rc = DB_ERROR;
+        rc = ERR_INTERNAL;
         goto out;
     }
     *changes = cmd_changes(res);
@@ -418,7 +418,7 @@ static int pg_query(struct db *db, enum stmt id, const struct db_param *p, int n
     bool was_in_tx = c->in_tx || c->tx_lost || id == STMT_COMMIT || id == STMT_ROLLBACK;
     int rc = pg_query_once(db, id, p, n, rows, changes);
 
-    if (rc == DB_DOWN && !was_in_tx && PQstatus(c->conn) == CONNECTION_BAD)
+    if (rc == ERR_STORAGE_DOWN && !was_in_tx && PQstatus(c->conn) == CONNECTION_BAD)
         rc = pg_query_once(db, id, p, n, rows, changes);
     return rc;
 }
@@ -432,10 +432,10 @@ static int pg_exec_script(struct db *db, const char *sql)
 
     if (c->rows.res != NULL) {
         log_error("db", "script run while a result is still open");
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     rc = conn_ready(c);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     res = PQexec(c->conn, sql);
     st = PQresultStatus(res);
@@ -452,7 +452,7 @@ static int pg_next(struct db_rows *r)
     struct pg_rows *s = (struct pg_rows *)r;
 
     if (s->res == NULL)
-        return DB_ERROR;
+        return ERR_INTERNAL;
     if (s->row + 1 >= s->nrows) {
         s->row = s->nrows;
         return 0;
@@ -535,7 +535,7 @@ static int lock_call(struct pg_db *c, const char *sql, int64_t key)
     int rc;
 
     rc = conn_ready(c);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     snprintf(num, sizeof num, "%" PRId64, key);
     res = PQexecParams(c->conn, sql, 1, NULL, vals, NULL, NULL, 1);
@@ -562,9 +562,9 @@ static int pg_unlock(struct db *db, int64_t key)
 
     if (rc == 0) {
         log_warn("db", "postgres advisory lock was not held");
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
-    return rc < 0 ? rc : DB_OK;
+    return rc < 0 ? rc : ERR_OK;
 }
 
 const struct db_driver db_pg_driver = {

@@ -32,7 +32,7 @@
 
 #include <sqlite3.h>
 
-#include "store/db.h"
+#include "store/driver.h"
 #include "base/log.h"
 
 #define SQLITE_BUSY_MS 5000
@@ -61,20 +61,20 @@ static int sqlite_map(int src)
     case SQLITE_OK:
     case SQLITE_ROW:
     case SQLITE_DONE:
-        return DB_OK;
+        return ERR_OK;
     case SQLITE_CONSTRAINT:
-        return DB_CONSTRAINT;
+        return ERR_CONFLICT;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return DB_BUSY;
+        return ERR_BUSY;
     case SQLITE_READONLY:
     case SQLITE_FULL:
     case SQLITE_IOERR:
-        return DB_READONLY;
+        return ERR_READONLY;
     case SQLITE_CANTOPEN:
-        return DB_DOWN;
+        return ERR_STORAGE_DOWN;
     default:
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
 }
 
@@ -83,7 +83,7 @@ static int sqlite_map(int src)
 static int sqlite_fail(struct sqlite_db *c, int id, int src)
 {
     int rc = sqlite_map(src);
-    enum log_level l = rc == DB_CONSTRAINT ? LOG_DEBUG : rc == DB_BUSY ? LOG_WARN : LOG_ERROR;
+    enum log_level l = rc == ERR_CONFLICT ? LOG_DEBUG : rc == ERR_BUSY ? LOG_WARN : LOG_ERROR;
 
     log_msg(l, "db", "sqlite statement %d failed: %s (%d)", id, sqlite3_errmsg(c->h),
             sqlite3_extended_errcode(c->h));
@@ -95,7 +95,7 @@ static int sqlite_fail(struct sqlite_db *c, int id, int src)
 static int file_prepare(const char *path)
 {
     struct stat st;
-    int rc = DB_DOWN;
+    int rc = ERR_STORAGE_DOWN;
     int fd;
 
     pthread_mutex_lock(&sqlite_file_lock);
@@ -105,7 +105,7 @@ static int file_prepare(const char *path)
             if (chmod(path, 0600) != 0)
                 log_warn("db", "chmod of the database file failed: %s", strerror(errno));
         }
-        rc = DB_OK;
+        rc = ERR_OK;
         goto out;
     }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -117,7 +117,7 @@ static int file_prepare(const char *path)
     if (fchmod(fd, 0600) != 0)
         log_warn("db", "fchmod of the database file failed: %s", strerror(errno));
     close(fd);
-    rc = DB_OK;
+    rc = ERR_OK;
 out:
     pthread_mutex_unlock(&sqlite_file_lock);
     return rc;
@@ -162,9 +162,9 @@ static int conn_setup(struct sqlite_db *c)
         return sqlite_fail(c, -1, src);
     if (!wal) {
         log_error("db", "sqlite: cannot switch the database to WAL mode");
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
-    return DB_OK;
+    return ERR_OK;
 }
 
 static void sqlite_close(struct db *db)
@@ -196,12 +196,12 @@ static int sqlite_open(const char *path, struct db **out)
 
     *out = NULL;
     rc = file_prepare(path);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     c = calloc(1, sizeof *c);
     if (c == NULL) {
         log_error("db", "out of memory opening the database");
-        rc = DB_ERROR;
+        rc = ERR_INTERNAL;
         goto out;
     }
     c->base.drv = &db_sqlite_driver;
@@ -211,11 +211,11 @@ static int sqlite_open(const char *path, struct db **out)
     if (src != SQLITE_OK) {
         log_error("db", "cannot open database %s: %s", path,
                   c->h != NULL ? sqlite3_errmsg(c->h) : sqlite3_errstr(src));
-        rc = sqlite_map(src) == DB_ERROR ? DB_DOWN : sqlite_map(src);
+        rc = sqlite_map(src) == ERR_INTERNAL ? ERR_STORAGE_DOWN : sqlite_map(src);
         goto out;
     }
     rc = conn_setup(c);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     *out = &c->base;
     c = NULL;
@@ -258,7 +258,7 @@ static int stmt_get(struct sqlite_db *c, enum stmt id, sqlite3_stmt **out)
     const char *tail = NULL;
     char *text = NULL;
     int src;
-    int rc = DB_ERROR;
+    int rc = ERR_INTERNAL;
 
     *out = NULL;
     if (sql == NULL) {
@@ -267,7 +267,7 @@ static int stmt_get(struct sqlite_db *c, enum stmt id, sqlite3_stmt **out)
     }
     if (c->cache[id] != NULL) {
         *out = c->cache[id];
-        rc = DB_OK;
+        rc = ERR_OK;
         goto out;
     }
     text = sql_rewrite(sql);
@@ -287,7 +287,7 @@ static int stmt_get(struct sqlite_db *c, enum stmt id, sqlite3_stmt **out)
         goto out;
     }
     *out = c->cache[id];
-    rc = DB_OK;
+    rc = ERR_OK;
 out:
     free(text);
     return rc;
@@ -303,7 +303,7 @@ static int params_bind(struct sqlite_db *c, sqlite3_stmt *st, enum stmt id,
     if (n != sqlite3_bind_parameter_count(st)) {
         log_error("db", "statement %d takes %d parameters, got %d", (int)id,
                   sqlite3_bind_parameter_count(st), n);
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     for (i = 0; i < n && src == SQLITE_OK; i++) {
         /* A NULL pointer would bind SQL NULL: empty values point at "". */
@@ -323,12 +323,12 @@ static int params_bind(struct sqlite_db *c, sqlite3_stmt *st, enum stmt id,
             break;
         default:
             log_error("db", "statement %d: parameter %d has an unknown type", (int)id, i + 1);
-            return DB_ERROR;
+            return ERR_INTERNAL;
         }
     }
     if (src != SQLITE_OK)
         return sqlite_fail(c, (int)id, src);
-    return DB_OK;
+    return ERR_OK;
 }
 
 static int sqlite_query(struct db *db, enum stmt id, const struct db_param *p, int n,
@@ -342,19 +342,19 @@ static int sqlite_query(struct db *db, enum stmt id, const struct db_param *p, i
     *changes = 0;
     if (c->rows.stmt != NULL) {
         log_error("db", "statement %d run while a result is still open", (int)id);
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     rc = stmt_get(c, id, &st);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         return rc;
     rc = params_bind(c, st, id, p, n, rows != NULL);
-    if (rc != DB_OK)
+    if (rc != ERR_OK)
         goto out;
     src = sqlite3_step(st);
     if (src == SQLITE_ROW && rows != NULL) {
         c->rows = (struct sqlite_rows){.base.db = db, .stmt = st, .id = id, .pending = true};
         *rows = &c->rows.base;
-        return DB_OK;
+        return ERR_OK;
     }
     while (src == SQLITE_ROW)
         src = sqlite3_step(st);
@@ -367,7 +367,7 @@ static int sqlite_query(struct db *db, enum stmt id, const struct db_param *p, i
     if (rows != NULL) {
         c->rows = (struct sqlite_rows){.base.db = db, .stmt = st, .id = id, .done = true};
         *rows = &c->rows.base;
-        return DB_OK;
+        return ERR_OK;
     }
 out:
     sqlite3_reset(st);
@@ -382,12 +382,12 @@ static int sqlite_exec_script(struct db *db, const char *sql)
 
     if (c->rows.stmt != NULL) {
         log_error("db", "script run while a result is still open");
-        return DB_ERROR;
+        return ERR_INTERNAL;
     }
     src = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
     if (src != SQLITE_OK)
         return sqlite_fail(c, -1, src);
-    return DB_OK;
+    return ERR_OK;
 }
 
 static int sqlite_next(struct db_rows *r)
@@ -396,7 +396,7 @@ static int sqlite_next(struct db_rows *r)
     int src;
 
     if (s->stmt == NULL)
-        return DB_ERROR;
+        return ERR_INTERNAL;
     if (s->pending) {
         s->pending = false;
         s->has_row = true;
@@ -472,7 +472,7 @@ static int sqlite_try_lock(struct db *db, int64_t key)
 
 static int sqlite_unlock(struct db *db, int64_t key)
 {
-    return DB_OK;
+    return ERR_OK;
 }
 
 const struct db_driver db_sqlite_driver = {

@@ -17,7 +17,7 @@
  */
 #include <stddef.h>
 
-#include "store/db.h"
+#include "store/driver.h"
 
 /* Marker: this statement does not exist on PostgreSQL. */
 static const char PG_NONE[] = "";

@@ -52,6 +52,7 @@ SANITIZER_MARKERS = (
     "ERROR: LeakSanitizer",
     "runtime error:",
     "SUMMARY: UndefinedBehaviorSanitizer",
+    "BUG: ",  # http.c: a handler broke the answer-or-fail rule (src/http/req.h)
 )
 
 if BACKEND not in ("sqlite", "postgres"):
@@ -244,7 +245,7 @@ class Server:
             if problem is None:
                 for marker in SANITIZER_MARKERS:
                     if marker in err:
-                        problem = f"the server's stderr holds a sanitizer report ({marker!r})"
+                        problem = f"the server's stderr holds a sanitizer or bug report ({marker!r})"
                         break
             if problem:
                 problem += "\n--- server stderr (tail) ---\n" + err[-6000:]

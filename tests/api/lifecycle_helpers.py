@@ -12,6 +12,7 @@ import re
 import subprocess
 import time
 
+import limits
 import pg_helpers
 from conftest import ATELIER_BIN, BACKEND, free_port, server_env
 from accounts_helpers import parse_time
@@ -20,12 +21,12 @@ DAY = datetime.timedelta(days=1)
 DAY_S = 86400
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
-# SPEC section 1 (and src/base/policy.h, mirrored in docs/LIMITS.md)
-ACCESS_LOG_DAYS = 183
-INACTIVE_DAYS = 365
-NOTICE_DAYS = 30
-UNCONFIRMED_DAYS = 7
-NOTICE_SUBJECT = "Your atelier account will be erased in 30 days"
+# SPEC section 1, from `atelier limits` (src/base/policy.h, docs/LIMITS.md)
+ACCESS_LOG_DAYS = limits.RETAIN_ACCESS_LOG_DAYS
+INACTIVE_DAYS = limits.RETAIN_INACTIVE_DAYS
+NOTICE_DAYS = limits.RETAIN_NOTICE_DAYS
+UNCONFIRMED_DAYS = limits.RETAIN_UNCONFIRMED_DAYS
+NOTICE_SUBJECT = f"Your atelier account will be erased in {NOTICE_DAYS} days"
 
 # src/privacy/sweep.h SWEEP_LOCK_KEY ("atlsweep")
 SWEEP_LOCK_KEY = int.from_bytes(b"atlsweep", "big")

@@ -12,11 +12,12 @@ import math
 import re
 import subprocess
 
+import limits
 from accounts_helpers import assert_error, parse_time
 from conftest import ATELIER_BIN, server_env
 from models_helpers import BREASTS_ONLY, VOCABULARY
 
-K = 5
+K = limits.LIMIT_OPENDATA_K_DEFAULT  # the k of a build without --k
 # The vocabulary in the server's order (src/draft/measures.c: sorted by name, as
 # GET /v1/measurements lists it); the CSV's columns follow it.
 NAMES = tuple(sorted(VOCABULARY))

@@ -6,8 +6,10 @@ import re
 import pytest
 import requests
 
+import limits
+
 JSON_ROUTE = "/v1/signup"
-JSON_LIMIT = 64 * 1024  # SPEC section 4: request body 64 KiB for JSON
+JSON_LIMIT = limits.LIMIT_JSON_BODY  # SPEC section 4: request body 64 KiB for JSON
 
 
 def status_lines(reply):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import limits
 from accounts_helpers import (
     ClockedStore,
     ACCOUNT_KEYS,
@@ -211,7 +212,7 @@ def test_non_string_field_refused(server, field):
         " lead@example.org",
         "trail@example.org ",
         "tab\t@example.org",
-        "a" * 243 + "@example.org",  # 255 bytes
+        "a" * (limits.LIMIT_EMAIL_MAX + 1 - len("@example.org")) + "@example.org",  # a byte over
         "",
     ],
 )
@@ -223,8 +224,8 @@ def test_invalid_email_refused(server, email):
 
 
 def test_email_of_254_bytes_accepted(server):
-    email = "a" * 242 + "@example.org"
-    assert len(email.encode()) == 254
+    email = "a" * (limits.LIMIT_EMAIL_MAX - len("@example.org")) + "@example.org"
+    assert len(email.encode()) == limits.LIMIT_EMAIL_MAX
     r = signup(server, email, f"long_{uniq()}", strong_password())
     assert r.status_code == 202, r.text
 
@@ -233,7 +234,7 @@ def test_email_of_254_bytes_accepted(server):
     "username",
     [
         "a",
-        "x" * 41,
+        "x" * (limits.LIMIT_USERNAME_MAX + 1),
         "with space",
         "semi;colon",
         "slash/name",
@@ -250,7 +251,7 @@ def test_invalid_username_refused(server, username):
     assert_invalid_field(r, "username")
 
 
-@pytest.mark.parametrize("username", ["ab", "x" * 40, "a.b-c_d9"])
+@pytest.mark.parametrize("username", ["ab", "x" * limits.LIMIT_USERNAME_MAX, "a.b-c_d9"])
 def test_username_bounds_accepted(server, username):
     # Each module has a fresh database, so these names are free.
     r = signup(server, f"bounds.{uniq()}@example.org", username, strong_password())
@@ -387,11 +388,11 @@ def test_confirmation_link_lives_24_hours(fresh_database, server_factory, tmp_pa
     t_early = mails.wait(early["email"]).token
     t_late = mails.wait(late["email"]).token
 
-    srv = store.start(offset=23 * 3600)  # 23 h later: still valid
+    srv = store.start(offset=limits.LIMIT_CONFIRM_TTL_S - 3600)  # 23 h later: still valid
     r = confirm(srv, t_early)
     assert r.status_code == 200, r.text
 
-    srv = store.start(offset=24 * 3600 + 120)  # just over 24 h: expired
+    srv = store.start(offset=limits.LIMIT_CONFIRM_TTL_S + 120)  # just over 24 h: expired
     assert_error(confirm(srv, t_late), 400, "invalid_token")
     assert_error(login(srv, late["username"], late["password"]), 401, "invalid_credentials")
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+import limits
 from accounts_helpers import (
     ClockedStore,
     assert_error,
@@ -25,6 +26,8 @@ from accounts_helpers import (
     signup,
     uniq,
 )
+
+MAX_SESSIONS = limits.LIMIT_SESSIONS_PER_ACCOUNT
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,8 @@ def test_login_by_username_or_email_any_case(server, alice, form):
     assert isinstance(body["token"], str) and len(body["token"]) >= 32
     expires = parse_time(body["expires_at"])
     delta = expires - before
-    assert datetime.timedelta(days=29, hours=23) <= delta <= datetime.timedelta(days=30, minutes=5), (
+    ttl = datetime.timedelta(seconds=limits.LIMIT_SESSION_TTL_S)
+    assert ttl - datetime.timedelta(hours=1) <= delta <= ttl + datetime.timedelta(minutes=5), (
         f"expires_at {body['expires_at']} is not ~30 days ahead"
     )
     assert get_account(server, body["token"])["id"] == alice.id
@@ -158,20 +162,20 @@ def test_logout_without_token(server):
 def test_at_most_20_sessions_the_oldest_evicted(server, mails):
     acc = create_account(server, mails, "many")
     tokens = [acc.token]  # the confirmation opened the first session
-    for _ in range(21):
+    for _ in range(MAX_SESSIONS + 1):
         tokens.append(login_token(server, acc.username, acc.password))
     # 22 sessions were opened; the newest 20 live, the 2 oldest are gone.
     statuses = [server.get("/v1/account", headers=bearer(t)).status_code for t in tokens]
     assert statuses[:2] == [401, 401], statuses
-    assert statuses[2:] == [200] * 20, statuses
+    assert statuses[2:] == [200] * MAX_SESSIONS, statuses
 
 
 def test_at_most_20_sessions_after_21_logins(server, mails):
     acc = create_account(server, mails, "many2")
     assert server.post("/v1/logout", headers=bearer(acc.token)).status_code == 204
-    tokens = [login_token(server, acc.username, acc.password) for _ in range(21)]
+    tokens = [login_token(server, acc.username, acc.password) for _ in range(MAX_SESSIONS + 1)]
     assert_unauthenticated(server.get("/v1/account", headers=bearer(tokens[0])))
-    assert server.get("/v1/account", headers=bearer(tokens[20])).status_code == 200
+    assert server.get("/v1/account", headers=bearer(tokens[MAX_SESSIONS])).status_code == 200
     assert server.get("/v1/account", headers=bearer(tokens[1])).status_code == 200
 
 
@@ -187,7 +191,7 @@ def _retry_after(r):
     ra = r.headers.get("Retry-After")
     assert ra is not None, f"429 without Retry-After: {r.headers}"
     assert ra.isdigit(), f"Retry-After {ra!r} is not an integer of seconds"
-    assert 0 < int(ra) <= 15 * 60, ra
+    assert 0 < int(ra) <= limits.LIMIT_LOGIN_WINDOW_S, ra
     return int(ra)
 
 
@@ -198,7 +202,7 @@ def test_ten_failures_lock_the_account(throttle_server):
     other = create_account(srv, mails, "bystander")
     # Ten failures for one account, under every name it has.
     names = [victim.username, victim.username.upper(), victim.email, victim.email.upper()]
-    for i in range(10):
+    for i in range(limits.LIMIT_LOGIN_FAIL_ACCOUNT):
         r = login(srv, names[i % len(names)], f"Wrong-Password-{i}-x")
         assert_error(r, 401, "invalid_credentials")
     # Now even the right password is refused, by any name.
@@ -221,7 +225,7 @@ def test_thirty_failures_lock_the_ip(ip_throttle_server):
     srv = ip_throttle_server
     mails = outbox(srv)
     acc = create_account(srv, mails, "ipvictim")
-    for i in range(30):
+    for i in range(limits.LIMIT_LOGIN_FAIL_IP):
         r = login(srv, f"ghost_{i}_{uniq()}", "Whatever-Password-1")
         assert_error(r, 401, "invalid_credentials")
     # The 31st attempt is throttled, whatever the name and password.
@@ -243,10 +247,10 @@ def test_sessions_live_30_days(fresh_database, server_factory, tmp_path):
     token = login_token(srv, acc.username, acc.password)
     expires = parse_time(login(srv, acc.username, acc.password).json()["expires_at"])
 
-    srv = store.start(offset=30 * 86400 - 3600)  # 29 days 23 hours later
+    srv = store.start(offset=limits.LIMIT_SESSION_TTL_S - 3600)  # 29 days 23 hours later
     assert get_account(srv, token)["id"] == acc.id
-    srv = store.start(offset=30 * 86400 + 120)  # just over 30 days
-    assert now_utc() + datetime.timedelta(seconds=30 * 86400 + 60) > expires
+    srv = store.start(offset=limits.LIMIT_SESSION_TTL_S + 120)  # just over 30 days
+    assert now_utc() + datetime.timedelta(seconds=limits.LIMIT_SESSION_TTL_S + 60) > expires
     assert_unauthenticated(srv.get("/v1/account", headers=bearer(token)))
     assert_unauthenticated(srv.get("/v1/account", headers=bearer(acc.token)))
     # The password still works and opens a new session.
@@ -260,7 +264,7 @@ def test_at_most_20_sessions_under_concurrent_logins(server, mails):
     assert [r.status_code for r in answers] == [200] * 30
     alive = sum(server.get("/v1/account", headers=bearer(r.json()["token"])).status_code == 200 for r in answers)
     alive += server.get("/v1/account", headers=bearer(acc.token)).status_code == 200
-    assert alive == 20, f"{alive} sessions alive after 31"
+    assert alive == MAX_SESSIONS, f"{alive} sessions alive after 31"
 
 
 def test_the_bearer_challenge_goes_with_401_only(server, mails):

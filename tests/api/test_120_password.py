@@ -6,6 +6,7 @@ import concurrent.futures
 
 import pytest
 
+import limits
 from accounts_helpers import (
     ClockedStore,
     assert_error,
@@ -201,7 +202,7 @@ def test_change_password_wrong_current(server, mails):
 def test_change_password_weak_new(server, mails):
     acc = create_account(server, mails, "weaknew")
     other = login_token(server, acc.username, acc.password)
-    for weak in ("password1", "12345678", "short", acc.username, "x" * 1025):
+    for weak in ("password1", "12345678", "short", acc.username, "x" * (limits.LIMIT_PASSWORD_MAX + 1)):
         r = change(server, acc.token, acc.password, weak)
         assert_invalid_field(r, "new_password")
     assert get_account(server, other)["id"] == acc.id
@@ -237,12 +238,12 @@ def test_reset_link_lives_one_hour(fresh_database, server_factory, tmp_path):
     t_early = mails.wait(early.email, match="reset").token
     t_late = mails.wait(late.email, match="reset").token
 
-    srv = store.start(offset=50 * 60)  # 50 minutes later: still valid
+    srv = store.start(offset=limits.LIMIT_RESET_TTL_S - 600)  # 50 minutes later: still valid
     new_pw = strong_password()
     assert reset(srv, t_early, new_pw).status_code == 204
     assert login(srv, early.username, new_pw).status_code == 200
 
-    srv = store.start(offset=3600 + 120)  # just over an hour: expired
+    srv = store.start(offset=limits.LIMIT_RESET_TTL_S + 120)  # just over an hour: expired
     assert_error(reset(srv, t_late, strong_password()), 400, "invalid_token")
     assert login(srv, late.username, late.password).status_code == 200
 

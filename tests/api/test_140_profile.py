@@ -4,6 +4,7 @@ account deletion."""
 
 import pytest
 
+import limits
 from accounts_helpers import (
     assert_account_shape,
     assert_error,
@@ -19,6 +20,8 @@ from accounts_helpers import (
 )
 
 NETWORKS = ("github", "instagram", "mastodon", "twitter", "youtube", "website")
+BIO_MAX = limits.LIMIT_BIO_MAX  # characters
+SOCIAL_MAX = limits.LIMIT_SOCIAL_VALUE_MAX  # bytes (these tests use ASCII)
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +78,14 @@ def test_bio_set_and_remove(server, acc):
 
 
 def test_bio_1000_multibyte_characters_accepted(server, acc):
-    bio = "é" * 1000
+    bio = "é" * BIO_MAX
     a = patch_ok(server, acc.token, {"bio": bio})
     assert a["bio"] == bio
-    bio = "✂" * 999 + "x"
+    bio = "✂" * (BIO_MAX - 1) + "x"
     assert patch_ok(server, acc.token, {"bio": bio})["bio"] == bio
 
 
-@pytest.mark.parametrize("bio", ["x" * 1001, "é" * 1001, "✂" * 1001])
+@pytest.mark.parametrize("bio", ["x" * (BIO_MAX + 1), "é" * (BIO_MAX + 1), "✂" * (BIO_MAX + 1)])
 def test_bio_over_1000_characters_refused(server, acc, bio):
     patch_ok(server, acc.token, {"bio": "before"})
     r = patch(server, acc.token, {"bio": bio})
@@ -128,10 +131,10 @@ def test_social_null_removes_all(server, acc):
 
 
 def test_social_value_200_characters_accepted(server, acc):
-    v = "a" * 200
+    v = "a" * SOCIAL_MAX
     assert patch_ok(server, acc.token, {"social": {"github": v}})["social"]["github"] == v
-    w = "https://" + "b" * 192
-    assert len(w) == 200
+    w = "https://" + "b" * (SOCIAL_MAX - len("https://"))
+    assert len(w) == SOCIAL_MAX
     assert patch_ok(server, acc.token, {"social": {"website": w}})["social"]["website"] == w
 
 
@@ -151,7 +154,7 @@ def test_social_unknown_network_refused(server, acc, network):
     "network,value",
     [
         ("github", ""),
-        ("github", "a" * 201),
+        ("github", "a" * (SOCIAL_MAX + 1)),
         ("twitter", "two words"),
         ("instagram", 42),
         ("mastodon", ["x"]),
@@ -235,7 +238,7 @@ def test_username_change_to_taken_is_409(server, mails, acc):
     assert get_account(server, other.token)["username"] == other.username
 
 
-@pytest.mark.parametrize("username", ["a", "x" * 41, "has space", "émile", 12, None])
+@pytest.mark.parametrize("username", ["a", "x" * (limits.LIMIT_USERNAME_MAX + 1), "has space", "émile", 12, None])
 def test_username_invalid(server, acc, username):
     r = patch(server, acc.token, {"username": username})
     assert_invalid_field(r, "username")
@@ -249,7 +252,7 @@ def test_username_invalid(server, acc, username):
     "bad",
     [
         {"username": "x"},
-        {"bio": "y" * 1001},
+        {"bio": "y" * (BIO_MAX + 1)},
         {"social": {"facebook": "z"}},
         {"social": {"website": "nope"}},
         {"consent": {"open_data": "maybe"}},

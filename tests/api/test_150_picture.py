@@ -10,6 +10,7 @@ import zlib
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
+import limits
 from accounts_helpers import (
     assert_error,
     assert_unauthenticated,
@@ -20,6 +21,8 @@ from accounts_helpers import (
 )
 
 MIB = 1024 * 1024
+EDGE = limits.LIMIT_PICTURE_EDGE
+IMAGE_MAX = limits.LIMIT_IMAGE_BODY
 SECRETS = (b"SecretCam", b"SecretModel", b"SecretComment", b"SecretText", b"SecretXMP")
 
 
@@ -128,7 +131,7 @@ def assert_clean_image(data, ctype):
     im.load()
     fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[ctype]
     assert im.format == fmt, f"served as {ctype} but the bytes are {im.format}"
-    assert im.width <= 512 and im.height <= 512, im.size
+    assert im.width <= EDGE and im.height <= EDGE, im.size
     for s in SECRETS:
         assert s not in data, f"{s!r} survived the re-encoding"
     assert b"Exif\x00\x00" not in data, "an EXIF block survived"
@@ -151,7 +154,7 @@ def test_jpeg_with_gps_is_reencoded_and_stripped(server, acc):
     assert set(body) == {"content_type", "width", "height"}, body
     assert body["content_type"] in ("image/jpeg", "image/png", "image/webp"), body
     assert isinstance(body["width"], int) and isinstance(body["height"], int)
-    assert max(body["width"], body["height"]) == 512, body  # shrunk to fit, aspect kept
+    assert max(body["width"], body["height"]) == EDGE, body  # shrunk to fit, aspect kept
     assert abs(body["width"] / body["height"] - 1200 / 800) < 0.01, body
 
     g = get_picture(server, acc.token)
@@ -179,7 +182,7 @@ def test_png_with_transparency_stays_transparent(server, acc):
     r = put(server, acc.token, png_bytes((700, 700), "RGBA"), "image/png")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["width"], body["height"]) == (512, 512), body
+    assert (body["width"], body["height"]) == (EDGE, EDGE), body
     g = get_picture(server, acc.token)
     ctype = g.headers["Content-Type"].split(";")[0].strip()
     im = assert_clean_image(g.content, ctype)
@@ -202,7 +205,7 @@ def test_tall_image_fits_512(server, acc):
     r = put(server, acc.token, b.getvalue(), "image/jpeg")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["height"] == 512 and body["width"] <= 80, body
+    assert body["height"] == EDGE and body["width"] <= 80, body
 
 
 def test_replace_then_delete_picture(server, acc):
@@ -211,7 +214,7 @@ def test_replace_then_delete_picture(server, acc):
     assert put(server, acc.token, gps_jpeg(), "image/jpeg").status_code == 200
     second = get_picture(server, acc.token)
     assert second.status_code == 200 and second.content != first
-    assert Image.open(io.BytesIO(second.content)).size[0] == 512
+    assert Image.open(io.BytesIO(second.content)).size[0] == EDGE
 
     r = server.request("DELETE", "/v1/account/picture", headers=bearer(acc.token))
     assert r.status_code == 204, r.text
@@ -330,14 +333,14 @@ def test_png_claiming_huge_size_is_413(server, acc):
 
 def test_body_over_8_mib_is_413(server, acc):
     src = gps_jpeg()
-    data = src + b"\0" * (8 * MIB + 1 - len(src))
-    assert len(data) == 8 * MIB + 1
+    data = src + b"\0" * (IMAGE_MAX + 1 - len(src))
+    assert len(data) == IMAGE_MAX + 1
     r = put(server, acc.token, data, "image/jpeg")
     assert_error(r, 413)
 
     def chunks():  # no Content-Length: the limit must hold while reading
         yield src
-        left = 8 * MIB + 1 - len(src)
+        left = IMAGE_MAX + 1 - len(src)
         while left > 0:
             n = min(left, MIB)
             yield b"\0" * n
@@ -351,7 +354,7 @@ def test_body_over_8_mib_is_413(server, acc):
 def test_body_of_8_mib_is_accepted(server, acc):
     # A valid JPEG padded with COM segments to exactly 8 MiB.
     src = gps_jpeg()
-    pad_total = 8 * MIB - len(src)
+    pad_total = IMAGE_MAX - len(src)
     segs = []
     while pad_total > 0:
         n = min(pad_total, 65535 + 2)  # marker (2) + length (2) + up to 65533 bytes
@@ -361,7 +364,7 @@ def test_body_of_8_mib_is_accepted(server, acc):
         segs.append(b"\xff\xfe" + struct.pack(">H", payload + 2) + b"SecretComment"[: min(13, payload)].ljust(payload, b"."))
         pad_total -= n
     data = src[:2] + b"".join(segs) + src[2:]
-    assert len(data) == 8 * MIB, len(data)
+    assert len(data) == IMAGE_MAX, len(data)
     r = put(server, acc.token, data, "image/jpeg")
     assert r.status_code == 200, r.text
     g = get_picture(server, acc.token)

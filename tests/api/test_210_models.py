@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import limits
 from accounts_helpers import assert_error, assert_invalid_field, create_account, now_utc, outbox, parse_time
 from models_helpers import (
     BREASTS_ONLY,
@@ -27,7 +28,7 @@ from models_helpers import (
     without_breasts_only,
 )
 
-LIMIT = 100  # SPEC/issue 4: at most 100 models per account
+LIMIT = limits.LIMIT_MODELS_PER_ACCOUNT  # SPEC/issue 4: at most 100 models per account
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import io
 import pytest
 from PIL import Image
 
+import limits
 from accounts_helpers import assert_error, bearer, create_account, outbox
 from models_helpers import (
     create_model,
@@ -47,7 +48,7 @@ def assert_clean(data, ctype):
     im.load()
     fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[ctype]
     assert im.format == fmt, f"served as {ctype} but the bytes are {im.format}"
-    assert im.width <= 512 and im.height <= 512, im.size
+    assert im.width <= limits.LIMIT_PICTURE_EDGE and im.height <= limits.LIMIT_PICTURE_EDGE, im.size
     for s in SECRETS:
         assert s not in data, f"{s!r} survived the re-encoding"
     assert b"Exif\x00\x00" not in data, "an EXIF block survived"
@@ -91,7 +92,7 @@ def test_png_and_webp_are_accepted_and_stripped(server, acc, model):
         r = put_avatar(server, acc.token, model["id"], image_fixture(name), ctype)
         assert r.status_code == 200, f"{name}: {r.text}"
         info = r.json()
-        assert max(info["width"], info["height"]) == 512, info
+        assert max(info["width"], info["height"]) == limits.LIMIT_PICTURE_EDGE, info
         g = get_avatar(server, acc.token, model["id"])
         assert g.status_code == 200
         im = assert_clean(g.content, ctype_of(g))
@@ -190,7 +191,7 @@ def test_truncated_is_422_and_keeps_the_previous_avatar(server, acc, model):
 
 def test_body_over_8_mib_is_413(server, acc, model):
     src = image_fixture("photo.jpg")
-    data = src + b"\0" * (8 * 1024 * 1024 + 1 - len(src))
+    data = src + b"\0" * (limits.LIMIT_IMAGE_BODY + 1 - len(src))
     assert_error(put_avatar(server, acc.token, model["id"], data, "image/jpeg"), 413)
     assert get_model(server, acc, model["id"])["has_avatar"] is False
 

@@ -39,8 +39,11 @@ from accounts_helpers import (
 from lifecycle_helpers import (
     ACCESS_LOG_DAYS,
     DAY_S,
+    INACTIVE_DAYS,
+    NOTICE_DAYS,
     NOTICE_SUBJECT,
     SWEEP_LOCK_KEY,
+    UNCONFIRMED_DAYS,
     Store,
     account_last_login,
     assert_no_row_references,
@@ -60,6 +63,8 @@ from lifecycle_helpers import (
     write_log,
 )
 from conftest import BACKEND, server_env
+
+NOTICE_AT = INACTIVE_DAYS - NOTICE_DAYS  # days after the last login (335)
 
 
 @pytest.fixture
@@ -110,7 +115,7 @@ def test_inactivity_notice_once_login_resets_clock_then_erasure(store):
     t1 = account_last_login(srv, tok)
 
     # 334 days after the last login: nothing happens to it.
-    rep = sweep(store, t1 + days(334))
+    rep = sweep(store, t1 + days(NOTICE_AT - 1))
     assert rep["notices"] == 0 and rep["accounts_erased"] == 0, rep
     assert not rep["locked_elsewhere"] and not rep["dry_run"], rep
     assert notices_to(mails, acc.email) == []
@@ -122,32 +127,32 @@ def test_inactivity_notice_once_login_resets_clock_then_erasure(store):
 
     # 336 days: a dry run says one notice and mails nothing ...
     before = outbox_names(store.data_dir)
-    rep = sweep(store, t1 + days(336), dry_run=True)
+    rep = sweep(store, t1 + days(NOTICE_AT + 1), dry_run=True)
     assert rep["dry_run"] is True and rep["notices"] == 1 and rep["mails_sent"] == 0, rep
     assert outbox_names(store.data_dir) == before
     assert notice_mark(store, acc) is None
 
     # ... the real run queues the notice and delivers it into the outbox.
-    rep = sweep(store, t1 + days(336))
+    rep = sweep(store, t1 + days(NOTICE_AT + 1))
     assert rep["notices"] == 1 and rep["accounts_erased"] == 0, rep
     assert rep["mails_sent"] >= 1 and rep["mails_failed"] == 0, rep
     assert_personal_data_not_in(rep.stderr, acc)
     got = notices_to(mails, acc.email)
     assert len(got) == 1, [(m.to, m.subject) for m in mails.all()]
     notice = got[0]
-    assert "30 days" in notice.body and "log in" in notice.body, notice.text()
+    assert f"{NOTICE_DAYS} days" in notice.body and "log in" in notice.body, notice.text()
     assert acc.password not in notice.body and "token=" not in notice.body, notice.text()
     # (the sweep as of t1 + 336 days also deleted the sessions expired by then)
     assert_unauthenticated(srv.get("/v1/account", headers=bearer(tok)))
-    assert notice_mark(store, acc) == int((t1 + days(336)).timestamp())
+    assert notice_mark(store, acc) == int((t1 + days(NOTICE_AT + 1)).timestamp())
 
     # A day later: no second notice.
-    rep = sweep(store, t1 + days(337))
+    rep = sweep(store, t1 + days(NOTICE_AT + 2))
     assert rep["notices"] == 0 and rep["accounts_erased"] == 0, rep
     assert len(notices_to(mails, acc.email)) == 1
 
     # Control: left alone, it would be erased 366 days after that login.
-    rep = sweep(store, t1 + days(366), dry_run=True)
+    rep = sweep(store, t1 + days(INACTIVE_DAYS + 1), dry_run=True)
     assert rep["accounts_erased"] == 1, rep
     assert len(Store(store).where("accounts", "id", acc.id)) == 1, "a dry run erased the account"
 
@@ -159,19 +164,19 @@ def test_inactivity_notice_once_login_resets_clock_then_erasure(store):
     assert notice_mark(store, acc) is None, "a login must clear the notice mark"
     assert export_of(srv, tok)["account"]["notice_sent_at"] is None
 
-    rep = sweep(store, t1 + days(366))
+    rep = sweep(store, t1 + days(INACTIVE_DAYS + 1))
     assert rep["accounts_erased"] == 0 and rep["notices"] == 0, rep
     assert len(Store(store).where("accounts", "id", acc.id)) == 1
     tok = login_token(srv, acc.username, acc.password)  # still there
     t2 = account_last_login(srv, tok)
 
     # A new period of inactivity: a new notice, and erasure 365 days after t2.
-    rep = sweep(store, t2 + days(334))
+    rep = sweep(store, t2 + days(NOTICE_AT - 1))
     assert rep["notices"] == 0, rep
-    rep = sweep(store, t2 + days(336))
+    rep = sweep(store, t2 + days(NOTICE_AT + 1))
     assert rep["notices"] == 1, rep
     assert len(notices_to(mails, acc.email)) == 2
-    rep = sweep(store, t2 + days(364))
+    rep = sweep(store, t2 + days(INACTIVE_DAYS - 1))
     assert rep["accounts_erased"] == 0, rep
 
     # (those sweeps deleted the sessions expired by then: log in once more;
@@ -187,7 +192,7 @@ def test_inactivity_notice_once_login_resets_clock_then_erasure(store):
     assert_stored(st, {"the account id": acc.id, "the username": acc.username})
     assert st.rows_with(acc.id), "the account's rows are not where the test looks"
 
-    rep = sweep(store, t2 + days(366))
+    rep = sweep(store, t2 + days(INACTIVE_DAYS + 1))
     assert rep["accounts_erased"] == 1 and rep["notices"] == 0, rep
     assert_personal_data_not_in(rep.stderr, acc)
 
@@ -201,7 +206,7 @@ def test_inactivity_notice_once_login_resets_clock_then_erasure(store):
     assert_no_row_references(st, needles)
     assert_not_stored(st, needles)
     # Nothing more to do at that time.
-    rep = sweep(store, t2 + days(367))
+    rep = sweep(store, t2 + days(INACTIVE_DAYS + 2))
     assert rep["accounts_erased"] == 0 and rep["notices"] == 0, rep
 
 
@@ -277,16 +282,16 @@ def test_unconfirmed_signups_are_erased_after_7_days(server_factory):
         assert list(st.rows_with(ident["username"])) == ["signups"], st.rows_with(ident["username"])
 
     # The boundary: 7 days after the signup.
-    assert sweep(srv, t0 + days(7) - days(1) / 24, dry_run=True)["signups_erased"] == 0
-    assert sweep(srv, t0 + days(7) + days(1) / 24, dry_run=True)["signups_erased"] == 2
+    assert sweep(srv, t0 + days(UNCONFIRMED_DAYS) - days(1) / 24, dry_run=True)["signups_erased"] == 0
+    assert sweep(srv, t0 + days(UNCONFIRMED_DAYS) + days(1) / 24, dry_run=True)["signups_erased"] == 2
 
-    rep = sweep(srv, t0 + days(6))
+    rep = sweep(srv, t0 + days(UNCONFIRMED_DAYS - 1))
     assert rep["signups_erased"] == 0, rep
     r = confirm(srv, links[kept["username"]])
     assert r.status_code == 200, f"the link died before 7 days: {r.status_code} {r.text}"
     kept_token = r.json()["token"]
 
-    rep = sweep(srv, t0 + days(8))
+    rep = sweep(srv, t0 + days(UNCONFIRMED_DAYS + 1))
     assert rep["signups_erased"] == 1, rep
     assert st.rows_with(dropped["username"]) == {}, "the pending signup is still stored"
     assert_error(confirm(srv, links[dropped["username"]]), 400, "invalid_token")
@@ -493,9 +498,10 @@ def test_one_unmailable_account_does_not_stop_the_other_rules(store):
     assert signup(srv, pending["email"], pending["username"], pending["password"]).status_code == 202
     link = mails.wait(pending["email"], match="confirm").token
     t0 = now_utc()
-    # Due for a notice as of t0 + 8 days: last login 340 days before that.
-    insert_raw_accounts(Store(store), 1, int((t0 + days(8) - days(340)).timestamp()), "unmailable")
-    p = subprocess.run(sweep_args(store, t0 + days(8)), capture_output=True, text=True,
+    # Due for a notice as of the day the signup expires: last login 5 days past the notice day.
+    when = t0 + days(UNCONFIRMED_DAYS + 1)
+    insert_raw_accounts(Store(store), 1, int((when - days(NOTICE_AT + 5)).timestamp()), "unmailable")
+    p = subprocess.run(sweep_args(store, when), capture_output=True, text=True,
                        env=server_env(), timeout=120, stdin=subprocess.DEVNULL)
     st = Store(store)
     assert st.rows_with(pending["username"]) == {}, (
@@ -511,7 +517,7 @@ def test_sweep_notice_uses_the_configured_sender(store):
     mails = store.mails
     acc = create_account(srv, mails, "sender")
     t1 = account_last_login(srv, login_token(srv, acc.username, acc.password))
-    args = sweep_args(store, t1 + days(336))
+    args = sweep_args(store, t1 + days(NOTICE_AT + 1))
     env = dict(server_env(), ATELIER_MAIL_FROM="Atelier Sweeper <sweeper@atelier.test>")
     p = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300,
                        stdin=subprocess.DEVNULL)

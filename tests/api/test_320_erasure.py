@@ -105,7 +105,7 @@ def test_delete_needs_the_password(server_factory):
     assert srv.get("/v1/account", headers=acc.auth).status_code == 200
 
 
-def test_delete_account_erases_everything_at_once(store):
+def test_delete_erase_accounts_everything_at_once(store):
     srv = store.start()
     mails = store.mails
     rich = populate(srv, create_account(srv, mails, "erase"), "erase")

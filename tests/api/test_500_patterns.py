@@ -9,6 +9,7 @@ import tempfile
 
 import pytest
 
+import limits
 from accounts_helpers import assert_error, assert_unauthenticated, create_account, outbox
 from models_helpers import create_model, female_sets, male_sets, model_path, random_id, without_breasts_only
 
@@ -124,7 +125,7 @@ def test_design_not_for_this_body(server, owner, flat_model, bust_model):
     assert_error(r, 422, "design_not_for_body")
 
 
-@pytest.mark.parametrize("sa", ["-1", "51", "abc", "1e400", "nan", ""])
+@pytest.mark.parametrize("sa", ["-1", f"{limits.LIMIT_SA_MAX + 1:g}", "abc", "1e400", "nan", ""])
 def test_bad_seam_allowance(server, owner, flat_model, sa):
     r = pattern(server, owner, flat_model["id"], "body", sa=sa)
     assert r.status_code == 422, (sa, r.text)

@@ -17,6 +17,7 @@ import time
 import pytest
 import requests
 
+import limits
 from accounts_helpers import create_account, outbox
 from hostile_helpers import (
     access_entries,
@@ -31,10 +32,10 @@ from hostile_helpers import (
     statuses,
 )
 
-IDLE_TIMEOUT_S = 30  # LIMIT_CONN_TIMEOUT_S
-JSON_LIMIT = 64 * 1024
-IMAGE_LIMIT = 8 * 1024 * 1024
-PER_IP = 128
+IDLE_TIMEOUT_S = limits.LIMIT_CONN_TIMEOUT_S
+JSON_LIMIT = limits.LIMIT_JSON_BODY
+IMAGE_LIMIT = limits.LIMIT_IMAGE_BODY
+PER_IP = limits.LIMIT_CONN_PER_IP
 IDLE_CONNECTIONS = 1000
 IDLE_SOURCES = [f"127.0.0.{i}" for i in range(2, 10)]  # 8 x 125 connections, under 128 per IP
 PROMPT_S = 1.0  # "served promptly"

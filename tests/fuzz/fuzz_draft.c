@@ -4,7 +4,7 @@
  * JSON object of measurements as `atelier draft` and the pattern route take
  * it. Every design is drafted and rendered to SVG.
  *
- * Invariants checked: draft_run either refuses (ERR_INVALID with a message)
+ * Invariants checked: draft_run either refuses (DRAFT_ERR_INVALID with a message)
  * or yields a pattern whose layout size is finite and positive, and whose
  * SVG renders without a "nan" or "inf" anywhere.
  */
@@ -17,10 +17,8 @@
 
 #include <jansson.h>
 
-#include "draft/draft.h"
-#include "base/err.h"
+#include "atelier/draft.h"
 #include "http/jsonbody.h"
-#include "draft/measures.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +34,7 @@ static void fill(json_t *body, int breasts, double sa, struct draft_input *in)
 {
     memset(in, 0, sizeof *in);
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        json_t *v = json_object_get(body, measures[i].name);
+        json_t *v = json_object_get(body, measures_table[i].name);
         if (json_is_number(v)) {
             in->value[i] = json_number_value(v);
             in->have[i] = 1;
@@ -55,7 +53,7 @@ static void draft_one(const struct design *d, const struct draft_input *in)
     int rc = draft_run(d, in, &p, msg, sizeof msg);
 
     if (rc) {
-        CHECK(rc == ERR_INVALID || rc == ERR_NOMEM);
+        CHECK(rc == DRAFT_ERR_INVALID || rc == DRAFT_ERR_NOMEM);
         CHECK(p == NULL);
         return;
     }

@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "http/jsonbody.h"
-#include "draft/measures.h"
+#include "atelier/draft.h"
 #include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,8 +44,8 @@ static void check_one(const char *name, json_t *v, int breasts)
     if (rc == 0) {
         CHECK(i >= 0);
         CHECK(json_is_number(v) && isfinite(x));
-        CHECK(x >= measures[i].min && x <= measures[i].max);
-        CHECK(breasts || !measures[i].breasts_only);
+        CHECK(x >= measures_table[i].min && x <= measures_table[i].max);
+        CHECK(breasts || !measures_table[i].breasts_only);
     } else {
         CHECK(strlen(msg) > 0 && util_utf8_valid(msg, strlen(msg)));
     }

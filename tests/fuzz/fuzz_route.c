@@ -3,7 +3,7 @@
  *
  * The input is split at its first NUL or space: the bytes before are the
  * method, the bytes after the path (both made C strings). Checked:
- *   - the result is -1 or a valid index into routes[], whose method is the
+ *   - the result is -1 or a valid index into api_routes.routes[], whose method is the
  *     method given; the same call without params gives the same answer;
  *   - captures: 0..4, every name and value NUL-terminated inside its array,
  *     values 1..127 characters of [A-Za-z0-9_-] (no '/', '.', '%', NUL...);
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,11 +53,11 @@ static void check_params(const struct route_params *p)
 /* Does the path match under any method other than `method`? */
 static int other_method_matches(const char *method, const char *path)
 {
-    for (size_t i = 0; i < routes_count; i++) {
+    for (size_t i = 0; i < api_routes.n; i++) {
         int pm = 0;
-        if (strcmp(routes[i].method, method) == 0)
+        if (strcmp(api_routes.routes[i].method, method) == 0)
             continue;
-        if (route_match(routes[i].method, path, NULL, &pm) >= 0)
+        if (route_match(&api_routes, api_routes.routes[i].method, path, NULL, &pm) >= 0)
             return 1;
     }
     return 0;
@@ -82,11 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct route_params params;
     memset(&params, 0xA5, sizeof params); /* no terminators unless written */
     int path_matched = -7;
-    int idx = route_match(method, path, &params, &path_matched);
+    int idx = route_match(&api_routes, method, path, &params, &path_matched);
 
-    CHECK(idx >= -1 && idx < (int)routes_count);
+    CHECK(idx >= -1 && idx < (int)api_routes.n);
     if (idx >= 0) {
-        CHECK(strcmp(routes[idx].method, method) == 0);
+        CHECK(strcmp(api_routes.routes[idx].method, method) == 0);
         check_params(&params);
     } else {
         CHECK(path_matched == 0 || path_matched == 1);
@@ -94,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     int pm2 = -7;
-    int idx2 = route_match(method, path, NULL, &pm2);
+    int idx2 = route_match(&api_routes, method, path, NULL, &pm2);
     CHECK(idx2 == idx);
 
     free(path);

@@ -30,10 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DAY_MS 86400000LL
-#define RID_A  "0123456789abcdef0123456789abcdef"
-#define RID_B  "fedcba9876543210fedcba9876543210"
-#define RID_C  "cccccccccccccccccccccccccccccccc"
+#define RID_A "0123456789abcdef0123456789abcdef"
+#define RID_B "fedcba9876543210fedcba9876543210"
+#define RID_C "cccccccccccccccccccccccccccccccc"
 
 /* ---- helpers ---- */
 
@@ -394,7 +393,13 @@ static void test_query_filters(void **state)
 
 static void test_prune_boundary(void **state)
 {
-    static const int back[] = {0, 1, 182, 183, 184, 185, 400};
+    static const int back[] = {0,
+                               1,
+                               RETAIN_ACCESS_LOG_DAYS - 1,
+                               RETAIN_ACCESS_LOG_DAYS,
+                               RETAIN_ACCESS_LOG_DAYS + 1,
+                               RETAIN_ACCESS_LOG_DAYS + 2,
+                               400};
     static const char *const foreign[] = {"access-2020-01-01.jsonl.bak",
                                           "access-2020-1-01.jsonl",
                                           "access-2020-13-01.jsonl",
@@ -411,7 +416,7 @@ static void test_prune_boundary(void **state)
 
     tmpdir_make(dir, sizeof dir);
     for (size_t i = 0; i < 7; i++) {
-        log_name(now - back[i] * DAY_MS, names[i]);
+        log_name(now - back[i] * POLICY_DAY_MS, names[i]);
         file_write(dir, names[i], "{}\n");
     }
     for (size_t i = 0; i < 7; i++)
@@ -419,7 +424,7 @@ static void test_prune_boundary(void **state)
     path_join(path, sizeof path, dir, "access-2000-01-01.jsonl");
     assert_int_equal(mkdir(path, 0700), 0); /* a directory with a log name stays */
 
-    /* Dry runs count 184, 185 and 400 days back, whatever the hour of today. */
+    /* Dry runs count the three files past the retention, whatever the hour of today. */
     assert_int_equal(accesslog_prune(dir, now, RETAIN_ACCESS_LOG_DAYS, 1, &deleted), ERR_OK);
     assert_int_equal(deleted, 3);
     assert_int_equal(accesslog_prune(dir, day_start, RETAIN_ACCESS_LOG_DAYS, 1, &deleted), ERR_OK);
@@ -432,7 +437,7 @@ static void test_prune_boundary(void **state)
     assert_int_equal(accesslog_prune(dir, now, RETAIN_ACCESS_LOG_DAYS, 0, &deleted), ERR_OK);
     assert_int_equal(deleted, 3);
     for (size_t i = 0; i < 7; i++)
-        assert_int_equal(file_exists(dir, names[i]), back[i] <= 183);
+        assert_int_equal(file_exists(dir, names[i]), back[i] <= RETAIN_ACCESS_LOG_DAYS);
     for (size_t i = 0; i < 7; i++)
         assert_true(file_exists(dir, foreign[i]));
     assert_true(file_exists(dir, "access-2000-01-01.jsonl"));
@@ -440,7 +445,7 @@ static void test_prune_boundary(void **state)
     assert_int_equal(accesslog_prune(dir, now, RETAIN_ACCESS_LOG_DAYS, 0, &deleted), ERR_OK);
     assert_int_equal(deleted, 0);
     /* One day later the 183-day file goes too. */
-    assert_int_equal(accesslog_prune(dir, now + DAY_MS, RETAIN_ACCESS_LOG_DAYS, 0, &deleted),
+    assert_int_equal(accesslog_prune(dir, now + POLICY_DAY_MS, RETAIN_ACCESS_LOG_DAYS, 0, &deleted),
                      ERR_OK);
     assert_int_equal(deleted, 1);
     assert_false(file_exists(dir, names[3]));

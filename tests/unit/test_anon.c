@@ -2,9 +2,9 @@
  * test_anon.c - MDAV microaggregation and the release figures and gates
  * (src/privacy/anon.c; reference: measurements-anonymization 4.8, 5 and 6.1).
  *
- * Fixtures are self-contained: the 20 adult @freesewing/models@4.10.2 sets
- * (MIT, (c) Joost De Cock) are copied below, and the synthetic reference
- * population of section 5.1 is generated here with a fixed seed.
+ * Fixtures: the 20 adult @freesewing/models@4.10.2 sets (MIT, (c) Joost De
+ * Cock) are copied below; the synthetic reference population of section 5.1
+ * is privacy/synth.c's, the one `atelier populate` writes, with fixed seeds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,11 +18,15 @@
 #include <string.h>
 
 #include "privacy/anon.h"
+#include "privacy/synth.h"
 #include "base/err.h"
+#include "base/rng.h"
 
 #define P 38
 
-/* column indices in the alphabetical @freesewing/config order */
+/* column indices, the same in measures_table[] order (the synthetic population)
+ * and in the fixture's @freesewing/config order (which has heel before head:
+ * only columns 9 and 10 differ); test_synthetic_gates checks them */
 #define COL_CHEST 5
 #define COL_HPSWB 15
 #define COL_NECK  19
@@ -99,93 +103,17 @@ static const double models[20][P] = {
 
 /* ---- synthetic reference population (section 5.1, with breasts) ---- */
 
-static const double base_f[P] = {245, 270, 480, 100, 160, 925,  740, 370,  270, 315, 565, 865, 440,
-                                 900, 275, 395, 400, 765, 380,  340, 1010, 520, 13,  340, 415, 590,
-                                 780, 570, 750, 380, 170, 1050, 125, 600,  250, 80,  285, 165};
-static const double ratio[P] = {1.0,  1.0, 0.5,  0.5,  0.5,  1.0,  0.6,  0.6,  0.65, 0.25,
-                                0.35, 1.0, 0.5,  1.0,  0.65, 0.65, 0.65, 0.25, 0.65, 1.0,
-                                0.6,  0.6, 0.0,  0.5,  0.65, 0.3,  1.0,  0.45, 0.85, 0.85,
-                                0.65, 0.4, 0.65, 0.65, 0.65, 0.65, 0.65, 0.5};
-/* 1 girth, 2 vertical, 0 neither */
-static const int kind[P] = {1, 1, 1, 0, 0, 1, 1, 1, 2, 1, 0, 1, 1, 1, 2, 2, 2, 2, 1,
-                            0, 1, 1, 0, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 1};
-
-struct trng {
-    uint64_t s[4];
-    int has_spare;
-    double spare;
-};
-
-static uint64_t sm64(uint64_t *st)
-{
-    uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t v, int s)
-{
-    return (v << s) | (v >> (64 - s));
-}
-
-static void trng_seed(struct trng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = sm64(&seed);
-    r->has_spare = 0;
-}
-
-static uint64_t trng_next(struct trng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-static double trng_normal(struct trng *r)
-{
-    if (r->has_spare) {
-        r->has_spare = 0;
-        return r->spare;
-    }
-    double u1 = 1.0 - (double)(trng_next(r) >> 11) * 0x1.0p-53;
-    double u2 = (double)(trng_next(r) >> 11) * 0x1.0p-53;
-    double m = sqrt(-2.0 * log(u1)), th = 6.283185307179586476925 * u2;
-    r->spare = m * sin(th);
-    r->has_spare = 1;
-    return m * cos(th);
-}
-
+/* The bodies of `atelier populate` (privacy/synth.c), with breasts: all 38
+ * columns, in measures_table[] order. */
 static double *population(size_t n, uint64_t seed)
 {
-    const double n0 = base_f[COL_NECK];
-    struct trng r;
+    struct rng r;
     double *x = malloc(n * P * sizeof(double));
+
     assert_non_null(x);
-    trng_seed(&r, seed);
-    for (size_t i = 0; i < n; i++) {
-        double z = trng_normal(&r), w = trng_normal(&r), h = trng_normal(&r);
-        double neck = n0 * (1.0 + 0.07 * z);
-        for (int m = 0; m < P; m++) {
-            if (m == COL_SLOPE)
-                continue;
-            double v = base_f[m] * (1.0 + ratio[m] * (neck - n0) / n0);
-            double f = 1.0 + 0.035 * trng_normal(&r);
-            if (kind[m] == 1)
-                f += 0.06 * w;
-            else if (kind[m] == 2)
-                f += 0.04 * h;
-            x[i * P + m] = round(v * f);
-        }
-        x[i * P + COL_SLOPE] = round(13.0 + 3.0 * trng_normal(&r));
-    }
+    assert_int_equal(synth_columns(1), P);
+    rng_seed(&r, seed);
+    synth_table(&r, 1, n, x);
     return x;
 }
 
@@ -420,7 +348,7 @@ static void test_plain_is_textbook(void **state)
     (void)state;
     const size_t sizes[] = {7, 12, 29, 60, 151, 300};
     const int ranges[] = {3, 10, 1000};
-    struct trng r;
+    struct rng r;
     for (size_t a = 0; a < sizeof(sizes) / sizeof(sizes[0]); a++)
         for (size_t b = 0; b < 3; b++)
             for (size_t k = 2; k <= 6 && k <= sizes[a]; k += 2) {
@@ -428,9 +356,9 @@ static void test_plain_is_textbook(void **state)
                 double *x = malloc(n * p * sizeof(double)), *y = malloc(n * p * sizeof(double));
                 double *w = malloc(n * p * sizeof(double));
                 assert_true(x && y && w);
-                trng_seed(&r, 31 * a + 7 * b + k);
+                rng_seed(&r, 31 * a + 7 * b + k);
                 for (size_t i = 0; i < n * p; i++)
-                    x[i] = (double)(trng_next(&r) % (uint64_t)ranges[b]);
+                    x[i] = (double)(rng_next(&r) % (uint64_t)ranges[b]);
                 for (size_t j = 0; j < p; j++) { /* no constant column */
                     x[j] = 0;
                     x[p + j] = 1;
@@ -446,8 +374,8 @@ static void test_plain_is_textbook(void **state)
 
 /* DBRL and the partial figure against brute force, on a release with many
  * ties (x coarse, y = x rounded to 10) and on an MDAV release. The attacker's
- * tape error is the documented stream: xoshiro256** seeded by splitmix64,
- * Box-Muller, 10 mm * N(0,1) drawn in record then column order. */
+ * tape error is the documented stream: 10 mm * rng_normal of rng.h seeded
+ * with the figure's seed, drawn in record then column order. */
 static double brute_linkage(const double *x, const double *y, size_t n, size_t p, const int *cols,
                             const double *noise)
 {
@@ -496,16 +424,16 @@ static void test_linkage_brute_force(void **state)
     (void)state;
     const size_t n = 400, p = 6;
     const int cols[4] = {0, 2, 3, 5};
-    struct trng r;
+    struct rng r;
     double *x = malloc(n * p * sizeof(double)), *y = malloc(n * p * sizeof(double));
     double *noise = malloc(n * 4 * sizeof(double));
     assert_true(x && y && noise);
-    trng_seed(&r, 77);
+    rng_seed(&r, 77);
     for (size_t i = 0; i < n * p; i++)
-        x[i] = 500.0 + 10.0 * (double)(trng_next(&r) % 9) + (double)(trng_next(&r) % 3);
-    trng_seed(&r, 5);
+        x[i] = 500.0 + 10.0 * (double)(rng_next(&r) % 9) + (double)(rng_next(&r) % 3);
+    rng_seed(&r, 5);
     for (size_t i = 0; i < n * 4; i++)
-        noise[i] = 10.0 * trng_normal(&r);
+        noise[i] = 10.0 * rng_normal(&r);
     struct anon_figures f;
     for (int v = 0; v < 2; v++) {
         size_t groups;
@@ -684,13 +612,13 @@ static void test_metrics_hand(void **state)
 
 static void check_random(size_t n, size_t p, size_t k, enum anon_method m, uint64_t seed, int range)
 {
-    struct trng r;
+    struct rng r;
     double *x = malloc(n * p * sizeof(double)), *y = malloc(n * p * sizeof(double));
     double *y2 = malloc(n * p * sizeof(double));
     assert_true(x && y && y2);
-    trng_seed(&r, seed);
+    rng_seed(&r, seed);
     for (size_t i = 0; i < n * p; i++)
-        x[i] = (double)(trng_next(&r) % (uint64_t)range);
+        x[i] = (double)(rng_next(&r) % (uint64_t)range);
     size_t groups = 0, groups2 = 0, lo, hi, nr;
     assert_int_equal(anon_mdav(x, n, p, k, m, y, &groups), 0);
     assert_int_equal(groups, n / k);
@@ -781,6 +709,12 @@ static void test_synthetic_gates(void **state)
     double *x = population(n, 1), *y = malloc(n * P * sizeof(double));
     assert_non_null(y);
     size_t groups;
+    assert_int_equal(measures_find("chest"), COL_CHEST);
+    assert_int_equal(measures_find("hpsToWaistBack"), COL_HPSWB);
+    assert_int_equal(measures_find("neck"), COL_NECK);
+    assert_int_equal(measures_find("seat"), COL_SEAT);
+    assert_int_equal(measures_find("shoulderSlope"), COL_SLOPE);
+    assert_int_equal(measures_find("waist"), COL_WAIST);
     assert_int_equal(anon_mdav(x, n, P, 5, ANON_MDAV_PLAIN, y, &groups), 0);
     assert_int_equal(groups, 200);
     struct anon_figures f;

@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/policy.h"
 
 static int64_t real_ms(void)
 {
@@ -45,7 +46,7 @@ static void test_fixed(void **state)
 static void test_offset_and_reset(void **state)
 {
     (void)state;
-    int64_t day = 86400000LL;
+    int64_t day = POLICY_DAY_MS;
     clock_set_offset_ms(30 * day);
     int64_t d = clock_now_ms() - real_ms();
     assert_true(d > 30 * day - 5000 && d < 30 * day + 5000);

@@ -25,7 +25,7 @@
 
 #include <sqlite3.h>
 
-#include "store/db.h"
+#include "store/driver.h" /* white-box: the store's own test */
 #include "store/db_schema.h"
 #include "base/err.h"
 
@@ -53,7 +53,7 @@ static struct db *env_db(void **state)
     struct env *e = *state;
     int applied = -1;
 
-    assert_int_equal(db_migrate(e->db, &applied), DB_OK);
+    assert_int_equal(db_migrate(e->db, &applied), ERR_OK);
     return e->db;
 }
 
@@ -67,7 +67,7 @@ static void *meta_get(struct db *db, const char *key, size_t *len)
     int rc;
 
     *len = 0;
-    assert_int_equal(db_query(db, STMT_META_GET, &k, 1, &r), DB_OK);
+    assert_int_equal(db_query(db, STMT_META_GET, &k, 1, &r), ERR_OK);
     rc = db_next(r);
     assert_true(rc == 0 || rc == 1);
     if (rc == 1) {
@@ -138,15 +138,18 @@ static void test_migration_list(void **state)
     }
 }
 
+/* Storage failures are enum err values a client sees as 503, never as a
+ * success or an internal error; a constraint violation is a 409. */
 static void test_err_map(void **state)
 {
-    assert_int_equal(db_err_to_err(DB_OK), 0);
-    assert_int_equal(db_err_to_err(DB_CONSTRAINT), ERR_CONFLICT);
-    assert_int_equal(db_err_to_err(DB_READONLY), ERR_UNAVAILABLE);
-    assert_int_equal(db_err_to_err(DB_DOWN), ERR_UNAVAILABLE);
-    assert_int_equal(db_err_to_err(DB_BUSY), ERR_UNAVAILABLE);
-    assert_int_equal(db_err_to_err(DB_ERROR), ERR_INTERNAL);
-    assert_int_equal(db_err_to_err(-999), ERR_INTERNAL);
+    const int storage[] = {ERR_BUSY, ERR_READONLY, ERR_STORAGE_DOWN};
+
+    for (size_t i = 0; i < sizeof storage / sizeof storage[0]; i++) {
+        assert_int_equal(err_status(storage[i]), 503);
+        assert_string_equal(err_code(storage[i]), "unavailable");
+    }
+    assert_int_equal(err_status(ERR_CONFLICT), 409);
+    assert_int_equal(err_status(ERR_INTERNAL), 500);
 }
 
 static void test_configure(void **state)
@@ -154,7 +157,7 @@ static void test_configure(void **state)
     struct db *db = (struct db *)1;
 
     assert_int_equal(db_configure("mysql://x", "/tmp"), ERR_INVALID);
-    assert_int_equal(db_open(&db), DB_ERROR); /* not configured */
+    assert_int_equal(db_open(&db), ERR_INTERNAL); /* not configured */
     assert_null(db);
     assert_int_equal(db_configure("", NULL), ERR_INVALID);
     assert_int_equal(db_configure("", "/tmp"), 0);
@@ -182,7 +185,7 @@ static void *migrate_thread(void *arg)
     struct db *db = NULL;
 
     m->rc = db_open(&db);
-    if (m->rc == DB_OK)
+    if (m->rc == ERR_OK)
         m->rc = db_migrate(db, &m->applied);
     db_close(db);
     return NULL;
@@ -202,13 +205,13 @@ static void test_migrate(void **state)
         assert_int_equal(pthread_create(&t[i], NULL, migrate_thread, &m[i]), 0);
     for (i = 0; i < 2; i++)
         assert_int_equal(pthread_join(t[i], NULL), 0);
-    assert_int_equal(m[0].rc, DB_OK);
-    assert_int_equal(m[1].rc, DB_OK);
+    assert_int_equal(m[0].rc, ERR_OK);
+    assert_int_equal(m[1].rc, ERR_OK);
     assert_int_equal(m[0].applied + m[1].applied, (int)db_migrations_count);
 
-    assert_int_equal(db_migrate(e->db, &applied), DB_OK);
+    assert_int_equal(db_migrate(e->db, &applied), ERR_OK);
     assert_int_equal(applied, 0);
-    assert_int_equal(db_migrate(e->db, NULL), DB_OK);
+    assert_int_equal(db_migrate(e->db, NULL), ERR_OK);
     assert_int_equal(db_schema_version(e->db), latest_version());
 }
 
@@ -218,7 +221,7 @@ static void test_schema_list(void **state)
     struct db_rows *r = NULL;
     size_t n = 0;
 
-    assert_int_equal(db_query(db, STMT_SCHEMA_LIST, NULL, 0, &r), DB_OK);
+    assert_int_equal(db_query(db, STMT_SCHEMA_LIST, NULL, 0, &r), ERR_OK);
     while (db_next(r) == 1) {
         assert_true(n < db_migrations_count);
         assert_int_equal(db_col_int(r, 0), db_migrations[n].version);
@@ -235,7 +238,7 @@ static void test_ping(void **state)
     struct db_rows *r = NULL;
     size_t len = 99;
 
-    assert_int_equal(db_query(db, STMT_PING, NULL, 0, &r), DB_OK);
+    assert_int_equal(db_query(db, STMT_PING, NULL, 0, &r), ERR_OK);
     assert_int_equal(db_next(r), 1);
     assert_false(db_col_null(r, 0));
     assert_int_equal(db_col_int(r, 0), 1);
@@ -315,8 +318,7 @@ static void test_constraint(void **state)
     int64_t rc;
 
     rc = db_exec(db, STMT_SCHEMA_RECORD, p, 2);
-    assert_int_equal(rc, DB_CONSTRAINT);
-    assert_int_equal(db_err_to_err((int)rc), ERR_CONFLICT);
+    assert_int_equal(rc, ERR_CONFLICT);
     /* the connection is still usable */
     assert_int_equal(db_exec(db, STMT_PING, NULL, 0), 0);
 }
@@ -328,24 +330,24 @@ static void test_transactions(void **state)
     size_t len = 0;
     char *v;
 
-    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_begin(db), ERR_OK);
     assert_int_equal(meta_put(db, "tx", "rolled back", 11), 1);
-    assert_int_equal(db_rollback(db), DB_OK);
+    assert_int_equal(db_rollback(db), ERR_OK);
     assert_null(meta_get(db, "tx", &len));
 
-    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_begin(db), ERR_OK);
     assert_int_equal(meta_put(db, "tx", "committed", 9), 1);
-    assert_int_equal(db_commit(db), DB_OK);
+    assert_int_equal(db_commit(db), ERR_OK);
     v = meta_get(db, "tx", &len);
     assert_non_null(v);
     assert_memory_equal(v, "committed", 9);
     free(v);
 
     /* a failure inside a transaction, then rollback, leaves nothing */
-    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_begin(db), ERR_OK);
     assert_int_equal(meta_put(db, "tx2", "x", 1), 1);
-    assert_int_equal(db_exec(db, STMT_SCHEMA_RECORD, dup, 2), DB_CONSTRAINT);
-    assert_int_equal(db_rollback(db), DB_OK);
+    assert_int_equal(db_exec(db, STMT_SCHEMA_RECORD, dup, 2), ERR_CONFLICT);
+    assert_int_equal(db_rollback(db), ERR_OK);
     assert_null(meta_get(db, "tx2", &len));
     assert_int_equal(db_exec(db, STMT_PING, NULL, 0), 0);
 }
@@ -364,12 +366,12 @@ static void test_int64_extremes(void **state)
     struct db_rows *r = NULL;
     size_t i, found = 0;
 
-    assert_int_equal(db_begin(db), DB_OK);
+    assert_int_equal(db_begin(db), ERR_OK);
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct db_param p[2] = {DB_INT(want[i][0]), DB_INT(want[i][1])};
         assert_int_equal(db_exec(db, STMT_SCHEMA_RECORD, p, 2), 1);
     }
-    assert_int_equal(db_query(db, STMT_SCHEMA_LIST, NULL, 0, &r), DB_OK);
+    assert_int_equal(db_query(db, STMT_SCHEMA_LIST, NULL, 0, &r), ERR_OK);
     while (db_next(r) == 1) {
         int64_t v = db_col_int(r, 0), at = db_col_int(r, 1);
         for (i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -381,7 +383,7 @@ static void test_int64_extremes(void **state)
     }
     db_rows_free(r);
     assert_int_equal(found, sizeof want / sizeof want[0]);
-    assert_int_equal(db_rollback(db), DB_OK);
+    assert_int_equal(db_rollback(db), ERR_OK);
     assert_int_equal(db_schema_version(db), latest_version());
 }
 
@@ -394,13 +396,13 @@ static void test_misuse(void **state)
     struct db_rows *r2 = (struct db_rows *)1;
 
     /* text with NUL bytes is refused on both backends */
-    assert_int_equal(db_query(db, STMT_META_GET, &nul, 1, NULL), DB_ERROR);
+    assert_int_equal(db_query(db, STMT_META_GET, &nul, 1, NULL), ERR_INTERNAL);
     /* wrong parameter count */
-    assert_int_equal(db_exec(db, STMT_META_GET, NULL, 0), DB_ERROR);
-    assert_int_equal(db_exec(db, STMT_PING, &one, 1), DB_ERROR);
+    assert_int_equal(db_exec(db, STMT_META_GET, NULL, 0), ERR_INTERNAL);
+    assert_int_equal(db_exec(db, STMT_PING, &one, 1), ERR_INTERNAL);
     /* only one open result per connection */
-    assert_int_equal(db_query(db, STMT_PING, NULL, 0, &r), DB_OK);
-    assert_int_equal(db_query(db, STMT_PING, NULL, 0, &r2), DB_ERROR);
+    assert_int_equal(db_query(db, STMT_PING, NULL, 0, &r), ERR_OK);
+    assert_int_equal(db_query(db, STMT_PING, NULL, 0, &r2), ERR_INTERNAL);
     assert_null(r2);
     db_rows_free(r);
     assert_int_equal(db_exec(db, STMT_PING, NULL, 0), 0);
@@ -417,11 +419,11 @@ static void test_sqlite_pragmas(void **state)
 
     if (e->backend == DB_POSTGRES) {
         /* a SQLite-only statement is refused, not sent */
-        assert_int_equal(db_query(db, STMT_SQLITE_PRAGMAS, NULL, 0, &r), DB_ERROR);
+        assert_int_equal(db_query(db, STMT_SQLITE_PRAGMAS, NULL, 0, &r), ERR_INTERNAL);
         assert_null(r);
         return;
     }
-    assert_int_equal(db_query(db, STMT_SQLITE_PRAGMAS, NULL, 0, &r), DB_OK);
+    assert_int_equal(db_query(db, STMT_SQLITE_PRAGMAS, NULL, 0, &r), ERR_OK);
     assert_int_equal(db_next(r), 1);
     assert_int_equal(db_col_int(r, 0), 1); /* secure_delete */
     assert_int_equal(db_col_int(r, 1), 1); /* synchronous NORMAL */
@@ -513,26 +515,26 @@ static void test_advisory_lock(void **state)
     struct db *a = env_db(state);
     struct db *b = NULL;
 
-    assert_int_equal(db_open(&b), DB_OK);
+    assert_int_equal(db_open(&b), ERR_OK);
     assert_int_equal(db_try_lock(a, LOCK_KEY), 1);
     if (e->backend == DB_POSTGRES) {
         assert_int_equal(db_try_lock(b, LOCK_KEY), 0);
         assert_int_equal(db_try_lock(b, LOCK_KEY + 1), 1); /* other keys are free */
-        assert_int_equal(db_unlock(b, LOCK_KEY + 1), DB_OK);
-        assert_int_equal(db_unlock(a, LOCK_KEY), DB_OK);
+        assert_int_equal(db_unlock(b, LOCK_KEY + 1), ERR_OK);
+        assert_int_equal(db_unlock(a, LOCK_KEY), ERR_OK);
         assert_int_equal(db_try_lock(b, LOCK_KEY), 1);
         assert_int_equal(db_try_lock(a, LOCK_KEY), 0);
-        assert_int_equal(db_unlock(b, LOCK_KEY), DB_OK);
-        assert_int_equal(db_unlock(b, LOCK_KEY), DB_ERROR); /* not held any more */
+        assert_int_equal(db_unlock(b, LOCK_KEY), ERR_OK);
+        assert_int_equal(db_unlock(b, LOCK_KEY), ERR_INTERNAL); /* not held any more */
     } else {
         assert_int_equal(db_try_lock(b, LOCK_KEY), 1); /* single node: always */
-        assert_int_equal(db_unlock(a, LOCK_KEY), DB_OK);
-        assert_int_equal(db_unlock(b, LOCK_KEY), DB_OK);
+        assert_int_equal(db_unlock(a, LOCK_KEY), ERR_OK);
+        assert_int_equal(db_unlock(b, LOCK_KEY), ERR_OK);
     }
     db_close(b);
 }
 
-/* PostgreSQL: a connection killed by the server reports DB_DOWN once, is
+/* PostgreSQL: a connection killed by the server reports ERR_STORAGE_DOWN once, is
  * reset on the next call, and a transaction it was in must be rolled back
  * before the connection is used again. */
 static void test_pg_reconnect(void **state)
@@ -545,11 +547,11 @@ static void test_pg_reconnect(void **state)
     size_t len = 0;
     char *v;
 
-    assert_int_equal(db_open(&b), DB_OK);
+    assert_int_equal(db_open(&b), ERR_OK);
 
     /* outside a transaction */
     assert_int_equal(db_exec(a, STMT_PING, NULL, 0), 0);
-    assert_int_equal(b->drv->exec_script(b, kill_others), DB_OK);
+    assert_int_equal(b->drv->exec_script(b, kill_others), ERR_OK);
     /* outside a transaction, a statement that finds its session dead is
      * retried once on a fresh connection: the caller sees no failure */
     assert_int_equal(db_exec(a, STMT_PING, NULL, 0), 0);
@@ -559,13 +561,13 @@ static void test_pg_reconnect(void **state)
     free(v);
 
     /* inside one */
-    assert_int_equal(db_begin(a), DB_OK);
+    assert_int_equal(db_begin(a), ERR_OK);
     assert_int_equal(meta_put(a, "lost", "x", 1), 1);
-    assert_int_equal(b->drv->exec_script(b, kill_others), DB_OK);
-    assert_int_equal(meta_put(a, "lost", "y", 1), DB_DOWN);
-    assert_int_equal(db_commit(a), DB_DOWN); /* reset, but the transaction is gone */
-    assert_int_equal(db_exec(a, STMT_PING, NULL, 0), DB_DOWN);
-    assert_int_equal(db_rollback(a), DB_OK);
+    assert_int_equal(b->drv->exec_script(b, kill_others), ERR_OK);
+    assert_int_equal(meta_put(a, "lost", "y", 1), ERR_STORAGE_DOWN);
+    assert_int_equal(db_commit(a), ERR_STORAGE_DOWN); /* reset, but the transaction is gone */
+    assert_int_equal(db_exec(a, STMT_PING, NULL, 0), ERR_STORAGE_DOWN);
+    assert_int_equal(db_rollback(a), ERR_OK);
     assert_int_equal(db_exec(a, STMT_PING, NULL, 0), 0);
     assert_null(meta_get(a, "lost", &len));
     db_close(b);
@@ -586,7 +588,7 @@ static int sqlite_setup(void **state)
     if (mkdtemp(tmpl) == NULL)
         return -1;
     memcpy(env_sqlite.dir, tmpl, strlen(tmpl) + 1);
-    if (db_configure("", env_sqlite.dir) != 0 || db_open(&env_sqlite.db) != DB_OK)
+    if (db_configure("", env_sqlite.dir) != 0 || db_open(&env_sqlite.db) != ERR_OK)
         return -1;
     *state = &env_sqlite;
     return 0;
@@ -610,11 +612,11 @@ static int sqlite_teardown(void **state)
 
 static int pg_setup(void **state)
 {
-    if (db_configure(env_pg.url, NULL) != 0 || db_open(&env_pg.db) != DB_OK)
+    if (db_configure(env_pg.url, NULL) != 0 || db_open(&env_pg.db) != ERR_OK)
         return -1;
     /* a clean slate: this database is a throwaway */
     if (env_pg.db->drv->exec_script(env_pg.db, "DROP SCHEMA IF EXISTS public CASCADE;"
-                                               "CREATE SCHEMA public;") != DB_OK)
+                                               "CREATE SCHEMA public;") != ERR_OK)
         return -1;
     *state = &env_pg;
     return 0;

@@ -11,15 +11,16 @@
 #include <math.h>
 #include <string.h>
 
-#include "draft/measures.h"
+#include "atelier/draft.h"
 
 static void test_sorted_and_findable(void **state)
 {
     (void)state;
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        if (i > 0 && strcmp(measures[i - 1].name, measures[i].name) >= 0)
-            fail_msg("measures out of order at %s, %s", measures[i - 1].name, measures[i].name);
-        assert_int_equal(measures_find(measures[i].name), i);
+        if (i > 0 && strcmp(measures_table[i - 1].name, measures_table[i].name) >= 0)
+            fail_msg("measures out of order at %s, %s", measures_table[i - 1].name,
+                     measures_table[i].name);
+        assert_int_equal(measures_find(measures_table[i].name), i);
     }
     assert_int_equal(measures_find("nope"), -1);
     assert_int_equal(measures_find(""), -1);
@@ -34,12 +35,12 @@ static void test_breasts_only(void **state)
     int n = 0;
     (void)state;
     for (int i = 0; i < MEASURES_COUNT; i++)
-        n += measures[i].breasts_only;
+        n += measures_table[i].breasts_only;
     assert_int_equal(n, 8);
     for (size_t k = 0; k < sizeof expected / sizeof expected[0]; k++) {
         int i = measures_find(expected[k]);
         assert_true(i >= 0);
-        assert_true(measures[i].breasts_only);
+        assert_true(measures_table[i].breasts_only);
     }
 }
 
@@ -47,7 +48,7 @@ static void test_ranges_and_units(void **state)
 {
     (void)state;
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        const struct measure *m = &measures[i];
+        const struct measure *m = &measures_table[i];
         int deg = strcmp(m->name, "shoulderSlope") == 0;
         assert_string_equal(m->unit, deg ? "deg" : "mm");
         assert_true(m->min < m->base_breasts && m->base_breasts < m->max);

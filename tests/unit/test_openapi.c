@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "api/api.h"
 #include "http/http.h"
 
 extern const unsigned char openapi_json[];
@@ -41,20 +42,20 @@ static void test_every_route_documented(void **state)
     json_t *doc = load_doc();
     json_t *paths = json_object_get(doc, "paths");
     assert_non_null(paths);
-    assert_true(routes_count > 0);
-    for (size_t i = 0; i < routes_count; i++) {
+    assert_true(api_routes.n > 0);
+    for (size_t i = 0; i < api_routes.n; i++) {
         char m[16];
-        lower(routes[i].method, m, sizeof m);
-        json_t *item = json_object_get(paths, routes[i].pattern);
+        lower(api_routes.routes[i].method, m, sizeof m);
+        json_t *item = json_object_get(paths, api_routes.routes[i].pattern);
         if (!item || !json_object_get(item, m))
-            fail_msg("route %s %s is missing from docs/openapi.json", routes[i].method,
-                     routes[i].pattern);
+            fail_msg("route %s %s is missing from docs/openapi.json", api_routes.routes[i].method,
+                     api_routes.routes[i].pattern);
         json_t *op = json_object_get(item, m);
         assert_non_null(json_object_get(op, "responses"));
-        if (routes[i].flags & ROUTE_AUTH) {
+        if (api_routes.routes[i].flags & ROUTE_AUTH) {
             if (!json_object_get(op, "security"))
-                fail_msg("route %s %s needs auth but documents no security", routes[i].method,
-                         routes[i].pattern);
+                fail_msg("route %s %s needs auth but documents no security",
+                         api_routes.routes[i].method, api_routes.routes[i].pattern);
         }
     }
     json_decref(doc);
@@ -76,10 +77,10 @@ static void test_no_undocumented_extras(void **state)
             if (strcmp(method, "parameters") == 0 || strcmp(method, "summary") == 0)
                 continue;
             int found = 0;
-            for (size_t i = 0; i < routes_count; i++) {
+            for (size_t i = 0; i < api_routes.n; i++) {
                 char m[16];
-                lower(routes[i].method, m, sizeof m);
-                if (strcmp(routes[i].pattern, path) == 0 && strcmp(m, method) == 0)
+                lower(api_routes.routes[i].method, m, sizeof m);
+                if (strcmp(api_routes.routes[i].pattern, path) == 0 && strcmp(m, method) == 0)
                     found = 1;
             }
             if (!found)

@@ -36,7 +36,7 @@ static void test_defaults(void **state)
     } d[] = {
         {RL_LOGIN_ACCOUNT, LIMIT_LOGIN_FAIL_ACCOUNT, LIMIT_LOGIN_WINDOW_S},
         {RL_LOGIN_IP, LIMIT_LOGIN_FAIL_IP, LIMIT_LOGIN_WINDOW_S},
-        {RL_MAIL_ACCOUNT, 5, 3600},
+        {RL_MAIL_ACCOUNT, LIMIT_MAIL_PER_ACCOUNT, LIMIT_MAIL_WINDOW_S},
     };
 
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "http/http.h"
 
 static int find(const char *method, const char *pattern)
 {
-    for (size_t i = 0; i < routes_count; i++)
-        if (strcmp(routes[i].method, method) == 0 && strcmp(routes[i].pattern, pattern) == 0)
+    for (size_t i = 0; i < api_routes.n; i++)
+        if (strcmp(api_routes.routes[i].method, method) == 0 &&
+            strcmp(api_routes.routes[i].pattern, pattern) == 0)
             return (int)i;
     return -1;
 }
@@ -25,7 +27,7 @@ static void test_literal(void **state)
     (void)state;
     struct route_params p;
     int pm = -1;
-    int i = route_match("GET", "/healthz", &p, &pm);
+    int i = route_match(&api_routes, "GET", "/healthz", &p, &pm);
     assert_int_equal(i, find("GET", "/healthz"));
     assert_int_equal(pm, 1);
     assert_int_equal(p.n, 0);
@@ -35,12 +37,12 @@ static void test_not_found_and_method(void **state)
 {
     (void)state;
     int pm = -1;
-    assert_int_equal(route_match("GET", "/nope", NULL, &pm), -1);
+    assert_int_equal(route_match(&api_routes, "GET", "/nope", NULL, &pm), -1);
     assert_int_equal(pm, 0);
-    assert_int_equal(route_match("DELETE", "/healthz", NULL, &pm), -1);
+    assert_int_equal(route_match(&api_routes, "DELETE", "/healthz", NULL, &pm), -1);
     assert_int_equal(pm, 1);
     char allow[64];
-    route_allow("/healthz", allow, sizeof allow);
+    route_allow(&api_routes, "/healthz", allow, sizeof allow);
     assert_string_equal(allow, "GET");
 }
 
@@ -52,7 +54,7 @@ static void test_near_misses(void **state)
         "",         "healthz",         "/healthz/",         "//healthz",        "/healthz/x",
         "/HEALTHZ", "/v1/openapi.jso", "/v1/openapi.json/", "/v1//openapi.json"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(route_match("GET", bad[i], NULL, &pm), -1);
+        assert_int_equal(route_match(&api_routes, "GET", bad[i], NULL, &pm), -1);
 }
 
 /* Captures are exercised through the matcher's pattern syntax on the real
@@ -60,13 +62,13 @@ static void test_near_misses(void **state)
 static void test_capture_rules(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < routes_count; i++) {
-        const char *brace = strchr(routes[i].pattern, '{');
+    for (size_t i = 0; i < api_routes.n; i++) {
+        const char *brace = strchr(api_routes.routes[i].pattern, '{');
         if (!brace)
             continue;
         /* build a concrete path: replace every {x} by "abc_DEF-9" */
         char path[256] = "", *o = path;
-        for (const char *s = routes[i].pattern; *s;) {
+        for (const char *s = api_routes.routes[i].pattern; *s;) {
             if (*s == '{') {
                 o += snprintf(o, (size_t)(path + sizeof path - o), "abc_DEF-9");
                 s = strchr(s, '}') + 1;
@@ -77,7 +79,8 @@ static void test_capture_rules(void **state)
         *o = 0;
         struct route_params p;
         int pm;
-        assert_int_equal(route_match(routes[i].method, path, &p, &pm), (int)i);
+        assert_int_equal(route_match(&api_routes, api_routes.routes[i].method, path, &p, &pm),
+                         (int)i);
         assert_true(p.n >= 1);
         assert_string_equal(p.value[0], "abc_DEF-9");
         /* a capture with a dot, a slash or nothing never matches */
@@ -85,7 +88,8 @@ static void test_capture_rules(void **state)
         snprintf(bad, sizeof bad, "%s", path);
         char *hit = strstr(bad, "abc_DEF-9");
         memcpy(hit, "ab.DEF-9x", 9);
-        assert_int_not_equal(route_match(routes[i].method, bad, NULL, &pm), (int)i);
+        assert_int_not_equal(route_match(&api_routes, api_routes.routes[i].method, bad, NULL, &pm),
+                             (int)i);
     }
 }
 

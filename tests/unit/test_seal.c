@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/policy.h"
 #include "base/seal.h"
 
 static const char KEY_A[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -69,7 +70,7 @@ static void write_file(const char *path, size_t n, mode_t mode)
     close(fd);
 }
 
-static void seal_text(const char *text, const char *ad, uint8_t **ct, size_t *ctn)
+static void seal_text_fixture(const char *text, const char *ad, uint8_t **ct, size_t *ctn)
 {
     assert_int_equal(seal_box(text, strlen(text), ad, strlen(ad), ct, ctn), 0);
     assert_int_equal(*ctn, strlen(text) + SEAL_OVERHEAD);
@@ -96,7 +97,7 @@ static void test_roundtrip(void **state)
     const char *ad = "accounts.email:42";
     uint8_t *ct;
     size_t ctn;
-    seal_text("ada@example.org", ad, &ct, &ctn);
+    seal_text_fixture("ada@example.org", ad, &ct, &ctn);
     assert_int_equal(ct[0], 1);
     uint32_t id = (uint32_t)ct[1] << 24 | (uint32_t)ct[2] << 16 | (uint32_t)ct[3] << 8 | ct[4];
     assert_true(id == seal_key_id());
@@ -112,7 +113,7 @@ static void test_roundtrip(void **state)
     /* Random nonces: sealing twice gives different bytes. */
     uint8_t *ct2;
     size_t ctn2;
-    seal_text("ada@example.org", ad, &ct2, &ctn2);
+    seal_text_fixture("ada@example.org", ad, &ct2, &ctn2);
     assert_true(ctn2 == ctn);
     assert_true(memcmp(ct, ct2, ctn) != 0);
     free(ct);
@@ -135,7 +136,7 @@ static void test_tamper(void **state)
     const char *ad = "accounts.email:42";
     uint8_t *ct;
     size_t ctn;
-    seal_text("secret value", ad, &ct, &ctn);
+    seal_text_fixture("secret value", ad, &ct, &ctn);
     assert_int_equal(open_text(ct, ctn, ad), 0);
     for (size_t i = 0; i < ctn; i++) {
         ct[i] ^= 0x01;
@@ -153,7 +154,7 @@ static void test_wrong_ad(void **state)
 {
     (void)state;
     assert_int_equal(seal_init(KEY_A, NULL, 0), 0);
-    char ad1[128], ad2[128], ad3[128];
+    char ad1[POLICY_AD_BUF], ad2[POLICY_AD_BUF], ad3[POLICY_AD_BUF];
     size_t n1 = seal_ad(ad1, sizeof ad1, "accounts.email", "42");
     assert_int_equal(n1, strlen("accounts.email:42"));
     assert_string_equal(ad1, "accounts.email:42");
@@ -161,7 +162,7 @@ static void test_wrong_ad(void **state)
     seal_ad(ad3, sizeof ad3, "accounts.name", "42");
     uint8_t *ct;
     size_t ctn;
-    seal_text("x", ad1, &ct, &ctn);
+    seal_text_fixture("x", ad1, &ct, &ctn);
     assert_int_equal(open_text(ct, ctn, ad1), 0);
     assert_int_equal(open_text(ct, ctn, ad2), ERR_INTERNAL);
     assert_int_equal(open_text(ct, ctn, ad3), ERR_INTERNAL);
@@ -177,7 +178,7 @@ static void test_wrong_key(void **state)
     uint32_t id_a = seal_key_id();
     uint8_t *ct;
     size_t ctn;
-    seal_text("under key A", ad, &ct, &ctn);
+    seal_text_fixture("under key A", ad, &ct, &ctn);
     assert_int_equal(seal_init(KEY_B, NULL, 0), 0);
     assert_true(seal_key_id() != id_a);
     assert_int_equal(open_text(ct, ctn, ad), ERR_INTERNAL);
@@ -236,7 +237,7 @@ static void test_key_file_create(void **state)
 
     uint8_t *ct;
     size_t ctn;
-    seal_text("kept across restarts", "t.c:1", &ct, &ctn);
+    seal_text_fixture("kept across restarts", "t.c:1", &ct, &ctn);
     /* Loading the same file again gives the same key. */
     seal_shutdown();
     assert_int_equal(seal_init("", path, 1), 0);
@@ -311,6 +312,28 @@ static void test_ad_truncation(void **state)
     assert_int_equal(small[7], '\0');
 }
 
+/* seal_text binds the text to its table.column:row: it opens there only. */
+static void test_seal_text_binding(void **state)
+{
+    uint8_t *box = NULL;
+    size_t n = 0;
+    char *out = NULL;
+
+    (void)state;
+    assert_int_equal(seal_init(KEY_A, NULL, 0), 0);
+    assert_int_equal(seal_text("models.name", "row1", "Ada's body", &box, &n), 0);
+    assert_int_equal(seal_open_text("models.name", "row1", box, n, &out), 0);
+    assert_string_equal(out, "Ada's body");
+    free(out);
+    out = NULL;
+    assert_int_not_equal(seal_open_text("models.name", "row2", box, n, &out), 0);
+    assert_null(out);
+    assert_int_not_equal(seal_open_text("models.notes", "row1", box, n, &out), 0);
+    assert_null(out);
+    free(box);
+    seal_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,7 +341,7 @@ int main(void)
         cmocka_unit_test(test_wrong_ad),         cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_hex_key_refused),  cmocka_unit_test(test_key_file_create),
         cmocka_unit_test(test_key_file_refused), cmocka_unit_test(test_lookup),
-        cmocka_unit_test(test_ad_truncation),
+        cmocka_unit_test(test_ad_truncation),    cmocka_unit_test(test_seal_text_binding),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

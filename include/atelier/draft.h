@@ -1,32 +1,93 @@
 /*
- * draft.h - the drafting engine: designs that turn a model's measurements
- * into a pattern of parts, and the renderers that print it in true scale.
+ * atelier/draft.h - libatelier_draft, the drafting engine, for any program
+ * that embeds it (the server, atelier-draft, the bench, the fuzzers, the
+ * tests): return codes, the measurement vocabulary, the designs, drafting
+ * a pattern from measurements and rendering it as SVG or PDF in true scale.
+ * The geometry the parts are made of is in atelier/geom.h. Link with
+ * libatelier_draft.a, libatelier_base.a, cairo and libm (docs/DRAFTING.md).
  *
  *   const struct design *d = draft_find("body");
  *   struct draft_input in = {...};        values in mm (shoulderSlope in deg)
  *   struct pattern *p;
  *   char msg[DRAFT_MSG_MAX];
- *   if (draft_run(d, &in, &p, msg, sizeof msg) == 0) {
+ *   if (draft_run(d, &in, &p, msg, sizeof msg) == DRAFT_OK) {
  *       draft_svg(p, &svg, &n);            or draft_pdf(p, DRAFT_PAPER_A4, ...)
  *       draft_free(p);
- *   } else  -> 422 with msg (every missing measurement is named in it)
+ *   } else if (rc == DRAFT_ERR_INVALID) -> msg says why (every missing
+ *                                          measurement is named in it)
  *
  * A part's outline is a chain of named edges (seams such as "side" or
  * "armhole", or a fold); the seam line is their concatenation and the
  * cutting line its offset by the seam allowance. Part coordinates are mm
  * with y pointing down; the layout places each part at part->offset.
- * The design registry is static and read-only: every function here is safe
- * to call from several threads at once on different patterns.
+ * The design registry and the vocabulary are static and read-only: every
+ * function here is safe to call from several threads at once on different
+ * patterns. Every symbol the library exports starts with draft_, geom_ or
+ * measures_ (checked by tools/check_draft_symbols.sh).
  */
 #ifndef ATELIER_DRAFT_H
 #define ATELIER_DRAFT_H
 
 #include <stddef.h>
 
-#include "draft/geom.h"
-#include "draft/measures.h"
+#include <atelier/geom.h>
 
-#define DRAFT_SA_MAX      50.0 /* mm: the largest seam allowance accepted */
+/* Return codes of every fallible function here: 0 or a negative
+ * draft_rc. The numbers are the library's own and stable; a program maps
+ * them to its own errors (the server: pattern_err in
+ * src/api/handlers_patterns.c). */
+enum draft_rc {
+    DRAFT_OK = 0,
+    DRAFT_ERR_INVALID = -1,  /* the input cannot be drafted; the message says why */
+    DRAFT_ERR_NOMEM = -2,    /* out of memory */
+    DRAFT_ERR_INTERNAL = -3, /* a null argument, or cairo failed */
+};
+
+/* Short English text for a return code ("invalid input", ...). */
+const char *draft_strerror(int rc);
+
+/* ---- the measurement vocabulary ----------------------------------------
+ * The 38 names FreeSewing users know, their units, meanings, plausible
+ * ranges, and which ones only apply to bodies with breasts. Values are
+ * millimetres, except shoulderSlope in degrees. A model without breasts is
+ * described by 30 measurements, one with breasts by all 38. */
+
+#define MEASURES_COUNT 38
+
+struct measure {
+    const char *name;        /* camelCase, as FreeSewing names it */
+    const char *unit;        /* "mm" or "deg" */
+    const char *description; /* how it is taken */
+    int breasts_only;        /* shown only for bodies with breasts */
+    double min, max;         /* plausible range, inclusive */
+    double base_breasts;     /* average body with breasts (neck 340 mm) */
+    double base_flat;        /* average body without (neck 380 mm) */
+    double ratio;            /* how it scales with neck size (0: not at all) */
+};
+
+extern const struct measure measures_table[MEASURES_COUNT];
+
+/* Index of a name, or -1. */
+int measures_find(const char *name);
+
+/* What neck size predicts for measure i on such a body. */
+double measures_predict(int i, int breasts, double neck);
+
+/* 1 when value is far from what the neck predicts (more than
+ * MEASURES_IMPLAUSIBLE_RATIO away relative to the prediction). */
+#define MEASURES_IMPLAUSIBLE_RATIO 0.35
+int measures_implausible(int i, int breasts, double neck, double value);
+
+/* Check one value given for name on a body with or without breasts: known
+ * name, a finite number within the range, not breasts-only on a body
+ * without. Returns 0, or DRAFT_ERR_INVALID with the field ("measurements.<name>",
+ * the name cut to 40 bytes at a character boundary) and a sentence in msg. */
+int measures_check(const char *name, double value, int is_number, int breasts, char *field,
+                   size_t fieldn, char *msg, size_t msgn);
+
+/* ---- designs, drafting, rendering ------------------------------------- */
+
+#define DRAFT_SA_MAX      50.0 /* mm: the largest seam allowance accepted (LIMIT_SA_MAX) */
 #define DRAFT_SA_DEFAULT  10.0
 #define DRAFT_MSG_MAX     512 /* a buffer this size holds every message in full */
 #define DRAFT_NAME_MAX    80  /* bytes of the model's name kept for titles */
@@ -115,7 +176,7 @@ struct pattern {
 };
 
 struct draft_input {
-    double value[MEASURES_COUNT];       /* indexed as measures[] */
+    double value[MEASURES_COUNT];       /* indexed as measures_table[] */
     unsigned char have[MEASURES_COUNT]; /* 1 where value is given */
     int breasts;                        /* the model's has-breasts flag */
     double sa;                          /* seam allowance, mm, 0..DRAFT_SA_MAX */
@@ -129,7 +190,7 @@ struct design {
     const char *const *optional; /* NULL-terminated */
     int needs_breasts;           /* 1: only bodies with breasts; 0: only without; -1: any */
     /* Fills p's parts from validated values (see draft_run). Returns 0, or
-     * ERR_INVALID with a sentence in msg when the measurements contradict
+     * DRAFT_ERR_INVALID with a sentence in msg when the measurements contradict
      * each other so that no pattern can be drafted. */
     int (*draft)(struct pattern *p, const struct draft_input *in, char *msg, size_t msgn);
 };
@@ -149,12 +210,12 @@ int draft_design_fits(const struct design *d, int breasts);
 int draft_missing(const struct design *d, const struct draft_input *in, char *buf, size_t n);
 
 /* Draft d for in. Returns 0 with *out set (free it with draft_free), or
- * ERR_INVALID with a sentence in msg: "missing measurements: a, b" naming
+ * DRAFT_ERR_INVALID with a sentence in msg: "missing measurements: a, b" naming
  * every missing one, a value outside its plausible range, a body the design
  * is not for, a seam allowance outside 0..50 mm, or measurements that
  * contradict each other. Never yields a non-finite coordinate: a draft
- * whose geometry is not finite is refused as invalid. ERR_NOMEM when out of
- * memory, ERR_INTERNAL on a null argument. */
+ * whose geometry is not finite is refused as invalid. DRAFT_ERR_NOMEM when out of
+ * memory, DRAFT_ERR_INTERNAL on a null argument. */
 int draft_run(const struct design *d, const struct draft_input *in, struct pattern **out, char *msg,
               size_t msgn);
 void draft_free(struct pattern *p);
@@ -172,7 +233,7 @@ int draft_width_at(const struct draft_part *part, double y, double *width);
 size_t draft_title_lines(const struct pattern *p, size_t i, char lines[][128], size_t max);
 
 /* SVG, 1 user unit = 1 mm, width/height in mm. *out is malloc'd and
- * NUL-terminated, *n its length. Returns 0 or ERR_NOMEM. */
+ * NUL-terminated, *n its length. Returns 0 or DRAFT_ERR_NOMEM. */
 int draft_svg(const struct pattern *p, char **out, size_t *n);
 
 enum draft_paper { DRAFT_PAPER_FULL = 0, DRAFT_PAPER_A4 = 1, DRAFT_PAPER_LETTER = 2 };
@@ -181,15 +242,15 @@ enum draft_paper { DRAFT_PAPER_FULL = 0, DRAFT_PAPER_A4 = 1, DRAFT_PAPER_LETTER 
 #define DRAFT_TILE_OVERLAP 10.0 /* mm printed on both neighbouring pages */
 #define DRAFT_FULL_MARGIN  10.0 /* mm around the layout on a full-size page */
 
-/* "full", "a4" or "letter" (case-insensitive); 0 or ERR_INVALID. */
+/* "full", "a4" or "letter" (case-insensitive); 0 or DRAFT_ERR_INVALID. */
 int draft_paper_parse(const char *s, enum draft_paper *out);
 /* Page size in mm of a paper for pattern p (full: the layout + margins). */
 void draft_paper_size(const struct pattern *p, enum draft_paper paper, double *w, double *h);
 /* Tiling of p on paper: columns, rows, and pages actually printed (tiles
  * that touch no part or the scale box are left out). Full is 1 x 1. */
 void draft_tiles(const struct pattern *p, enum draft_paper paper, int *cols, int *rows, int *pages);
-/* PDF through cairo; *out is malloc'd, *n its length. Returns 0, ERR_NOMEM,
- * or ERR_INTERNAL when cairo fails. Output is byte-reproducible. */
+/* PDF through cairo; *out is malloc'd, *n its length. Returns 0, DRAFT_ERR_NOMEM,
+ * or DRAFT_ERR_INTERNAL when cairo fails. Output is byte-reproducible. */
 int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n);
 
 /* Release cairo's and fontconfig's process-lifetime font caches, once no

@@ -1,0 +1,57 @@
+/*
+ * req.h - what a handler sees of a request, and how it answers.
+ *
+ * The rule: a handler either answers with exactly one resp_* call and
+ * returns 0, or returns a negative enum err and answers nothing; the layer
+ * then sends the body described by req_fail()/req_fail_json() for that err,
+ * or a default error body. A handler that does both is a bug: http.c logs
+ * it ("BUG: ... answered and returned") and the API tests fail on that line.
+ */
+#ifndef ATELIER_HTTP_REQ_H
+#define ATELIER_HTTP_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct config;
+struct req;
+
+/* ---- request accessors for handlers ---- */
+const char *req_param(struct req *rq, const char *name); /* path capture */
+const char *req_query(struct req *rq, const char *name); /* query argument */
+const char *req_header(struct req *rq, const char *name);
+const uint8_t *req_body(struct req *rq, size_t *len);
+json_t *req_json(struct req *rq);   /* parsed body of JSON routes (borrowed) */
+const char *req_ip(struct req *rq); /* client IP after trusted-proxy rules */
+const char *req_id(struct req *rq); /* request id */
+const struct config *req_config(struct req *rq);
+/* Authenticated account id (ROUTE_AUTH routes), else NULL. */
+const char *req_account(struct req *rq);
+/* Opaque per-request slot for the auth layer (session id etc.). */
+void req_set_auth(struct req *rq, const char *account_id, const char *session_id);
+const char *req_session(struct req *rq);
+
+/* ---- responses: exactly one per request ---- */
+/* body is stolen (json_decref'd by the layer). */
+int resp_json(struct req *rq, unsigned status, json_t *body);
+/* data is copied. */
+int resp_bytes(struct req *rq, unsigned status, const char *content_type, const void *data,
+               size_t n);
+/* data ownership passes to the layer, which free()s it. */
+int resp_take(struct req *rq, unsigned status, const char *content_type, void *data, size_t n);
+int resp_empty(struct req *rq, unsigned status);
+/* Extra response header (copied); at most 8 per response. */
+int resp_header(struct req *rq, const char *name, const char *value);
+
+/* ---- failures: describe, then return the err ---- */
+/* Describe the answer to a failure: {"error":{"code":code,"message":...}}
+ * with err_status(err); code NULL means err_code(err). Sends nothing: the
+ * handler returns the result (err) and the layer answers with this body.
+ * A later call replaces an earlier one. */
+int req_fail(struct req *rq, int err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same with a complete body (stolen), e.g. a 422 naming fields. */
+int req_fail_json(struct req *rq, int err, json_t *body);
+
+#endif

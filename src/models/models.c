@@ -1,0 +1,464 @@
+/*
+ * models.c - the model service: an account's models (named, sealed sets of
+ * measurements with the body's breasts flag) and their avatars, in storage
+ * and as the API and the export show them.
+ *
+ * Invariants:
+ *   - Every query names the owner: another account's model, avatar or
+ *     measurements answer exactly the ERR_NOT_FOUND of a model that does
+ *     not exist.
+ *   - Name, notes, measurements and avatar are sealed, bound to the model id
+ *     (seal_text, "models.<column>:<id>").
+ *   - An account holds at most LIMIT_MODELS_PER_ACCOUNT models: the count and
+ *     the insert run under the account's row lock (models_insert).
+ *   - Validation of what a client sends is the handlers' (api/handlers_models.c):
+ *     this service stores what it is given.
+ */
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/policy.h"
+#include "base/seal.h"
+#include "base/strbuf.h"
+#include "base/util.h"
+#include "atelier/draft.h"
+#include "models/models.h"
+#include "store/db.h"
+
+void models_release(struct model *m)
+{
+    free(m->name);
+    free(m->notes);
+    json_decref(m->measurements);
+    free(m->mtext);
+    memset(m, 0, sizeof *m);
+}
+
+/* The measurements as a JSON object, parsed from the stored text on first
+ * use: reads that only send a model never parse it (models_write). */
+json_t *models_measurements(struct model *m)
+{
+    if (!m->measurements) {
+        m->measurements = m->mtext ? json_loads(m->mtext, 0, NULL) : NULL;
+        if (!json_is_object(m->measurements)) {
+            json_decref(m->measurements);
+            m->measurements = json_object();
+        }
+    }
+    return m->measurements;
+}
+
+/* ---- storage ---- */
+
+static int model_seal(const char *tc, const char *id, const char *text, uint8_t **box, size_t *boxn)
+{
+    *box = NULL;
+    *boxn = 0;
+    return text ? seal_text(tc, id, text, box, boxn) : 0;
+}
+
+static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
+{
+    uint8_t *nb = NULL, *tb = NULL, *mb = NULL;
+    size_t nn = 0, tn = 0, mn = 0;
+    char *mtext = json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = mtext ? 0 : ERR_NOMEM;
+
+    if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&
+        !(rc = model_seal("models.notes", m->id, m->notes, &tb, &tn)) &&
+        !(rc = model_seal("models.measurements", m->id, mtext, &mb, &mn))) {
+        struct db_param p[] = {
+            DB_TEXT(m->id),     DB_TEXT(owner),  DB_BLOB(nb, nn),    tb ? DB_BLOB(tb, tn) : DB_NULL,
+            DB_INT(m->breasts), DB_BLOB(mb, mn), DB_INT(clock_now())};
+        rc = db_query(db, st, p, 7, NULL);
+    }
+    free(mtext);
+    free(nb);
+    free(tb);
+    free(mb);
+    return rc;
+}
+
+static int model_open_text(struct db_rows *rows, int col, const char *tc, const char *id,
+                           char **out)
+{
+    size_t n = 0;
+
+    *out = NULL;
+    if (db_col_null(rows, col))
+        return 0;
+    const void *box = db_col_blob(rows, col, &n);
+    return seal_open_text(tc, id, box, n, out);
+}
+
+/* Read the current row of rows (STMT_MODEL_GET/LIST columns) into m. */
+static int model_from_row(struct db_rows *rows, struct model *m)
+{
+    char *mtext = NULL;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    util_strlcpy(m->id, db_col_text(rows, 0, NULL), sizeof m->id);
+    if ((rc = model_open_text(rows, 1, "models.name", m->id, &m->name)) ||
+        (rc = model_open_text(rows, 2, "models.notes", m->id, &m->notes)) ||
+        (rc = model_open_text(rows, 4, "models.measurements", m->id, &mtext)))
+        goto out;
+    m->breasts = (int)db_col_int(rows, 3);
+    m->mtext = mtext;
+    mtext = NULL;
+    if (!m->mtext || m->mtext[0] != '{')
+        rc = ERR_INTERNAL;
+    m->created_at = db_col_int(rows, 5);
+    m->updated_at = db_col_int(rows, 6);
+    m->has_avatar = db_col_int(rows, 7) > 0;
+out:
+    free(mtext);
+    if (rc)
+        models_release(m);
+    return rc;
+}
+
+/* Load the caller's model `id`; ERR_NOT_FOUND for anyone else's. */
+int models_load(struct db *db, const char *id, const char *owner, struct model *m)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_MODEL_GET, p, 2, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    rc = rc == 1 ? model_from_row(rows, m) : rc == 0 ? ERR_NOT_FOUND : rc;
+    db_rows_free(rows);
+    return rc;
+}
+
+/* ---- output ---- */
+
+static void model_write_time(struct strbuf *b, int64_t s)
+{
+    char buf[25];
+
+    if (clock_format_rfc3339(s * 1000, buf))
+        strbuf_puts(b, "null");
+    else
+        strbuf_json_string(b, buf);
+}
+
+/* Values of a stored measurements text ({"name":number,...}, as json_dumps
+ * wrote it) into value[]/have[]. Returns 0, or -1 when the text is not of
+ * that form. */
+static int model_scan(const char *t, double value[MEASURES_COUNT],
+                      unsigned char have[MEASURES_COUNT])
+{
+    memset(have, 0, MEASURES_COUNT);
+    if (*t++ != '{')
+        return -1;
+    if (*t == '}')
+        return 0;
+    for (;;) {
+        char key[48], *end;
+        const char *k = t + 1, *q = *t == '"' ? strchr(k, '"') : NULL;
+        if (!q || (size_t)(q - k) >= sizeof key || q[1] != ':')
+            return -1;
+        memcpy(key, k, (size_t)(q - k));
+        key[q - k] = 0;
+        double v = strtod(q + 2, &end);
+        if (end == q + 2)
+            return -1;
+        int i = measures_find(key);
+        if (i >= 0) {
+            value[i] = v;
+            have[i] = 1;
+        }
+        t = end;
+        if (*t == '}')
+            return 0;
+        if (*t++ != ',')
+            return -1;
+    }
+}
+
+/* Measurements far from what the model's neck predicts, as warnings. */
+static void model_write_warnings(struct strbuf *b, const struct model *m, const char *text)
+{
+    double value[MEASURES_COUNT];
+    unsigned char have[MEASURES_COUNT];
+    int neck = measures_find("neck"), first = 1;
+
+    strbuf_put(b, "[", 1);
+    if (model_scan(text, value, have) == 0 && have[neck]) {
+        for (int i = 0; i < MEASURES_COUNT; i++) {
+            if (!have[i] || !measures_implausible(i, m->breasts, value[neck], value[i]))
+                continue;
+            strbuf_puts(b, first ? "{\"measurement\":" : ",{\"measurement\":");
+            strbuf_json_string(b, measures_table[i].name);
+            strbuf_puts(b, ",\"expected_about\":");
+            strbuf_number(b, (double)lround(measures_predict(i, m->breasts, value[neck])));
+            strbuf_puts(b, ",\"message\":\"far from what the neck size predicts; please check "
+                           "it\"}");
+            first = 0;
+        }
+    }
+    strbuf_put(b, "]", 1);
+}
+
+/* The model as the API shows it, written as text: the stored measurements
+ * go out as they are, without a parse and a re-serialisation. */
+void models_write(struct strbuf *b, const struct model *m)
+{
+    char *dumped =
+        m->measurements ? json_dumps(m->measurements, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *text = dumped ? dumped : m->mtext ? m->mtext : "{}";
+
+    strbuf_puts(b, "{\"id\":");
+    strbuf_json_string(b, m->id);
+    strbuf_puts(b, ",\"name\":");
+    strbuf_json_string(b, m->name ? m->name : "");
+    strbuf_puts(b, m->breasts ? ",\"breasts\":true" : ",\"breasts\":false");
+    strbuf_puts(b, ",\"measurements\":");
+    strbuf_puts(b, text);
+    strbuf_puts(b, ",\"notes\":");
+    if (m->notes)
+        strbuf_json_string(b, m->notes);
+    else
+        strbuf_puts(b, "null");
+    strbuf_puts(b, m->has_avatar ? ",\"has_avatar\":true" : ",\"has_avatar\":false");
+    strbuf_puts(b, ",\"warnings\":");
+    model_write_warnings(b, m, text);
+    strbuf_puts(b, ",\"created_at\":");
+    model_write_time(b, m->created_at);
+    strbuf_puts(b, ",\"updated_at\":");
+    model_write_time(b, m->updated_at);
+    strbuf_puts(b, "}");
+    free(dumped);
+}
+
+/* The same as a jansson value (the export embeds models in its document). */
+static json_t *models_json(const struct model *m)
+{
+    struct strbuf b = STRBUF_INIT(LIMIT_MODELS_BYTES);
+    char *text;
+    size_t n;
+
+    models_write(&b, m);
+    if (strbuf_take(&b, &text, &n))
+        return NULL;
+    json_t *o = json_loadb(text, n, 0, NULL);
+    free(text);
+    return o;
+}
+
+int models_update(struct db *db, const char *owner, struct model *m)
+{
+    return model_store(db, owner, m, STMT_MODEL_UPDATE);
+}
+
+/* The number of models of owner is below the limit (ERR_CONFLICT if not). */
+static int model_count_ok(struct db *db, const char *owner)
+{
+    struct db_param p[] = {DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    int64_t n = 0;
+    int rc = db_query(db, STMT_MODEL_COUNT, p, 1, &rows);
+
+    if (rc)
+        return rc;
+    if (db_next(rows) == 1)
+        n = db_col_int(rows, 0);
+    db_rows_free(rows);
+    return n >= LIMIT_MODELS_PER_ACCOUNT ? ERR_CONFLICT : 0;
+}
+
+int models_insert(struct db *db, const char *owner, struct model *m)
+{
+    /* count and insert under the account's lock: concurrent creates cannot
+     * pass the limit together */
+    struct db_param lock[] = {DB_TEXT(owner)};
+    int rc;
+
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = db_query(db, STMT_ACCOUNT_LOCK, lock, 1, NULL)) || (rc = model_count_ok(db, owner)) ||
+        (rc = model_store(db, owner, m, STMT_MODEL_INSERT))) {
+        db_rollback(db);
+        return rc;
+    }
+    return db_commit(db);
+}
+
+int models_delete(struct db *db, const char *id, const char *owner)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    int64_t n = db_exec(db, STMT_MODEL_DELETE, p, 2);
+
+    if (n < 0)
+        return (int)n;
+    return n ? 0 : ERR_NOT_FOUND;
+}
+
+int models_list_write(struct db *db, const char *owner, struct strbuf *b)
+{
+    struct db_param p[] = {DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows);
+
+    if (rc)
+        return rc;
+    strbuf_puts(b, "{\"models\":[");
+    for (int first = 1; (rc = db_next(rows)) == 1; first = 0) {
+        struct model m;
+        if ((rc = model_from_row(rows, &m)))
+            break;
+        if (!first)
+            strbuf_put(b, ",", 1);
+        models_write(b, &m);
+        models_release(&m);
+    }
+    db_rows_free(rows);
+    strbuf_puts(b, "]}");
+    return rc;
+}
+
+/* ---- avatars ---- */
+
+int models_avatar_put(struct db *db, const char *id, const char *owner, const char *type,
+                      const uint8_t *box, size_t boxn)
+{
+    struct model m;
+    int rc = models_load(db, id, owner, &m);
+
+    if (rc)
+        return rc;
+    models_release(&m);
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(type), DB_BLOB(box, boxn), DB_INT(clock_now())};
+    rc = db_query(db, STMT_AVATAR_PUT, p, 4, NULL);
+    return rc == ERR_CONFLICT ? ERR_NOT_FOUND : rc; /* the model was deleted meanwhile */
+}
+
+int models_avatar_get(struct db *db, const char *id, const char *owner, char **type, uint8_t **box,
+                      size_t *boxn)
+{
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows);
+
+    *type = NULL;
+    *box = NULL;
+    *boxn = 0;
+    if (rc)
+        return rc;
+    if ((rc = db_next(rows)) == 1) {
+        const void *data = db_col_blob(rows, 1, boxn);
+        *type = xstrdup(db_col_text(rows, 0, NULL));
+        *box = xmalloc(*boxn ? *boxn : 1);
+        memcpy(*box, data, *boxn);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERR_NOT_FOUND;
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+int models_avatar_delete(struct db *db, const char *id, const char *owner)
+{
+    struct model m;
+    int rc = models_load(db, id, owner, &m);
+
+    if (rc)
+        return rc;
+    models_release(&m);
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    return db_query(db, STMT_AVATAR_DELETE, p, 2, NULL);
+}
+
+/* ---- export (handlers_export.c) ---- */
+
+json_t *models_image_json(const char *table_column, const char *row, const char *type,
+                          const void *box, size_t n)
+{
+    size_t ptn = 0;
+    uint8_t *pt = NULL;
+    json_t *o = NULL;
+
+    if (seal_open_field(table_column, row, box, n, &pt, &ptn))
+        return json_null();
+    size_t b64n = sodium_base64_ENCODED_LEN(ptn, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64n);
+    if (b64) {
+        sodium_bin2base64(b64, b64n, pt, ptn, sodium_base64_VARIANT_ORIGINAL);
+        o = json_pack("{s:s,s:s}", "content_type", type, "data_base64", b64);
+        free(b64);
+    }
+    seal_free(pt, ptn);
+    return o ? o : json_null();
+}
+
+static int models_export_avatar(struct db *db, const char *owner, json_t *model)
+{
+    const char *id = json_string_value(json_object_get(model, "id"));
+    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    json_t *avatar = json_null();
+    int rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows);
+
+    if (rc)
+        return rc;
+    if (db_next(rows) == 1) {
+        size_t n = 0;
+        const void *box = db_col_blob(rows, 1, &n);
+        json_decref(avatar);
+        avatar = models_image_json("model_avatars.data", id, db_col_text(rows, 0, NULL), box, n);
+    }
+    db_rows_free(rows);
+    json_object_set_new(model, "avatar", avatar);
+    return 0;
+}
+
+int models_export(struct db *db, const char *owner, json_t *out)
+{
+    struct db_param p[] = {DB_TEXT(owner)};
+    struct db_rows *rows = NULL;
+    size_t i;
+    json_t *m;
+    int rc = db_query(db, STMT_MODEL_LIST, p, 1, &rows);
+
+    if (rc)
+        return rc;
+    while ((rc = db_next(rows)) == 1) {
+        struct model mod;
+        if ((rc = model_from_row(rows, &mod)))
+            break;
+        json_array_append_new(out, models_json(&mod));
+        models_release(&mod);
+    }
+    db_rows_free(rows);
+    if (rc)
+        return rc;
+    json_array_foreach(out, i, m) /* one result open at a time: avatars after */
+        if ((rc = models_export_avatar(db, owner, m))) return rc;
+    return 0;
+}
+
+int models_get(struct db *db, const char *id, const char *owner, char **name, int *breasts,
+               json_t **measurements)
+{
+    struct model m;
+    int rc = models_load(db, id, owner, &m);
+
+    if (rc)
+        return rc;
+    *name = m.name;
+    *breasts = m.breasts;
+    *measurements = models_measurements(&m); /* ownership passes to the caller */
+    m.name = NULL;
+    m.measurements = NULL;
+    models_release(&m);
+    return 0;
+}

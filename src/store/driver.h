@@ -1,0 +1,45 @@
+/*
+ * driver.h - private to src/store: the interface the two storage drivers
+ * implement (db_sqlite.c, db_pg.c), the headers every connection and cursor
+ * starts with, and the SQL text of a statement. Nothing outside src/store
+ * includes this file (tools/layers.py enforces it); callers see db.h only.
+ */
+#ifndef ATELIER_STORE_DRIVER_H
+#define ATELIER_STORE_DRIVER_H
+
+#include "store/db.h"
+
+struct db_driver {
+    const char *name;
+    int (*open)(const char *target, struct db **out);
+    void (*close)(struct db *db);
+    int (*query)(struct db *db, enum stmt id, const struct db_param *p, int n,
+                 struct db_rows **rows, int64_t *changes);
+    int (*exec_script)(struct db *db, const char *sql); /* migrations: several statements */
+    int (*next)(struct db_rows *r);
+    bool (*col_null)(struct db_rows *r, int col);
+    int64_t (*col_int)(struct db_rows *r, int col);
+    const void *(*col_bytes)(struct db_rows *r, int col, size_t *len);
+    void (*rows_free)(struct db_rows *r);
+    int (*try_lock)(struct db *db, int64_t key);
+    int (*unlock)(struct db *db, int64_t key);
+};
+
+/* Every connection struct starts with this header. */
+struct db {
+    const struct db_driver *drv;
+};
+
+/* Every result cursor starts with this header: the connection it reads, so
+ * db_next and friends can dispatch to that connection's driver. */
+struct db_rows {
+    struct db *db;
+};
+
+extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
+
+/* SQL of a statement for a backend (db_stmts.c). */
+const char *db_stmt_sql(enum stmt id, enum db_backend b);
+
+#endif
