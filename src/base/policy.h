@@ -155,7 +155,7 @@ _Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MA
 _Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
 _Static_assert(LIMIT_IMAGE_BODY > LIMIT_JSON_BODY, "images are the larger bodies");
 _Static_assert(LIMIT_CONN_PER_IP <= LIMIT_CONNECTIONS, "per-IP connections within the total");
-_Static_assert(LIMIT_SA_MAX > 0, "a seam allowance is accepted");
+_Static_assert((int)LIMIT_SA_MAX > 0, "a seam allowance is accepted");
 _Static_assert(LIMIT_OPENDATA_K_MIN >= 5, "SPEC section 6: k >= 5");
 _Static_assert(LIMIT_OPENDATA_K_MIN <= LIMIT_OPENDATA_K_DEFAULT &&
                    LIMIT_OPENDATA_K_DEFAULT <= LIMIT_OPENDATA_K_MAX,

@@ -105,16 +105,13 @@ def chunked(data, size=16384):
 
 def assert_alive(srv, what=""):
     """The server process runs and GET /healthz answers 200 {"status":"ok"}
-    promptly on a fresh connection."""
+    on a fresh connection (within 10 s: a hang, not a speed, is what fails)."""
     rc = srv.proc.poll()
     assert rc is None, f"the server process died{(' after ' + what) if what else ''} (status {rc})\n" \
                        f"--- server stderr (tail) ---\n{srv.stderr()[-3000:]}"
-    t0 = time.monotonic()
-    r = requests.get(srv.url("/healthz"), timeout=5, headers={"Connection": "close"})
-    took = time.monotonic() - t0
+    r = requests.get(srv.url("/healthz"), timeout=10, headers={"Connection": "close"})
     assert r.status_code == 200 and r.json() == {"status": "ok"}, \
         f"/healthz{(' after ' + what) if what else ''}: {r.status_code} {r.text[:200]}"
-    assert took < 2.0, f"/healthz took {took:.2f} s{(' after ' + what) if what else ''}"
 
 
 def server_socket_count(pid):

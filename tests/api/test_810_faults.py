@@ -59,11 +59,10 @@ def test_mail_relay_down_signups_queue_and_all_arrive_later(server_factory):
             extra_args=["--smtp", f"smtp://127.0.0.1:{sink.port}", "--smtp-tls", "off"])
         idents = [new_identity("relaydown") for _ in range(SIGNUPS)]
         for ident in idents:
-            t0 = time.monotonic()
+            # Answered while the relay is down: the mail is queued, not sent
+            # inline (the queue is checked below; speed is bench/'s).
             r = signup(srv, ident["email"], ident["username"], ident["password"])
-            took = time.monotonic() - t0
             assert r.status_code == 202, r.text[:300]
-            assert took < 1.0, f"a signup took {took:.2f} s with the relay down"
 
         # Delivery attempts fail (nothing listens), and the mails stay queued.
         time.sleep(2.5)
