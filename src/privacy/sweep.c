@@ -13,6 +13,7 @@
  *   - The report holds counts only, never personal data.
  */
 #include <limits.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,7 +256,9 @@ static void *sweep_main(void *unused)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += delay;
-        pthread_cond_timedwait(&sweep_cond, &sweep_lock, &ts);
+        /* a wake-up before the deadline is spurious unless sweep_stop() sent it */
+        while (sweep_running && pthread_cond_timedwait(&sweep_cond, &sweep_lock, &ts) != ETIMEDOUT)
+            ;
         if (!sweep_running)
             break;
         pthread_mutex_unlock(&sweep_lock);

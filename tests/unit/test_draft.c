@@ -1051,8 +1051,8 @@ static void test_pdf_scalebox(void **state)
     char *pdf, path[600], cmd[1400], png[640];
     size_t n;
 
-    if (!have_tool("pdftoppm"))
-        skip();
+    if (!have_tool("pdftoppm")) /* poppler-utils: scripts/deps.sh installs it */
+        fail_msg("pdftoppm is missing: run scripts/deps.sh (make test does)");
     input_from(&sets[3], &in, 10.0, NULL);
     struct pattern *p = draft_ok("trouser", &in, "scalebox");
     assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &pdf, &n), 0);
