@@ -33,10 +33,11 @@ SWEEP_LOCK_KEY = int.from_bytes(b"atlsweep", "big")
 
 REPORT_KEYS = {
     "dry_run", "locked_elsewhere", "logs_deleted", "notices", "accounts_erased",
-    "signups_erased", "sessions_deleted", "tokens_deleted", "mails_sent", "mails_failed", "ms",
+    "signups_erased", "sessions_deleted", "tokens_deleted", "outbox_deleted", "mails_sent",
+    "mails_failed", "mails_remaining", "ms",
 }
 COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "sessions_deleted",
-              "tokens_deleted")
+              "tokens_deleted", "outbox_deleted")
 
 # Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
