@@ -386,8 +386,8 @@ static enum MHD_Result http_xff_collect(void *cls, enum MHD_ValueKind kind, cons
 /* Every X-Forwarded-For line is one list (RFC 9110 5.3: several lines are
  * their values joined by commas, in order): walk the lines from the last,
  * each from the right, so a line the client sent before its proxy's cannot
- * win. Lines beyond LIMIT_HEADER_COUNT cannot exist (the request is
- * refused with 431). */
+ * win. Lines beyond LIMIT_HEADER_COUNT are not read: such a request is
+ * refused with 431 anyway. */
 static void http_forwarded_ip(struct req *rq)
 {
     struct xff_lines x = {.n = 0};
