@@ -34,6 +34,9 @@
 #define LIMIT_CONN_PER_IP    128u                 /* concurrent connections per client IP */
 #define LIMIT_JSON_DEPTH     32                   /* nesting accepted in request bodies */
 
+/* The metrics listener (--metrics-listen) */
+#define LIMIT_METRICS_CONNECTIONS 8u /* concurrent connections */
+
 /* Accounts and sessions */
 #define LIMIT_LOGIN_FAIL_ACCOUNT   10                     /* failed logins per account per window */
 #define LIMIT_LOGIN_FAIL_IP        30                     /* failed logins per IP per window */
@@ -99,6 +102,7 @@
     X(LIMIT_CONN_MEMORY)                                                                           \
     X(LIMIT_CONNECTIONS)                                                                           \
     X(LIMIT_CONN_PER_IP)                                                                           \
+    X(LIMIT_METRICS_CONNECTIONS)                                                                   \
     X(LIMIT_JSON_DEPTH)                                                                            \
     X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
     X(LIMIT_LOGIN_FAIL_IP)                                                                         \

@@ -119,6 +119,10 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     printf("atelier: listening on http://%s%s%s:%u/\n", strchr(cfg->listen_host, ':') ? "[" : "",
            cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0",
            strchr(cfg->listen_host, ':') ? "]" : "", port);
+    if (cfg->metrics_on)
+        printf("atelier: metrics on http://%s%s%s:%u/metrics\n",
+               strchr(cfg->metrics_host, ':') ? "[" : "", cfg->metrics_host,
+               strchr(cfg->metrics_host, ':') ? "]" : "", cfg->metrics_port);
     fflush(stdout);
     sigwait(&set, &sig);
     log_info("main", "signal %d: shutting down", sig);

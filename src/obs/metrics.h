@@ -2,7 +2,8 @@
  * metrics.h - Prometheus counters of the running server.
  *
  * Counters are lock-free atomics, updated from request threads; rendering
- * reads them without stopping anything. Exposed at GET /metrics:
+ * reads them without stopping anything. Exposed at GET /metrics on the
+ * metrics listener only (--metrics-listen, http.c), never the public port:
  *
  *   atelier_http_requests_total{method,route,status}
  *   atelier_http_request_duration_seconds (histogram, all routes)

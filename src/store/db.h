@@ -106,7 +106,9 @@ int db_rollback(struct db *db);
  * one WAL read lock (each implicit transaction costs a stat, two fcntl
  * locks and a contended mutex). Nothing on PostgreSQL, where BEGIN and
  * COMMIT would add two round trips. db_read_end must follow on the same
- * thread. Returns 1 when a scope was opened, 0 otherwise. */
+ * thread. Returns 1 when a scope was opened, 0 otherwise (also when one is
+ * already open). Inside the scope only SELECT statements run: db_begin and
+ * every write on that connection return ERR_INTERNAL (a bug, logged). */
 int db_read_begin(void);
 void db_read_end(void);
 

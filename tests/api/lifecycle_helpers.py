@@ -363,7 +363,7 @@ def outbox_names(data_dir):
 
 
 def metric_events(srv):
-    r = srv.get("/metrics")
+    r = srv.metrics()  # the metrics listener (--metrics-listen)
     assert r.status_code == 200, r.text[:200]
     out = {}
     for m in re.finditer(r'^atelier_events_total\{event="([a-z_]+)"\} (\d+)$', r.text, re.M):
