@@ -746,11 +746,18 @@ static enum MHD_Result http_finish(struct req *rq)
         if (rq->route->flags & ROUTE_SLOW) {
             rq->state = RS_RUNNING;
             MHD_suspend_connection(rq->conn);
-            if (workers_submit(http_worker_job, rq) == 0)
+            int rc = rq->route->flags & ROUTE_IMAGE_BODY
+                         ? workers_submit_image(http_worker_job, rq, req_account(rq))
+                         : workers_submit(http_worker_job, rq);
+            if (rc == 0)
                 return MHD_YES;
             MHD_resume_connection(rq->conn);
             rq->state = RS_BODY;
-            http_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
+            http_error(rq, rc, NULL,
+                       rc == ERR_RATE_LIMITED
+                           ? "another image upload of this account is in progress; try again "
+                             "when it is done"
+                           : "the server is busy; try again");
             resp_header(rq, "Retry-After", "1");
         } else {
             http_run(rq);
