@@ -690,8 +690,9 @@ static int http_prepare_body(struct req *rq)
         return 0;
     if (rq->body_len == 0 && (rq->route->flags & ROUTE_OPT_BODY))
         return 0;
-    if (jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg))
-        return http_error(rq, ERR_BAD_REQUEST, "malformed_json", "%s", msg), -1;
+    int rc = jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg);
+    if (rc)
+        return http_error(rq, rc, rc == ERR_BAD_REQUEST ? "malformed_json" : NULL, "%s", msg), -1;
     return 0;
 }
 
