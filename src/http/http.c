@@ -709,13 +709,25 @@ static void http_run(struct req *rq)
     }
 }
 
-static void http_worker_job(void *arg)
+static void http_worker_run(void *arg)
 {
     struct req *rq = arg;
 
     http_run(rq);
     rq->state = RS_DONE;
+}
+
+static void http_worker_resume(void *arg)
+{
+    struct req *rq = arg;
+
     MHD_resume_connection(rq->conn);
+}
+
+static void http_worker_job(void *arg)
+{
+    http_worker_run(arg);
+    http_worker_resume(arg);
 }
 
 static enum MHD_Result http_send(struct req *rq)
@@ -747,9 +759,10 @@ static enum MHD_Result http_finish(struct req *rq)
         if (rq->route->flags & ROUTE_SLOW) {
             rq->state = RS_RUNNING;
             MHD_suspend_connection(rq->conn);
-            int rc = rq->route->flags & ROUTE_IMAGE_BODY
-                         ? workers_submit_image(http_worker_job, rq, req_account(rq))
-                         : workers_submit(http_worker_job, rq);
+            int rc =
+                rq->route->flags & ROUTE_IMAGE_BODY
+                    ? workers_submit_image(http_worker_run, http_worker_resume, rq, req_account(rq))
+                    : workers_submit(http_worker_job, rq);
             if (rc == 0)
                 return MHD_YES;
             MHD_resume_connection(rq->conn);

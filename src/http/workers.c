@@ -24,6 +24,7 @@
 
 struct job {
     worker_fn fn;
+    worker_fn done; /* after the key is free again; may be NULL */
     void *arg;
     char key[WORKERS_KEY]; /* "" for none */
 };
@@ -78,6 +79,13 @@ static void *workers_main(void *argp)
         pthread_mutex_lock(&p->lock);
         p->busy[wa->slot][0] = '\0';
         p->running--;
+        if (j.done) {
+            /* the answer goes out only now, so a client that sends its next
+             * upload on receiving it never finds its own key still busy */
+            pthread_mutex_unlock(&p->lock);
+            j.done(j.arg);
+            pthread_mutex_lock(&p->lock);
+        }
     }
     pthread_mutex_unlock(&p->lock);
     if (workers_on_exit)
@@ -138,10 +146,11 @@ static int workers_key_busy(const struct pool *p, const char *key)
     return 0;
 }
 
-static int workers_pool_submit(struct pool *p, worker_fn fn, void *arg, const char *key)
+static int workers_pool_submit(struct pool *p, worker_fn fn, worker_fn done, void *arg,
+                               const char *key)
 {
     int rc = 0;
-    struct job j = {fn, arg, {0}};
+    struct job j = {fn, done, arg, {0}};
 
     if (key && strlen(key) >= WORKERS_KEY)
         return ERR_INTERNAL;
@@ -166,12 +175,12 @@ out:
 
 int workers_submit(worker_fn fn, void *arg)
 {
-    return workers_pool_submit(&workers_slow, fn, arg, NULL);
+    return workers_pool_submit(&workers_slow, fn, NULL, arg, NULL);
 }
 
-int workers_submit_image(worker_fn fn, void *arg, const char *key)
+int workers_submit_image(worker_fn fn, worker_fn done, void *arg, const char *key)
 {
-    return workers_pool_submit(&workers_image, fn, arg, key);
+    return workers_pool_submit(&workers_image, fn, done, arg, key);
 }
 
 void workers_stop(void)

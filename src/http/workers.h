@@ -20,11 +20,12 @@ void workers_set_thread_exit(void (*fn)(void));
 /* Queue a job. Returns 0, or ERR_UNAVAILABLE when the queue is full or the
  * pool is stopping. */
 int workers_submit(worker_fn fn, void *arg);
-/* Queue an image job. key (e.g. an account id, may be NULL) admits one job
- * per key at a time. Returns 0, ERR_RATE_LIMITED when a job with the same
+/* Queue an image job: fn(arg), then done(arg) (may be NULL) once the key is
+ * free again. key (e.g. an account id, may be NULL) admits one job per key
+ * at a time. Returns 0, ERR_RATE_LIMITED when a job with the same
  * key is queued or running, ERR_UNAVAILABLE when LIMIT_IMAGE_QUEUE jobs are
  * queued or running or the pool is stopping. */
-int workers_submit_image(worker_fn fn, void *arg, const char *key);
+int workers_submit_image(worker_fn fn, worker_fn done, void *arg, const char *key);
 /* Run every queued job, then stop and join the threads. */
 void workers_stop(void);
 
