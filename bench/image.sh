@@ -60,6 +60,8 @@ def account(i):
     deadline, token = time.monotonic() + 20, None
     while token is None and time.monotonic() < deadline:
         for name in os.listdir(outbox) if os.path.isdir(outbox) else []:
+            if name.startswith("."):
+                continue  # being written
             msg = email_pkg.message_from_bytes(open(os.path.join(outbox, name), "rb").read(),
                                                policy=email_pkg.policy.default)
             if email in str(msg.get("To", "")):
