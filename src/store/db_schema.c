@@ -214,6 +214,14 @@ const struct db_migration db_migrations[] = {
                   ");\n"
                   "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
     },
+    {
+        /* Issue 12: an email-change link remembers the session that asked for
+         * it; confirming the change revokes every other session. A plain id,
+         * no reference: a session gone meanwhile just keeps none. */
+        .version = 5,
+        .sqlite_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
+        .pg_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];
