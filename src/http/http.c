@@ -727,8 +727,9 @@ static int http_prepare_body(struct req *rq)
         return 0;
     if (rq->body_len == 0 && (rq->route->flags & ROUTE_OPT_BODY))
         return 0;
-    if (jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg))
-        return http_error(rq, ERR_BAD_REQUEST, "malformed_json", "%s", msg), -1;
+    int rc = jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg);
+    if (rc)
+        return http_error(rq, rc, rc == ERR_BAD_REQUEST ? "malformed_json" : NULL, "%s", msg), -1;
     return 0;
 }
 
@@ -745,13 +746,25 @@ static void http_run(struct req *rq)
     }
 }
 
-static void http_worker_job(void *arg)
+static void http_worker_run(void *arg)
 {
     struct req *rq = arg;
 
     http_run(rq);
     rq->state = RS_DONE;
+}
+
+static void http_worker_resume(void *arg)
+{
+    struct req *rq = arg;
+
     MHD_resume_connection(rq->conn);
+}
+
+static void http_worker_job(void *arg)
+{
+    http_worker_run(arg);
+    http_worker_resume(arg);
 }
 
 static enum MHD_Result http_send(struct req *rq)
@@ -797,11 +810,19 @@ static enum MHD_Result http_finish(struct req *rq)
         if (rq->route->flags & ROUTE_SLOW) {
             rq->state = RS_RUNNING;
             MHD_suspend_connection(rq->conn);
-            if (workers_submit(http_worker_job, rq) == 0)
+            int rc =
+                rq->route->flags & ROUTE_IMAGE_BODY
+                    ? workers_submit_image(http_worker_run, http_worker_resume, rq, req_account(rq))
+                    : workers_submit(http_worker_job, rq);
+            if (rc == 0)
                 return MHD_YES;
             MHD_resume_connection(rq->conn);
             rq->state = RS_BODY;
-            http_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
+            http_error(rq, rc, NULL,
+                       rc == ERR_RATE_LIMITED
+                           ? "another image upload of this account is in progress; try again "
+                             "when it is done"
+                           : "the server is busy; try again");
             resp_header(rq, "Retry-After", "1");
         } else {
             http_run(rq);
