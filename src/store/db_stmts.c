@@ -218,6 +218,12 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
                            "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
     [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
+    /* the per-recipient mail cap (issue 12) */
+    [STMT_MAIL_RCPT_COUNT] = {"SELECT count(*) FROM mail_recipients WHERE lookup = $1"
+                              " AND at_ms >= $2",
+                              NULL},
+    [STMT_MAIL_RCPT_INSERT] = {"INSERT INTO mail_recipients (lookup, at_ms) VALUES ($1, $2)", NULL},
+    [STMT_MAIL_RCPT_PRUNE] = {"DELETE FROM mail_recipients WHERE at_ms < $1", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -90,6 +90,10 @@ enum stmt {
     STMT_OPENDATA_LATEST_JSON, /* -> json */
     STMT_ACCOUNT_LOCK,         /* $1 id: serialise an account's writers (PG: FOR UPDATE) */
     STMT_BEGIN_READ,           /* SQLite only: a deferred transaction for reads */
+    /* the per-recipient mail cap (issue 12) */
+    STMT_MAIL_RCPT_COUNT,  /* $1 lookup, $2 since_ms -> count */
+    STMT_MAIL_RCPT_INSERT, /* $1 lookup, $2 at_ms */
+    STMT_MAIL_RCPT_PRUNE,  /* $1 before_ms */
     STMT__COUNT
 };
 
