@@ -447,9 +447,10 @@ static void h_login_keys(struct req *rq, const char *login, const char *id, stru
     if (id[0]) {
         snprintf(k->who, sizeof k->who, "a:%s", id);
     } else {
+        const char *form = norm;
         if (account_email_normalise(login, n, norm) && account_username_normalise(login, n, norm))
-            util_strlcpy(norm, login, sizeof norm); /* no account can have it */
-        seal_lookup("login", norm, strlen(norm), h);
+            form = login; /* no account can have it */
+        seal_lookup("login", form, strlen(form), h);
         util_hex(h, sizeof h, hx);
         snprintf(k->who, sizeof k->who, "n:%s", hx);
         sodium_memzero(norm, sizeof norm);
