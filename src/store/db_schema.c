@@ -215,10 +215,18 @@ const struct db_migration db_migrations[] = {
                   "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
     },
     {
+        /* Issue 12: an email-change link remembers the session that asked for
+         * it; confirming the change revokes every other session. A plain id,
+         * no reference: a session gone meanwhile just keeps none. */
+        .version = 5,
+        .sqlite_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
+        .pg_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
+    },
+    {
         /* The per-recipient mail cap (issue 12): when a mail was queued for
          * an address, by a keyed hash of the address only; rows older than
          * the window are pruned by the mail thread. */
-        .version = 5,
+        .version = 6,
         .sqlite_sql = "CREATE TABLE mail_recipients (\n"
                       "  lookup BLOB NOT NULL,\n"
                       "  at_ms INTEGER NOT NULL\n"

@@ -98,7 +98,7 @@ static const struct stmt_sql stmt_table[] = {
                            " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                            NULL},
     [STMT_TOKEN_TAKE] = {"DELETE FROM tokens WHERE token_hash = $1 AND kind = $2"
-                         " RETURNING account_id, payload_sealed, expires_at",
+                         " RETURNING account_id, payload_sealed, expires_at, session_id",
                          NULL},
     [STMT_TOKEN_PEEK] = {"SELECT account_id FROM tokens"
                          " WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
@@ -218,6 +218,12 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
                            "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
     [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
+    /* account links (issue 12) */
+    [STMT_TOKEN_INSERT_SESSION] = {"INSERT INTO tokens (token_hash, account_id, kind,"
+                                   " payload_sealed, created_at, expires_at, session_id)"
+                                   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                   NULL},
+    [STMT_SIGNUP_PEEK] = {"SELECT password_hash FROM signups WHERE token_hash = $1", NULL},
     /* the per-recipient mail cap (issue 12) */
     [STMT_MAIL_RCPT_COUNT] = {"SELECT count(*) FROM mail_recipients WHERE lookup = $1"
                               " AND at_ms >= $2",

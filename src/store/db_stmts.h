@@ -37,7 +37,8 @@ enum stmt {
     STMT_SIGNUP_TAKE,           /* $1 token_hash -> lookup, sealed, username, hash, expires_at */
     STMT_SIGNUP_DELETE_EMAIL,   /* $1 lookup */
     STMT_TOKEN_INSERT,          /* $1 hash, $2 account, $3 kind, $4 payload, $5 now, $6 expires */
-    STMT_TOKEN_TAKE,            /* $1 hash, $2 kind -> account_id, payload_sealed, expires_at */
+    STMT_TOKEN_TAKE,            /* $1 hash, $2 kind -> account_id, payload_sealed, expires_at,
+                                   session_id */
     STMT_TOKEN_PEEK,            /* $1 hash, $2 kind, $3 now -> account_id */
     STMT_TOKEN_DELETE,          /* $1 hash, $2 kind */
     STMT_TOKEN_DELETE_KIND,     /* $1 account, $2 kind */
@@ -90,6 +91,9 @@ enum stmt {
     STMT_OPENDATA_LATEST_JSON, /* -> json */
     STMT_ACCOUNT_LOCK,         /* $1 id: serialise an account's writers (PG: FOR UPDATE) */
     STMT_BEGIN_READ,           /* SQLite only: a deferred transaction for reads */
+    /* account links (issue 12) */
+    STMT_TOKEN_INSERT_SESSION, /* STMT_TOKEN_INSERT's $1..$6, $7 requesting session id */
+    STMT_SIGNUP_PEEK,          /* $1 token_hash -> password_hash */
     /* the per-recipient mail cap (issue 12) */
     STMT_MAIL_RCPT_COUNT,  /* $1 lookup, $2 since_ms -> count */
     STMT_MAIL_RCPT_INSERT, /* $1 lookup, $2 at_ms */
