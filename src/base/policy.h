@@ -74,6 +74,10 @@
 #define RETAIN_INACTIVE_DAYS    365 /* since last login, then erased */
 #define RETAIN_NOTICE_DAYS      30  /* warning mail before inactivity erasure */
 #define RETAIN_UNCONFIRMED_DAYS 7   /* unconfirmed signups */
+#define RETAIN_OUTBOX_DAYS      7   /* mail files in DATA/outbox (no --smtp) */
+
+/* Erasure: a WAL checkpoint that a reader blocks is retried this often */
+#define LIMIT_SCRUB_RETRY_S 2
 
 /* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
 #define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
@@ -132,6 +136,8 @@
     X(RETAIN_INACTIVE_DAYS)                                                                        \
     X(RETAIN_NOTICE_DAYS)                                                                          \
     X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
+    X(RETAIN_OUTBOX_DAYS)                                                                          \
+    X(LIMIT_SCRUB_RETRY_S)                                                                         \
     X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
     X(LIMIT_STRBUF_DEFAULT)                                                                        \
     X(LIMIT_SVG_BYTES)                                                                             \

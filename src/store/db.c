@@ -489,21 +489,9 @@ int db_schema_version(struct db *db)
 
 int db_checkpoint(struct db *db)
 {
-    struct db_rows *rows = NULL;
-    int rc;
-
     if (db == NULL)
         return ERR_STORAGE_DOWN;
-    if (db_backend() != DB_SQLITE)
-        return ERR_OK;
-    rc = db_query(db, STMT_SQLITE_CHECKPOINT, NULL, 0, &rows);
-    if (rc == ERR_OK) {
-        /* (busy, wal frames, checkpointed frames) */
-        if (db_next(rows) == 1 && db_col_int(rows, 0) != 0)
-            rc = ERR_BUSY;
-        db_rows_free(rows);
-    }
-    return rc;
+    return db->drv->checkpoint ? db->drv->checkpoint(db) : ERR_OK;
 }
 
 int db_try_lock(struct db *db, int64_t key)

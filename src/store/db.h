@@ -120,8 +120,10 @@ int db_schema_version(struct db *db);
 
 /* After erasing personal data: on SQLite, checkpoint and truncate the WAL so
  * that no copy of an erased page outlives the erasure (secure_delete clears
- * the pages of the database file itself). No-op on PostgreSQL. Best effort:
- * returns ERR_OK or ERR_BUSY when readers hold the WAL. */
+ * the pages of the database file itself). No-op on PostgreSQL. Never waits:
+ * returns ERR_OK (the WAL is empty) or ERR_BUSY when a reader or writer holds
+ * it (or a transaction is open on db); the caller retries later
+ * (privacy/erase.c: erase_scrub). */
 int db_checkpoint(struct db *db);
 
 /* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,

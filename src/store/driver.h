@@ -23,6 +23,7 @@ struct db_driver {
     void (*rows_free)(struct db_rows *r);
     int (*try_lock)(struct db *db, int64_t key);
     int (*unlock)(struct db *db, int64_t key);
+    int (*checkpoint)(struct db *db); /* NULL: nothing to scrub (PostgreSQL) */
 };
 
 /* Every connection struct starts with this header. */
