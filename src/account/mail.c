@@ -13,6 +13,12 @@
  *   - Retries back off exponentially from MAIL_RETRY_FIRST_MS up to
  *     MAIL_RETRY_MAX_MS; a message is never dropped for failing.
  *   - Recipients and bodies are never logged.
+ *   - At most LIMIT_MAIL_QUEUE_PER_RCPT mails are queued for one
+ *     address per LIMIT_MAIL_WINDOW_S, whatever the route: mail_enqueue
+ *     counts the rows of mail_recipients (a keyed BLAKE2b of the lowercase
+ *     address and a time, never the address) and drops the mail beyond the
+ *     cap (counted as mail_capped), so the caller's change still commits.
+ *     The delivery pass prunes rows older than the window.
  *   - An outbox file is named <ms>-<A>-<E>-<id>.eml: A and E are 8-byte
  *     keyed BLAKE2b tags (hex) of the owning account id and of the
  *     recipient address, so erasure finds an account's files without any
@@ -131,14 +137,57 @@ static char *mail_compose(const char *id, const char *to, const char *subject, c
     return env;
 }
 
+/* The recipient's key for the cap: a keyed hash of its lowercase form. */
+static void mail_rcpt_lookup(const char *to, uint8_t out[SEAL_LOOKUP_BYTES])
+{
+    char low[POLICY_EMAIL_BUF];
+    size_t n = strnlen(to, LIMIT_EMAIL_MAX);
+
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)to[i]);
+    seal_lookup("mail-rcpt", low, n, out);
+    sodium_memzero(low, sizeof low);
+}
+
+/* 1 when `to` may get one more mail now (and records it), 0 when the cap is
+ * reached, or a negative err. */
+static int mail_rcpt_admit(struct db *db, const char *to, int64_t now_ms)
+{
+    uint8_t lookup[SEAL_LOOKUP_BYTES];
+    struct db_rows *rows = NULL;
+    int64_t since = now_ms - (int64_t)LIMIT_MAIL_WINDOW_S * 1000;
+    int64_t n = 0;
+    int rc;
+
+    mail_rcpt_lookup(to, lookup);
+    struct db_param q[] = {DB_BLOB(lookup, sizeof lookup), DB_INT(since)};
+    if ((rc = db_query(db, STMT_MAIL_RCPT_COUNT, q, 2, &rows)))
+        return rc;
+    if ((rc = db_next(rows)) == 1)
+        n = db_col_int(rows, 0);
+    db_rows_free(rows);
+    if (rc < 0)
+        return rc;
+    if (n >= LIMIT_MAIL_QUEUE_PER_RCPT)
+        return 0;
+    struct db_param ins[] = {DB_BLOB(lookup, sizeof lookup), DB_INT(now_ms)};
+    rc = db_query(db, STMT_MAIL_RCPT_INSERT, ins, 2, NULL);
+    return rc ? rc : 1;
+}
+
 int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
                  const char *body)
 {
     char id[33];
     uint8_t *box = NULL;
     size_t boxn = 0;
-    int rc;
+    int rc = mail_rcpt_admit(db, to, clock_now_ms());
 
+    if (rc <= 0) {
+        if (rc == 0)
+            metrics_event(EV_MAIL_CAPPED, 1);
+        return rc;
+    }
     mail_new_id(id);
     char *env = mail_compose(id, to, subject, body);
     if (!env)
@@ -392,6 +441,8 @@ int mail_deliver_due(struct db *db, const struct config *cfg, int64_t now_ms, in
     int n, ok = 0, bad = 0;
 
     mail_cfg = cfg;
+    struct db_param prune[] = {DB_INT(now_ms - (int64_t)LIMIT_MAIL_WINDOW_S * 1000)};
+    db_exec(db, STMT_MAIL_RCPT_PRUNE, prune, 1); /* best effort: counts ignore old rows */
     n = mail_fetch_due(db, now_ms, due);
     for (int i = 0; i < n; i++) {
         if (mail_claim(db, due[i].id, due[i].next, now_ms)) {

@@ -20,6 +20,10 @@
  * whenever the cost has changed since, so a dummy verification always costs
  * what a real one at the current cost does.
  *
+ * Every verification that runs argon2id (password_verify, and so
+ * password_dummy_verify) counts once in the metric password_verifications,
+ * so tests can prove that every failed login does the same work.
+ *
  * Invariants: the only copy of a password this module makes (the
  * NUL-terminated buffer zxcvbn needs) is wiped before returning; passwords,
  * user words and hashes are never logged.
@@ -29,6 +33,7 @@
 #include "base/log.h"
 #include "base/policy.h"
 #include "base/util.h"
+#include "obs/metrics.h"
 
 #include <errno.h>
 #include <math.h>
@@ -341,6 +346,7 @@ int password_verify(const char *hash, const char *pw, size_t n)
         return ERR_UNAUTHENTICATED;
     if (!pw_acquire())
         return ERR_UNAUTHENTICATED;
+    metrics_event(EV_PASSWORD_VERIFICATIONS, 1);
     if (crypto_pwhash_str_verify(hash, pw ? pw : "", n) == 0)
         rc = 0;
     pw_release();

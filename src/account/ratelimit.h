@@ -16,7 +16,18 @@
 
 #define RATELIMIT_MAX_KEYS 65536
 
-enum ratelimit_kind { RL_LOGIN_ACCOUNT, RL_LOGIN_IP, RL_MAIL_ACCOUNT, RL__COUNT };
+/* RL_LOGIN_ACCOUNT: one account (or unknown login name) from one client;
+ * RL_LOGIN_ACCOUNT_ALL: one account from every client (the higher ceiling);
+ * RL_LOGIN_IP: one client; RL_MAIL_RECIPIENT, RL_MAIL_CLIENT: requests
+ * that send mail, per recipient address (a keyed hash) and per client. */
+enum ratelimit_kind {
+    RL_LOGIN_ACCOUNT,
+    RL_LOGIN_IP,
+    RL_MAIL_RECIPIENT,
+    RL_LOGIN_ACCOUNT_ALL,
+    RL_MAIL_CLIENT,
+    RL__COUNT
+};
 
 /* Configure a kind (defaults from policy.h for the login kinds). */
 void ratelimit_configure(enum ratelimit_kind k, unsigned limit, unsigned window_s);

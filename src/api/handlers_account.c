@@ -6,9 +6,13 @@
  *   - Signup and password-forgot answer the same, whatever exists: what
  *     differs is only the mail, which reaches the address's owner alone.
  *     Every signup path hashes the password, so timing does not tell either.
- *   - Login has one failure answer (401 invalid_credentials), costs one
- *     argon2id verification whether or not the account exists, and is
- *     throttled per account (or per unknown login name) and per client IP.
+ *   - Login has one failure answer (401 invalid_credentials), costs exactly
+ *     one argon2id verification whatever failed (unknown name, wrong or
+ *     over-long password), and is throttled per account (or per normalised
+ *     unknown name) and client together, per account over all clients (a
+ *     higher ceiling than one client may reach), and per client IP.
+ *   - Every route that mails (signup, password forgot, email change) is
+ *     limited per recipient address and per client before any work.
  *   - Links are single use: their rows are deleted in the transaction that
  *     uses them. A reset revokes every session; a password change every
  *     other session. A password change, a reset and a confirmed email
@@ -124,6 +128,35 @@ static int h_accepted(struct req *rq, const char *message)
     return resp_json(rq, 202, json_pack("{s:s}", "message", message));
 }
 
+static int h_throttled_why(struct req *rq, unsigned wait, const char *why)
+{
+    char s[16];
+
+    snprintf(s, sizeof s, "%u", wait);
+    resp_header(rq, "Retry-After", s);
+    return req_fail(rq, ERR_RATE_LIMITED, NULL, "%s; try again in %u s", why, wait);
+}
+
+/* The limits of a request that may mail `email`: per client and per
+ * recipient (keyed by a keyed hash of the address). Counted whether or not
+ * a mail goes out, so the answer tells nothing about the address. */
+static int h_mail_limit(struct req *rq, const char *email)
+{
+    uint8_t h[SEAL_LOOKUP_BYTES];
+    char key[2 * SEAL_LOOKUP_BYTES + 1];
+    int64_t now = clock_now();
+    unsigned wait;
+
+    seal_lookup("mail-limit", email, strlen(email), h);
+    util_hex(h, sizeof h, key);
+    if ((wait = ratelimit_check(RL_MAIL_CLIENT, req_ip(rq), now)) ||
+        (wait = ratelimit_check(RL_MAIL_RECIPIENT, key, now)))
+        return h_throttled_why(rq, wait, "too many mailing requests");
+    ratelimit_fail(RL_MAIL_CLIENT, req_ip(rq), now);
+    ratelimit_fail(RL_MAIL_RECIPIENT, key, now);
+    return 0;
+}
+
 /* Revoke every pending reset and email-change link of account id. */
 static int h_revoke_links(struct db *db, const char *id)
 {
@@ -216,7 +249,8 @@ int h_signup(struct req *rq)
     if (account_username_normalise(s, n, username))
         return input_fail(rq, "username", "username must be %d to %d of a-z 0-9 _ . -",
                           LIMIT_USERNAME_MIN, LIMIT_USERNAME_MAX);
-    if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)))
+    if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)) ||
+        (rc = h_mail_limit(rq, email)))
         return rc;
     if ((rc = password_hash(pw, pwn, hash)) || (rc = h_db(rq, &db)))
         return rc;
@@ -455,21 +489,53 @@ int h_confirm(struct req *rq)
 
 static int h_throttled(struct req *rq, unsigned wait)
 {
-    char s[16];
-
-    snprintf(s, sizeof s, "%u", wait);
-    resp_header(rq, "Retry-After", s);
-    return req_fail(rq, ERR_RATE_LIMITED, NULL, "too many failed logins; try again in %u s", wait);
+    return h_throttled_why(rq, wait, "too many failed logins");
 }
 
-/* The throttle key of a login attempt: the account, or the login name
- * itself when no account has it (so unknown names throttle alike). */
-static void h_login_key(const char *login, const char *id, char key[128])
+/* The login throttle keys of an attempt: `who` is the account ("a:" id),
+ * or, when no account has the name, its normalised form (what
+ * account_find_login looks up), as a keyed hash; `pair` is `who` together
+ * with the client. Any spelling of a name throttles alike, whether or not
+ * an account has it, and no name is kept in memory in clear. */
+struct login_keys {
+    char who[80];
+    char pair[192];
+};
+
+static void h_login_keys(struct req *rq, const char *login, const char *id, struct login_keys *k)
 {
-    if (id[0])
-        snprintf(key, 128, "a:%s", id);
-    else
-        snprintf(key, 128, "n:%.100s", login);
+    char norm[POLICY_EMAIL_BUF], hx[2 * SEAL_LOOKUP_BYTES + 1];
+    uint8_t h[SEAL_LOOKUP_BYTES];
+    size_t n = strlen(login);
+
+    if (id[0]) {
+        snprintf(k->who, sizeof k->who, "a:%s", id);
+    } else {
+        const char *form = norm;
+        if (account_email_normalise(login, n, norm) && account_username_normalise(login, n, norm))
+            form = login; /* no account can have it */
+        seal_lookup("login", form, strlen(form), h);
+        util_hex(h, sizeof h, hx);
+        snprintf(k->who, sizeof k->who, "n:%s", hx);
+        sodium_memzero(norm, sizeof norm);
+    }
+    snprintf(k->pair, sizeof k->pair, "%s|%s", k->who, req_ip(rq));
+}
+
+/* 0, or the seconds the attempt must wait: per account and client, then
+ * the account's ceiling over every client. */
+static unsigned h_login_wait(const struct login_keys *k, int64_t now)
+{
+    unsigned wait = ratelimit_check(RL_LOGIN_ACCOUNT, k->pair, now);
+
+    return wait ? wait : ratelimit_check(RL_LOGIN_ACCOUNT_ALL, k->who, now);
+}
+
+static void h_login_failed(struct req *rq, const struct login_keys *k, int64_t now)
+{
+    ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, k->pair, now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k->who, now);
 }
 
 static int h_login_ok(struct req *rq, struct db *db, const char *id, const char *pw, size_t pwn,
@@ -496,12 +562,24 @@ static int h_login_ok(struct req *rq, struct db *db, const char *id, const char 
     return rc;
 }
 
+/* Exactly one argon2id verification, whatever is wrong: an unknown name or
+ * a password over LIMIT_PASSWORD_MAX bytes is checked against the dummy
+ * hash (the password cut to the limit), so failures cost alike. */
+static int h_login_verify(const char *hash, const char *pw, size_t pwn)
+{
+    if (hash && pwn <= LIMIT_PASSWORD_MAX)
+        return password_verify(hash, pw, pwn);
+    password_dummy_verify(pw, pwn > LIMIT_PASSWORD_MAX ? LIMIT_PASSWORD_MAX : pwn);
+    return ERR_UNAUTHENTICATED;
+}
+
 int h_login(struct req *rq)
 {
     static const char *const keys[] = {"login", "password", NULL};
     json_t *b = req_json(rq);
     const char *login, *pw;
-    char id[POLICY_ID_BUF] = "", key[128], *hash = NULL;
+    char id[POLICY_ID_BUF] = "", *hash = NULL;
+    struct login_keys k;
     size_t pwn;
     struct db *db;
     int64_t now = clock_now();
@@ -517,22 +595,19 @@ int h_login(struct req *rq)
     rc = account_find_login(db, login, id, &hash);
     if (rc && rc != ERR_NOT_FOUND)
         return req_fail(rq, rc, NULL, "%s", err_text(rc));
-    h_login_key(login, id, key);
-    if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now))) {
+    h_login_keys(rq, login, id, &k);
+    if ((wait = h_login_wait(&k, now))) {
         free(hash);
         return h_throttled(rq, wait);
     }
-    if (hash && pwn <= LIMIT_PASSWORD_MAX && password_verify(hash, pw, pwn) == 0) {
-        ratelimit_reset(RL_LOGIN_ACCOUNT, key);
+    if (h_login_verify(hash, pw, pwn) == 0) {
+        ratelimit_reset(RL_LOGIN_ACCOUNT, k.pair);
         rc = h_login_ok(rq, db, id, pw, pwn, hash);
         free(hash);
         return rc;
     }
-    if (!hash)
-        password_dummy_verify(pw, pwn > LIMIT_PASSWORD_MAX ? LIMIT_PASSWORD_MAX : pwn);
     free(hash);
-    ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
-    ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
+    h_login_failed(rq, &k, now);
     return req_fail(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
                     "the login or the password is wrong");
 }
@@ -556,16 +631,17 @@ int h_logout(struct req *rq)
 static int h_verify_current(struct req *rq, struct db *db, const char *id, const char *pw, size_t n,
                             const char *field)
 {
-    char key[80];
+    struct login_keys k;
     int64_t now = clock_now();
     unsigned wait;
 
-    snprintf(key, sizeof key, "a:%s", id);
-    if ((wait = ratelimit_check(RL_LOGIN_ACCOUNT, key, now)))
+    h_login_keys(rq, "", id, &k);
+    if ((wait = h_login_wait(&k, now)))
         return h_throttled(rq, wait);
     if (n <= LIMIT_PASSWORD_MAX && account_check_password(db, id, pw, n) == 0)
         return 0;
-    ratelimit_fail(RL_LOGIN_ACCOUNT, key, now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, k.pair, now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k.who, now);
     return req_fail(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
 }
 
@@ -600,18 +676,16 @@ int h_password_forgot(struct req *rq)
 {
     static const char *const keys[] = {"email", NULL};
     json_t *b = req_json(rq);
-    char email[POLICY_EMAIL_BUF], id[POLICY_ID_BUF], key[80], *hash = NULL;
+    char email[POLICY_EMAIL_BUF], id[POLICY_ID_BUF], *hash = NULL;
     struct db *db;
     int rc;
 
     if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
-        (rc = h_db(rq, &db)))
+        (rc = h_mail_limit(rq, email)) || (rc = h_db(rq, &db)))
         return rc;
     rc = account_find_login(db, email, id, &hash);
     free(hash);
-    snprintf(key, sizeof key, "r:%s", id);
-    if (rc == 0 && ratelimit_check(RL_MAIL_ACCOUNT, key, clock_now()) == 0) {
-        ratelimit_fail(RL_MAIL_ACCOUNT, key, clock_now());
+    if (rc == 0) {
         if ((rc = db_begin(db)) || (rc = h_forgot_mail(rq, db, id, email)))
             return h_fail_db(db, rc);
         if ((rc = h_commit(rq, db)))
@@ -786,7 +860,7 @@ int h_email_change(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
         (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
         return rc;
-    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
+    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")) || (rc = h_mail_limit(rq, email)))
         return rc;
     rc = account_find_login(db, email, other, &hash);
     free(hash);

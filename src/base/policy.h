@@ -43,10 +43,13 @@
 #define LIMIT_METRICS_CONNECTIONS 8u /* concurrent connections */
 
 /* Accounts and sessions */
-#define LIMIT_LOGIN_FAIL_ACCOUNT   10                     /* failed logins per account per window */
-#define LIMIT_LOGIN_FAIL_IP        30                     /* failed logins per IP per window */
+#define LIMIT_LOGIN_FAIL_ACCOUNT   10 /* failed logins per account and client per window */
+#define LIMIT_LOGIN_FAIL_CEILING   60 /* failed logins per account, all clients together */
+#define LIMIT_LOGIN_FAIL_IP        30 /* failed logins per IP per window */
 #define LIMIT_LOGIN_WINDOW_S       (15 * POLICY_MINUTE_S) /* the failure window */
-#define LIMIT_MAIL_PER_ACCOUNT     5                      /* reset mails per account per window */
+#define LIMIT_MAIL_PER_RECIPIENT   5  /* mailing requests naming one address per window */
+#define LIMIT_MAIL_PER_CLIENT      60 /* mailing requests (signup, forgot, email) per IP */
+#define LIMIT_MAIL_QUEUE_PER_RCPT  10 /* mails queued for one address per window, any route */
 #define LIMIT_MAIL_WINDOW_S        POLICY_HOUR_S
 #define LIMIT_SESSION_TTL_S        (30 * POLICY_DAY_S)
 #define LIMIT_SESSIONS_PER_ACCOUNT 20 /* the oldest is evicted beyond this */
@@ -113,9 +116,12 @@
     X(LIMIT_METRICS_CONNECTIONS)                                                                   \
     X(LIMIT_JSON_DEPTH)                                                                            \
     X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
+    X(LIMIT_LOGIN_FAIL_CEILING)                                                                    \
     X(LIMIT_LOGIN_FAIL_IP)                                                                         \
     X(LIMIT_LOGIN_WINDOW_S)                                                                        \
-    X(LIMIT_MAIL_PER_ACCOUNT)                                                                      \
+    X(LIMIT_MAIL_PER_RECIPIENT)                                                                    \
+    X(LIMIT_MAIL_PER_CLIENT)                                                                       \
+    X(LIMIT_MAIL_QUEUE_PER_RCPT)                                                                   \
     X(LIMIT_MAIL_WINDOW_S)                                                                         \
     X(LIMIT_SESSION_TTL_S)                                                                         \
     X(LIMIT_SESSIONS_PER_ACCOUNT)                                                                  \
@@ -168,7 +174,15 @@ _Static_assert(LIMIT_SESSION_TTL_S > LIMIT_CONFIRM_TTL_S, "sessions outlive conf
 _Static_assert(LIMIT_CONFIRM_TTL_S > LIMIT_RESET_TTL_S, "reset links are the shortest-lived");
 _Static_assert(LIMIT_LOGIN_FAIL_ACCOUNT > 0 && LIMIT_LOGIN_FAIL_IP >= LIMIT_LOGIN_FAIL_ACCOUNT,
                "an IP may fail at least as often as one account");
-_Static_assert(LIMIT_MAIL_PER_ACCOUNT > 0 && LIMIT_MAIL_WINDOW_S > 0, "mail rate limit");
+_Static_assert(LIMIT_LOGIN_FAIL_CEILING > LIMIT_LOGIN_FAIL_IP,
+               "one client alone can never reach an account's ceiling");
+_Static_assert(LIMIT_LOGIN_FAIL_CEILING <= 64 && LIMIT_MAIL_PER_CLIENT <= 64,
+               "ratelimit.c keeps at most 64 failure times per key");
+_Static_assert(LIMIT_MAIL_PER_RECIPIENT > 0 && LIMIT_MAIL_PER_CLIENT >= LIMIT_MAIL_PER_RECIPIENT &&
+                   LIMIT_MAIL_WINDOW_S > 0,
+               "mail rate limits");
+_Static_assert(LIMIT_MAIL_QUEUE_PER_RCPT > LIMIT_MAIL_PER_RECIPIENT,
+               "the queue cap is the backstop behind the per-route limits");
 _Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MAX, "password");
 _Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
 _Static_assert(LIMIT_IMAGE_BODY > LIMIT_JSON_BODY, "images are the larger bodies");

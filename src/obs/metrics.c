@@ -67,6 +67,8 @@ static const char *const metrics_event_names[EV__COUNT] = {
     [EV_SWEEP_SESSIONS_DELETED] = "sweep_sessions_deleted",
     [EV_MAIL_SENT] = "mail_sent",
     [EV_MAIL_FAILED] = "mail_failed",
+    [EV_PASSWORD_VERIFICATIONS] = "password_verifications",
+    [EV_MAIL_CAPPED] = "mail_capped",
 };
 
 struct route_slot {

@@ -41,6 +41,8 @@ enum metric_event {
     EV_SWEEP_SESSIONS_DELETED,
     EV_MAIL_SENT,
     EV_MAIL_FAILED,
+    EV_PASSWORD_VERIFICATIONS, /* argon2id verifications, the dummy ones included */
+    EV_MAIL_CAPPED,            /* mails dropped by the per-recipient queue cap */
     EV__COUNT
 };
 void metrics_event(enum metric_event e, uint64_t n);

@@ -222,6 +222,24 @@ const struct db_migration db_migrations[] = {
         .sqlite_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
         .pg_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
     },
+    {
+        /* The per-recipient mail cap (issue 12): when a mail was queued for
+         * an address, by a keyed hash of the address only; rows older than
+         * the window are pruned by the mail thread. */
+        .version = 6,
+        .sqlite_sql = "CREATE TABLE mail_recipients (\n"
+                      "  lookup BLOB NOT NULL,\n"
+                      "  at_ms INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX mail_recipients_lookup ON mail_recipients (lookup, at_ms);\n"
+                      "CREATE INDEX mail_recipients_at ON mail_recipients (at_ms);\n",
+        .pg_sql = "CREATE TABLE mail_recipients (\n"
+                  "  lookup BYTEA NOT NULL,\n"
+                  "  at_ms BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX mail_recipients_lookup ON mail_recipients (lookup, at_ms);\n"
+                  "CREATE INDEX mail_recipients_at ON mail_recipients (at_ms);\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

@@ -226,6 +226,12 @@ static const struct stmt_sql stmt_table[] = {
                                    " VALUES ($1, $2, $3, $4, $5, $6, $7)",
                                    NULL},
     [STMT_SIGNUP_PEEK] = {"SELECT password_hash FROM signups WHERE token_hash = $1", NULL},
+    /* the per-recipient mail cap (issue 12) */
+    [STMT_MAIL_RCPT_COUNT] = {"SELECT count(*) FROM mail_recipients WHERE lookup = $1"
+                              " AND at_ms >= $2",
+                              NULL},
+    [STMT_MAIL_RCPT_INSERT] = {"INSERT INTO mail_recipients (lookup, at_ms) VALUES ($1, $2)", NULL},
+    [STMT_MAIL_RCPT_PRUNE] = {"DELETE FROM mail_recipients WHERE at_ms < $1", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -95,6 +95,10 @@ enum stmt {
     /* account links (issue 12) */
     STMT_TOKEN_INSERT_SESSION, /* STMT_TOKEN_INSERT's $1..$6, $7 requesting session id */
     STMT_SIGNUP_PEEK,          /* $1 token_hash -> password_hash */
+    /* the per-recipient mail cap (issue 12) */
+    STMT_MAIL_RCPT_COUNT,  /* $1 lookup, $2 since_ms -> count */
+    STMT_MAIL_RCPT_INSERT, /* $1 lookup, $2 at_ms */
+    STMT_MAIL_RCPT_PRUNE,  /* $1 before_ms */
     STMT__COUNT
 };
 

@@ -36,7 +36,9 @@ static void test_defaults(void **state)
     } d[] = {
         {RL_LOGIN_ACCOUNT, LIMIT_LOGIN_FAIL_ACCOUNT, LIMIT_LOGIN_WINDOW_S},
         {RL_LOGIN_IP, LIMIT_LOGIN_FAIL_IP, LIMIT_LOGIN_WINDOW_S},
-        {RL_MAIL_ACCOUNT, LIMIT_MAIL_PER_ACCOUNT, LIMIT_MAIL_WINDOW_S},
+        {RL_MAIL_RECIPIENT, LIMIT_MAIL_PER_RECIPIENT, LIMIT_MAIL_WINDOW_S},
+        {RL_LOGIN_ACCOUNT_ALL, LIMIT_LOGIN_FAIL_CEILING, LIMIT_LOGIN_WINDOW_S},
+        {RL_MAIL_CLIENT, LIMIT_MAIL_PER_CLIENT, LIMIT_MAIL_WINDOW_S},
     };
 
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
@@ -127,7 +129,7 @@ static void test_independent(void **state)
     assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "x ", T0), 0);
     assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "", T0), 0);
     assert_int_equal(ratelimit_check(RL_LOGIN_IP, "x", T0), 0);
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "x", T0), 0);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "x", T0), 0);
     ratelimit_reset(RL_LOGIN_IP, "x");
     assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "x", T0), 900);
 
@@ -173,21 +175,21 @@ static void test_cap_lru(void **state)
     (void)state;
     char key[32];
 
-    ratelimit_configure(RL_MAIL_ACCOUNT, 1, 3600);
+    ratelimit_configure(RL_MAIL_RECIPIENT, 1, 3600);
     for (unsigned i = 0; i < 70000; i++) {
         snprintf(key, sizeof key, "user%u", i);
-        ratelimit_fail(RL_MAIL_ACCOUNT, key, T0 + i / 1000);
+        ratelimit_fail(RL_MAIL_RECIPIENT, key, T0 + i / 1000);
     }
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "user0", T0 + 70), 0);
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "user4463", T0 + 70), 0);
-    assert_true(ratelimit_check(RL_MAIL_ACCOUNT, "user4464", T0 + 70) > 0);
-    assert_true(ratelimit_check(RL_MAIL_ACCOUNT, "user69999", T0 + 70) > 0);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "user0", T0 + 70), 0);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "user4463", T0 + 70), 0);
+    assert_true(ratelimit_check(RL_MAIL_RECIPIENT, "user4464", T0 + 70) > 0);
+    assert_true(ratelimit_check(RL_MAIL_RECIPIENT, "user69999", T0 + 70) > 0);
     /* A fresh key still works in the full table. */
-    ratelimit_fail(RL_MAIL_ACCOUNT, "fresh", T0 + 70);
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "fresh", T0 + 70), 3600);
+    ratelimit_fail(RL_MAIL_RECIPIENT, "fresh", T0 + 70);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "fresh", T0 + 70), 3600);
     /* The key that made room for it was the least recently failed one. */
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "user4464", T0 + 70), 0);
-    assert_true(ratelimit_check(RL_MAIL_ACCOUNT, "user4465", T0 + 70) > 0);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "user4464", T0 + 70), 0);
+    assert_true(ratelimit_check(RL_MAIL_RECIPIENT, "user4465", T0 + 70) > 0);
     ratelimit_clear();
 }
 
@@ -197,18 +199,18 @@ static void test_cap_expired_first(void **state)
     (void)state;
     char key[32];
 
-    ratelimit_configure(RL_MAIL_ACCOUNT, 1, 100);
+    ratelimit_configure(RL_MAIL_RECIPIENT, 1, 100);
     for (unsigned i = 0; i < RATELIMIT_MAX_KEYS - 1; i++) {
         snprintf(key, sizeof key, "old%u", i);
-        ratelimit_fail(RL_MAIL_ACCOUNT, key, T0);
+        ratelimit_fail(RL_MAIL_RECIPIENT, key, T0);
     }
-    ratelimit_fail(RL_MAIL_ACCOUNT, "recent", T0 + 99);
+    ratelimit_fail(RL_MAIL_RECIPIENT, "recent", T0 + 99);
     /* Table full; at T0+100 every "old" key has expired, "recent" has not. */
-    ratelimit_fail(RL_MAIL_ACCOUNT, "new1", T0 + 100);
-    ratelimit_fail(RL_MAIL_ACCOUNT, "new2", T0 + 100);
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "recent", T0 + 100), 99);
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "new1", T0 + 100), 100);
-    assert_int_equal(ratelimit_check(RL_MAIL_ACCOUNT, "new2", T0 + 100), 100);
+    ratelimit_fail(RL_MAIL_RECIPIENT, "new1", T0 + 100);
+    ratelimit_fail(RL_MAIL_RECIPIENT, "new2", T0 + 100);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "recent", T0 + 100), 99);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "new1", T0 + 100), 100);
+    assert_int_equal(ratelimit_check(RL_MAIL_RECIPIENT, "new2", T0 + 100), 100);
     ratelimit_clear();
 }
 
