@@ -40,7 +40,7 @@ _MISSING = object()
 
 def scrubs_pending(srv, missing=_MISSING):
     """The gauge; `missing` when /metrics has none (assert when not given)."""
-    r = srv.get("/metrics")
+    r = srv.metrics()  # the metrics listener (--metrics-listen)
     assert r.status_code == 200, r.text[:200]
     m = re.search(r"^atelier_erasure_scrubs_pending (\d+)$", r.text, re.M)
     if not m and missing is not _MISSING:
