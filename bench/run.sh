@@ -275,7 +275,7 @@ while len(tokens) < len(users) and time.monotonic() < deadline:
         if not m or not user:
             continue
         seen.add(name)
-        st, _, b = call("POST", "/v1/confirm", {"token": m.group(1)})
+        st, _, b = call("POST", "/v1/confirm", {"token": m.group(1), "password": password})
         need("POST /v1/confirm", st, 200, b)
         tokens[user] = b["token"]
     time.sleep(0.05)

@@ -56,8 +56,8 @@ def post(path, body):
 
 tag = secrets.token_hex(4)
 email = f"live.{tag}@example.org"
-status, _ = post("/v1/signup", {"email": email, "username": f"live_{tag}",
-                                "password": "Vq7#" + secrets.token_urlsafe(12) + "-zT9"})
+password = "Vq7#" + secrets.token_urlsafe(12) + "-zT9"
+status, _ = post("/v1/signup", {"email": email, "username": f"live_{tag}", "password": password})
 assert status == 202, status
 deadline = time.monotonic() + 15
 token = None
@@ -71,7 +71,7 @@ while token is None and time.monotonic() < deadline:
                 token = m.group(1)
     time.sleep(0.05)
 assert token, "no confirmation mail"
-status, body = post("/v1/confirm", {"token": token})
+status, body = post("/v1/confirm", {"token": token, "password": password})
 assert status == 200, status
 print(body["token"])
 PYEOF

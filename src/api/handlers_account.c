@@ -11,7 +11,13 @@
  *     throttled per account (or per unknown login name) and per client IP.
  *   - Links are single use: their rows are deleted in the transaction that
  *     uses them. A reset revokes every session; a password change every
- *     other session.
+ *     other session. A password change, a reset and a confirmed email
+ *     change revoke every pending reset and email-change link of the
+ *     account; a confirmed email change also revokes every session but the
+ *     one that asked for it (issue 12).
+ *   - A signup link confirms only with the password chosen at signup.
+ *   - An email change mails the same whatever the new address: a notice to
+ *     the current address, one mail to the new one (a link when it is free).
  *   - Mail is queued in the same transaction as the change it reports.
  */
 #include <sodium.h>
@@ -35,6 +41,8 @@
 #include "base/util.h"
 
 #define LINK_MAX 1024
+
+static int h_throttled(struct req *rq, unsigned wait);
 
 /* ---- shared steps ---- */
 
@@ -115,6 +123,16 @@ static int h_account_words(struct db *db, const char *id, char username[POLICY_U
 static int h_accepted(struct req *rq, const char *message)
 {
     return resp_json(rq, 202, json_pack("{s:s}", "message", message));
+}
+
+/* Revoke every pending reset and email-change link of account id. */
+static int h_revoke_links(struct db *db, const char *id)
+{
+    struct db_param reset[] = {DB_TEXT(id), DB_TEXT("reset")};
+    struct db_param email[] = {DB_TEXT(id), DB_TEXT("email")};
+    int rc = db_query(db, STMT_TOKEN_DELETE_KIND, reset, 2, NULL);
+
+    return rc ? rc : db_query(db, STMT_TOKEN_DELETE_KIND, email, 2, NULL);
 }
 
 /* ---- signup ---- */
@@ -320,6 +338,7 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES), DB_TEXT("email")};
     struct db_rows *rows = NULL;
     char hx[2 * TOKEN_HASH_BYTES + 1], id[POLICY_ID_BUF] = "", old[POLICY_EMAIL_BUF], *email = NULL;
+    char keep[POLICY_ID_BUF] = "";
     int64_t expires = 0;
     int rc = db_query(db, STMT_TOKEN_TAKE, p, 2, &rows);
 
@@ -331,6 +350,8 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
         util_hex(th, TOKEN_HASH_BYTES, hx);
         util_strlcpy(id, db_col_text(rows, 0, NULL), sizeof id);
         expires = db_col_int(rows, 2);
+        if (!db_col_null(rows, 3))
+            util_strlcpy(keep, db_col_text(rows, 3, NULL), sizeof keep);
         if (seal_open_text("tokens.payload", hx, box, n, &email))
             email = NULL;
     }
@@ -360,6 +381,10 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
         return req_fail(rq, ERR_CONFLICT, "already_taken",
                         "this address belongs to another account now");
     }
+    if (rc == 0 && (rc = h_revoke_links(db, id)) == 0) {
+        struct db_param others[] = {DB_TEXT(id), DB_TEXT(keep)};
+        rc = db_query(db, STMT_SESSION_DELETE_OTHERS, others, 2, NULL);
+    }
     if (rc || (rc = mail_enqueue(db, id, old, "Your atelier address was changed",
                                  "The address of your atelier account was changed. If you did "
                                  "not ask for this, reset your password now.\n")))
@@ -369,9 +394,45 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     return resp_json(rq, 200, json_pack("{s:o*}", "account", account_json(db, id)));
 }
 
+/* A signup link confirms only with the password chosen at signup, so that
+ * whoever signed up someone else's address cannot have its owner activate
+ * an account whose password they know. Checked before the write
+ * transaction (argon2id is slow); wrong guesses count against the client's
+ * login throttle. 0 when th is a pending signup and the password is its
+ * own, ERR_NOT_FOUND when th is no pending signup, else an error. */
+static int h_signup_password(struct req *rq, struct db *db, json_t *b,
+                             const uint8_t th[TOKEN_HASH_BYTES])
+{
+    struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES)};
+    struct db_rows *rows = NULL;
+    char hash[PASSWORD_HASH_MAX] = "";
+    const char *pw;
+    size_t n;
+    unsigned wait;
+    int rc = db_query(db, STMT_SIGNUP_PEEK, p, 1, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc == 1)
+        util_strlcpy(hash, db_col_text(rows, 0, NULL), sizeof hash);
+    db_rows_free(rows);
+    if (rc != 1)
+        return rc == 0 ? ERR_NOT_FOUND : rc;
+    if ((rc = input_string(rq, b, "password", 1, &pw, &n)))
+        return rc;
+    if ((wait = ratelimit_check(RL_LOGIN_IP, req_ip(rq), clock_now())))
+        return h_throttled(rq, wait);
+    if (n <= LIMIT_PASSWORD_MAX && password_verify(hash, pw, n) == 0)
+        return 0;
+    ratelimit_fail(RL_LOGIN_IP, req_ip(rq), clock_now());
+    return req_fail(rq, ERR_FORBIDDEN, "wrong_password",
+                    "password is not the one chosen at signup");
+}
+
 int h_confirm(struct req *rq)
 {
-    static const char *const keys[] = {"token", NULL};
+    static const char *const keys[] = {"token", "password", NULL};
     json_t *b = req_json(rq);
     uint8_t th[TOKEN_HASH_BYTES];
     struct pending pd;
@@ -386,6 +447,9 @@ int h_confirm(struct req *rq)
         return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
                         "this link is invalid or has expired");
     if ((rc = h_db(rq, &db)))
+        return rc;
+    rc = h_signup_password(rq, db, b, th);
+    if (rc && rc != ERR_NOT_FOUND)
         return rc;
     if ((rc = db_begin(db)))
         return h_fail_db(db, rc);
@@ -599,8 +663,7 @@ static int h_set_password(struct req *rq, struct db *db, const char *id, const c
         rc = keep_session ? db_query(db, STMT_SESSION_DELETE_OTHERS, others, 2, NULL)
                           : db_query(db, STMT_SESSION_DELETE_ALL, all, 1, NULL);
     if (rc == 0)
-        rc = db_query(db, STMT_TOKEN_DELETE_KIND,
-                      (struct db_param[]){DB_TEXT(id), DB_TEXT("reset")}, 2, NULL);
+        rc = h_revoke_links(db, id);
     return rc;
 }
 
@@ -668,10 +731,10 @@ int h_password_change(struct req *rq)
 
 /* ---- email change ---- */
 
-static int h_email_change_mail(struct req *rq, struct db *db, const char *id, const char *email)
+/* The link to a free new address; it remembers the session that asked. */
+static int h_email_change_link(struct req *rq, struct db *db, const char *id, const char *email)
 {
     char token[TOKEN_SECRET_LEN + 1], hx[2 * TOKEN_HASH_BYTES + 1], link[LINK_MAX], body[2048];
-    char old[POLICY_EMAIL_BUF];
     uint8_t th[TOKEN_HASH_BYTES], *box = NULL;
     size_t boxn = 0;
     int64_t now = clock_now();
@@ -679,13 +742,13 @@ static int h_email_change_mail(struct req *rq, struct db *db, const char *id, co
 
     token_secret(token, th);
     util_hex(th, sizeof th, hx);
-    if ((rc = account_email_of(db, id, old)) ||
-        (rc = seal_text("tokens.payload", hx, email, &box, &boxn)))
+    if ((rc = seal_text("tokens.payload", hx, email, &box, &boxn)))
         return rc;
     struct db_param ins[] = {
-        DB_BLOB(th, sizeof th), DB_TEXT(id), DB_TEXT("email"),
-        DB_BLOB(box, boxn),     DB_INT(now), DB_INT(now + LIMIT_CONFIRM_TTL_S)};
-    rc = db_query(db, STMT_TOKEN_INSERT, ins, 6, NULL);
+        DB_BLOB(th, sizeof th),  DB_TEXT(id), DB_TEXT("email"),
+        DB_BLOB(box, boxn),      DB_INT(now), DB_INT(now + LIMIT_CONFIRM_TTL_S),
+        DB_TEXT(req_session(rq))};
+    rc = db_query(db, STMT_TOKEN_INSERT_SESSION, ins, 7, NULL);
     free(box);
     if (rc)
         return rc;
@@ -695,7 +758,27 @@ static int h_email_change_mail(struct req *rq, struct db *db, const char *id, co
              "hours:\n\n%s\n\nIf you did not ask for this, ignore this mail.\n",
              link);
     sodium_memzero(token, sizeof token);
-    if ((rc = mail_enqueue(db, id, email, "Confirm your new atelier address", body)))
+    return mail_enqueue(db, id, email, "Confirm your new atelier address", body);
+}
+
+/* The same mails whatever the new address: one to it (a link when it is
+ * free, a notice to its owner when taken) and one to the current address,
+ * so the requester's inbox does not tell whether the address is taken. */
+static int h_email_change_mail(struct req *rq, struct db *db, const char *id, const char *email,
+                               const char *other)
+{
+    char old[POLICY_EMAIL_BUF];
+    int rc = account_email_of(db, id, old);
+
+    if (rc)
+        return rc;
+    if (other[0])
+        rc = mail_enqueue(db, other, email, "Someone tried to use your address",
+                          "Someone tried to move another atelier account to this address, "
+                          "which already has one. Nothing was changed.\n");
+    else
+        rc = h_email_change_link(rq, db, id, email);
+    if (rc)
         return rc;
     return mail_enqueue(db, id, old, "A change of your atelier address was requested",
                         "Someone logged in to your atelier account asked to change its address. "
@@ -725,15 +808,9 @@ int h_email_change(struct req *rq)
     taken = rc == 0;
     if (taken && strcmp(other, id) == 0)
         return input_fail(rq, "email", "email is already the address of this account");
-    if ((rc = db_begin(db)))
-        return h_fail_db(db, rc);
-    if (taken)
-        rc = mail_enqueue(db, other, email, "Someone tried to use your address",
-                          "Someone tried to move another atelier account to this address, "
-                          "which already has one. Nothing was changed.\n");
-    else
-        rc = h_email_change_mail(rq, db, id, email);
-    if (rc)
+    if (!taken)
+        other[0] = '\0';
+    if ((rc = db_begin(db)) || (rc = h_email_change_mail(rq, db, id, email, other)))
         return h_fail_db(db, rc);
     if ((rc = h_commit(rq, db)))
         return rc;

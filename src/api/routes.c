@@ -14,7 +14,7 @@ static const struct route api_route_list[] = {
     {"GET", "/metrics", h_metrics, 0},
     {"GET", "/v1/openapi.json", h_openapi, 0},
     {"POST", "/v1/signup", h_signup, ROUTE_JSON_BODY | ROUTE_SLOW},
-    {"POST", "/v1/confirm", h_confirm, ROUTE_JSON_BODY},
+    {"POST", "/v1/confirm", h_confirm, ROUTE_JSON_BODY | ROUTE_SLOW},
     {"POST", "/v1/login", h_login, ROUTE_JSON_BODY | ROUTE_SLOW},
     {"POST", "/v1/logout", h_logout, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_OPT_BODY},
     {"POST", "/v1/password/forgot", h_password_forgot, ROUTE_JSON_BODY},

@@ -6,7 +6,7 @@
  *
  * Invariants:
  *   - Runs only inside migration UPGRADE_SEAL_VERSION's transaction, after
- *     the key check (cli/app.c), between migration 5 (which adds the sealed
+ *     the key check (cli/app.c), between migration 6 (which adds the sealed
  *     columns) and that migration's SQL (which drops the clear ones and
  *     fails if any row is left unsealed). A failure rolls everything back.
  *   - Values are sealed exactly as the services seal new ones

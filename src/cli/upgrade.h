@@ -10,10 +10,10 @@
 struct db;
 
 /* The migration before which upgrade_seal_clear must run (issue 12). */
-#define UPGRADE_SEAL_VERSION 6
+#define UPGRADE_SEAL_VERSION 7
 
 /* Seal every clear accounts.username, signups.username and models.breasts
- * into the columns migration 5 added, in batches, inside the caller's
+ * into the columns migration 6 added, in batches, inside the caller's
  * transaction (the migration's). Returns 0 or an enum err. */
 int upgrade_seal_clear(struct db *db);
 

@@ -215,11 +215,19 @@ const struct db_migration db_migrations[] = {
                   "CREATE INDEX accounts_consent ON accounts (consent_open_data);\n",
     },
     {
+        /* Issue 12: an email-change link remembers the session that asked for
+         * it; confirming the change revokes every other session. A plain id,
+         * no reference: a session gone meanwhile just keeps none. */
+        .version = 5,
+        .sqlite_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
+        .pg_sql = "ALTER TABLE tokens ADD COLUMN session_id TEXT;\n",
+    },
+    {
         /* Issue 12: the username and the breasts flag are sealed. This step
          * adds the sealed columns and the keyed username lookup (UNIQUE);
          * the program's upgrade hook (db_set_upgrade, cli/upgrade.c) fills
-         * them from the clear columns before migration 6 removes those. */
-        .version = 5,
+         * them from the clear columns before migration 7 removes those. */
+        .version = 6,
         .sqlite_sql =
             "ALTER TABLE accounts ADD COLUMN username_lookup BLOB;\n"
             "ALTER TABLE accounts ADD COLUMN username_sealed BLOB;\n"
@@ -239,7 +247,7 @@ const struct db_migration db_migrations[] = {
          * cannot drop a UNIQUE column without rebuilding accounts, which
          * five tables reference with ON DELETE CASCADE: there the column is
          * renamed and holds '#' and the account id, nothing personal. */
-        .version = 6,
+        .version = 7,
         .sqlite_sql = "CREATE TEMP TABLE upgrade_check (unsealed INTEGER CHECK (unsealed = 0));\n"
                       "INSERT INTO upgrade_check SELECT count(*) FROM accounts"
                       " WHERE username_lookup IS NULL OR username_sealed IS NULL;\n"

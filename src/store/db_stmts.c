@@ -51,7 +51,7 @@ static const struct stmt_sql stmt_table[] = {
                              " (SELECT temp_store FROM pragma_temp_store)",
                              PG_NONE},
     /* accounts (issue 3) */
-    /* SQLite keeps the renamed clear column (migration 6): '#' || id. */
+    /* SQLite keeps the renamed clear column (migration 7): '#' || id. */
     [STMT_ACCOUNT_INSERT] =
         {"INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
          " username_sealed, password_hash, created_at, updated_at,"
@@ -105,7 +105,7 @@ static const struct stmt_sql stmt_table[] = {
                            " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                            NULL},
     [STMT_TOKEN_TAKE] = {"DELETE FROM tokens WHERE token_hash = $1 AND kind = $2"
-                         " RETURNING account_id, payload_sealed, expires_at",
+                         " RETURNING account_id, payload_sealed, expires_at, session_id",
                          NULL},
     [STMT_TOKEN_PEEK] = {"SELECT account_id FROM tokens"
                          " WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
@@ -227,7 +227,13 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
                            "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
     [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
-    /* issue 12: the upgrade that seals clear columns (between migrations 5 and 6) */
+    /* account links (issue 12) */
+    [STMT_TOKEN_INSERT_SESSION] = {"INSERT INTO tokens (token_hash, account_id, kind,"
+                                   " payload_sealed, created_at, expires_at, session_id)"
+                                   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                   NULL},
+    [STMT_SIGNUP_PEEK] = {"SELECT password_hash FROM signups WHERE token_hash = $1", NULL},
+    /* issue 12: the upgrade that seals clear columns (between migrations 6 and 7) */
     [STMT_UPGRADE_ACCOUNTS] = {"SELECT id, username FROM accounts WHERE username_sealed IS NULL"
                                " ORDER BY id LIMIT $1",
                                NULL},

@@ -38,7 +38,8 @@ enum stmt {
     STMT_SIGNUP_TAKE, /* $1 token_hash -> lookup, sealed, username_sealed, hash, expires_at */
     STMT_SIGNUP_DELETE_EMAIL,   /* $1 lookup */
     STMT_TOKEN_INSERT,          /* $1 hash, $2 account, $3 kind, $4 payload, $5 now, $6 expires */
-    STMT_TOKEN_TAKE,            /* $1 hash, $2 kind -> account_id, payload_sealed, expires_at */
+    STMT_TOKEN_TAKE,            /* $1 hash, $2 kind -> account_id, payload_sealed, expires_at,
+                                   session_id */
     STMT_TOKEN_PEEK,            /* $1 hash, $2 kind, $3 now -> account_id */
     STMT_TOKEN_DELETE,          /* $1 hash, $2 kind */
     STMT_TOKEN_DELETE_KIND,     /* $1 account, $2 kind */
@@ -93,8 +94,11 @@ enum stmt {
     STMT_OPENDATA_LATEST_JSON, /* -> json */
     STMT_ACCOUNT_LOCK,         /* $1 id: serialise an account's writers (PG: FOR UPDATE) */
     STMT_BEGIN_READ,           /* SQLite only: a deferred transaction for reads */
+    /* account links (issue 12) */
+    STMT_TOKEN_INSERT_SESSION, /* STMT_TOKEN_INSERT's $1..$6, $7 requesting session id */
+    STMT_SIGNUP_PEEK,          /* $1 token_hash -> password_hash */
     /* the upgrade that seals clear columns (issue 12, cli/upgrade.c); valid
-       only between migrations 5 and 6 */
+       only between migrations 6 and 7 */
     STMT_UPGRADE_ACCOUNTS,     /* $1 limit -> id, username (not yet sealed) */
     STMT_UPGRADE_ACCOUNT_SEAL, /* $1 id, $2 username_lookup, $3 username_sealed */
     STMT_UPGRADE_SIGNUPS,      /* $1 limit -> token_hash, username (not yet sealed) */

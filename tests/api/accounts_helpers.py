@@ -239,8 +239,13 @@ def signup(server, email, username, password, **extra):
     return server.post("/v1/signup", json=body)
 
 
-def confirm(server, token):
-    return server.post("/v1/confirm", json={"token": token})
+def confirm(server, token, password=None):
+    """A signup link needs the password chosen at signup; an email-change
+    link needs none."""
+    body = {"token": token}
+    if password is not None:
+        body["password"] = password
+    return server.post("/v1/confirm", json=body)
 
 
 def login(server, login_name, password):
@@ -266,7 +271,7 @@ def create_account(server, mails, prefix="user", identity=None):
     r = signup(server, ident["email"], ident["username"], ident["password"])
     assert r.status_code == 202, r.text[:300]
     mail = mails.wait(ident["email"], match="confirm")
-    r = confirm(server, mail.token)
+    r = confirm(server, mail.token, ident["password"])
     assert r.status_code == 200, r.text[:300]
     body = r.json()
     return Account(ident["email"].lower(), ident["username"].lower(), ident["password"], body["token"],

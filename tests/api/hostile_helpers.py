@@ -448,7 +448,8 @@ class CrashLoad:
                     if mail is None:
                         continue
                     rec.confirm = "unknown"
-                    r = sess.post(url("/v1/confirm"), json={"token": mail.token}, timeout=10)
+                    r = sess.post(url("/v1/confirm"), json={"token": mail.token, "password": ident["password"]},
+                                     timeout=10)
                     if r.status_code != 200:
                         self._unexpected("POST /v1/confirm", r)
                         return

@@ -475,7 +475,7 @@ def insert_raw_accounts(store, n, last_login, prefix="raw"):
         con = sqlite3.connect(os.path.join(store.data_dir, "atelier.db"), timeout=10, isolation_level=None)
         try:
             con.execute("BEGIN IMMEDIATE")
-            # SQLite keeps the retired clear column (migration 6): '#' || id.
+            # SQLite keeps the retired clear column (migration 7): '#' || id.
             con.executemany("INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
                             " username_sealed, password_hash, created_at, updated_at, last_login_at,"
                             " retired_username) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '#' || ?1)", rows)

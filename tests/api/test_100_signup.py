@@ -51,7 +51,7 @@ def test_signup_mails_a_link_and_confirm_returns_session(server, mails):
     assert_error(r, 401, "invalid_credentials")
 
     before = now_utc()
-    r = confirm(server, mail.token)
+    r = confirm(server, mail.token, ident["password"])
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"token", "account"}, body
@@ -81,8 +81,8 @@ def test_confirm_link_is_single_use(server, mails):
     ident = new_identity("once")
     assert signup(server, ident["email"], ident["username"], ident["password"]).status_code == 202
     token = mails.wait(ident["email"]).token
-    assert confirm(server, token).status_code == 200
-    r = confirm(server, token)
+    assert confirm(server, token, ident["password"]).status_code == 200
+    r = confirm(server, token, ident["password"])
     assert_error(r, 400, "invalid_token")
 
 
@@ -111,10 +111,11 @@ def test_uppercase_username_and_email_are_folded(server, mails):
     tag = uniq()
     email = f"Marie.Curie.{tag}@Example.ORG"
     username = f"Marie_{tag.upper()}"
-    r = signup(server, email, username, strong_password())
+    password = strong_password()
+    r = signup(server, email, username, password)
     assert r.status_code == 202, r.text
     mail = mails.wait(email.lower())
-    r = confirm(server, mail.token)
+    r = confirm(server, mail.token, password)
     assert r.status_code == 200, r.text
     acc = r.json()["account"]
     assert acc["username"] == username.lower(), acc
@@ -367,10 +368,10 @@ def test_username_taken_between_signup_and_confirm(server, mails):
     assert signup(server, second["email"], username.upper(), second["password"]).status_code == 202
     t1 = mails.wait(first["email"]).token
     t2 = mails.wait(second["email"]).token
-    r = confirm(server, t1)
+    r = confirm(server, t1, first["password"])
     assert r.status_code == 200, r.text
     assert r.json()["account"]["username"] == username
-    r = confirm(server, t2)
+    r = confirm(server, t2, second["password"])
     assert_error(r, 409)
     # The username still belongs to the first account only.
     assert login(server, username, first["password"]).status_code == 200
@@ -389,11 +390,11 @@ def test_confirmation_link_lives_24_hours(fresh_database, server_factory, tmp_pa
     t_late = mails.wait(late["email"]).token
 
     srv = store.start(offset=limits.LIMIT_CONFIRM_TTL_S - 3600)  # 23 h later: still valid
-    r = confirm(srv, t_early)
+    r = confirm(srv, t_early, early["password"])
     assert r.status_code == 200, r.text
 
     srv = store.start(offset=limits.LIMIT_CONFIRM_TTL_S + 120)  # just over 24 h: expired
-    assert_error(confirm(srv, t_late), 400, "invalid_token")
+    assert_error(confirm(srv, t_late, late["password"]), 400, "invalid_token")
     assert_error(login(srv, late["username"], late["password"]), 401, "invalid_credentials")
 
 
@@ -402,7 +403,7 @@ def test_confirm_link_is_single_use_under_concurrency(server, mails):
     assert signup(server, ident["email"], ident["username"], ident["password"]).status_code == 202
     token = mails.wait(ident["email"]).token
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
-        answers = list(ex.map(lambda _: confirm(server, token), range(8)))
+        answers = list(ex.map(lambda _: confirm(server, token, ident["password"]), range(8)))
     codes = sorted(r.status_code for r in answers)
     assert codes == [200] + [400] * 7, codes
     for r in answers:

@@ -327,12 +327,11 @@ def test_delete_account(server, mails, acc):
     assert_error(login(server, acc.username, acc.password), 401, "invalid_credentials")
     assert_error(login(server, acc.email, acc.password), 401, "invalid_credentials")
     # Erased completely: the address and the username are free again.
-    r = server.post(
-        "/v1/signup", json={"email": acc.email, "username": acc.username, "password": "Vq7#Again-" + uniq()}
-    )
+    again = "Vq7#Again-" + uniq()
+    r = server.post("/v1/signup", json={"email": acc.email, "username": acc.username, "password": again})
     assert r.status_code == 202
     m = mails.wait(acc.email, match="confirm")
-    r = server.post("/v1/confirm", json={"token": m.token})
+    r = server.post("/v1/confirm", json={"token": m.token, "password": again})
     assert r.status_code == 200, r.text
     assert r.json()["account"]["id"] != acc.id
     assert r.json()["account"]["bio"] is None

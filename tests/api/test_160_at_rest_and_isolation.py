@@ -271,7 +271,7 @@ def test_no_addresses_or_tokens_in_the_logs(server, mails):
     ident = new_identity("logleak")
     assert signup(server, ident["email"], ident["username"], ident["password"]).status_code == 202
     confirm_token = mails.wait(ident["email"]).token
-    r = server.post("/v1/confirm", json={"token": confirm_token})
+    r = server.post("/v1/confirm", json={"token": confirm_token, "password": ident["password"]})
     assert r.status_code == 200
     session = r.json()["token"]
     login_tok = login_token(server, ident["email"].upper(), ident["password"])

@@ -46,7 +46,7 @@ def test_signup_mail_arrives_through_smtp(sink, server_factory):
     assert not os.path.isdir(outbox_dir) or os.listdir(outbox_dir) == [], os.listdir(outbox_dir)
 
     # The link works.
-    r = confirm(srv, mail.token)
+    r = confirm(srv, mail.token, ident["password"])
     assert r.status_code == 200, r.text
     assert get_account(srv, r.json()["token"])["email"] == ident["email"]
     assert login(srv, ident["username"], ident["password"]).status_code == 200
@@ -68,7 +68,7 @@ def test_mail_survives_a_relay_that_is_down(server_factory):
         sink.start()
         # Backoff starts at 2 s and doubles: the mail must arrive, later.
         mail = sink.reader.wait(ident["email"], timeout=25)
-        r = confirm(srv, mail.token)
+        r = confirm(srv, mail.token, ident["password"])
         assert r.status_code == 200, r.text
         # Exactly one copy was delivered.
         time.sleep(1.0)

@@ -287,14 +287,14 @@ def test_unconfirmed_signups_are_erased_after_7_days(server_factory):
 
     rep = sweep(srv, t0 + days(UNCONFIRMED_DAYS - 1))
     assert rep["signups_erased"] == 0, rep
-    r = confirm(srv, links[kept["username"]])
+    r = confirm(srv, links[kept["username"]], kept["password"])
     assert r.status_code == 200, f"the link died before 7 days: {r.status_code} {r.text}"
     kept_token = r.json()["token"]
 
     rep = sweep(srv, t0 + days(UNCONFIRMED_DAYS + 1))
     assert rep["signups_erased"] == 1, rep
     assert st.rows("signups") == [], "the pending signup is still stored"
-    assert_error(confirm(srv, links[dropped["username"]]), 400, "invalid_token")
+    assert_error(confirm(srv, links[dropped["username"]], dropped["password"]), 400, "invalid_token")
     assert_error(login(srv, dropped["username"], dropped["password"]), 401, "invalid_credentials")
     # The confirmed account is not a signup any more: untouched.
     assert srv.get("/v1/account", headers=bearer(kept_token)).status_code == 200
@@ -509,7 +509,7 @@ def test_one_unmailable_account_does_not_stop_the_other_rules(store):
     assert st.rows("signups") == [], (
         "a signup 8 days old survived the sweep because one account could not be mailed "
         f"(sweep exit {p.returncode}: {p.stdout.strip()} {p.stderr.strip()[-400:]})")
-    assert_error(confirm(srv, link), 400, "invalid_token")
+    assert_error(confirm(srv, link, pending["password"]), 400, "invalid_token")
 
 
 def test_sweep_notice_uses_the_configured_sender(store):

@@ -142,7 +142,7 @@ def test_delete_erase_accounts_everything_at_once(store):
     r = signup(srv, acc.email, acc.username, acc.password)
     assert r.status_code == 202, r.text
     mail = mails.wait(acc.email, match="Confirm your atelier account")
-    r = confirm(srv, mail.token)
+    r = confirm(srv, mail.token, acc.password)
     assert r.status_code == 200, r.text
     again = r.json()["account"]
     assert again["id"] != acc.id and again["username"] == acc.username

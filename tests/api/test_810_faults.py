@@ -82,7 +82,7 @@ def test_mail_relay_down_signups_queue_and_all_arrive_later(server_factory):
         for ident in idents:
             left = max(0.5, 40 - (time.monotonic() - t_up))
             mail = sink.reader.wait(ident["email"], match="confirm", timeout=left)
-            r = confirm(srv, mail.token)
+            r = confirm(srv, mail.token, ident["password"])
             assert r.status_code == 200, f"the delivered link does not confirm: {r.text[:300]}"
         deadline = time.monotonic() + 10
         while mail_queue_rows(srv) and time.monotonic() < deadline:

@@ -125,7 +125,7 @@ class Verifier:
                 if not got:
                     still.append(s)
                     continue
-                status, body = self._confirm(srv, got[-1].token)
+                status, body = self._confirm(srv, got[-1].token, s.ident["password"])
                 if status == 200:
                     b = json.loads(body)
                     acc = AccountRec(s.ident, b["account"]["id"], b["token"])
@@ -162,8 +162,8 @@ class Verifier:
         self.stats["signups whose mail is still queued"] = len(waiting)
         bad.assert_none(f"{BACKEND}, {label} (ATELIER_CRASH_SEED={self.seed})")
 
-    def _confirm(self, srv, token):
-        r = srv.post("/v1/confirm", json={"token": token})
+    def _confirm(self, srv, token, password):
+        r = srv.post("/v1/confirm", json={"token": token, "password": password})
         return r.status_code, r.content
 
     def _check_erased(self, srv, acc, account_ids, models_of, sessions_of, bad):

@@ -81,7 +81,7 @@ def test_upgrade_from_previous_version_seals_everything(fresh_database, server_f
     assert r.status_code == 200, r.text[:300]
     assert accs[0].username in r.text and '"breasts":false' in r.text.replace(" ", "")
     # The pending signup confirms, with its username.
-    r = confirm(srv, pending["token"])
+    r = confirm(srv, pending["token"], pending["password"])
     assert r.status_code == 200, r.text[:300]
     assert r.json()["account"]["username"] == pending["username"]
     assert login(srv, pending["username"], pending["password"]).status_code == 200
