@@ -12,7 +12,7 @@ import os
 import pytest
 
 import conftest
-from accounts_helpers import (assert_error, confirm, create_account, get_account, hex_forms, login,
+from accounts_helpers import (Account, assert_error, confirm, create_account, get_account, hex_forms, login,
                               login_token, outbox, pg_dump_bytes, signup, sqlite_files_bytes,
                               strong_password, uniq)
 from models_helpers import create_model, get_model
@@ -33,15 +33,24 @@ def _readable(blob, needle, backend):
     return any(f in blob for f in forms)
 
 
+def _old_account(old, mails, ident):
+    """An account made through the previous binary, whose confirmation takes
+    the token alone."""
+    assert signup(old, **ident).status_code == 202
+    r = confirm(old, mails.wait(ident["email"], match="confirm").token)
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    return Account(ident["email"], ident["username"].lower(), ident["password"], body["token"], body["account"])
+
+
 def _old_database(server_factory, data_dir, database, monkeypatch):
     """Accounts, models and a pending signup written by the previous binary."""
     monkeypatch.setattr(conftest, "ATELIER_BIN", OLD_BIN)
     old = server_factory.start(data_dir=str(data_dir), database=database)
     mails = outbox(old)
     tag = uniq(6)
-    accs = [create_account(old, mails, identity={"email": f"upg{i}.{tag}@example.org",
-                                                  "username": f"Upg{i}_{tag}",
-                                                  "password": strong_password()})
+    accs = [_old_account(old, mails, {"email": f"upg{i}.{tag}@example.org", "username": f"Upg{i}_{tag}",
+                                      "password": strong_password()})
             for i in range(3)]
     models = [(accs[0], create_model(old, accs[0], "A", True, {"chest": 900, "neck": 340}), True),
               (accs[0], create_model(old, accs[0], "B", False, {"chest": 1000, "neck": 380}), False),
@@ -137,3 +146,28 @@ def test_new_usernames_are_sealed_and_unique(fresh_database, server_factory, tmp
         blob = sqlite_files_bytes(str(data_dir))
         for name in (f"renamed_{tag}", f"first_{tag}", b.username, pend):
             assert name.encode() not in blob, f"{name} is readable in atelier.db after shutdown"
+
+
+def test_upgrade_under_the_wrong_key_changes_nothing(fresh_database, server_factory, tmp_path, backend,
+                                                      monkeypatch):
+    """The conversion proves the key first: sealed under another key, the
+    usernames would never open again. Refused, the database stays as the
+    previous version left it, and a start with the right key converts it."""
+    if not os.access(OLD_BIN, os.X_OK):
+        pytest.skip(f"environment: no binary of the previous schema at ATELIER_OLD_BIN={OLD_BIN}")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    old, accs, models, pending, tag = _old_database(server_factory, data_dir, fresh_database, monkeypatch)
+    assert old.stop() is None
+    monkeypatch.undo()
+    with open(os.path.join(str(data_dir), "secret.key"), "rb") as f:
+        key = f.read()
+    other = bytes(b ^ 0xFF for b in key)
+    rc, out = server_factory.start_expect_exit(env={"ATELIER_KEY": other.hex()}, data_dir=str(data_dir),
+                                               database=fresh_database)
+    assert rc != 0, out
+    # Nothing was converted: the clear column is still there, with the name.
+    assert _readable(_raw_bytes(old, backend), accs[0].username.encode(), backend)
+    srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    assert login(srv, accs[0].username, accs[0].password).status_code == 200
+    assert get_model(srv, models[0][0], models[0][1]["id"])["breasts"] is True
