@@ -27,7 +27,7 @@
 #                               ATELIER_* variable removed (defaults apply);
 #                               stdout/stderr appended to LOG.out/LOG.err;
 #                               waits for /healthz; sets SERVER_PID,
-#                               SERVER_PORT, SERVER_BASE (tracked)
+#                               SERVER_PORT, SERVER_BASE, SERVER_METRICS (tracked)
 #   bench_clean_env             BENCH_ENV = (env -u ATELIER_...) to prefix a
 #                               command with, as bench_serve does
 #
@@ -167,8 +167,16 @@ bench_serve() { # LOG DATA [ARG...]
     bench_clean_env
     SERVER_PORT="$(bench_free_port)"
     SERVER_BASE="http://127.0.0.1:$SERVER_PORT"
+    SERVER_METRICS="$SERVER_BASE" # a binary without --metrics-listen serves them publicly
+    local metrics=()
+    if "$BIN" serve --help 2>&1 | grep -q -- --metrics-listen; then
+        local mport
+        mport="$(bench_free_port)"
+        SERVER_METRICS="http://127.0.0.1:$mport"
+        metrics=(--metrics-listen "127.0.0.1:$mport")
+    fi
     "${BENCH_ENV[@]}" "$BIN" serve --listen "127.0.0.1:$SERVER_PORT" --data "$data" \
-        --log-level warn "$@" >>"$log.out" 2>>"$log.err" </dev/null &
+        --log-level warn "${metrics[@]}" "$@" >>"$log.out" 2>>"$log.err" </dev/null &
     SERVER_PID=$!
     bench_track "$SERVER_PID"
     bench_wait_http "$SERVER_BASE/healthz" "$SERVER_PID" atelier || {

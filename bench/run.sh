@@ -131,7 +131,7 @@ mem_of() { # PID -> "VmRSS_kB VmHWM_kB"
 
 # Wait until atelier has no request in flight but the /metrics one asking
 # (wrk stops with requests still queued, e.g. logins waiting for argon2id).
-wait_idle() { # BASE
+wait_idle() { # METRICS_BASE
     "$PY" - "$1" <<'PYEOF'
 import re, sys, time, urllib.request
 deadline = time.monotonic() + 60
@@ -220,6 +220,7 @@ start_atelier() { # BACKEND
     bench_serve "$dir/atelier" "$dir/data" "${dbargs[@]}" $SERVER_ARGS
     ATELIER_PID="$SERVER_PID"
     A_BASE="$SERVER_BASE"
+    A_METRICS="$SERVER_METRICS"
 }
 
 # Accounts, the model, and one request of each scenario; prints KEY=VALUE.
@@ -349,7 +350,7 @@ run_scenario() { # BACKEND SCENARIO
             snap >>"$out.cpu"
         done
     done
-    wait_idle "$A_BASE"
+    wait_idle "$A_METRICS"
     mem_of "$ATELIER_PID" >"$WORK/wrk/$backend.$s.mem"
 }
 
@@ -372,7 +373,7 @@ for backend in $BACKENDS; do
     for s in $SCENARIOS; do
         run_scenario "$backend" "$s"
     done
-    curl -s --max-time 5 "$A_BASE/metrics" >"$WORK/wrk/$backend.metrics" 2>/dev/null || true
+    curl -s --max-time 5 "$A_METRICS/metrics" >"$WORK/wrk/$backend.metrics" 2>/dev/null || true
     cp "$WORK/$backend/atelier.err" "$WORK/wrk/$backend.atelier.err" 2>/dev/null || true
     bench_stop "$ATELIER_PID"
     ATELIER_PID=""

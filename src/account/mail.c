@@ -13,8 +13,17 @@
  *   - Retries back off exponentially from MAIL_RETRY_FIRST_MS up to
  *     MAIL_RETRY_MAX_MS; a message is never dropped for failing.
  *   - Recipients and bodies are never logged.
+ *   - An outbox file is named <ms>-<A>-<E>-<id>.eml: A and E are 8-byte
+ *     keyed BLAKE2b tags (hex) of the owning account id and of the
+ *     recipient address, so erasure finds an account's files without any
+ *     address or id in clear (mail_outbox_erase); <ms> is the delivery time
+ *     the sweeper prunes by (mail_outbox_prune, RETAIN_OUTBOX_DAYS).
+ *   - A file whose queue row was erased while it was being written (the
+ *     account went meanwhile) is removed again by the thread that wrote it.
  */
+#include <ctype.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +51,8 @@
 #define MAIL_RETRY_FIRST_MS 2000
 #define MAIL_RETRY_MAX_MS   (60 * 60 * 1000)
 #define MAIL_POLL_MS        5000
+#define MAIL_TAG_HEX        16 /* hex digits of an outbox tag */
+#define MAIL_PATH_BUF       (PATH_MAX + 128)
 
 static pthread_t mail_thread;
 static pthread_mutex_t mail_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -161,17 +172,42 @@ static int mail_write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Atomic write of the message into <data>/outbox/<ms>-<id>.eml. */
-static int mail_to_outbox(const char *id, const char *msg, size_t n)
+/* The hex tag of an outbox name: 8 bytes of a keyed BLAKE2b; an empty or
+ * NULL value (mail of no account) is all zeros. Addresses are lower-cased. */
+static void mail_outbox_tag(const char *domain, const char *value, char out[MAIL_TAG_HEX + 1])
 {
-    char dir[PATH_MAX + 16], tmp[PATH_MAX + 96], path[PATH_MAX + 96];
+    uint8_t h[SEAL_LOOKUP_BYTES];
+    char low[POLICY_EMAIL_BUF];
+    size_t i;
+
+    if (!value || !value[0]) {
+        memset(out, '0', MAIL_TAG_HEX);
+        out[MAIL_TAG_HEX] = 0;
+        return;
+    }
+    for (i = 0; value[i] && i + 1 < sizeof low; i++)
+        low[i] = (char)tolower((unsigned char)value[i]);
+    low[i] = 0;
+    seal_lookup(domain, low, i, h);
+    util_hex(h, MAIL_TAG_HEX / 2, out);
+    sodium_memzero(low, sizeof low);
+}
+
+/* Atomic write of the message into <data>/outbox/<ms>-<A>-<E>-<id>.eml;
+ * the final path goes to path. */
+static int mail_to_outbox(const char *id, const char *account, const char *to, const char *msg,
+                          size_t n, char path[MAIL_PATH_BUF])
+{
+    char dir[PATH_MAX + 16], tmp[MAIL_PATH_BUF], a[MAIL_TAG_HEX + 1], e[MAIL_TAG_HEX + 1];
     int fd = -1, rc = ERR_UNAVAILABLE;
 
     snprintf(dir, sizeof dir, "%s/outbox", mail_cfg->data_dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         goto out;
+    mail_outbox_tag("outbox.account", account, a);
+    mail_outbox_tag("outbox.address", to, e);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, id);
-    snprintf(path, sizeof path, "%s/%lld-%s.eml", dir, (long long)clock_now_ms(), id);
+    snprintf(path, MAIL_PATH_BUF, "%s/%lld-%s-%s-%s.eml", dir, (long long)clock_now_ms(), a, e, id);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || mail_write_all(fd, msg, n) || fsync(fd))
         goto out;
@@ -255,7 +291,10 @@ static int mail_to_smtp(const char *to, const char *msg, size_t n)
     return cc == CURLE_OK ? 0 : ERR_UNAVAILABLE;
 }
 
-static int mail_deliver_one(const char *id, const uint8_t *box, size_t boxn)
+/* Deliver one sealed envelope; an outbox file's path goes to path
+ * (empty when it went by SMTP). */
+static int mail_deliver_one(const char *id, const char *account, const uint8_t *box, size_t boxn,
+                            char path[MAIL_PATH_BUF])
 {
     size_t n = 0;
     uint8_t *env = NULL;
@@ -271,8 +310,9 @@ static int mail_deliver_one(const char *id, const uint8_t *box, size_t boxn)
     *nl = 0;
     const char *msg = nl + 1;
     size_t msgn = n - (size_t)(nl + 1 - (char *)env);
+    path[0] = 0;
     rc = mail_cfg->smtp[0] ? mail_to_smtp((const char *)env, msg, msgn)
-                           : mail_to_outbox(id, msg, msgn);
+                           : mail_to_outbox(id, account, (const char *)env, msg, msgn, path);
 out:
     seal_free(env, n);
     return rc;
@@ -294,11 +334,13 @@ static int mail_claim(struct db *db, const char *id, int64_t old_next, int64_t n
     return db_exec(db, STMT_MAIL_CLAIM, p, 3) == 1;
 }
 
-static void mail_finish(struct db *db, const char *id, int ok, int64_t attempts, int64_t now)
+static void mail_finish(struct db *db, const char *id, int ok, int64_t attempts, int64_t now,
+                        const char *path)
 {
     if (ok) {
         struct db_param p[] = {DB_TEXT(id)};
-        db_exec(db, STMT_MAIL_DONE, p, 1);
+        if (db_exec(db, STMT_MAIL_DONE, p, 1) == 0 && path[0])
+            unlink(path); /* erased while we wrote it: the file goes too */
         metrics_event(EV_MAIL_SENT, 1);
         return;
     }
@@ -309,7 +351,7 @@ static void mail_finish(struct db *db, const char *id, int ok, int64_t attempts,
 }
 
 struct mail_due {
-    char id[40];
+    char id[40], account[40];
     int64_t attempts, next;
     uint8_t *box;
     size_t boxn;
@@ -328,7 +370,9 @@ static int mail_fetch_due(struct db *db, int64_t now, struct mail_due *due)
         size_t len = 0;
         const char *id = db_col_text(rows, 0, &len);
         const void *box = db_col_blob(rows, 1, &due[n].boxn);
+        const char *acct = db_col_text(rows, 4, NULL);
         util_strlcpy(due[n].id, id ? id : "", sizeof due[n].id);
+        util_strlcpy(due[n].account, acct ? acct : "", sizeof due[n].account);
         due[n].attempts = db_col_int(rows, 2);
         due[n].next = db_col_int(rows, 3);
         due[n].box = malloc(due[n].boxn ? due[n].boxn : 1);
@@ -351,8 +395,9 @@ int mail_deliver_due(struct db *db, const struct config *cfg, int64_t now_ms, in
     n = mail_fetch_due(db, now_ms, due);
     for (int i = 0; i < n; i++) {
         if (mail_claim(db, due[i].id, due[i].next, now_ms)) {
-            int rc = mail_deliver_one(due[i].id, due[i].box, due[i].boxn);
-            mail_finish(db, due[i].id, rc == 0, due[i].attempts, now_ms);
+            char path[MAIL_PATH_BUF];
+            int rc = mail_deliver_one(due[i].id, due[i].account, due[i].box, due[i].boxn, path);
+            mail_finish(db, due[i].id, rc == 0, due[i].attempts, now_ms, path);
             rc == 0 ? ok++ : bad++;
         }
         free(due[i].box);
@@ -394,6 +439,11 @@ void mail_configure(const struct config *cfg)
 int mail_start(const struct config *cfg)
 {
     mail_configure(cfg);
+    if (!cfg->smtp[0])
+        log_warn("mail",
+                 "no --smtp: every mail (addresses, usernames, links) is written as a file into "
+                 "%s/outbox/ for pickup; the sweeper deletes files older than %d days",
+                 cfg->data_dir, RETAIN_OUTBOX_DAYS);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return ERR_INTERNAL;
     mail_running = 1;
@@ -424,4 +474,103 @@ void mail_stop(void)
     pthread_mutex_unlock(&mail_lock);
     pthread_join(mail_thread, NULL);
     curl_global_cleanup();
+}
+
+/* ---- the outbox: erasure and retention ---- */
+
+/* The delivery time of an outbox name "<ms>-...", or -1. */
+static int64_t mail_outbox_ms(const char *name)
+{
+    int64_t ms = 0;
+    int i;
+
+    for (i = 0; name[i] >= '0' && name[i] <= '9' && i < 18; i++)
+        ms = ms * 10 + (name[i] - '0');
+    return i > 0 && name[i] == '-' ? ms : -1;
+}
+
+/* Does the name carry tag a (account) or e (address) in its slots? */
+static int mail_outbox_match(const char *name, const char *a, const char *e)
+{
+    const char *p = strchr(name, '-');
+
+    if (mail_outbox_ms(name) < 0 || !p || strlen(p) < 2 * (MAIL_TAG_HEX + 1))
+        return 0;
+    if (a && strncmp(p + 1, a, MAIL_TAG_HEX) == 0 && p[MAIL_TAG_HEX + 1] == '-')
+        return 1;
+    p += MAIL_TAG_HEX + 1;
+    return e && p[0] == '-' && strncmp(p + 1, e, MAIL_TAG_HEX) == 0;
+}
+
+/* Remove every entry of <data>/outbox that drop() picks; counts them. */
+static int mail_outbox_scan(const char *data_dir, int (*drop)(const char *, const void *),
+                            const void *arg, int dry_run, int *removed)
+{
+    char dir[PATH_MAX + 16];
+    struct dirent *de;
+    DIR *d;
+
+    snprintf(dir, sizeof dir, "%s/outbox", data_dir);
+    if (!(d = opendir(dir)))
+        return errno == ENOENT ? 0 : ERR_UNAVAILABLE;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || !drop(de->d_name, arg))
+            continue;
+        if (dry_run || unlinkat(dirfd(d), de->d_name, 0) == 0)
+            (*removed)++;
+    }
+    closedir(d);
+    return 0;
+}
+
+struct mail_tags {
+    char a[MAIL_TAG_HEX + 1], e[MAIL_TAG_HEX + 1];
+    int has_e;
+};
+
+static int mail_drop_tagged(const char *name, const void *arg)
+{
+    const struct mail_tags *t = arg;
+    return mail_outbox_match(name, t->a, t->has_e ? t->e : NULL);
+}
+
+int mail_outbox_erase(const char *account_id, const char *email, int *removed)
+{
+    struct mail_tags t;
+    int n = 0, rc;
+
+    if (!mail_cfg || !account_id || !account_id[0])
+        return 0;
+    mail_outbox_tag("outbox.account", account_id, t.a);
+    mail_outbox_tag("outbox.address", email, t.e);
+    t.has_e = email && email[0];
+    rc = mail_outbox_scan(mail_cfg->data_dir, mail_drop_tagged, &t, 0, &n);
+    if (removed)
+        *removed = n;
+    return rc;
+}
+
+static int mail_drop_old(const char *name, const void *arg)
+{
+    int64_t ms = mail_outbox_ms(name);
+    return ms >= 0 && ms <= *(const int64_t *)arg;
+}
+
+int mail_outbox_prune(const char *data_dir, int64_t now_ms, int dry_run, int *removed)
+{
+    int64_t cutoff = now_ms - (int64_t)RETAIN_OUTBOX_DAYS * POLICY_DAY_S * 1000;
+
+    return mail_outbox_scan(data_dir, mail_drop_old, &cutoff, dry_run, removed);
+}
+
+int mail_queued(struct db *db)
+{
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_MAIL_QUEUED, NULL, 0, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows) == 1 ? (int)db_col_int(rows, 0) : ERR_INTERNAL;
+    db_rows_free(rows);
+    return rc;
 }

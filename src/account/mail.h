@@ -41,4 +41,16 @@ void mail_kick(void);
 int mail_deliver_due(struct db *db, const struct config *cfg, int64_t now_ms, int *sent,
                      int *failed);
 
+/* Outbox mode: remove the outbox files of an account (tagged with its id)
+ * and of its address (email may be NULL); *removed (may be NULL) receives
+ * the count. Returns 0 or ERR_UNAVAILABLE (the directory does not open). */
+int mail_outbox_erase(const char *account_id, const char *email, int *removed);
+
+/* Remove outbox files delivered at least RETAIN_OUTBOX_DAYS before now_ms
+ * (a dry run only counts them into *removed). */
+int mail_outbox_prune(const char *data_dir, int64_t now_ms, int dry_run, int *removed);
+
+/* How many mails the queue holds (due or not), or a negative err. */
+int mail_queued(struct db *db);
+
 #endif

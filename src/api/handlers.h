@@ -10,7 +10,6 @@
 
 /* handlers_system.c */
 int h_healthz(struct req *rq);
-int h_metrics(struct req *rq);
 int h_openapi(struct req *rq);
 
 /* handlers_account.c */

@@ -134,6 +134,7 @@ static int model_read_text(struct req *rq, json_t *b, const char *key, size_t ma
 {
     json_t *v = json_object_get(b, key);
     const char *s;
+    int rc;
 
     *present = v != NULL;
     if (!v)
@@ -151,6 +152,8 @@ static int model_read_text(struct req *rq, json_t *b, const char *key, size_t ma
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
             return input_fail(rq, key, "%s must not contain control characters", key);
+    if ((rc = input_text(rq, key, s)))
+        return rc;
     free(*out);
     *out = xstrdup(s);
     return 0;

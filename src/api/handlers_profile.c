@@ -147,6 +147,8 @@ static int profile_read_patch(struct req *rq, json_t *b, json_t *current, struct
         pp->bio = json_string_value(v);
         if (pp->bio && profile_chars(pp->bio) > LIMIT_BIO_MAX)
             return input_fail(rq, "bio", "bio must be at most %d characters", LIMIT_BIO_MAX);
+        if ((rc = input_text(rq, "bio", pp->bio)))
+            return rc;
         pp->has_bio = 1;
     }
     if ((v = json_object_get(b, "social"))) {

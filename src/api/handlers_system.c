@@ -1,14 +1,14 @@
 /*
- * handlers_system.c - operational endpoints: health, metrics, the API's
- * OpenAPI document. None of them needs authentication and none reveals
- * anything about accounts.
+ * handlers_system.c - operational endpoints: health and the API's OpenAPI
+ * document. None of them needs authentication and none reveals anything
+ * about accounts. Metrics are not here: they have their own listener
+ * (--metrics-listen, http/http.c), never the public port.
  */
 #include <stdlib.h>
 
 #include "store/db.h"
 #include "base/err.h"
 #include "api/handlers.h"
-#include "obs/metrics.h"
 
 extern const unsigned char openapi_json[];
 extern const unsigned long openapi_json_len;
@@ -27,16 +27,6 @@ int h_healthz(struct req *rq)
         return req_fail(rq, ERR_UNAVAILABLE, "database_unavailable",
                         "the database does not answer");
     return resp_json(rq, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-int h_metrics(struct req *rq)
-{
-    size_t len = 0;
-    char *text = metrics_render(&len);
-
-    if (!text)
-        return ERR_NOMEM;
-    return resp_take(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
 
 int h_openapi(struct req *rq)

@@ -2,9 +2,13 @@
  * input.c - JSON body field readers that answer 422 naming the field.
  *
  * Invariant: a handler that got 0 from every reader holds only fields of the
- * expected JSON types; anything else has already been answered.
+ * expected JSON types; anything else has already been answered. Free text
+ * that passed input_text holds no format character (Unicode category Cf:
+ * bidi overrides and isolates, zero-width characters, the BOM, tags), so a
+ * name cannot display reordered or hide text.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,5 +86,61 @@ int input_bool(struct req *rq, json_t *o, const char *key, int required, int *ou
     if (!json_is_boolean(v))
         return input_fail(rq, key, "%s must be true or false", key);
     *out = json_is_true(v);
+    return 0;
+}
+
+/* The code points of Unicode 15.0's category Cf, as closed ranges. */
+static const struct {
+    uint32_t lo, hi;
+} input_cf[] = {
+    {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
+    {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
+    {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
+    {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+    {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F},
+};
+
+static int input_is_format(uint32_t cp)
+{
+    for (size_t i = 0; i < sizeof input_cf / sizeof input_cf[0]; i++)
+        if (cp >= input_cf[i].lo && cp <= input_cf[i].hi)
+            return 1;
+    return 0;
+}
+
+/* The code point at s (valid UTF-8, as jansson guarantees), its length in
+ * *len. */
+static uint32_t input_code_point(const unsigned char *s, size_t *len)
+{
+    if (s[0] < 0x80 || !s[1]) {
+        *len = 1;
+        return s[0];
+    }
+    if (s[0] < 0xE0) {
+        *len = 2;
+        return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    }
+    if (s[0] < 0xF0 || !s[2]) {
+        *len = s[2] ? 3 : 2;
+        return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    }
+    *len = s[3] ? 4 : 3;
+    return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+           (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+int input_text(struct req *rq, const char *field, const char *s)
+{
+    size_t len;
+
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p += len) {
+        uint32_t cp = input_code_point(p, &len);
+        if (input_is_format(cp))
+            return input_fail(rq, field,
+                              "%s must not contain format characters such as U+%04X "
+                              "(bidirectional overrides, zero-width characters)",
+                              field, (unsigned)cp);
+    }
     return 0;
 }

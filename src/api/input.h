@@ -29,6 +29,11 @@ int input_string(struct req *rq, json_t *o, const char *key, int required, const
 /* A boolean field (absent leaves *out untouched and *present = 0). */
 int input_bool(struct req *rq, json_t *o, const char *key, int required, int *out, int *present);
 
+/* Free text shown to people (names, notes, bio): refuses, naming the field,
+ * any format character (Unicode category Cf: bidi overrides, zero-width
+ * characters, BOM, tags). s is valid UTF-8 (jansson's), may be NULL. */
+int input_text(struct req *rq, const char *field, const char *s);
+
 /* 422 naming a field, with a printf message. Returns ERR_INVALID. */
 int input_fail(struct req *rq, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

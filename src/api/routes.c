@@ -11,7 +11,6 @@
 
 static const struct route api_route_list[] = {
     {"GET", "/healthz", h_healthz, 0},
-    {"GET", "/metrics", h_metrics, 0},
     {"GET", "/v1/openapi.json", h_openapi, 0},
     {"POST", "/v1/signup", h_signup, ROUTE_JSON_BODY | ROUTE_SLOW},
     {"POST", "/v1/confirm", h_confirm, ROUTE_JSON_BODY | ROUTE_SLOW},

@@ -175,7 +175,8 @@ static int config_check_key(const char *in, char *out, size_t outsz, const char 
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" (all interfaces, 0.0.0.0). The host is
  * an IP literal and is stored without brackets. */
-static int config_set_listen(struct config *c, const char *v, const char **why)
+static int config_parse_listen(const char *v, char host_out[64], unsigned *port_out,
+                               const char **why)
 {
     char host[64];
     const char *port_s;
@@ -208,13 +209,30 @@ static int config_set_listen(struct config *c, const char *v, const char **why)
     int64_t port;
     if (util_parse_i64(port_s, 0, 65535, &port) != 0)
         return -1;
-    char norm[sizeof c->listen_host];
+    char norm[64];
     if (config_check_ip(host, norm, sizeof norm, why) != 0) {
         *why = "expected HOST:PORT, [IPV6]:PORT or :PORT with an IP address and a port 0-65535";
         return -1;
     }
-    memcpy(c->listen_host, norm, sizeof norm);
-    c->port = (unsigned)port;
+    memcpy(host_out, norm, sizeof norm);
+    *port_out = (unsigned)port;
+    return 0;
+}
+
+static int config_set_listen(struct config *c, const char *v, const char **why)
+{
+    return config_parse_listen(v, c->listen_host, &c->port, why);
+}
+
+/* --metrics-listen: empty (the default) keeps the metrics listener off. */
+static int config_set_metrics_listen(struct config *c, const char *v, const char **why)
+{
+    c->metrics_on = 0;
+    if (v[0] == '\0')
+        return 0;
+    if (config_parse_listen(v, c->metrics_host, &c->metrics_port, why))
+        return -1;
+    c->metrics_on = 1;
     return 0;
 }
 
@@ -269,6 +287,15 @@ static const struct opt config_options[] = {
      .help = "address and port to listen on; \":PORT\" for all interfaces, port 0 for any free "
              "port",
      .set = config_set_listen},
+    {.name = "metrics-listen",
+     .env = "ATELIER_METRICS_LISTEN",
+     .kind = OPT_CUSTOM,
+     .commands = "serve",
+     .metavar = "HOST:PORT",
+     .def = "",
+     .help = "serve GET /metrics on this address only (its own listener; loopback advised); "
+             "empty: no metrics listener",
+     .set = config_set_metrics_listen},
     {.name = "data",
      .env = "ATELIER_DATA",
      .kind = OPT_STRING,

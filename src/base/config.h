@@ -16,6 +16,9 @@
 struct config {
     char listen_host[64];    /* --listen host part */
     unsigned port;           /* --listen port part; 0 = pick a free port */
+    char metrics_host[64];   /* --metrics-listen host part */
+    unsigned metrics_port;   /* --metrics-listen port part */
+    int metrics_on;          /* --metrics-listen given: serve /metrics there only */
     char data_dir[PATH_MAX]; /* --data */
     char database[1024];     /* --database; "" = SQLite in data_dir */
     char key_file[PATH_MAX]; /* --key-file; "" = <data>/secret.key */

@@ -22,17 +22,25 @@
 #define POLICY_DAY_MS   (1000LL * POLICY_DAY_S)
 
 /* HTTP request bodies */
-#define LIMIT_JSON_BODY      (64u * 1024u)        /* bytes, JSON request bodies */
-#define LIMIT_IMAGE_BODY     (8u * 1024u * 1024u) /* bytes, image uploads */
-#define LIMIT_IMAGE_PIXELS   40000000ull          /* refused before decoding */
-#define LIMIT_PICTURE_EDGE   512                  /* stored pictures at most this square */
-#define LIMIT_HEADER_COUNT   64                   /* request header lines */
-#define LIMIT_URL            8192u                /* path plus query arguments, bytes */
-#define LIMIT_CONN_TIMEOUT_S 30u                  /* idle connection timeout */
-#define LIMIT_CONN_MEMORY    (64u * 1024u)        /* MHD per-connection memory pool */
-#define LIMIT_CONNECTIONS    1024u                /* total concurrent connections */
-#define LIMIT_CONN_PER_IP    128u                 /* concurrent connections per client IP */
-#define LIMIT_JSON_DEPTH     32                   /* nesting accepted in request bodies */
+#define LIMIT_JSON_BODY    (64u * 1024u)        /* bytes, JSON request bodies */
+#define LIMIT_IMAGE_BODY   (8u * 1024u * 1024u) /* bytes, image uploads */
+#define LIMIT_IMAGE_PIXELS 40000000ull          /* refused before decoding */
+#define LIMIT_PICTURE_EDGE 512                  /* stored pictures at most this square */
+#define LIMIT_IMAGE_DECODE_BYTES                                                                   \
+    (64u * 1024u * 1024u) /* decoded pixels x bytes per pixel of one image, after shrink-on-load   \
+                           */
+#define LIMIT_IMAGE_WORKERS  1     /* threads decoding images, apart from the slow-handler pool */
+#define LIMIT_IMAGE_QUEUE    16    /* image uploads queued or running; beyond: 503 */
+#define LIMIT_HEADER_COUNT   64    /* request header lines */
+#define LIMIT_URL            8192u /* path plus query arguments, bytes */
+#define LIMIT_CONN_TIMEOUT_S 30u   /* idle connection timeout */
+#define LIMIT_CONN_MEMORY    (64u * 1024u) /* MHD per-connection memory pool */
+#define LIMIT_CONNECTIONS    1024u         /* total concurrent connections */
+#define LIMIT_CONN_PER_IP    128u          /* concurrent connections per client IP */
+#define LIMIT_JSON_DEPTH     32            /* nesting accepted in request bodies */
+
+/* The metrics listener (--metrics-listen) */
+#define LIMIT_METRICS_CONNECTIONS 8u /* concurrent connections */
 
 /* Accounts and sessions */
 #define LIMIT_LOGIN_FAIL_ACCOUNT   10                     /* failed logins per account per window */
@@ -71,6 +79,10 @@
 #define RETAIN_INACTIVE_DAYS    365 /* since last login, then erased */
 #define RETAIN_NOTICE_DAYS      30  /* warning mail before inactivity erasure */
 #define RETAIN_UNCONFIRMED_DAYS 7   /* unconfirmed signups */
+#define RETAIN_OUTBOX_DAYS      7   /* mail files in DATA/outbox (no --smtp) */
+
+/* Erasure: a WAL checkpoint that a reader blocks is retried this often */
+#define LIMIT_SCRUB_RETRY_S 2
 
 /* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
 #define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
@@ -89,12 +101,16 @@
     X(LIMIT_IMAGE_BODY)                                                                            \
     X(LIMIT_IMAGE_PIXELS)                                                                          \
     X(LIMIT_PICTURE_EDGE)                                                                          \
+    X(LIMIT_IMAGE_DECODE_BYTES)                                                                    \
+    X(LIMIT_IMAGE_WORKERS)                                                                         \
+    X(LIMIT_IMAGE_QUEUE)                                                                           \
     X(LIMIT_HEADER_COUNT)                                                                          \
     X(LIMIT_URL)                                                                                   \
     X(LIMIT_CONN_TIMEOUT_S)                                                                        \
     X(LIMIT_CONN_MEMORY)                                                                           \
     X(LIMIT_CONNECTIONS)                                                                           \
     X(LIMIT_CONN_PER_IP)                                                                           \
+    X(LIMIT_METRICS_CONNECTIONS)                                                                   \
     X(LIMIT_JSON_DEPTH)                                                                            \
     X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
     X(LIMIT_LOGIN_FAIL_IP)                                                                         \
@@ -126,6 +142,8 @@
     X(RETAIN_INACTIVE_DAYS)                                                                        \
     X(RETAIN_NOTICE_DAYS)                                                                          \
     X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
+    X(RETAIN_OUTBOX_DAYS)                                                                          \
+    X(LIMIT_SCRUB_RETRY_S)                                                                         \
     X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
     X(LIMIT_STRBUF_DEFAULT)                                                                        \
     X(LIMIT_SVG_BYTES)                                                                             \
@@ -154,6 +172,9 @@ _Static_assert(LIMIT_MAIL_PER_ACCOUNT > 0 && LIMIT_MAIL_WINDOW_S > 0, "mail rate
 _Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MAX, "password");
 _Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
 _Static_assert(LIMIT_IMAGE_BODY > LIMIT_JSON_BODY, "images are the larger bodies");
+_Static_assert(LIMIT_IMAGE_DECODE_BYTES >= 4u * LIMIT_PICTURE_EDGE * LIMIT_PICTURE_EDGE,
+               "a stored picture's worth of RGBA pixels can be decoded");
+_Static_assert(LIMIT_IMAGE_WORKERS > 0 && LIMIT_IMAGE_QUEUE >= LIMIT_IMAGE_WORKERS, "image pool");
 _Static_assert(LIMIT_CONN_PER_IP <= LIMIT_CONNECTIONS, "per-IP connections within the total");
 _Static_assert((int)LIMIT_SA_MAX > 0, "a seam allowance is accepted");
 _Static_assert(LIMIT_OPENDATA_K_MIN >= 5, "SPEC section 6: k >= 5");

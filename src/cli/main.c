@@ -41,6 +41,7 @@
 #include "privacy/opendata.h"
 #include "account/password.h"
 #include "cli/populate.h"
+#include "privacy/erase.h"
 #include "privacy/sweep.h"
 #include "base/util.h"
 #include "http/workers.h"
@@ -118,6 +119,10 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     printf("atelier: listening on http://%s%s%s:%u/\n", strchr(cfg->listen_host, ':') ? "[" : "",
            cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0",
            strchr(cfg->listen_host, ':') ? "]" : "", port);
+    if (cfg->metrics_on)
+        printf("atelier: metrics on http://%s%s%s:%u/metrics\n",
+               strchr(cfg->metrics_host, ':') ? "[" : "", cfg->metrics_host,
+               strchr(cfg->metrics_host, ':') ? "]" : "", cfg->metrics_port);
     fflush(stdout);
     sigwait(&set, &sig);
     log_info("main", "signal %d: shutting down", sig);
@@ -140,14 +145,51 @@ static int cmd_migrate(const struct config *cfg)
     return 0;
 }
 
-/* One sweep as of --now (default: the real time); then deliver the mail it
- * queued, so that the command works without a running server. */
+/* Deliver every due mail, batch after batch, until none is due: a failed
+ * one is not due again before its backoff. Progress on a terminal. */
+static void sweep_deliver_all(struct db *db, const struct config *cfg, int64_t now, int *sent,
+                              int *failed)
+{
+    int tty = isatty(2), ok, bad;
+
+    while (mail_deliver_due(db, cfg, now, &ok, &bad) > 0) {
+        *sent += ok;
+        *failed += bad;
+        if (tty)
+            fprintf(stderr, "\ratelier sweep: %d mails delivered, %d failed", *sent, *failed);
+    }
+    if (tty && (*sent || *failed))
+        fputc('\n', stderr);
+}
+
+/* Say how many mails the queue still holds and why. */
+static int sweep_remaining(struct db *db, const struct config *cfg, int failed)
+{
+    int left = mail_queued(db);
+
+    if (left < 0) {
+        fprintf(stderr, "atelier sweep: cannot count the mail queue: %s\n", err_text(left));
+        return left;
+    }
+    if (left > 0)
+        fprintf(stderr,
+                "atelier sweep: %d mails remain queued: %d failed delivery here (%s) and wait "
+                "for their retry, %d are not due yet or are being delivered by a server; a "
+                "running `atelier serve` delivers them\n",
+                left, failed < left ? failed : left,
+                cfg->smtp[0] ? "the SMTP server refused or did not answer" : "the outbox",
+                left - (failed < left ? failed : left));
+    return left;
+}
+
+/* One sweep as of --now (default: the real time); then deliver all the mail
+ * it queued, so that the command works without a running server. */
 static int cmd_sweep(const struct config *cfg)
 {
     struct sweep_report r;
     struct db *db = NULL;
     int64_t now = clock_now_ms();
-    int rc, sent = 0, failed = 0;
+    int rc, sent = 0, failed = 0, left = 0;
 
     if (cfg->sweep_now[0] && clock_parse_rfc3339(cfg->sweep_now, &now)) {
         fprintf(stderr, "atelier sweep: --now takes an RFC 3339 time or a date\n");
@@ -158,14 +200,21 @@ static int cmd_sweep(const struct config *cfg)
     if (app_open(cfg, 0, &db))
         return 1;
     rc = sweep_run(db, cfg, now, cfg->dry_run, &r);
-    if (rc == 0 && !cfg->dry_run)
-        mail_deliver_due(db, cfg, now, &sent, &failed);
+    if (rc == 0 && !cfg->dry_run) {
+        sweep_deliver_all(db, cfg, now, &sent, &failed);
+        left = sweep_remaining(db, cfg, failed);
+        left = left < 0 ? 0 : left;
+        if (erase_scrub(db))
+            fprintf(stderr, "atelier sweep: a reader holds the WAL: erased pages stay in it "
+                            "until a running server's checkpoint succeeds\n");
+    }
     printf("{\"dry_run\":%s,\"locked_elsewhere\":%s,\"logs_deleted\":%d,\"notices\":%d,"
            "\"accounts_erased\":%d,\"signups_erased\":%d,\"sessions_deleted\":%d,"
-           "\"tokens_deleted\":%d,\"mails_sent\":%d,\"mails_failed\":%d,\"ms\":%.1f}\n",
+           "\"tokens_deleted\":%d,\"outbox_deleted\":%d,\"mails_sent\":%d,\"mails_failed\":%d,"
+           "\"mails_remaining\":%d,\"ms\":%.1f}\n",
            cfg->dry_run ? "true" : "false", r.locked_elsewhere ? "true" : "false", r.logs_deleted,
            r.notices, r.accounts_erased, r.signups_erased, r.sessions_deleted, r.tokens_deleted,
-           sent, failed, r.ms);
+           r.outbox_deleted, sent, failed, left, r.ms);
     app_close(db);
     return rc ? 1 : 0;
 }

@@ -339,17 +339,15 @@ static int http_canon_ip(const char *s, size_t len, char *out, size_t n)
     return -1;
 }
 
-/* Walk X-Forwarded-For from the right: the first hop that is not a trusted
- * proxy is the client. Malformed entries end the walk (the last good hop
- * counts), so a client cannot smuggle an address past a proxy. */
-static void http_forwarded_ip(struct req *rq)
+/* Walk one X-Forwarded-For line from the right: the first hop that is not a
+ * trusted proxy is the client. Returns 1 when the walk ended (client found,
+ * or a malformed entry: the last good hop counts, so a client cannot smuggle
+ * an address past a proxy), 0 when every hop of the line was trusted. */
+static int http_forwarded_walk(struct req *rq, const char *xff)
 {
-    const char *xff = req_header(rq, "X-Forwarded-For");
     char hop[INET6_ADDRSTRLEN];
-
-    if (!xff || !http_is_trusted(rq->ip))
-        return;
     const char *end = xff + strlen(xff);
+
     while (end > xff) {
         const char *start = end;
         while (start > xff && start[-1] != ',')
@@ -360,12 +358,46 @@ static void http_forwarded_ip(struct req *rq)
         while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
             b--;
         if (http_canon_ip(a, (size_t)(b - a), hop, sizeof hop) != 0)
-            return;
+            return 1;
         util_strlcpy(rq->ip, hop, sizeof rq->ip);
         if (!http_is_trusted(hop))
-            return;
+            return 1;
         end = start > xff ? start - 1 : xff;
     }
+    return 0;
+}
+
+struct xff_lines {
+    const char *line[LIMIT_HEADER_COUNT];
+    unsigned n;
+};
+
+static enum MHD_Result http_xff_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    struct xff_lines *x = cls;
+
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0 && x->n < LIMIT_HEADER_COUNT)
+        x->line[x->n++] = value;
+    return MHD_YES;
+}
+
+/* Every X-Forwarded-For line is one list (RFC 9110 5.3: several lines are
+ * their values joined by commas, in order): walk the lines from the last,
+ * each from the right, so a line the client sent before its proxy's cannot
+ * win. Lines beyond LIMIT_HEADER_COUNT are not read: such a request is
+ * refused with 431 anyway. */
+static void http_forwarded_ip(struct req *rq)
+{
+    struct xff_lines x = {.n = 0};
+
+    if (!http_is_trusted(rq->ip))
+        return;
+    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, http_xff_collect, &x);
+    while (x.n > 0)
+        if (http_forwarded_walk(rq, x.line[--x.n]))
+            return;
 }
 
 static void http_client_ip(struct req *rq)
@@ -614,7 +646,10 @@ static int http_authenticate(struct req *rq)
     return rc ? -1 : 0;
 }
 
-/* An authenticated GET run on this thread reads through one scope. */
+/* An authenticated GET run on this thread reads through one scope. It is
+ * opened only once the whole request is read (http_finish), and closed
+ * before the answer is sent, so no transaction stays open while the server
+ * waits on a client. */
 static void http_scope_open(struct req *rq)
 {
     if (http_scope_begin && strcmp(rq->method, "GET") == 0 && (rq->route->flags & ROUTE_AUTH) &&
@@ -629,8 +664,11 @@ static void http_scope_close(struct req *rq)
     rq->read_scope = 0;
 }
 
-/* Everything decided from the request line and headers alone. Returns 0 to
- * go on reading the body, -1 when a response is already set. */
+/* Everything decided from the request line and headers alone. A route
+ * that takes no body refuses one, in any framing, before any storage work;
+ * it is authenticated later (http_finish), once nothing is left to read.
+ * Routes that take a body authenticate here, before it is read. Returns 0
+ * to go on reading the body, -1 when a response is already set. */
 static int http_first_call(struct req *rq, const char *url)
 {
     uint64_t declared;
@@ -638,13 +676,12 @@ static int http_first_call(struct req *rq, const char *url)
 
     if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url))
         return -1;
-    http_scope_open(rq);
-    if (http_authenticate(rq)) {
-        http_scope_close(rq);
-        return -1;
-    }
     has_body = http_body_declared(rq, &declared);
     rq->body_limit = http_route_limit(rq->route);
+    if (rq->body_limit == 0 && has_body)
+        return http_error(rq, ERR_TOO_LARGE, NULL, "this route takes no request body"), -1;
+    if (rq->body_limit > 0 && http_authenticate(rq))
+        return -1;
     if (declared > rq->body_limit)
         return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
                           rq->body_limit),
@@ -690,8 +727,9 @@ static int http_prepare_body(struct req *rq)
         return 0;
     if (rq->body_len == 0 && (rq->route->flags & ROUTE_OPT_BODY))
         return 0;
-    if (jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg))
-        return http_error(rq, ERR_BAD_REQUEST, "malformed_json", "%s", msg), -1;
+    int rc = jsonbody_parse(rq->body, rq->body_len, &rq->json, msg, sizeof msg);
+    if (rc)
+        return http_error(rq, rc, rc == ERR_BAD_REQUEST ? "malformed_json" : NULL, "%s", msg), -1;
     return 0;
 }
 
@@ -708,13 +746,25 @@ static void http_run(struct req *rq)
     }
 }
 
-static void http_worker_job(void *arg)
+static void http_worker_run(void *arg)
 {
     struct req *rq = arg;
 
     http_run(rq);
     rq->state = RS_DONE;
+}
+
+static void http_worker_resume(void *arg)
+{
+    struct req *rq = arg;
+
     MHD_resume_connection(rq->conn);
+}
+
+static void http_worker_job(void *arg)
+{
+    http_worker_run(arg);
+    http_worker_resume(arg);
 }
 
 static enum MHD_Result http_send(struct req *rq)
@@ -740,17 +790,39 @@ static enum MHD_Result http_send(struct req *rq)
     return ret;
 }
 
+/* The whole request is read: authenticate a route without a body (in the
+ * read scope of an authenticated GET), then run the handler. */
+static int http_finish_auth(struct req *rq)
+{
+    if (rq->body_limit > 0)
+        return 0; /* authenticated on the headers call */
+    http_scope_open(rq);
+    if (http_authenticate(rq)) {
+        http_scope_close(rq);
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result http_finish(struct req *rq)
 {
-    if (http_prepare_body(rq) == 0) {
+    if (http_prepare_body(rq) == 0 && http_finish_auth(rq) == 0) {
         if (rq->route->flags & ROUTE_SLOW) {
             rq->state = RS_RUNNING;
             MHD_suspend_connection(rq->conn);
-            if (workers_submit(http_worker_job, rq) == 0)
+            int rc =
+                rq->route->flags & ROUTE_IMAGE_BODY
+                    ? workers_submit_image(http_worker_run, http_worker_resume, rq, req_account(rq))
+                    : workers_submit(http_worker_job, rq);
+            if (rc == 0)
                 return MHD_YES;
             MHD_resume_connection(rq->conn);
             rq->state = RS_BODY;
-            http_error(rq, ERR_UNAVAILABLE, NULL, "the server is busy; try again");
+            http_error(rq, rc, NULL,
+                       rc == ERR_RATE_LIMITED
+                           ? "another image upload of this account is in progress; try again "
+                             "when it is done"
+                           : "the server is busy; try again");
             resp_header(rq, "Retry-After", "1");
         } else {
             http_run(rq);
@@ -837,23 +909,106 @@ __attribute__((format(printf, 2, 0))) static void http_mhd_log(void *cls, const 
     log_msg(LOG_DEBUG, "mhd", "%s", msg);
 }
 
-static int http_bind_addr(const struct config *cfg, struct sockaddr_storage *ss, int *is_v6)
+static int http_bind_addr(const char *host, unsigned port_n, struct sockaddr_storage *ss,
+                          int *is_v6)
 {
     struct addrinfo hints = {0}, *res = NULL;
     char port[8];
 
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
     hints.ai_socktype = SOCK_STREAM;
-    snprintf(port, sizeof port, "%u", cfg->port);
-    if (getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &res) != 0 ||
-        !res) {
-        log_error("http", "cannot use listen address %s", cfg->listen_host);
+    snprintf(port, sizeof port, "%u", port_n);
+    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || !res) {
+        log_error("http", "cannot use listen address %s", host);
         return ERR_INVALID;
     }
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     *is_v6 = res->ai_family == AF_INET6;
     freeaddrinfo(res);
     return 0;
+}
+
+/* ---- the metrics listener ---- */
+
+/* The metrics listener (--metrics-listen) serves GET /metrics and nothing
+ * else; the public listener has no /metrics, so nothing the counters show
+ * (mails sent, erasures, per-route statuses) is observable from it. It
+ * reads no body and touches no storage. */
+static struct MHD_Daemon *http_metrics_daemon;
+
+static enum MHD_Result http_metrics_answer(struct MHD_Connection *conn, unsigned status,
+                                           const char *ctype, char *text, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, text, text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result http_metrics_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                           const char *method, const char *version,
+                                           const char *upload_data, size_t *upload_data_size,
+                                           void **con_cls)
+{
+    size_t len = 0;
+    char *text;
+
+    (void)cls;
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)con_cls;
+    if (strcmp(url, "/metrics") != 0)
+        return http_metrics_answer(conn, 404, "text/plain", NULL, 0);
+    if (strcmp(method, "GET") != 0)
+        return http_metrics_answer(conn, 405, "text/plain", NULL, 0);
+    text = metrics_render(&len);
+    if (!text)
+        return MHD_NO;
+    return http_metrics_answer(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+static int http_metrics_start(const struct config *cfg)
+{
+    struct sockaddr_storage ss;
+    int is_v6 = 0;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+    if (!cfg->metrics_on)
+        return 0;
+    if (http_bind_addr(cfg->metrics_host, cfg->metrics_port, &ss, &is_v6))
+        return ERR_INVALID;
+    if (is_v6)
+        flags |= MHD_USE_IPv6;
+    http_metrics_daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_metrics_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, LIMIT_METRICS_CONNECTIONS,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT,
+        1, MHD_OPTION_END);
+    if (!http_metrics_daemon) {
+        log_error("http", "cannot listen for metrics on %s:%u", cfg->metrics_host,
+                  cfg->metrics_port);
+        return ERR_UNAVAILABLE;
+    }
+    return 0;
+}
+
+static void http_metrics_stop(void)
+{
+    if (http_metrics_daemon)
+        MHD_stop_daemon(http_metrics_daemon);
+    http_metrics_daemon = NULL;
 }
 
 int http_start(const struct config *cfg, const struct route_table *routes, unsigned *port)
@@ -863,15 +1018,19 @@ int http_start(const struct config *cfg, const struct route_table *routes, unsig
     unsigned threads = cfg->threads ? cfg->threads : util_ncpu();
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
-    if (http_bind_addr(cfg, &ss, &is_v6))
+    if (http_bind_addr(cfg->listen_host, cfg->port, &ss, &is_v6))
         return ERR_INVALID;
     if (is_v6)
         flags |= MHD_USE_IPv6;
     http_cfg = cfg;
     http_routes = routes;
     signal(SIGPIPE, SIG_IGN);
-    if (workers_start(util_ncpu()))
+    if (http_metrics_start(cfg))
+        return ERR_UNAVAILABLE;
+    if (workers_start(util_ncpu())) {
+        http_metrics_stop();
         return ERR_INTERNAL;
+    }
     http_daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, http_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -882,6 +1041,7 @@ int http_start(const struct config *cfg, const struct route_table *routes, unsig
     if (!http_daemon) {
         log_error("http", "cannot listen on %s:%u", cfg->listen_host, cfg->port);
         workers_stop();
+        http_metrics_stop();
         return ERR_UNAVAILABLE;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(http_daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -897,4 +1057,5 @@ void http_stop(void)
     workers_stop(); /* finishes queued jobs, which resume their connections */
     MHD_stop_daemon(http_daemon);
     http_daemon = NULL;
+    http_metrics_stop();
 }

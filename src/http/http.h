@@ -5,7 +5,9 @@
  * A request passes through http.c in this order:
  *   1. headers: count, duplicate/conflicting Content-Length and
  *      Transfer-Encoding, header names with blanks -> 400/431;
- *      route match -> 404/405; bearer token of ROUTE_AUTH routes -> 401;
+ *      route match -> 404/405; a body on a route that takes none -> 413;
+ *      bearer token of ROUTE_AUTH routes that take a body -> 401 (routes
+ *      without one are authenticated once the request is complete);
  *      declared size over the route's limit -> 413; wrong Content-Type -> 415.
  *   2. body: collected into a buffer bounded by the route's limit; a chunked
  *      body that outgrows it is drained and answered 413.
@@ -72,13 +74,15 @@ typedef int (*http_auth_fn)(struct req *rq);
 void http_set_auth(http_auth_fn fn);
 
 /* Hooks around an authenticated GET served on the event thread: begin is
- * called before authentication, end after the handler (or the refusal).
+ * called once the whole request is read, before authentication; end after
+ * the handler (or the refusal), before the answer is sent.
  * begin returns 1 when it opened something end must close. Storage
  * provides them (db_read_begin/db_read_end); the HTTP layer stays ignorant
  * of storage. */
 void http_set_read_scope(int (*begin)(void), void (*end)(void));
 
-/* Start serving; returns after the daemon is up (port written to *port when
+/* Start serving (and the metrics listener when cfg->metrics_on: GET
+ * /metrics only, on its own address); returns after the daemon is up (port written to *port when
  * the config asked for port 0). */
 int http_start(const struct config *cfg, const struct route_table *routes, unsigned *port);
 /* Stop accepting, finish in-flight requests, stop the worker pool. */

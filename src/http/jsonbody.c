@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -16,11 +17,13 @@
 #include "base/policy.h"
 
 /* 1 when the number token p[0..n) has a non-zero mantissa and an exponent
- * but reads as 0.0: jansson would turn 1e-400 into 0.0 silently. */
+ * but reads as 0.0: jansson would turn 1e-400 into 0.0 silently. A token of
+ * any length (at most the body's) is read whole: 3333...3e-68 with 70
+ * digits is 333.3, not too small. */
 static int jsonbody_underflows(const unsigned char *p, size_t n)
 {
-    int nonzero = 0, exp = 0;
-    char tmp[64];
+    int nonzero = 0, exp = 0, rc;
+    char tmp[64], *t = tmp;
 
     for (size_t i = 0; i < n; i++) {
         if (p[i] == 'e' || p[i] == 'E')
@@ -30,16 +33,19 @@ static int jsonbody_underflows(const unsigned char *p, size_t n)
     }
     if (!exp || !nonzero)
         return 0;
-    if (n >= sizeof tmp)
-        return 1; /* an absurdly long number: refuse */
-    memcpy(tmp, p, n);
-    tmp[n] = 0;
-    return strtod(tmp, NULL) == 0.0;
+    if (n >= sizeof tmp && !(t = malloc(n + 1)))
+        return 3;
+    memcpy(t, p, n);
+    t[n] = 0;
+    rc = strtod(t, NULL) == 0.0;
+    if (t != tmp)
+        free(t);
+    return rc;
 }
 
 /* One pass over the raw bytes, outside strings: the nesting depth (bounded
  * before jansson allocates anything) and numbers that underflow. Returns 0,
- * 1 when too deep, 2 on an underflowing number. */
+ * 1 when too deep, 2 on an underflowing number, 4 when out of memory. */
 static int jsonbody_scan(const unsigned char *p, size_t n)
 {
     int depth = 0;
@@ -58,8 +64,9 @@ static int jsonbody_scan(const unsigned char *p, size_t n)
             size_t start = i;
             while (i < n && (isdigit(p[i]) || strchr("-+.eE", p[i])) && p[i])
                 i++;
-            if (jsonbody_underflows(p + start, i - start))
-                return 2;
+            int u = jsonbody_underflows(p + start, i - start);
+            if (u)
+                return u + 1;
             i--;
         }
     }
@@ -77,6 +84,10 @@ int jsonbody_parse(const void *buf, size_t n, json_t **out, char *msg, size_t ms
         return ERR_BAD_REQUEST;
     }
     int scan = jsonbody_scan(buf, n);
+    if (scan == 4) {
+        snprintf(msg, msgsize, "the server is short of memory; try again");
+        return ERR_NOMEM;
+    }
     if (scan == 1) {
         snprintf(msg, msgsize, "the JSON body is nested deeper than %d levels", LIMIT_JSON_DEPTH);
         return ERR_BAD_REQUEST;

@@ -85,6 +85,7 @@ static _Atomic uint64_t metrics_hist[N_BUCKETS + 1];
 static _Atomic uint64_t metrics_hist_sum_ns;
 static _Atomic int64_t metrics_in_flight;
 static _Atomic uint64_t metrics_events[EV__COUNT];
+static _Atomic int64_t metrics_scrubs;
 
 /* ---- updates ---- */
 
@@ -124,6 +125,11 @@ void metrics_request(int route_idx, unsigned status, uint64_t duration_ns)
 void metrics_inflight(int delta)
 {
     atomic_fetch_add_explicit(&metrics_in_flight, (int64_t)delta, memory_order_relaxed);
+}
+
+void metrics_scrubs_pending(int n)
+{
+    atomic_store_explicit(&metrics_scrubs, (int64_t)n, memory_order_relaxed);
 }
 
 void metrics_event(enum metric_event e, uint64_t n)
@@ -244,6 +250,10 @@ static void render_gauges(struct strbuf *o)
                "Access log lines lost because the file could not be written (disk full...).");
     strbuf_printf(o, "atelier_accesslog_write_errors_total %" PRIu64 "\n",
                   accesslog_write_errors());
+    out_header(o, "atelier_erasure_scrubs_pending", "gauge",
+               "Erasures whose pages may still be in the SQLite WAL (a reader holds it).");
+    strbuf_printf(o, "atelier_erasure_scrubs_pending %" PRId64 "\n",
+                  atomic_load_explicit(&metrics_scrubs, memory_order_relaxed));
 }
 
 static void render_events(struct strbuf *o)

@@ -2,11 +2,13 @@
  * metrics.h - Prometheus counters of the running server.
  *
  * Counters are lock-free atomics, updated from request threads; rendering
- * reads them without stopping anything. Exposed at GET /metrics:
+ * reads them without stopping anything. Exposed at GET /metrics on the
+ * metrics listener only (--metrics-listen, http.c), never the public port:
  *
  *   atelier_http_requests_total{method,route,status}
  *   atelier_http_request_duration_seconds (histogram, all routes)
  *   atelier_http_requests_in_flight
+ *   atelier_erasure_scrubs_pending (erasures whose pages may be in the WAL)
  *   atelier_accesslog_dropped_total, atelier_accesslog_write_errors_total
  *   atelier_events_total{event}    (sweeper runs, deletions, mails: later issues)
  */
@@ -25,6 +27,9 @@ void metrics_shutdown(void);
 void metrics_request(int route_idx, unsigned status, uint64_t duration_ns);
 
 void metrics_inflight(int delta);
+
+/* The gauge atelier_erasure_scrubs_pending (privacy/erase.c sets it). */
+void metrics_scrubs_pending(int n);
 
 /* Named event counters (a fixed list in metrics.c, e.g. "sweep_runs"). */
 enum metric_event {

@@ -4,28 +4,81 @@
  *
  * Invariants: the account row goes in one transaction and the schema's ON
  * DELETE CASCADE takes everything it owns (sessions, tokens, picture,
- * unsent mail, models, avatars); on SQLite the WAL is then checkpointed so
- * no copy of an erased page outlives the erasure (secure_delete clears the
- * database file's own pages).
+ * unsent mail, models, avatars); in outbox mode its mail files go too
+ * (mail_outbox_erase: files tagged with its id or its address).
+ * On SQLite the WAL must then be truncated so no copy of an erased page
+ * outlives the erasure (secure_delete clears the database file's own
+ * pages). A reader holding an old snapshot (a backup tool) makes the
+ * checkpoint fail: the erasure then counts as a pending scrub
+ * (erase_scrubs_pending, the gauge atelier_erasure_scrubs_pending) and
+ * erase_scrub, called every LIMIT_SCRUB_RETRY_S by the sweeper thread,
+ * retries until a checkpoint truncates the WAL. The count drops only by
+ * the erasures committed before the successful checkpoint began.
  */
+#include <sodium.h>
+#include <stdatomic.h>
+
+#include "account/account.h"
+#include "account/mail.h"
 #include "base/err.h"
+#include "base/log.h"
+#include "base/policy.h"
+#include "obs/metrics.h"
 #include "privacy/erase.h"
 #include "store/db.h"
 
+static _Atomic int erase_pending;
+
+static void erase_pending_add(int n)
+{
+    int now = atomic_fetch_add(&erase_pending, n) + n;
+    metrics_scrubs_pending(now);
+}
+
+int erase_scrubs_pending(void)
+{
+    return atomic_load(&erase_pending);
+}
+
+void erase_scrub_note(int n)
+{
+    if (n > 0)
+        erase_pending_add(n);
+}
+
+int erase_scrub(struct db *db)
+{
+    int before = atomic_load(&erase_pending), rc;
+
+    if (before == 0)
+        return 0;
+    rc = db_checkpoint(db);
+    if (rc == 0)
+        erase_pending_add(-before);
+    return rc;
+}
+
 int erase_account(struct db *db, const char *account_id)
 {
+    char email[POLICY_EMAIL_BUF];
+    int rc, has_email;
+
     if (!db)
         return ERR_UNAVAILABLE;
     struct db_param p[] = {DB_TEXT(account_id)};
-    int rc = db_begin(db);
-
-    if (rc)
+    has_email = account_email_of(db, account_id, email) == 0;
+    if ((rc = db_begin(db)))
         return rc;
     if ((rc = db_query(db, STMT_ACCOUNT_DELETE, p, 1, NULL)) == 0)
         rc = db_commit(db);
     else
         db_rollback(db);
-    if (rc == 0)
-        db_checkpoint(db);
+    if (rc == 0) {
+        if (mail_outbox_erase(account_id, has_email ? email : NULL, NULL))
+            log_warn("erase", "the outbox did not open: its files of an erased account remain");
+        erase_scrub_note(1);
+        erase_scrub(db);
+    }
+    sodium_memzero(email, sizeof email);
     return rc;
 }

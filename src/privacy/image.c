@@ -8,13 +8,18 @@
  *   and GIF through). image_sanitize also requires the magic bytes, the
  *   declared type and the loader vips picks to agree.
  * - The pixel count is read from the header alone (a lazy, sequential load)
- *   and checked against LIMIT_IMAGE_PIXELS before any pixel is decoded.
+ *   and checked against LIMIT_IMAGE_PIXELS before any pixel is decoded; so
+ *   is the decode work (image_decode_bytes: pixels left after JPEG
+ *   shrink-on-load x bands x bytes per band), against
+ *   LIMIT_IMAGE_DECODE_BYTES. A small PNG that inflates to a huge 16-bit
+ *   RGBA raster is refused before its first row is inflated.
  * - Every load uses fail_on=error: truncated or corrupt data is refused,
  *   never grey-filled.
  * - Pixels are converted to sRGB (export_profile) before the ICC profile is
  *   dropped; output is PNG or JPEG saved with strip, so no EXIF, GPS, ICC,
- *   XMP or text chunk survives. WebP is never written (8.14.1 webpsave
- *   ignores strip).
+ *   XMP or text chunk survives; the pHYs chunk that 8.14's pngsave writes
+ *   even with strip is cut out (image_png_strip). WebP is never written
+ *   (8.14.1 webpsave ignores strip).
  * - No vips object outlives a call: the operation cache is off, every image
  *   is unref'd before returning (the caller's buffer is not copied by vips),
  *   and the output is copied into malloc'd memory before g_free.
@@ -147,6 +152,26 @@ static enum image_kind image_declared(const char *ct)
     return KIND_NONE;
 }
 
+/* The factor libjpeg shrinks by on load, as vips_thumbnail 8.14 picks it:
+ * it leaves at least 2x of the shrink to its own resampler. */
+static uint64_t image_jpeg_shrink(int w, int h)
+{
+    int s = (w > h ? w : h) / LIMIT_PICTURE_EDGE;
+    return s >= 16 ? 8 : s >= 8 ? 4 : s >= 4 ? 2 : 1;
+}
+
+/* Bytes of pixels the decoder produces for hdr: pixels (after JPEG
+ * shrink-on-load) x bands x bytes per band. PNG and WebP decode every pixel
+ * at full size, so their whole raster counts. */
+static uint64_t image_decode_bytes(VipsImage *hdr, enum image_kind k)
+{
+    int w = vips_image_get_width(hdr), h = vips_image_get_height(hdr);
+    uint64_t s = k == KIND_JPEG ? image_jpeg_shrink(w, h) : 1;
+    uint64_t px = ((uint64_t)w + s - 1) / s * (((uint64_t)h + s - 1) / s);
+    uint64_t band = vips_format_sizeof(vips_image_get_format(hdr));
+    return px * (uint64_t)vips_image_get_bands(hdr) * (band ? band : 1);
+}
+
 /* Header only: the loader vips picks must be the expected one, and the
  * declared size must stay under the pixel limit. Nothing is decoded. */
 static int image_check_header(const void *in, size_t n, enum image_kind k)
@@ -163,7 +188,9 @@ static int image_check_header(const void *in, size_t n, enum image_kind k)
     if (!hdr)
         goto out;
     uint64_t pixels = (uint64_t)vips_image_get_width(hdr) * (uint64_t)vips_image_get_height(hdr);
-    rc = pixels > LIMIT_IMAGE_PIXELS ? ERR_TOO_LARGE : 0;
+    rc = pixels > LIMIT_IMAGE_PIXELS || image_decode_bytes(hdr, k) > LIMIT_IMAGE_DECODE_BYTES
+             ? ERR_TOO_LARGE
+             : 0;
 out:
     if (hdr)
         g_object_unref(hdr);
@@ -225,14 +252,48 @@ static int image_encode(VipsImage *img, void **buf, size_t *len, const char **ty
     return r == 0 && *buf && *len > 0 ? 0 : ERR_INTERNAL;
 }
 
-static int image_copy_out(const void *buf, size_t len, uint8_t **out, size_t *outn)
+static uint32_t image_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Copy a PNG written by vips without its pHYs chunk (the resolution vips
+ * writes even with strip). Every other chunk is copied as it is; a chunk
+ * that runs past the end (never from vips) is an internal error. */
+static size_t image_png_strip(const uint8_t *in, size_t n, uint8_t *out)
+{
+    size_t o = 8, i = 8;
+    memcpy(out, in, 8);
+    while (i + 12 <= n) {
+        uint32_t len = image_be32(in + i);
+        if (len > n - i - 12)
+            return 0;
+        if (memcmp(in + i + 4, "pHYs", 4) != 0) {
+            memcpy(out + o, in + i, (size_t)len + 12);
+            o += (size_t)len + 12;
+        }
+        i += (size_t)len + 12;
+    }
+    return i == n ? o : 0;
+}
+
+static int image_copy_out(const void *buf, size_t len, const char *type, uint8_t **out,
+                          size_t *outn)
 {
     uint8_t *p = malloc(len);
+    size_t n = len;
     if (!p)
         return ERR_NOMEM;
-    memcpy(p, buf, len);
+    if (strcmp(type, "image/png") == 0)
+        n = image_png_strip(buf, len, p);
+    else
+        memcpy(p, buf, len);
+    if (n == 0) {
+        free(p);
+        return ERR_INTERNAL;
+    }
     *out = p;
-    *outn = len;
+    *outn = n;
     return 0;
 }
 
@@ -246,8 +307,10 @@ static void image_message(int rc, char *msg, size_t msgn)
         break;
     case ERR_TOO_LARGE:
         snprintf(msg, msgn,
-                 "The image is too large: at most %llu pixels and %u bytes are accepted.",
-                 (unsigned long long)LIMIT_IMAGE_PIXELS, LIMIT_IMAGE_BODY);
+                 "The image is too large: at most %llu pixels, %u bytes of file and %u bytes "
+                 "of decoded pixels (width x height x bytes per pixel) are accepted.",
+                 (unsigned long long)LIMIT_IMAGE_PIXELS, LIMIT_IMAGE_BODY,
+                 LIMIT_IMAGE_DECODE_BYTES);
         break;
     case ERR_INVALID:
         snprintf(msg, msgn, "The image is truncated or corrupt.");
@@ -301,7 +364,7 @@ int image_sanitize(const void *in, size_t n, const char *content_type, uint8_t *
     }
     if ((rc = image_check_header(in, n, k)) != 0 || (rc = image_thumbnail(in, n, &mem)) != 0 ||
         (rc = image_to_8bit(&mem)) != 0 || (rc = image_encode(mem, &buf, &len, &type)) != 0 ||
-        (rc = image_copy_out(buf, len, out, outn)) != 0)
+        (rc = image_copy_out(buf, len, type, out, outn)) != 0)
         goto out;
     *out_type = type;
     *w = vips_image_get_width(mem);

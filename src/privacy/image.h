@@ -2,11 +2,12 @@
  * image.h - intake of untrusted pictures (account pictures, model avatars).
  *
  * An upload is accepted only when its bytes are a JPEG, PNG or WebP that
- * matches the declared media type, at most LIMIT_IMAGE_PIXELS pixels (checked
- * from the header, before any pixel is decoded), and decodes completely.
+ * matches the declared media type, at most LIMIT_IMAGE_PIXELS pixels and
+ * LIMIT_IMAGE_DECODE_BYTES of decoded raster (both checked from the header,
+ * before any pixel is decoded), and decodes completely.
  * It is then shrunk to fit LIMIT_PICTURE_EDGE x LIMIT_PICTURE_EDGE, converted
  * to sRGB and re-encoded without any metadata (no EXIF, GPS, ICC, XMP,
- * comments): PNG when it has transparency, JPEG otherwise.
+ * comments, no pHYs): PNG when it has transparency, JPEG otherwise.
  */
 #ifndef ATELIER_IMAGE_H
 #define ATELIER_IMAGE_H

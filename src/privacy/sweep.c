@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "account/mail.h"
 #include "obs/metrics.h"
 #include "base/policy.h"
+#include "privacy/erase.h"
 #include "privacy/sweep.h"
 #include "base/util.h"
 
@@ -122,22 +124,40 @@ static int sweep_notices(struct db *db, int64_t now, int dry_run, struct sweep_r
     return 0;
 }
 
+/* Delete a batch of accounts; their addresses (read first: they tag the
+ * outbox files) go to emails[i], "" when unreadable. */
+static int sweep_erase_batch(struct db *db, char ids[][POLICY_ID_BUF], int n,
+                             char emails[][POLICY_EMAIL_BUF])
+{
+    int rc = 0;
+
+    for (int i = 0; !rc && i < n; i++) {
+        struct db_param p[] = {DB_TEXT(ids[i])};
+        if (account_email_of(db, ids[i], emails[i]))
+            emails[i][0] = 0;
+        rc = db_query(db, STMT_ACCOUNT_DELETE, p, 1, NULL);
+    }
+    return rc;
+}
+
 static int sweep_erase(struct db *db, int64_t now, int dry_run, struct sweep_report *r)
 {
     int64_t cutoff = now - RETAIN_INACTIVE_DAYS * POLICY_DAY_S;
-    char ids[SWEEP_BATCH][POLICY_ID_BUF];
+    char ids[SWEEP_BATCH][POLICY_ID_BUF], emails[SWEEP_BATCH][POLICY_EMAIL_BUF];
     int n, rc;
 
     do {
         if ((rc = sweep_begin(db, dry_run)))
             return rc;
         rc = sweep_ids(db, STMT_SWEEP_INACTIVE, cutoff, ids, &n);
-        for (int i = 0; !rc && i < n; i++) {
-            struct db_param p[] = {DB_TEXT(ids[i])};
-            rc = db_query(db, STMT_ACCOUNT_DELETE, p, 1, NULL);
-        }
+        if (!rc)
+            rc = sweep_erase_batch(db, ids, n, emails);
         if ((rc = sweep_end(db, dry_run, rc)))
             return rc;
+        for (int i = 0; !dry_run && i < n; i++)
+            if (mail_outbox_erase(ids[i], emails[i], NULL))
+                log_warn("sweep", "the outbox did not open: files of an erased account remain");
+        sodium_memzero(emails, sizeof emails);
         r->accounts_erased += n;
         if (n == SWEEP_BATCH) {
             struct timespec pause = {0, 2000000}; /* let API writers in */
@@ -208,8 +228,10 @@ static int sweep_locked(struct db *db, int64_t now, int dry_run, struct sweep_re
     rc = sweep_database(db, now, dry_run, r);
     if (dry_run)
         db_rollback(db);
-    else if (rc == 0 && r->accounts_erased)
-        db_checkpoint(db); /* no erased page lingers in the WAL */
+    else if (r->accounts_erased) {
+        erase_scrub_note(1); /* no erased page may linger in the WAL */
+        erase_scrub(db);
+    }
     db_unlock(db, SWEEP_LOCK_KEY);
     return sweep_rc(rc);
 }
@@ -226,14 +248,17 @@ int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_r
     rc = accesslog_prune(logdir, now_ms, RETAIN_ACCESS_LOG_DAYS, dry_run, &r->logs_deleted);
     if (rc == 0)
         rc = sweep_locked(db, now_ms / 1000, dry_run, r);
+    if (rc == 0)
+        rc = mail_outbox_prune(cfg->data_dir, now_ms, dry_run, &r->outbox_deleted);
     r->ms = (double)(clock_mono_ns() - t0) / 1e6;
     if (!dry_run)
         sweep_count(r);
     log_info("sweep",
              "%s%s: logs_deleted=%d notices=%d accounts_erased=%d signups_erased=%d "
-             "sessions_deleted=%d tokens_deleted=%d in %.1f ms%s",
+             "sessions_deleted=%d tokens_deleted=%d outbox_deleted=%d in %.1f ms%s",
              dry_run ? "dry run" : "run", rc ? " FAILED" : "", r->logs_deleted, r->notices,
-             r->accounts_erased, r->signups_erased, r->sessions_deleted, r->tokens_deleted, r->ms,
+             r->accounts_erased, r->signups_erased, r->sessions_deleted, r->tokens_deleted,
+             r->outbox_deleted, r->ms,
              r->locked_elsewhere ? " (database part done by another node)" : "");
     return rc;
 }
@@ -246,19 +271,42 @@ static pthread_cond_t sweep_cond = PTHREAD_COND_INITIALIZER;
 static int sweep_running;
 static const struct config *sweep_cfg;
 
+/* Wait (sweep_lock held) until due, or the next scrub retry while erasures
+ * wait for the WAL; 1 when the sweep is due. */
+static int sweep_wait(const struct timespec *due)
+{
+    struct timespec now, wake = *due;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (erase_scrubs_pending() > 0 && now.tv_sec + LIMIT_SCRUB_RETRY_S < due->tv_sec) {
+        wake = now;
+        wake.tv_sec += LIMIT_SCRUB_RETRY_S;
+    }
+    /* a wake-up before the deadline is spurious unless sweep_stop() sent it */
+    while (sweep_running && pthread_cond_timedwait(&sweep_cond, &sweep_lock, &wake) != ETIMEDOUT)
+        ;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return now.tv_sec > due->tv_sec || (now.tv_sec == due->tv_sec && now.tv_nsec >= due->tv_nsec);
+}
+
 static void *sweep_main(void *unused)
 {
     int delay = (int)sweep_cfg->sweep_delay_s; /* --sweep-delay, 10 s by default */
 
     (void)unused;
+    erase_scrub_note(1); /* a previous process may have left erased pages in the WAL */
     pthread_mutex_lock(&sweep_lock);
     while (sweep_running) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += delay;
-        /* a wake-up before the deadline is spurious unless sweep_stop() sent it */
-        while (sweep_running && pthread_cond_timedwait(&sweep_cond, &sweep_lock, &ts) != ETIMEDOUT)
-            ;
+        struct timespec due;
+        clock_gettime(CLOCK_REALTIME, &due);
+        due.tv_sec += delay;
+        while (sweep_running && !sweep_wait(&due)) {
+            pthread_mutex_unlock(&sweep_lock);
+            struct db *db = db_thread();
+            if (db)
+                erase_scrub(db);
+            pthread_mutex_lock(&sweep_lock);
+        }
         if (!sweep_running)
             break;
         pthread_mutex_unlock(&sweep_lock);

@@ -8,7 +8,8 @@
  *   3. erases every account whose last login is RETAIN_INACTIVE_DAYS old,
  *      with everything it owns;
  *   4. erases pending signups older than RETAIN_UNCONFIRMED_DAYS;
- *   5. deletes expired sessions and links.
+ *   5. deletes expired sessions and links;
+ *   6. deletes this node's outbox files older than RETAIN_OUTBOX_DAYS.
  * Steps 2-5 touch the shared database and run on one node at a time
  * (PostgreSQL advisory lock); step 1 runs on every node for its own logs.
  * Erasure works in batches of SWEEP_BATCH accounts, one transaction each, so
@@ -35,6 +36,7 @@ struct sweep_report {
     int signups_erased;
     int sessions_deleted;
     int tokens_deleted;
+    int outbox_deleted;
     double ms;
 };
 
@@ -43,7 +45,8 @@ struct sweep_report {
 int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_run,
               struct sweep_report *r);
 
-/* The hourly sweeper thread of `atelier serve`. */
+/* The hourly sweeper thread of `atelier serve`; between sweeps it retries
+ * pending WAL scrubs of erasures (erase_scrub) every LIMIT_SCRUB_RETRY_S. */
 int sweep_start(const struct config *cfg);
 void sweep_stop(void);
 

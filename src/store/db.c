@@ -22,6 +22,10 @@
  *    the next migration above it. Several processes may migrate at once: the
  *    later ones find nothing left to do. The upgrade hook (db_set_upgrade)
  *    runs in that transaction, before the migration's SQL.
+ *  - Inside a read scope (db_read_begin .. db_read_end) a connection runs
+ *    SELECT statements only: db_begin and every write are refused with
+ *    ERR_INTERNAL and a "BUG:" log line, so a write can never nest in (and
+ *    fail inside, or be committed by) a deferred read transaction.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -191,6 +195,22 @@ static int params_check(enum stmt id, const struct db_param *params, int n)
     return ERR_OK;
 }
 
+static enum db_backend conn_backend(const struct db *db);
+
+/* Inside a read scope only SELECT statements run (see the invariants). */
+static int scope_check(struct db *db, enum stmt id)
+{
+    const char *sql;
+
+    if (!db->read_scope)
+        return ERR_OK;
+    sql = db_stmt_sql(id, conn_backend(db));
+    if (sql != NULL && strncmp(sql, "SELECT", 6) == 0)
+        return ERR_OK;
+    log_error("db", "BUG: statement %d refused inside a read scope", (int)id);
+    return ERR_INTERNAL;
+}
+
 int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
              struct db_rows **rows)
 {
@@ -202,6 +222,8 @@ int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
     if (db == NULL)
         return ERR_STORAGE_DOWN;
     rc = params_check(id, params, n);
+    if (rc == ERR_OK)
+        rc = scope_check(db, id);
     if (rc != ERR_OK)
         return rc;
     return db->drv->query(db, id, params, n, rows, &changes);
@@ -215,6 +237,8 @@ int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int 
     if (db == NULL)
         return ERR_STORAGE_DOWN;
     rc = params_check(id, params, n);
+    if (rc == ERR_OK)
+        rc = scope_check(db, id);
     if (rc != ERR_OK)
         return rc;
     rc = db->drv->query(db, id, params, n, NULL, &changes);
@@ -294,16 +318,22 @@ int db_read_begin(void)
 {
     struct db *db;
 
-    if (db_backend() != DB_SQLITE || !(db = db_thread()))
+    if (db_backend() != DB_SQLITE || !(db = db_thread()) || db->read_scope)
         return 0;
-    return exec_status(db, STMT_BEGIN_READ) == ERR_OK;
+    if (exec_status(db, STMT_BEGIN_READ) != ERR_OK)
+        return 0;
+    db->read_scope = true;
+    return 1;
 }
 
 void db_read_end(void)
 {
     struct db *db = db_thread();
 
-    if (db && exec_status(db, STMT_COMMIT) != ERR_OK)
+    if (!db || !db->read_scope)
+        return;
+    db->read_scope = false;
+    if (exec_status(db, STMT_COMMIT) != ERR_OK)
         exec_status(db, STMT_ROLLBACK);
 }
 
@@ -501,21 +531,9 @@ int db_schema_version(struct db *db)
 
 int db_checkpoint(struct db *db)
 {
-    struct db_rows *rows = NULL;
-    int rc;
-
     if (db == NULL)
         return ERR_STORAGE_DOWN;
-    if (db_backend() != DB_SQLITE)
-        return ERR_OK;
-    rc = db_query(db, STMT_SQLITE_CHECKPOINT, NULL, 0, &rows);
-    if (rc == ERR_OK) {
-        /* (busy, wal frames, checkpointed frames) */
-        if (db_next(rows) == 1 && db_col_int(rows, 0) != 0)
-            rc = ERR_BUSY;
-        db_rows_free(rows);
-    }
-    return rc;
+    return db->drv->checkpoint ? db->drv->checkpoint(db) : ERR_OK;
 }
 
 int db_try_lock(struct db *db, int64_t key)

@@ -106,7 +106,9 @@ int db_rollback(struct db *db);
  * one WAL read lock (each implicit transaction costs a stat, two fcntl
  * locks and a contended mutex). Nothing on PostgreSQL, where BEGIN and
  * COMMIT would add two round trips. db_read_end must follow on the same
- * thread. Returns 1 when a scope was opened, 0 otherwise. */
+ * thread. Returns 1 when a scope was opened, 0 otherwise (also when one is
+ * already open). Inside the scope only SELECT statements run: db_begin and
+ * every write on that connection return ERR_INTERNAL (a bug, logged). */
 int db_read_begin(void);
 void db_read_end(void);
 
@@ -127,8 +129,10 @@ int db_schema_version(struct db *db);
 
 /* After erasing personal data: on SQLite, checkpoint and truncate the WAL so
  * that no copy of an erased page outlives the erasure (secure_delete clears
- * the pages of the database file itself). No-op on PostgreSQL. Best effort:
- * returns ERR_OK or ERR_BUSY when readers hold the WAL. */
+ * the pages of the database file itself). No-op on PostgreSQL. Never waits:
+ * returns ERR_OK (the WAL is empty) or ERR_BUSY when a reader or writer holds
+ * it (or a transaction is open on db); the caller retries later
+ * (privacy/erase.c: erase_scrub). */
 int db_checkpoint(struct db *db);
 
 /* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,

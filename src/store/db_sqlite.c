@@ -475,6 +475,25 @@ static int sqlite_unlock(struct db *db, int64_t key)
     return ERR_OK;
 }
 
+/* TRUNCATE checkpoint that never waits: with the busy handler off, a reader
+ * holding an old snapshot (or a writer) makes it return ERR_BUSY at once
+ * instead of blocking new writers for busy_timeout. Only a truncated WAL
+ * is sure to hold no copy of an erased page. */
+static int sqlite_checkpoint(struct db *db)
+{
+    struct sqlite_db *c = (struct sqlite_db *)db;
+    int src;
+
+    if (!sqlite3_get_autocommit(c->h))
+        return ERR_BUSY; /* inside a transaction: the caller retries later */
+    sqlite3_busy_timeout(c->h, 0);
+    src = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_busy_timeout(c->h, SQLITE_BUSY_MS);
+    if (src == SQLITE_BUSY || src == SQLITE_LOCKED)
+        return ERR_BUSY;
+    return src == SQLITE_OK ? ERR_OK : sqlite_fail(c, -1, src);
+}
+
 const struct db_driver db_sqlite_driver = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -488,4 +507,5 @@ const struct db_driver db_sqlite_driver = {
     .rows_free = sqlite_rows_free,
     .try_lock = sqlite_try_lock,
     .unlock = sqlite_unlock,
+    .checkpoint = sqlite_checkpoint,
 };

@@ -138,7 +138,8 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_MAIL_INSERT] = {"INSERT INTO mail_queue (id, account_id, message_sealed, created_ms,"
                           " next_attempt_ms) VALUES ($1, $2, $3, $4, $5)",
                           NULL},
-    [STMT_MAIL_DUE] = {"SELECT id, message_sealed, attempts, next_attempt_ms FROM mail_queue"
+    [STMT_MAIL_DUE] = {"SELECT id, message_sealed, attempts, next_attempt_ms, account_id"
+                       " FROM mail_queue"
                        " WHERE next_attempt_ms <= $1 ORDER BY next_attempt_ms LIMIT $2",
                        NULL},
     [STMT_MAIL_CLAIM] = {"UPDATE mail_queue SET next_attempt_ms = $3"
@@ -199,6 +200,7 @@ static const struct stmt_sql stmt_table[] = {
                          " FROM tokens WHERE account_id = $1 ORDER BY created_at",
                          NULL},
     [STMT_MAIL_COUNT] = {"SELECT count(*) FROM mail_queue WHERE account_id = $1", NULL},
+    [STMT_MAIL_QUEUED] = {"SELECT count(*) FROM mail_queue", NULL},
     [STMT_ACCOUNT_TIMES] = {"SELECT created_at, updated_at, last_login_at, notice_sent_at"
                             " FROM accounts WHERE id = $1",
                             NULL},

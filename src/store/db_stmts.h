@@ -82,6 +82,7 @@ enum stmt {
     STMT_SESSION_LIST,      /* $1 account -> id, created_ms, expires_at */
     STMT_TOKEN_LIST,        /* $1 account -> kind, created_at, expires_at */
     STMT_MAIL_COUNT,        /* $1 account -> count */
+    STMT_MAIL_QUEUED,       /* -> count of every queued mail */
     STMT_ACCOUNT_TIMES,     /* $1 id -> created_at, updated_at, last_login_at, notice_sent_at */
     STMT_SQLITE_CHECKPOINT, /* SQLite only */
     /* open data (issue 6) */

@@ -23,11 +23,15 @@ struct db_driver {
     void (*rows_free)(struct db_rows *r);
     int (*try_lock)(struct db *db, int64_t key);
     int (*unlock)(struct db *db, int64_t key);
+    int (*checkpoint)(struct db *db); /* NULL: nothing to scrub (PostgreSQL) */
 };
 
-/* Every connection struct starts with this header. */
+/* Every connection struct starts with this header. read_scope is set while
+ * db_read_begin's transaction is open on the connection: db.c then refuses
+ * db_begin and every statement that is not a SELECT. */
 struct db {
     const struct db_driver *drv;
+    bool read_scope;
 };
 
 /* Every result cursor starts with this header: the connection it reads, so

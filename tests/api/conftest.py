@@ -146,9 +146,11 @@ def raw_exchange(host, port, data, timeout=5.0):
 
 
 class Server:
-    def __init__(self, args, env, data_dir, database_url, db_name, owns_data_dir, port):
+    def __init__(self, args, env, data_dir, database_url, db_name, owns_data_dir, port,
+                 metrics_port=None):
         self.host = "127.0.0.1"
         self.port = port
+        self.metrics_port = metrics_port  # --metrics-listen, None when not given
         self.base_url = f"http://{self.host}:{port}"
         self.data_dir = data_dir
         self.database_url = database_url  # None on SQLite
@@ -183,6 +185,12 @@ class Server:
 
     def url(self, path):
         return self.base_url + path
+
+    def metrics(self, **kw):
+        """GET /metrics from the metrics listener (never the public port)."""
+        assert self.metrics_port, "this server was started without --metrics-listen"
+        kw.setdefault("timeout", 10)
+        return requests.get(f"http://{self.host}:{self.metrics_port}/metrics", **kw)
 
     def get(self, path, **kw):
         kw.setdefault("timeout", 10)
@@ -261,6 +269,22 @@ class Server:
         return problem
 
 
+_METRICS_FLAG = []
+
+
+def _has_metrics_listen():
+    """Whether the binary knows --metrics-listen (an older binary, run to show
+    that a new test fails on it, does not: its servers then start without)."""
+    if not _METRICS_FLAG:
+        try:
+            out = subprocess.run([ATELIER_BIN, "serve", "--help"], capture_output=True,
+                                 text=True, timeout=30)
+            _METRICS_FLAG.append("--metrics-listen" in out.stdout + out.stderr)
+        except (OSError, subprocess.SubprocessError):
+            _METRICS_FLAG.append(False)
+    return _METRICS_FLAG[0]
+
+
 class ServerFactory:
     """Starts servers and stops (and checks) them all at teardown."""
 
@@ -286,9 +310,15 @@ class ServerFactory:
         args = [ATELIER_BIN, "serve", "--listen", f"127.0.0.1:{port}", "--data", data_dir]
         if db_url:
             args += ["--database", db_url]
+        metrics_port = None
+        if _has_metrics_listen() and not any(
+                str(a).startswith("--metrics-listen") for a in extra_args):
+            metrics_port = free_port()
+            args += ["--metrics-listen", f"127.0.0.1:{metrics_port}"]
         args += list(extra_args)
         try:
-            srv = Server(args, server_env(env), data_dir, db_url, db_name, owns, port)
+            srv = Server(args, server_env(env), data_dir, db_url, db_name, owns, port,
+                         metrics_port)
         except OSError:
             if db_name:
                 drop_database(db_name)

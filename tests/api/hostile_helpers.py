@@ -168,7 +168,7 @@ def sigkill(factory, srv):
 
 def metrics(srv):
     """{sample name with labels: value} of GET /metrics."""
-    r = srv.get("/metrics")
+    r = srv.metrics()  # the metrics listener (--metrics-listen)
     assert r.status_code == 200, r.text[:200]
     out = {}
     for line in r.text.splitlines():

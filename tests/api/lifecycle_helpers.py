@@ -33,8 +33,11 @@ SWEEP_LOCK_KEY = int.from_bytes(b"atlsweep", "big")
 
 REPORT_KEYS = {
     "dry_run", "locked_elsewhere", "logs_deleted", "notices", "accounts_erased",
-    "signups_erased", "sessions_deleted", "tokens_deleted", "mails_sent", "mails_failed", "ms",
+    "signups_erased", "sessions_deleted", "tokens_deleted", "outbox_deleted", "mails_sent",
+    "mails_failed", "mails_remaining", "ms",
 }
+# (not outbox_deleted: a real run's erasure removes the erased accounts' files
+# first, and the age rule counts only what is left)
 COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "sessions_deleted",
               "tokens_deleted")
 
@@ -360,7 +363,7 @@ def outbox_names(data_dir):
 
 
 def metric_events(srv):
-    r = srv.get("/metrics")
+    r = srv.metrics()  # the metrics listener (--metrics-listen)
     assert r.status_code == 200, r.text[:200]
     out = {}
     for m in re.finditer(r'^atelier_events_total\{event="([a-z_]+)"\} (\d+)$', r.text, re.M):

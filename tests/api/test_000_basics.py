@@ -131,10 +131,10 @@ def test_metrics(server):
         assert server.get("/healthz").status_code == 200
     server.get("/no/such/secret-path-xyz")
     time.sleep(0.2)  # counted at completion, possibly just after the response
-    r = server.get("/metrics")
+    r = server.metrics()  # the metrics listener (--metrics-listen), not the public port
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain"), r.headers
-    assert_common_headers(r)
+    assert r.headers.get("Cache-Control") == "no-store", r.headers
     samples = parse_metrics(r.text)
     names = {s[0] for s in samples}
 
@@ -157,7 +157,7 @@ def test_metrics(server):
 
 def test_metrics_counter_increases(server):
     def count():
-        samples = parse_metrics(server.get("/metrics").text)
+        samples = parse_metrics(server.metrics().text)
         return sum(
             v
             for n, lab, v in samples

@@ -352,6 +352,41 @@ static void test_transactions(void **state)
     assert_int_equal(db_exec(db, STMT_PING, NULL, 0), 0);
 }
 
+/* A read scope runs SELECTs only: db_begin and every write on the thread's
+ * connection are refused while it is open, and work again after it. On
+ * PostgreSQL no scope is opened, so nothing is refused. */
+static void test_read_scope(void **state)
+{
+    struct env *e = *state;
+    struct db *t;
+    size_t len = 0;
+    char *v;
+
+    env_db(state);
+    t = db_thread();
+    assert_non_null(t);
+    if (e->backend != DB_SQLITE) {
+        assert_int_equal(db_read_begin(), 0);
+        return;
+    }
+    assert_int_equal(db_read_begin(), 1);
+    assert_int_equal(db_read_begin(), 0); /* never nested */
+    assert_int_equal(db_exec(t, STMT_PING, NULL, 0), 0);
+    assert_null(meta_get(t, "scope", &len));
+    assert_int_equal(db_begin(t), ERR_INTERNAL);
+    assert_int_equal(meta_put(t, "scope", "x", 1), ERR_INTERNAL);
+    db_read_end();
+    db_read_end(); /* twice is harmless */
+    assert_int_equal(db_begin(t), ERR_OK);
+    assert_int_equal(meta_put(t, "scope", "y", 1), 1);
+    assert_int_equal(db_commit(t), ERR_OK);
+    v = meta_get(t, "scope", &len);
+    assert_non_null(v);
+    assert_memory_equal(v, "y", 1);
+    free(v);
+    db_thread_close();
+}
+
 static void test_int64_extremes(void **state)
 {
     static const int64_t want[][2] = {
@@ -634,9 +669,10 @@ static int pg_teardown(void **state)
     cmocka_unit_test(test_migrate), cmocka_unit_test(test_schema_list),                            \
         cmocka_unit_test(test_ping), cmocka_unit_test(test_meta_roundtrip),                        \
         cmocka_unit_test(test_meta_upsert), cmocka_unit_test(test_constraint),                     \
-        cmocka_unit_test(test_transactions), cmocka_unit_test(test_int64_extremes),                \
-        cmocka_unit_test(test_misuse), cmocka_unit_test(test_sqlite_pragmas),                      \
-        cmocka_unit_test(test_thread_connections), cmocka_unit_test(test_advisory_lock)
+        cmocka_unit_test(test_transactions), cmocka_unit_test(test_read_scope),                    \
+        cmocka_unit_test(test_int64_extremes), cmocka_unit_test(test_misuse),                      \
+        cmocka_unit_test(test_sqlite_pragmas), cmocka_unit_test(test_thread_connections),          \
+        cmocka_unit_test(test_advisory_lock)
 
 int main(void)
 {

@@ -230,6 +230,105 @@ static void test_bomb(void **state)
     check_refused_file("bomb.jpg", "image/jpeg", ERR_TOO_LARGE);
 }
 
+static uint32_t png_crc(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* A PNG of w x h with the given bit depth and colour type: signature, IHDR,
+ * an IDAT holding an empty zlib stream, IEND. Only the header is valid. */
+static size_t make_png_header(uint8_t *out, uint32_t w, uint32_t h, uint8_t depth, uint8_t ctype)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    static const uint8_t idat[] = {0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01};
+    size_t o = 8;
+    memcpy(out, sig, 8);
+    uint8_t ihdr[17] = {'I', 'H', 'D', 'R'};
+    put32(ihdr + 4, w);
+    put32(ihdr + 8, h);
+    ihdr[12] = depth;
+    ihdr[13] = ctype;
+    put32(out + o, 13);
+    memcpy(out + o + 4, ihdr, 17);
+    put32(out + o + 21, png_crc(ihdr, 17));
+    o += 25;
+    put32(out + o, sizeof idat);
+    memcpy(out + o + 4, "IDAT", 4);
+    memcpy(out + o + 8, idat, sizeof idat);
+    put32(out + o + 8 + sizeof idat, png_crc(out + o + 4, 4 + sizeof idat));
+    o += 12 + sizeof idat;
+    put32(out + o, 0);
+    memcpy(out + o + 4, "IEND", 4);
+    put32(out + o + 8, png_crc((const uint8_t *)"IEND", 4));
+    return o + 12;
+}
+
+/* Issue 12 item 7: 6300 x 6300 16-bit RGBA is under LIMIT_IMAGE_PIXELS but
+ * decodes to 317 MB; it is refused from its header, before any inflation.
+ * The same size in 8-bit grey (40 MB of raster) is under the budget, so the
+ * refusal is the decode budget, not the pixel count. */
+static void test_decode_budget(void **state)
+{
+    (void)state;
+    uint8_t png[128];
+    size_t n = make_png_header(png, 6300, 6300, 16, 6);
+    _Static_assert(6300ull * 6300ull <= LIMIT_IMAGE_PIXELS, "under the pixel limit");
+    _Static_assert(6300ull * 6300ull * 8ull > LIMIT_IMAGE_DECODE_BYTES, "over the budget");
+    _Static_assert(6300ull * 6300ull <= LIMIT_IMAGE_DECODE_BYTES, "grey is under the budget");
+    check_refused(png, n, "image/png", ERR_TOO_LARGE);
+    n = make_png_header(png, 6300, 6300, 8, 0);
+    struct result r;
+    run(png, n, "image/png", &r);
+    assert_int_equal(r.rc, ERR_INVALID); /* passed the header checks, no pixel data */
+}
+
+/* Issue 12 item 16: every chunk of a re-encoded PNG, walked by length; none
+ * is pHYs (8.14's pngsave writes it even with strip) or any ancillary
+ * metadata chunk. */
+static void test_png_chunks(void **state)
+{
+    (void)state;
+    static const char *const allowed[] = {"IHDR", "PLTE", "tRNS", "IDAT", "IEND"};
+    struct result r;
+    run_file("alpha.png", "image/png", &r);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.type, "image/png");
+    size_t i = 8, seen_end = 0;
+    while (i + 12 <= r.outn) {
+        uint32_t len = (uint32_t)r.out[i] << 24 | (uint32_t)r.out[i + 1] << 16 |
+                       (uint32_t)r.out[i + 2] << 8 | r.out[i + 3];
+        char type[5] = {0};
+        memcpy(type, r.out + i + 4, 4);
+        bool ok = false;
+        for (size_t k = 0; k < sizeof allowed / sizeof allowed[0]; k++)
+            ok |= strcmp(type, allowed[k]) == 0;
+        if (!ok)
+            fail_msg("re-encoded PNG has a %s chunk", type);
+        assert_int_equal(png_crc(r.out + i + 4, len + 4),
+                         (uint32_t)r.out[i + 8 + len] << 24 | (uint32_t)r.out[i + 9 + len] << 16 |
+                             (uint32_t)r.out[i + 10 + len] << 8 | r.out[i + 11 + len]);
+        seen_end = strcmp(type, "IEND") == 0;
+        i += (size_t)len + 12;
+    }
+    assert_int_equal(i, r.outn);
+    assert_true(seen_end);
+    free(r.out);
+}
+
 static void test_body_over_limit(void **state)
 {
     (void)state;
@@ -368,6 +467,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_content_type_forms),
         cmocka_unit_test(test_bomb),
         cmocka_unit_test(test_body_over_limit),
+        cmocka_unit_test(test_decode_budget),
+        cmocka_unit_test(test_png_chunks),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_mislabelled),
         cmocka_unit_test(test_random),

@@ -151,9 +151,12 @@ static void test_render_series(void **state)
 
     assert_line(text, "# TYPE atelier_accesslog_write_errors_total counter");
 
+    assert_line(text, "# TYPE atelier_erasure_scrubs_pending gauge");
+    assert_line(text, "atelier_erasure_scrubs_pending 0");
+
     /* One HELP and one TYPE per metric family. */
-    assert_int_equal(count_prefix(text, "# HELP "), 6);
-    assert_int_equal(count_prefix(text, "# TYPE "), 6);
+    assert_int_equal(count_prefix(text, "# HELP "), 7);
+    assert_int_equal(count_prefix(text, "# TYPE "), 7);
     free(text);
     metrics_inflight(-2);
 }
