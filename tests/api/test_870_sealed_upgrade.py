@@ -46,6 +46,9 @@ def _old_account(old, mails, ident):
 def _old_database(server_factory, data_dir, database, monkeypatch):
     """Accounts, models and a pending signup written by the previous binary."""
     monkeypatch.setattr(conftest, "ATELIER_BIN", OLD_BIN)
+    # The old binary may not know --metrics-listen; leave conftest's cached
+    # answer about the binary under test alone.
+    monkeypatch.setattr(conftest, "_has_metrics_listen", lambda: False)
     old = server_factory.start(data_dir=str(data_dir), database=database)
     mails = outbox(old)
     tag = uniq(6)
