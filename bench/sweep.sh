@@ -91,9 +91,10 @@ batch = 10000
 for start in range(0, n, batch):
     con.execute("BEGIN IMMEDIATE")
     con.executemany(
-        "INSERT INTO accounts (id, email_lookup, email_sealed, username, password_hash,"
-        " created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ((secrets.token_urlsafe(16), os.urandom(32), os.urandom(72), f"inactive_{i:07d}",
+        "INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup, username_sealed,"
+        " password_hash, created_at, updated_at, last_login_at, retired_username)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '#' || ?1)",
+        ((secrets.token_urlsafe(16), os.urandom(32), os.urandom(72), os.urandom(32), os.urandom(60),
           fake_hash, old, old, old) for i in range(start, min(n, start + batch))))
     con.execute("COMMIT")
 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")

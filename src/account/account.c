@@ -2,8 +2,9 @@
  * account.c - the account service (see account.h for the states).
  *
  * Invariants:
- *   - Addresses are stored only sealed (bound to their row) and found only
- *     through account_email_lookup, a keyed BLAKE2b of the normalised form.
+ *   - Addresses and usernames are stored only sealed (bound to their row)
+ *     and found only through account_email_lookup / account_username_lookup,
+ *     keyed BLAKE2b hashes of the normalised form.
  *   - Session tokens leave this module once, to the client; storage holds
  *     their BLAKE2b hash. At most LIMIT_SESSIONS_PER_ACCOUNT live per account.
  *   - account_session_find accepts only unexpired sessions; anything else is
@@ -78,6 +79,18 @@ void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES])
     seal_lookup("email", email, strlen(email), out);
 }
 
+void account_username_lookup(const char *username, uint8_t out[SEAL_LOOKUP_BYTES])
+{
+    seal_lookup("username", username, strlen(username), out);
+}
+
+int account_username_seal(const char *id, const char *username, uint8_t lookup[SEAL_LOOKUP_BYTES],
+                          uint8_t **box, size_t *boxn)
+{
+    account_username_lookup(username, lookup);
+    return seal_text("accounts.username", id, username, box, boxn);
+}
+
 static int account_find(struct db *db, enum stmt st, struct db_param key, char id[POLICY_ID_BUF],
                         char **hash)
 {
@@ -113,7 +126,9 @@ int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF],
     }
     if (account_username_normalise(login, n, norm))
         return ERR_NOT_FOUND;
-    return account_find(db, STMT_ACCOUNT_BY_USERNAME, DB_TEXT(norm), id, hash);
+    uint8_t lookup[SEAL_LOOKUP_BYTES];
+    account_username_lookup(norm, lookup);
+    return account_find(db, STMT_ACCOUNT_BY_USERNAME, DB_BLOB(lookup, sizeof lookup), id, hash);
 }
 
 int account_session_create(struct db *db, const char *account_id, char token[TOKEN_SECRET_LEN + 1],
@@ -207,9 +222,9 @@ json_t *account_json(struct db *db, const char *account_id)
     if (db_query(db, STMT_ACCOUNT_GET, p, 1, &rows))
         return NULL;
     if (db_next(rows) == 1) {
-        o = json_pack("{s:s,s:o,s:s,s:o,s:o,s:b,s:{s:b},s:o,s:o}", "id", account_id, "email",
+        o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:b,s:{s:b},s:o,s:o}", "id", account_id, "email",
                       account_sealed_string(rows, 1, "accounts.email", account_id), "username",
-                      db_col_text(rows, 2, NULL), "bio",
+                      account_sealed_string(rows, 2, "accounts.username", account_id), "bio",
                       account_sealed_string(rows, 3, "accounts.bio", account_id), "social",
                       account_social(rows, 4, account_id), "has_picture", (int)db_col_int(rows, 8),
                       "consent", "open_data", (int)db_col_int(rows, 5), "created_at",

@@ -10,7 +10,7 @@
  *          +--7 days--> erased      +--365 days without login--> erased
  *
  * A pending signup is a row of `signups`, not an account: it holds the
- * sealed address, the username and the password hash, and becomes an account
+ * sealed address, the sealed username and the password hash, and becomes an account
  * only when its link is followed. So an address that was never confirmed
  * never owns an account, and someone who signs up with another person's
  * address cannot take over the account that person later confirms.
@@ -38,6 +38,15 @@ int account_username_normalise(const char *in, size_t n, char out[POLICY_USERNAM
 
 /* Keyed lookup hash of a normalised address. */
 void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES]);
+
+/* Keyed lookup hash of a normalised username (accounts.username_lookup,
+ * UNIQUE: how logins and the uniqueness of usernames find it). */
+void account_username_lookup(const char *username, uint8_t out[SEAL_LOOKUP_BYTES]);
+
+/* The stored form of account id's username: its lookup and its value sealed
+ * to accounts.username:id (*box malloc'd). 0 or seal_text's error. */
+int account_username_seal(const char *id, const char *username, uint8_t lookup[SEAL_LOOKUP_BYTES],
+                          uint8_t **box, size_t *boxn);
 
 /* Find an account by username or address (login). On success *id is set
  * (TOKEN_ID_LEN + 1 bytes) and *hash gets the malloc'd password hash.

@@ -114,9 +114,10 @@ static int h_account_words(struct db *db, const char *id, char username[POLICY_U
     int rc = ERR_NOT_FOUND;
 
     if (a) {
-        util_strlcpy(username, json_string_value(json_object_get(a, "username")),
-                     POLICY_USERNAME_BUF);
-        util_strlcpy(email, json_string_value(json_object_get(a, "email")), POLICY_EMAIL_BUF);
+        const char *u = json_string_value(json_object_get(a, "username"));
+        const char *e = json_string_value(json_object_get(a, "email"));
+        util_strlcpy(username, u ? u : "", POLICY_USERNAME_BUF);
+        util_strlcpy(email, e ? e : "", POLICY_EMAIL_BUF);
         rc = 0;
     }
     json_decref(a);
@@ -173,25 +174,29 @@ static int h_signup_pending(struct db *db, const struct config *cfg, const char 
                             const char *username, const char *hash)
 {
     char token[TOKEN_SECRET_LEN + 1], hx[2 * TOKEN_HASH_BYTES + 1], link[LINK_MAX], body[2048];
-    uint8_t th[TOKEN_HASH_BYTES], lookup[SEAL_LOOKUP_BYTES], *box = NULL;
-    size_t boxn = 0;
+    uint8_t th[TOKEN_HASH_BYTES], lookup[SEAL_LOOKUP_BYTES], *box = NULL, *ubox = NULL;
+    size_t boxn = 0, uboxn = 0;
     int64_t now = clock_now();
     int rc;
 
     token_secret(token, th);
     util_hex(th, sizeof th, hx);
     account_email_lookup(email, lookup);
-    if ((rc = seal_text("signups.email", hx, email, &box, &boxn)))
+    if ((rc = seal_text("signups.email", hx, email, &box, &boxn)) ||
+        (rc = seal_text("signups.username", hx, username, &ubox, &uboxn))) {
+        free(box);
         return rc;
+    }
     struct db_param p[] = {DB_BLOB(th, sizeof th),
                            DB_BLOB(lookup, sizeof lookup),
                            DB_BLOB(box, boxn),
-                           DB_TEXT(username),
+                           DB_BLOB(ubox, uboxn),
                            DB_TEXT(hash),
                            DB_INT(now),
                            DB_INT(now + LIMIT_CONFIRM_TTL_S)};
     rc = db_query(db, STMT_SIGNUP_INSERT, p, 7, NULL);
     free(box);
+    free(ubox);
     if (rc)
         return rc;
     account_link(cfg, "confirm", token, link, sizeof link);
@@ -278,25 +283,28 @@ static int h_take_signup(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], stru
 {
     struct db_param p[] = {DB_BLOB(th, TOKEN_HASH_BYTES)};
     struct db_rows *rows = NULL;
-    char hx[2 * TOKEN_HASH_BYTES + 1], *email = NULL;
+    char hx[2 * TOKEN_HASH_BYTES + 1], *email = NULL, *username = NULL;
     int rc = db_query(db, STMT_SIGNUP_TAKE, p, 1, &rows);
 
     if (rc)
         return rc;
     rc = db_next(rows);
     if (rc == 1) {
-        size_t n = 0;
-        const void *box = db_col_blob(rows, 1, &n);
+        size_t n = 0, un = 0;
+        const void *box = db_col_blob(rows, 1, &n), *ubox = db_col_blob(rows, 2, &un);
         util_hex(th, TOKEN_HASH_BYTES, hx);
         rc = seal_open_text("signups.email", hx, box, n, &email);
+        if (rc == 0)
+            rc = seal_open_text("signups.username", hx, ubox, un, &username);
         if (rc == 0) {
             util_strlcpy(pd->email, email, sizeof pd->email);
-            util_strlcpy(pd->username, db_col_text(rows, 2, NULL), sizeof pd->username);
+            util_strlcpy(pd->username, username, sizeof pd->username);
             util_strlcpy(pd->hash, db_col_text(rows, 3, NULL), sizeof pd->hash);
             pd->expires_at = db_col_int(rows, 4);
             account_email_lookup(pd->email, pd->lookup);
         }
         free(email);
+        free(username);
     } else if (rc == 0) {
         rc = ERR_NOT_FOUND;
     }
@@ -306,19 +314,24 @@ static int h_take_signup(struct db *db, const uint8_t th[TOKEN_HASH_BYTES], stru
 
 static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_LEN + 1])
 {
-    uint8_t *box = NULL;
-    size_t boxn = 0;
+    uint8_t *box = NULL, *ubox = NULL, ulookup[SEAL_LOOKUP_BYTES];
+    size_t boxn = 0, uboxn = 0;
     int64_t now = clock_now();
     int rc;
 
     token_id(id);
-    if ((rc = seal_text("accounts.email", id, pd->email, &box, &boxn)))
+    if ((rc = seal_text("accounts.email", id, pd->email, &box, &boxn)) ||
+        (rc = account_username_seal(id, pd->username, ulookup, &ubox, &uboxn))) {
+        free(box);
         return rc;
-    struct db_param p[] = {DB_TEXT(id),        DB_BLOB(pd->lookup, sizeof pd->lookup),
-                           DB_BLOB(box, boxn), DB_TEXT(pd->username),
-                           DB_TEXT(pd->hash),  DB_INT(now)};
-    rc = db_query(db, STMT_ACCOUNT_INSERT, p, 6, NULL);
+    }
+    struct db_param p[] = {DB_TEXT(id),          DB_BLOB(pd->lookup, sizeof pd->lookup),
+                           DB_BLOB(box, boxn),   DB_BLOB(ulookup, sizeof ulookup),
+                           DB_BLOB(ubox, uboxn), DB_TEXT(pd->hash),
+                           DB_INT(now)};
+    rc = db_query(db, STMT_ACCOUNT_INSERT, p, 7, NULL);
     free(box);
+    free(ubox);
     if (rc)
         return rc;
     struct db_param q[] = {DB_BLOB(pd->lookup, sizeof pd->lookup)};

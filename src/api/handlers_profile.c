@@ -183,8 +183,14 @@ static int profile_write(struct db *db, const char *id, struct profile_patch *pp
     int rc = 0;
 
     if (pp->has_username) {
-        struct db_param p[] = {DB_TEXT(id), DB_TEXT(pp->username), DB_INT(clock_now())};
-        rc = db_query(db, STMT_ACCOUNT_SET_USERNAME, p, 3, NULL);
+        uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
+        size_t boxn = 0;
+        if ((rc = account_username_seal(id, pp->username, lookup, &box, &boxn)))
+            return rc;
+        struct db_param p[] = {DB_TEXT(id), DB_BLOB(lookup, sizeof lookup), DB_BLOB(box, boxn),
+                               DB_INT(clock_now())};
+        rc = db_query(db, STMT_ACCOUNT_SET_USERNAME, p, 4, NULL);
+        free(box);
     }
     if (!rc && pp->has_bio)
         rc = profile_set_sealed(db, STMT_ACCOUNT_SET_BIO, "accounts.bio", id, pp->bio);

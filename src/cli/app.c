@@ -20,6 +20,7 @@
 #include "base/policy.h"
 #include "base/seal.h"
 #include "base/util.h"
+#include "cli/upgrade.h"
 
 #define APP_KEY_CHECK      "atelier key check v1"
 #define APP_KEY_CHECK_NAME "key_check"
@@ -82,6 +83,20 @@ static int app_verify_key(struct db *db)
     return 0;
 }
 
+/* The migration runner's hook (db_set_upgrade): before the migration that
+ * drops the clear columns, prove the key (a value sealed under the wrong
+ * key would never open again), then seal what is still clear. */
+static int app_upgrade(struct db *db, int64_t version)
+{
+    int rc;
+
+    if (version != UPGRADE_SEAL_VERSION)
+        return 0;
+    if ((rc = app_verify_key(db)))
+        return rc;
+    return upgrade_seal_clear(db);
+}
+
 int app_open(const struct config *cfg, int create_key, struct db **out)
 {
     char key_path[PATH_MAX + 16];
@@ -99,6 +114,7 @@ int app_open(const struct config *cfg, int create_key, struct db **out)
         return rc;
     if ((rc = db_configure(cfg->database, cfg->data_dir)))
         goto fail;
+    db_set_upgrade(app_upgrade);
     if ((rc = db_open(&db)) || (rc = db_migrate(db, &applied))) {
         log_error("app", "cannot open or migrate the database");
         goto fail;

@@ -27,6 +27,7 @@
 #include "base/err.h"
 #include "account/password.h"
 #include "cli/populate.h"
+#include "models/models.h"
 #include "privacy/synth.h"
 #include "base/policy.h"
 #include "base/token.h"
@@ -44,24 +45,28 @@ struct populate_ctx {
 static int populate_account(struct populate_ctx *c, unsigned i, char id[TOKEN_ID_LEN + 1])
 {
     char email[96], username[POLICY_USERNAME_BUF];
-    uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
-    size_t boxn = 0;
+    uint8_t lookup[SEAL_LOOKUP_BYTES], ulookup[SEAL_LOOKUP_BYTES], *box = NULL, *ubox = NULL;
+    size_t boxn = 0, uboxn = 0;
     int rc;
 
     snprintf(email, sizeof email, "p%s.%u@populate.invalid", c->run, i);
     snprintf(username, sizeof username, "p%s_%u", c->run, i);
     token_id(id);
     account_email_lookup(email, lookup);
-    if ((rc = seal_text("accounts.email", id, email, &box, &boxn)))
-        return rc;
-    struct db_param a[] = {DB_TEXT(id),        DB_BLOB(lookup, sizeof lookup),
-                           DB_BLOB(box, boxn), DB_TEXT(username),
-                           DB_TEXT(c->hash),   DB_INT(c->now)};
+    if ((rc = seal_text("accounts.email", id, email, &box, &boxn)) ||
+        (rc = account_username_seal(id, username, ulookup, &ubox, &uboxn)))
+        goto out;
+    struct db_param a[] = {DB_TEXT(id),          DB_BLOB(lookup, sizeof lookup),
+                           DB_BLOB(box, boxn),   DB_BLOB(ulookup, sizeof ulookup),
+                           DB_BLOB(ubox, uboxn), DB_TEXT(c->hash),
+                           DB_INT(c->now)};
     struct db_param consent[] = {DB_TEXT(id), DB_INT(1), DB_INT(c->now)};
-    rc = db_query(c->db, STMT_ACCOUNT_INSERT, a, 6, NULL);
+    rc = db_query(c->db, STMT_ACCOUNT_INSERT, a, 7, NULL);
     if (!rc)
         rc = db_query(c->db, STMT_ACCOUNT_SET_CONSENT, consent, 3, NULL);
+out:
     free(box);
+    free(ubox);
     return rc;
 }
 
@@ -83,8 +88,8 @@ static char *populate_measurements(struct rng *r, int *breasts)
 static int populate_model(struct populate_ctx *c, struct rng *r, unsigned i, const char *owner)
 {
     char id[TOKEN_ID_LEN + 1], name[32];
-    uint8_t *nb = NULL, *mb = NULL;
-    size_t nn = 0, mn = 0;
+    uint8_t *nb = NULL, *mb = NULL, *bb = NULL;
+    size_t nn = 0, mn = 0, bn = 0;
     int breasts, rc;
     char *text = populate_measurements(r, &breasts);
 
@@ -93,11 +98,13 @@ static int populate_model(struct populate_ctx *c, struct rng *r, unsigned i, con
     token_id(id);
     snprintf(name, sizeof name, "Synthetic body %u", i);
     if (!(rc = seal_text("models.name", id, name, &nb, &nn)) &&
-        !(rc = seal_text("models.measurements", id, text, &mb, &mn))) {
+        !(rc = seal_text("models.measurements", id, text, &mb, &mn)) &&
+        !(rc = models_breasts_seal(id, breasts, &bb, &bn))) {
         struct db_param p[] = {DB_TEXT(id),     DB_TEXT(owner),  DB_BLOB(nb, nn), DB_NULL,
-                               DB_INT(breasts), DB_BLOB(mb, mn), DB_INT(c->now)};
+                               DB_BLOB(bb, bn), DB_BLOB(mb, mn), DB_INT(c->now)};
         rc = db_query(c->db, STMT_MODEL_INSERT, p, 7, NULL);
     }
+    free(bb);
     free(text);
     free(nb);
     free(mb);

@@ -7,8 +7,8 @@
  *   - Every query names the owner: another account's model, avatar or
  *     measurements answer exactly the ERR_NOT_FOUND of a model that does
  *     not exist.
- *   - Name, notes, measurements and avatar are sealed, bound to the model id
- *     (seal_text, "models.<column>:<id>").
+ *   - Name, notes, breasts flag, measurements and avatar are sealed, bound
+ *     to the model id (seal_text, "models.<column>:<id>").
  *   - An account holds at most LIMIT_MODELS_PER_ACCOUNT models: the count and
  *     the insert run under the account's row lock (models_insert).
  *   - Validation of what a client sends is the handlers' (api/handlers_models.c):
@@ -62,21 +62,41 @@ static int model_seal(const char *tc, const char *id, const char *text, uint8_t 
     return text ? seal_text(tc, id, text, box, boxn) : 0;
 }
 
+int models_breasts_seal(const char *id, int breasts, uint8_t **box, size_t *boxn)
+{
+    return seal_text("models.breasts", id, breasts ? "1" : "0", box, boxn);
+}
+
+int models_breasts_open(const char *id, const void *box, size_t n, int *breasts)
+{
+    char *text = NULL;
+    int rc = seal_open_text("models.breasts", id, box, n, &text);
+
+    if (rc == 0 && (strcmp(text, "0") && strcmp(text, "1")))
+        rc = ERR_INTERNAL;
+    if (rc == 0)
+        *breasts = text[0] == '1';
+    free(text);
+    return rc;
+}
+
 static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
 {
-    uint8_t *nb = NULL, *tb = NULL, *mb = NULL;
-    size_t nn = 0, tn = 0, mn = 0;
+    uint8_t *nb = NULL, *tb = NULL, *mb = NULL, *bb = NULL;
+    size_t nn = 0, tn = 0, mn = 0, bn = 0;
     char *mtext = json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
     int rc = mtext ? 0 : ERR_NOMEM;
 
     if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&
         !(rc = model_seal("models.notes", m->id, m->notes, &tb, &tn)) &&
-        !(rc = model_seal("models.measurements", m->id, mtext, &mb, &mn))) {
+        !(rc = model_seal("models.measurements", m->id, mtext, &mb, &mn)) &&
+        !(rc = models_breasts_seal(m->id, m->breasts, &bb, &bn))) {
         struct db_param p[] = {
-            DB_TEXT(m->id),     DB_TEXT(owner),  DB_BLOB(nb, nn),    tb ? DB_BLOB(tb, tn) : DB_NULL,
-            DB_INT(m->breasts), DB_BLOB(mb, mn), DB_INT(clock_now())};
+            DB_TEXT(m->id),  DB_TEXT(owner),  DB_BLOB(nb, nn),    tb ? DB_BLOB(tb, tn) : DB_NULL,
+            DB_BLOB(bb, bn), DB_BLOB(mb, mn), DB_INT(clock_now())};
         rc = db_query(db, st, p, 7, NULL);
     }
+    free(bb);
     free(mtext);
     free(nb);
     free(tb);
@@ -108,7 +128,10 @@ static int model_from_row(struct db_rows *rows, struct model *m)
         (rc = model_open_text(rows, 2, "models.notes", m->id, &m->notes)) ||
         (rc = model_open_text(rows, 4, "models.measurements", m->id, &mtext)))
         goto out;
-    m->breasts = (int)db_col_int(rows, 3);
+    size_t bn = 0;
+    const void *bb = db_col_blob(rows, 3, &bn);
+    if ((rc = models_breasts_open(m->id, bb, bn, &m->breasts)))
+        goto out;
     m->mtext = mtext;
     mtext = NULL;
     if (!m->mtext || m->mtext[0] != '{')

@@ -74,6 +74,12 @@ int models_export(struct db *db, const char *owner, json_t *out);
 json_t *models_image_json(const char *table_column, const char *row, const char *type,
                           const void *box, size_t n);
 
+/* The breasts flag of model id sealed to models.breasts:id (*box malloc'd),
+ * and opened again (*breasts 0 or 1; ERR_INTERNAL when it does not open).
+ * Every writer of models uses these: the flag is never stored in clear. */
+int models_breasts_seal(const char *id, int breasts, uint8_t **box, size_t *boxn);
+int models_breasts_open(const char *id, const void *box, size_t n, int *breasts);
+
 /* The owner's model id as drafting input: its name (malloc'd, caller frees),
  * breasts flag and measurements. Returns 0, ERR_NOT_FOUND (also for other
  * people's models) or another err. */

@@ -33,6 +33,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "atelier/draft.h"
+#include "models/models.h"
 #include "privacy/opendata.h"
 #include "base/token.h"
 #include "base/util.h"
@@ -149,10 +150,12 @@ static int opendata_select(struct db *db, struct stratum st[2], struct opendata_
             continue; /* one model per account: the newest came first */
         util_strlcpy(last, account, sizeof last);
         r->accounts++;
-        size_t n = 0;
-        const void *box = db_col_blob(rows, 3, &n);
-        if ((rc = opendata_take(st, r, db_col_text(rows, 1, NULL), (int)db_col_int(rows, 2), box,
-                                n)))
+        size_t n = 0, bn = 0;
+        const char *model = db_col_text(rows, 1, NULL);
+        const void *box = db_col_blob(rows, 3, &n), *bb = db_col_blob(rows, 2, &bn);
+        int breasts = 0;
+        if ((rc = models_breasts_open(model, bb, bn, &breasts)) ||
+            (rc = opendata_take(st, r, model, breasts, box, n)))
             break;
     }
     db_rows_free(rows);

@@ -20,7 +20,8 @@
  *    lock DB_MIGRATE_LOCK_KEY; SQLite: BEGIN IMMEDIATE is the lock), then
  *    creates schema_migrations if needed, re-reads the version and applies
  *    the next migration above it. Several processes may migrate at once: the
- *    later ones find nothing left to do.
+ *    later ones find nothing left to do. The upgrade hook (db_set_upgrade)
+ *    runs in that transaction, before the migration's SQL.
  *  - Inside a read scope (db_read_begin .. db_read_end) a connection runs
  *    SELECT statements only: db_begin and every write are refused with
  *    ERR_INTERNAL and a "BUG:" log line, so a write can never nest in (and
@@ -51,6 +52,8 @@ static struct {
     const struct db_driver *drv;
     char target[DB_TARGET_MAX];
 } db_cfg;
+
+static db_upgrade_fn db_upgrade; /* set before db_migrate, read-only after */
 
 static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t db_key;
@@ -402,6 +405,11 @@ static const struct db_migration *migration_after(int64_t version)
     return NULL;
 }
 
+void db_set_upgrade(db_upgrade_fn fn)
+{
+    db_upgrade = fn;
+}
+
 /* Inside a transaction: lock, bootstrap, apply the next pending migration.
  * *done receives it, or NULL when the schema is up to date. */
 static int migrate_in_tx(struct db *db, const struct db_migration **done)
@@ -429,6 +437,10 @@ static int migrate_in_tx(struct db *db, const struct db_migration **done)
             log_warn("db", "database schema version %" PRId64 " is newer than this program's",
                      version);
         rc = ERR_OK;
+        goto out;
+    }
+    if (db_upgrade != NULL && (rc = db_upgrade(db, m->version)) < 0) {
+        log_error("db", "upgrade before migration %" PRId64 " failed", m->version);
         goto out;
     }
     rc = db->drv->exec_script(db, db_migration_sql(m, b));

@@ -112,6 +112,13 @@ int db_rollback(struct db *db);
 int db_read_begin(void);
 void db_read_end(void);
 
+/* A step of the program run inside each migration's transaction, before
+ * its SQL, with the version about to be applied: the conversions SQL cannot
+ * do (sealing values under the server key). Returns 0 or an enum err, which
+ * rolls the migration back. Set it before db_migrate; NULL for none. */
+typedef int (*db_upgrade_fn)(struct db *db, int64_t version);
+void db_set_upgrade(db_upgrade_fn fn);
+
 /* Bring the schema to the latest version (idempotent; safe to run from
  * several nodes at once on PostgreSQL, serialised by an advisory lock).
  * *applied receives the number of migrations applied (may be NULL). */

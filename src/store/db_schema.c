@@ -240,6 +240,51 @@ const struct db_migration db_migrations[] = {
                   "CREATE INDEX mail_recipients_lookup ON mail_recipients (lookup, at_ms);\n"
                   "CREATE INDEX mail_recipients_at ON mail_recipients (at_ms);\n",
     },
+    {
+        /* Issue 12: the username and the breasts flag are sealed. This step
+         * adds the sealed columns and the keyed username lookup (UNIQUE);
+         * the program's upgrade hook (db_set_upgrade, cli/upgrade.c) fills
+         * them from the clear columns before migration 8 removes those. */
+        .version = 7,
+        .sqlite_sql =
+            "ALTER TABLE accounts ADD COLUMN username_lookup BLOB;\n"
+            "ALTER TABLE accounts ADD COLUMN username_sealed BLOB;\n"
+            "CREATE UNIQUE INDEX accounts_username_lookup ON accounts (username_lookup);\n"
+            "ALTER TABLE signups ADD COLUMN username_sealed BLOB;\n"
+            "ALTER TABLE models ADD COLUMN breasts_sealed BLOB;\n",
+        .pg_sql = "ALTER TABLE accounts ADD COLUMN username_lookup BYTEA;\n"
+                  "ALTER TABLE accounts ADD COLUMN username_sealed BYTEA;\n"
+                  "CREATE UNIQUE INDEX accounts_username_lookup ON accounts (username_lookup);\n"
+                  "ALTER TABLE signups ADD COLUMN username_sealed BYTEA;\n"
+                  "ALTER TABLE models ADD COLUMN breasts_sealed BYTEA;\n",
+    },
+    {
+        /* Issue 12: the clear columns go. Every row must be sealed by now
+         * (the upgrade hook runs in this migration's transaction, before
+         * this SQL); a row that is not makes the migration fail. SQLite
+         * cannot drop a UNIQUE column without rebuilding accounts, which
+         * five tables reference with ON DELETE CASCADE: there the column is
+         * renamed and holds '#' and the account id, nothing personal. */
+        .version = 8,
+        .sqlite_sql = "CREATE TEMP TABLE upgrade_check (unsealed INTEGER CHECK (unsealed = 0));\n"
+                      "INSERT INTO upgrade_check SELECT count(*) FROM accounts"
+                      " WHERE username_lookup IS NULL OR username_sealed IS NULL;\n"
+                      "INSERT INTO upgrade_check SELECT count(*) FROM signups"
+                      " WHERE username_sealed IS NULL;\n"
+                      "INSERT INTO upgrade_check SELECT count(*) FROM models"
+                      " WHERE breasts_sealed IS NULL;\n"
+                      "DROP TABLE upgrade_check;\n"
+                      "UPDATE accounts SET username = '#' || id;\n"
+                      "ALTER TABLE accounts RENAME COLUMN username TO retired_username;\n"
+                      "ALTER TABLE signups DROP COLUMN username;\n"
+                      "ALTER TABLE models DROP COLUMN breasts;\n",
+        .pg_sql = "ALTER TABLE accounts ALTER COLUMN username_lookup SET NOT NULL,"
+                  " ALTER COLUMN username_sealed SET NOT NULL, DROP COLUMN username;\n"
+                  "ALTER TABLE signups ALTER COLUMN username_sealed SET NOT NULL,"
+                  " DROP COLUMN username;\n"
+                  "ALTER TABLE models ALTER COLUMN breasts_sealed SET NOT NULL,"
+                  " DROP COLUMN breasts;\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

@@ -51,15 +51,20 @@ static const struct stmt_sql stmt_table[] = {
                              " (SELECT temp_store FROM pragma_temp_store)",
                              PG_NONE},
     /* accounts (issue 3) */
-    [STMT_ACCOUNT_INSERT] = {"INSERT INTO accounts (id, email_lookup, email_sealed, username,"
-                             " password_hash, created_at, updated_at, last_login_at)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
-                             NULL},
+    /* SQLite keeps the renamed clear column (migration 7): '#' || id. */
+    [STMT_ACCOUNT_INSERT] =
+        {"INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
+         " username_sealed, password_hash, created_at, updated_at,"
+         " last_login_at, retired_username)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, '#' || $1)",
+         "INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
+         " username_sealed, password_hash, created_at, updated_at,"
+         " last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)"},
     [STMT_ACCOUNT_BY_EMAIL] = {"SELECT id, password_hash FROM accounts WHERE email_lookup = $1",
                                NULL},
-    [STMT_ACCOUNT_BY_USERNAME] = {"SELECT id, password_hash FROM accounts WHERE username = $1",
-                                  NULL},
-    [STMT_ACCOUNT_GET] = {"SELECT id, email_sealed, username, bio_sealed, social_sealed,"
+    [STMT_ACCOUNT_BY_USERNAME] =
+        {"SELECT id, password_hash FROM accounts WHERE username_lookup = $1", NULL},
+    [STMT_ACCOUNT_GET] = {"SELECT id, email_sealed, username_sealed, bio_sealed, social_sealed,"
                           " consent_open_data, created_at, last_login_at,"
                           " (SELECT count(*) FROM account_pictures p WHERE p.account_id = a.id),"
                           " password_hash FROM accounts a WHERE id = $1",
@@ -70,7 +75,8 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_ACCOUNT_SET_PASSWORD] = {"UPDATE accounts SET password_hash = $2, updated_at = $3"
                                    " WHERE id = $1",
                                    NULL},
-    [STMT_ACCOUNT_SET_USERNAME] = {"UPDATE accounts SET username = $2, updated_at = $3"
+    [STMT_ACCOUNT_SET_USERNAME] = {"UPDATE accounts SET username_lookup = $2, username_sealed = $3,"
+                                   " updated_at = $4"
                                    " WHERE id = $1",
                                    NULL},
     [STMT_ACCOUNT_SET_BIO] = {"UPDATE accounts SET bio_sealed = $2, updated_at = $3 WHERE id = $1",
@@ -85,12 +91,13 @@ static const struct stmt_sql stmt_table[] = {
                                 " updated_at = $4 WHERE id = $1",
                                 NULL},
     [STMT_ACCOUNT_DELETE] = {"DELETE FROM accounts WHERE id = $1", NULL},
-    [STMT_SIGNUP_INSERT] = {"INSERT INTO signups (token_hash, email_lookup, email_sealed, username,"
+    [STMT_SIGNUP_INSERT] = {"INSERT INTO signups (token_hash, email_lookup, email_sealed,"
+                            " username_sealed,"
                             " password_hash, created_at, expires_at)"
                             " VALUES ($1, $2, $3, $4, $5, $6, $7)",
                             NULL},
     [STMT_SIGNUP_TAKE] = {"DELETE FROM signups WHERE token_hash = $1"
-                          " RETURNING email_lookup, email_sealed, username, password_hash,"
+                          " RETURNING email_lookup, email_sealed, username_sealed, password_hash,"
                           " expires_at",
                           NULL},
     [STMT_SIGNUP_DELETE_EMAIL] = {"DELETE FROM signups WHERE email_lookup = $1", NULL},
@@ -142,21 +149,22 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_MAIL_RETRY] = {"UPDATE mail_queue SET attempts = $2, next_attempt_ms = $3 WHERE id = $1",
                          NULL},
     /* models (issue 4) */
-    [STMT_MODEL_INSERT] = {"INSERT INTO models (id, account_id, name_sealed, notes_sealed, breasts,"
-                           " measurements_sealed, created_at, updated_at)"
+    [STMT_MODEL_INSERT] = {"INSERT INTO models (id, account_id, name_sealed, notes_sealed,"
+                           " breasts_sealed, measurements_sealed, created_at, updated_at)"
                            " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
                            NULL},
-    [STMT_MODEL_GET] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts, "
+    [STMT_MODEL_GET] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed, "
                         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) FROM "
                         "model_avatars v WHERE v.model_id = m.id)"
                         " FROM models m WHERE m.id = $1 AND m.account_id = $2",
                         NULL},
-    [STMT_MODEL_LIST] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts, "
+    [STMT_MODEL_LIST] = {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed, "
                          "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) FROM "
                          "model_avatars v WHERE v.model_id = m.id)"
                          " FROM models m WHERE m.account_id = $1 ORDER BY m.created_at, m.id",
                          NULL},
-    [STMT_MODEL_UPDATE] = {"UPDATE models SET name_sealed = $3, notes_sealed = $4, breasts = $5,"
+    [STMT_MODEL_UPDATE] = {"UPDATE models SET name_sealed = $3, notes_sealed = $4,"
+                           " breasts_sealed = $5,"
                            " measurements_sealed = $6, updated_at = $7"
                            " WHERE id = $1 AND account_id = $2",
                            NULL},
@@ -198,7 +206,8 @@ static const struct stmt_sql stmt_table[] = {
                             NULL},
     [STMT_SQLITE_CHECKPOINT] = {"PRAGMA wal_checkpoint(TRUNCATE)", PG_NONE},
     /* open data (issue 6) */
-    [STMT_OPENDATA_CANDIDATES] = {"SELECT m.account_id, m.id, m.breasts, m.measurements_sealed"
+    [STMT_OPENDATA_CANDIDATES] = {"SELECT m.account_id, m.id, m.breasts_sealed,"
+                                  " m.measurements_sealed"
                                   " FROM models m JOIN accounts a ON a.id = m.account_id"
                                   " WHERE a.consent_open_data = 1"
                                   " ORDER BY m.account_id, m.updated_at DESC, m.id",
@@ -232,6 +241,22 @@ static const struct stmt_sql stmt_table[] = {
                               NULL},
     [STMT_MAIL_RCPT_INSERT] = {"INSERT INTO mail_recipients (lookup, at_ms) VALUES ($1, $2)", NULL},
     [STMT_MAIL_RCPT_PRUNE] = {"DELETE FROM mail_recipients WHERE at_ms < $1", NULL},
+    /* issue 12: the upgrade that seals clear columns (between migrations 7 and 8) */
+    [STMT_UPGRADE_ACCOUNTS] = {"SELECT id, username FROM accounts WHERE username_sealed IS NULL"
+                               " ORDER BY id LIMIT $1",
+                               NULL},
+    [STMT_UPGRADE_ACCOUNT_SEAL] = {"UPDATE accounts SET username_lookup = $2, username_sealed = $3"
+                                   " WHERE id = $1",
+                                   NULL},
+    [STMT_UPGRADE_SIGNUPS] = {"SELECT token_hash, username FROM signups"
+                              " WHERE username_sealed IS NULL ORDER BY token_hash LIMIT $1",
+                              NULL},
+    [STMT_UPGRADE_SIGNUP_SEAL] = {"UPDATE signups SET username_sealed = $2 WHERE token_hash = $1",
+                                  NULL},
+    [STMT_UPGRADE_MODELS] = {"SELECT id, breasts FROM models WHERE breasts_sealed IS NULL"
+                             " ORDER BY id LIMIT $1",
+                             NULL},
+    [STMT_UPGRADE_MODEL_SEAL] = {"UPDATE models SET breasts_sealed = $2 WHERE id = $1", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

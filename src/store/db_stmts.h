@@ -19,22 +19,23 @@ enum stmt {
     STMT_SQLITE_PRAGMAS, /* SQLite only -> secure_delete, synchronous,
                             journal_mode, foreign_keys, busy_timeout, temp_store */
     /* accounts (issue 3) */
-    STMT_ACCOUNT_INSERT, /* $1 id, $2 email_lookup, $3 email_sealed, $4 username, $5 hash, $6 now */
-    STMT_ACCOUNT_BY_EMAIL,      /* $1 email_lookup -> id, password_hash */
-    STMT_ACCOUNT_BY_USERNAME,   /* $1 username -> id, password_hash */
-    STMT_ACCOUNT_GET,           /* $1 id -> id, email_sealed, username, bio_sealed, social_sealed,
-                                   consent, created_at, last_login_at, has_picture, password_hash */
-    STMT_ACCOUNT_LOGIN,         /* $1 id, $2 now */
-    STMT_ACCOUNT_SET_PASSWORD,  /* $1 id, $2 hash, $3 now */
-    STMT_ACCOUNT_SET_USERNAME,  /* $1 id, $2 username, $3 now */
-    STMT_ACCOUNT_SET_BIO,       /* $1 id, $2 sealed or NULL, $3 now */
-    STMT_ACCOUNT_SET_SOCIAL,    /* $1 id, $2 sealed or NULL, $3 now */
-    STMT_ACCOUNT_SET_CONSENT,   /* $1 id, $2 0/1, $3 now */
-    STMT_ACCOUNT_SET_EMAIL,     /* $1 id, $2 lookup, $3 sealed, $4 now */
-    STMT_ACCOUNT_DELETE,        /* $1 id (cascades to everything the account owns) */
-    STMT_SIGNUP_INSERT,         /* $1 token_hash, $2 lookup, $3 sealed, $4 username, $5 hash,
-                                   $6 created_at, $7 expires_at */
-    STMT_SIGNUP_TAKE,           /* $1 token_hash -> lookup, sealed, username, hash, expires_at */
+    STMT_ACCOUNT_INSERT,      /* $1 id, $2 email_lookup, $3 email_sealed, $4 username_lookup,
+                                 $5 username_sealed, $6 hash, $7 now */
+    STMT_ACCOUNT_BY_EMAIL,    /* $1 email_lookup -> id, password_hash */
+    STMT_ACCOUNT_BY_USERNAME, /* $1 username_lookup -> id, password_hash */
+    STMT_ACCOUNT_GET,   /* $1 id -> id, email_sealed, username_sealed, bio_sealed, social_sealed,
+                                     consent, created_at, last_login_at, has_picture, password_hash */
+    STMT_ACCOUNT_LOGIN, /* $1 id, $2 now */
+    STMT_ACCOUNT_SET_PASSWORD, /* $1 id, $2 hash, $3 now */
+    STMT_ACCOUNT_SET_USERNAME, /* $1 id, $2 username_lookup, $3 username_sealed, $4 now */
+    STMT_ACCOUNT_SET_BIO,      /* $1 id, $2 sealed or NULL, $3 now */
+    STMT_ACCOUNT_SET_SOCIAL,   /* $1 id, $2 sealed or NULL, $3 now */
+    STMT_ACCOUNT_SET_CONSENT,  /* $1 id, $2 0/1, $3 now */
+    STMT_ACCOUNT_SET_EMAIL,    /* $1 id, $2 lookup, $3 sealed, $4 now */
+    STMT_ACCOUNT_DELETE,       /* $1 id (cascades to everything the account owns) */
+    STMT_SIGNUP_INSERT,        /* $1 token_hash, $2 lookup, $3 sealed, $4 username_sealed, $5 hash,
+                                  $6 created_at, $7 expires_at */
+    STMT_SIGNUP_TAKE, /* $1 token_hash -> lookup, sealed, username_sealed, hash, expires_at */
     STMT_SIGNUP_DELETE_EMAIL,   /* $1 lookup */
     STMT_TOKEN_INSERT,          /* $1 hash, $2 account, $3 kind, $4 payload, $5 now, $6 expires */
     STMT_TOKEN_TAKE,            /* $1 hash, $2 kind -> account_id, payload_sealed, expires_at,
@@ -57,12 +58,14 @@ enum stmt {
     STMT_MAIL_DONE,   /* $1 id */
     STMT_MAIL_RETRY,  /* $1 id, $2 attempts, $3 next_ms */
     /* models (issue 4) */
-    STMT_MODEL_INSERT,  /* $1 id, $2 account, $3 name, $4 notes, $5 breasts, $6 measurements, $7 now
+    STMT_MODEL_INSERT,  /* $1 id, $2 account, $3 name, $4 notes, $5 breasts_sealed, $6 measurements,
+                         * $7 now
                          */
-    STMT_MODEL_GET,     /* $1 id, $2 account -> id, name, notes, breasts, measurements,
+    STMT_MODEL_GET,     /* $1 id, $2 account -> id, name, notes, breasts_sealed, measurements,
                            created_at, updated_at, has_avatar */
     STMT_MODEL_LIST,    /* $1 account -> the same columns, oldest first */
-    STMT_MODEL_UPDATE,  /* $1 id, $2 account, $3 name, $4 notes, $5 breasts, $6 measurements, $7 now
+    STMT_MODEL_UPDATE,  /* $1 id, $2 account, $3 name, $4 notes, $5 breasts_sealed, $6 measurements,
+                         * $7 now
                          */
     STMT_MODEL_DELETE,  /* $1 id, $2 account */
     STMT_MODEL_COUNT,   /* $1 account -> count */
@@ -83,7 +86,7 @@ enum stmt {
     STMT_ACCOUNT_TIMES,     /* $1 id -> created_at, updated_at, last_login_at, notice_sent_at */
     STMT_SQLITE_CHECKPOINT, /* SQLite only */
     /* open data (issue 6) */
-    STMT_OPENDATA_CANDIDATES,  /* -> account_id, model id, breasts, measurements_sealed
+    STMT_OPENDATA_CANDIDATES,  /* -> account_id, model id, breasts_sealed, measurements_sealed
                                   (opted-in accounts; newest model of an account first) */
     STMT_OPENDATA_INSERT,      /* $1 id, $2 created_at, $3 meta, $4 csv, $5 json */
     STMT_OPENDATA_PRUNE,       /* $1 id kept */
@@ -99,6 +102,14 @@ enum stmt {
     STMT_MAIL_RCPT_COUNT,  /* $1 lookup, $2 since_ms -> count */
     STMT_MAIL_RCPT_INSERT, /* $1 lookup, $2 at_ms */
     STMT_MAIL_RCPT_PRUNE,  /* $1 before_ms */
+    /* the upgrade that seals clear columns (issue 12, cli/upgrade.c); valid
+       only between migrations 7 and 8 */
+    STMT_UPGRADE_ACCOUNTS,     /* $1 limit -> id, username (not yet sealed) */
+    STMT_UPGRADE_ACCOUNT_SEAL, /* $1 id, $2 username_lookup, $3 username_sealed */
+    STMT_UPGRADE_SIGNUPS,      /* $1 limit -> token_hash, username (not yet sealed) */
+    STMT_UPGRADE_SIGNUP_SEAL,  /* $1 token_hash, $2 username_sealed */
+    STMT_UPGRADE_MODELS,       /* $1 limit -> id, breasts (not yet sealed) */
+    STMT_UPGRADE_MODEL_SEAL,   /* $1 id, $2 breasts_sealed */
     STMT__COUNT
 };
 

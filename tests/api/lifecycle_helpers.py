@@ -456,29 +456,32 @@ def account_rows(store, account_id):
 
 def insert_raw_accounts(store, n, last_login, prefix="raw"):
     """Insert n account rows whose last login is `last_login` (Unix seconds),
-    with random bytes as their sealed email: the sweeper erases them without
-    opening anything, but it cannot mail them. Returns their ids."""
+    with random bytes as their sealed email and username: the sweeper erases
+    them without opening anything, but it cannot mail them. Returns their ids."""
     import secrets
 
     rows = []
     for _ in range(n):
         rows.append((secrets.token_urlsafe(16), secrets.token_bytes(32), secrets.token_bytes(72),
-                     f"{prefix}_{secrets.token_hex(6)}", "$argon2id$not-a-hash", last_login, last_login,
-                     last_login))
+                     secrets.token_bytes(32), secrets.token_bytes(60), "$argon2id$not-a-hash", last_login,
+                     last_login, last_login))
     if store.url:
         values = ",".join(
-            f"('{i}', decode('{lk.hex()}', 'hex'), decode('{sl.hex()}', 'hex'), '{u}', '{h}', {a}, {b}, {c})"
-            for i, lk, sl, u, h, a, b, c in rows)
-        _psql(store.url, "INSERT INTO accounts (id, email_lookup, email_sealed, username, password_hash,"
-                         f" created_at, updated_at, last_login_at) VALUES {values}")
+            f"('{i}', decode('{lk.hex()}', 'hex'), decode('{sl.hex()}', 'hex'), decode('{ul.hex()}', 'hex'),"
+            f" decode('{us.hex()}', 'hex'), '{h}', {a}, {b}, {c})"
+            for i, lk, sl, ul, us, h, a, b, c in rows)
+        _psql(store.url, "INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup, username_sealed,"
+                         f" password_hash, created_at, updated_at, last_login_at) VALUES {values}")
     else:
         import sqlite3
 
         con = sqlite3.connect(os.path.join(store.data_dir, "atelier.db"), timeout=10, isolation_level=None)
         try:
             con.execute("BEGIN IMMEDIATE")
-            con.executemany("INSERT INTO accounts (id, email_lookup, email_sealed, username, password_hash,"
-                            " created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            # SQLite keeps the retired clear column (migration 7): '#' || id.
+            con.executemany("INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
+                            " username_sealed, password_hash, created_at, updated_at, last_login_at,"
+                            " retired_username) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '#' || ?1)", rows)
             con.execute("COMMIT")
         finally:
             con.close()

@@ -117,12 +117,14 @@ def test_personal_data_is_sealed_at_rest(fresh_database, server_factory, tmp_pat
         "a pending signup's address": pending_email.encode(),
         "a pending new address": moved_email.encode(),
         "the password": acc.password.encode(),
+        "the username": acc.username.encode(),
+        "a pending signup's username": f"pending_{tag}".encode(),
     }
 
     blob = _stored_bytes(srv, backend)
     where = "the PostgreSQL tables" if backend == "postgres" else "atelier.db/-wal/-shm"
-    # Control: the dump does hold the data (the username is allowed in clear).
-    assert acc.username.encode() in blob, f"the username is not found in {where}: the check reads nothing"
+    # Control: the dump does hold the data (the account id is stored in clear).
+    assert acc.id.encode() in blob, f"the account id is not found in {where}: the check reads nothing"
     _assert_absent(blob, needles, where, backend)
 
     mails.wait(acc.email, match="reset")
@@ -130,19 +132,19 @@ def test_personal_data_is_sealed_at_rest(fresh_database, server_factory, tmp_pat
         # Stopped cleanly, the WAL is checkpointed into the main file: check again.
         assert srv.stop() is None
         blob = sqlite_files_bytes(str(data_dir))
-        assert acc.username.encode() in blob
+        assert acc.id.encode() in blob
         _assert_absent(blob, needles, "atelier.db after shutdown", backend)
     else:
         blob = _stored_bytes(srv, backend)
-        assert acc.username.encode() in blob
+        assert acc.id.encode() in blob
         _assert_absent(blob, needles, "the PostgreSQL tables after delivery", backend)
 
 
 def test_deleted_account_does_not_linger(fresh_database, server_factory, tmp_path, backend):
     """SPEC section 1: removal is immediate and complete (rows, pictures,
     sessions, tokens, pending mails) and deleted content does not linger on
-    disk (SQLite secure_delete). The username and the id are stored in clear
-    while the account lives, so they must be gone from every table/file."""
+    disk (SQLite secure_delete). The id is stored in clear while the account
+    lives (the username is sealed), so it must be gone from every table/file."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o700)
     srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
@@ -165,15 +167,15 @@ def test_deleted_account_does_not_linger(fresh_database, server_factory, tmp_pat
     mails.wait(f"gone.new.{tag}@example.org")
 
     before = _stored_bytes(srv, backend)
-    assert gone.username.encode() in before and gone.id.encode() in before  # the check can see them
+    assert gone.id.encode() in before  # the check can see it
+    assert gone.username.encode() not in before  # sealed (issue 12)
 
     r = srv.request("DELETE", "/v1/account", headers=gone.auth, json={"password": gone.password})
     assert r.status_code == 204, r.text
 
     blob = _stored_bytes(srv, backend)
     where = "the PostgreSQL tables" if backend == "postgres" else "atelier.db/-wal/-shm"
-    assert stays.username.encode() in blob, f"the control username is not in {where}: the check reads nothing"
-    assert stays.id.encode() in blob
+    assert stays.id.encode() in blob, f"the control account id is not in {where}: the check reads nothing"
     for label, needle in (("username", gone.username), ("account id", gone.id)):
         assert needle.encode() not in blob, f"the deleted account's {label} still lingers in {where}"
 

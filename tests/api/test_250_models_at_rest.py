@@ -5,7 +5,8 @@ them, and their COPY dumps)."""
 
 import pg_helpers
 from accounts_helpers import create_account, hex_forms, outbox, pg_dump_bytes, sqlite_files_bytes
-from models_helpers import create_model, get_avatar, image_fixture, model_path, patch, put_avatar
+from models_helpers import create_model, get_avatar, get_model, image_fixture, model_path, patch, put_avatar
+from sealed_helpers import raw_row, unsealed
 
 NAME = "UniqueModelName77"
 NOTES = "UniqueNotes88"
@@ -92,7 +93,7 @@ def test_deleted_model_leaves_no_clear_text(fresh_database, server_factory, tmp_
     assert put_avatar(srv, acc.token, m["id"], image_fixture("small.jpg"), "image/jpeg").status_code == 200
     assert srv.request("DELETE", model_path(m["id"]), headers=acc.auth).status_code == 204
     blob, where = stored(srv, backend)
-    assert acc.username.encode() in blob, f"the username is not in {where}: the check reads nothing"
+    assert acc.id.encode() in blob, f"the account id is not in {where}: the check reads nothing"
     assert_absent(blob, {"name": (NAME + "Deleted").encode(), "notes": (NOTES + "Deleted").encode(),
                          "value": b"1111.5"}, where, backend)
     if backend == "sqlite":
@@ -100,3 +101,27 @@ def test_deleted_model_leaves_no_clear_text(fresh_database, server_factory, tmp_
         assert srv.stop() is None
         blob = sqlite_files_bytes(str(data_dir))
         assert m["id"].encode() not in blob, "the deleted model's row lingers in atelier.db"
+
+
+def test_breasts_flag_is_sealed(fresh_database, server_factory, tmp_path, backend):
+    """Issue 12: the has-breasts flag is model data, sealed like the rest: no
+    column of a model's row holds anything readable but its id, owner and
+    times, and the flag still comes back right (also after a change)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    acc = create_account(srv, outbox(srv), "atrest3")
+    clear_ok = {"id", "account_id", "created_at", "updated_at"}
+    with_b = create_model(srv, acc, "With", True, {"chest": 900, "neck": 340})
+    without = create_model(srv, acc, "Without", False, {"chest": 1000, "neck": 380})
+    for m in (with_b, without):
+        row = raw_row(srv, backend, "models", "id", m["id"])
+        assert row is not None, "the check reads nothing"
+        assert "breasts" not in row, f"models.breasts is a clear column: {sorted(row)}"
+        assert unsealed(row, clear_ok) == {}, f"readable model columns: {unsealed(row, clear_ok)}"
+    r = patch(srv, acc, without["id"], {"breasts": True})
+    assert r.status_code == 200, r.text
+    assert get_model(srv, acc, with_b["id"])["breasts"] is True
+    assert get_model(srv, acc, without["id"])["breasts"] is True
+    row = raw_row(srv, backend, "models", "id", without["id"])
+    assert unsealed(row, clear_ok) == {}

@@ -1,6 +1,6 @@
 """Erasure (SPEC section 1, issue 5): DELETE /v1/account {password}, and the
 sweeper's erasure of an inactive account, are immediate and complete: no row
-of any table references the account (its id, its username, its models'
+of any table references the account (its id, its sealed username, its models'
 ids, its sessions' ids), queued mails and pending links go with it, and on
 SQLite the bytes of atelier.db and its WAL no longer hold them. Other
 accounts are untouched.
@@ -43,7 +43,7 @@ def store(fresh_database, server_factory, tmp_path):
 def needles_of(st, rich):
     """Everything that identifies the account in storage."""
     rows = account_rows(st, rich.acc.id)
-    n = {"the account id": rich.acc.id, "the username": rich.acc.username}
+    n = {"the account id": rich.acc.id}  # the username is sealed (issue 12): never readable
     for i, mid in enumerate(rich.model_ids):
         n[f"model id {i}"] = mid
     for i, s in enumerate(rows["sessions"]):
