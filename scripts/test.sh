@@ -212,6 +212,33 @@ if [ ! -x "$ATELIER_BIN" ]; then
     exit 1
 fi
 
+# ---- the previous version, for the upgrade tests ---------------------------
+# tests/api/test_870_sealed_upgrade.py converts a database written by the
+# version before issue 12 (commit OLD_COMMIT, whose schema kept usernames in
+# clear). That version is built once from this clone's history into
+# $ROOT/build-old-OLD_COMMIT (plain build, reused by later runs). A clone
+# without the commit (shallow) leaves the test to skip with an
+# "environment:" reason; a build that fails fails the run.
+OLD_COMMIT=ddd3c33
+if [ -z "${ATELIER_OLD_BIN:-}" ]; then
+    OLD_DIR="$ROOT/build-old-$OLD_COMMIT"
+    if [ ! -x "$OLD_DIR/build/atelier" ] && git -C "$ROOT" cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
+        section "building atelier at $OLD_COMMIT (the upgrade tests' previous version)"
+        rm -rf "$OLD_DIR"
+        mkdir -p "$OLD_DIR/src"
+        git -C "$ROOT" archive "$OLD_COMMIT" | tar -x -C "$OLD_DIR/src"
+        if ! { cmake -S "$OLD_DIR/src" -B "$OLD_DIR/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$LOGDIR/old-build.log" 2>&1 &&
+            cmake --build "$OLD_DIR/build" -j "$(nproc)" --target atelier >>"$LOGDIR/old-build.log" 2>&1; }; then
+            tail -n 30 "$LOGDIR/old-build.log" >&2
+            echo "test.sh: atelier at $OLD_COMMIT did not build" >&2
+            exit 1
+        fi
+    fi
+    if [ -x "$OLD_DIR/build/atelier" ]; then
+        export ATELIER_OLD_BIN="$OLD_DIR/build/atelier"
+    fi
+fi
+
 # ---- PostgreSQL -----------------------------------------------------------
 section "PostgreSQL: starting a throwaway cluster"
 PGDIR="$(mktemp -d /tmp/atpg.XXXXXX)"

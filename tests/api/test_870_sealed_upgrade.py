@@ -5,7 +5,7 @@ starts: every clear value sealed in C (cli/upgrade.c) inside the migration,
 then the clear columns dropped. Run on SQLite and on PostgreSQL.
 
 The upgrade test needs a binary of the previous schema: ATELIER_OLD_BIN
-(default /tmp/base12/atelier, the binary built from main before issue 12)."""
+(scripts/test.sh builds it from the commit before issue 12)."""
 
 import os
 
@@ -18,7 +18,7 @@ from accounts_helpers import (Account, assert_error, confirm, create_account, ge
 from models_helpers import create_model, get_model
 from sealed_helpers import raw_row, unsealed
 
-OLD_BIN = os.path.abspath(os.environ.get("ATELIER_OLD_BIN") or "/tmp/base12/atelier")
+OLD_BIN = os.path.abspath(os.environ.get("ATELIER_OLD_BIN") or "/nonexistent/atelier-old")
 MODEL_CLEAR_OK = {"id", "account_id", "created_at", "updated_at"}
 
 
