@@ -209,26 +209,29 @@ static int h_signup_pending(struct db *db, const struct config *cfg, const char 
     return mail_enqueue(db, NULL, email, "Confirm your atelier account", body);
 }
 
+/* 0 when login (an address or a username) names an account, its id in id;
+ * ERR_NOT_FOUND or a storage error otherwise. */
+static int h_account_of(struct db *db, const char *login, char id[POLICY_ID_BUF])
+{
+    char *hash = NULL;
+    int rc = account_find_login(db, login, id, &hash);
+
+    free(hash);
+    return rc;
+}
+
 static int h_signup_store(struct db *db, const struct config *cfg, const char *email,
                           const char *username, const char *hash)
 {
-    uint8_t lookup[SEAL_LOOKUP_BYTES];
-    char id[POLICY_ID_BUF], *other = NULL;
+    char id[POLICY_ID_BUF];
     int rc;
 
-    account_email_lookup(email, lookup);
-    rc = account_find_login(db, email, id, &other);
-    free(other);
-    if (rc == 0)
+    if ((rc = h_account_of(db, email, id)) == 0)
         return mail_enqueue(db, id, email, "Someone tried to sign up with your address",
                             "Someone tried to create an atelier account with this address, "
                             "which already has one.\n\nIf it was you, log in, or reset your "
                             "password if you forgot it. If not, ignore this mail.\n");
-    if (rc != ERR_NOT_FOUND)
-        return rc;
-    rc = account_find_login(db, username, id, &other);
-    free(other);
-    if (rc == 0)
+    if (rc == ERR_NOT_FOUND && (rc = h_account_of(db, username, id)) == 0)
         return mail_enqueue(db, NULL, email, "Choose another username",
                             "Someone (probably you) tried to create an atelier account with "
                             "this address, but the username chosen is taken. Please sign up "
@@ -689,15 +692,14 @@ int h_password_forgot(struct req *rq)
 {
     static const char *const keys[] = {"email", NULL};
     json_t *b = req_json(rq);
-    char email[POLICY_EMAIL_BUF], id[POLICY_ID_BUF], *hash = NULL;
+    char email[POLICY_EMAIL_BUF], id[POLICY_ID_BUF];
     struct db *db;
     int rc;
 
     if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
         (rc = h_mail_limit(rq, email)) || (rc = h_db(rq, &db)))
         return rc;
-    rc = account_find_login(db, email, id, &hash);
-    free(hash);
+    rc = h_account_of(db, email, id);
     if (rc == 0) {
         if ((rc = db_begin(db)) || (rc = h_forgot_mail(rq, db, id, email)))
             return h_fail_db(db, rc);
@@ -865,7 +867,7 @@ int h_email_change(struct req *rq)
     static const char *const keys[] = {"email", "password", NULL};
     json_t *b = req_json(rq);
     const char *id = req_account(rq), *pw;
-    char email[POLICY_EMAIL_BUF], other[POLICY_ID_BUF] = "", *hash = NULL;
+    char email[POLICY_EMAIL_BUF], other[POLICY_ID_BUF] = "";
     size_t pwn;
     struct db *db;
     int rc, taken;
@@ -875,8 +877,7 @@ int h_email_change(struct req *rq)
         return rc;
     if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")) || (rc = h_mail_limit(rq, email)))
         return rc;
-    rc = account_find_login(db, email, other, &hash);
-    free(hash);
+    rc = h_account_of(db, email, other);
     if (rc && rc != ERR_NOT_FOUND)
         return rc;
     taken = rc == 0;

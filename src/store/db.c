@@ -211,37 +211,34 @@ static int scope_check(struct db *db, enum stmt id)
     return ERR_INTERNAL;
 }
 
+/* The checks every statement passes, then the driver. */
+static int db_run(struct db *db, enum stmt id, const struct db_param *params, int n,
+                  struct db_rows **rows, int64_t *changes)
+{
+    int rc;
+
+    if (db == NULL)
+        return ERR_STORAGE_DOWN;
+    if ((rc = params_check(id, params, n)) != ERR_OK || (rc = scope_check(db, id)) != ERR_OK)
+        return rc;
+    return db->drv->query(db, id, params, n, rows, changes);
+}
+
 int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
              struct db_rows **rows)
 {
     int64_t changes = 0;
-    int rc;
 
     if (rows != NULL)
         *rows = NULL;
-    if (db == NULL)
-        return ERR_STORAGE_DOWN;
-    rc = params_check(id, params, n);
-    if (rc == ERR_OK)
-        rc = scope_check(db, id);
-    if (rc != ERR_OK)
-        return rc;
-    return db->drv->query(db, id, params, n, rows, &changes);
+    return db_run(db, id, params, n, rows, &changes);
 }
 
 int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int n)
 {
     int64_t changes = 0;
-    int rc;
+    int rc = db_run(db, id, params, n, NULL, &changes);
 
-    if (db == NULL)
-        return ERR_STORAGE_DOWN;
-    rc = params_check(id, params, n);
-    if (rc == ERR_OK)
-        rc = scope_check(db, id);
-    if (rc != ERR_OK)
-        return rc;
-    rc = db->drv->query(db, id, params, n, NULL, &changes);
     return rc < 0 ? rc : changes;
 }
 
