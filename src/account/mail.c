@@ -133,6 +133,7 @@ static char *mail_compose(const char *id, const char *to, const char *subject, c
                  "Content-Type: text/plain; charset=utf-8\r\n"
                  "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
                  to, date, from, to, subject, id, text);
+    sodium_memzero(text, strlen(text)); /* the body may carry a link */
     free(text);
     return env;
 }

@@ -124,6 +124,18 @@ static int h_account_words(struct db *db, const char *id, char username[POLICY_U
     return rc;
 }
 
+/* Queue a mail that carries a link (a secret until it is used), then wipe
+ * the link and the body that held it. */
+static int h_enqueue_link(struct db *db, const char *account_id, const char *to,
+                          const char *subject, char *body, size_t bodyn, char *link, size_t linkn)
+{
+    int rc = mail_enqueue(db, account_id, to, subject, body);
+
+    sodium_memzero(body, bodyn);
+    sodium_memzero(link, linkn);
+    return rc;
+}
+
 static int h_accepted(struct req *rq, const char *message)
 {
     return resp_json(rq, 202, json_pack("{s:s}", "message", message));
@@ -206,7 +218,8 @@ static int h_signup_pending(struct db *db, const struct config *cfg, const char 
              "mail; nothing will be kept.\n",
              username, link);
     sodium_memzero(token, sizeof token);
-    return mail_enqueue(db, NULL, email, "Confirm your atelier account", body);
+    return h_enqueue_link(db, NULL, email, "Confirm your atelier account", body, sizeof body, link,
+                          sizeof link);
 }
 
 /* 0 when login (an address or a username) names an account, its id in id;
@@ -610,7 +623,7 @@ int h_login(struct req *rq)
         return h_throttled(rq, wait);
     rc = account_find_login(db, login, id, &hash);
     if (rc && rc != ERR_NOT_FOUND)
-        return req_fail(rq, rc, NULL, "%s", err_text(rc));
+        return rc; /* the layer answers with err_text */
     h_login_keys(rq, login, id, &k);
     if ((wait = h_login_wait(&k, now))) {
         free(hash);
@@ -654,8 +667,9 @@ static int h_verify_current(struct req *rq, struct db *db, const char *id, const
     h_login_keys(rq, "", id, &k);
     if ((wait = h_login_wait(&k, now)))
         return h_throttled(rq, wait);
-    if (n <= LIMIT_PASSWORD_MAX && account_check_password(db, id, pw, n) == 0)
-        return 0;
+    int rc = n <= LIMIT_PASSWORD_MAX ? account_check_password(db, id, pw, n) : ERR_UNAUTHENTICATED;
+    if (rc != ERR_UNAUTHENTICATED)
+        return rc; /* 0, or a storage error: not a wrong password */
     ratelimit_fail(RL_LOGIN_ACCOUNT, k.pair, now);
     ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k.who, now);
     return req_fail(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
@@ -683,9 +697,13 @@ static int h_forgot_mail(struct req *rq, struct db *db, const char *id, const ch
              link);
     sodium_memzero(token, sizeof token);
     if ((rc = db_query(db, STMT_TOKEN_DELETE_KIND, del, 2, NULL)) ||
-        (rc = db_query(db, STMT_TOKEN_INSERT, ins, 6, NULL)))
+        (rc = db_query(db, STMT_TOKEN_INSERT, ins, 6, NULL))) {
+        sodium_memzero(body, sizeof body);
+        sodium_memzero(link, sizeof link);
         return rc;
-    return mail_enqueue(db, id, email, "Reset your atelier password", body);
+    }
+    return h_enqueue_link(db, id, email, "Reset your atelier password", body, sizeof body, link,
+                          sizeof link);
 }
 
 int h_password_forgot(struct req *rq)
@@ -706,7 +724,7 @@ int h_password_forgot(struct req *rq)
         if ((rc = h_commit(rq, db)))
             return rc;
     } else if (rc && rc != ERR_NOT_FOUND) {
-        return req_fail(rq, rc, NULL, "%s", err_text(rc));
+        return rc; /* the layer answers with err_text */
     }
     return h_accepted(rq, "if an account has this address, a reset link is on its way");
 }
@@ -758,17 +776,24 @@ int h_password_reset(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "token", 1, &token, NULL)) || (rc = h_db(rq, &db)))
         return rc;
-    if (token_hash(token, th) || h_peek_reset(db, th, id) ||
-        h_account_words(db, id, username, email))
+    rc = token_hash(token, th) ? ERR_NOT_FOUND : h_peek_reset(db, th, id);
+    if (rc == 0)
+        rc = h_account_words(db, id, username, email);
+    if (rc == ERR_NOT_FOUND)
         return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
                         "this link is invalid or has expired");
+    if (rc)
+        return rc;
     if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)) ||
         (rc = password_hash(pw, pwn, hash)))
         return rc;
     if ((rc = db_begin(db)))
         return h_fail_db(db, rc);
     struct db_param p[] = {DB_BLOB(th, sizeof th), DB_TEXT("reset")};
-    if (db_exec(db, STMT_TOKEN_DELETE, p, 2) != 1) {
+    int64_t taken = db_exec(db, STMT_TOKEN_DELETE, p, 2);
+    if (taken < 0)
+        return h_fail_db(db, (int)taken);
+    if (taken != 1) {
         db_rollback(db); /* used meanwhile by a concurrent request */
         return req_fail(rq, ERR_BAD_REQUEST, "invalid_token", "this link has been used");
     }
@@ -834,7 +859,8 @@ static int h_email_change_link(struct req *rq, struct db *db, const char *id, co
              "hours:\n\n%s\n\nIf you did not ask for this, ignore this mail.\n",
              link);
     sodium_memzero(token, sizeof token);
-    return mail_enqueue(db, id, email, "Confirm your new atelier address", body);
+    return h_enqueue_link(db, id, email, "Confirm your new atelier address", body, sizeof body,
+                          link, sizeof link);
 }
 
 /* The same mails whatever the new address: one to it (a link when it is
@@ -909,6 +935,6 @@ int h_account_delete(struct req *rq)
     if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
         return rc;
     if ((rc = erase_account(db, id)))
-        return req_fail(rq, rc, NULL, "%s", err_text(rc));
+        return rc; /* the layer answers with err_text */
     return resp_empty(rq, 204);
 }
