@@ -66,6 +66,8 @@ PRIVATE = {
 PUBLIC = {"atelier": "draft"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([A-Za-z0-9_.]+)"', re.M)
+# A relative include ("../store/driver.h") would slip past the folder rule.
+RELATIVE = re.compile(r'^\s*#\s*include\s+"[^"]*\.\./[^"]*"', re.M)
 
 
 def source_files(top):
@@ -88,6 +90,10 @@ def check_includes(problems, edges):
             continue
         with open(path, encoding="utf-8") as f:
             text = f.read()
+        for m in RELATIVE.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            problems.append(f"{os.path.relpath(path, ROOT)}:{line}: a relative include; "
+                            "name the folder from src/")
         for m in INCLUDE.finditer(text):
             target, header = PUBLIC.get(m.group(1), m.group(1)), f"{m.group(1)}/{m.group(2)}"
             line = text.count("\n", 0, m.start()) + 1

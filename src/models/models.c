@@ -423,25 +423,23 @@ json_t *models_image_json(const char *table_column, const char *row, const char 
     return o ? o : json_null();
 }
 
+/* The model's avatar ({content_type, data_base64}, or null) into its export. */
 static int models_export_avatar(struct db *db, const char *owner, json_t *model)
 {
     const char *id = json_string_value(json_object_get(model, "id"));
-    struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
-    struct db_rows *rows = NULL;
-    json_t *avatar = json_null();
-    int rc = db_query(db, STMT_AVATAR_GET, p, 2, &rows);
+    char *type = NULL;
+    uint8_t *box = NULL;
+    size_t n = 0;
+    int rc = models_avatar_get(db, id, owner, &type, &box, &n);
 
-    if (rc)
-        return rc;
-    if (db_next(rows) == 1) {
-        size_t n = 0;
-        const void *box = db_col_blob(rows, 1, &n);
-        json_decref(avatar);
-        avatar = models_image_json("model_avatars.data", id, db_col_text(rows, 0, NULL), box, n);
-    }
-    db_rows_free(rows);
-    json_object_set_new(model, "avatar", avatar);
-    return 0;
+    if (rc == 0)
+        json_object_set_new(model, "avatar",
+                            models_image_json("model_avatars.data", id, type, box, n));
+    else if (rc == ERR_NOT_FOUND)
+        json_object_set_new(model, "avatar", json_null());
+    free(type);
+    free(box);
+    return rc == ERR_NOT_FOUND ? 0 : rc;
 }
 
 int models_export(struct db *db, const char *owner, json_t *out)
@@ -458,8 +456,12 @@ int models_export(struct db *db, const char *owner, json_t *out)
         struct model mod;
         if ((rc = model_from_row(rows, &mod)))
             break;
-        json_array_append_new(out, models_json(&mod));
+        json_t *j = models_json(&mod);
         models_release(&mod);
+        if (!j || json_array_append_new(out, j)) { /* never a silent gap in an export */
+            rc = ERR_NOMEM;
+            break;
+        }
     }
     db_rows_free(rows);
     if (rc)

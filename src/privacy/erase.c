@@ -15,6 +15,7 @@
  * retries until a checkpoint truncates the WAL. The count drops only by
  * the erasures committed before the successful checkpoint began.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 
@@ -28,6 +29,10 @@
 #include "store/db.h"
 
 static _Atomic int erase_pending;
+/* Serialises a scrub's read-checkpoint-subtract with notes and other
+ * scrubs (a request's and the sweeper's), so the count never goes below the
+ * erasures still waiting and the gauge always shows the latest value. */
+static pthread_mutex_t erase_scrub_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void erase_pending_add(int n)
 {
@@ -42,19 +47,22 @@ int erase_scrubs_pending(void)
 
 void erase_scrub_note(int n)
 {
-    if (n > 0)
-        erase_pending_add(n);
+    if (n <= 0)
+        return;
+    pthread_mutex_lock(&erase_scrub_lock);
+    erase_pending_add(n);
+    pthread_mutex_unlock(&erase_scrub_lock);
 }
 
 int erase_scrub(struct db *db)
 {
-    int before = atomic_load(&erase_pending), rc;
+    int before, rc = 0;
 
-    if (before == 0)
-        return 0;
-    rc = db_checkpoint(db);
-    if (rc == 0)
+    pthread_mutex_lock(&erase_scrub_lock);
+    before = atomic_load(&erase_pending);
+    if (before > 0 && (rc = db_checkpoint(db)) == 0)
         erase_pending_add(-before);
+    pthread_mutex_unlock(&erase_scrub_lock);
     return rc;
 }
 

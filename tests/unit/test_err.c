@@ -33,6 +33,8 @@ static void test_err_table(void **state)
         {ERR_HEADERS, 431, "too_many_headers"},  {ERR_INTERNAL, 500, "internal_error"},
         {ERR_UNAVAILABLE, 503, "unavailable"},   {ERR_NOT_IMPLEMENTED, 501, "not_implemented"},
         {ERR_NOMEM, 503, "unavailable"},         {ERR_URI_TOO_LONG, 414, "uri_too_long"},
+        {ERR_BUSY, 503, "unavailable"},          {ERR_READONLY, 503, "unavailable"},
+        {ERR_STORAGE_DOWN, 503, "unavailable"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         assert_int_equal(err_status(rows[i].e), rows[i].status);
