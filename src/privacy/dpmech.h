@@ -33,6 +33,14 @@
 #define DP_SLOPE_SCALE 4.0
 #define DP_HIST_BINS_MAX 64 /* 40 mm bins over the widest public range (2200 mm) */
 
+/* Post-processing constants (the design's section 8 defaults). */
+#define DP_SD_FLOOR     0.05  /* smallest stage 1 scale s_j (u units) */
+#define DP_FACTOR_ITERS 3     /* principal-factor iterations after the first pass */
+#define DP_PSI_FLOOR    0.02  /* uniquenesses at least this share of diag C */
+#define DP_DEBIAS_STEPS 8     /* clipping-debias fixed-point steps */
+#define DP_DEBIAS_DRAWS 20000 /* common N(0, I) draws of those steps */
+#define DP_ROWS_TRIES   50    /* dp_stratum_rows draws at most this many per row */
+
 struct dp_stratum {
     /* dp_stratum_init */
     int breasts;
@@ -42,6 +50,9 @@ struct dp_stratum {
     int hist_col[ZCDP_HISTS];       /* column of chest, waist, seat, inseam */
     int hist_lo[ZCDP_HISTS];        /* lower edge (mm) of bin 0 */
     size_t hist_bins[ZCDP_HISTS];   /* bins, covering the measure's public range */
+    double base[MEASURES_COUNT];    /* c_j of the log transform (the stratum's base) */
+    int slope_col;                  /* column of shoulderSlope (linear transform) */
+    int neck_col;                   /* column of neck (the plausibility rule's input) */
 
     /* input, set by the caller: n rows of p values (mm, degrees), not owned */
     const float *x;
@@ -95,12 +106,17 @@ void dp_sums_hist(const struct dp_stratum *s, const float *x, size_t n,
 void dp_centre_scale(const struct dp_stratum *s, const int64_t *s1, const int64_t *a1,
                      double n_noisy, double *m, double *sc);
 
-/* The noise phase (needs s->x, s->n, s->n_noisy >= 1). Returns 0,
- * ERR_INVALID or ERR_NOMEM. */
+/* The noise phase (needs s->x, s->n, s->n_noisy >= 1). On success it drops
+ * the originals (s->x = NULL, s->n = 0), so that the post-processing phases
+ * can run on s at once. Returns 0 or ERR_INVALID (on failure every output is
+ * zeroed and s->x is kept). */
 int dp_stratum_noise(struct dp_stratum *s);
 
 /* The post-processing phases: ERR_INVALID while s->x is set. fit builds the
- * model; rows draws round(n_noisy) plausible synthetic rows from it. */
+ * model (0, ERR_INVALID or ERR_NOMEM); rows draws round(n_noisy) plausible
+ * synthetic rows from it (0, ERR_INVALID, ERR_NOMEM, or ERR_INTERNAL when
+ * fewer than half the rows were plausible within DP_ROWS_TRIES draws per
+ * row: s->rows and s->nrows then hold what was drawn). */
 int dp_stratum_fit(struct dp_stratum *s, struct rng *r);
 int dp_stratum_rows(struct dp_stratum *s, struct rng *r);
 
