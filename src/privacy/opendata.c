@@ -577,10 +577,13 @@ static int opendata_publish(struct db *db, struct build *b, const struct opendat
 {
     if (!b->published[0] && !b->published[1]) {
         snprintf(why, whyn,
-                 "no stratum's noisy count reached %u (noisy counts: with breasts %lld, "
-                 "without %lld); the ledger was charged and this quarter's build is spent",
+                 "no stratum's noisy count reached %u; the ledger was charged and the build "
+                 "counts for the cadence (noisy counts: %lld eligible with breasts, %lld without, "
+                 "%lld incomplete, %lld implausible)",
                  o->min_stratum, (long long)r->noisy[OPENDATA_WITH_BREASTS],
-                 (long long)r->noisy[OPENDATA_WITHOUT_BREASTS]);
+                 (long long)r->noisy[OPENDATA_WITHOUT_BREASTS],
+                 (long long)r->noisy[OPENDATA_INCOMPLETE],
+                 (long long)r->noisy[OPENDATA_IMPLAUSIBLE]);
         return ERR_INVALID;
     }
     opendata_progress(o, "fitting the model and sampling the rows");
