@@ -17,7 +17,8 @@
  *              bin each, plus the histogram noise on every bin of the layout.
  * Post-processing (reads only DP outputs, refuses to run while s->x is set):
  *   fit        noise-aware factor model of C = M - mu mu^T - I/(12 q^2),
- *              clipping debias, map back to u units;
+ *              clipping debias over 20,000 common draws (moment-matched:
+ *              mean 0 and covariance I exactly), map back to u units;
  *   rows       u ~ N(mu_u, Sigma_u), back to mm, rounded, clamped, the
  *              implausible refused, round(n~) rows.
  *
@@ -626,9 +627,9 @@ static void dp_clip_draw(double *d, size_t p, double b2)
 /* The clipping debias (design step 7): find mu*, Sigma* whose clipped
  * Gaussian has mean mu and covariance Sigma_c, by DP_DEBIAS_STEPS
  * fixed-point steps over the same DP_DEBIAS_DRAWS standard normal vectors z
- * (n x p). Moments of the draws use 1/n, as C does. After each step the
- * eigenvalues of Sigma* are floored at 1e-3 of the mean diagonal of Sigma_c
- * (it keeps Sigma* positive definite for the next Cholesky). */
+ * (n x p, moment-matched by dp_moment_match). Moments of the draws use 1/n, as C does. After each
+ * step the eigenvalues of Sigma* are floored at 1e-3 of the mean diagonal of Sigma_c (it keeps
+ * Sigma* positive definite for the next Cholesky). */
 static int dp_debias(struct dp_fit_work *w, size_t p, const double *z, size_t nz, double b2)
 {
     double d[DP_MC], floor_ev = 0.0;
