@@ -362,15 +362,21 @@ static json_t *opendata_hists_json(const struct dp_stratum *s)
     return h;
 }
 
+/* The model: the factor form (loadings, uniquenesses) fitted to the noisy
+ * moments, and the covariance the rows were drawn from (after the clipping
+ * correction), upper triangle row-major, all in transformed units. */
 static json_t *opendata_model_json(const struct dp_stratum *s)
 {
-    json_t *load = json_array();
+    json_t *load = json_array(), *cov = json_array();
 
-    for (size_t j = 0; j < s->p; j++)
+    for (size_t j = 0; j < s->p; j++) {
         json_array_append_new(load, json_reals(s->loadings + j * s->k, s->k));
-    return json_pack("{s:s,s:I,s:o,s:o,s:o}", "space", "u (the transform of each column)",
+        for (size_t k = j; k < s->p; k++)
+            json_array_append_new(cov, json_real(s->sigma_u[j * s->p + k]));
+    }
+    return json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "space", "u (the transform of each column)",
                      "factors", (json_int_t)s->k, "mean", json_reals(s->mu_u, s->p), "loadings",
-                     load, "uniquenesses", json_reals(s->psi, s->p));
+                     load, "uniquenesses", json_reals(s->psi, s->p), "covariance", cov);
 }
 
 static json_t *opendata_stratum_json(const struct build *b, int k, unsigned min)
