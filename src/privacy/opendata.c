@@ -286,7 +286,7 @@ static int opendata_noise(struct build *b, const struct opendata_opts *o, struct
     return 0;
 }
 
-static int opendata_post(struct build *b)
+static int opendata_post(struct build *b, char *why, size_t whyn)
 {
     uint64_t seed;
     struct rng r;
@@ -294,9 +294,16 @@ static int opendata_post(struct build *b)
 
     randombytes_buf(&seed, sizeof seed);
     rng_seed(&r, seed);
-    for (int k = 0; k < 2 && !rc; k++)
-        if (b->published[k] && !(rc = dp_stratum_fit(&b->st[k], &r)))
-            rc = dp_stratum_rows(&b->st[k], &r);
+    for (int k = 0; k < 2 && !rc; k++) {
+        if (!b->published[k] || (rc = dp_stratum_fit(&b->st[k], &r)))
+            continue;
+        if (!(rc = dp_stratum_rows(&b->st[k], &r)))
+            continue;
+        snprintf(why, whyn,
+                 "the model of the stratum %s breasts gives too few plausible rows (a stratum "
+                 "this small drowns in its noise: raise --min-stratum); the ledger was charged",
+                 k == 0 ? "with" : "without");
+    }
     return rc;
 }
 
@@ -593,7 +600,7 @@ static int opendata_publish(struct db *db, struct build *b, const struct opendat
         return ERR_INVALID;
     }
     opendata_progress(o, "fitting the model and sampling the rows");
-    int rc = opendata_post(b);
+    int rc = opendata_post(b, why, whyn);
     if (rc)
         return rc;
     json_t *meta = opendata_meta(b, o, r);
