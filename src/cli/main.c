@@ -210,11 +210,11 @@ static int cmd_sweep(const struct config *cfg)
     }
     printf("{\"dry_run\":%s,\"locked_elsewhere\":%s,\"logs_deleted\":%d,\"notices\":%d,"
            "\"accounts_erased\":%d,\"signups_erased\":%d,\"sessions_deleted\":%d,"
-           "\"tokens_deleted\":%d,\"outbox_deleted\":%d,\"mails_sent\":%d,\"mails_failed\":%d,"
-           "\"mails_remaining\":%d,\"ms\":%.1f}\n",
+           "\"tokens_deleted\":%d,\"mfa_setups_deleted\":%d,\"outbox_deleted\":%d,"
+           "\"mails_sent\":%d,\"mails_failed\":%d,\"mails_remaining\":%d,\"ms\":%.1f}\n",
            cfg->dry_run ? "true" : "false", r.locked_elsewhere ? "true" : "false", r.logs_deleted,
            r.notices, r.accounts_erased, r.signups_erased, r.sessions_deleted, r.tokens_deleted,
-           r.outbox_deleted, sent, failed, left, r.ms);
+           r.mfa_setups_deleted, r.outbox_deleted, sent, failed, left, r.ms);
     app_close(db);
     return rc ? 1 : 0;
 }

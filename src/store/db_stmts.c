@@ -220,8 +220,7 @@ static const struct stmt_sql stmt_table[] = {
                                    " ORDER BY created_at DESC, id LIMIT 1",
                                    NULL},
     /* the differentially private open data (issue 13) */
-    [STMT_DP_LAST_BUILD] = {"SELECT max(quarter) FROM opendata_builds",
-                            NULL},
+    [STMT_DP_LAST_BUILD] = {"SELECT max(quarter) FROM opendata_builds", NULL},
     [STMT_DP_BUILD_INSERT] = {"INSERT INTO opendata_builds (id, created_at, rho_milli,"
                               " cadence_ignored, quarter, published)"
                               " VALUES ($1, $2, $3, $4, $5, 0)",
@@ -279,6 +278,41 @@ static const struct stmt_sql stmt_table[] = {
                              " ORDER BY id LIMIT $1",
                              NULL},
     [STMT_UPGRADE_MODEL_SEAL] = {"UPDATE models SET breasts_sealed = $2 WHERE id = $1", NULL},
+    /* two-factor login (issue 14) */
+    [STMT_MFA_GET] = {"SELECT m.secret_sealed, m.created_at, m.enabled_at, m.last_step,"
+                      " (SELECT count(*) FROM mfa_recovery_codes r"
+                      " WHERE r.account_id = m.account_id)"
+                      " FROM account_mfa m WHERE m.account_id = $1",
+                      NULL},
+    [STMT_MFA_SETUP] = {"INSERT INTO account_mfa (account_id, secret_sealed, created_at,"
+                        " enabled_at, last_step) VALUES ($1, $2, $3, NULL, -1)"
+                        " ON CONFLICT (account_id) DO UPDATE"
+                        " SET secret_sealed = excluded.secret_sealed,"
+                        " created_at = excluded.created_at, last_step = -1"
+                        " WHERE account_mfa.enabled_at IS NULL",
+                        NULL},
+    [STMT_MFA_ENABLE] = {"UPDATE account_mfa SET enabled_at = $2, last_step = $3"
+                         " WHERE account_id = $1 AND enabled_at IS NULL AND secret_sealed = $4",
+                         NULL},
+    [STMT_MFA_USE_STEP] = {"UPDATE account_mfa SET last_step = $2"
+                           " WHERE account_id = $1 AND enabled_at IS NOT NULL AND last_step < $2",
+                           NULL},
+    [STMT_MFA_DISABLE] = {"DELETE FROM account_mfa WHERE account_id = $1", NULL},
+    [STMT_MFA_CODES_DELETE] = {"DELETE FROM mfa_recovery_codes WHERE account_id = $1", NULL},
+    [STMT_MFA_CODE_INSERT] = {"INSERT INTO mfa_recovery_codes (account_id, code_hash, created_at)"
+                              " VALUES ($1, $2, $3)",
+                              NULL},
+    [STMT_MFA_CODE_USE] = {"DELETE FROM mfa_recovery_codes WHERE account_id = $1"
+                           " AND code_hash = $2",
+                           NULL},
+    [STMT_MFA_EXPORT] = {"SELECT m.created_at, m.enabled_at, m.last_step,"
+                         " (SELECT count(*) FROM mfa_recovery_codes r"
+                         " WHERE r.account_id = m.account_id)"
+                         " FROM account_mfa m WHERE m.account_id = $1",
+                         NULL},
+    [STMT_SWEEP_MFA_SETUPS] = {"DELETE FROM account_mfa WHERE enabled_at IS NULL"
+                               " AND created_at <= $1",
+                               NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -119,6 +119,19 @@ enum stmt {
                               measurements_sealed (charged accounts still opted in; newest model
                               of an account first: updated_at, then id, descending) */
     STMT_DP_LEDGER_GET,    /* $1 account -> spent_milli */
+    /* two-factor login (issue 14, src/account/mfa.c) */
+    STMT_MFA_GET,          /* $1 account -> secret_sealed, created_at, enabled_at, last_step,
+                              recovery codes left */
+    STMT_MFA_SETUP,        /* $1 account, $2 secret_sealed, $3 now: a new pending setup, or
+                              replace the pending one; nothing when 2FA is on */
+    STMT_MFA_ENABLE,       /* $1 account, $2 now, $3 step used, $4 the pending secret_sealed */
+    STMT_MFA_USE_STEP,     /* $1 account, $2 step: only a later step than the last used */
+    STMT_MFA_DISABLE,      /* $1 account (its recovery codes cascade) */
+    STMT_MFA_CODES_DELETE, /* $1 account */
+    STMT_MFA_CODE_INSERT,  /* $1 account, $2 code_hash, $3 now */
+    STMT_MFA_CODE_USE,     /* $1 account, $2 code_hash (deletes it) */
+    STMT_MFA_EXPORT,       /* $1 account -> created_at, enabled_at, last_step, codes left */
+    STMT_SWEEP_MFA_SETUPS, /* $1 created cutoff: pending setups never enabled */
     STMT__COUNT
 };
 
