@@ -288,7 +288,9 @@ def test_a_code_is_never_accepted_twice(srv):
     code = m.code_at(now)
     assert M.login(srv, acc, code).status_code == 200
     assert_error(M.login(srv, acc, code), 401, "invalid_credentials")
-    # Concurrent requests with one code: one session at most.
+    # Concurrent requests with one code: one session at most. (Logins are
+    # serialised by the argon2id slots here, so this shows the behaviour;
+    # tests/unit/test_mfa.c proves the statement that decides a true race.)
     nxt = m.code_at(now + 1)
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
         answers = list(ex.map(lambda _: M.login(srv, acc, nxt).status_code, range(4)))
