@@ -533,6 +533,7 @@ int h_saved_get(struct req *rq)
 int h_saved_patch(struct req *rq)
 {
     static const char *const keys[] = {"name", "notes", "options", "design", "model_id", NULL};
+    static const char *const fixed[] = {"design", "model_id", NULL};
     const char *id = req_param(rq, "id"), *owner = req_account(rq);
     json_t *b = req_json(rq);
     struct saved_pattern p;
@@ -543,7 +544,7 @@ int h_saved_patch(struct req *rq)
         return rc;
     if ((rc = input_known_keys(rq, b, keys)))
         goto out;
-    for (const char *const *k = keys + 3; *k; k++)
+    for (const char *const *k = fixed; *k; k++)
         if (json_object_get(b, *k)) {
             rc = input_fail(rq, *k, "%s of a saved pattern cannot change; save a new pattern", *k);
             goto out;
