@@ -56,4 +56,9 @@ int h_designs(struct req *rq);
 int h_pattern_svg(struct req *rq);
 int h_pattern_pdf(struct req *rq);
 
+/* handlers_site.c */
+int h_site_page(struct req *rq);
+int h_site_asset(struct req *rq);
+int h_site_illustration(struct req *rq);
+
 #endif

@@ -279,6 +279,10 @@ static const struct stmt_sql stmt_table[] = {
                              " ORDER BY id LIMIT $1",
                              NULL},
     [STMT_UPGRADE_MODEL_SEAL] = {"UPDATE models SET breasts_sealed = $2 WHERE id = $1", NULL},
+    /* the site (issue 16): the account's measurement units */
+    [STMT_ACCOUNT_UNITS_GET] = {"SELECT units FROM accounts WHERE id = $1", NULL},
+    [STMT_ACCOUNT_SET_UNITS] = {"UPDATE accounts SET units = $2, updated_at = $3 WHERE id = $1",
+                                NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

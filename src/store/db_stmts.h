@@ -119,6 +119,9 @@ enum stmt {
                               measurements_sealed (charged accounts still opted in; newest model
                               of an account first: updated_at, then id, descending) */
     STMT_DP_LEDGER_GET,    /* $1 account -> spent_milli */
+    /* the site (issue 16): the account's measurement units */
+    STMT_ACCOUNT_UNITS_GET, /* $1 account -> units ('mm', 'cm' or 'in') */
+    STMT_ACCOUNT_SET_UNITS, /* $1 account, $2 units, $3 updated_at */
     STMT__COUNT
 };
 
