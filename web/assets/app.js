@@ -51,7 +51,7 @@
 
   /* The account of the logged-in person, or a redirect to the login page. */
   A.requireLogin = async function () {
-    const r = await A.api('GET', '/v1/account');
+    const r = A.loggedIn() ? await A.api('GET', '/v1/account') : { status: 401 };
     if (r.status === 401) {
       location.replace('/login?next=' + encodeURIComponent(location.pathname + location.search));
       return new Promise(() => {});
@@ -182,7 +182,9 @@
   };
 
   /* ---- page start ---- */
+  let started = false;
   A.page = function (fn) {
+    started = true;
     const start = async () => {
       document.body.classList.toggle('in', A.loggedIn());
       const here = location.pathname;
@@ -206,6 +208,11 @@
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
     else start();
   };
+
+  /* a page without a script of its own still gets the navigation */
+  document.addEventListener('DOMContentLoaded', () => {
+    if (!started) A.page();
+  });
 
   A.date = (s) => (s ? new Date(s).toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' }) : '');
 })();
