@@ -26,7 +26,7 @@
 #include "base/err.h"
 #include "base/util.h"
 
-#define SITE_MAX_FILES 256
+#define SITE_MAX_FILES  256
 #define SITE_ETAG_BYTES 12
 
 static char site_etags[SITE_MAX_FILES][2 * SITE_ETAG_BYTES + 3];

@@ -21,8 +21,8 @@ const struct site_file *site_find(const char *name);
 /* The Content-Security-Policy of every page: scripts, styles, images and
  * requests from the server itself only, no inline script or style, no
  * framing. */
-#define SITE_CSP                                                                                  \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "       \
+#define SITE_CSP                                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "        \
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 #endif

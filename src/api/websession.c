@@ -126,7 +126,8 @@ void websession_clear(struct req *rq)
 {
     resp_header(rq, "Set-Cookie",
                 WEBSESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
-    resp_header(rq, "Set-Cookie", WEBSESSION_CSRF_COOKIE "=; Path=/; Max-Age=0; Secure; SameSite=Lax");
+    resp_header(rq, "Set-Cookie",
+                WEBSESSION_CSRF_COOKIE "=; Path=/; Max-Age=0; Secure; SameSite=Lax");
 }
 
 int websession_check_login(struct req *rq)

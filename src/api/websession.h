@@ -17,10 +17,10 @@
 
 #include "http/req.h"
 
-#define WEBSESSION_COOKIE "__Host-atelier"
+#define WEBSESSION_COOKIE      "__Host-atelier"
 #define WEBSESSION_CSRF_COOKIE "__Host-atelier-csrf"
 #define WEBSESSION_CSRF_HEADER "X-CSRF-Token"
-#define WEBSESSION_CSRF_LEN 32 /* hex characters */
+#define WEBSESSION_CSRF_LEN    32 /* hex characters */
 
 /* The CSRF token of a session token (NUL-terminated hex). */
 void websession_csrf(const char *token, char out[WEBSESSION_CSRF_LEN + 1]);

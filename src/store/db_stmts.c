@@ -220,8 +220,7 @@ static const struct stmt_sql stmt_table[] = {
                                    " ORDER BY created_at DESC, id LIMIT 1",
                                    NULL},
     /* the differentially private open data (issue 13) */
-    [STMT_DP_LAST_BUILD] = {"SELECT max(quarter) FROM opendata_builds",
-                            NULL},
+    [STMT_DP_LAST_BUILD] = {"SELECT max(quarter) FROM opendata_builds", NULL},
     [STMT_DP_BUILD_INSERT] = {"INSERT INTO opendata_builds (id, created_at, rho_milli,"
                               " cadence_ignored, quarter, published)"
                               " VALUES ($1, $2, $3, $4, $5, 0)",
