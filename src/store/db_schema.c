@@ -368,6 +368,8 @@ const struct db_migration db_migrations[] = {
                   ");\n"
                   "CREATE INDEX patterns_account ON patterns (account_id, created_at);\n"
                   "CREATE INDEX patterns_model ON patterns (model_id);\n",
+    },
+    {
         /* The site (issue 16): the units an account's pages show measurements
          * in (the API stays in mm). A preference, not personal data: kept
          * in clear, exported, erased with the account. */
