@@ -223,6 +223,21 @@ describe('the journey', () => {
     assert.match(dl.suggestedFilename(), /\.pdf$/);
   });
 
+  test('save the pattern, list it, reopen it from its snapshot', async () => {
+    await page.fill('#f-pname', 'Bodice, first try');
+    await page.fill('#f-pnotes', 'lower the dart 1 cm');
+    await page.click('#save button[type=submit]');
+    await page.waitForSelector('#saved-list li h3:has-text("Bodice, first try")');
+    await page.click('#saved-list a:has-text("Open")');
+    await page.waitForURL(/\/patterns\?saved=/);
+    await ready(page);
+    await page.waitForSelector('#viewer img[src^="blob:"]');
+    await page.waitForFunction(() => document.querySelector('#viewer img').naturalWidth > 0);
+    assert.match(await page.textContent('#page-msg'), /Bodice, first try/);
+    assert.match(await page.getAttribute('#pdf', 'href'), /^\/v1\/patterns\/[A-Za-z0-9_-]+\.pdf\?paper=a4$/);
+    await visit(page, 'patterns-saved');
+  });
+
   test('account page: profile, units, consent', async () => {
     await page.goto(srv.base + '/account');
     await ready(page);
@@ -249,6 +264,7 @@ describe('the journey', () => {
     const doc = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
     assert.equal(doc.account.username, 'ada');
     assert.equal(doc.models.length, 2);
+    assert.equal((doc.patterns || doc.saved_patterns || []).length, 1);
     await page.fill('#f-delete-password', PASSWORD);
     page.once('dialog', (d) => d.accept());
     await page.click('#delete button[type=submit]');

@@ -1,7 +1,8 @@
 /* patterns.js - drafting: choose a model and a design, see which
  * measurements it needs and which are missing, set the seam allowance,
  * preview the SVG (zoom and pan: wheel, drag, buttons, keys) and download
- * the PDF (A4, Letter or full size). */
+ * the PDF (A4, Letter or full size); save the pattern with a snapshot of
+ * the model, list the saved ones and reopen them (?saved=ID). */
 'use strict';
 A.page(async () => {
   const account = await A.requireLogin();
@@ -87,8 +88,42 @@ A.page(async () => {
     return q.toString();
   }
 
+  let opened = null; /* a saved pattern being shown, or null */
+  async function preview(svgUrl, pdfUrl, label, fileBase) {
+    const my = seq;
+    const box = A.$('#missing'), pdf = A.$('#pdf');
+    const r = await fetch(svgUrl, { credentials: 'same-origin' });
+    if (my !== seq) return false;
+    if (!r.ok) {
+      const e = await r.json().catch(() => null);
+      const err = (e && e.error) || { message: 'The server answered ' + r.status + '.' };
+      if (err.field === 'sa') { A.showError(A.$('#draftform'), err); return false; }
+      box.hidden = false;
+      box.textContent = err.message;
+      pdf.hidden = true;
+      return false;
+    }
+    const warn = r.headers.get('Atelier-Warnings');
+    A.$('#warnings').hidden = !warn;
+    if (warn) A.$('#warnings').textContent = 'Drafted, with notes: ' + warn;
+    const blob = await r.blob();
+    if (url) URL.revokeObjectURL(url);
+    url = URL.createObjectURL(blob);
+    img.src = url;
+    img.alt = label;
+    viewer.setAttribute('aria-label', 'Preview of ' + label);
+    pdf.hidden = false;
+    const u = new URL(pdfUrl, location.href);
+    u.searchParams.set('paper', fp.value);
+    pdf.href = u.pathname + '?' + u.searchParams;
+    pdf.setAttribute('download', fileBase + '-' + fp.value + '.pdf');
+    return true;
+  }
+
   async function update() {
     const my = ++seq;
+    opened = null;
+    A.$('#save-box').hidden = false;
     const model = models.find((m) => m.id === fm.value);
     const design = designs.find((d) => d.name === fd.value);
     const have = model.measurements || {};
@@ -116,32 +151,64 @@ A.page(async () => {
     if (saMm() === null) return A.showError(A.$('#draftform'), { field: 'sa', message: 'Write the seam allowance as a number, such as 1 or 3/8.' });
     A.clearErrors(A.$('#draftform'));
     const base = '/v1/models/' + encodeURIComponent(model.id) + '/patterns/' + encodeURIComponent(design.name);
-    const r = await fetch(base + '.svg?' + query(), { credentials: 'same-origin' });
     if (my !== seq) return;
-    if (!r.ok) {
-      const e = await r.json().catch(() => null);
-      const err = (e && e.error) || { message: 'The server answered ' + r.status + '.' };
-      if (err.field === 'sa') return A.showError(A.$('#draftform'), err);
-      box.hidden = false;
-      box.textContent = err.message;
-      pdf.hidden = true;
-      return;
-    }
-    const warn = r.headers.get('Atelier-Warnings');
-    if (warn) {
-      A.$('#warnings').hidden = false;
-      A.$('#warnings').textContent = 'Drafted, with notes: ' + warn;
-    }
-    const blob = await r.blob();
-    if (url) URL.revokeObjectURL(url);
-    url = URL.createObjectURL(blob);
-    img.src = url;
-    img.alt = design.title + ' for ' + model.name;
-    viewer.setAttribute('aria-label', 'Preview of the ' + design.title.toLowerCase() + ' drafted for ' + model.name);
-    pdf.hidden = false;
-    pdf.href = base + '.pdf?' + query({ paper: fp.value });
-    pdf.setAttribute('download', design.name + '-' + model.name.replace(/[^\w.-]+/g, '_') + '-' + fp.value + '.pdf');
+    await preview(base + '.svg?' + query(), base + '.pdf?' + query(), 'the ' + design.title.toLowerCase() + ' drafted for ' + model.name,
+      design.name + '-' + model.name.replace(/[^\w.-]+/g, '_'));
+    if (!A.$('#f-pname').value) A.$('#f-pname').value = design.title + ' for ' + model.name;
   }
+
+  /* saved patterns: save, list, reopen, delete */
+  async function listSaved() {
+    const r = await A.api('GET', '/v1/patterns');
+    const box = A.$('#saved-list');
+    box.replaceChildren();
+    if (!r.ok) return box.append(A.el('p', { class: 'alert bad', text: r.error.message }));
+    const list = r.data.patterns || [];
+    if (!list.length) return box.append(A.el('p', { class: 'muted', text: 'None yet.' }));
+    const ul = A.el('ul', { class: 'grid', role: 'list' });
+    for (const p of list) {
+      const d = designs.find((x) => x.name === p.design);
+      ul.append(A.el('li', { class: 'card', 'data-id': p.id },
+        A.el('h3', { text: p.name }),
+        A.el('p', { class: 'muted', text: (d ? d.title : p.design) + ' · measured ' + A.date(p.measured_at) }),
+        A.el('div', { class: 'actions' },
+          A.el('a', { class: 'button secondary', href: '/patterns?saved=' + encodeURIComponent(p.id), text: 'Open', 'aria-label': 'Open ' + p.name }),
+          A.el('button', { type: 'button', class: 'secondary', 'aria-label': 'Delete ' + p.name, text: 'Delete', onclick: async () => {
+            if (!window.confirm('Delete the saved pattern "' + p.name + '"?')) return;
+            const x = await A.api('DELETE', '/v1/patterns/' + encodeURIComponent(p.id));
+            if (!x.ok) return A.say('#page-msg', 'bad', x.error.message);
+            listSaved();
+          } }))));
+    }
+    box.append(ul);
+  }
+  async function openSaved(id) {
+    ++seq;
+    const r = await A.api('GET', '/v1/patterns/' + encodeURIComponent(id));
+    if (!r.ok) return A.say('#page-msg', 'bad', r.status === 404 ? 'This saved pattern does not exist (or is not yours).' : r.error.message);
+    const p = r.data;
+    opened = p;
+    A.$('#save-box').hidden = true;
+    A.$('#missing').hidden = true;
+    A.$('#body-note').hidden = true;
+    if (models.some((m) => m.id === p.model_id)) fm.value = p.model_id;
+    fd.value = p.design;
+    if (p.options && typeof p.options.sa === 'number') fsa.value = A.format(p.options.sa, units);
+    if (p.options && p.options.paper) fp.value = p.options.paper;
+    A.say('#page-msg', 'good', 'Saved pattern "' + p.name + '", drafted from the measurements of ' + A.date(p.measured_at) + '.');
+    const base = '/v1/patterns/' + encodeURIComponent(p.id);
+    await preview(base + '.svg', base + '.pdf', 'the saved pattern ' + p.name, p.name.replace(/[^\w.-]+/g, '_'));
+  }
+  A.form(A.$('#save'), async (d) => {
+    const sa = saMm();
+    const body = { model_id: fm.value, design: fd.value, name: d.name, options: { paper: fp.value } };
+    if (sa !== null) body.options.sa = sa;
+    if (d.notes) body.notes = d.notes;
+    const r = await A.api('POST', '/v1/patterns', body);
+    if (!r.ok) return r;
+    A.say('#page-msg', 'good', 'Saved "' + r.data.name + '".');
+    await listSaved();
+  }, { fields: { name: 'name', notes: 'notes', 'options.sa': 'sa' } });
   fm.addEventListener('change', update);
   fd.addEventListener('change', update);
   fsa.addEventListener('change', update);
@@ -157,5 +224,8 @@ A.page(async () => {
   const first = models.find((m) => m.id === fm.value);
   const suited = designs.find((d) => d.bodies === (first.breasts ? 'with_breasts' : 'without_breasts'));
   if (suited) fd.value = suited.name;
-  await update();
+  await listSaved();
+  const saved = A.query('saved');
+  if (saved) await openSaved(saved);
+  else await update();
 });
