@@ -222,6 +222,22 @@ def test_login_asks_for_the_code_only_after_the_right_password(srv):
     assert r.status_code == 200, r.text
 
 
+def test_the_sites_cookie_login_asks_for_the_code_too(srv):
+    """The site logs in through the same route (cookie: true): no way round."""
+    acc = with_mfa(srv, "site")
+    h = {"Origin": srv.base_url}
+    body = {"login": acc.username, "password": acc.password, "cookie": True}
+    r = srv.post("/v1/login", json=body, headers=h)
+    assert_error(r, 401, "mfa_required")
+    assert "Set-Cookie" not in r.headers
+    r = srv.post("/v1/login", json={**body, "code": wrong_code(srv, acc.mfa)}, headers=h)
+    assert_error(r, 401, "invalid_credentials")
+    assert "Set-Cookie" not in r.headers
+    r = srv.post("/v1/login", json={**body, "code": acc.mfa.next_code(srv)}, headers=h)
+    assert r.status_code == 200, r.text
+    assert "token" not in r.json() and "__Host-atelier=" in r.headers.get("Set-Cookie", "")
+
+
 def test_an_account_without_2fa_ignores_a_code(srv):
     acc = account(srv)
     assert M.login(srv, acc, "123456").status_code == 200
