@@ -62,7 +62,12 @@ enum sealed_key {
     X(MODELS_NOTES,          "models",           "id",         SEALED_KEY_TEXT, "notes")          \
     X(MODELS_BREASTS,        "models",           "id",         SEALED_KEY_TEXT, "breasts")        \
     X(MODELS_MEASUREMENTS,   "models",           "id",         SEALED_KEY_TEXT, "measurements")   \
-    X(MODEL_AVATARS_DATA,    "model_avatars",    "model_id",   SEALED_KEY_TEXT, "data")
+    X(MODEL_AVATARS_DATA,    "model_avatars",    "model_id",   SEALED_KEY_TEXT, "data")           \
+    X(PATTERNS_DESIGN,       "patterns",         "id",         SEALED_KEY_TEXT, "design")         \
+    X(PATTERNS_NAME,         "patterns",         "id",         SEALED_KEY_TEXT, "name")           \
+    X(PATTERNS_NOTES,        "patterns",         "id",         SEALED_KEY_TEXT, "notes")          \
+    X(PATTERNS_OPTIONS,      "patterns",         "id",         SEALED_KEY_TEXT, "options")        \
+    X(PATTERNS_SNAPSHOT,     "patterns",         "id",         SEALED_KEY_TEXT, "snapshot")
 /* clang-format on */
 
 #endif

@@ -21,6 +21,7 @@ import pytest
 from accounts_helpers import create_account, login, new_identity, outbox, signup
 from lifecycle_helpers import dead_smtp_args, wait_for
 from models_helpers import create_model, image_fixture, put_avatar
+from saved_patterns_helpers import bust_body, flat_body, save_pattern
 from rekey_helpers import (
     Db,
     Key,
@@ -81,7 +82,8 @@ class World:
 
 
 def fill(srv, acc, i):
-    """Bio, social, a picture, a model with notes and (every other one) an avatar."""
+    """Bio, social, a picture, a model with notes and (every other one) an
+    avatar, a saved pattern of it with notes."""
     r = srv.request("PATCH", "/v1/account", headers=acc.auth,
                     json={"bio": f"bio {i} \u2702", "social": {"github": f"gh{i}"}})
     assert r.status_code == 200, r.text
@@ -89,25 +91,29 @@ def fill(srv, acc, i):
                     headers={**acc.auth, "Content-Type": "image/jpeg"},
                     data=image_fixture("small.jpg"), timeout=60)
     assert r.status_code == 200, r.text
-    m = create_model(srv, acc, f"model {i}", i % 2 == 0, {"neck": 340 + i, "chest": 980 + i},
+    breasts = i % 2 == 0
+    m = create_model(srv, acc, f"model {i}", breasts, bust_body() if breasts else flat_body(),
                      f"notes {i}")
-    if i % 2 == 0:
+    if breasts:
         r = put_avatar(srv, acc.token, m["id"], image_fixture("photo.jpg"), "image/jpeg")
         assert r.status_code == 200, r.text
+    save_pattern(srv, acc, m["id"], "bodice" if breasts else "body", f"pattern {i}",
+                 notes=f"pattern notes {i}")
 
 
 def view(srv, acc):
-    """What the account reads back through the API: the export's sealed
-    parts (account fields, picture, models with measurements and avatars,
-    pending links, queued mail)."""
+    """What the account reads back through the API: its export (account
+    fields, picture, models with measurements and avatars, saved patterns,
+    pending links, queued mail, and whatever is added later) without the
+    parts a login changes."""
     r = srv.get("/v1/account/export", headers=acc.auth, timeout=60)
     assert r.status_code == 200, r.text[:300]
     d = r.json()
     a = d["account"]
-    return {"account": {k: a[k] for k in ("id", "email", "username", "bio", "social",
-                                          "has_picture", "consent")},
-            "picture": d["picture"], "models": d["models"], "links": d["links"],
-            "mails_queued": d["mails_queued"]}
+    out = {"account": {k: a[k] for k in ("id", "email", "username", "bio", "social",
+                                         "has_picture", "consent")}}
+    out.update({k: v for k, v in d.items() if k not in ("account", "exported_at", "sessions")})
+    return out
 
 
 def assert_serves(srv, accounts, views):
