@@ -80,8 +80,8 @@ static const struct command config_commands[] = {
     {"opendata", "build the differentially private open data release: atelier opendata build"},
     {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F"},
     {"limits", "print every limit, lifetime and retention period as JSON"},
-    {"rekey", "reseal every sealed value under a new key while servers keep serving: "
-              "atelier rekey --new-key-file F (resumable)"},
+    {"rekey", "reseal everything under a new key while servers serve: atelier rekey "
+              "--new-key-file F"},
 };
 
 /* --- value checks ------------------------------------------------------- */

@@ -26,9 +26,10 @@
  *   7. Finish, in one transaction: when no value is left under another key,
  *      the key check is sealed under the new key and key_check_next goes
  *      (otherwise step 5 again). The key check moves last.
- *   8. Files: N replaces the key file (rename); the old key file's bytes are
- *      overwritten first when nothing else links to them. With ATELIER_KEY,
- *      the operator replaces the variable (the command says how).
+ *   8. Files: N replaces the key file (rename), and the old key's bytes are
+ *      overwritten through a descriptor opened before the rename, when no
+ *      other name links to them. With ATELIER_KEY, the operator replaces the
+ *      variable (the command says how).
  *
  * Invariants:
  *   - Until step 7 commits the key file holds the old key and N the new one,

@@ -214,8 +214,10 @@ def rekey_args(srv, new_key, *extra):
     return args + list(extra)
 
 
-def run_rekey(srv, new_key, *extra, crash=None, timeout=300):
-    env = {"ATELIER_TEST_REKEY_CRASH": crash} if crash else None
+def run_rekey(srv, new_key, *extra, crash=None, env=None, timeout=300):
+    env = dict(env or {})
+    if crash:
+        env["ATELIER_TEST_REKEY_CRASH"] = crash
     return subprocess.run(rekey_args(srv, new_key, *extra), capture_output=True, text=True,
                           env=server_env(env), timeout=timeout, stdin=subprocess.DEVNULL)
 

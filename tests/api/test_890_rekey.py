@@ -294,3 +294,38 @@ def test_a_crash_anywhere_leaves_a_database_both_keys_serve(server_factory, tmp_
     assert world.key_file() == new.raw and not os.path.exists(world.next_path)
     srv = world.start()
     assert_serves(srv, world.accounts, views)
+
+
+def test_rotation_with_atelier_key(server_factory, tmp_path, fresh_database):
+    """The key given as ATELIER_KEY: the command rotates the database and,
+    since it cannot change the variable, leaves the new key in the next key
+    file and says what to do; the old value of the variable is refused from
+    then on, the new one serves."""
+    old_raw = os.urandom(32)
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    srv = server_factory.start(data_dir=str(data), database=fresh_database,
+                               env={"ATELIER_KEY": old_raw.hex()})
+    acc = create_account(srv, outbox(srv), "hx")
+    views = {acc.id: view(srv, acc)}
+    db = Db(srv.data_dir, srv.database_url)
+    new_path = new_key_file(tmp_path)
+    new = Key(new_path)
+    r = run_rekey(srv, new_path, env={"ATELIER_KEY": old_raw.hex()})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "set ATELIER_KEY to the new key" in r.stderr, r.stderr[-2000:]
+    next_path = data / "secret.key.next"
+    assert next_path.read_bytes() == new.raw and not (data / "secret.key").exists()
+    values = sealed_values(db)
+    assert {key_id_of(b) for b in values.values()} == {new.id}
+    assert all(Key(raw=old_raw).open(l, row, b) is None for (l, row), b in values.items())
+    wait_for(lambda: f"key rotation to {new.id:08x} finished" in srv.stderr(), 10,
+             "the running server to forget the old key")
+    assert_serves(srv, [acc], views)
+    assert srv.stop() is None
+    rc, out = server_factory.start_expect_exit(data_dir=str(data), database=srv.database_url,
+                                               env={"ATELIER_KEY": old_raw.hex()})
+    assert rc != 0 and str(next_path) in out, out[-2000:]
+    srv = server_factory.start(data_dir=str(data), database=srv.database_url,
+                               env={"ATELIER_KEY": new.raw.hex()})
+    assert_serves(srv, [acc], views)
