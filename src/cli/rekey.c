@@ -488,8 +488,13 @@ static int rekey_reseal(struct rekey_ctx *c)
             log_error("rekey", "cannot retag the outbox files: %s", err_text(rc));
         else if (renamed)
             log_info("rekey", "outbox: %d files retagged", renamed);
-        if (rc == 0)
+        for (int attempt = 0; rc == 0; attempt++) {
             rc = rekey_finish(c, &done);
+            if (rc != ERR_BUSY || attempt == REKEY_RETRIES)
+                break;
+            rc = 0;
+            rekey_sleep_ms(50 * (attempt + 1)); /* a server holds the write lock */
+        }
     }
     return rc;
 }
