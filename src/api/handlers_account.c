@@ -346,6 +346,9 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     int rc;
 
     token_id(id);
+    if ((rc = account_taken_elsewhere(db, pd->email, NULL)) ||
+        (rc = account_taken_elsewhere(db, pd->username, NULL)))
+        return rc;
     if ((rc = seal_text("accounts.email", id, pd->email, &box, &boxn)) ||
         (rc = account_username_seal(id, pd->username, ulookup, &ubox, &uboxn))) {
         free(box);
@@ -360,8 +363,14 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     free(ubox);
     if (rc)
         return rc;
-    struct db_param q[] = {DB_BLOB(pd->lookup, sizeof pd->lookup)};
-    return db_query(db, STMT_SIGNUP_DELETE_EMAIL, q, 1, NULL);
+    /* The address's other pending signups, hashed under either key. */
+    uint8_t lookups[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES];
+    int keys = seal_lookups("email", pd->email, strlen(pd->email), lookups);
+    for (int k = 0; k < keys && rc == 0; k++) {
+        struct db_param q[] = {DB_BLOB(lookups[k], sizeof lookups[k])};
+        rc = db_query(db, STMT_SIGNUP_DELETE_EMAIL, q, 1, NULL);
+    }
+    return rc;
 }
 
 static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd, int cookie)
@@ -434,6 +443,8 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
     size_t boxn = 0;
     account_email_lookup(email, lookup);
+    if (rc == 0)
+        rc = account_taken_elsewhere(db, email, id);
     if (rc == 0)
         rc = seal_text("accounts.email", id, email, &box, &boxn);
     if (rc == 0) {

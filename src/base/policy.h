@@ -100,6 +100,13 @@
 /* Erasure: a WAL checkpoint that a reader blocks is retried this often */
 #define LIMIT_SCRUB_RETRY_S 2
 
+/* Key rotation (`atelier rekey`, cli/rekey.c) */
+#define LIMIT_REKEY_BATCH       256                  /* values per transaction (--batch default) */
+#define LIMIT_REKEY_BATCH_MAX   10000                /* the largest --batch */
+#define LIMIT_REKEY_BATCH_BYTES (8u * 1024u * 1024u) /* sealed bytes one batch reads at most */
+#define LIMIT_REKEY_POLL_MS     1000 /* a server looks for a rotation's announcement this often */
+#define LIMIT_REKEY_SETTLE_MS   3000 /* rekey waits this long after announcing, then reseals */
+
 /* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
 #define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
 #define LIMIT_SVG_BYTES      (4u * 1024u * 1024u)  /* one drafted pattern as SVG */
@@ -172,6 +179,11 @@
     X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
     X(RETAIN_OUTBOX_DAYS)                                                                          \
     X(LIMIT_SCRUB_RETRY_S)                                                                         \
+    X(LIMIT_REKEY_BATCH)                                                                           \
+    X(LIMIT_REKEY_BATCH_MAX)                                                                       \
+    X(LIMIT_REKEY_BATCH_BYTES)                                                                     \
+    X(LIMIT_REKEY_POLL_MS)                                                                         \
+    X(LIMIT_REKEY_SETTLE_MS)                                                                       \
     X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
     X(LIMIT_STRBUF_DEFAULT)                                                                        \
     X(LIMIT_SVG_BYTES)                                                                             \
@@ -242,5 +254,9 @@ _Static_assert(POLICY_EMAIL_BUF > LIMIT_EMAIL_MAX, "addresses fit their buffers"
 _Static_assert(POLICY_AD_BUF >= POLICY_AD_COLUMN + 1 + POLICY_AD_ROW + 1,
                "associated data is never truncated");
 _Static_assert(LIMIT_JSON_DEPTH > 0 && LIMIT_HEADER_COUNT > 0 && LIMIT_URL > 0, "HTTP limits");
+_Static_assert(LIMIT_REKEY_BATCH >= 1 && LIMIT_REKEY_BATCH <= LIMIT_REKEY_BATCH_MAX,
+               "the default batch is accepted");
+_Static_assert(LIMIT_REKEY_SETTLE_MS >= 2 * LIMIT_REKEY_POLL_MS,
+               "every polling server sees a rotation's announcement before resealing starts");
 
 #endif

@@ -246,9 +246,38 @@ static const struct stmt_sql stmt_table[] = {
                          " ORDER BY m.account_id, m.updated_at DESC, m.id DESC",
                          NULL},
     [STMT_DP_LEDGER_GET] = {"SELECT spent_milli FROM dp_ledger WHERE account_id = $1", NULL},
-    /* BEGIN IMMEDIATE already serialises SQLite's writers. */
-    [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
-                           "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
+    /* key rotation (issue 14). The per-column statements are generated from
+     * base/sealed.h: names only, joined at compile time. substr() of a BLOB
+     * (SQLite) or bytea (PostgreSQL) counts bytes, so substr(v, 2, 4) is the
+     * key id of a sealed value (base/seal.h). */
+    [STMT_META_DELETE] = {"DELETE FROM meta WHERE key = $1", NULL},
+    [STMT_REKEY_ACCOUNT_IDS] = {"SELECT id FROM accounts WHERE id > $1 ORDER BY id LIMIT $2", NULL},
+#define REKEY_SQL_COMMON(name, table, key, field)                                                  \
+    [STMT_REKEY_SCAN_##name] = {"SELECT " key ", " field "_sealed FROM " table " WHERE " key       \
+                                " > $1 AND " field "_sealed IS NOT NULL"                           \
+                                " AND substr(" field "_sealed, 2, 4) <> $2"                        \
+                                " ORDER BY " key " LIMIT $3",                                      \
+                                NULL},                                                             \
+    [STMT_REKEY_COUNT_##name] = {"SELECT count(*) FROM " table " WHERE " field                     \
+                                 "_sealed IS NOT NULL AND substr(" field "_sealed, 2, 4) <> $1",   \
+                                 NULL},
+#define REKEY_SQL_X(name, table, key, kind, field)                                                 \
+    REKEY_SQL_COMMON(name, table, key, field)                                                      \
+    [STMT_REKEY_PUT_##name] = {"UPDATE " table " SET " field "_sealed = $2 WHERE " key             \
+                               " = $1 AND " field "_sealed = $3",                                  \
+                               NULL},
+#define REKEY_SQL_L(name, table, key, kind, field, lookup)                                         \
+    REKEY_SQL_COMMON(name, table, key, field)                                                      \
+    [STMT_REKEY_PUT_##name] = {"UPDATE " table " SET " field "_sealed = $2, " lookup               \
+                               "_lookup = $4 WHERE " key " = $1 AND " field "_sealed = $3",        \
+                               NULL},
+    SEALED_COLUMNS(REKEY_SQL_X, REKEY_SQL_L)
+#undef REKEY_SQL_X
+#undef REKEY_SQL_L
+#undef REKEY_SQL_COMMON
+        /* BEGIN IMMEDIATE already serialises SQLite's writers. */
+        [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
+                               "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
     [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
     /* account links (issue 12) */
     [STMT_TOKEN_INSERT_SESSION] = {"INSERT INTO tokens (token_hash, account_id, kind,"

@@ -5,6 +5,8 @@
 #ifndef ATELIER_DB_STMTS_H
 #define ATELIER_DB_STMTS_H
 
+#include "base/sealed.h"
+
 enum stmt {
     STMT_PING, /* SELECT 1 */
     STMT_BEGIN,
@@ -147,6 +149,19 @@ enum stmt {
     STMT_MFA_CODE_USE,     /* $1 account, $2 code_hash (deletes it) */
     STMT_MFA_EXPORT,       /* $1 account -> created_at, enabled_at, last_step, codes left */
     STMT_SWEEP_MFA_SETUPS, /* $1 created cutoff: pending setups never enabled */
+    /* key rotation (issue 14, cli/rekey.c) */
+    STMT_META_DELETE,       /* $1 key */
+    STMT_REKEY_ACCOUNT_IDS, /* $1 after this id, $2 limit -> id, ascending (outbox tags) */
+/* Three per sealed column of base/sealed.h:
+ *   STMT_REKEY_SCAN_<NAME>   $1 after this key, $2 key id (4 bytes), $3 limit -> key, sealed:
+ *                            the rows whose value is not sealed under that key id, by key
+ *   STMT_REKEY_COUNT_<NAME>  $1 key id -> how many values are not sealed under it
+ *   STMT_REKEY_PUT_<NAME>    $1 key, $2 new sealed, $3 old sealed [, $4 new lookup]: replaces
+ *                            the value only if it is still the old one (a writer may have won) */
+#define STMT_REKEY_ENUM_X(name, ...)                                                               \
+    STMT_REKEY_SCAN_##name, STMT_REKEY_COUNT_##name, STMT_REKEY_PUT_##name,
+    SEALED_COLUMNS(STMT_REKEY_ENUM_X, STMT_REKEY_ENUM_X)
+#undef STMT_REKEY_ENUM_X
     STMT__COUNT
 };
 
