@@ -77,7 +77,7 @@ static const struct command config_commands[] = {
     {"logs", "search the access log"},
     {"sweep", "apply the retention rules once (the server also does it hourly)"},
     {"populate", "create a synthetic population of opted-in accounts with models"},
-    {"opendata", "build the anonymized open data release: atelier opendata build"},
+    {"opendata", "build the differentially private open data release: atelier opendata build"},
     {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F"},
     {"limits", "print every limit, lifetime and retention period as JSON"},
 };
@@ -269,6 +269,65 @@ static int config_set_smtp_tls(struct config *c, const char *v, const char **why
     return 0;
 }
 
+/* A rho such as "0.25" or "1" into integer milli-units, exactly (at most 3
+ * decimals). */
+static int config_parse_milli(const char *v, unsigned *out, const char **why)
+{
+    unsigned whole = 0, frac = 0, digits = 0;
+    const char *p = v;
+
+    if (!*p)
+        goto bad;
+    while (*p >= '0' && *p <= '9' && whole <= 1000)
+        whole = whole * 10 + (unsigned)(*p++ - '0');
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && digits < 3; digits++)
+            frac = frac * 10 + (unsigned)(*p++ - '0');
+        for (unsigned d = digits; d < 3; d++)
+            frac *= 10;
+        if (digits == 0)
+            goto bad;
+    }
+    if (*p || p == v || whole > 1000)
+        goto bad;
+    *out = whole * 1000 + frac;
+    return 0;
+bad:
+    *why = "expected a decimal number with at most 3 decimals, such as 0.25";
+    return -1;
+}
+
+_Static_assert(LIMIT_OPENDATA_RHO_MIN == 10 && LIMIT_OPENDATA_RHO_CAP == 1000,
+               "update the messages of --rho and --rho-cap");
+
+static int config_set_rho(struct config *c, const char *v, const char **why)
+{
+    unsigned m;
+
+    if (config_parse_milli(v, &m, why))
+        return -1;
+    if (m < LIMIT_OPENDATA_RHO_MIN || m > LIMIT_OPENDATA_RHO_CAP) {
+        *why = "rho must be between 0.01 and 1";
+        return -1;
+    }
+    c->opendata_rho = m;
+    return 0;
+}
+
+static int config_set_rho_cap(struct config *c, const char *v, const char **why)
+{
+    unsigned m;
+
+    if (config_parse_milli(v, &m, why))
+        return -1;
+    if (m < LIMIT_OPENDATA_RHO_MIN || m > LIMIT_OPENDATA_RHO_CAP) {
+        *why = "the cap must be between 0.01 and 1";
+        return -1;
+    }
+    c->opendata_rho_cap = m;
+    return 0;
+}
+
 /* --- the table ---------------------------------------------------------- */
 
 #define F(field)  offsetof(struct config, field), sizeof(((struct config *)0)->field)
@@ -413,10 +472,11 @@ static const struct opt config_options[] = {
     {.name = "clock-offset",
      .env = "ATELIER_CLOCK_OFFSET",
      .kind = OPT_INT,
-     .commands = "serve",
+     .commands = "serve opendata",
      .metavar = "SECONDS",
      .def = "0",
-     .help = "testing only: shift the server clock",
+     .help = "testing only: shift the clock (serve: the server's; opendata: the build's "
+             "date and cadence)",
      F(clock_offset_ms),
      .min = -10000000000LL,
      .max = 10000000000LL,
@@ -496,24 +556,49 @@ static const struct opt config_options[] = {
      F(populate_seed),
      .min = 0,
      .max = 4294967295LL},
-    {.name = "k",
-     .env = "ATELIER_OPENDATA_K",
-     .kind = OPT_UINT,
+    {.name = "csv",
+     .env = NULL,
+     .kind = OPT_STRING,
+     .commands = "populate",
+     .metavar = "FILE",
+     .def = "",
+     .help = "also write the generated bodies to FILE as CSV (the release's layout), for "
+             "comparing a release with its population",
+     F(populate_csv)},
+    {.name = "rho",
+     .env = "ATELIER_OPENDATA_RHO",
+     .kind = OPT_CUSTOM,
      .commands = "opendata",
-     .metavar = "K",
-     .def = POLICY_STR(LIMIT_OPENDATA_K_DEFAULT),
-     .help = "smallest group of identical published rows (k-anonymity)",
-     F(opendata_k),
-     .min = LIMIT_OPENDATA_K_MIN,
-     .max = LIMIT_OPENDATA_K_MAX},
+     .metavar = "RHO",
+     .def = "0.25",
+     .help = "privacy budget of this release per person (zCDP rho, 0.01 to the cap, at most "
+             "3 decimals)",
+     .set = config_set_rho},
+    {.name = "rho-cap",
+     .env = "ATELIER_OPENDATA_RHO_CAP",
+     .kind = OPT_CUSTOM,
+     .commands = "opendata",
+     .metavar = "RHO",
+     .def = "1",
+     .help = "lifetime budget per account (at most 1): an account that would pass it is left out",
+     .set = config_set_rho_cap},
+    {.name = "ignore-cadence",
+     .env = NULL,
+     .kind = OPT_BOOL,
+     .commands = "opendata",
+     .metavar = "",
+     .def = "0",
+     .help = "build even if a release was built this quarter (tests and demos; the ledger still "
+             "applies and the release says so)",
+     F(opendata_ignore_cadence)},
     {.name = "min-stratum",
      .env = "ATELIER_OPENDATA_MIN_STRATUM",
      .kind = OPT_UINT,
      .commands = "opendata",
      .metavar = "N",
      .def = POLICY_STR(LIMIT_OPENDATA_STRATUM_DEFAULT),
-     .help = "publish a stratum (with or without breasts) only with at least N eligible "
-             "models; lower it for tests only",
+     .help = "publish a stratum (with or without breasts) only when its noisy count of "
+             "eligible persons is at least N; lower it for tests and demos only",
      F(opendata_min),
      .min = LIMIT_OPENDATA_MIN_STRATUM,
      .max = 100000000},

@@ -41,7 +41,10 @@ struct config {
     /* populate and opendata commands */
     unsigned populate_models;
     unsigned populate_seed;
-    unsigned opendata_k;
+    char populate_csv[4096]; /* --csv */
+    unsigned opendata_rho;      /* --rho, milli-units */
+    unsigned opendata_rho_cap;  /* --rho-cap, milli-units */
+    int opendata_ignore_cadence; /* --ignore-cadence */
     unsigned opendata_min;
     /* logs command */
     char filter_ip[64];

@@ -70,12 +70,14 @@
 #define LIMIT_MODEL_NOTES_MAX    10000 /* characters */
 #define LIMIT_SA_MAX             50.0  /* mm: the largest seam allowance accepted */
 
-/* Open data (atelier opendata build; defaults are plain literals: --help shows them) */
-#define LIMIT_OPENDATA_K_MIN           5 /* smallest k accepted for k-anonymity */
-#define LIMIT_OPENDATA_K_MAX           100
-#define LIMIT_OPENDATA_K_DEFAULT       5
-#define LIMIT_OPENDATA_MIN_STRATUM     10 /* smallest --min-stratum accepted */
-#define LIMIT_OPENDATA_STRATUM_DEFAULT 1000
+/* Open data (atelier opendata build; docs/OPENDATA.md). rho in milli-units:
+ * 250 is rho = 0.25 zCDP per person per release. */
+#define LIMIT_OPENDATA_RHO_DEFAULT     250  /* --rho, per release */
+#define LIMIT_OPENDATA_RHO_MIN         10   /* smallest --rho (keeps every sigma^2 <= 2^40) */
+#define LIMIT_OPENDATA_RHO_CAP         1000 /* --rho-cap default and largest: lifetime per account */
+#define LIMIT_OPENDATA_CADENCE_MONTHS  3    /* at most one build per calendar quarter */
+#define LIMIT_OPENDATA_MIN_STRATUM     100  /* smallest --min-stratum accepted (tests, demos) */
+#define LIMIT_OPENDATA_STRATUM_DEFAULT 1000 /* publish a stratum from this noisy count on */
 
 /* Retention (SPEC section 1) */
 #define RETAIN_ACCESS_LOG_DAYS  183 /* IP addresses in access logs */
@@ -139,9 +141,10 @@
     X(LIMIT_MODEL_NAME_MAX)                                                                        \
     X(LIMIT_MODEL_NOTES_MAX)                                                                       \
     X(LIMIT_SA_MAX)                                                                                \
-    X(LIMIT_OPENDATA_K_MIN)                                                                        \
-    X(LIMIT_OPENDATA_K_MAX)                                                                        \
-    X(LIMIT_OPENDATA_K_DEFAULT)                                                                    \
+    X(LIMIT_OPENDATA_RHO_DEFAULT)                                                                  \
+    X(LIMIT_OPENDATA_RHO_MIN)                                                                      \
+    X(LIMIT_OPENDATA_RHO_CAP)                                                                      \
+    X(LIMIT_OPENDATA_CADENCE_MONTHS)                                                               \
     X(LIMIT_OPENDATA_MIN_STRATUM)                                                                  \
     X(LIMIT_OPENDATA_STRATUM_DEFAULT)                                                              \
     X(RETAIN_ACCESS_LOG_DAYS)                                                                      \
@@ -191,12 +194,11 @@ _Static_assert(LIMIT_IMAGE_DECODE_BYTES >= 4u * LIMIT_PICTURE_EDGE * LIMIT_PICTU
 _Static_assert(LIMIT_IMAGE_WORKERS > 0 && LIMIT_IMAGE_QUEUE >= LIMIT_IMAGE_WORKERS, "image pool");
 _Static_assert(LIMIT_CONN_PER_IP <= LIMIT_CONNECTIONS, "per-IP connections within the total");
 _Static_assert((int)LIMIT_SA_MAX > 0, "a seam allowance is accepted");
-_Static_assert(LIMIT_OPENDATA_K_MIN >= 5, "SPEC section 6: k >= 5");
-_Static_assert(LIMIT_OPENDATA_K_MIN <= LIMIT_OPENDATA_K_DEFAULT &&
-                   LIMIT_OPENDATA_K_DEFAULT <= LIMIT_OPENDATA_K_MAX,
-               "the default k is accepted");
-_Static_assert(LIMIT_OPENDATA_MIN_STRATUM >= LIMIT_OPENDATA_K_MIN,
-               "a stratum holds at least one group of the smallest k");
+_Static_assert(LIMIT_OPENDATA_RHO_MIN <= LIMIT_OPENDATA_RHO_DEFAULT &&
+                   LIMIT_OPENDATA_RHO_DEFAULT <= LIMIT_OPENDATA_RHO_CAP,
+               "the default rho is accepted and fits the lifetime cap");
+_Static_assert(LIMIT_OPENDATA_RHO_CAP <= 1000, "the policy's lifetime promise: rho <= 1");
+_Static_assert(LIMIT_OPENDATA_MIN_STRATUM >= 1, "a published stratum has rows");
 _Static_assert(LIMIT_OPENDATA_MIN_STRATUM <= LIMIT_OPENDATA_STRATUM_DEFAULT,
                "the default stratum size is accepted");
 _Static_assert(RETAIN_NOTICE_DAYS > 0 && RETAIN_NOTICE_DAYS < RETAIN_INACTIVE_DAYS,

@@ -6,7 +6,7 @@
  *   atelier logs      read the access log for diagnosis
  *   atelier sweep     apply the retention rules once, as of --now
  *   atelier populate  create a synthetic population (demos, benchmarks)
- *   atelier opendata build   publish the anonymized open data release
+ *   atelier opendata build   publish the differentially private open data release
  *   atelier draft     draft a design from a measurements file (draft_cli.c)
  *   atelier limits    print every LIMIT_* and RETAIN_* of policy.h as JSON
  *
@@ -226,7 +226,7 @@ static int cmd_populate(const struct config *cfg)
 
     if (app_open(cfg, 1, &db))
         return 1;
-    rc = populate_run(db, cfg->populate_models, cfg->populate_seed, isatty(2));
+    rc = populate_run(db, cfg->populate_models, cfg->populate_seed, cfg->populate_csv, isatty(2));
     if (rc)
         fprintf(stderr, "atelier populate: %s\n", err_text(rc));
     else
@@ -238,21 +238,35 @@ static int cmd_populate(const struct config *cfg)
 
 static int cmd_opendata(const struct config *cfg)
 {
+    struct opendata_opts o = {.rho_milli = cfg->opendata_rho,
+                              .cap_milli = cfg->opendata_rho_cap,
+                              .min_stratum = cfg->opendata_min,
+                              .ignore_cadence = cfg->opendata_ignore_cadence,
+                              .progress = isatty(2)};
     struct opendata_report r;
     struct db *db = NULL;
     char why[512];
     int rc;
 
+    if (o.rho_milli > o.cap_milli) {
+        fprintf(stderr, "atelier opendata build: --rho must not exceed --rho-cap\n");
+        return 2;
+    }
+    if (cfg->clock_offset_ms)
+        clock_set_offset_ms(cfg->clock_offset_ms);
     if (app_open(cfg, 0, &db))
         return 1;
-    rc = opendata_build(db, cfg->opendata_k, cfg->opendata_min, isatty(2), &r, why, sizeof why);
+    rc = opendata_build(db, &o, &r, why, sizeof why);
     if (rc)
         fprintf(stderr, "atelier opendata build: nothing published: %s\n", why);
     else
-        printf("atelier: published %zu rows with breasts and %zu without (k=%u; %zu opted-in "
-               "accounts, %zu incomplete, %zu implausible)\n",
-               r.rows_with, r.rows_without, cfg->opendata_k, r.accounts, r.incomplete,
-               r.implausible);
+        printf("atelier: published release %s: %zu rows with breasts, %zu without; noisy "
+               "counts: %lld eligible with breasts, %lld without, %lld incomplete, %lld "
+               "implausible (rho %u.%03u per person)\n",
+               r.id, r.rows[0], r.rows[1], (long long)r.noisy[OPENDATA_WITH_BREASTS],
+               (long long)r.noisy[OPENDATA_WITHOUT_BREASTS],
+               (long long)r.noisy[OPENDATA_INCOMPLETE], (long long)r.noisy[OPENDATA_IMPLAUSIBLE],
+               o.rho_milli / 1000, o.rho_milli % 1000);
     app_close(db);
     return rc ? 1 : 0;
 }
@@ -335,10 +349,8 @@ int main(int argc, char **argv)
             return 0;
         }
         if (argc < 3 || strcmp(argv[2], "build") != 0) {
-            fprintf(stderr,
-                    "atelier opendata: usage: atelier opendata build [--k %d] "
-                    "[--min-stratum N]\n",
-                    LIMIT_OPENDATA_K_DEFAULT);
+            fprintf(stderr, "atelier opendata: usage: atelier opendata build [--rho RHO] "
+                            "[--rho-cap RHO] [--ignore-cadence] [--min-stratum N]\n");
             return 2;
         }
         first = 3;

@@ -10,6 +10,9 @@
  * they can be counted but not logged into (hashing N passwords would take
  * N x 15 ms for nothing).
  *
+ * --csv FILE writes the bodies as generated (synthetic, nobody's), so that
+ * tests can compare a release with the population it was built from.
+ *
  * Invariant: the rows are exactly what the API would store (sealed fields
  * bound to their ids), written in transactions of POPULATE_BATCH.
  */
@@ -37,6 +40,7 @@
 
 struct populate_ctx {
     struct db *db;
+    FILE *csv; /* --csv: the bodies as generated, or NULL */
     char hash[PASSWORD_HASH_MAX];
     char run[9]; /* distinguishes runs: usernames stay unique */
     int64_t now;
@@ -70,13 +74,28 @@ out:
     return rc;
 }
 
-static char *populate_measurements(struct rng *r, int *breasts)
+/* One body as a CSV line: breasts, then every measurement (empty when the
+ * body has none), as the open data release lays its rows out. */
+static void populate_csv_row(FILE *f, int breasts, const double *v, const unsigned char *have)
+{
+    fputs(breasts ? "true" : "false", f);
+    for (int i = 0; i < MEASURES_COUNT; i++)
+        if (have[i])
+            fprintf(f, ",%.0f", v[i]);
+        else
+            fputc(',', f);
+    fputc('\n', f);
+}
+
+static char *populate_measurements(struct populate_ctx *c, struct rng *r, int *breasts)
 {
     double v[MEASURES_COUNT];
     unsigned char have[MEASURES_COUNT];
     json_t *o = json_object();
 
     synth_person(r, breasts, v, have);
+    if (c->csv)
+        populate_csv_row(c->csv, *breasts, v, have);
     for (int i = 0; i < MEASURES_COUNT; i++)
         if (have[i])
             json_object_set_new(o, measures_table[i].name, json_integer((json_int_t)v[i]));
@@ -91,7 +110,7 @@ static int populate_model(struct populate_ctx *c, struct rng *r, unsigned i, con
     uint8_t *nb = NULL, *mb = NULL, *bb = NULL;
     size_t nn = 0, mn = 0, bn = 0;
     int breasts, rc;
-    char *text = populate_measurements(r, &breasts);
+    char *text = populate_measurements(c, r, &breasts);
 
     if (!text)
         return ERR_NOMEM;
@@ -142,21 +161,20 @@ static int populate_hash(char out[PASSWORD_HASH_MAX])
     return rc;
 }
 
-int populate_run(struct db *db, unsigned n, unsigned seed, int progress)
+static int populate_all(struct populate_ctx *c, unsigned n, unsigned seed, int progress)
 {
-    struct populate_ctx c = {.db = db, .now = clock_now()};
     unsigned char run[4];
-    struct rng r;
+    struct rng rng, *r = &rng;
     int rc;
 
-    rng_seed(&r, seed);
+    rng_seed(r, seed);
     randombytes_buf(run, sizeof run);
-    util_hex(run, sizeof run, c.run);
-    if ((rc = populate_hash(c.hash)))
+    util_hex(run, sizeof run, c->run);
+    if ((rc = populate_hash(c->hash)))
         return rc;
     for (unsigned from = 0; from < n; from += POPULATE_BATCH) {
         unsigned to = n - from > POPULATE_BATCH ? from + POPULATE_BATCH : n;
-        if ((rc = populate_batch(&c, &r, from, to)))
+        if ((rc = populate_batch(c, r, from, to)))
             return rc;
         if (progress)
             fprintf(stderr, "\rpopulate: %u/%u accounts", to, n);
@@ -164,4 +182,30 @@ int populate_run(struct db *db, unsigned n, unsigned seed, int progress)
     if (progress)
         fputc('\n', stderr);
     return 0;
+}
+
+static FILE *populate_csv_open(const char *path)
+{
+    FILE *f = path && path[0] ? fopen(path, "w") : NULL;
+
+    if (f) {
+        fputs("breasts", f);
+        for (int i = 0; i < MEASURES_COUNT; i++)
+            fprintf(f, ",%s", measures_table[i].name);
+        fputc('\n', f);
+    }
+    return f;
+}
+
+int populate_run(struct db *db, unsigned n, unsigned seed, const char *csv, int progress)
+{
+    struct populate_ctx c = {.db = db, .now = clock_now()};
+    int rc;
+
+    if (csv && csv[0] && !(c.csv = populate_csv_open(csv)))
+        return ERR_INVALID;
+    rc = populate_all(&c, n, seed, progress);
+    if (c.csv && fclose(c.csv) != 0 && !rc)
+        rc = ERR_INTERNAL;
+    return rc;
 }

@@ -4,7 +4,8 @@
  * docs/EXPORT.md), served by GET /v1/account/export.
  *
  * Invariant: the export reads the same tables erasure deletes (accounts,
- * account_pictures, models, model_avatars, sessions, tokens, mail_queue);
+ * account_pictures, models, model_avatars, sessions, tokens, mail_queue,
+ * dp_ledger);
  * a table that holds account data and is missing here is a bug, which
  * tests/api/test_310_export.py checks against the database itself.
  * Secrets are never exported: no password hash, no session or link token
@@ -127,6 +128,15 @@ static int export_times_row(struct db_rows *rows, json_t *out, const char *unuse
     return 0;
 }
 
+/* The open-data ledger: how much of its lifetime privacy budget the
+ * account has spent (docs/OPENDATA.md). */
+static int export_ledger_row(struct db_rows *rows, json_t *out, const char *unused)
+{
+    (void)unused;
+    json_object_set_new(out, "rho_spent", json_real((double)db_col_int(rows, 0) / 1000.0));
+    return 0;
+}
+
 static int export_models(struct db *db, const char *owner, json_t *doc)
 {
     json_t *models = json_array();
@@ -142,7 +152,7 @@ static int export_models(struct db *db, const char *owner, json_t *doc)
 
 int export_account(struct db *db, const char *id, const char *current_session, json_t **out)
 {
-    json_t *doc, *sessions, *links, *account;
+    json_t *doc, *sessions, *links, *account, *ledger;
     char now[25];
     int rc;
 
@@ -154,18 +164,24 @@ int export_account(struct db *db, const char *id, const char *current_session, j
     clock_format_rfc3339(clock_now_ms(), now);
     sessions = json_array();
     links = json_array();
-    doc = json_pack(
-        "{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "schema", EXPORT_SCHEMA, "exported_at", now, "account",
-        account, "picture", json_null(), "sessions", sessions, "links", links, "note",
-        json_string("The access log records client IP addresses per request "
-                    "without the account, so it holds nothing that can be "
-                    "exported per account; it is deleted after " EXPORT_LOG_DAYS " days."));
+    ledger = json_pack("{s:f,s:f,s:s}", "rho_spent", 0.0, "rho_cap",
+                       LIMIT_OPENDATA_RHO_CAP / 1000.0, "rule",
+                       "each open data release that includes this account spends its rho; an "
+                       "account that would pass the cap is left out of later releases");
+    doc = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "schema", EXPORT_SCHEMA, "exported_at",
+                    now, "account", account, "picture", json_null(), "sessions", sessions, "links",
+                    links, "open_data_budget", ledger, "note",
+                    json_string("The access log records client IP addresses per request "
+                                "without the account, so it holds nothing that can be "
+                                "exported per account; it is deleted after " EXPORT_LOG_DAYS
+                                " days."));
     if ((rc = export_rows(db, STMT_ACCOUNT_TIMES, id, account, export_times_row, NULL)) ||
         (rc = export_rows(db, STMT_PICTURE_GET, id, doc, export_picture_row, id)) ||
         (rc = export_rows(db, STMT_SESSION_LIST, id, sessions, export_session_row,
                           current_session)) ||
         (rc = export_rows(db, STMT_TOKEN_LIST, id, links, export_token_row, NULL)) ||
         (rc = export_rows(db, STMT_MAIL_COUNT, id, doc, export_count_row, NULL)) ||
+        (rc = export_rows(db, STMT_DP_LEDGER_GET, id, ledger, export_ledger_row, NULL)) ||
         (rc = export_models(db, id, doc))) {
         json_decref(doc);
         return rc;

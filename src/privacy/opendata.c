@@ -1,209 +1,450 @@
 /*
- * opendata.c - `atelier opendata build`: the anonymized open data release of
- * SPEC section 6.
+ * opendata.c - `atelier opendata build`: the differentially private open data
+ * release (docs/OPENDATA.md; the mechanism is dpmech.c, the accounting
+ * zcdp.c, the noise dgauss.c).
  *
  * Pipeline:
- *   select   models of accounts with open-data consent, one per account (the
- *            most recently updated), complete for their stratum's columns (38
- *            with breasts, 30 without) and plausible (within every range and
- *            no value far from what the neck predicts, measures.c);
- *   mask     per stratum with at least min_stratum records: MDAV over all
- *            published columns jointly (anon.c), k >= 5, integer output;
- *   gate     k-anonymity on the output, record linkage, partial-knowledge
- *            linkage, information loss, correlation change (anon_gates_pass);
- *            any failure publishes nothing and says which gate failed;
- *   publish  rows shuffled with the CSPRNG, no ids, names, notes, dates or
- *            owner data; CSV, JSON and metadata stored as one release, which
- *            replaces the previous one only once it is complete.
+ *   cadence  at most one build per calendar quarter (UTC), unless the
+ *            operator says --ignore-cadence (the release then says so);
+ *   charge   in one transaction with the build's row: every opted-in
+ *            account with a model whose ledger stays within the cap is
+ *            charged rho and marked with the build's id; the others are
+ *            left out of this build entirely. Charging comes before any
+ *            noise is drawn, so a build that fails or publishes nothing has
+ *            still been paid for, and it is never re-run for better noise;
+ *   select   for each charged account still opted in: its most recently
+ *            updated model that is complete and plausible for its stratum
+ *            (ties: updated_at, then id); without one, the account counts
+ *            as incomplete or implausible according to its newest model;
+ *   noise    four noisy counts, then per stratum whose noisy eligible count
+ *            reaches --min-stratum the noisy statistics (dp_stratum_noise);
+ *            the originals are then wiped and freed;
+ *   post     the model and the synthetic rows (post-processing only);
+ *   publish  metadata (data-independent parameters and DP outputs only),
+ *            CSV and JSON of the rows of both strata in one CSPRNG shuffle,
+ *            stored as one release that replaces the previous one.
  *
- * Invariants: nothing is stored unless every gate of every published stratum
- * passed; the release holds only the stratum flag and measurement values.
+ * Invariants: nothing computed from the originals leaves this file except
+ * through dgauss noise; no exact count, clipped share or comparison with
+ * the originals is published, printed or logged; the ledger never passes
+ * the cap (the statement's WHERE and the table's CHECK).
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
-#include "base/seal.h"
-#include "privacy/anon.h"
-#include "base/clock.h"
-#include "store/db.h"
-#include "base/err.h"
-#include "base/log.h"
 #include "atelier/draft.h"
-#include "models/models.h"
-#include "privacy/opendata.h"
-#include "base/token.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/policy.h"
+#include "base/rng.h"
+#include "base/seal.h"
 #include "base/util.h"
+#include "models/models.h"
+#include "privacy/dgauss.h"
+#include "privacy/dpmech.h"
+#include "privacy/opendata.h"
+#include "privacy/zcdp.h"
+#include "store/db.h"
 
-/* Records per stratum from which the scalable MDAV is used; plain MDAV
- * below (about 1 s at 20,000). */
-#define OPENDATA_FAST_FROM 20000
+#define OPENDATA_METHOD_VERSION "dp-log-gaussian-factor-1"
+#define OPENDATA_DELTA          1e-9
 
-struct stratum {
-    const char *name; /* "with_breasts" / "without_breasts" */
-    int breasts;
-    int cols[MEASURES_COUNT]; /* measure index of each published column */
-    size_t p;
-    double *x; /* n x p originals */
-    size_t n, cap;
-    double *y; /* n x p released */
-    struct anon_figures fig;
-    int published;
+static const char *const opendata_cell_name[4] = {
+    "incomplete", "implausible", "eligible_with_breasts", "eligible_without_breasts"};
+
+struct originals {
+    float *x; /* n x p */
+    size_t n, cap, p;
 };
 
-static void stratum_init(struct stratum *s, int breasts)
+struct build {
+    struct dp_stratum st[2]; /* [0] with breasts, [1] without */
+    struct originals orig[2];
+    int64_t exact[4]; /* never leaves this file: only noisy[] does */
+    int published[2];
+};
+
+int64_t opendata_quarter(int64_t t)
 {
-    memset(s, 0, sizeof *s);
-    s->breasts = breasts;
-    s->name = breasts ? "with_breasts" : "without_breasts";
-    for (int i = 0; i < MEASURES_COUNT; i++)
-        if (breasts || !measures_table[i].breasts_only)
-            s->cols[s->p++] = i;
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!gmtime_r(&tt, &tm))
+        return 0;
+    return (int64_t)(tm.tm_year + 1900) * 4 + tm.tm_mon / LIMIT_OPENDATA_CADENCE_MONTHS;
 }
 
-static void stratum_release(struct stratum *s)
+static void opendata_progress(const struct opendata_opts *o, const char *what)
 {
-    free(s->x);
-    free(s->y);
-    anon_figures_free(&s->fig);
+    if (o->progress)
+        fprintf(stderr, "opendata: %s\n", what);
 }
 
-static int stratum_push(struct stratum *s, const double *row)
+/* ---- cadence and charge ---- */
+
+static int opendata_cadence(struct db *db, int64_t quarter, int ignore, char *why, size_t whyn)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024, bytes;
-        if (!size_mul(cap, s->p * sizeof(double), &bytes))
-            return ERR_NOMEM;
-        double *x = realloc(s->x, bytes);
-        if (!x)
-            return ERR_NOMEM;
-        s->x = x;
-        s->cap = cap;
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_DP_LAST_BUILD, NULL, 0, &rows);
+
+    if (rc)
+        return rc;
+    if ((rc = db_next(rows)) == 1 && !db_col_null(rows, 0) && db_col_int(rows, 0) >= quarter &&
+        !ignore) {
+        int64_t next = db_col_int(rows, 0) + 1;
+        snprintf(why, whyn,
+                 "a release was already built in %lld-Q%lld; the next build may run from the "
+                 "first day of %lld-Q%lld (releases are at most quarterly)",
+                 (long long)(quarter / 4), (long long)(quarter % 4 + 1), (long long)(next / 4),
+                 (long long)(next % 4 + 1));
+        rc = ERR_CONFLICT;
+    } else if (rc == 1) {
+        rc = 0;
     }
-    memcpy(s->x + s->n * s->p, row, s->p * sizeof(double));
-    s->n++;
-    return 0;
+    db_rows_free(rows);
+    return rc;
+}
+
+static int opendata_charge(struct db *db, const struct opendata_opts *o, const char *id, char *why,
+                           size_t whyn)
+{
+    int64_t now = clock_now(), quarter = opendata_quarter(now);
+    struct db_param build[] = {DB_TEXT(id), DB_INT(now), DB_INT(o->rho_milli),
+                               DB_INT(o->ignore_cadence ? 1 : 0), DB_INT(quarter)};
+    struct db_param charge[] = {DB_INT(o->rho_milli), DB_TEXT(id), DB_INT(o->cap_milli)};
+    int rc;
+
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = opendata_cadence(db, quarter, o->ignore_cadence, why, whyn)) ||
+        (rc = db_query(db, STMT_DP_BUILD_INSERT, build, 5, NULL)) ||
+        (rc = db_query(db, STMT_DP_CHARGE, charge, 3, NULL)) || (rc = db_commit(db))) {
+        db_rollback(db);
+        if (rc == ERR_CONFLICT && !why[0])
+            snprintf(why, whyn, "another build of this quarter ran at the same time");
+    }
+    return rc;
 }
 
 /* ---- selection ---- */
 
-/* 0 eligible (row filled), 1 incomplete, 2 implausible. */
-static int opendata_row(const struct stratum *s, json_t *m, double *row)
+static int originals_push(struct originals *t, const float *row)
 {
-    json_t *neck = json_object_get(m, "neck");
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024, bytes;
+        if (!size_mul(cap, t->p * sizeof(float), &bytes))
+            return ERR_NOMEM;
+        float *x = realloc(t->x, bytes);
+        if (!x)
+            return ERR_NOMEM;
+        t->x = x;
+        t->cap = cap;
+    }
+    memcpy(t->x + t->n * t->p, row, t->p * sizeof(float));
+    t->n++;
+    return 0;
+}
+
+static void originals_wipe(struct originals *t)
+{
+    if (t->x)
+        sodium_memzero(t->x, t->cap * t->p * sizeof(float));
+    free(t->x);
+    t->x = NULL;
+    t->n = t->cap = 0;
+}
+
+/* One model's verdict: OPENDATA_INCOMPLETE, OPENDATA_IMPLAUSIBLE, or the
+ * stratum's eligible cell with row filled. */
+static int opendata_verdict(const struct dp_stratum *s, json_t *m, float *row)
+{
+    double neck = json_number_value(json_object_get(m, "neck"));
 
     for (size_t j = 0; j < s->p; j++) {
         int i = s->cols[j];
         json_t *v = json_object_get(m, measures_table[i].name);
         if (!json_is_number(v))
-            return 1;
-        row[j] = json_number_value(v);
-        if (row[j] < measures_table[i].min || row[j] > measures_table[i].max)
-            return 2;
-        if (measures_implausible(i, s->breasts, json_number_value(neck), row[j]))
-            return 2;
+            return OPENDATA_INCOMPLETE;
+        double x = json_number_value(v);
+        if (x < measures_table[i].min || x > measures_table[i].max ||
+            measures_implausible(i, s->breasts, neck, x))
+            return OPENDATA_IMPLAUSIBLE;
+        row[j] = (float)x;
     }
-    return 0;
+    return s->breasts ? OPENDATA_WITH_BREASTS : OPENDATA_WITHOUT_BREASTS;
 }
 
-static int opendata_take(struct stratum st[2], struct opendata_report *r, const char *model_id,
-                         int breasts, const void *box, size_t n)
+/* The account being read: its first (newest) model's verdict and whether
+ * an eligible model was taken already. */
+struct member {
+    char id[64];
+    int newest, taken;
+};
+
+static void member_close(struct build *b, struct member *m)
+{
+    if (m->id[0] && !m->taken)
+        b->exact[m->newest]++;
+    m->id[0] = 0;
+}
+
+static int opendata_model(struct build *b, struct member *m, const char *model, int breasts,
+                          const void *box, size_t n)
 {
     char *text = NULL;
-    double row[MEASURES_COUNT];
-    int rc = seal_open_text("models.measurements", model_id, box, n, &text);
+    float row[MEASURES_COUNT];
+    int rc = seal_open_text("models.measurements", model, box, n, &text);
 
     if (rc)
         return rc;
-    json_t *m = json_loads(text, 0, NULL);
+    json_t *doc = json_loads(text, 0, NULL);
+    sodium_memzero(text, strlen(text));
     free(text);
-    if (!json_is_object(m)) {
-        json_decref(m);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
         return ERR_INTERNAL;
     }
-    struct stratum *s = &st[breasts ? 0 : 1];
-    int verdict = opendata_row(s, m, row);
-    json_decref(m);
-    if (verdict == 1)
-        r->incomplete++;
-    else if (verdict == 2)
-        r->implausible++;
-    else
-        rc = stratum_push(s, row);
+    int k = breasts ? 0 : 1, verdict = opendata_verdict(&b->st[k], doc, row);
+    json_decref(doc);
+    if (verdict >= OPENDATA_WITH_BREASTS) {
+        m->taken = 1;
+        b->exact[verdict]++;
+        rc = originals_push(&b->orig[k], row);
+    } else if (m->newest < 0) {
+        m->newest = verdict;
+    }
+    sodium_memzero(row, sizeof row);
     return rc;
 }
 
-static int opendata_select(struct db *db, struct stratum st[2], struct opendata_report *r)
+static int opendata_select(struct db *db, struct build *b, const char *id)
 {
+    struct db_param p[] = {DB_TEXT(id)};
     struct db_rows *rows = NULL;
-    char last[64] = "";
-    int rc = db_query(db, STMT_OPENDATA_CANDIDATES, NULL, 0, &rows);
+    struct member m = {.id = "", .newest = -1};
+    int rc = db_query(db, STMT_DP_MEMBERS, p, 1, &rows);
 
     if (rc)
         return rc;
     while ((rc = db_next(rows)) == 1) {
         const char *account = db_col_text(rows, 0, NULL);
-        if (strcmp(account, last) == 0)
-            continue; /* one model per account: the newest came first */
-        util_strlcpy(last, account, sizeof last);
-        r->accounts++;
+        if (strcmp(account, m.id) != 0) {
+            member_close(b, &m);
+            util_strlcpy(m.id, account, sizeof m.id);
+            m.newest = -1;
+            m.taken = 0;
+        }
+        if (m.taken)
+            continue;
         size_t n = 0, bn = 0;
         const char *model = db_col_text(rows, 1, NULL);
         const void *box = db_col_blob(rows, 3, &n), *bb = db_col_blob(rows, 2, &bn);
         int breasts = 0;
         if ((rc = models_breasts_open(model, bb, bn, &breasts)) ||
-            (rc = opendata_take(st, r, model, breasts, box, n)))
+            (rc = opendata_model(b, &m, model, breasts, box, n)))
             break;
     }
+    if (rc == 0)
+        member_close(b, &m);
     db_rows_free(rows);
-    return rc < 0 ? (rc) : 0;
+    return rc < 0 ? rc : 0;
 }
 
-/* ---- masking and gates ---- */
+/* ---- noise ---- */
 
-static int opendata_col(const struct stratum *s, const char *name)
+static int opendata_noise(struct build *b, const struct opendata_opts *o, struct opendata_report *r)
 {
-    int i = measures_find(name);
+    uint64_t sigma2 = b->st[0].plan.sigma2[ZCDP_Q_COUNTS];
+    int rc = 0;
 
-    for (size_t j = 0; j < s->p; j++)
-        if (s->cols[j] == i)
-            return (int)j;
-    return -1;
-}
-
-static int opendata_mask(struct stratum *s, unsigned k, char *why, size_t whyn)
-{
-    int partial[4] = {opendata_col(s, "chest"), opendata_col(s, "waist"), opendata_col(s, "seat"),
-                      opendata_col(s, "hpsToWaistBack")};
-    size_t groups = 0, bytes;
-    uint64_t seed;
-    int rc;
-
-    if (!size_mul(s->n, s->p * sizeof(double), &bytes) || !(s->y = malloc(bytes)))
-        return ERR_NOMEM;
-    rc = anon_mdav(s->x, s->n, s->p, k,
-                   s->n >= OPENDATA_FAST_FROM ? ANON_MDAV_FAST : ANON_MDAV_PLAIN, s->y, &groups);
-    if (rc)
-        return rc;
-    /* The attacker's simulated tape error is seeded from the data itself, so
-     * the same data always gets the same verdict. */
-    crypto_generichash((unsigned char *)&seed, sizeof seed, (const unsigned char *)s->x, bytes,
-                       NULL, 0);
-    if ((rc = anon_measure(s->x, s->y, s->n, s->p, k, partial, seed, &s->fig)))
-        return rc;
-    char gate[256];
-    if (!anon_gates_pass(&s->fig, gate, sizeof gate)) {
-        snprintf(why, whyn, "stratum %s: %s", s->name, gate);
-        return ERR_INVALID;
+    r->noise_drawn = 1;
+    for (int c = 0; c < 4; c++) {
+        int64_t z;
+        if ((rc = dgauss_sample(sigma2, &z)))
+            return rc;
+        r->noisy[c] = b->exact[c] + z;
+        b->exact[c] = 0;
     }
-    s->published = 1;
+    for (int k = 0; k < 2; k++) {
+        struct dp_stratum *s = &b->st[k];
+        s->n_noisy = r->noisy[k == 0 ? OPENDATA_WITH_BREASTS : OPENDATA_WITHOUT_BREASTS];
+        if (s->n_noisy < (int64_t)o->min_stratum)
+            continue;
+        s->x = b->orig[k].x;
+        s->n = b->orig[k].n;
+        rc = dp_stratum_noise(s);
+        s->x = NULL;
+        if (rc)
+            return rc;
+        b->published[k] = 1;
+    }
     return 0;
 }
 
-/* Fisher-Yates over row indices with the CSPRNG. */
+static int opendata_post(struct build *b)
+{
+    uint64_t seed;
+    struct rng r;
+    int rc = 0;
+
+    randombytes_buf(&seed, sizeof seed);
+    rng_seed(&r, seed);
+    for (int k = 0; k < 2 && !rc; k++)
+        if (b->published[k] && !(rc = dp_stratum_fit(&b->st[k], &r)))
+            rc = dp_stratum_rows(&b->st[k], &r);
+    return rc;
+}
+
+/* ---- metadata ---- */
+
+static json_t *json_ints(const int64_t *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_integer((json_int_t)v[i]));
+    return a;
+}
+
+static json_t *json_reals(const double *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+static json_t *opendata_plan_json(const struct zcdp_plan *pl)
+{
+    json_t *sigma2 = json_object(), *delta2 = json_object();
+
+    for (int q = 0; q < ZCDP_Q__N; q++) {
+        json_object_set_new(sigma2, zcdp_query_name[q], json_integer((json_int_t)pl->sigma2[q]));
+        json_object_set_new(delta2, zcdp_query_name[q], json_integer((json_int_t)pl->delta2[q]));
+    }
+    return json_pack("{s:I,s:o,s:o}", "b2", (json_int_t)pl->b2, "sensitivity2", delta2, "sigma2",
+                     sigma2);
+}
+
+static json_t *opendata_columns_json(const struct dp_stratum *s)
+{
+    json_t *cols = json_array();
+
+    for (size_t j = 0; j < s->p; j++) {
+        const struct measure *m = &measures_table[s->cols[j]];
+        int slope = strcmp(m->name, "shoulderSlope") == 0;
+        json_array_append_new(
+            cols,
+            json_pack("{s:s,s:s,s:f,s:f,s:s,s:f,s:f}", "name", m->name, "unit", m->unit, "min",
+                      m->min, "max", m->max, "transform",
+                      slope ? "u = (x - centre) / scale" : "u = ln(x / centre) / scale", "centre",
+                      slope ? DP_SLOPE_MID : (s->breasts ? m->base_breasts : m->base_flat), "scale",
+                      slope ? DP_SLOPE_SCALE : DP_LOG_SCALE));
+    }
+    return cols;
+}
+
+static json_t *opendata_hists_json(const struct dp_stratum *s)
+{
+    json_t *h = json_object();
+
+    for (int i = 0; i < ZCDP_HISTS; i++)
+        json_object_set_new(h, measures_table[s->cols[s->hist_col[i]]].name,
+                            json_pack("{s:i,s:i,s:o}", "lower_mm", s->hist_lo[i], "bin_mm",
+                                      ZCDP_BIN_MM, "counts",
+                                      json_ints(s->hist[i], s->hist_bins[i])));
+    return h;
+}
+
+static json_t *opendata_model_json(const struct dp_stratum *s)
+{
+    json_t *load = json_array();
+
+    for (size_t j = 0; j < s->p; j++)
+        json_array_append_new(load, json_reals(s->loadings + j * s->k, s->k));
+    return json_pack("{s:s,s:I,s:o,s:o,s:o}", "space", "u (the transform of each column)",
+                     "factors", (json_int_t)s->k, "mean", json_reals(s->mu_u, s->p), "loadings",
+                     load, "uniquenesses", json_reals(s->psi, s->p));
+}
+
+static json_t *opendata_stratum_json(const struct build *b, int k, unsigned min)
+{
+    const struct dp_stratum *s = &b->st[k];
+    json_t *o = json_pack("{s:b,s:I,s:I,s:o,s:o}", "published", b->published[k], "noisy_count",
+                          (json_int_t)s->n_noisy, "rows", (json_int_t)s->nrows, "columns",
+                          opendata_columns_json(s), "budget", opendata_plan_json(&s->plan));
+
+    if (!b->published[k]) {
+        json_object_set_new(o, "reason",
+                            json_sprintf("the noisy count is below the publish threshold %u", min));
+        return o;
+    }
+    size_t tri = s->p * (s->p + 1) / 2;
+    json_object_set_new(o, "noisy_statistics",
+                        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "stage1_sum", json_ints(s->s1, s->p),
+                                  "stage1_abs_sum", json_ints(s->a1, s->p), "centre",
+                                  json_reals(s->m, s->p), "scale", json_reals(s->s, s->p), "sum",
+                                  json_ints(s->S, s->p), "second_moments", json_ints(s->G, tri)));
+    json_object_set_new(o, "model", opendata_model_json(s));
+    json_object_set_new(o, "histograms", opendata_hists_json(s));
+    return o;
+}
+
+static json_t *opendata_privacy_json(const struct opendata_opts *o)
+{
+    double rho = o->rho_milli / 1000.0, cap = o->cap_milli / 1000.0;
+    json_t *split = json_object();
+
+    for (int q = 0; q < ZCDP_Q__N; q++)
+        json_object_set_new(split, zcdp_query_name[q], json_real(zcdp_share_pct[q] / 100.0));
+    return json_pack(
+        "{s:s,s:s,s:s,s:f,s:o,s:f,s:{s:f,s:f,s:f},s:{s:f,s:f,s:f},s:f,s:f,s:s,s:b}", "definition",
+        "rho-zero-concentrated differential privacy (zCDP)", "unit",
+        "the account: everything one account stores counts as one person", "neighbouring",
+        "one account added or removed", "rho", rho, "split", split, "rho_cap_per_account", cap,
+        "epsilon", "delta", OPENDATA_DELTA, "bun_steinke", zcdp_eps_bs(rho, OPENDATA_DELTA),
+        "canonne_kamath_steinke", zcdp_eps_cks(rho, OPENDATA_DELTA), "epsilon_lifetime_cap",
+        "delta", OPENDATA_DELTA, "bun_steinke", zcdp_eps_bs(cap, OPENDATA_DELTA),
+        "canonne_kamath_steinke", zcdp_eps_cks(cap, OPENDATA_DELTA), "membership_auc_bound",
+        zcdp_auc_bound(rho), "membership_tpr_bound_at_5pct_fpr", zcdp_tpr_bound(rho, 0.05),
+        "cadence", "at most one build per calendar quarter", "cadence_ignored", o->ignore_cadence);
+}
+
+static json_t *opendata_meta(const struct build *b, const struct opendata_opts *o,
+                             const struct opendata_report *r)
+{
+    char date[11];
+    json_t *counts = json_object();
+
+    clock_format_date(clock_now_ms(), date);
+    for (int c = 0; c < 4; c++)
+        json_object_set_new(counts, opendata_cell_name[c], json_integer((json_int_t)r->noisy[c]));
+    return json_pack(
+        "{s:s,s:s,s:s,s:s,s:o,s:{s:i,s:i,s:f,s:i,s:s,s:i,s:i,s:i,s:i},s:o,s:{s:o,s:o},s:s}", "id",
+        r->id, "date", date, "method",
+        "per stratum: noisy sufficient statistics of clamped, log-transformed, norm-clipped "
+        "measurement vectors (exact discrete Gaussian noise), a factor model fitted to them, "
+        "and synthetic rows sampled from the model; rows of both strata shuffled together",
+        "method_version", OPENDATA_METHOD_VERSION, "privacy", opendata_privacy_json(o), "mechanism",
+        "q", ZCDP_Q, "c", ZCDP_C, "log_scale", DP_LOG_SCALE, "publish_threshold",
+        (int)o->min_stratum, "rank_rule",
+        "keep eigenvalues above 2 tau sqrt(p), tau = sigma_G / (q^2 n); shrink each kept one",
+        "factor_iterations", 3, "debias_steps", 8, "debias_draws", 20000, "histogram_bin_mm",
+        ZCDP_BIN_MM, "noisy_counts", counts, "strata", "with_breasts",
+        opendata_stratum_json(b, 0, o->min_stratum), "without_breasts",
+        opendata_stratum_json(b, 1, o->min_stratum), "note",
+        "Synthetic rows: fine for population statistics, sizing and grading research; no row "
+        "is a person, and none is a substitute for a person's own measurements.");
+}
+
+/* ---- output ---- */
+
 static size_t *opendata_shuffle(size_t n)
 {
     size_t *ord = malloc((n ? n : 1) * sizeof *ord);
@@ -221,76 +462,20 @@ static size_t *opendata_shuffle(size_t n)
     return ord;
 }
 
-/* ---- output ---- */
-
-static json_t *opendata_figures(const struct stratum *s)
+/* Synthetic row r of stratum s as one CSV line and one JSON object
+ * (written as text: jansson objects for 100,000 rows would cost hundreds of
+ * MiB). */
+static void opendata_row_out(const struct dp_stratum *s, size_t r, FILE *csv, FILE *json, int first)
 {
-    const struct anon_figures *f = &s->fig;
-    json_t *mae = json_object();
-
-    for (size_t j = 0; j < s->p; j++)
-        json_object_set_new(mae, measures_table[s->cols[j]].name, json_real(f->mae[j]));
-    return json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:o}", "groups",
-                     (json_int_t)f->groups, "min_group", (json_int_t)f->min_run,
-                     "max_prosecutor_risk", f->max_risk, "record_linkage_pct", f->dbrl,
-                     "partial_knowledge_linkage_pct", f->partial, "interval_disclosure_pct",
-                     f->sdid, "information_loss_pct", f->il, "il1s", f->il1s, "correlation_change",
-                     f->corr_change, "max_mean_difference", f->max_mean_diff, "mean_absolute_error",
-                     mae);
-}
-
-static json_t *opendata_stratum_meta(const struct stratum *s, unsigned min)
-{
-    json_t *cols = json_array();
-
-    for (size_t j = 0; j < s->p; j++)
-        json_array_append_new(cols, json_string(measures_table[s->cols[j]].name));
-    if (!s->published)
-        return json_pack("{s:b,s:I,s:I,s:o,s:s}", "published", 0, "rows", (json_int_t)0, "eligible",
-                         (json_int_t)s->n, "columns", cols, "reason",
-                         s->n < min ? "fewer eligible models than the minimum" : "not masked");
-    return json_pack("{s:b,s:I,s:I,s:o,s:o}", "published", 1, "rows", (json_int_t)s->n, "eligible",
-                     (json_int_t)s->n, "columns", cols, "figures", opendata_figures(s));
-}
-
-static json_t *opendata_meta(const struct stratum st[2], const struct opendata_report *r,
-                             const char *id, unsigned k, unsigned min)
-{
-    char date[25];
-
-    clock_format_rfc3339(clock_now_ms(), date);
-    return json_pack(
-        "{s:s,s:s,s:I,s:I,s:s,s:{s:I,s:I,s:I},s:{s:o,s:o},s:{s:s,s:s,s:s,s:s,s:s,s:s},s:s}", "id",
-        id, "date", date, "k", (json_int_t)k, "min_stratum", (json_int_t)min, "method",
-        "multivariate microaggregation (MDAV) per stratum over all published columns, "
-        "z-standardised; each value is its group's mean, rounded to whole mm (degrees for "
-        "shoulderSlope); rows shuffled",
-        "selection", "accounts_opted_in", (json_int_t)r->accounts, "incomplete",
-        (json_int_t)r->incomplete, "implausible", (json_int_t)r->implausible, "strata",
-        "with_breasts", opendata_stratum_meta(&st[0], min), "without_breasts",
-        opendata_stratum_meta(&st[1], min), "gates", "k_anonymity", "every row occurs >= k times",
-        "record_linkage", "<= 100/k + 1 %", "partial_knowledge_linkage",
-        "<= 5 % (chest, waist, seat, hpsToWaistBack known within 10 mm)", "information_loss",
-        "<= 25 % (SSE/SST)", "correlation_change", "<= 0.12 (mean absolute, column pairs)",
-        "interval_disclosure", "<= 1 %", "note",
-        "Fine for population statistics and size-range research; not a substitute for a "
-        "person's own measurements.");
-}
-
-/* Write released row r of stratum s as one CSV line and one JSON object
- * (written as text: a release of 100,000 rows would cost hundreds of MiB as
- * jansson objects). */
-static void opendata_row_out(const struct stratum *s, size_t r, FILE *csv, FILE *json, int first)
-{
-    const double *y = s->y + r * s->p;
+    const int32_t *y = s->rows + r * s->p;
     size_t j = 0;
 
     fputs(s->breasts ? "true" : "false", csv);
     fprintf(json, "%s{\"breasts\":%s", first ? "" : ",", s->breasts ? "true" : "false");
     for (int i = 0; i < MEASURES_COUNT; i++) {
         if (j < s->p && s->cols[j] == i) {
-            fprintf(csv, ",%.0f", y[j]);
-            fprintf(json, ",\"%s\":%.0f", measures_table[i].name, y[j]);
+            fprintf(csv, ",%d", (int)y[j]);
+            fprintf(json, ",\"%s\":%d", measures_table[i].name, (int)y[j]);
             j++;
         } else {
             fputc(',', csv);
@@ -300,11 +485,9 @@ static void opendata_row_out(const struct stratum *s, size_t r, FILE *csv, FILE 
     fputc('}', json);
 }
 
-/* All published rows of both strata in one CSPRNG shuffle, so that row
- * order tells nothing, not even the stratum. */
-static int opendata_rows(const struct stratum st[2], FILE *csv, FILE *json)
+static int opendata_rows(const struct build *b, FILE *csv, FILE *json)
 {
-    size_t n0 = st[0].published ? st[0].n : 0, n1 = st[1].published ? st[1].n : 0;
+    size_t n0 = b->published[0] ? b->st[0].nrows : 0, n1 = b->published[1] ? b->st[1].nrows : 0;
     size_t *ord = opendata_shuffle(n0 + n1);
 
     if (!ord)
@@ -312,9 +495,9 @@ static int opendata_rows(const struct stratum st[2], FILE *csv, FILE *json)
     for (size_t t = 0; t < n0 + n1; t++) {
         size_t r = ord[t];
         if (r < n0)
-            opendata_row_out(&st[0], r, csv, json, t == 0);
+            opendata_row_out(&b->st[0], r, csv, json, t == 0);
         else
-            opendata_row_out(&st[1], r - n0, csv, json, t == 0);
+            opendata_row_out(&b->st[1], r - n0, csv, json, t == 0);
     }
     free(ord);
     return 0;
@@ -329,12 +512,13 @@ static int opendata_insert(struct db *db, const char *id, const char *meta, cons
     int rc;
 
     if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 5, NULL)) ||
-        (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) || (rc = db_commit(db)))
+        (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) ||
+        (rc = db_query(db, STMT_DP_BUILD_PUBLISH, keep, 1, NULL)) || (rc = db_commit(db)))
         db_rollback(db);
     return rc;
 }
 
-static int opendata_store(struct db *db, const struct stratum st[2], json_t *meta, const char *id)
+static int opendata_store(struct db *db, const struct build *b, json_t *meta, const char *id)
 {
     char *csv = NULL, *json = NULL, *meta_text = json_dumps(meta, JSON_COMPACT);
     size_t csvn = 0, jsonn = 0;
@@ -347,7 +531,7 @@ static int opendata_store(struct db *db, const struct stratum st[2], json_t *met
             fprintf(c, ",%s", measures_table[i].name);
         fputc('\n', c);
         fprintf(j, "{\"release\":%s,\"rows\":[", meta_text);
-        rc = opendata_rows(st, c, j);
+        rc = opendata_rows(b, c, j);
         fputs("]}", j);
     }
     if (c)
@@ -364,51 +548,88 @@ static int opendata_store(struct db *db, const struct stratum st[2], json_t *met
     return rc;
 }
 
-static void opendata_progress(int on, const char *what)
+/* ---- the build ---- */
+
+static int opendata_init(struct build *b, const struct opendata_opts *o)
 {
-    if (on)
-        fprintf(stderr, "opendata: %s\n", what);
+    int rc;
+
+    memset(b, 0, sizeof *b);
+    for (int k = 0; k < 2; k++) {
+        if ((rc = dp_stratum_init(&b->st[k], k == 0, o->rho_milli)))
+            return rc;
+        b->orig[k].p = b->st[k].p;
+    }
+    return 0;
 }
 
-int opendata_build(struct db *db, unsigned k, unsigned min_stratum, int progress,
-                   struct opendata_report *r, char *why, size_t whyn)
+static void opendata_free(struct build *b)
 {
-    struct stratum st[2];
-    char id[TOKEN_ID_LEN + 1];
+    for (int k = 0; k < 2; k++) {
+        originals_wipe(&b->orig[k]);
+        dp_stratum_free(&b->st[k]);
+    }
+    sodium_memzero(b->exact, sizeof b->exact);
+}
+
+static int opendata_publish(struct db *db, struct build *b, const struct opendata_opts *o,
+                            struct opendata_report *r, char *why, size_t whyn)
+{
+    if (!b->published[0] && !b->published[1]) {
+        snprintf(why, whyn,
+                 "no stratum's noisy count reached %u; the ledger was charged and the build "
+                 "counts for the cadence (noisy counts: %lld eligible with breasts, %lld without, "
+                 "%lld incomplete, %lld implausible)",
+                 o->min_stratum, (long long)r->noisy[OPENDATA_WITH_BREASTS],
+                 (long long)r->noisy[OPENDATA_WITHOUT_BREASTS],
+                 (long long)r->noisy[OPENDATA_INCOMPLETE],
+                 (long long)r->noisy[OPENDATA_IMPLAUSIBLE]);
+        return ERR_INVALID;
+    }
+    opendata_progress(o, "fitting the model and sampling the rows");
+    int rc = opendata_post(b);
+    if (rc)
+        return rc;
+    json_t *meta = opendata_meta(b, o, r);
+    opendata_progress(o, "storing the release");
+    rc = meta ? opendata_store(db, b, meta, r->id) : ERR_NOMEM;
+    json_decref(meta);
+    for (int k = 0; k < 2 && !rc; k++)
+        r->rows[k] = b->published[k] ? b->st[k].nrows : 0;
+    return rc;
+}
+
+int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata_report *r,
+                   char *why, size_t whyn)
+{
+    struct build b;
     int rc;
 
     memset(r, 0, sizeof *r);
     why[0] = 0;
-    stratum_init(&st[0], 1);
-    stratum_init(&st[1], 0);
-    opendata_progress(progress, "selecting eligible models");
-    if ((rc = opendata_select(db, st, r)))
-        goto out;
-    for (int s = 0; s < 2; s++) {
-        if (st[s].n < min_stratum)
-            continue;
-        opendata_progress(progress, s == 0 ? "masking the stratum with breasts"
-                                           : "masking the stratum without breasts");
-        if ((rc = opendata_mask(&st[s], k, why, whyn)))
-            goto out;
+    if (o->rho_milli > o->cap_milli) {
+        snprintf(why, whyn, "--rho (%u.%03u) is above --rho-cap (%u.%03u)", o->rho_milli / 1000,
+                 o->rho_milli % 1000, o->cap_milli / 1000, o->cap_milli % 1000);
+        return ERR_INVALID;
     }
-    if (!st[0].published && !st[1].published) {
-        snprintf(why, whyn, "no stratum has %u eligible models (with breasts: %zu, without: %zu)",
-                 min_stratum, st[0].n, st[1].n);
-        rc = ERR_INVALID;
+    if ((rc = opendata_init(&b, o)))
         goto out;
-    }
-    token_id(id);
-    json_t *meta = opendata_meta(st, r, id, k, min_stratum);
-    opendata_progress(progress, "storing the release");
-    rc = meta ? opendata_store(db, st, meta, id) : ERR_NOMEM;
-    json_decref(meta);
-    r->rows_with = st[0].published ? st[0].n : 0;
-    r->rows_without = st[1].published ? st[1].n : 0;
+    token_id(r->id);
+    opendata_progress(o, "charging the ledger");
+    if ((rc = opendata_charge(db, o, r->id, why, whyn)))
+        goto out;
+    opendata_progress(o, "selecting each included person's model");
+    if ((rc = opendata_select(db, &b, r->id)))
+        goto out;
+    opendata_progress(o, "drawing the noise");
+    rc = opendata_noise(&b, o, r);
+    for (int k = 0; k < 2; k++)
+        originals_wipe(&b.orig[k]);
+    if (!rc)
+        rc = opendata_publish(db, &b, o, r, why, whyn);
 out:
     if (rc && !why[0])
         snprintf(why, whyn, "%s", err_text(rc));
-    stratum_release(&st[0]);
-    stratum_release(&st[1]);
+    opendata_free(&b);
     return rc;
 }

@@ -1,26 +1,49 @@
 /*
- * opendata.h - the anonymized open data release (opendata.c) and what the
- * build reports.
+ * opendata.h - `atelier opendata build`: the differentially private open data
+ * release (opendata.c; the design in docs/OPENDATA.md).
  */
 #ifndef ATELIER_OPENDATA_H
 #define ATELIER_OPENDATA_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "base/token.h"
 
 struct db;
 
-struct opendata_report {
-    size_t accounts;                /* opted-in accounts with at least one model */
-    size_t incomplete;              /* their newest model misses a published column */
-    size_t implausible;             /* ... or holds an implausible value */
-    size_t rows_with, rows_without; /* published rows per stratum */
+struct opendata_opts {
+    unsigned rho_milli;   /* budget of this release per person (250: rho = 0.25) */
+    unsigned cap_milli;   /* lifetime budget per account (<= 1000) */
+    unsigned min_stratum; /* publish a stratum from this noisy count on */
+    int ignore_cadence;   /* build even if this quarter already has a build */
+    int progress;         /* say each step on stderr */
 };
 
-/* Build and, when every gate passes, publish a release with group size k;
- * strata with fewer than min_stratum eligible models are not published.
- * Returns 0, ERR_INVALID with the reason in why (a gate failed, or no
- * stratum is large enough: nothing is published), or another err. */
-int opendata_build(struct db *db, unsigned k, unsigned min_stratum, int progress,
-                   struct opendata_report *r, char *why, size_t whyn);
+/* What a build tells its operator: DP outputs only, never an exact count. */
+enum opendata_cell {
+    OPENDATA_INCOMPLETE = 0,
+    OPENDATA_IMPLAUSIBLE = 1,
+    OPENDATA_WITH_BREASTS = 2,
+    OPENDATA_WITHOUT_BREASTS = 3,
+};
+
+struct opendata_report {
+    char id[TOKEN_ID_LEN + 1];
+    int noise_drawn;          /* the ledger was charged and the quarter's build spent */
+    int64_t noisy[4];         /* noisy counts per enum opendata_cell */
+    size_t rows[2];           /* published rows: [0] with breasts, [1] without */
+};
+
+/* Build a release: check the cadence, charge every included account's ledger,
+ * draw the noise, fit, sample and publish the strata whose noisy count
+ * reaches min_stratum. Returns 0; ERR_CONFLICT (this quarter already has a
+ * build: nothing done); ERR_INVALID with the reason in why (noise drawn but
+ * no stratum published, or bad options); or another err. */
+int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata_report *r,
+                   char *why, size_t whyn);
+
+/* The quarter index of a time (seconds): year * 4 + quarter - 1, UTC. */
+int64_t opendata_quarter(int64_t t);
 
 #endif

@@ -285,6 +285,51 @@ const struct db_migration db_migrations[] = {
                   "ALTER TABLE models ALTER COLUMN breasts_sealed SET NOT NULL,"
                   " DROP COLUMN breasts;\n",
     },
+    {
+        /* Issue 13: the differentially private release. dp_ledger is each
+         * account's spent privacy budget (rho in milli-units), charged when
+         * a build draws its noise and erased with the account; last_build
+         * names the build that charged it last (that build's members).
+         * opendata_builds keeps every build that drew noise, published or
+         * not, for the cadence (quarter = year * 4 + quarter - 1; one build
+         * per quarter unless the cadence was ignored). The MDAV release is withdrawn: it was shown
+         * attackable, and nothing of it is served again. */
+        .version = 9,
+        .sqlite_sql = "CREATE TABLE dp_ledger (\n"
+                      "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  spent_milli INTEGER NOT NULL CHECK (spent_milli BETWEEN 0 AND 1000),\n"
+                      "  last_build TEXT NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX dp_ledger_build ON dp_ledger (last_build);\n"
+                      "CREATE TABLE opendata_builds (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  rho_milli INTEGER NOT NULL,\n"
+                      "  quarter INTEGER NOT NULL,\n"
+                      "  cadence_ignored INTEGER NOT NULL,\n"
+                      "  published INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE UNIQUE INDEX opendata_builds_quarter ON opendata_builds (quarter)"
+                      " WHERE cadence_ignored = 0;\n"
+                      "DELETE FROM opendata_releases;\n",
+        .pg_sql = "CREATE TABLE dp_ledger (\n"
+                  "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  spent_milli BIGINT NOT NULL CHECK (spent_milli BETWEEN 0 AND 1000),\n"
+                  "  last_build TEXT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX dp_ledger_build ON dp_ledger (last_build);\n"
+                  "CREATE TABLE opendata_builds (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  rho_milli BIGINT NOT NULL,\n"
+                  "  quarter BIGINT NOT NULL,\n"
+                  "  cadence_ignored BIGINT NOT NULL,\n"
+                  "  published BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE UNIQUE INDEX opendata_builds_quarter ON opendata_builds (quarter)"
+                  " WHERE cadence_ignored = 0;\n"
+                  "DELETE FROM opendata_releases;\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

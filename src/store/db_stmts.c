@@ -206,12 +206,6 @@ static const struct stmt_sql stmt_table[] = {
                             NULL},
     [STMT_SQLITE_CHECKPOINT] = {"PRAGMA wal_checkpoint(TRUNCATE)", PG_NONE},
     /* open data (issue 6) */
-    [STMT_OPENDATA_CANDIDATES] = {"SELECT m.account_id, m.id, m.breasts_sealed,"
-                                  " m.measurements_sealed"
-                                  " FROM models m JOIN accounts a ON a.id = m.account_id"
-                                  " WHERE a.consent_open_data = 1"
-                                  " ORDER BY m.account_id, m.updated_at DESC, m.id",
-                                  NULL},
     [STMT_OPENDATA_INSERT] = {"INSERT INTO opendata_releases (id, created_at, meta, csv, json)"
                               " VALUES ($1, $2, $3, $4, $5)",
                               NULL},
@@ -225,6 +219,34 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_OPENDATA_LATEST_JSON] = {"SELECT json FROM opendata_releases"
                                    " ORDER BY created_at DESC, id LIMIT 1",
                                    NULL},
+    /* the differentially private open data (issue 13) */
+    [STMT_DP_LAST_BUILD] = {"SELECT max(quarter) FROM opendata_builds",
+                            NULL},
+    [STMT_DP_BUILD_INSERT] = {"INSERT INTO opendata_builds (id, created_at, rho_milli,"
+                              " cadence_ignored, quarter, published)"
+                              " VALUES ($1, $2, $3, $4, $5, 0)",
+                              NULL},
+    [STMT_DP_BUILD_PUBLISH] = {"UPDATE opendata_builds SET published = 1 WHERE id = $1", NULL},
+    /* The WHERE true keeps SQLite from reading ON CONFLICT as a join clause. */
+    /* The WHERE keeps SQLite from reading ON CONFLICT as a join clause; the
+     * casts give PostgreSQL the parameters' types. */
+    [STMT_DP_CHARGE] = {"INSERT INTO dp_ledger (account_id, spent_milli, last_build)"
+                        " SELECT a.id, CAST($1 AS BIGINT), CAST($2 AS TEXT) FROM accounts a"
+                        " WHERE a.consent_open_data = 1"
+                        " AND EXISTS (SELECT 1 FROM models m WHERE m.account_id = a.id)"
+                        " AND CAST($1 AS BIGINT) <= CAST($3 AS BIGINT)"
+                        " ON CONFLICT (account_id) DO UPDATE"
+                        " SET spent_milli = dp_ledger.spent_milli + CAST($1 AS BIGINT),"
+                        " last_build = CAST($2 AS TEXT)"
+                        " WHERE dp_ledger.spent_milli + CAST($1 AS BIGINT) <= CAST($3 AS BIGINT)",
+                        NULL},
+    [STMT_DP_MEMBERS] = {"SELECT m.account_id, m.id, m.breasts_sealed, m.measurements_sealed"
+                         " FROM dp_ledger l JOIN accounts a ON a.id = l.account_id"
+                         " JOIN models m ON m.account_id = l.account_id"
+                         " WHERE l.last_build = $1 AND a.consent_open_data = 1"
+                         " ORDER BY m.account_id, m.updated_at DESC, m.id DESC",
+                         NULL},
+    [STMT_DP_LEDGER_GET] = {"SELECT spent_milli FROM dp_ledger WHERE account_id = $1", NULL},
     /* BEGIN IMMEDIATE already serialises SQLite's writers. */
     [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
                            "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},

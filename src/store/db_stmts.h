@@ -86,8 +86,6 @@ enum stmt {
     STMT_ACCOUNT_TIMES,     /* $1 id -> created_at, updated_at, last_login_at, notice_sent_at */
     STMT_SQLITE_CHECKPOINT, /* SQLite only */
     /* open data (issue 6) */
-    STMT_OPENDATA_CANDIDATES,  /* -> account_id, model id, breasts_sealed, measurements_sealed
-                                  (opted-in accounts; newest model of an account first) */
     STMT_OPENDATA_INSERT,      /* $1 id, $2 created_at, $3 meta, $4 csv, $5 json */
     STMT_OPENDATA_PRUNE,       /* $1 id kept */
     STMT_OPENDATA_LATEST_META, /* -> meta */
@@ -110,6 +108,17 @@ enum stmt {
     STMT_UPGRADE_SIGNUP_SEAL,  /* $1 token_hash, $2 username_sealed */
     STMT_UPGRADE_MODELS,       /* $1 limit -> id, breasts (not yet sealed) */
     STMT_UPGRADE_MODEL_SEAL,   /* $1 id, $2 breasts_sealed */
+    /* the differentially private open data (issue 13) */
+    STMT_DP_LAST_BUILD,    /* -> the latest quarter with a build (NULL: none) */
+    STMT_DP_BUILD_INSERT,  /* $1 id, $2 created_at, $3 rho_milli, $4 cadence_ignored,
+                              $5 quarter */
+    STMT_DP_BUILD_PUBLISH, /* $1 id */
+    STMT_DP_CHARGE,        /* $1 rho_milli, $2 build id, $3 cap_milli: charge every opted-in
+                              account with a model that stays within the cap */
+    STMT_DP_MEMBERS,       /* $1 build id -> account_id, model id, breasts_sealed,
+                              measurements_sealed (charged accounts still opted in; newest model
+                              of an account first: updated_at, then id, descending) */
+    STMT_DP_LEDGER_GET,    /* $1 account -> spent_milli */
     STMT__COUNT
 };
 

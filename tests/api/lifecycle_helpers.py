@@ -43,7 +43,7 @@ COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "s
 
 # Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
-                  "model_avatars")
+                  "model_avatars", "dp_ledger")
 
 
 # --------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def queue_links(srv, rich, tag="rich"):
 def account_rows(store, account_id):
     """{table: rows} of everything the schema stores for one account."""
     out = {}
-    for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models"):
+    for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger"):
         out[t] = store.where(t, "account_id", account_id)
     out["accounts"] = store.where("accounts", "id", account_id)
     model_ids = {m["id"] for m in out["models"]}

@@ -13,32 +13,43 @@ import re
 import subprocess
 
 import limits
-from accounts_helpers import assert_error, parse_time
+from accounts_helpers import assert_error
 from conftest import ATELIER_BIN, server_env
 from models_helpers import BREASTS_ONLY, VOCABULARY
 
-K = limits.LIMIT_OPENDATA_K_DEFAULT  # the k of a build without --k
 # The vocabulary in the server's order (src/draft/measures.c: sorted by name, as
 # GET /v1/measurements lists it); the CSV's columns follow it.
 NAMES = tuple(sorted(VOCABULARY))
 CSV_HEADER = ("breasts",) + NAMES
 STRATA = ("with_breasts", "without_breasts")
 ROUTES = ("/v1/opendata", "/v1/opendata/measurements.csv", "/v1/opendata/measurements.json")
+CELLS = ("incomplete", "implausible", "eligible_with_breasts", "eligible_without_breasts")
+QUERIES = ("counts", "stage1", "sum", "second_moments", "histograms")
+HISTS = ("chest", "waist", "seat", "inseam")
+RHO_DEFAULT = limits.LIMIT_OPENDATA_RHO_DEFAULT / 1000.0
+RHO_CAP = limits.LIMIT_OPENDATA_RHO_CAP / 1000.0
 
-# The gates of SPEC section 6 (reference: measurements-anonymization 6.1):
-# figure name in the metadata -> (comparison, threshold).
-GATES = {
-    "min_group": (">=", K),
-    "record_linkage_pct": ("<=", 100.0 / K + 1.0),
-    "partial_knowledge_linkage_pct": ("<=", 5.0),
-    "interval_disclosure_pct": ("<=", 1.0),
-    "information_loss_pct": ("<=", 25.0),
-    "correlation_change": ("<=", 0.12),
-    "max_mean_difference": ("<=", 0.5),
+# The design's noise variances at rho = 0.25 (docs/OPENDATA.md), per stratum.
+SIGMA2_AT_025 = {
+    "with_breasts": {"counts": 40, "stage1": 3112960, "sum": 1556480,
+                     "second_moments": 11279451376, "histograms": 80},
+    "without_breasts": {"counts": 40, "stage1": 2457600, "sum": 1228800,
+                        "second_moments": 7356163942, "histograms": 80},
 }
-FIGURE_KEYS = set(GATES) | {"groups", "max_prosecutor_risk", "il1s", "mean_absolute_error"}
-META_KEYS = {"id", "date", "k", "min_stratum", "method", "selection", "strata", "gates", "note"}
-SELECTION_KEYS = {"accounts_opted_in", "incomplete", "implausible"}
+
+META_KEYS = {"id", "date", "method", "method_version", "privacy", "mechanism", "noisy_counts",
+             "strata", "note"}
+PRIVACY_KEYS = {"definition", "unit", "neighbouring", "rho", "split", "rho_cap_per_account",
+                "epsilon", "epsilon_lifetime_cap", "membership_auc_bound",
+                "membership_tpr_bound_at_5pct_fpr", "cadence", "cadence_ignored"}
+STRATUM_KEYS = {"published", "noisy_count", "rows", "columns", "budget"}
+# Figures that compare a release with the originals, or count them exactly:
+# never published (docs/OPENDATA.md, "what is never published").
+FORBIDDEN_KEYS = {"eligible", "accounts_opted_in", "selection", "figures", "k", "min_group",
+                  "groups", "record_linkage_pct", "partial_knowledge_linkage_pct",
+                  "interval_disclosure_pct", "information_loss_pct", "correlation_change",
+                  "max_mean_difference", "mean_absolute_error", "clipped", "clipped_share",
+                  "gates", "exact", "duration", "elapsed"}
 
 # src/draft/measures.c, copied at authoring time: name -> (breasts_only, min, max,
 # base with breasts (neck 340), base without (neck 380), ratio to the neck).
@@ -168,8 +179,10 @@ def run_cli(args, timeout=600):
                           stdin=subprocess.DEVNULL)
 
 
-def populate(srv, models, seed, timeout=600):
+def populate(srv, models, seed, timeout=600, csv_path=None):
     args = [ATELIER_BIN, "populate", "--models", str(models), "--seed", str(seed), *cli_target(srv)]
+    if csv_path:
+        args += ["--csv", csv_path]
     p = run_cli(args, timeout)
     assert p.returncode == 0, f"{' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr[-3000:]}"
     assert f"created {models} accounts" in p.stdout, p.stdout
@@ -181,14 +194,19 @@ def build_args(srv, *extra):
 
 
 SUMMARY_RE = re.compile(
-    r"^atelier: published (\d+) rows with breasts and (\d+) without \(k=(\d+); (\d+) opted-in "
-    r"accounts, (\d+) incomplete, (\d+) implausible\)$"
+    r"^atelier: published release ([A-Za-z0-9_-]+): (\d+) rows with breasts, (\d+) without; noisy "
+    r"counts: (-?\d+) eligible with breasts, (-?\d+) without, (-?\d+) incomplete, (-?\d+) "
+    r"implausible \(rho (\d\.\d{3}) per person\)$"
+)
+FAILED_RE = re.compile(
+    r"noisy counts: (-?\d+) eligible with breasts, (-?\d+) without, (-?\d+) incomplete, "
+    r"(-?\d+) implausible"
 )
 
 
 def build(srv, *extra, timeout=600):
     """`atelier opendata build` that must publish: exit 0 and one summary
-    line; returns the summary figures as a dict."""
+    line; returns the summary as a dict (noisy counts only)."""
     args = build_args(srv, *extra)
     p = run_cli(args, timeout)
     assert p.returncode == 0, f"{' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr[-3000:]}"
@@ -196,20 +214,32 @@ def build(srv, *extra, timeout=600):
     assert len(lines) == 1, p.stdout
     m = SUMMARY_RE.match(lines[0])
     assert m, f"unexpected summary line: {lines[0]!r}"
-    keys = ("rows_with", "rows_without", "k", "accounts", "incomplete", "implausible")
-    return dict(zip(keys, map(int, m.groups())))
+    g = m.groups()
+    return {"id": g[0], "rows_with": int(g[1]), "rows_without": int(g[2]),
+            "noisy": dict(zip(("eligible_with_breasts", "eligible_without_breasts", "incomplete",
+                               "implausible"), map(int, g[3:7]))),
+            "rho": float(g[7])}
 
 
-def build_fails(srv, *extra, timeout=600):
-    """`atelier opendata build` that must publish nothing: exit 1, nothing on
-    stdout, and "nothing published: <reason>" on stderr; returns the reason."""
+def build_fails(srv, *extra, timeout=600, status=1):
+    """`atelier opendata build` that must publish nothing: exit status,
+    nothing on stdout, and "nothing published: <reason>" on stderr; returns
+    the reason."""
     args = build_args(srv, *extra)
     p = run_cli(args, timeout)
-    assert p.returncode == 1, f"{' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr[-3000:]}"
+    assert p.returncode == status, f"{' '.join(args)} exited {p.returncode}\n{p.stdout}\n{p.stderr[-3000:]}"
     assert p.stdout.strip() == "", p.stdout
     m = re.search(r"nothing published: (.+)", p.stderr)
     assert m, p.stderr[-3000:]
     return m.group(1).strip()
+
+
+def failed_counts(reason):
+    """The noisy counts a build that published nothing reports."""
+    m = FAILED_RE.search(reason)
+    assert m, reason
+    return dict(zip(("eligible_with_breasts", "eligible_without_breasts", "incomplete",
+                     "implausible"), map(int, m.groups())))
 
 
 # --------------------------------------------------------------------------
@@ -242,8 +272,8 @@ class Release:
         return collections.Counter(self.rows)
 
     @property
-    def sel(self):
-        return self.meta["selection"]
+    def noisy(self):
+        return self.meta["noisy_counts"]
 
     def published_rows(self, breasts):
         s = self.meta["strata"][stratum_name(breasts)]
@@ -319,80 +349,115 @@ def assert_no_release(srv):
         assert_error(srv.get(path), 404, "no_release")
 
 
-def check_figure(name, value):
-    op, limit = GATES[name]
-    assert isinstance(value, (int, float)) and not isinstance(value, bool), (name, value)
-    assert math.isfinite(value), (name, value)
-    ok = value >= limit if op == ">=" else value <= limit + 1e-9
-    assert ok, f"gate {name}: {value} not {op} {limit}"
+def walk_keys(doc):
+    """Every key of every object in a JSON document."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield k
+            yield from walk_keys(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from walk_keys(v)
 
 
-def assert_meta_shape(meta, k=K, min_stratum=None):
-    assert set(meta) == META_KEYS, sorted(meta)
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def assert_meta_shape(meta, rho=RHO_DEFAULT, min_stratum=None, cadence_ignored=True):
+    """The metadata: data-independent parameters and DP outputs only."""
+    assert set(meta) == META_KEYS, sorted(set(meta) ^ META_KEYS)
+    leaked = set(walk_keys(meta)) & FORBIDDEN_KEYS
+    assert not leaked, f"the metadata publishes {sorted(leaked)}"
     assert isinstance(meta["id"], str) and re.fullmatch(r"[A-Za-z0-9_-]{16,64}", meta["id"]), meta["id"]
-    parse_time(meta["date"])
-    assert meta["k"] == k, meta["k"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["date"]), meta["date"]
+    pv = meta["privacy"]
+    assert set(pv) == PRIVACY_KEYS, sorted(set(pv) ^ PRIVACY_KEYS)
+    assert pv["rho"] == rho, pv["rho"]
+    assert pv["cadence_ignored"] is cadence_ignored, pv
+    assert set(pv["split"]) == set(QUERIES), pv["split"]
+    assert abs(sum(pv["split"].values()) - 1.0) < 1e-12, pv["split"]
+    assert pv["epsilon"]["delta"] == 1e-9, pv["epsilon"]
+    assert 0.5 < pv["membership_auc_bound"] < 1.0, pv
+    assert set(meta["noisy_counts"]) == set(CELLS), meta["noisy_counts"]
+    assert all(is_int(v) for v in meta["noisy_counts"].values()), meta["noisy_counts"]
+    mech = meta["mechanism"]
+    assert (mech["q"], mech["c"], mech["log_scale"], mech["histogram_bin_mm"]) == (32, 4, 0.1, 40), mech
     if min_stratum is not None:
-        assert meta["min_stratum"] == min_stratum, meta["min_stratum"]
-    assert set(meta["selection"]) == SELECTION_KEYS, meta["selection"]
-    for key, v in meta["selection"].items():
-        assert isinstance(v, int) and not isinstance(v, bool) and v >= 0, (key, v)
+        assert mech["publish_threshold"] == min_stratum, mech
     assert set(meta["strata"]) == set(STRATA), sorted(meta["strata"])
     for name, s in meta["strata"].items():
         breasts = name == "with_breasts"
-        assert s["columns"] == list(columns(breasts)), (name, s["columns"])
-        assert isinstance(s["published"], bool), s
-        assert isinstance(s["eligible"], int) and s["eligible"] >= 0, s
-        if s["published"]:
-            assert set(s) == {"published", "rows", "eligible", "columns", "figures"}, sorted(s)
-            assert s["rows"] == s["eligible"] > 0, s
-            f = s["figures"]
-            assert set(f) == FIGURE_KEYS, sorted(f)
-            for g in GATES:
-                check_figure(g, f[g])
-            assert f["max_prosecutor_risk"] <= 1.0 / k + 1e-12, f
-            assert set(f["mean_absolute_error"]) == set(columns(breasts)), f["mean_absolute_error"]
+        assert STRATUM_KEYS <= set(s), sorted(s)
+        assert [c["name"] for c in s["columns"]] == list(columns(breasts)), (name, s["columns"])
+        assert s["noisy_count"] == meta["noisy_counts"][f"eligible_{name}"], (name, s)
+        assert s["budget"]["b2"] == 2 * len(columns(breasts)), s["budget"]
+        assert set(s["budget"]["sigma2"]) == set(QUERIES), s["budget"]
+        if s["published"] is True:
+            assert set(s) == STRATUM_KEYS | {"noisy_statistics", "model", "histograms"}, sorted(s)
+            assert s["rows"] == max(0, s["noisy_count"]), s
+            p = len(columns(breasts))
+            st = s["noisy_statistics"]
+            for key in ("stage1_sum", "stage1_abs_sum", "sum"):
+                assert len(st[key]) == p and all(is_int(v) for v in st[key]), key
+            assert len(st["second_moments"]) == p * (p + 1) // 2, len(st["second_moments"])
+            assert len(st["centre"]) == p and len(st["scale"]) == p
+            model = s["model"]
+            assert 1 <= model["factors"] <= p, model["factors"]
+            assert len(model["mean"]) == p and len(model["uniquenesses"]) == p
+            assert all(len(row) == model["factors"] for row in model["loadings"])
+            assert set(s["histograms"]) == set(HISTS), s["histograms"]
+            for h in s["histograms"].values():
+                assert h["bin_mm"] == 40 and h["lower_mm"] % 40 == 0, h
+                assert all(is_int(v) for v in h["counts"]), h
         else:
-            assert set(s) == {"published", "rows", "eligible", "columns", "reason"}, sorted(s)
+            assert s["published"] is False, s
+            assert set(s) == STRATUM_KEYS | {"reason"}, sorted(s)
             assert s["rows"] == 0, s
             assert isinstance(s["reason"], str) and s["reason"].strip(), s
     assert any(s["published"] for s in meta["strata"].values()), meta["strata"]
-    gates = meta["gates"]
-    for g in ("k_anonymity", "record_linkage", "partial_knowledge_linkage", "information_loss",
-              "correlation_change"):
-        assert isinstance(gates.get(g), str) and gates[g], (g, gates)
 
 
-def zstats(rows):
-    """Column means and sample SDs of a list of equal-length tuples."""
-    n = len(rows)
-    p = len(rows[0])
+def read_population(path):
+    """The bodies `populate --csv` wrote: (breasts, {name: value}) each."""
+    out = []
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        assert tuple(header) == CSV_HEADER, header
+        for rec in reader:
+            out.append((rec[0] == "true", {n: int(v) for n, v in zip(NAMES, rec[1:]) if v != ""}))
+    return out
+
+
+def eligible(population, breasts):
+    """The rows of a population that enter a stratum: complete and
+    plausible, as tuples of the stratum's columns."""
+    cols = columns(breasts)
+    rows = []
+    for b, body in population:
+        if b != breasts or any(c not in body for c in cols):
+            continue
+        if any(not in_range(c, body[c]) or implausible(c, breasts, body["neck"], body[c])
+               for c in cols):
+            continue
+        rows.append(tuple(body[c] for c in cols))
+    return rows
+
+
+def column_stats(rows):
+    """Means, SDs and the correlation matrix of a list of equal tuples."""
+    n, p = len(rows), len(rows[0])
     mean = [sum(r[j] for r in rows) / n for j in range(p)]
-    sd = [math.sqrt(sum((r[j] - mean[j]) ** 2 for r in rows) / (n - 1)) for j in range(p)]
-    return mean, sd
+    cen = [[r[j] - mean[j] for j in range(p)] for r in rows]
+    cov = [[sum(c[a] * c[b] for c in cen) / (n - 1) for b in range(p)] for a in range(p)]
+    sd = [math.sqrt(cov[j][j]) for j in range(p)]
+    cor = [[cov[a][b] / (sd[a] * sd[b]) for b in range(p)] for a in range(p)]
+    return mean, sd, cor, cov
 
 
-def nearest_rows(rows, target):
-    """The released rows nearest to target in z-standardised squared
-    Euclidean distance (columns standardised by the rows' own mean and SD;
-    zero-SD columns left out): (distance, the set of nearest distinct rows)."""
-    mean, sd = zstats(rows)
-    cols = [j for j, s in enumerate(sd) if s > 0]
-    best, found = None, set()
-    for r in set(rows):
-        d = sum(((r[j] - target[j]) / sd[j]) ** 2 for j in cols)
-        if best is None or d < best - 1e-9:
-            best, found = d, {r}
-        elif abs(d - best) <= 1e-9:
-            found.add(r)
-    return best, found
-
-
-def adjacent_equal_pairs(rows):
-    return sum(1 for a, b in zip(rows, rows[1:]) if a == b)
-
-
-def monotonic(seq):
-    inc = all(a <= b for a, b in zip(seq, seq[1:]))
-    dec = all(a >= b for a, b in zip(seq, seq[1:]))
-    return inc or dec
+def tv_distance(a, b, width=40):
+    """Total variation distance of two samples binned at width mm."""
+    ca = collections.Counter(int(v // width) for v in a)
+    cb = collections.Counter(int(v // width) for v in b)
+    return 0.5 * sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in set(ca) | set(cb))

@@ -1,71 +1,66 @@
-"""The open data release (SPEC sections 1 and 6; reference
-measurements-anonymization 5.1 and 6): `atelier populate` and `atelier
-opendata build` against the test server's data dir / database, the three
-public routes, and what "fully anonymized" means, checked on the OUTPUT:
+"""The differentially private open data release (issue 13; docs/OPENDATA.md):
+`atelier populate` and `atelier opendata build` against the test server's
+data dir / database, and the three public routes.
 
 - nothing is served before the first build (404 no_release);
-- a build publishes metadata (date, k, rows per stratum, every gate's
-  figure within its threshold), a CSV and a JSON holding the same rows,
-  k-anonymous per stratum, integers only, no identifiers, shuffled;
-- only opted-in accounts count, one model per account (the most recently
-  updated), complete and plausible models only; withdrawing consent removes
-  the person from the next release without a trace;
-- a planted outlier cannot be singled out;
-- a stratum below --min-stratum is not published; a build that publishes
-  nothing (no stratum large enough, or a failing gate) leaves the previous
-  release served unchanged;
-- a build of 20,000 models does not block the API.
+- a build publishes metadata holding only data-independent parameters and
+  DP outputs (rho, its split, every sigma^2 as the design's integers, the
+  epsilon conversions, the noisy counts, the noisy statistics, the model,
+  the histograms) and never an exact count or a comparison with the
+  originals; a CSV and a JSON holding the same synthetic rows, integers
+  within range and plausible, round(noisy count) of them per stratum;
+- the rows are useful: compared with the population populate --csv wrote,
+  the design's utility thresholds for 1,000 persons per stratum hold;
+- one person joining between two builds is not recovered from the raw
+  noisy statistics any better than by guessing the population mean;
+- at most one build per quarter; --ignore-cadence says so in the release;
+- a build that publishes nothing keeps the served release;
+- bad options are usage errors that change nothing.
 
-The main population is `populate --models 2000 --seed 7` (about 850 eligible
-models per stratum), not 1200: at 1200 (about 500 per stratum) the
-partial-knowledge gate sits at 4.0-5.1 % and, because the build draws the
-attacker's tape error from the CSPRNG, about one build in twenty (5 of 100
-measured) refuses to publish the same data (see docs/OPENDATA.md); this
-module builds about 20 times. At 2000 it is 2.8-3.7 % (0 of 100 refused)."""
+The main world is `populate --models 2400 --seed 7` (about 1,000 eligible
+persons per stratum). Its accounts are charged at every build: the first
+build spends rho = 0.25, later ones --rho 0.1, and the module stays under
+the lifetime cap of 1 (0.25 + 4 x 0.1). Budget, ledger and selection:
+test_401_opendata_ledger.py; a large build during traffic:
+test_402_opendata_scale.py."""
 
-import collections
+import math
 import re
-import subprocess
-import threading
-import time
 
 import pytest
-import requests
 
-from accounts_helpers import bearer, create_account, get_account, now_utc, outbox, parse_time
-from models_helpers import BREASTS_ONLY, create_model, patch
+from accounts_helpers import create_account, outbox
+from models_helpers import BREASTS_ONLY, create_model
 from opendata_helpers import (
-    GATES,
-    K,
+    CELLS,
+    HISTS,
     NAMES,
+    SIGMA2_AT_025,
     STRATA,
-    adjacent_equal_pairs,
     assert_meta_shape,
     assert_no_release,
     build,
     build_args,
     build_fails,
+    column_stats,
     columns,
+    eligible,
+    failed_counts,
     fetch_release,
     implausible,
     in_range,
-    monotonic,
-    nearest_rows,
     populate,
-    predict,
+    read_population,
     run_cli,
     scaled_body,
-    typical_body,
+    tv_distance,
 )
-from conftest import server_env
 
-POP_MODELS = 2000
+POP_MODELS = 2400
 POP_SEED = 7
-MIN = 200  # --min-stratum of the main world
-DETERMINISTIC_FIGURES = ("groups", "min_group", "max_prosecutor_risk", "record_linkage_pct",
-                         "interval_disclosure_pct", "information_loss_pct", "il1s",
-                         "correlation_change", "max_mean_difference", "mean_absolute_error")
-UPDATE_TICK_S = 1.1  # models.updated_at has whole seconds
+MIN = 500  # --min-stratum of the main world
+COUNT_SD = math.sqrt(40)  # the counts' noise at rho = 0.25
+Z = 6.0  # tolerance in noise SDs for checks against a DP count (p ~ 2e-9 each)
 
 
 @pytest.fixture(scope="module")
@@ -79,65 +74,18 @@ def mails(srv):
 
 
 @pytest.fixture(scope="module")
-def population(srv):
-    """The synthetic population plus its first release."""
-    populate(srv, POP_MODELS, POP_SEED)
-    summary = build(srv, "--min-stratum", str(MIN))
-    return {"summary": summary, "release": fetch_release(srv)}
+def population(srv, tmp_path_factory):
+    """The synthetic population, its bodies as populate wrote them, and the
+    first release (rho 0.25)."""
+    path = str(tmp_path_factory.mktemp("population") / "bodies.csv")
+    populate(srv, POP_MODELS, POP_SEED, csv_path=path)
+    summary = build(srv, "--ignore-cadence", "--min-stratum", str(MIN))
+    return {"summary": summary, "bodies": read_population(path), "release": fetch_release(srv)}
 
 
-def rebuild(srv, *extra):
-    """Build with the main world's --min-stratum and fetch what is served."""
-    summary = build(srv, "--min-stratum", str(MIN), *extra)
-    rel = fetch_release(srv)
-    assert summary["accounts"] == rel.sel["accounts_opted_in"], (summary, rel.sel)
-    assert summary["incomplete"] == rel.sel["incomplete"], (summary, rel.sel)
-    assert summary["implausible"] == rel.sel["implausible"], (summary, rel.sel)
-    assert summary["rows_with"] == rel.published_rows(True), (summary, rel.meta["strata"])
-    assert summary["rows_without"] == rel.published_rows(False), (summary, rel.meta["strata"])
-    assert_meta_shape(rel.meta, K, MIN)
-    assert_release_rows(rel)
-    return rel
-
-
-def opt(srv, acc, on):
-    r = srv.request("PATCH", "/v1/account", headers=acc.auth, json={"consent": {"open_data": on}})
-    assert r.status_code == 200, r.text[:300]
-    assert r.json()["consent"] == {"open_data": on}, r.json()
-    assert get_account(srv, acc.token)["consent"] == {"open_data": on}
-
-
-def row_of(breasts, body):
-    """A body as a tuple of its stratum's published columns."""
-    return tuple(body[c] for c in columns(breasts))
-
-
-def counts(rel):
-    return (rel.sel["accounts_opted_in"], rel.sel["incomplete"], rel.sel["implausible"],
-            rel.published_rows(True), rel.published_rows(False))
-
-
-def assert_release_rows(rel):
-    """Every property of the rows that can be checked on the output alone."""
-    assert collections.Counter(rel.rows) == collections.Counter(rel.json_rows), (
-        "the CSV and the JSON do not hold the same rows")
-    assert rel.rows == rel.json_rows, "the CSV and the JSON list the rows in different orders"
-    for name in STRATA:
-        breasts = name == "with_breasts"
-        s = rel.meta["strata"][name]
-        rows = rel.stratum(breasts)
-        assert len(rows) == s["rows"], (name, len(rows), s["rows"])
-        if not s["published"]:
-            continue
-        runs = collections.Counter(rows)
-        smallest = min(runs.values())
-        assert smallest >= K, f"{name}: a released row occurs only {smallest} times (k={K})"
-        f = s["figures"]
-        assert f["min_group"] == smallest, (name, f["min_group"], smallest)
-        assert f["groups"] == len(runs), (name, f["groups"], len(runs))
-        assert abs(f["max_prosecutor_risk"] - 1.0 / smallest) < 1e-9, f
-        for row in rows:
-            assert all(isinstance(v, int) and not isinstance(v, bool) for v in row), row
+def later_build(srv, *extra):
+    """A further build of the main world: rho 0.1, the cadence ignored."""
+    return build(srv, "--rho", "0.1", "--ignore-cadence", "--min-stratum", str(MIN), *extra)
 
 
 # ------------------------------------------------------------ before any build
@@ -150,332 +98,191 @@ def test_400_nothing_is_served_before_the_first_build(srv):
 # ------------------------------------------------------------ a release
 
 
-def test_401_populate_and_build_publish_a_release(srv, population):
+def test_401_a_build_publishes_parameters_and_dp_outputs_only(srv, population):
     summary, rel = population["summary"], population["release"]
-    assert summary["k"] == K
-    assert summary["accounts"] == POP_MODELS, summary
-    # every opted-in account is exactly one of: incomplete, implausible, published
-    assert (summary["incomplete"] + summary["implausible"] + summary["rows_with"]
-            + summary["rows_without"]) == POP_MODELS, summary
-    assert summary["incomplete"] > 0, "populate makes about 15 % of the models sparse"
-    assert_meta_shape(rel.meta, K, MIN)
-    date = parse_time(rel.meta["date"])
-    assert abs((now_utc() - date).total_seconds()) < 600, rel.meta["date"]
+    meta = rel.meta
+    assert_meta_shape(meta, rho=0.25, min_stratum=MIN)
+    assert summary["id"] == meta["id"] and summary["rho"] == 0.25
+    assert summary["noisy"] == {c: meta["noisy_counts"][c] for c in summary["noisy"]}
+    # every sigma^2 is the design's integer, for both strata
     for name in STRATA:
-        s = rel.meta["strata"][name]
-        assert s["published"] is True, s
-        assert s["rows"] >= MIN, s
-    assert rel.sel == {"accounts_opted_in": summary["accounts"], "incomplete": summary["incomplete"],
-                       "implausible": summary["implausible"]}
-    assert rel.published_rows(True) == summary["rows_with"]
-    assert rel.published_rows(False) == summary["rows_without"]
-    assert len(rel.rows) == summary["rows_with"] + summary["rows_without"]
-    print(f"\nrelease of populate --models {POP_MODELS} --seed {POP_SEED}, --min-stratum {MIN}:")
+        assert meta["strata"][name]["budget"]["sigma2"] == SIGMA2_AT_025[name], name
+        assert meta["strata"][name]["published"] is True, meta["strata"][name]
+    pv = meta["privacy"]
+    assert pv["split"] == {"counts": 0.05, "stage1": 0.10, "sum": 0.10, "second_moments": 0.65,
+                           "histograms": 0.10}
+    assert abs(pv["epsilon"]["bun_steinke"] - 4.80) < 0.01, pv["epsilon"]
+    assert abs(pv["epsilon"]["canonne_kamath_steinke"] - 4.44) < 0.01, pv["epsilon"]
+    assert abs(pv["epsilon_lifetime_cap"]["canonne_kamath_steinke"] - 9.52) < 0.01, pv
+    assert abs(pv["epsilon_lifetime_cap"]["bun_steinke"] - 10.10) < 0.01, pv
+    assert abs(pv["membership_auc_bound"] - 0.691) < 0.001, pv
+    assert pv["rho_cap_per_account"] == 1.0, pv
+    # every opted-in account with a model is in exactly one cell: the noisy
+    # cells add up to the population within the noise of four counts
+    total = sum(meta["noisy_counts"][c] for c in CELLS)
+    assert abs(total - POP_MODELS) <= Z * 2 * COUNT_SD, meta["noisy_counts"]
+    # the noisy counts are near what populate made (its bodies are known here)
+    bodies = population["bodies"]
     for name in STRATA:
-        f = rel.meta["strata"][name]["figures"]
-        print(f"  {name}: rows {rel.meta['strata'][name]['rows']}, "
-              + ", ".join(f"{g} {f[g]:.4g}" for g in GATES) + f", groups {f['groups']}")
+        n = len(eligible(bodies, name == "with_breasts"))
+        got = meta["noisy_counts"][f"eligible_{name}"]
+        assert abs(got - n) <= Z * COUNT_SD, (name, got, n)
+        assert rel.published_rows(name == "with_breasts") == got, (name, got)
+    print(f"\nrelease of populate --models {POP_MODELS} --seed {POP_SEED}: noisy counts "
+          f"{meta['noisy_counts']}; factors kept "
+          f"{[meta['strata'][s]['model']['factors'] for s in STRATA]}")
 
 
-def test_402_every_released_row_is_k_anonymous_integers_without_identifiers(srv, population):
+def test_402_rows_are_plausible_integers_without_identifiers(srv, population):
     rel = population["release"]
-    assert_release_rows(rel)
+    assert rel.rows == rel.json_rows, "the CSV and the JSON do not hold the same rows in order"
     vocab = srv.get("/v1/measurements").json()
     listed = [m["name"] for m in (vocab["measurements"] if isinstance(vocab, dict) else vocab)]
     assert tuple(listed) == NAMES, "the CSV columns are not in the vocabulary's order"
-    # Nothing but the stratum flag and measurement values: the CSV and JSON
-    # parsers above accept only the header breasts + the 38 names, "true" /
-    # "false", digits, and empty breasts-only cells on rows without breasts.
     for breasts, vals in rel.rows:
-        for name, v in zip(NAMES, vals):
-            assert (v is None) == (not breasts and name in BREASTS_ONLY), (breasts, name, v)
+        body = {n: v for n, v in zip(NAMES, vals) if v is not None}
+        assert set(body) == set(columns(breasts)), (breasts, sorted(body))
+        for name, v in body.items():
+            assert in_range(name, v), (name, v)
+            assert not implausible(name, breasts, body["neck"], v), (name, v, body["neck"])
     text = rel.csv_bytes.decode()
     assert "@" not in text and "populate" not in text and "Synthetic" not in text
-    rows_text = repr(rel.doc["rows"])
-    assert "@" not in rows_text and "populate" not in rows_text and "Synthetic" not in rows_text
-    # every value is a measurement within its range (a group mean of
-    # in-range values), not an id, a count or a time
-    for breasts, vals in rel.rows:
-        for name, v in zip(NAMES, vals):
-            if v is not None:
-                assert in_range(name, v), (name, v)
+    # both strata are mixed: the row order does not even tell the stratum
+    flags = [b for b, _ in rel.rows]
+    assert flags != sorted(flags) and flags != sorted(flags, reverse=True)
 
 
-def test_403_rows_are_shuffled_and_two_builds_differ_only_in_order(srv, population):
-    first = rebuild(srv)
-    second = rebuild(srv)
-    assert first.meta["id"] != second.meta["id"]
-    assert first.multiset() == second.multiset(), "two builds of the same data hold different rows"
-    assert counts(first) == counts(second)
+def test_403_the_rows_keep_the_population_statistics(srv, population):
+    """The design's utility thresholds for 1,000 persons per stratum at rho
+    0.25, on the real build's rows against populate's own bodies."""
+    rel = population["release"]
+    report = []
     for name in STRATA:
         breasts = name == "with_breasts"
-        a, b = first.stratum(breasts), second.stratum(breasts)
-        assert a != b, f"{name}: two builds wrote the rows in the same order"
-        for rows in (a, b):
-            n = len(rows)
-            # MDAV writes a group's identical rows together; shuffled, a row is
-            # followed by one of its group's k-1 others with probability ~(k-1)/n.
-            pairs = adjacent_equal_pairs(rows)
-            assert pairs < max(10, n // 20), f"{name}: {pairs} adjacent identical rows of {n}"
-            for j, col in enumerate(columns(breasts)):
-                assert not monotonic([r[j] for r in rows]), f"{name}: rows sorted by {col}"
-        fa = first.meta["strata"][name]["figures"]
-        fb = second.meta["strata"][name]["figures"]
-        for key in DETERMINISTIC_FIGURES:
-            assert fa[key] == fb[key], f"{name}: {key} differs between builds of the same data"
+        orig = eligible(population["bodies"], breasts)
+        rows = rel.stratum(breasts)
+        cols = columns(breasts)
+        mo, so, ro, _ = column_stats(orig)
+        mr, sr, rr, _ = column_stats(rows)
+        p = len(cols)
+        dmean = max(abs(a - b) for a, b in zip(mo, mr))
+        ratios = [b / a for a, b in zip(so, sr)]
+        dr = [abs(ro[a][b] - rr[a][b]) for a in range(p) for b in range(a + 1, p)]
+        c, w = cols.index("chest"), cols.index("waist")
+        slope_o = ro[c][w] * so[w] / so[c]
+        slope_r = rr[c][w] * sr[w] / sr[c]
+        slope = abs(slope_r - slope_o) / abs(slope_o)
+        tv = tv_distance([r[c] for r in orig], [r[c] for r in rows])
+        report.append(f"  {name}: n {len(orig)}, rows {len(rows)}, max |dmean| {dmean:.1f} mm, SD "
+                      f"ratio [{min(ratios):.3f}, {max(ratios):.3f}], |dr| mean "
+                      f"{sum(dr) / len(dr):.4f} max {max(dr):.3f}, slope {100 * slope:.1f} %, "
+                      f"TV chest {tv:.3f}")
+        assert dmean <= 12.0, report[-1]
+        assert 0.78 <= min(ratios) and max(ratios) <= 1.25, report[-1]
+        assert sum(dr) / len(dr) <= 0.07 and max(dr) <= 0.30, report[-1]
+        assert slope <= 0.25, report[-1]
+        assert tv <= 0.12, report[-1]
+        # the histograms count the stratum: their total is a sum of noisy bins
+        hist = rel.meta["strata"][name]["histograms"]
+        for h in HISTS:
+            bins = hist[h]["counts"]
+            assert abs(sum(bins) - len(orig)) <= Z * math.sqrt(80 * len(bins)), (h, sum(bins))
+    print("\n" + "\n".join(report))
 
 
-# ------------------------------------------------------------ selection
-
-
-def test_404_only_opted_in_accounts_count_and_withdrawal_removes_them(srv, mails, population):
-    before = rebuild(srv)
-    acc = create_account(srv, mails, "odconsent")
-    assert acc.data["consent"] == {"open_data": False}, "open-data consent must default to off"
-    body = scaled_body(True, 1.25)  # all girths +25 %: distinctive, yet plausible
-    model = create_model(srv, acc, "Planted distinctive body", True, body, notes="od-note-7f3a")
-    assert model["warnings"] == [], model["warnings"]
-
-    not_in = rebuild(srv)
-    assert counts(not_in) == counts(before), "a model without consent was counted"
-    assert not_in.multiset() == before.multiset(), "a model without consent changed the release"
-
-    opt(srv, acc, True)
-    with_it = rebuild(srv)
-    a, inc, imp, rw, rwo = counts(before)
-    assert counts(with_it) == (a + 1, inc, imp, rw + 1, rwo), (counts(before), counts(with_it))
-    assert with_it.multiset() != before.multiset()
-    assert_release_rows(with_it)
-    for needle in (acc.email, acc.username, acc.id, model["id"], "Planted", "od-note-7f3a"):
-        assert needle.encode() not in with_it.csv_bytes, needle
-        assert needle.encode() not in with_it.json_bytes, needle
-    assert row_of(True, body) not in set(with_it.stratum(True)), "the exact body was published"
-
-    opt(srv, acc, False)
-    after = rebuild(srv)
-    assert after.sel["accounts_opted_in"] == with_it.sel["accounts_opted_in"] - 1
-    assert counts(after) == counts(before)
-    assert after.multiset() == before.multiset(), "the withdrawn body still shapes the release"
-
-
-def test_405_one_model_per_account_the_most_recently_updated(srv, mails, population):
-    acc = create_account(srv, mails, "odtwo")
-    opt(srv, acc, True)
-    before = rebuild(srv)
-    a, inc, imp, rw, rwo = counts(before)  # an opted-in account without models does not count
-
-    complete = typical_body(False, 392)
-    sparse = {k: v for k, v in typical_body(False, 376).items() if k != "head"}
-    older = create_model(srv, acc, "older, complete", False, complete)
-    time.sleep(UPDATE_TICK_S)
-    newer = create_model(srv, acc, "newer, without head", False, sparse)
-    rel = rebuild(srv)
-    assert counts(rel) == (a + 1, inc + 1, imp, rw, rwo), (
-        "the newest model (incomplete) must be the one used", counts(before), counts(rel))
-
-    time.sleep(UPDATE_TICK_S)
-    r = patch(srv, acc, older["id"], {"measurements": {"waist": complete["waist"] + 3}})
+def test_404_one_person_joining_is_not_recovered_from_the_noisy_statistics(srv, mails, population):
+    """Differencing: the release before and after one distinctive person
+    opts in. The attacker's best estimate of the person's transformed
+    values from the raw stage-1 sums is far worse than guessing the
+    population mean (the design: >= 5x)."""
+    acc = create_account(srv, mails, "oddiff")
+    body = scaled_body(False, 1.2)
+    create_model(srv, acc, "joiner", False, body)
+    before = later_build(srv)
+    rel_before = fetch_release(srv)
+    r = srv.request("PATCH", "/v1/account", headers=acc.auth, json={"consent": {"open_data": True}})
     assert r.status_code == 200, r.text[:300]
-    rel = rebuild(srv)
-    assert counts(rel) == (a + 1, inc, imp, rw, rwo + 1), (
-        "the updated (now newest) complete model must be the one used", counts(before), counts(rel))
-
-    time.sleep(UPDATE_TICK_S)
-    r = patch(srv, acc, newer["id"], {"measurements": {"head": typical_body(False, 376)["head"]}})
-    assert r.status_code == 200, r.text[:300]
-    rel = rebuild(srv)
-    assert counts(rel) == (a + 1, inc, imp, rw, rwo + 1), (
-        "an account with two complete models must count once", counts(before), counts(rel))
-
-
-def test_406_incomplete_and_implausible_models_are_excluded_and_counted(srv, mails, population):
-    before = rebuild(srv)
-    a, inc, imp, rw, rwo = counts(before)
-    planted = []
-    # incomplete: a breasts-only column missing on a body with breasts; head on one without
-    for tag, breasts, drop in (("odinc1", True, "bustSpan"), ("odinc2", False, "head")):
-        acc = create_account(srv, mails, tag)
-        body = {k: v for k, v in typical_body(breasts).items() if k != drop}
-        create_model(srv, acc, tag, breasts, body)
-        opt(srv, acc, True)
-        planted.append(acc)
-    # implausible: within the hard ranges, more than 35 % from what the neck predicts
-    for tag, breasts, name, factor in (("odimp1", False, "chest", 1.5), ("odimp2", True, "waist", 0.6)):
-        acc = create_account(srv, mails, tag)
-        body = typical_body(breasts)
-        body[name] = int(round(predict(name, breasts, body["neck"]) * factor))
-        assert implausible(name, breasts, body["neck"], body[name])
-        m = create_model(srv, acc, tag, breasts, body)
-        assert [w["measurement"] for w in m["warnings"]] == [name], m["warnings"]
-        opt(srv, acc, True)
-        planted.append(acc)
-    rel = rebuild(srv)
-    assert counts(rel) == (a + 4, inc + 2, imp + 2, rw, rwo), (counts(before), counts(rel))
-    assert rel.multiset() == before.multiset(), "an excluded model changed the release"
+    later_build(srv)
+    rel_after = fetch_release(srv)
+    assert rel_after.meta["id"] != rel_before.meta["id"]
+    s0 = rel_before.meta["strata"]["without_breasts"]
+    s1 = rel_after.meta["strata"]["without_breasts"]
+    cols = columns(False)
+    target = []
+    for c, col in zip(s1["columns"], cols):
+        x = min(max(body[col], c["min"]), c["max"])
+        target.append((x - c["centre"]) / c["scale"] if col == "shoulderSlope"
+                      else math.log(x / c["centre"]) / c["scale"])
+    est = [(a - b) / 32.0 for a, b in zip(s1["noisy_statistics"]["stage1_sum"],
+                                         s0["noisy_statistics"]["stage1_sum"])]
+    # population SD and mean in the same units, from the bodies populate wrote
+    orig = eligible(population["bodies"], False)
+    us = [[(r[j] - c["centre"]) / c["scale"] if col == "shoulderSlope"
+           else math.log(r[j] / c["centre"]) / c["scale"] for j, (c, col) in
+           enumerate(zip(s1["columns"], cols))] for r in orig]
+    mean, sd, _, _ = column_stats(us)
+    attack = sorted(abs(e - t) / s for e, t, s in zip(est, target, sd))
+    guess = sorted(abs(m - t) / s for m, t, s in zip(mean, target, sd))
+    med_attack, med_guess = attack[len(attack) // 2], guess[len(guess) // 2]
+    print(f"\ndifferencing: median error {med_attack:.1f} SD from the stage-1 sums, "
+          f"{med_guess:.2f} SD guessing the mean")
+    assert med_attack >= 5 * med_guess, (med_attack, med_guess)
+    assert before["noisy"]  # the build before the join did publish
 
 
-def test_407_a_planted_outlier_cannot_be_singled_out(srv, mails, population):
-    before = rebuild(srv)
-    acc = create_account(srv, mails, "odunique")
-    body = scaled_body(False, 1.25)  # all girths +25 % of a typical body without breasts
-    create_model(srv, acc, "outlier", False, body)
-    opt(srv, acc, True)
-    rel = rebuild(srv)
-    a, inc, imp, rw, rwo = counts(before)
-    assert counts(rel) == (a + 1, inc, imp, rw, rwo + 1), (counts(before), counts(rel))
-    assert_release_rows(rel)
-    target = row_of(False, body)
-    rows = rel.stratum(False, source="json")
-    assert target not in set(rows), "the outlier's exact measurements were published"
-    dist, nearest = nearest_rows(rows, target)
-    runs = collections.Counter(rows)
-    for r in nearest:
-        assert runs[r] >= K, f"the row nearest to the outlier occurs {runs[r]} times"
-    assert dist > 0
-    # the published girths are pulled towards the population: no row holds the
-    # outlier's chest (the girth the +25 % moved most)
-    j = columns(False).index("chest")
-    print(f"\noutlier chest {target[j]} mm; nearest released row: chest "
-          f"{sorted(r[j] for r in nearest)} mm, z-distance^2 {dist:.2f}, shared by "
-          f"{[runs[r] for r in nearest]} rows")
+# ------------------------------------------------------------ cadence
 
 
-# ------------------------------------------------------------ strata and failures
-
-
-def test_408_a_small_stratum_is_not_published_and_a_failed_build_keeps_the_release(srv, population):
-    base = rebuild(srv)
-    elig = {name: base.meta["strata"][name]["eligible"] for name in STRATA}
-    assert elig["with_breasts"] != elig["without_breasts"], elig
-    big = max(elig, key=elig.get)
-    small = min(elig, key=elig.get)
-    hi = elig[big]
-
-    summary = build(srv, "--min-stratum", str(hi))
-    rel = fetch_release(srv)
-    assert_meta_shape(rel.meta, K, hi)
-    s = rel.meta["strata"][small]
-    assert s["published"] is False and s["rows"] == 0 and s["eligible"] == elig[small], s
-    assert re.search(r"minimum|fewer", s["reason"]), s["reason"]
-    assert rel.meta["strata"][big]["published"] is True
-    assert rel.meta["strata"][big]["rows"] == hi
-    small_breasts = small == "with_breasts"
-    assert not any(b == small_breasts for b, _ in rel.rows), "rows of the unpublished stratum"
-    assert not any(b == small_breasts for b, _ in rel.json_rows), "rows of the unpublished stratum"
-    assert len(rel.rows) == hi
-    assert (summary["rows_with"], summary["rows_without"]) == (
-        (hi, 0) if big == "with_breasts" else (0, hi)), summary
-    assert rel.sel == base.sel
-    assert_release_rows(rel)
-
-    reason = build_fails(srv, "--min-stratum", str(hi + 1))
-    assert re.search(r"no stratum has %d eligible models" % (hi + 1), reason), reason
+def test_405_at_most_one_build_per_quarter(srv, population):
+    before = fetch_release(srv)
+    reason = build_fails(srv, "--min-stratum", str(MIN))
+    assert re.search(r"already built in \d{4}-Q[1-4]; the next build may run from the first day "
+                     r"of \d{4}-Q[1-4]", reason), reason
     after = fetch_release(srv)
-    assert after.meta["id"] == rel.meta["id"] and after.meta["date"] == rel.meta["date"]
-    assert (after.meta_bytes, after.csv_bytes, after.json_bytes) == (
-        rel.meta_bytes, rel.csv_bytes, rel.json_bytes), "a failed build changed the release"
+    assert after.meta_bytes == before.meta_bytes and after.csv_bytes == before.csv_bytes
+    # next quarter (the clock moved 100 days): a build without the flag runs,
+    # and its release says the cadence was kept
+    later = ("--clock-offset", str(100 * 86400))
+    summary = build(srv, "--rho", "0.1", "--min-stratum", str(MIN), *later)
+    rel = fetch_release(srv)
+    assert rel.meta["id"] == summary["id"]
+    assert_meta_shape(rel.meta, rho=0.1, min_stratum=MIN, cadence_ignored=False)
+    # ... and a second one in that quarter is refused again
+    reason = build_fails(srv, "--rho", "0.1", "--min-stratum", str(MIN), *later)
+    assert "already built" in reason, reason
+    assert fetch_release(srv).meta_bytes == rel.meta_bytes
 
 
-def test_409_a_failing_gate_publishes_nothing_and_keeps_the_release(srv, population):
-    before = rebuild(srv)
-    # k = 10 on ~850 bodies a stratum: groups twice as large lose more than
-    # 25 % of the information (reference 5.2: 26.3 % at N = 1000)
-    reason = build_fails(srv, "--k", "10", "--min-stratum", str(MIN))
-    m = re.fullmatch(r"stratum (with_breasts|without_breasts): information loss ([0-9.]+)% > 25\.0%",
-                     reason)
-    assert m and float(m.group(2)) > 25.0, reason
-    print(f"\nfailing gate (--k 10): {reason}")
+# ------------------------------------------------------------ failures
+
+
+def test_406_a_build_that_publishes_nothing_keeps_the_release(srv, population):
+    before = fetch_release(srv)
+    reason = build_fails(srv, "--rho", "0.1", "--ignore-cadence", "--min-stratum", "100000000")
+    assert "the ledger was charged" in reason, reason
+    counts = failed_counts(reason)
+    assert abs(counts["eligible_with_breasts"]
+               - before.meta["noisy_counts"]["eligible_with_breasts"]) < 200, counts
     after = fetch_release(srv)
     assert (after.meta_bytes, after.csv_bytes, after.json_bytes) == (
         before.meta_bytes, before.csv_bytes, before.json_bytes), "a failed build changed the release"
 
 
-def test_410_a_tiny_population_fails_a_gate_and_publishes_nothing(server_factory):
-    small = server_factory.start()
-    # 12 models (the brief's first idea) leave no stratum with 10 eligible models
-    populate(small, 12, 1)
-    reason = build_fails(small, "--k", "5", "--min-stratum", "10")
-    assert re.fullmatch(r"no stratum has 10 eligible models \(with breasts: \d+, without: \d+\)",
-                        reason), reason
-    assert_no_release(small)
-    # 30 models: strata of 10-20; k = 5 groups of so few bodies single out more
-    # than 5 % of them from 4 measurements
-    populate(small, 18, 2)
-    reason = build_fails(small, "--k", "5", "--min-stratum", "10")
-    m = re.fullmatch(r"stratum (with_breasts|without_breasts): (.+)", reason)
-    assert m, reason
-    gate = m.group(2)
-    assert re.fullmatch(
-        r"(k-anonymity: .+|record linkage [0-9.]+% > 21\.0%|partial-knowledge linkage [0-9.]+% > 5\.0%"
-        r"|interval disclosure [0-9.]+% > 1\.0%|mean difference [0-9.]+ mm > 0\.50 mm"
-        r"|information loss [0-9.]+% > 25\.0%|correlation change [0-9.]+ > 0\.120)", gate), gate
-    print(f"\nfailing gate (30 models, --min-stratum 10): {reason}")
-    assert_no_release(small)
+def test_407_bad_options_are_usage_errors_that_change_nothing(srv, population):
+    before = fetch_release(srv)
+    for extra in (("--rho", "0"), ("--rho", "0.009"), ("--rho", "1.5"), ("--rho", "abc"),
+                  ("--rho", "0.2505"), ("--rho", "-0.1"), ("--rho", ".5."), ("--rho-cap", "2"),
+                  ("--rho", "0.5", "--rho-cap", "0.25"), ("--k", "5"),
+                  ("--min-stratum", "99")):
+        p = run_cli(build_args(srv, "--ignore-cadence", *extra))
+        assert p.returncode == 2, f"{extra}: exited {p.returncode}\n{p.stdout}\n{p.stderr[-2000:]}"
+        assert p.stdout.strip() == "", p.stdout
+        assert extra[0] in p.stderr or "rho" in p.stderr, (extra, p.stderr)
+    after = fetch_release(srv)
+    assert after.meta_bytes == before.meta_bytes and after.csv_bytes == before.csv_bytes
 
 
-# ------------------------------------------------------------ the API during a build
-
-
-def test_411_a_build_of_20000_models_does_not_block_the_api(server_factory, backend):
-    big = server_factory.start()
-    acc = create_account(big, outbox(big), "odlive")
-    t0 = time.monotonic()
-    populate(big, 20000, 11)
-    populate_s = time.monotonic() - t0
-
-    samples = {"healthz": [], "account": []}
-    errors = []
-    stop = threading.Event()
-
-    def poll(kind, path, headers):
-        s = requests.Session()
-        while not stop.is_set():
-            t = time.monotonic()
-            try:
-                r = s.get(big.url(path), headers=headers, timeout=10)
-                samples[kind].append((t, time.monotonic() - t, r.status_code))
-            except requests.RequestException as e:
-                errors.append(f"{kind}: {type(e).__name__}: {e}")
-            time.sleep(0.005)
-
-    threads = [threading.Thread(target=poll, args=("healthz", "/healthz", {})),
-               threading.Thread(target=poll, args=("account", "/v1/account", bearer(acc.token)))]
-    for th in threads:
-        th.start()
-    try:
-        time.sleep(0.3)  # baseline samples before the build
-        start = time.monotonic()
-        proc = subprocess.Popen(build_args(big), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=server_env(), stdin=subprocess.DEVNULL)
-        out, err = proc.communicate(timeout=600)
-        end = time.monotonic()
-        time.sleep(0.2)
-    finally:
-        stop.set()
-        for th in threads:
-            th.join(timeout=30)
-    assert proc.returncode == 0, f"build exited {proc.returncode}\n{out}\n{err[-3000:]}"
-    assert not errors, errors[:5]
-    report = [f"\n[{backend}] populate 20000: {populate_s:.2f} s; build: {end - start:.2f} s"]
-    for kind, got in samples.items():
-        during = [(t, lat, st) for t, lat, st in got if start <= t <= end]
-        assert len(during) >= 3, f"{kind}: only {len(during)} requests during the build"
-        bad = [(round(lat, 3), st) for _t, lat, st in got if st != 200]
-        assert not bad, f"{kind}: non-200 answers: {bad[:10]}"
-        lats = sorted(lat for _t, lat, _st in during)
-        report.append(f"  {kind}: {len(during)} requests during the build, max "
-                      f"{lats[-1] * 1000:.1f} ms, median {lats[len(lats) // 2] * 1000:.1f} ms")
-    print("\n".join(report))
-
-    rel = fetch_release(big)
-    assert_meta_shape(rel.meta, K, 1000)  # the defaults: --k 5 --min-stratum 1000
-    assert rel.sel["accounts_opted_in"] == 20000  # the live account neither opted in nor has a model
-    assert_release_rows(rel)
-    for name in STRATA:
-        assert rel.meta["strata"][name]["rows"] > 5000, rel.meta["strata"][name]
-
-
-def test_412_the_release_is_documented_as_served(srv, population):
+def test_408_the_release_is_documented_as_served(srv, population):
     """docs/openapi.json (served at /v1/openapi.json) names every member the
     release has, so the documentation cannot drift from the code."""
     doc = srv.get("/v1/openapi.json").json()
@@ -486,21 +293,17 @@ def test_412_the_release_is_documented_as_served(srv, population):
         assert set(op["responses"]) >= {"200", "404"}, path
     rel = fetch_release(srv)
     assert set(schemas["OpendataRelease"]["required"]) == set(rel.meta)
-    assert set(schemas["OpendataRelease"]["properties"]["selection"]["required"]) == set(rel.sel)
+    assert set(schemas["OpendataPrivacy"]["required"]) == set(rel.meta["privacy"])
     assert set(schemas["OpendataDocument"]["required"]) == set(rel.doc)
     for s in rel.meta["strata"].values():
         assert set(schemas["OpendataStratum"]["required"]) <= set(s)
         assert set(s) <= set(schemas["OpendataStratum"]["properties"])
-        if s["published"]:
-            assert set(schemas["OpendataFigures"]["required"]) == set(s["figures"])
 
 
-def test_413_k_below_5_and_tiny_minimums_are_usage_errors(srv, population):
-    before = fetch_release(srv)
-    for extra in (("--k", "4"), ("--k", "1"), ("--min-stratum", "9")):
-        p = run_cli(build_args(srv, *extra))
-        assert p.returncode == 2, f"{extra}: exited {p.returncode}\n{p.stdout}\n{p.stderr[-2000:]}"
-        assert p.stdout.strip() == "", p.stdout
-        assert extra[0] in p.stderr, p.stderr
-    after = fetch_release(srv)
-    assert after.meta_bytes == before.meta_bytes and after.csv_bytes == before.csv_bytes
+def test_409_breasts_only_cells_are_empty_on_rows_without(srv, population):
+    rel = population["release"]
+    for breasts, vals in rel.rows:
+        for name, v in zip(NAMES, vals):
+            assert (v is None) == (not breasts and name in BREASTS_ONLY), (breasts, name, v)
+    for b in (True, False):
+        assert any(flag == b for flag, _ in rel.rows), f"no rows with breasts={b}"

@@ -16,6 +16,7 @@ from accounts_helpers import (Account, assert_error, confirm, create_account, ge
                               login_token, outbox, pg_dump_bytes, signup, sqlite_files_bytes,
                               strong_password, uniq)
 from models_helpers import create_model, get_model
+from opendata_helpers import assert_no_release, run_cli
 from sealed_helpers import raw_row, unsealed
 
 OLD_BIN = os.path.abspath(os.environ.get("ATELIER_OLD_BIN") or "/nonexistent/atelier-old")
@@ -174,3 +175,28 @@ def test_upgrade_under_the_wrong_key_changes_nothing(fresh_database, server_fact
     srv = server_factory.start(data_dir=str(data_dir), database=fresh_database)
     assert login(srv, accs[0].username, accs[0].password).status_code == 200
     assert get_model(srv, models[0][0], models[0][1]["id"])["breasts"] is True
+
+
+def test_upgrade_withdraws_the_mdav_release(fresh_database, server_factory, tmp_path, backend,
+                                            monkeypatch):
+    """Issue 13: the microaggregated release the previous version published
+    was shown attackable; migration 9 removes it, so the new binary serves
+    no release until its first differentially private build."""
+    if not os.access(OLD_BIN, os.X_OK):
+        pytest.skip(f"environment: no binary of the previous schema at ATELIER_OLD_BIN={OLD_BIN}")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    monkeypatch.setattr(conftest, "ATELIER_BIN", OLD_BIN)
+    monkeypatch.setattr(conftest, "_has_metrics_listen", lambda: False)
+    old = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    target = ["--data", old.data_dir] + (["--database", old.database_url] if old.database_url else [])
+    for args in (["populate", "--models", "2000", "--seed", "7"],
+                 ["opendata", "build", "--min-stratum", "200"]):
+        p = run_cli([OLD_BIN, *args, *target])
+        assert p.returncode == 0, f"{args}: {p.returncode}\n{p.stdout}\n{p.stderr[-2000:]}"
+    r = old.get("/v1/opendata")
+    assert r.status_code == 200 and r.json()["k"] == 5, r.text[:300]  # control: an MDAV release
+    assert old.stop() is None
+    monkeypatch.undo()
+    new = server_factory.start(data_dir=str(data_dir), database=fresh_database)
+    assert_no_release(new)
