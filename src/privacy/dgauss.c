@@ -41,13 +41,23 @@ static int dgauss_bernoulli(u128 num, u128 den)
     return dgauss_uniform(den) < num;
 }
 
+/* Bernoulli(num / (den k)), num <= den, k >= 1. When den k does not fit
+ * 128 bits the trial is the product of two independent ones,
+ * Bernoulli(num / den) and Bernoulli(1 / k), which has the same law. */
+static int dgauss_bernoulli_k(u128 num, u128 den, u128 k)
+{
+    if (den <= ~(u128)0 / k)
+        return dgauss_bernoulli(num, den * k);
+    return dgauss_bernoulli(num, den) && dgauss_bernoulli(1, k);
+}
+
 /* Bernoulli(exp(-num / den)) for num <= den (CKS Algorithm 1, gamma <= 1):
  * count k while Bernoulli(gamma / k) succeeds; 1 when the stop is odd. */
 static int dgauss_bexp_small(u128 num, u128 den)
 {
     u128 k = 1;
 
-    while (den <= ~(u128)0 / (k + 1) && dgauss_bernoulli(num, den * k))
+    while (dgauss_bernoulli_k(num, den, k))
         k++;
     return (int)(k & 1);
 }
