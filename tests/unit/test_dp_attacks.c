@@ -450,7 +450,7 @@ static double col_err(const double *est, const double *truth, const double *sd, 
     return median(e, p);
 }
 
-static void diff_stratum(int breasts, uint64_t seed, double out[6])
+static void diff_stratum(int breasts, uint32_t rho_milli, uint64_t seed, double out[6])
 {
     const size_t n = DIFF_N, trials = DIFF_TARGETS * DIFF_TRIALS;
     const double q = ZCDP_Q;
@@ -467,7 +467,7 @@ static void diff_stratum(int breasts, uint64_t seed, double out[6])
     assert_non_null(err_2);
     assert_non_null(err_p);
     assert_non_null(err_b);
-    stratum_init(&s, breasts, 250);
+    stratum_init(&s, breasts, rho_milli);
 
     /* the attacker's background: mean, SDs, covariance of u in a population
      * sample (the metric's SDs too) */
@@ -568,12 +568,13 @@ static void diff_stratum(int breasts, uint64_t seed, double out[6])
     out[1] = median(err_c, trials);
     out[2] = median(err_p, trials);
     out[3] = median(err_b, trials);
-    print_message("differencing p=%zu rho=0.25, %d targets x %d trials: median |error| in "
+    print_message("differencing p=%zu rho=%.2f, %d targets x %d trials: median |error| in "
                   "population SDs: stage 1 %.1f, stage 2 %.1f, combined %.1f (best trial %.1f), "
                   "projected on %d factors %.1f (best %.1f), Bayes posterior mean %.3f; "
                   "guessing the mean %.3f\n",
-                  p, DIFF_TARGETS, DIFF_TRIALS, median(err_1, trials), median(err_2, trials),
-                  out[1], best_c, DIFF_FACTORS, out[2], best_p, out[3], out[0]);
+                  p, rho_milli / 1000.0, DIFF_TARGETS, DIFF_TRIALS, median(err_1, trials),
+                  median(err_2, trials), out[1], best_c, DIFF_FACTORS, out[2], best_p, out[3],
+                  out[0]);
     out[4] = best_c;
     out[5] = best_p;
     free(err_1);
@@ -587,19 +588,35 @@ static void diff_stratum(int breasts, uint64_t seed, double out[6])
     dp_stratum_free(&s);
 }
 
-/* The threshold applies to the estimators that recover the person (the raw
- * differences, combined, and their projection on the population's factors).
- * A Bayes estimator shrinks towards the population mean, so its error can
- * never be 5 x that of the mean: it is checked not to beat guessing the mean
- * by more than 10 % (it would if the releases told it about the person). */
+/* The design's criterion is for its default release, rho 0.25, where it is
+ * checked. It applies to the estimators that recover the person (the raw
+ * differences, combined, and their projection on the population's
+ * factors). A Bayes estimator shrinks towards the population mean, so its
+ * error can never be 5 x that of the mean; it is checked (a check of this
+ * file, not the design's) not to beat guessing the mean by more than 10 %,
+ * which it would if the releases told it much about the person. The attacker
+ * knows both true counts (n and n + 1), which only helps it.
+ *
+ * At rho 1 per release (the largest --rho) the figures are printed, not
+ * checked: the errors halve, as the noise's scale says, and the projection
+ * then measured 4.1 SD against a guess of 0.88 SD (4.7 x, p = 38) and 3.9
+ * against 0.54 (7.3 x, p = 30); the Bayes estimator 0.82 against 0.88 and
+ * 0.51 against 0.54. */
 static void test_differencing(void **state)
 {
     (void)state;
-    double f[2][6], t0 = now_s();
+    double f[4][6], t0 = now_s();
 
     test_randombytes_seed(21);
-    diff_stratum(1, 21, f[0]);
-    diff_stratum(0, 22, f[1]);
+    diff_stratum(1, 250, 21, f[0]);
+    diff_stratum(0, 250, 22, f[1]);
+    diff_stratum(1, 1000, 23, f[2]);
+    diff_stratum(0, 1000, 24, f[3]);
+    for (int k = 0; k < 4; k++)
+        print_message("differencing %s, rho %s: combined %.1f x, projected %.1f x, Bayes %.2f x "
+                      "the error of guessing the mean\n",
+                      k % 2 ? "p=30" : "p=38", k < 2 ? "0.25 (checked)" : "1 (not checked)",
+                      f[k][1] / f[k][0], f[k][2] / f[k][0], f[k][3] / f[k][0]);
     for (int k = 0; k < 2; k++) {
         assert_true(f[k][1] >= DIFF_FACTOR_MIN * f[k][0]);
         assert_true(f[k][2] >= DIFF_FACTOR_MIN * f[k][0]);
