@@ -76,7 +76,7 @@
 #define LIMIT_OPENDATA_RHO_MIN         10   /* smallest --rho (keeps every sigma^2 <= 2^40) */
 #define LIMIT_OPENDATA_RHO_CAP         1000 /* --rho-cap default and largest: lifetime per account */
 #define LIMIT_OPENDATA_CADENCE_MONTHS  3    /* at most one build per calendar quarter */
-#define LIMIT_OPENDATA_MIN_STRATUM     100  /* smallest --min-stratum accepted (tests, demos) */
+#define LIMIT_OPENDATA_MIN_STRATUM     300  /* smallest --min-stratum accepted (tests, demos) */
 #define LIMIT_OPENDATA_STRATUM_DEFAULT 1000 /* publish a stratum from this noisy count on */
 
 /* Retention (SPEC section 1) */

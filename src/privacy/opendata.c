@@ -286,7 +286,7 @@ static int opendata_noise(struct build *b, const struct opendata_opts *o, struct
     return 0;
 }
 
-static int opendata_post(struct build *b)
+static int opendata_post(struct build *b, char *why, size_t whyn)
 {
     uint64_t seed;
     struct rng r;
@@ -294,9 +294,16 @@ static int opendata_post(struct build *b)
 
     randombytes_buf(&seed, sizeof seed);
     rng_seed(&r, seed);
-    for (int k = 0; k < 2 && !rc; k++)
-        if (b->published[k] && !(rc = dp_stratum_fit(&b->st[k], &r)))
-            rc = dp_stratum_rows(&b->st[k], &r);
+    for (int k = 0; k < 2 && !rc; k++) {
+        if (!b->published[k] || (rc = dp_stratum_fit(&b->st[k], &r)))
+            continue;
+        if (!(rc = dp_stratum_rows(&b->st[k], &r)))
+            continue;
+        snprintf(why, whyn,
+                 "the model of the stratum %s breasts gives too few plausible rows (a stratum "
+                 "this small drowns in its noise: raise --min-stratum); the ledger was charged",
+                 k == 0 ? "with" : "without");
+    }
     return rc;
 }
 
@@ -362,15 +369,21 @@ static json_t *opendata_hists_json(const struct dp_stratum *s)
     return h;
 }
 
+/* The model: the factor form (loadings, uniquenesses) fitted to the noisy
+ * moments, and the covariance the rows were drawn from (after the clipping
+ * correction), upper triangle row-major, all in transformed units. */
 static json_t *opendata_model_json(const struct dp_stratum *s)
 {
-    json_t *load = json_array();
+    json_t *load = json_array(), *cov = json_array();
 
-    for (size_t j = 0; j < s->p; j++)
+    for (size_t j = 0; j < s->p; j++) {
         json_array_append_new(load, json_reals(s->loadings + j * s->k, s->k));
-    return json_pack("{s:s,s:I,s:o,s:o,s:o}", "space", "u (the transform of each column)",
+        for (size_t k = j; k < s->p; k++)
+            json_array_append_new(cov, json_real(s->sigma_u[j * s->p + k]));
+    }
+    return json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "space", "u (the transform of each column)",
                      "factors", (json_int_t)s->k, "mean", json_reals(s->mu_u, s->p), "loadings",
-                     load, "uniquenesses", json_reals(s->psi, s->p));
+                     load, "uniquenesses", json_reals(s->psi, s->p), "covariance", cov);
 }
 
 static json_t *opendata_stratum_json(const struct build *b, int k, unsigned min)
@@ -587,7 +600,7 @@ static int opendata_publish(struct db *db, struct build *b, const struct opendat
         return ERR_INVALID;
     }
     opendata_progress(o, "fitting the model and sampling the rows");
-    int rc = opendata_post(b);
+    int rc = opendata_post(b, why, whyn);
     if (rc)
         return rc;
     json_t *meta = opendata_meta(b, o, r);

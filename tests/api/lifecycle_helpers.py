@@ -399,9 +399,12 @@ class Rich:
 
 def populate(srv, acc, tag="rich"):
     """Bio, social, consent, a picture, two models with avatars, a second
-    session. Needs a server that delivers mail (not used here)."""
+    session, and an open data build that charged the account's privacy
+    ledger (it publishes nothing: the world is too small). Needs a server
+    that delivers mail (not used here)."""
     from accounts_helpers import bearer, login_token
     from models_helpers import create_model, image_fixture, put_avatar
+    from opendata_helpers import build_fails
 
     rich = Rich(acc)
     r = srv.request("PATCH", "/v1/account", headers=acc.auth, json={
@@ -419,6 +422,7 @@ def populate(srv, acc, tag="rich"):
     r = put_avatar(srv, acc.token, m2["id"], image_fixture("photo.webp"), "image/webp")
     assert r.status_code == 200, r.text
     rich.model_ids = [m1["id"], m2["id"]]
+    assert "the ledger was charged" in build_fails(srv, "--ignore-cadence")
     rich.tokens.append(login_token(srv, acc.username, acc.password))
     assert srv.get("/v1/account", headers=bearer(rich.tokens[-1])).status_code == 200
     return rich

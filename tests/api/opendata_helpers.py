@@ -406,6 +406,7 @@ def assert_meta_shape(meta, rho=RHO_DEFAULT, min_stratum=None, cadence_ignored=T
             assert 1 <= model["factors"] <= p, model["factors"]
             assert len(model["mean"]) == p and len(model["uniquenesses"]) == p
             assert all(len(row) == model["factors"] for row in model["loadings"])
+            assert len(model["covariance"]) == p * (p + 1) // 2
             assert set(s["histograms"]) == set(HISTS), s["histograms"]
             for h in s["histograms"].values():
                 assert h["bin_mm"] == 40 and h["lower_mm"] % 40 == 0, h

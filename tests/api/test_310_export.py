@@ -36,7 +36,7 @@ from lifecycle_helpers import (
 from models_helpers import get_avatar, get_model, model_path
 
 EXPORT_KEYS = {"schema", "exported_at", "account", "picture", "sessions", "links", "note",
-               "mails_queued", "models"}
+               "mails_queued", "models", "open_data_budget"}
 EXPORT_ACCOUNT_KEYS = ACCOUNT_KEYS | {"updated_at", "retention", "notice_sent_at"}
 RETENTION_KEYS = {"last_login_at", "notice_on", "erased_on", "access_log_days", "rule"}
 
@@ -103,6 +103,15 @@ def test_export_matches_the_database(world):
     # Control: the account really has something in every table.
     for table, rows in db.items():
         assert rows, f"the test account has no row in {table}"
+
+    # The open data ledger: the builds of populate() (one per populated
+    # account of this world, each charging every opted-in account) spent
+    # 0.25 each.
+    b = doc["open_data_budget"]
+    assert set(b) == {"rho_spent", "rho_cap", "rule"}, b
+    assert b["rho_spent"] == int(db["dp_ledger"][0]["spent_milli"]) / 1000, (b, db["dp_ledger"])
+    assert b["rho_spent"] in (0.25, 0.5), b
+    assert b["rho_cap"] == 1.0
 
     # The account, as GET /v1/account shows it, plus the times.
     a = doc["account"]
@@ -218,6 +227,7 @@ def test_export_of_a_bare_account(world):
     assert doc["picture"] is None and doc["models"] == [] and doc["links"] == []
     db = account_rows(Store(world["store"]), bare.id)
     assert doc["mails_queued"] == len(db["mail_queue"]) == 0
+    assert doc["open_data_budget"]["rho_spent"] == 0 and db["dp_ledger"] == []
     assert [s["id"] for s in doc["sessions"]] == [s["id"] for s in db["sessions"]]
     assert doc["account"]["has_picture"] is False and doc["account"]["bio"] is None
 

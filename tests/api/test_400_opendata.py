@@ -273,7 +273,7 @@ def test_407_bad_options_are_usage_errors_that_change_nothing(srv, population):
     for extra in (("--rho", "0"), ("--rho", "0.009"), ("--rho", "1.5"), ("--rho", "abc"),
                   ("--rho", "0.2505"), ("--rho", "-0.1"), ("--rho", ".5."), ("--rho-cap", "2"),
                   ("--rho", "0.5", "--rho-cap", "0.25"), ("--k", "5"),
-                  ("--min-stratum", "99")):
+                  ("--min-stratum", "299")):
         p = run_cli(build_args(srv, "--ignore-cadence", *extra))
         assert p.returncode == 2, f"{extra}: exited {p.returncode}\n{p.stdout}\n{p.stderr[-2000:]}"
         assert p.stdout.strip() == "", p.stdout

@@ -34,7 +34,7 @@ from opendata_helpers import (
     typical_body,
 )
 
-MIN = 100
+MIN = 300
 UPDATE_TICK_S = 1.1  # models.updated_at has whole seconds
 
 
@@ -42,7 +42,7 @@ UPDATE_TICK_S = 1.1  # models.updated_at has whole seconds
 def world(module_server_factory):
     srv = module_server_factory.start()
     mails = outbox(srv)
-    populate(srv, 400, 3)
+    populate(srv, 900, 3)  # about 380 eligible persons per stratum
     acc = {}
     for tag, consent, model in (("a", True, True), ("b", True, False), ("c", False, True),
                                 ("d", True, True)):

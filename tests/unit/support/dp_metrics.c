@@ -84,6 +84,8 @@ double dpm_quantile(const double *x, size_t n, size_t p, size_t j, double q)
 void dpm_hist(const double *x, size_t n, size_t p, size_t j, double lo, double w, size_t bins,
               double *h)
 {
+    if (bins == 0)
+        return;
     memset(h, 0, bins * sizeof *h);
     for (size_t i = 0; i < n; i++) {
         double b = floor((x[i * p + j] - lo) / w);
