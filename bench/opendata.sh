@@ -35,7 +35,9 @@ bench_need "$PY" "$TIME"
 bench_init atelier-opendata-bench
 bench_atelier
 
-# /usr/bin/time -v output -> "wall_s rss_mib rss_mb cpu" (MiB 2^20 bytes, MB 10^6)
+# /usr/bin/time -v output -> "wall_s rss_mib rss_mb cpu_pct user_s sys_s" (MiB 2^20 bytes, MB
+# 10^6). On a shared machine wall time follows the others' load; user + sys
+# is the work itself.
 time_fields() {
     awk -F': ' '
         /Elapsed \(wall clock\) time/ {
@@ -44,7 +46,9 @@ time_fields() {
         }
         /Maximum resident set size/ { kib = $2 }
         /Percent of CPU this job got/ { cpu = $2 }
-        END { printf "%.2f %.1f %.1f %s\n", wall, kib / 1024, kib * 1024 / 1e6, cpu }' "$1"
+        /User time \(seconds\)/ { user = $2 }
+        /System time \(seconds\)/ { sys = $2 }
+        END { printf "%.2f %.1f %.1f %s %.2f %.2f\n", wall, kib / 1024, kib * 1024 / 1e6, cpu, user, sys }' "$1"
 }
 
 # run NAME COMMAND...: /usr/bin/time -v, output in $WORK/NAME.{out,err,time}
@@ -75,17 +79,17 @@ for N in $SIZES; do
         status=1
         continue
     }
-    read -r pwall prss pmb pcpu < <(time_fields "$WORK/populate.time")
-    printf 'populate: wall %.2f s, peak RSS %.1f MiB (%.1f MB), CPU %s  (%s)\n' "$pwall" "$prss" \
-        "$pmb" "$pcpu" \
+    read -r pwall prss pmb pcpu puser psys < <(time_fields "$WORK/populate.time")
+    printf 'populate: wall %.2f s (CPU %s: user %.2f s, sys %.2f s), peak RSS %.1f MiB (%.1f MB)  (%s)\n' \
+        "$pwall" "$pcpu" "$puser" "$psys" "$prss" "$pmb" \
         "$TIME -v $BIN populate --models $N --seed $SEED --data DIR"
     run_timed build "$BIN" opendata build --ignore-cadence --data "$DATA" || {
         status=1
         continue
     }
-    read -r bwall brss bmb bcpu < <(time_fields "$WORK/build.time")
-    printf 'build:    wall %.2f s, peak RSS %.1f MiB (%.1f MB), CPU %s  (%s)\n' "$bwall" "$brss" \
-        "$bmb" "$bcpu" \
+    read -r bwall brss bmb bcpu buser bsys < <(time_fields "$WORK/build.time")
+    printf 'build:    wall %.2f s (CPU %s: user %.2f s, sys %.2f s), peak RSS %.1f MiB (%.1f MB)  (%s)\n' \
+        "$bwall" "$bcpu" "$buser" "$bsys" "$brss" "$bmb" \
         "$TIME -v $BIN opendata build --ignore-cadence --data DIR"
     echo "database: $(du -sh "$DATA" | cut -f1); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     cat "$WORK/build.out"
