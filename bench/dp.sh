@@ -36,7 +36,7 @@ bench_cmake dp_bench
 DPB="$ROOT/$BUILD/dp_bench"
 
 echo "bench: $DPB, $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), ${BUILD_TYPE:-RelWithDebInfo}"
-echo "bench: population rng seed $SEED (cells: $CELLS)"
+echo "bench: population rng seed $SEED (cells: $CELLS); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "Averages over the runs of both strata; SD ratio [min, max] and the slope's (max) are the"
 echo "extremes over all runs. mean err: |mean released - mean original| over columns, median /"
@@ -56,10 +56,12 @@ for cell in $CELLS; do
 done
 t1=$(date +%s)
 echo
-echo "quality: $((t1 - t0)) s"
+echo "quality: $((t1 - t0)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$WORK/quality.err"
 echo
-echo "Cost of one release at rho 0.25, with breasts (p = 38), one fresh process per n:"
+echo "Cost of one release at rho 0.25, with breasts (p = 38), one fresh process per n; wall"
+echo "seconds, the process's CPU seconds in brackets (on a shared machine the wall time"
+echo "follows the others' load):"
 echo
 echo "| n | noise s | model s | rows s | total s | originals (floats) MiB | peak RSS before MiB | peak RSS after MiB |"
 echo "|---|---|---|---|---|---|---|---|"
@@ -70,3 +72,5 @@ for cell in $CELLS; do
         exit 1
     }
 done
+echo
+echo "cost: load average $(cut -d' ' -f1-3 /proc/loadavg)"

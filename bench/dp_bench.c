@@ -13,9 +13,9 @@
  *       tests);
  *   dp_bench cost --n N [--rho 0.25] [--seed S]
  *       one release of N persons with breasts (p = 38, the larger stratum)
- *       held as floats, as opendata.c holds them: wall time of the noise,
- *       the model and the rows, and the process's peak RSS before and after
- *       (run it in a fresh process per N).
+ *       held as floats, as opendata.c holds them: wall (and CPU) time of the
+ *       noise, the model and the rows, and the process's peak RSS before and
+ *       after (run it in a fresh process per N).
  *
  * Noise comes from libsodium's default randombytes (real randomness, as in
  * production); populations and post-processing draws from rng.h seeded by S
@@ -64,6 +64,14 @@ static double bench_now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double bench_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -150,11 +158,12 @@ static float *bench_floats(struct rng *r, int breasts, size_t n)
 }
 
 /* One release: the counts query simulated (n + N_Z(0, sigma2 counts)), then
- * noise, model and rows; the phases' wall times into t[3] when not NULL. */
+ * noise, model and rows; the phases' wall times into t[0..3) and CPU times
+ * into t[3..6) when t is not NULL. */
 static void bench_release(struct dp_stratum *s, const float *x, size_t n, struct rng *r, double *t)
 {
     int64_t z;
-    double t0 = bench_now(), t1, t2;
+    double t0 = bench_now(), c0 = bench_cpu(), t1, t2, c1, c2;
 
     if (dgauss_sample(s->plan.sigma2[ZCDP_Q_COUNTS], &z))
         bench_fail("dgauss_sample");
@@ -164,15 +173,20 @@ static void bench_release(struct dp_stratum *s, const float *x, size_t n, struct
     if (s->n_noisy < 1 || dp_stratum_noise(s))
         bench_fail("dp_stratum_noise");
     t1 = bench_now();
+    c1 = bench_cpu();
     if (dp_stratum_fit(s, r))
         bench_fail("dp_stratum_fit");
     t2 = bench_now();
+    c2 = bench_cpu();
     if (dp_stratum_rows(s, r))
         bench_fail("dp_stratum_rows");
     if (t) {
         t[0] = t1 - t0;
         t[1] = t2 - t1;
         t[2] = bench_now() - t2;
+        t[3] = c1 - c0;
+        t[4] = c2 - c1;
+        t[5] = bench_cpu() - c2;
     }
 }
 
@@ -291,7 +305,7 @@ static int bench_cost(const struct bench_opts *o)
 {
     struct dp_stratum s;
     struct rng r;
-    double t[3];
+    double t[6];
 
     rng_seed(&r, o->seed);
     if (dp_stratum_init(&s, 1, o->rho[0]))
@@ -300,8 +314,9 @@ static int bench_cost(const struct bench_opts *o)
     double before = bench_peak_mib();
     bench_release(&s, x, o->n, &r, t);
     double after = bench_peak_mib();
-    printf("| %zu | %.3f | %.3f | %.3f | %.3f | %.1f | %.1f | %.1f |\n", o->n, t[0], t[1], t[2],
-           t[0] + t[1] + t[2], (double)(o->n * s.p * sizeof *x) / 1048576.0, before, after);
+    printf("| %zu | %.3f (%.3f) | %.3f (%.3f) | %.3f (%.3f) | %.3f (%.3f) | %.1f | %.1f | %.1f |\n",
+           o->n, t[0], t[3], t[1], t[4], t[2], t[5], t[0] + t[1] + t[2], t[3] + t[4] + t[5],
+           (double)(o->n * s.p * sizeof *x) / 1048576.0, before, after);
     fprintf(stderr, "dp_bench cost: n %zu, rho %g, seed %llu, rows %zu\n", o->n, o->rho[0] / 1000.0,
             (unsigned long long)o->seed, s.nrows);
     free(x);
