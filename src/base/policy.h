@@ -109,7 +109,7 @@
 #define LIMIT_REKEY_SETTLE_MS   3000 /* rekey waits this long after announcing, then reseals */
 
 /* Synthetic populations (`atelier populate`, cli/populate.c) */
-#define LIMIT_POPULATE_BATCH     100000 /* accounts per transaction */
+#define LIMIT_POPULATE_BATCH     250000 /* accounts per transaction */
 #define LIMIT_POPULATE_CACHE_KIB 262144 /* its SQLite page cache, KiB */
 
 /* Output buffers (strbuf bounds; past one the output fails, it is never cut) */

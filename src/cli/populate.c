@@ -52,6 +52,7 @@
  * colon, a 64-bit integer and a comma, in braces. */
 #define POPULATE_TEXT_MAX (MEASURES_COUNT * (32 + 4 + 20) + 3)
 #define POPULATE_RING     1024 /* persons made ahead of the writer */
+#define POPULATE_CHUNK    64   /* persons between two visits to the ring's lock */
 
 /* One person, ready to insert: ids, lookups and sealed fields (malloc'd). */
 struct person {
@@ -69,7 +70,8 @@ struct populate_ctx {
     int64_t now;
     unsigned n;
     struct rng rng;
-    /* the ring: slot i % POPULATE_RING holds person i for made > i >= used */
+    /* the ring: slot i % POPULATE_RING holds person i for made > i >= used;
+     * the maker fills slots (freeing what they held), the writer reads them */
     pthread_mutex_t mu;
     pthread_cond_t more, room;
     struct person ring[POPULATE_RING];
@@ -136,7 +138,7 @@ static int person_make(struct populate_ctx *c, unsigned i, struct person *p)
     char email[96], username[POLICY_USERNAME_BUF], name[32], text[POPULATE_TEXT_MAX];
     int breasts, rc;
 
-    memset(p, 0, sizeof *p);
+    person_free(p);
     snprintf(email, sizeof email, "p%s.%u@populate.invalid", c->run, i);
     snprintf(username, sizeof username, "p%s_%u", c->run, i);
     snprintf(name, sizeof name, "Synthetic body %u", i);
@@ -177,63 +179,67 @@ static int person_insert(struct populate_ctx *c, const struct person *p)
 
 /* ---- the ring ---- */
 
+/* The maker publishes what it made and looks for room every POPULATE_CHUNK
+ * persons, and before it waits; the writer hands slots back likewise. Each
+ * publishes before waiting, so they cannot both wait: the writer waits with
+ * used == i >= made, the maker with made - used >= POPULATE_RING. */
 static void *populate_maker(void *arg)
 {
     struct populate_ctx *c = arg;
+    unsigned i = 0, room = 0; /* room: used + POPULATE_RING, as last seen */
+    int rc = 0, stop = 0;
 
-    for (unsigned i = 0; i < c->n; i++) {
-        pthread_mutex_lock(&c->mu);
-        while (!c->stop && i - c->used >= POPULATE_RING)
-            pthread_cond_wait(&c->room, &c->mu);
-        int stop = c->stop;
-        pthread_mutex_unlock(&c->mu);
-        if (stop)
-            break;
-        /* slot i % POPULATE_RING is the maker's until made passes i */
-        int rc = person_make(c, i, &c->ring[i % POPULATE_RING]);
-        pthread_mutex_lock(&c->mu);
-        if (rc)
-            c->make_err = rc;
-        else
-            c->made = i + 1;
-        pthread_cond_signal(&c->more);
-        pthread_mutex_unlock(&c->mu);
-        if (rc)
+    for (; i < c->n; i++) {
+        if (i >= room || i % POPULATE_CHUNK == 0) {
+            pthread_mutex_lock(&c->mu);
+            c->made = i;
+            pthread_cond_signal(&c->more);
+            while (!c->stop && i - c->used >= POPULATE_RING)
+                pthread_cond_wait(&c->room, &c->mu);
+            room = c->used + POPULATE_RING;
+            stop = c->stop;
+            pthread_mutex_unlock(&c->mu);
+            if (stop)
+                break;
+        }
+        /* slot i % POPULATE_RING held person i - POPULATE_RING, written */
+        if ((rc = person_make(c, i, &c->ring[i % POPULATE_RING])))
             break;
     }
+    pthread_mutex_lock(&c->mu);
+    c->made = i;
+    c->make_err = rc;
+    pthread_cond_signal(&c->more);
+    pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
-/* Person i from the ring (waits for the maker), or NULL with *rc set. */
-static struct person *populate_take(struct populate_ctx *c, unsigned i, int *rc)
+/* The writer at person i: hand back the slots before i, wait until person i
+ * is made; *avail: the persons made so far. 0 or the maker's error. */
+static int populate_sync(struct populate_ctx *c, unsigned i, unsigned *avail)
 {
+    int rc;
+
     pthread_mutex_lock(&c->mu);
+    c->used = i;
+    pthread_cond_signal(&c->room);
     while (c->made <= i && !c->make_err)
         pthread_cond_wait(&c->more, &c->mu);
-    *rc = c->made > i ? 0 : c->make_err;
+    *avail = c->made;
+    rc = c->made > i ? 0 : c->make_err;
     pthread_mutex_unlock(&c->mu);
-    return *rc ? NULL : &c->ring[i % POPULATE_RING];
+    return rc;
 }
 
-static void populate_done(struct populate_ctx *c, struct person *p, unsigned i)
-{
-    person_free(p);
-    pthread_mutex_lock(&c->mu);
-    c->used = i + 1;
-    pthread_cond_signal(&c->room);
-    pthread_mutex_unlock(&c->mu);
-}
-
-static int populate_batch(struct populate_ctx *c, unsigned from, unsigned to)
+static int populate_batch(struct populate_ctx *c, unsigned from, unsigned to, unsigned *avail)
 {
     int rc = db_begin(c->db);
 
     for (unsigned i = from; !rc && i < to; i++) {
-        struct person *p = populate_take(c, i, &rc);
-        if (p) {
-            rc = person_insert(c, p);
-            populate_done(c, p, i);
-        }
+        if (i >= *avail || i % POPULATE_CHUNK == 0)
+            rc = populate_sync(c, i, avail);
+        if (!rc)
+            rc = person_insert(c, &c->ring[i % POPULATE_RING]);
     }
     if (rc) {
         db_rollback(c->db);
@@ -258,13 +264,14 @@ static int populate_hash(char out[PASSWORD_HASH_MAX])
 static int populate_all(struct populate_ctx *c, int progress)
 {
     pthread_t maker;
+    unsigned avail = 0;
     int rc = 0;
 
     if (pthread_create(&maker, NULL, populate_maker, c) != 0)
         return ERR_NOMEM;
     for (unsigned from = 0; from < c->n && !rc; from += LIMIT_POPULATE_BATCH) {
         unsigned to = c->n - from > LIMIT_POPULATE_BATCH ? from + LIMIT_POPULATE_BATCH : c->n;
-        if ((rc = populate_batch(c, from, to)))
+        if ((rc = populate_batch(c, from, to, &avail)))
             break;
         if (progress)
             fprintf(stderr, "\rpopulate: %u/%u accounts", to, c->n);
@@ -274,8 +281,8 @@ static int populate_all(struct populate_ctx *c, int progress)
     pthread_cond_signal(&c->room);
     pthread_mutex_unlock(&c->mu);
     pthread_join(maker, NULL);
-    for (unsigned i = c->used; i < c->made; i++)
-        person_free(&c->ring[i % POPULATE_RING]);
+    for (unsigned k = 0; k < POPULATE_RING; k++)
+        person_free(&c->ring[k]);
     if (progress && !rc)
         fputc('\n', stderr);
     return rc;
