@@ -20,9 +20,15 @@
  *            reaches --min-stratum the noisy statistics (dp_stratum_noise);
  *            the originals are then wiped and freed;
  *   post     the model and the synthetic rows (post-processing only);
- *   publish  metadata (data-independent parameters and DP outputs only),
- *            CSV and JSON of the rows of both strata in one CSPRNG shuffle,
- *            stored as one release that replaces the previous one.
+ *   publish  metadata (data-independent parameters and DP outputs only)
+ *            and the CSV of the rows of both strata in one CSPRNG shuffle,
+ *            stored as one release that replaces the previous one; the
+ *            JSON document is written from them on request (opendata_json).
+ *
+ * Speed (issue 13, item 8; docs/PERFORMANCE.md): the connection's page
+ * cache is LIMIT_OPENDATA_CACHE_KIB; the selection reads each account's
+ * models newest first through an index, without sorting the sealed rows;
+ * nothing is held twice while storing but the CSV.
  *
  * Invariants: nothing computed from the originals leaves this file except
  * through dgauss noise; no exact count, clipped share or comparison with
