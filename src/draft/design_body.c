@@ -32,7 +32,7 @@ static const char *const body_required[] = {
     "wrist",
     NULL,
 };
-static const char *const body_optional[] = {"hips", NULL};
+static const char *const body_optional[] = {"hips", "waist", NULL};
 
 struct body {
     double slope;      /* shoulder slope, radians */
