@@ -55,5 +55,6 @@ int h_opendata_json(struct req *rq);
 int h_designs(struct req *rq);
 int h_pattern_svg(struct req *rq);
 int h_pattern_pdf(struct req *rq);
+int h_pattern_json(struct req *rq);
 
 #endif
