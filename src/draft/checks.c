@@ -164,7 +164,7 @@ static void check_bust(struct pattern *p, const struct draft_input *in)
         if (a > DRAFT_DART_MAX_DEG) {
             warn(p, "bust_dart_too_large", NAMES("chest", "highBust"),
                  "the front's %s dart opens %.0f degrees (bust %.0f mm, high bust %.0f mm), more "
-                 "than one dart takes flat (%.0f): split it into two darts or a princess seam",
+                 "than the %.0f one dart takes flat: split it into two darts or a princess seam",
                  dart_place(f, &f->dart[i]), a, chest, high, DRAFT_DART_MAX_DEG);
             break;
         }
