@@ -11,10 +11,15 @@
  *   struct pattern *p;
  *   char msg[DRAFT_MSG_MAX];
  *   if (draft_run(d, &in, &p, msg, sizeof msg) == DRAFT_OK) {
+ *       p->warning[0 .. p->nwarnings - 1]  odd but drawable input (codes)
  *       draft_svg(p, &svg, &n);            or draft_pdf(p, DRAFT_PAPER_A4, ...)
  *       draft_free(p);
  *   } else if (rc == DRAFT_ERR_INVALID) -> msg says why (every missing
  *                                          measurement is named in it)
+ *
+ * Only the measurements a design uses are read (a whole FreeSewing set is
+ * fine); in.breasts alone decides the body. in.date (NULL: today) and
+ * in.units only change what the titles and the scale box say.
  *
  * A part's outline is a chain of named edges (seams such as "side" or
  * "armhole", or a fold); the seam line is their concatenation and the
