@@ -45,6 +45,16 @@ static const struct route api_route_list[] = {
     {"PUT", "/v1/models/{id}/avatar", h_avatar_put, ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW},
     {"GET", "/v1/models/{id}/avatar", h_avatar_get, ROUTE_AUTH},
     {"DELETE", "/v1/models/{id}/avatar", h_avatar_delete, ROUTE_AUTH},
+    /* saved patterns (issue 14) */
+    {"GET", "/v1/patterns", h_saved_list, ROUTE_AUTH},
+    {"POST", "/v1/patterns", h_saved_create, ROUTE_AUTH | ROUTE_JSON_BODY},
+    {"GET", "/v1/patterns/{id}", h_saved_get, ROUTE_AUTH},
+    {"PATCH", "/v1/patterns/{id}", h_saved_patch, ROUTE_AUTH | ROUTE_JSON_BODY},
+    {"DELETE", "/v1/patterns/{id}", h_saved_delete, ROUTE_AUTH},
+    {"POST", "/v1/patterns/{id}/refresh", h_saved_refresh, ROUTE_AUTH},
+    {"GET", "/v1/patterns/{id}.svg", h_saved_svg, ROUTE_AUTH},
+    {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW},
+    {"GET", "/v1/patterns/{id}.json", h_saved_json, ROUTE_AUTH},
 };
 
 const struct route_table api_routes = {

@@ -199,3 +199,51 @@ def test_imperial_labels(server, owner, woman):
         r = pattern(server, owner, woman["id"], "bodice", ext, units="furlongs")
         assert_error(r, 422, "invalid_field")
         assert r.json()["error"]["field"] == "units"
+
+
+# ---- saved patterns: the same warnings, and the snapshot's day ---------------
+
+
+def test_saved_patterns_carry_warnings(server, owner):
+    from saved_patterns_helpers import pattern_path, save_pattern
+
+    chest = male_sets()["cisMaleAdult40"]["chest"]
+    model = odd_model(server, owner, waist=round(chest * 1.15))
+    saved = save_pattern(server, owner, model["id"], "body", options={"units": "imperial"})
+    assert saved["options"]["units"] == "imperial"
+    r = server.get(pattern_path(saved["id"], ".svg"), headers=owner.auth)
+    assert r.status_code == 200 and "4 in x 2 in." in r.text
+    assert "waist_wider_than_block" in r.headers["Atelier-Warnings"].split(", ")
+    info = server.get(pattern_path(saved["id"], ".json"), headers=owner.auth).json()
+    check_info_shape(server, info)
+    assert info["units"] == "imperial" and info["date"] == saved["measured_at"][:10]
+    assert "waist_wider_than_block" in {w["code"] for w in info["warnings"]}
+    r = server.get(pattern_path(saved["id"], ".json"), headers=create_account(
+        server, outbox(server), "stranger").auth)
+    assert_error(r, 404, "not_found")
+
+
+def test_a_saved_pattern_keeps_its_day_and_its_bytes(fresh_database, server_factory, tmp_path):
+    """A model's titles carry today; a saved pattern's the day of its
+    snapshot, so its bytes do not change on the following days."""
+    from accounts_helpers import ClockedStore
+    from saved_patterns_helpers import pattern_path, save_pattern
+
+    store = ClockedStore(server_factory, tmp_path / "data", fresh_database)
+    srv = store.start()
+    acc = create_account(srv, outbox(srv), "dated")
+    model = create_model(srv, acc, name="Dee", breasts=False,
+                         measurements=without_breasts_only(male_sets()["cisMaleAdult40"]))
+    saved = save_pattern(srv, acc, model["id"], "trouser")
+    day = saved["measured_at"][:10]
+    first = srv.get(pattern_path(saved["id"], ".svg"), headers=acc.auth)
+    first_pdf = srv.get(pattern_path(saved["id"], ".pdf"), headers=acc.auth, params={"paper": "a4"})
+    assert first.status_code == 200 and f">{day}, atelier " in first.text
+
+    srv = store.start(offset=3 * 86400 + 600)  # three days later
+    later = srv.get(pattern_path(saved["id"], ".svg"), headers=acc.auth)
+    later_pdf = srv.get(pattern_path(saved["id"], ".pdf"), headers=acc.auth, params={"paper": "a4"})
+    assert later.content == first.content and later_pdf.content == first_pdf.content
+    fresh = pattern(srv, acc, model["id"], "trouser", "json").json()
+    assert fresh["date"] != day and fresh["date"] > day, fresh["date"]
+    assert f">{fresh['date']}, atelier " in pattern(srv, acc, model["id"], "trouser").text
