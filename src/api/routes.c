@@ -55,6 +55,24 @@ static const struct route api_route_list[] = {
     {"GET", "/v1/patterns/{id}.svg", h_saved_svg, ROUTE_AUTH},
     {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW},
     {"GET", "/v1/patterns/{id}.json", h_saved_json, ROUTE_AUTH},
+    /* the site (handlers_site.c): pages and their assets */
+    {"GET", "/", h_site_page, 0},
+    {"GET", "/signup", h_site_page, 0},
+    {"GET", "/confirm", h_site_page, 0},
+    {"GET", "/login", h_site_page, 0},
+    {"GET", "/forgot", h_site_page, 0},
+    {"GET", "/reset", h_site_page, 0},
+    {"GET", "/account", h_site_page, 0},
+    {"GET", "/models", h_site_page, 0},
+    {"GET", "/model", h_site_page, 0},
+    {"GET", "/patterns", h_site_page, 0},
+    {"GET", "/privacy", h_site_page, 0},
+    {"GET", "/policy", h_site_page, 0},
+    {"GET", "/opendata", h_site_page, 0},
+    {"GET", "/assets/{name}.js", h_site_asset, 0},
+    {"GET", "/assets/{name}.css", h_site_asset, 0},
+    {"GET", "/assets/{name}.svg", h_site_asset, 0},
+    {"GET", "/assets/m/{name}.svg", h_site_illustration, 0},
 };
 
 const struct route_table api_routes = {

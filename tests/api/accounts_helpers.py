@@ -36,6 +36,7 @@ ACCOUNT_KEYS = {
     "consent",
     "created_at",
     "last_login_at",
+    "units",
 }
 
 
