@@ -317,15 +317,18 @@ void draft_title_place(const struct pattern *p, struct draft_part *pt, size_t i)
     char lines[DRAFT_TITLE_LINES][128];
     size_t n = draft_title_lines(p, i, lines, DRAFT_TITLE_LINES);
     double w = 0.0, h = draft_title_baseline(n - 1) + TITLE_DESCENT;
-    struct bbox hull[256], ext = geom_path_bbox(&pt->seam);
+    struct bbox hull[256], ext;
     struct vec c0 = pt->title_at, best = c0;
     struct zone gz;
     int found = 0;
 
     for (size_t k = 0; k < n; k++)
         w = fmax(w, draft_text_width(lines[k], draft_title_font(k), k == 0));
-    for (size_t k = 0; k < pt->seam.n && k < 256; k++)
+    geom_bbox_empty(&ext);
+    for (size_t k = 0; k < pt->seam.n && k < 256; k++) {
         hull[k] = geom_seg_hull(&pt->seam.seg[k]);
+        geom_bbox_union(&ext, &hull[k]);
+    }
     grain_zone(pt, &gz);
 
     /* sideways: the suggestion as it is, or pushed just clear of the zone */
