@@ -9,8 +9,9 @@ tiled page is identified by its large label (the tallest word on the page,
 from pdftotext -bbox), and its printed window is looked up in that raster.
 A page whose window holds no ink of the pattern is blank: only alignment
 marks. Windows lying wholly inside a piece hold no line either; they are
-counted apart ("inside"), as they carry a piece's paper. Tiles not printed
-whose window holds ink are counted as missing.
+counted apart ("inside"), as they carry a piece's paper. Ink that no
+printed page's window holds is counted as lost (a sliver along a tile's
+edge left out is printed by its neighbour, whose window overlaps by 10 mm).
 
 Usage: bench/draft_tiles.py BIN [PAPER] [DESIGN...]
        (BIN: build/atelier-draft, or an older build's, to compare)
@@ -66,6 +67,9 @@ def page_labels(pdf):
                           check=True).stdout
     labels = []
     for page in html.split("<page ")[1:]:
+        if ">assembly<" in page:  # the assembly page opens a tiled PDF
+            labels.append(None)
+            continue
         best, tallest = None, 0.0
         for m in re.finditer(r'yMin="([0-9.]+)" xMax="[0-9.]+" yMax="([0-9.]+)">([^<]*)<', page):
             height = float(m.group(2)) - float(m.group(1))
@@ -132,9 +136,29 @@ def measure(binary, paper, design, name, values, breasts, work):
                 else:
                     blank += 1
                     print(f"  blank: {name} {design} {c},{r}", file=sys.stderr)
-            if (c, r) not in printed and ink:
+            if (c, r) not in printed and ink and lost(raster, window, printed, c, r):
                 missing += 1
+                print(f"  lost: {name} {design} {c},{r}", file=sys.stderr)
     return len(printed), blank, inside, missing
+
+
+def lost(raster, window, printed, c, r):
+    """Ink in the window of tile (c, r) that no printed tile's window holds."""
+    w, h, px = raster
+    x0, y0, x1, y1 = window(c, r)
+    shown = [window(*t) for t in printed]
+    for y in range(max(0, y0), min(h, y1)):
+        covered = sorted((a, b) for a, top, b, bottom in shown if top <= y < bottom)
+        x = max(0, x0)
+        for a, b in covered + [(min(w, x1), min(w, x1))]:
+            if a > x:
+                row = px[y * w + x:y * w + min(a, min(w, x1))]
+                if row and min(row) < 200:
+                    return True
+            x = max(x, b)
+            if x >= min(w, x1):
+                break
+    return False
 
 
 def main():
@@ -153,7 +177,7 @@ def main():
                 total = [a + b for a, b in zip(total, got)]
             print(f"{design:8s} {paper}: {total[0]} tile pages printed, {total[1]} blank "
                   f"(alignment marks only), {total[2]} inside a piece, {total[3]} with ink "
-                  f"not printed")
+                  f"printed nowhere")
 
 
 if __name__ == "__main__":

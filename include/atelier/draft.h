@@ -322,8 +322,9 @@ int draft_paper_parse(const char *s, enum draft_paper *out);
 void draft_paper_size(const struct pattern *p, enum draft_paper paper, double *w, double *h);
 /* Tiling of p on paper: columns, rows, and tile pages actually printed:
  * a tile is printed only when its window shows some of the pattern (a cut
- * or seam line, the inside of a part, a notch, a title, the scale box),
- * never for alignment marks alone. Full is 1 x 1. */
+ * or seam line, the inside of a part, a notch, a title, the scale box)
+ * beyond 1 mm from an edge it shares with a neighbour (which prints that
+ * sliver), never for alignment marks alone. Full is 1 x 1. */
 void draft_tiles(const struct pattern *p, enum draft_paper paper, int *cols, int *rows, int *pages);
 /* 1 when tile (col, row) of p on paper is printed (see draft_tiles). */
 int draft_tile_printed(const struct pattern *p, enum draft_paper paper, int col, int row);

@@ -14,7 +14,8 @@
  * laid over each other when assembling. A tile is printed only when its
  * window shows some of the pattern: a line of a part (cutting line, or the
  * seam line without allowance), its inside, a notch tick, a title, or the
- * scale box with its text; never for the alignment marks alone. With more
+ * scale box with its text; never for the alignment marks alone, nor for a
+ * sliver of a line along an edge whose neighbour prints it whole. With more
  * than one tile page, the document opens with an assembly page: the
  * layout drawn small (cutting lines, part numbers and names) under the
  * grid of tiles, each labelled, the ones left out in grey.
@@ -38,6 +39,8 @@
 
 #define PT_PER_MM     (72.0 / 25.4)
 #define SCALEBOX_TEXT 11.0 /* mm under the frame holding its two lines of text */
+#define TILE_SLIVER   1.0  /* mm along a shared edge that alone does not print a tile */
+_Static_assert(TILE_SLIVER < DRAFT_TILE_OVERLAP / 2, "a sliver lies well inside the neighbour");
 
 int draft_paper_parse(const char *s, enum draft_paper *out)
 {
@@ -186,10 +189,19 @@ static struct bbox tile_window(const struct tiling *t, int c, int r)
     return w;
 }
 
-/* 1 when the window of tile (c, r) shows some of the pattern. */
+/* 1 when the window of tile (c, r) shows some of the pattern, more than
+ * a sliver along an edge it shares with a neighbour: whatever lies within
+ * TILE_SLIVER mm of such an edge lies well inside the neighbour's window
+ * too (the windows overlap by DRAFT_TILE_OVERLAP), so the neighbour prints
+ * it; the layout keeps a margin free of ink along its outer edges. */
 static int tile_used(const struct pattern *p, const struct tiling *t, int c, int r)
 {
     struct bbox w = tile_window(t, c, r), s = scalebox_ink(p);
+
+    w.x0 += c > 0 ? TILE_SLIVER : 0.0;
+    w.y0 += r > 0 ? TILE_SLIVER : 0.0;
+    w.x1 -= c + 1 < t->cols ? TILE_SLIVER : 0.0;
+    w.y1 -= r + 1 < t->rows ? TILE_SLIVER : 0.0;
 
     if (geom_bbox_overlap(&w, &s, 0.0))
         return 1;
