@@ -5,7 +5,8 @@
  *                                 draft + SVG render, warm (after N/10
  *                                 untimed runs), on a representative adult
  *                                 set from CSV (cisMaleAdult38 for body and
- *                                 trouser, cisFemaleAdult36 for bodice);
+ *                                 trouser, cisFemaleAdult36 for bodice, both
+ *                                 for the tshirt and the skirt);
  *                                 also draft alone and the PDF renders
  *   draft_bench json CSV MODEL    that set as a measurements file (stdout)
  *   draft_bench cold N CMD ARG... median wall time of N fresh processes
@@ -85,19 +86,28 @@ static int load_set(const char *csv, const char *model, struct draft_input *in)
 
 static int warm(const char *csv, int n)
 {
-    static const char *const sets[] = {"cisMaleAdult38", "cisFemaleAdult36", "cisMaleAdult38"};
+    /* each design on a set of the body it is for; the garments for any
+     * body on both */
+    static const struct {
+        const char *design, *set;
+    } runs[] = {
+        {"body", "cisMaleAdult38"},   {"bodice", "cisFemaleAdult36"}, {"trouser", "cisMaleAdult38"},
+        {"tshirt", "cisMaleAdult38"}, {"tshirt", "cisFemaleAdult36"}, {"skirt", "cisFemaleAdult36"},
+        {"skirt", "cisMaleAdult38"},
+    };
     double *t = malloc(sizeof *t * (size_t)n), *td = malloc(sizeof *td * (size_t)n);
 
     if (!t || !td)
         return 1;
     printf("warm, median of %d after %d untimed (sa 10 mm):\n", n, n / 10);
-    for (int d = 0; d < draft_design_count(); d++) {
-        const struct design *ds = draft_design(d);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        const struct design *ds = draft_find(runs[r].design);
+        const char *set = runs[r].set;
         struct draft_input in;
         double tp[3] = {0};
         size_t bytes = 0;
-        if (load_set(csv, sets[d], &in))
-            return fprintf(stderr, "draft_bench: no set %s in %s\n", sets[d], csv), 1;
+        if (!ds || load_set(csv, set, &in))
+            return fprintf(stderr, "draft_bench: no set %s in %s\n", set, csv), 1;
         for (int i = -n / 10; i < n; i++) {
             struct pattern *p;
             char msg[DRAFT_MSG_MAX], *svg;
@@ -126,7 +136,7 @@ static int warm(const char *csv, int n)
         }
         printf("  %-8s %-17s draft+svg %7.1f us   draft %7.1f us   svg %zu bytes   "
                "pdf full/a4/letter %.1f/%.1f/%.1f ms\n",
-               ds->name, sets[d], median(t, n) * 1e6, median(td, n) * 1e6, bytes, tp[0] * 1e3,
+               ds->name, set, median(t, n) * 1e6, median(td, n) * 1e6, bytes, tp[0] * 1e3,
                tp[1] * 1e3, tp[2] * 1e3);
     }
     free(t);

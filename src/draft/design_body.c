@@ -10,6 +10,8 @@
  * (the front depth is solved so that the whole neckline is neck x (1 +
  * neck ease)) and in the across width and pitch height of the armhole.
  * The armhole is deepened when it is too short for the arm's sleeve.
+ * The optional waist is not drafted: checks.c reads it to warn when the
+ * block cannot close over it.
  *
  * Fit options (options.c): chest_ease, hips_ease, body_length (the hem
  * below waistToHips), sleeve_length (cut from the sleeve's taper),
@@ -39,7 +41,7 @@ static const char *const body_required[] = {
     "wrist",
     NULL,
 };
-static const char *const body_optional[] = {"hips", NULL};
+static const char *const body_optional[] = {"hips", "waist", NULL};
 
 struct body {
     double slope;      /* shoulder slope, radians */

@@ -274,6 +274,8 @@ int draft_band(struct pattern *p, const char *name, const char *title, const cha
     geom_path_line(e, vec_xy(0.0, width));
     for (size_t i = 0; i < n; i++)
         draft_notch_add(pt, seam, at[i], kinds[i]);
-    pt->title_at = vec_xy(0.5 * length, 0.5 * width);
+    /* a band is narrower than a title block: the title goes under it,
+     * clear of its allowance */
+    pt->title_at = vec_xy(0.5 * length, width + p->sa + 30.0);
     return 0;
 }

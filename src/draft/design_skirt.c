@@ -133,8 +133,26 @@ static double by_side_x(double x, void *ctx)
 static int panel_waist(struct panel *g, double ys)
 {
     struct fit f = {g, ys};
-    double x, lo, hi = g->seat_w + g->waist_w;
+    double x0 = g->xw > 0.0 ? g->xw : g->seat_w - (g->seat_w - g->waist_w) / 3.0;
+    double f0 = by_side_x(x0, &f) - g->waist_w, x1 = x0 - f0, x, lo, hi = g->seat_w + g->waist_w;
 
+    /* secant steps from where it was (the seam grows about one for one
+     * with the side waist's distance), then a bracketed solve if need be */
+    for (int i = 0; i < 8 && isfinite(f0); i++) {
+        if (fabs(f0) <= 0.002) {
+            if (x0 < g->a2.x + 1.0)
+                break;
+            by_side_x(x0, &f);
+            return 0;
+        }
+        double f1 = by_side_x(x1, &f) - g->waist_w, x2;
+        if (!isfinite(f1) || f1 == f0)
+            break;
+        x2 = x1 - f1 * (x1 - x0) / (f1 - f0);
+        x0 = x1;
+        f0 = f1;
+        x1 = x2;
+    }
     g->xw = hi;
     panel_build(g, ys);
     lo = g->a2.x + 1.0;
@@ -210,6 +228,20 @@ static int skirt_fit(struct skirt *k, char *msg, size_t n)
         return draft_fail(msg, n, "waist and seat leave no room for the darts");
     if (fabs(f0) <= 0.002)
         return 0;
+    { /* secant steps first: the difference grows about one for one */
+        double x0 = 0.0, g0 = f0, x1 = -f0, g1;
+        for (int i = 0; i < 8; i++) {
+            g1 = by_rise_split(x1, k);
+            if (!isfinite(g1) || g1 == g0)
+                break;
+            if (fabs(g1) <= 0.002)
+                return 0;
+            double x2 = x1 - g1 * (x1 - x0) / (g1 - g0);
+            x0 = x1;
+            g0 = g1;
+            x1 = x2;
+        }
+    }
     step = f0 > 0.0 ? -step : step; /* the difference grows with the move */
     for (int i = 1; i <= 40; i++) {
         double x = i * step, fx = by_rise_split(x, k);

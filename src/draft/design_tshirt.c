@@ -64,8 +64,9 @@ static const char *const tshirt_required[] = {
     NULL,
 };
 /* hips widens the hem; highBust and hpsToWaistFront shape the front of a
- * body with breasts (without them it is drafted like the back) */
-static const char *const tshirt_optional[] = {"hips", "highBust", "hpsToWaistFront", NULL};
+ * body with breasts (without them it is drafted like the back); waist is
+ * only read for a warning (checks.c) */
+static const char *const tshirt_optional[] = {"hips", "highBust", "hpsToWaistFront", "waist", NULL};
 
 #define D (&draft_design_tshirt)
 

@@ -25,6 +25,7 @@
 static const char *const option_papers[] = {"full", "a4", "letter", NULL};
 static const char *const option_leg_shapes[] = {"straight", "slim", "wide", NULL};
 static const char *const option_sleeves[] = {"short", "long", NULL};
+static const char *const option_units[] = {"metric", "imperial", NULL};
 
 /* Which designs a fit option's row is for. */
 static const char *const for_body[] = {"body", NULL};
@@ -51,6 +52,10 @@ const struct draft_option draft_options[DRAFT_OPTIONS_COUNT] = {
      0, 0, 0, option_papers, NULL, 1},
     {"sa", DRAFT_OPTION_NUMBER, "mm", "seam allowance around every seam (hems get three times it)",
      0.0, DRAFT_SA_MAX, DRAFT_SA_DEFAULT, NULL, NULL, 0},
+    {"units", DRAFT_OPTION_CHOICE, "",
+     "units of the printed labels: metric (the seam allowance in mm, a 100 x 50 mm scale box) "
+     "or imperial (in inches, a 4 x 2 in scale box); the geometry and sa stay in mm",
+     0, 0, 0, option_units, NULL, 0},
     {"chest_ease", DRAFT_OPTION_NUMBER, "%",
      "ease at the chest line: the block is chest x (1 + ease) around", 0.0, 30.0,
      PCT(DRAFT_BODY_CHEST_EASE), NULL, for_body, 0},
@@ -241,6 +246,8 @@ int draft_option_apply_choice(struct draft_input *in, const char *name, const ch
         if (c < 0)
             continue;
         found = 1;
+        if (strcmp(name, "units") == 0)
+            return draft_units_parse(o->choices[c], &in->units);
         if (!o->output) {
             in->opt[i] = c;
             in->opt_set[i] = 1;
