@@ -16,8 +16,9 @@
  *     (draft_run refuses it as invalid).
  *   - Options (seam allowance, paper, fit options) are the engine's
  *     vocabulary (draft_options, atelier/draft.h): every one a client sends,
- *     in a query or in a body, passes draft_option_check; an option a client
- *     leaves out takes its default.
+ *     in a query or in a body, passes draft_option_check against the row of
+ *     its design (a fit option has its own range and default per design,
+ *     draft_option_for); an option a client leaves out takes its default.
  *   - A saved pattern drafts: it is stored (created, refreshed, its options
  *     changed) only after its design was drafted for its snapshot and
  *     options; it drafts from the snapshot alone, exactly as its model
@@ -82,12 +83,8 @@ static json_t *options_effective(const struct design *d, const json_t *given)
     json_t *o = options_defaults(d), *v;
     const char *name;
 
-    json_object_foreach((json_t *)given, name, v)
-    {
-        int i = draft_option_find(name);
-        if (o && i >= 0 && draft_option_applies(&draft_options[i], d))
-            json_object_set(o, name, v);
-    }
+    json_object_foreach((json_t *)given, name, v) if (o && draft_option_for(d, name) >= 0)
+        json_object_set(o, name, v);
     return o;
 }
 
@@ -126,9 +123,8 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
         return input_fail(rq, "options", "options must be an object of option name to value");
     json_object_foreach(given, name, v)
     {
-        int i = draft_option_find(name);
         option_field("options.", name, field, sizeof field);
-        if (json_is_null(v) && i >= 0 && draft_option_applies(&draft_options[i], d))
+        if (json_is_null(v) && draft_option_for(d, name) >= 0)
             continue;
         if (draft_option_check(d, name, field, json_is_number(v), json_number_value(v),
                                json_string_value(v), msg, sizeof msg))
@@ -136,7 +132,7 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
     }
     json_object_foreach(given, name, v)
     {
-        const struct draft_option *o = &draft_options[draft_option_find(name)];
+        const struct draft_option *o = &draft_options[draft_option_for(d, name)];
         json_object_set_new(cur, name, json_is_null(v) ? option_default(o) : option_value(o, v));
         *changed = 1;
     }

@@ -206,7 +206,7 @@ static int skirt_frame(const struct draft_input *in, struct skirt *k, char *msg,
         return draft_fail(msg, n, "seatBack must be between 30 %% and 70 %% of seat");
     if (wb < 0.3 * waist || wb > 0.7 * waist)
         return draft_fail(msg, n, "waistBack must be between 30 %% and 70 %% of waist");
-    if (k->yh < k->ys + 120.0)
+    if (k->yh < k->ys + 100.0)
         return draft_fail(msg, n,
                           "waistToKnee (with skirt_length) leaves too little skirt below "
                           "waistToSeat");

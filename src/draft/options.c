@@ -96,7 +96,7 @@ const struct draft_option draft_options[DRAFT_OPTIONS_COUNT] = {
      "from the same taper, so its hem is wider",
      -150.0, 50.0, 0.0, NULL, for_blocks, 0},
     {"sleeve_length", DRAFT_OPTION_NUMBER, "mm",
-     "added to the sleeve, short or long (the hem follows the sleeve's taper)", -60.0, 60.0, 0.0,
+     "added to the sleeve, short or long (the hem follows the sleeve's taper)", -30.0, 60.0, 0.0,
      NULL, for_tshirt, 0},
     {"armhole_depth", DRAFT_OPTION_NUMBER, "mm",
      "armpit lower (positive) or higher (negative) than the block's; never shallower than the "
@@ -117,7 +117,7 @@ const struct draft_option draft_options[DRAFT_OPTIONS_COUNT] = {
      "plus 30 mm long); 0: none (finish the waist with a facing)",
      0.0, 60.0, 30.0, NULL, for_skirt, 0},
     {"skirt_length", DRAFT_OPTION_NUMBER, "mm",
-     "added to the length (the hem at waistToKnee from the waist); negative shortens", -150.0,
+     "added to the length (the hem at waistToKnee from the waist); negative shortens", -100.0,
      300.0, 0.0, NULL, for_skirt, 0},
     {"sleeve", DRAFT_OPTION_CHOICE, "",
      "short (an underarm seam 20 % of shoulderToWrist long) or "

@@ -339,9 +339,8 @@ void draft_title_place(const struct pattern *p, struct draft_part *pt, size_t i)
 
     /* a part smaller than the block with its clearance (a band) cannot hold
      * it: only the grainline is kept clear (the same answer, sooner) */
-    int first = ext.x1 - ext.x0 < w + 2.0 * SEAM_CLEAR || ext.y1 - ext.y0 < h + 2.0 * SEAM_CLEAR
-                    ? 2
-                    : 0;
+    int first =
+        ext.x1 - ext.x0 < w + 2.0 * SEAM_CLEAR || ext.y1 - ext.y0 < h + 2.0 * SEAM_CLEAR ? 2 : 0;
 
     if (pt->seam.n > 256) /* never for these designs: keep the suggestion off the grain */
         steps = -1;

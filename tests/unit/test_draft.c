@@ -2532,6 +2532,26 @@ static void test_cli(void **state)
     assert_int_equal(run_cli("body", "--measurements", json, "--sa", "x", NULL), 2);
     assert_int_equal(run_cli("body", "--measurements", json, "--format", "png", NULL), 2);
     assert_int_equal(run_cli("body", "--measurements", json, "--bogus", NULL), 2);
+    /* fit options: --option NAME=VALUE, checked against the design's own row */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease=20",
+                             "--option=sleeve_length=-100", "--output", out, NULL),
+                     0);
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease=31", NULL),
+                     2); /* out of the body's range */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "leg_shape=slim", NULL),
+                     2); /* another design's */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease", NULL), 2);
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease=1", "--option",
+                             "chest_ease=2", NULL),
+                     2); /* twice */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "paper=a4", NULL), 2);
+    assert_int_equal(run_cli("trouser", "--measurements", json, "--option", "leg_shape=WIDE",
+                             "--option", "waistband=35", "--output", out, NULL),
+                     0);
+    assert_int_equal(run_cli("tshirt", "--measurements", json, "--option", "sleeve=long",
+                             "--option", "chest_ease=-10", "--output", out, NULL),
+                     0);
+    assert_int_equal(run_cli("tshirt", "--measurements", json, "--option", "sleeve=3", NULL), 2);
     /* invalid input: 1 (a body with breasts, a missing file, bad JSON) */
     assert_int_equal(run_cli("bodice", "--measurements", json, "--output", out, NULL), 1);
     assert_int_equal(run_cli("body", "--measurements", "/nonexistent.json", NULL), 1);
@@ -2659,6 +2679,216 @@ static void test_cli_sets(void **state)
     assert_non_null(strstr(err, "atelier draft: warning: waist_wider_than_block: "));
 }
 
+/* ---- fit options (issue 15 item 9) ----------------------------------------
+ * Every fit option of every design keeps every invariant: each at its
+ * minimum and maximum (a choice at each choice; the defaults are what every
+ * test above drafts), alone, on the 20 sets and OPTION_PERTURBATIONS
+ * perturbations; then random combinations of all of a design's options on
+ * random sets and perturbations, each also stepped 1 mm (0.4 degree) in
+ * every measurement it uses and a tenth of a unit (0.1 % or 0.1 mm) in
+ * every number option, for continuity (a whole unit of ease is 1 % of a
+ * girth, about 10 mm around a waist: the waistband's end moves that much). check_pattern computes
+ * each target from the option's value (girths, option lengths, bands, leg shape). */
+
+#define OPTION_PERTURBATIONS 40
+#define OPTION_COMBINATIONS  150
+#define OPTION_CONT_EVERY    5   /* every 5th combination is stepped for continuity */
+#define OPTION_STEP          0.1 /* % or mm: the step of a number option */
+
+/* 1 when option row i is a fit option of design d (not sa, paper, units). */
+static int fit_option(const struct design *d, int i)
+{
+    return draft_options[i].designs && draft_option_applies(&draft_options[i], d);
+}
+
+static void set_option(struct draft_input *in, int i, double v)
+{
+    const struct draft_option *o = &draft_options[i];
+
+    if (o->kind == DRAFT_OPTION_NUMBER)
+        assert_int_equal(draft_option_apply(in, o->name, v), 0);
+    else
+        assert_int_equal(draft_option_apply_choice(in, o->name, o->choices[(int)v]), 0);
+}
+
+static void test_option_values(void **state)
+{
+    (void)state;
+    fit_reset();
+    for (int di = 0; di < draft_design_count(); di++) {
+        const struct design *d = draft_design(di);
+        rng_use(d);
+        for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+            const struct draft_option *o = &draft_options[i];
+            double vals[8];
+            int nv = 0;
+            if (!fit_option(d, i))
+                continue;
+            if (o->kind == DRAFT_OPTION_NUMBER) {
+                vals[nv++] = o->min;
+                vals[nv++] = o->max;
+            } else {
+                for (int c = 1; o->choices[c] && nv < 8; c++)
+                    vals[nv++] = c;
+            }
+            for (int v = 0; v < nv; v++) {
+                int bases[32], nb = 0;
+                for (int k = 0; k < nsets; k++)
+                    if (draft_design_fits(d, sets[k].breasts))
+                        bases[nb++] = k;
+                for (int r = 0; r < nb + OPTION_PERTURBATIONS; r++) {
+                    struct draft_input in;
+                    char label[160];
+                    if (r < nb)
+                        input_from(&sets[bases[r]], &in, 10.0, NULL);
+                    else
+                        perturb(d, &sets[bases[r % nb]], &in);
+                    set_option(&in, i, vals[v]);
+                    snprintf(label, sizeof label, "%s %s=%g %.30s%s", d->name, o->name, vals[v],
+                             sets[bases[r % nb]].name, r < nb ? "" : " perturbed");
+                    struct pattern *p = draft_ok(d->name, &in, label);
+                    check_pattern(p, &in, label);
+                    draft_free(p);
+                }
+            }
+        }
+    }
+    fit_assert("option values");
+}
+
+/* Every fit option of d drawn at random (numbers uniform in range). */
+static void random_options(const struct design *d, struct draft_input *in, char *desc, size_t n)
+{
+    size_t used = 0;
+
+    desc[0] = '\0';
+    for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+        const struct draft_option *o = &draft_options[i];
+        int choices = 0, w;
+        double v;
+        if (!fit_option(d, i))
+            continue;
+        if (o->kind == DRAFT_OPTION_NUMBER) {
+            v = urand(o->min, o->max);
+        } else {
+            while (o->choices[choices])
+                choices++;
+            v = (double)((int)urand(0.0, (double)choices) % choices);
+        }
+        set_option(in, i, v);
+        w = snprintf(desc + used, n - used, " %s=%.4g", o->name, v);
+        if (w > 0 && (size_t)w < n - used)
+            used += (size_t)w;
+    }
+}
+
+static void test_option_combinations(void **state)
+{
+    (void)state;
+    char msg[DRAFT_MSG_MAX], label[400], desc[300];
+
+    fit_reset();
+    for (int di = 0; di < draft_design_count(); di++) {
+        const struct design *d = draft_design(di);
+        int bases[32], nb = 0;
+        rng_use(d);
+        for (int k = 0; k < nsets; k++)
+            if (draft_design_fits(d, sets[k].breasts))
+                bases[nb++] = k;
+        for (int r = 0; r < OPTION_COMBINATIONS; r++) {
+            struct draft_input in;
+            const struct set *b = &sets[bases[(int)urand(0.0, nb) % nb]];
+            if (r % 2)
+                perturb(d, b, &in);
+            else
+                input_from(b, &in, urand(0.0, DRAFT_SA_MAX), NULL);
+            random_options(d, &in, desc, sizeof desc);
+            snprintf(label, sizeof label, "%s %.30s%s:%s", d->name, b->name, r % 2 ? "~" : "",
+                     desc);
+            struct pattern *p = draft_ok(d->name, &in, label);
+            check_pattern(p, &in, label);
+            draft_free(p);
+            if (r % OPTION_CONT_EVERY)
+                continue;
+            /* continuity at these options: every measurement, every number option */
+            for (int k = 0; k < MEASURES_COUNT; k++) {
+                if (!design_uses(d, &in, k))
+                    continue;
+                struct pattern *a = draft_moved(d, &in, k, 0, msg), *c;
+                CHECK(a, "%s: refused: %s", label, msg);
+                c = draft_moved(d, &in, k, 1, msg);
+                CHECK(c, "%s: %s + 1 refused: %s", label, measures_table[k].name, msg);
+                cont_record(d, a, c, k, in.value[k], label);
+                draft_free(a);
+                draft_free(c);
+            }
+            for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+                const struct draft_option *o = &draft_options[i];
+                char kind[64];
+                if (!fit_option(d, i) || o->kind != DRAFT_OPTION_NUMBER)
+                    continue;
+                struct draft_input x = in, y;
+                x.sa = 0.0;
+                double v = x.opt[i] + OPTION_STEP > o->max ? o->max - OPTION_STEP : x.opt[i];
+                set_option(&x, i, v);
+                y = x;
+                set_option(&y, i, v + OPTION_STEP);
+                struct pattern *a = NULL, *c = NULL;
+                CHECK(draft_run(d, &x, &a, msg, sizeof msg) == 0, "%s: refused: %s", label, msg);
+                CHECK(draft_run(d, &y, &c, msg, sizeof msg) == 0, "%s: %s + 1 refused: %s", label,
+                      o->name, msg);
+                char where[64], lab[480];
+                double mv = pattern_moved(a, c, where, sizeof where);
+                snprintf(kind, sizeof kind, "%s: most a point moves per 0.1 option unit (mm)",
+                         d->name);
+                snprintf(lab, sizeof lab, "%.300s %s %g..%g: %s", label, o->name, v,
+                         v + OPTION_STEP, where);
+                fit_record(kind, 0.0, CONT_BOUND, mv, lab);
+                draft_free(a);
+                draft_free(c);
+            }
+        }
+    }
+    fit_assert("option combinations");
+}
+
+/* armhole_depth moves the armpit by what it asks, less only where the arm
+ * needs a deeper armhole anyway (and never the other way). */
+static void test_armhole_depth(void **state)
+{
+    (void)state;
+    static const char *const designs[] = {"body", "bodice", "tshirt"};
+
+    fit_reset();
+    for (size_t di = 0; di < 3; di++) {
+        const struct design *d = draft_find(designs[di]);
+        int i = draft_option_for(d, "armhole_depth");
+        for (int k = 0; k < nsets; k++) {
+            double ya[3];
+            const double ask[3] = {0.0, draft_options[i].min, draft_options[i].max};
+            char label[96];
+            if (!draft_design_fits(d, sets[k].breasts))
+                continue;
+            for (int v = 0; v < 3; v++) {
+                struct draft_input in;
+                input_from(&sets[k], &in, 10.0, NULL);
+                set_option(&in, i, ask[v]);
+                snprintf(label, sizeof label, "%s %.40s armhole_depth %g", d->name, sets[k].name,
+                         ask[v]);
+                struct pattern *p = draft_ok(d->name, &in, label);
+                const struct draft_part *bk = draft_part_find(p, "back");
+                ya[v] = geom_path_start(&draft_edge_find(bk, "armhole")->path).y;
+                draft_free(p);
+            }
+            fit_record("armpit moved by armhole_depth min, share of the ask", 0.0, 1.0 + 1e-9,
+                       (ya[1] - ya[0]) / ask[1], label);
+            fit_record("armpit moved by armhole_depth max, share of the ask", 0.0, 1.0 + 1e-9,
+                       (ya[2] - ya[0]) / ask[2], label);
+        }
+    }
+    fit_assert("armhole depth");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2684,6 +2914,9 @@ int main(void)
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_cli_sets),
+        cmocka_unit_test(test_option_values),
+        cmocka_unit_test(test_option_combinations),
+        cmocka_unit_test(test_armhole_depth),
     };
     return cmocka_run_group_tests(tests, load_sets, cleanup);
 }
