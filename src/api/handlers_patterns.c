@@ -382,10 +382,15 @@ static json_t *pattern_warnings_json(const struct pattern *p)
 
 /* What the SVG and PDF of p hold, without drawing them: the layout's size,
  * the parts, the tile pages per paper (without the assembly page), the
- * warnings in full. */
-static json_t *pattern_json(const struct pattern *p)
+ * warnings in full, and the options it was drafted with (every option of
+ * its design but the output ones, given or at its default). */
+static json_t *pattern_json(const struct pattern *p, const json_t *options)
 {
-    json_t *parts = json_array(), *pages = json_object();
+    json_t *parts = json_array(), *pages = json_object(), *used = json_deep_copy(options);
+
+    for (int i = 0; used && i < DRAFT_OPTIONS_COUNT; i++)
+        if (draft_options[i].output)
+            json_object_del(used, draft_options[i].name);
 
     for (size_t i = 0; i < p->nparts; i++)
         json_array_append_new(parts, json_pack("{s:s,s:s,s:i,s:b}", "name", p->part[i].name,
@@ -396,11 +401,12 @@ static json_t *pattern_json(const struct pattern *p)
         draft_tiles(p, (enum draft_paper)paper, &cols, &rows, &n);
         json_object_set_new(pages, paper == DRAFT_PAPER_A4 ? "a4" : "letter", json_integer(n));
     }
-    return json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:f,s:o,s:o,s:o}", "design", p->design->name,
+    return json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:f,s:o,s:o,s:o,s:o}", "design", p->design->name,
                      "title", p->design->title, "units", draft_units_name(p->units), "sa", p->sa,
                      "date", p->date, "engine", draft_version(), "width_mm",
                      round(p->width * 100.0) / 100.0, "height_mm", round(p->height * 100.0) / 100.0,
-                     "parts", parts, "pages", pages, "warnings", pattern_warnings_json(p));
+                     "parts", parts, "pages", pages, "warnings", pattern_warnings_json(p),
+                     "options", used ? used : json_object());
 }
 
 /* Answer with the pattern p as SVG, as PDF on the paper of options, or as
@@ -413,7 +419,7 @@ static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form for
     int rc;
 
     if (form == FORM_JSON) {
-        json_t *j = pattern_json(p);
+        json_t *j = pattern_json(p, options);
         draft_free(p);
         return j ? resp_json(rq, 200, j) : ERR_NOMEM;
     }
