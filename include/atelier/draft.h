@@ -141,7 +141,7 @@ int measures_check(const char *name, double value, int is_number, int breasts, c
 #define DRAFT_WAISTBAND_OVERLAP 30.0 /* mm */
 /* The straight skirt's back vent: from the hem up this share of the hem's
  * height below the seat line, this wide. */
-#define DRAFT_SKIRT_VENT_SHARE 0.45
+#define DRAFT_SKIRT_VENT_SHARE 0.6
 #define DRAFT_SKIRT_VENT_WIDTH 40.0 /* mm */
 #define DRAFT_SKIRT_HEM_FACTOR 3.0
 /* A dart opening wider than this (degrees) is more than one dart takes
