@@ -36,6 +36,7 @@ struct sweep_report {
     int signups_erased;
     int sessions_deleted;
     int tokens_deleted;
+    int mfa_setups_deleted; /* 2FA setups never enabled within LIMIT_MFA_SETUP_TTL_S */
     int outbox_deleted;
     double ms;
 };
