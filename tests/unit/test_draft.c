@@ -2861,6 +2861,47 @@ static void test_option_combinations(void **state)
     fit_assert("option combinations");
 }
 
+/* draft_run checks a set option itself: a program that skips
+ * draft_option_check gets a refusal naming the option, never a pattern
+ * drafted out of the design's range; another design's option is ignored. */
+static void test_option_refused_unchecked(void **state)
+{
+    (void)state;
+    const struct design *skirt = draft_find("skirt"), *body = draft_find("body");
+    const double bad[] = {10.5, -0.1, NAN, INFINITY, 1e300};
+    char msg[DRAFT_MSG_MAX];
+    struct draft_input in;
+    struct pattern *p = NULL;
+
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        input_from(&sets[4], &in, 10.0, NULL);
+        assert_int_equal(draft_option_apply(&in, "waist_ease", bad[k]), 0);
+        assert_int_equal(draft_run(skirt, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+        assert_null(p);
+        assert_non_null(strstr(msg, "waist_ease"));
+    }
+    /* 10.5 is in the trouser's range (0 to 15): drafted */
+    input_from(&sets[4], &in, 10.0, NULL);
+    draft_option_apply(&in, "waist_ease", 10.5);
+    p = draft_ok("trouser", &in, "trouser waist_ease 10.5");
+    draft_free(p);
+    /* a choice index that is none of the choices */
+    int i = draft_option_for(draft_find("trouser"), "leg_shape");
+    input_from(&sets[4], &in, 10.0, NULL);
+    in.opt[i] = 3.0;
+    in.opt_set[i] = 1;
+    assert_int_equal(draft_run(draft_find("trouser"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "leg_shape"));
+    in.opt[i] = 0.5;
+    assert_int_equal(draft_run(draft_find("trouser"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    /* the body has no leg_shape: set or not, it drafts the same */
+    input_from(&sets[14], &in, 10.0, NULL);
+    in.opt[i] = 99.0;
+    in.opt_set[i] = 1;
+    p = draft_ok(body->name, &in, "body with a trouser option set");
+    draft_free(p);
+}
+
 /* armhole_depth moves the armpit by what it asks, less only where the arm
  * needs a deeper armhole anyway (and never the other way). */
 static void test_armhole_depth(void **state)
@@ -2926,6 +2967,7 @@ int main(void)
         cmocka_unit_test(test_option_values),
         cmocka_unit_test(test_option_combinations),
         cmocka_unit_test(test_armhole_depth),
+        cmocka_unit_test(test_option_refused_unchecked),
     };
     return cmocka_run_group_tests(tests, load_sets, cleanup);
 }
