@@ -19,7 +19,10 @@
  *
  * Only the measurements a design uses are read (a whole FreeSewing set is
  * fine); in.breasts alone decides the body. in.date (NULL: today) and
- * in.units only change what the titles and the scale box say.
+ * in.units only change what the titles and the scale box say. Fit options
+ * (eases, lengths, the trouser's leg shape, ...: draft_options[] below)
+ * are set with draft_option_apply / draft_option_apply_choice; the designs
+ * are body, bodice, trouser (blocks), tshirt and skirt (garments).
  *
  * A part's outline is a chain of named edges (seams such as "side" or
  * "armhole", or a fold); the seam line is their concatenation and the
@@ -113,8 +116,11 @@ int measures_check(const char *name, double value, int is_number, int breasts, c
 #define DRAFT_SCALEBOX_IN_H 50.8
 #define DRAFT_MITRE_LIMIT   2.0 /* allowance corners: mitre up to 2 x sa, then bevel */
 
-/* Ease of each design, as fractions of the measurement. Tests compute the
- * targets from these, never from the drafting code. */
+/* Ease of each design, as fractions of the measurement. Where a fit option
+ * sets an ease (chest_ease, bust_ease, hips_ease, waist_ease, seat_ease:
+ * options.c), the constant is its default, in per cent there. Tests compute
+ * the targets from these and from the option values they give, never from
+ * the drafting code. */
 #define DRAFT_BODY_CHEST_EASE    0.12 /* 4 x quarter width at the chest line */
 #define DRAFT_BODY_HIPS_EASE     0.08 /* the hem widens only if hips need it */
 #define DRAFT_BODY_NECK_EASE     0.05 /* 2 x (front + back neckline) */
