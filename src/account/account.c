@@ -22,6 +22,7 @@
 #include "store/db.h"
 #include "base/err.h"
 #include "account/password.h"
+#include "account/restrict.h"
 #include "base/policy.h"
 #include "base/util.h"
 
@@ -232,6 +233,14 @@ json_t *account_json(struct db *db, const char *account_id)
                       account_time(db_col_int(rows, 7)));
     }
     db_rows_free(rows);
+    if (o) { /* restriction of processing (restrict.h): whether, and since when */
+        int64_t since = 0;
+        if (restrict_get(db, account_id, &since)) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "restriction", restrict_json(since));
+    }
     return o;
 }
 

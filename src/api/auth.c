@@ -1,30 +1,122 @@
 /*
- * auth.c - the bearer-token check of ROUTE_AUTH routes, as the HTTP layer's
- * authentication hook.
+ * auth.c - the authentication hook of ROUTE_AUTH routes (http_set_auth),
+ * and the one place that decides what a credential may call, from the
+ * route's flags, before any handler runs.
  *
- * Invariants: only "Authorization: Bearer <token>" is read; the token is
- * looked up by its keyed hash (account_session_find), never stored; the
- * WWW-Authenticate challenge goes with 401 answers only.
+ * A bearer credential is a session token (POST /v1/login) or an API key
+ * ("atk_...", account/apikey.h). The rules, in this order:
+ *   1. unknown, malformed, expired or deleted: 401 with the Bearer challenge;
+ *   2. an API key of an account that restricts processing: 403 restricted,
+ *      on every route (its keys stop working);
+ *   3. an API key on a route without ROUTE_KEY_OK: 403 insufficient_scope
+ *      (security routes: password, email, 2FA, keys, restriction, deletion,
+ *      logout, and every route that does not say otherwise);
+ *   4. a read key on anything but GET: 403 insufficient_scope;
+ *   5. a session of a restricted account on a route without
+ *      ROUTE_RESTRICTED_OK: 403 restricted.
+ * So a new route is closed to keys and to restricted accounts until its
+ * entry in routes.c opens it.
+ *
+ * Invariants: only "Authorization: Bearer <token>" is read; a credential is
+ * looked up by its hash (account_session_find, apikey_find), never stored;
+ * the request is marked authenticated (req_set_auth) only when every rule
+ * passed; the WWW-Authenticate challenge goes with 401 answers, and with
+ * error="insufficient_scope" on 403 insufficient_scope (RFC 6750). A key's
+ * last use is written after the handler (api_request_done), outside the
+ * read scope of a GET.
  */
+#include <string.h>
 #include <strings.h>
 
 #include "account/account.h"
+#include "account/apikey.h"
+#include "account/restrict.h"
 #include "api/api.h"
+#include "base/clock.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "store/db.h"
+
+/* req_set_credential flags of a request authenticated by an API key */
+#define API_CRED_KEY   1u
+#define API_CRED_TOUCH 2u
+
+static int api_restricted(struct req *rq, const char *what)
+{
+    return req_fail(rq, ERR_FORBIDDEN, "restricted",
+                    "the owner of this account has restricted its processing: %s until the "
+                    "restriction is lifted (DELETE /v1/account/restrict)",
+                    what);
+}
+
+static int api_insufficient_scope(struct req *rq, const char *why)
+{
+    resp_header(rq, "WWW-Authenticate", "Bearer error=\"insufficient_scope\"");
+    return req_fail(rq, ERR_FORBIDDEN, "insufficient_scope", "%s", why);
+}
+
+static int api_auth_key(struct req *rq, const char *key)
+{
+    struct apikey_auth k;
+    unsigned flags = req_route_flags(rq);
+    int rc = apikey_find(db_thread(), key, clock_now_ms(), &k);
+
+    if (rc)
+        return rc;
+    if (k.restricted)
+        return api_restricted(rq, "its API keys do not work");
+    if (!(flags & ROUTE_KEY_OK))
+        return api_insufficient_scope(
+            rq, "API keys cannot call this route; it needs a session (POST /v1/login)");
+    if (k.scope != APIKEY_WRITE && strcmp(req_method(rq), "GET") != 0)
+        return api_insufficient_scope(rq, "a read key can only read (GET); this needs a write key");
+    req_set_auth(rq, k.account, NULL);
+    req_set_credential(rq, k.id, API_CRED_KEY | (k.touch_due ? API_CRED_TOUCH : 0));
+    return 0;
+}
+
+static int api_auth_session(struct req *rq, const char *token)
+{
+    char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
+    struct db *db = db_thread();
+    int64_t since = 0;
+    int rc = account_session_find(db, token, account_id, session_id);
+
+    if (rc)
+        return rc;
+    if (!(req_route_flags(rq) & ROUTE_RESTRICTED_OK)) {
+        rc = restrict_get(db, account_id, &since);
+        if (rc)
+            return rc == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : rc;
+        if (since)
+            return api_restricted(rq, "this route is closed to it");
+    }
+    req_set_auth(rq, account_id, session_id);
+    return 0;
+}
 
 int api_authenticate(struct req *rq)
 {
     const char *h = req_header(rq, "Authorization");
-    char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
     int rc = ERR_UNAUTHENTICATED;
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         goto out;
-    if ((rc = account_session_find(db_thread(), h + 7, account_id, session_id)) == 0)
-        req_set_auth(rq, account_id, session_id);
+    rc = apikey_is_key(h + 7) ? api_auth_key(rq, h + 7) : api_auth_session(rq, h + 7);
 out:
     if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
         resp_header(rq, "WWW-Authenticate", "Bearer");
     return rc;
+}
+
+void api_request_done(struct req *rq)
+{
+    unsigned flags = 0;
+    const char *key = req_credential(rq, &flags);
+    int rc;
+
+    if (!key || !(flags & API_CRED_KEY) || !(flags & API_CRED_TOUCH))
+        return;
+    if ((rc = apikey_touch(db_thread(), key, clock_now_ms())))
+        log_warn("auth", "the last use of an API key was not recorded: %s", err_text(rc));
 }

@@ -64,6 +64,12 @@
 #define LIMIT_BIO_MAX              1000 /* characters */
 #define LIMIT_SOCIAL_VALUE_MAX     200  /* bytes of one social handle or URL */
 
+/* API keys for scripts (issue 14) */
+#define LIMIT_APIKEYS_PER_ACCOUNT 20                   /* beyond: 409 limit_reached */
+#define LIMIT_APIKEY_NAME_MAX     100                  /* characters */
+#define LIMIT_APIKEY_TTL_MAX_S    (365 * POLICY_DAY_S) /* expires_at at most this far ahead */
+#define LIMIT_APIKEY_TOUCH_S      POLICY_MINUTE_S      /* last use recorded at most this often */
+
 /* Models and patterns */
 #define LIMIT_MODELS_PER_ACCOUNT 100
 #define LIMIT_MODEL_NAME_MAX     100   /* characters */
@@ -137,6 +143,10 @@
     X(LIMIT_USERNAME_MAX)                                                                          \
     X(LIMIT_BIO_MAX)                                                                               \
     X(LIMIT_SOCIAL_VALUE_MAX)                                                                      \
+    X(LIMIT_APIKEYS_PER_ACCOUNT)                                                                   \
+    X(LIMIT_APIKEY_NAME_MAX)                                                                       \
+    X(LIMIT_APIKEY_TTL_MAX_S)                                                                      \
+    X(LIMIT_APIKEY_TOUCH_S)                                                                        \
     X(LIMIT_MODELS_PER_ACCOUNT)                                                                    \
     X(LIMIT_MODEL_NAME_MAX)                                                                        \
     X(LIMIT_MODEL_NOTES_MAX)                                                                       \
@@ -186,6 +196,9 @@ _Static_assert(LIMIT_MAIL_PER_RECIPIENT > 0 && LIMIT_MAIL_PER_CLIENT >= LIMIT_MA
                "mail rate limits");
 _Static_assert(LIMIT_MAIL_QUEUE_PER_RCPT > LIMIT_MAIL_PER_RECIPIENT,
                "the queue cap is the backstop behind the per-route limits");
+_Static_assert(LIMIT_APIKEYS_PER_ACCOUNT > 0 && LIMIT_APIKEY_NAME_MAX > 0 &&
+                   LIMIT_APIKEY_TOUCH_S > 0 && LIMIT_APIKEY_TTL_MAX_S > LIMIT_APIKEY_TOUCH_S,
+               "API keys");
 _Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MAX, "password");
 _Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
 _Static_assert(LIMIT_IMAGE_BODY > LIMIT_JSON_BODY, "images are the larger bodies");

@@ -39,6 +39,12 @@ enum route_flags {
     ROUTE_AUTH = 1 << 2,       /* needs a valid bearer token */
     ROUTE_SLOW = 1 << 3,       /* CPU-heavy: run on the worker pool */
     ROUTE_OPT_BODY = 1 << 4,   /* with JSON_BODY: an empty body is allowed */
+    /* What an authenticated route allows beyond a session of an account in
+     * good standing. Both are refused unless the route says so, so a new
+     * route is closed to API keys and to restricted accounts by default;
+     * the auth hook (api/auth.c) enforces them before any handler runs. */
+    ROUTE_KEY_OK = 1 << 5,        /* an API key may call it (a read key: GET only) */
+    ROUTE_RESTRICTED_OK = 1 << 6, /* a restricted account may call it (GDPR art. 18) */
 };
 
 struct route {
@@ -72,6 +78,14 @@ void route_allow(const struct route_table *t, const char *path, char *out, size_
  * header, calls req_set_auth and returns 0, or returns an err (401, 429...). */
 typedef int (*http_auth_fn)(struct req *rq);
 void http_set_auth(http_auth_fn fn);
+
+/* The auth layer's bookkeeping after an authenticated request (the last use
+ * of an API key): called once the handler has answered and the read scope
+ * of a GET is closed, on the thread that ran the handler, before the answer
+ * is sent; only for requests the hook authenticated. Its writes therefore
+ * never run inside a read scope. NULL for none. */
+typedef void (*http_done_fn)(struct req *rq);
+void http_set_done(http_done_fn fn);
 
 /* Hooks around an authenticated GET served on the event thread: begin is
  * called once the whole request is read, before authentication; end after

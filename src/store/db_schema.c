@@ -330,6 +330,40 @@ const struct db_migration db_migrations[] = {
                   " WHERE cadence_ignored = 0;\n"
                   "DELETE FROM opendata_releases;\n",
     },
+    {
+        /* Issue 14: API keys and restriction of processing. A key is found
+         * by the BLAKE2b hash of its secret (like a session), its name is
+         * sealed (api_keys.name:<id>); times in ms. restricted_at (Unix
+         * seconds) is set while the owner restricts processing (GDPR art.
+         * 18), NULL otherwise. */
+        .version = 11,
+        .sqlite_sql = "ALTER TABLE accounts ADD COLUMN restricted_at INTEGER;\n"
+                      "CREATE TABLE api_keys (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  key_hash BLOB NOT NULL UNIQUE,\n"
+                      "  name_sealed BLOB NOT NULL,\n"
+                      "  scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),\n"
+                      "  created_ms INTEGER NOT NULL,\n"
+                      "  expires_ms INTEGER NOT NULL,\n"
+                      "  last_used_ms INTEGER\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX api_keys_account ON api_keys (account_id, created_ms);\n"
+                      "CREATE INDEX api_keys_expiry ON api_keys (expires_ms);\n",
+        .pg_sql = "ALTER TABLE accounts ADD COLUMN restricted_at BIGINT;\n"
+                  "CREATE TABLE api_keys (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  key_hash BYTEA NOT NULL UNIQUE,\n"
+                  "  name_sealed BYTEA NOT NULL,\n"
+                  "  scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),\n"
+                  "  created_ms BIGINT NOT NULL,\n"
+                  "  expires_ms BIGINT NOT NULL,\n"
+                  "  last_used_ms BIGINT\n"
+                  ");\n"
+                  "CREATE INDEX api_keys_account ON api_keys (account_id, created_ms);\n"
+                  "CREATE INDEX api_keys_expiry ON api_keys (expires_ms);\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

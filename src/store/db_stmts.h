@@ -73,7 +73,8 @@ enum stmt {
     STMT_AVATAR_GET,    /* $1 model, $2 account -> content_type, data_sealed */
     STMT_AVATAR_DELETE, /* $1 model, $2 account */
     /* privacy lifecycle (issue 5) */
-    STMT_SWEEP_NOTICE_DUE,  /* $1 last login cutoff, $2 limit -> id, email_sealed */
+    STMT_SWEEP_NOTICE_DUE,  /* $1 last login cutoff, $2 limit -> id, email_sealed (not
+                               restricted accounts: they get no mail) */
     STMT_SWEEP_NOTICE_MARK, /* $1 id, $2 now */
     STMT_SWEEP_INACTIVE,    /* $1 last login cutoff, $2 limit -> id */
     STMT_SWEEP_SIGNUPS,     /* $1 created cutoff */
@@ -113,12 +114,27 @@ enum stmt {
     STMT_DP_BUILD_INSERT,  /* $1 id, $2 created_at, $3 rho_milli, $4 cadence_ignored,
                               $5 quarter */
     STMT_DP_BUILD_PUBLISH, /* $1 id */
-    STMT_DP_CHARGE,        /* $1 rho_milli, $2 build id, $3 cap_milli: charge every opted-in
-                              account with a model that stays within the cap */
+    STMT_DP_CHARGE,        /* $1 rho_milli, $2 build id, $3 cap_milli: charge every opted-in,
+                              not restricted account with a model that stays within the cap */
     STMT_DP_MEMBERS,       /* $1 build id -> account_id, model id, breasts_sealed,
-                              measurements_sealed (charged accounts still opted in; newest model
+                              measurements_sealed (charged accounts still opted in
+                              and not restricted; newest model
                               of an account first: updated_at, then id, descending) */
     STMT_DP_LEDGER_GET,    /* $1 account -> spent_milli */
+    /* API keys and restriction of processing (issue 14) */
+    STMT_APIKEY_INSERT,       /* $1 id, $2 account, $3 key_hash, $4 name_sealed, $5 scope,
+                                 $6 created_ms, $7 expires_ms */
+    STMT_APIKEY_COUNT,        /* $1 account, $2 now_ms -> count of unexpired keys */
+    STMT_APIKEY_AUTH,         /* $1 key_hash, $2 now_ms -> id, account_id, scope, last_used_ms,
+                                 restricted_at (unexpired keys only) */
+    STMT_APIKEY_TOUCH,        /* $1 id, $2 now_ms, $3 now_ms - touch interval */
+    STMT_APIKEY_LIST,         /* $1 account -> id, name_sealed, scope, created_ms, expires_ms,
+                                 last_used_ms (oldest first) */
+    STMT_APIKEY_DELETE,       /* $1 id, $2 account */
+    STMT_SWEEP_APIKEYS,       /* $1 now_ms: delete expired keys */
+    STMT_ACCOUNT_RESTRICTION, /* $1 id -> restricted_at (NULL: not restricted) */
+    STMT_ACCOUNT_RESTRICT,    /* $1 id, $2 now: restrict (when not already) */
+    STMT_ACCOUNT_UNRESTRICT,  /* $1 id, $2 now: lift (when restricted) */
     STMT__COUNT
 };
 

@@ -43,7 +43,7 @@ COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "s
 
 # Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
-                  "model_avatars", "dp_ledger")
+                  "model_avatars", "dp_ledger", "api_keys")
 
 
 # --------------------------------------------------------------------------
@@ -395,13 +395,15 @@ class Rich:
         self.tokens = [acc.token]
         self.model_ids = []
         self.pending_email = None
+        self.api_key = None  # the secret of its API key (populate)
+        self.api_key_id = None
 
 
 def populate(srv, acc, tag="rich"):
     """Bio, social, consent, a picture, two models with avatars, a second
-    session, and an open data build that charged the account's privacy
-    ledger (it publishes nothing: the world is too small). Needs a server
-    that delivers mail (not used here)."""
+    session, an API key used once, and an open data build that charged the
+    account's privacy ledger (it publishes nothing: the world is too small).
+    Needs a server that delivers mail (not used here)."""
     from accounts_helpers import bearer, login_token
     from models_helpers import create_model, image_fixture, put_avatar
     from opendata_helpers import build_fails
@@ -425,6 +427,13 @@ def populate(srv, acc, tag="rich"):
     assert "the ledger was charged" in build_fails(srv, "--ignore-cadence")
     rich.tokens.append(login_token(srv, acc.username, acc.password))
     assert srv.get("/v1/account", headers=bearer(rich.tokens[-1])).status_code == 200
+    # 90 days ahead of the server's clock (it may run with an offset)
+    expires = rfc3339(account_last_login(srv, rich.tokens[-1]) + days(90))
+    r = srv.post("/v1/apikeys", headers=acc.auth, json={"name": f"key of {tag}", "scope": "read",
+                                                        "expires_at": expires})
+    assert r.status_code == 201, r.text
+    rich.api_key, rich.api_key_id = r.json()["key"], r.json()["id"]
+    assert srv.get("/v1/models", headers=bearer(rich.api_key)).status_code == 200
     return rich
 
 
@@ -446,7 +455,8 @@ def queue_links(srv, rich, tag="rich"):
 def account_rows(store, account_id):
     """{table: rows} of everything the schema stores for one account."""
     out = {}
-    for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger"):
+    for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger",
+              "api_keys"):
         out[t] = store.where(t, "account_id", account_id)
     out["accounts"] = store.where("accounts", "id", account_id)
     model_ids = {m["id"] for m in out["models"]}
