@@ -155,12 +155,14 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
 }
 
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
-                         char session_id[POLICY_ID_BUF])
+                         char session_id[POLICY_ID_BUF], int64_t *restricted_since)
 {
     uint8_t hash[TOKEN_HASH_BYTES];
     struct db_rows *rows = NULL;
     int rc;
 
+    if (restricted_since)
+        *restricted_since = 0;
     if (token_hash(token, hash))
         return ERR_UNAUTHENTICATED;
     if (!db)
@@ -172,6 +174,10 @@ int account_session_find(struct db *db, const char *token, char account_id[POLIC
     if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), POLICY_ID_BUF) ||
                     util_strlcpy(session_id, db_col_text(rows, 0, NULL), POLICY_ID_BUF)))
         rc = ERR_INTERNAL;
+    if (rc == 1 && restricted_since && !db_col_null(rows, 2)) {
+        int64_t since = db_col_int(rows, 2);
+        *restricted_since = since > 0 ? since : 1; /* set means restricted, whatever its value */
+    }
     db_rows_free(rows);
     if (rc < 0)
         return rc;

@@ -5,9 +5,9 @@
  * Invariants: the state is one column, accounts.restricted_at (Unix
  * seconds, NULL when not restricted), changed only by restrict_set and
  * restrict_lift, each a conditional UPDATE so that a repeated request
- * changes nothing and reports so; every reader asks restrict_get (or reads
- * the column in the same statement: STMT_APIKEY_AUTH, the open data and
- * sweep statements), so there is no cached copy to go stale.
+ * changes nothing and reports so; every reader asks restrict_get or reads
+ * the column in its own statement (STMT_SESSION_AUTH, STMT_APIKEY_AUTH, the
+ * open data and sweep statements), so there is no cached copy to go stale.
  */
 #include "account/restrict.h"
 #include "base/clock.h"

@@ -30,7 +30,6 @@
 
 #include "account/account.h"
 #include "account/apikey.h"
-#include "account/restrict.h"
 #include "api/api.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -78,19 +77,13 @@ static int api_auth_key(struct req *rq, const char *key)
 static int api_auth_session(struct req *rq, const char *token)
 {
     char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
-    struct db *db = db_thread();
     int64_t since = 0;
-    int rc = account_session_find(db, token, account_id, session_id);
+    int rc = account_session_find(db_thread(), token, account_id, session_id, &since);
 
     if (rc)
         return rc;
-    if (!(req_route_flags(rq) & ROUTE_RESTRICTED_OK)) {
-        rc = restrict_get(db, account_id, &since);
-        if (rc)
-            return rc == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : rc;
-        if (since)
-            return api_restricted(rq, "this route is closed to it");
-    }
+    if (since && !(req_route_flags(rq) & ROUTE_RESTRICTED_OK))
+        return api_restricted(rq, "this route is closed to it");
     req_set_auth(rq, account_id, session_id);
     return 0;
 }

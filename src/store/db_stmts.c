@@ -115,8 +115,9 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_SESSION_INSERT] = {"INSERT INTO sessions (id, account_id, token_hash, created_ms,"
                              " expires_at) VALUES ($1, $2, $3, $4, $5)",
                              NULL},
-    [STMT_SESSION_AUTH] = {"SELECT id, account_id FROM sessions"
-                           " WHERE token_hash = $1 AND expires_at > $2",
+    [STMT_SESSION_AUTH] = {"SELECT s.id, s.account_id, a.restricted_at"
+                           " FROM sessions s JOIN accounts a ON a.id = s.account_id"
+                           " WHERE s.token_hash = $1 AND s.expires_at > $2",
                            NULL},
     [STMT_SESSION_DELETE] = {"DELETE FROM sessions WHERE id = $1", NULL},
     [STMT_SESSION_DELETE_OTHERS] = {"DELETE FROM sessions WHERE account_id = $1 AND id <> $2",

@@ -44,7 +44,7 @@ enum stmt {
     STMT_TOKEN_DELETE,          /* $1 hash, $2 kind */
     STMT_TOKEN_DELETE_KIND,     /* $1 account, $2 kind */
     STMT_SESSION_INSERT,        /* $1 id, $2 account, $3 token_hash, $4 created_ms, $5 expires_at */
-    STMT_SESSION_AUTH,          /* $1 token_hash, $2 now -> id, account_id */
+    STMT_SESSION_AUTH,          /* $1 token_hash, $2 now -> id, account_id, restricted_at */
     STMT_SESSION_DELETE,        /* $1 id */
     STMT_SESSION_DELETE_OTHERS, /* $1 account, $2 id kept */
     STMT_SESSION_DELETE_ALL,    /* $1 account */
