@@ -6,8 +6,9 @@
  *   1. headers: count, duplicate/conflicting Content-Length and
  *      Transfer-Encoding, header names with blanks -> 400/431;
  *      route match -> 404/405; a body on a route that takes none -> 413;
- *      bearer token of ROUTE_AUTH routes that take a body -> 401 (routes
- *      without one are authenticated once the request is complete);
+ *      bearer token of ROUTE_AUTH routes that take a body -> 401, or 403
+ *      when the route's flags refuse that credential (routes without one
+ *      are authenticated once the request is complete);
  *      declared size over the route's limit -> 413; wrong Content-Type -> 415.
  *   2. body: collected into a buffer bounded by the route's limit; a chunked
  *      body that outgrows it is drained and answered 413.
