@@ -253,6 +253,60 @@ void draft_tiles(const struct pattern *p, enum draft_paper paper, int *cols, int
  * or DRAFT_ERR_INTERNAL when cairo fails. Output is byte-reproducible. */
 int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_t *n);
 
+/* ---- pattern options ---------------------------------------------------
+ * What a pattern is drafted with besides the measurements: the seam
+ * allowance, the paper of the PDF, and the designs' fit options. A
+ * vocabulary like the measurements': a program keeps a pattern's options as
+ * name -> value (a number, or the name of a choice), checks each pair with
+ * draft_option_check, and gives the values to draft_option_apply (or, for an
+ * output option, to the renderer); an option added to the table needs no
+ * change of how a program stores options. An option that a pattern does not
+ * give takes its default. */
+
+enum draft_option_kind {
+    DRAFT_OPTION_NUMBER = 1, /* a finite number in min..max */
+    DRAFT_OPTION_CHOICE = 2, /* one of choices[] (case-insensitive; stored as written there) */
+};
+
+struct draft_option {
+    const char *name;           /* "sa", "paper" */
+    int kind;                   /* enum draft_option_kind */
+    const char *unit;           /* numbers: "mm", "deg", "%"; choices: "" */
+    const char *description;    /* what it changes */
+    double min, max, def;       /* numbers: the range (inclusive) and the default */
+    const char *const *choices; /* choices: NULL-terminated; choices[0] is the default */
+    const char *const *designs; /* NULL: every design; else the names of those it applies to */
+    int output;                 /* 1: changes only the rendering (paper), not the pattern */
+};
+
+#define DRAFT_OPTIONS_COUNT 2
+
+extern const struct draft_option draft_options[DRAFT_OPTIONS_COUNT];
+
+/* Index of an option's name, or -1. */
+int draft_option_find(const char *name);
+
+/* 1 when option o applies to design d. */
+int draft_option_applies(const struct draft_option *o, const struct design *d);
+
+/* Index in o->choices of text (case-insensitive), or -1 (also for a number
+ * option or a NULL text). */
+int draft_option_choice(const struct draft_option *o, const char *text);
+
+/* Check one option given for design d: a known name that applies to d, with
+ * a value of its kind: a finite number in its range (is_number, value), or
+ * the name of one of its choices (text; NULL when what was given is not a
+ * string). field is how the caller names the option to its user
+ * ("options.sa", "sa"). Returns 0, or DRAFT_ERR_INVALID with a sentence
+ * naming field in msg. */
+int draft_option_check(const struct design *d, const char *name, const char *field, int is_number,
+                       double value, const char *text, char *msg, size_t msgn);
+
+/* Set a checked number option on in (sa: in->sa). Output options (paper)
+ * and choices leave in as it is. Returns 0 or DRAFT_ERR_INVALID for a name
+ * that is not an option. */
+int draft_option_apply(struct draft_input *in, const char *name, double value);
+
 /* Release cairo's and fontconfig's process-lifetime font caches, once no
  * thread draws any more (at exit), so leak checkers see only real leaks. */
 void draft_shutdown(void);

@@ -59,15 +59,6 @@ int h_measurements(struct req *rq)
 
 /* ---- validation ---- */
 
-static size_t model_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static int model_check_value(struct req *rq, const char *name, json_t *v, int breasts)
 {
     char field[128], msg[256];
@@ -129,36 +120,6 @@ static int model_check_flag(struct req *rq, struct model *m)
                       list);
 }
 
-static int model_read_text(struct req *rq, json_t *b, const char *key, size_t max, int nullable,
-                           char **out, int *present)
-{
-    json_t *v = json_object_get(b, key);
-    const char *s;
-    int rc;
-
-    *present = v != NULL;
-    if (!v)
-        return 0;
-    if (json_is_null(v) && nullable) {
-        free(*out);
-        *out = NULL;
-        return 0;
-    }
-    if (!json_is_string(v))
-        return input_fail(rq, key, "%s must be a string%s", key, nullable ? " or null" : "");
-    s = json_string_value(v);
-    if ((!nullable && !*s) || model_chars(s) > max)
-        return input_fail(rq, key, "%s must be %d to %zu characters", key, nullable ? 0 : 1, max);
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
-            return input_fail(rq, key, "%s must not contain control characters", key);
-    if ((rc = input_text(rq, key, s)))
-        return rc;
-    free(*out);
-    *out = xstrdup(s);
-    return 0;
-}
-
 /* Apply a create (all required) or update body to m. */
 static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
 {
@@ -167,11 +128,11 @@ static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
     json_t *meas = json_object_get(b, "measurements");
 
     if ((rc = input_known_keys(rq, b, keys)) ||
-        (rc = model_read_text(rq, b, "name", LIMIT_MODEL_NAME_MAX, 0, &m->name, &present)))
+        (rc = input_text_field(rq, b, "name", LIMIT_MODEL_NAME_MAX, 0, &m->name, &present)))
         return rc;
     if (create && !present)
         return input_fail(rq, "name", "name is required");
-    if ((rc = model_read_text(rq, b, "notes", LIMIT_MODEL_NOTES_MAX, 1, &m->notes, &present)) ||
+    if ((rc = input_text_field(rq, b, "notes", LIMIT_MODEL_NOTES_MAX, 1, &m->notes, &present)) ||
         (rc = input_bool(rq, b, "breasts", create, &m->breasts, &present)))
         return rc;
     if (create && !meas)

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -86,6 +87,45 @@ int input_bool(struct req *rq, json_t *o, const char *key, int required, int *ou
     if (!json_is_boolean(v))
         return input_fail(rq, key, "%s must be true or false", key);
     *out = json_is_true(v);
+    return 0;
+}
+
+static size_t input_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+int input_text_field(struct req *rq, json_t *o, const char *key, size_t max, int nullable,
+                     char **out, int *present)
+{
+    json_t *v = json_object_get(o, key);
+    const char *s;
+    int rc;
+
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    if (json_is_null(v) && nullable) {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    if (!json_is_string(v))
+        return input_fail(rq, key, "%s must be a string%s", key, nullable ? " or null" : "");
+    s = json_string_value(v);
+    if ((!nullable && !*s) || input_chars(s) > max)
+        return input_fail(rq, key, "%s must be %d to %zu characters", key, nullable ? 0 : 1, max);
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+            return input_fail(rq, key, "%s must not contain control characters", key);
+    if ((rc = input_text(rq, key, s)))
+        return rc;
+    free(*out);
+    *out = xstrdup(s);
     return 0;
 }
 

@@ -34,6 +34,14 @@ int input_bool(struct req *rq, json_t *o, const char *key, int required, int *ou
  * characters, BOM, tags). s is valid UTF-8 (jansson's), may be NULL. */
 int input_text(struct req *rq, const char *field, const char *s);
 
+/* A free-text field shown to people (names, notes): absent leaves *out
+ * as it is (*present = 0); with nullable, JSON null frees *out and sets it
+ * NULL; otherwise a string of 1 (0 when nullable) to max characters, without
+ * control characters but newline and tab, checked by input_text, replaces
+ * *out (malloc'd; the caller frees it). */
+int input_text_field(struct req *rq, json_t *o, const char *key, size_t max, int nullable,
+                     char **out, int *present);
+
 /* 422 naming a field, with a printf message. Returns ERR_INVALID. */
 int input_fail(struct req *rq, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

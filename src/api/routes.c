@@ -72,6 +72,17 @@ static const struct route api_route_list[] = {
      ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"DELETE", "/v1/models/{id}/avatar", h_avatar_delete,
      ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+    /* saved patterns (issue 14): reading and erasing stay open to a
+     * restricted account; saving, changing, refreshing and drafting do not */
+    {"GET", "/v1/patterns", h_saved_list, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+    {"POST", "/v1/patterns", h_saved_create, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
+    {"GET", "/v1/patterns/{id}", h_saved_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+    {"PATCH", "/v1/patterns/{id}", h_saved_patch, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
+    {"DELETE", "/v1/patterns/{id}", h_saved_delete,
+     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+    {"POST", "/v1/patterns/{id}/refresh", h_saved_refresh, ROUTE_AUTH | ROUTE_KEY_OK},
+    {"GET", "/v1/patterns/{id}.svg", h_saved_svg, ROUTE_AUTH | ROUTE_KEY_OK},
+    {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK},
 };
 
 const struct route_table api_routes = {

@@ -76,6 +76,9 @@
 #define LIMIT_MODEL_NOTES_MAX    10000 /* characters */
 #define LIMIT_SA_MAX             50.0  /* mm: the largest seam allowance accepted */
 
+/* Saved patterns (issue 14): names and notes are bounded as models' are */
+#define LIMIT_PATTERNS_PER_ACCOUNT 500
+
 /* Open data (atelier opendata build; docs/OPENDATA.md). rho in milli-units:
  * 250 is rho = 0.25 zCDP per person per release. */
 #define LIMIT_OPENDATA_RHO_DEFAULT     250  /* --rho, per release */
@@ -151,6 +154,7 @@
     X(LIMIT_MODEL_NAME_MAX)                                                                        \
     X(LIMIT_MODEL_NOTES_MAX)                                                                       \
     X(LIMIT_SA_MAX)                                                                                \
+    X(LIMIT_PATTERNS_PER_ACCOUNT)                                                                  \
     X(LIMIT_OPENDATA_RHO_DEFAULT)                                                                  \
     X(LIMIT_OPENDATA_RHO_MIN)                                                                      \
     X(LIMIT_OPENDATA_RHO_CAP)                                                                      \
@@ -207,6 +211,7 @@ _Static_assert(LIMIT_IMAGE_DECODE_BYTES >= 4u * LIMIT_PICTURE_EDGE * LIMIT_PICTU
 _Static_assert(LIMIT_IMAGE_WORKERS > 0 && LIMIT_IMAGE_QUEUE >= LIMIT_IMAGE_WORKERS, "image pool");
 _Static_assert(LIMIT_CONN_PER_IP <= LIMIT_CONNECTIONS, "per-IP connections within the total");
 _Static_assert((int)LIMIT_SA_MAX > 0, "a seam allowance is accepted");
+_Static_assert(LIMIT_PATTERNS_PER_ACCOUNT > 0, "an account can save a pattern");
 _Static_assert(LIMIT_OPENDATA_RHO_MIN <= LIMIT_OPENDATA_RHO_DEFAULT &&
                    LIMIT_OPENDATA_RHO_DEFAULT <= LIMIT_OPENDATA_RHO_CAP,
                "the default rho is accepted and fits the lifetime cap");

@@ -4,8 +4,8 @@
  * docs/EXPORT.md), served by GET /v1/account/export.
  *
  * Invariant: the export reads the same tables erasure deletes (accounts,
- * account_pictures, models, model_avatars, sessions, tokens, mail_queue,
- * dp_ledger, api_keys);
+ * account_pictures, models, model_avatars, patterns, sessions, tokens,
+ * mail_queue, dp_ledger, api_keys);
  * a table that holds account data and is missing here is a bug, which
  * tests/api/test_310_export.py checks against the database itself.
  * Secrets are never exported: no password hash, no session or link token
@@ -23,6 +23,7 @@
 #include "base/err.h"
 #include "privacy/export.h"
 #include "models/models.h"
+#include "models/saved.h"
 #include "base/policy.h"
 #include "base/util.h"
 
@@ -166,6 +167,20 @@ static int export_apikeys(struct db *db, const char *owner, json_t *doc)
     return 0;
 }
 
+/* Saved patterns, in full: their snapshots are copies of model data. */
+static int export_patterns(struct db *db, const char *owner, json_t *doc)
+{
+    json_t *patterns = json_array();
+    int rc = patterns ? saved_export(db, owner, patterns) : ERR_NOMEM;
+
+    if (rc) {
+        json_decref(patterns);
+        return rc;
+    }
+    json_object_set_new(doc, "patterns", patterns);
+    return 0;
+}
+
 int export_account(struct db *db, const char *id, const char *current_session, json_t **out)
 {
     json_t *doc, *sessions, *links, *account, *ledger;
@@ -198,7 +213,8 @@ int export_account(struct db *db, const char *id, const char *current_session, j
         (rc = export_rows(db, STMT_TOKEN_LIST, id, links, export_token_row, NULL)) ||
         (rc = export_rows(db, STMT_MAIL_COUNT, id, doc, export_count_row, NULL)) ||
         (rc = export_rows(db, STMT_DP_LEDGER_GET, id, ledger, export_ledger_row, NULL)) ||
-        (rc = export_apikeys(db, id, doc)) || (rc = export_models(db, id, doc))) {
+        (rc = export_apikeys(db, id, doc)) || (rc = export_models(db, id, doc)) ||
+        (rc = export_patterns(db, id, doc))) {
         json_decref(doc);
         return rc;
     }

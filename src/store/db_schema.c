@@ -364,6 +364,45 @@ const struct db_migration db_migrations[] = {
                   "CREATE INDEX api_keys_account ON api_keys (account_id, created_ms);\n"
                   "CREATE INDEX api_keys_expiry ON api_keys (expires_ms);\n",
     },
+    {
+        /* Issue 14: saved patterns. Design, name, notes, options and the
+         * snapshot of the model (its name, breasts flag and measurements as
+         * they were when saved or refreshed) are sealed, bound to the
+         * pattern id; the design is sealed too, since it tells the breasts
+         * flag. A saved pattern is erased with its account and with its
+         * model (ON DELETE CASCADE from both). */
+        .version = 12,
+        .sqlite_sql = "CREATE TABLE patterns (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,\n"
+                      "  design_sealed BLOB NOT NULL,\n"
+                      "  name_sealed BLOB NOT NULL,\n"
+                      "  notes_sealed BLOB,\n"
+                      "  options_sealed BLOB NOT NULL,\n"
+                      "  snapshot_sealed BLOB NOT NULL,\n"
+                      "  snapshot_at INTEGER NOT NULL,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  updated_at INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX patterns_account ON patterns (account_id, created_at);\n"
+                      "CREATE INDEX patterns_model ON patterns (model_id);\n",
+        .pg_sql = "CREATE TABLE patterns (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,\n"
+                  "  design_sealed BYTEA NOT NULL,\n"
+                  "  name_sealed BYTEA NOT NULL,\n"
+                  "  notes_sealed BYTEA,\n"
+                  "  options_sealed BYTEA NOT NULL,\n"
+                  "  snapshot_sealed BYTEA NOT NULL,\n"
+                  "  snapshot_at BIGINT NOT NULL,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  updated_at BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX patterns_account ON patterns (account_id, created_at);\n"
+                  "CREATE INDEX patterns_model ON patterns (model_id);\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

@@ -307,6 +307,34 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_ACCOUNT_UNRESTRICT] = {"UPDATE accounts SET restricted_at = NULL, updated_at = $2"
                                  " WHERE id = $1 AND restricted_at IS NOT NULL",
                                  NULL},
+    /* saved patterns (issue 14): every statement names the owner */
+    [STMT_PATTERN_INSERT] = {"INSERT INTO patterns (id, account_id, model_id, design_sealed,"
+                             " name_sealed, notes_sealed, options_sealed, snapshot_sealed,"
+                             " snapshot_at, created_at, updated_at)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)",
+                             NULL},
+    [STMT_PATTERN_GET] = {"SELECT id, model_id, design_sealed, name_sealed, notes_sealed,"
+                          " options_sealed, snapshot_sealed, snapshot_at, created_at, updated_at"
+                          " FROM patterns WHERE id = $1 AND account_id = $2",
+                          NULL},
+    [STMT_PATTERN_LIST] = {"SELECT id, model_id, design_sealed, name_sealed, options_sealed,"
+                           " snapshot_at, created_at, updated_at"
+                           " FROM patterns WHERE account_id = $1 ORDER BY created_at, id",
+                           NULL},
+    [STMT_PATTERN_EXPORT] = {"SELECT id, model_id, design_sealed, name_sealed, notes_sealed,"
+                             " options_sealed, snapshot_sealed, snapshot_at, created_at,"
+                             " updated_at FROM patterns WHERE account_id = $1"
+                             " ORDER BY created_at, id",
+                             NULL},
+    [STMT_PATTERN_UPDATE] = {"UPDATE patterns SET name_sealed = $3, notes_sealed = $4,"
+                             " options_sealed = $5, updated_at = $6"
+                             " WHERE id = $1 AND account_id = $2",
+                             NULL},
+    [STMT_PATTERN_SNAPSHOT] = {"UPDATE patterns SET snapshot_sealed = $3, snapshot_at = $4,"
+                               " updated_at = $4 WHERE id = $1 AND account_id = $2",
+                               NULL},
+    [STMT_PATTERN_DELETE] = {"DELETE FROM patterns WHERE id = $1 AND account_id = $2", NULL},
+    [STMT_PATTERN_COUNT] = {"SELECT count(*) FROM patterns WHERE account_id = $1", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

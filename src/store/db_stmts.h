@@ -135,6 +135,18 @@ enum stmt {
     STMT_ACCOUNT_RESTRICTION, /* $1 id -> restricted_at (NULL: not restricted) */
     STMT_ACCOUNT_RESTRICT,    /* $1 id, $2 now: restrict (when not already) */
     STMT_ACCOUNT_UNRESTRICT,  /* $1 id, $2 now: lift (when restricted) */
+    /* saved patterns (issue 14) */
+    STMT_PATTERN_INSERT,   /* $1 id, $2 account, $3 model, $4 design, $5 name, $6 notes or NULL,
+                              $7 options, $8 snapshot, $9 now (all sealed but ids and now) */
+    STMT_PATTERN_GET,      /* $1 id, $2 account -> id, model_id, design, name, notes, options,
+                              snapshot, snapshot_at, created_at, updated_at */
+    STMT_PATTERN_LIST,     /* $1 account -> id, model_id, design, name, options, snapshot_at,
+                              created_at, updated_at; oldest first */
+    STMT_PATTERN_EXPORT,   /* $1 account -> STMT_PATTERN_GET's columns, oldest first */
+    STMT_PATTERN_UPDATE,   /* $1 id, $2 account, $3 name, $4 notes or NULL, $5 options, $6 now */
+    STMT_PATTERN_SNAPSHOT, /* $1 id, $2 account, $3 snapshot, $4 now */
+    STMT_PATTERN_DELETE,   /* $1 id, $2 account */
+    STMT_PATTERN_COUNT,    /* $1 account -> count */
     STMT__COUNT
 };
 

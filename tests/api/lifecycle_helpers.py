@@ -43,7 +43,7 @@ COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "s
 
 # Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
-                  "model_avatars", "dp_ledger", "api_keys")
+                  "model_avatars", "dp_ledger", "patterns", "api_keys")
 
 
 # --------------------------------------------------------------------------
@@ -394,18 +394,20 @@ class Rich:
         self.acc = acc
         self.tokens = [acc.token]
         self.model_ids = []
+        self.pattern_ids = []
         self.pending_email = None
         self.api_key = None  # the secret of its API key (populate)
         self.api_key_id = None
 
 
 def populate(srv, acc, tag="rich"):
-    """Bio, social, consent, a picture, two models with avatars, a second
-    session, an API key used once, and an open data build that charged the
-    account's privacy ledger (it publishes nothing: the world is too small).
-    Needs a server that delivers mail (not used here)."""
+    """Bio, social, consent, a picture, two models with avatars, two saved
+    patterns of the second model, a second session, an API key used once, and
+    an open data build that charged the account's privacy ledger (it
+    publishes nothing: the world is too small). Needs a server that delivers
+    mail (not used here)."""
     from accounts_helpers import bearer, login_token
-    from models_helpers import create_model, image_fixture, put_avatar
+    from models_helpers import create_model, image_fixture, male_sets, put_avatar, without_breasts_only
     from opendata_helpers import build_fails
 
     rich = Rich(acc)
@@ -418,12 +420,21 @@ def populate(srv, acc, tag="rich"):
     assert r.status_code == 200, r.text
     m1 = create_model(srv, acc, f"{tag} model one", True, {"neck": 345, "chest": 987, "waist": 801},
                       f"notes of {tag}")
-    m2 = create_model(srv, acc, f"{tag} model two", False, {"neck": 391, "hips": 1010})
+    m2 = create_model(srv, acc, f"{tag} model two", False,
+                      without_breasts_only(male_sets()["cisMaleAdult42"]))
     r = put_avatar(srv, acc.token, m1["id"], image_fixture("photo.jpg"), "image/jpeg")
     assert r.status_code == 200, r.text
     r = put_avatar(srv, acc.token, m2["id"], image_fixture("photo.webp"), "image/webp")
     assert r.status_code == 200, r.text
     rich.model_ids = [m1["id"], m2["id"]]
+    for design, notes in (("body", f"pattern notes of {tag}"), ("trouser", None)):
+        body = {"model_id": m2["id"], "design": design, "name": f"{tag} {design}",
+                "options": {"sa": 12, "paper": "a4"}}
+        if notes:
+            body["notes"] = notes
+        r = srv.post("/v1/patterns", headers=acc.auth, json=body)
+        assert r.status_code == 201, r.text
+        rich.pattern_ids.append(r.json()["id"])
     assert "the ledger was charged" in build_fails(srv, "--ignore-cadence")
     rich.tokens.append(login_token(srv, acc.username, acc.password))
     assert srv.get("/v1/account", headers=bearer(rich.tokens[-1])).status_code == 200
@@ -455,7 +466,7 @@ def queue_links(srv, rich, tag="rich"):
 def account_rows(store, account_id):
     """{table: rows} of everything the schema stores for one account."""
     out = {}
-    for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger",
+    for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger", "patterns",
               "api_keys"):
         out[t] = store.where(t, "account_id", account_id)
     out["accounts"] = store.where("accounts", "id", account_id)

@@ -34,9 +34,10 @@ from lifecycle_helpers import (
     queue_links,
 )
 from models_helpers import get_avatar, get_model, model_path
+from saved_patterns_helpers import get_pattern
 
 EXPORT_KEYS = {"schema", "exported_at", "account", "picture", "sessions", "links", "note",
-               "mails_queued", "models", "open_data_budget", "api_keys"}
+               "mails_queued", "models", "open_data_budget", "patterns", "api_keys"}
 API_KEY_KEYS = {"id", "name", "scope", "created_at", "expires_at", "last_used_at"}
 EXPORT_ACCOUNT_KEYS = ACCOUNT_KEYS | {"updated_at", "retention", "notice_sent_at"}
 RETENTION_KEYS = {"last_login_at", "notice_on", "erased_on", "access_log_days", "rule"}
@@ -207,6 +208,20 @@ def test_export_matches_the_database(world):
             assert m["avatar"] is None, m
     assert len(avatar_rows) == 2
 
+    # Saved patterns (issue 14): every one, in full, as GET shows it.
+    patterns = {p["id"]: p for p in doc["patterns"]}
+    assert len(patterns) == len(doc["patterns"]) == 2
+    assert set(patterns) == {p["id"] for p in db["patterns"]} == set(rich.pattern_ids)
+    assert [p["id"] for p in doc["patterns"]] == [r["id"] for r in sorted(
+        db["patterns"], key=lambda r: (int(r["created_at"]), r["id"]))], "oldest first"
+    for pid, p in patterns.items():
+        assert p == get_pattern(srv, acc, pid)
+        row = [r for r in db["patterns"] if r["id"] == pid][0]
+        assert p["model_id"] == row["model_id"] and t(p["created_at"]) == int(row["created_at"])
+        assert t(p["measured_at"]) == int(row["snapshot_at"])
+    assert patterns[rich.pattern_ids[0]]["notes"] == "pattern notes of exp"
+    assert patterns[rich.pattern_ids[0]]["snapshot"]["model_name"] == "exp model two"
+
 
 def test_export_leaks_no_secret_and_nothing_of_others(world):
     srv, rich, other = world["srv"], world["rich"], world["other"]
@@ -229,7 +244,8 @@ def test_export_leaks_no_secret_and_nothing_of_others(world):
         assert base64.b64encode(bytes.fromhex(hx)).decode() not in text
         assert base64.urlsafe_b64encode(bytes.fromhex(hx)).decode().rstrip("=") not in text
     # Nothing of the other account.
-    for s in [other.acc.id, other.acc.username, other.acc.email, *other.model_ids, *other.tokens]:
+    for s in [other.acc.id, other.acc.username, other.acc.email, *other.model_ids, *other.tokens,
+              *other.pattern_ids]:
         assert s not in text, f"{s!r} of another account in the export"
     for r in account_rows(st, other.acc.id)["sessions"]:
         assert r["id"] not in text
@@ -241,6 +257,7 @@ def test_export_of_a_bare_account(world):
     assert set(doc) == EXPORT_KEYS
     assert doc["account"]["id"] == bare.id
     assert doc["picture"] is None and doc["models"] == [] and doc["links"] == []
+    assert doc["patterns"] == []
     db = account_rows(Store(world["store"]), bare.id)
     assert doc["api_keys"] == [] and db["api_keys"] == []
     assert doc["mails_queued"] == len(db["mail_queue"]) == 0
@@ -255,6 +272,7 @@ def test_export_follows_removals(world):
     before = export(srv, acc.token).json()
     assert before["picture"] is not None
     assert all(m["avatar"] is not None for m in before["models"])
+    assert sorted(p["id"] for p in before["patterns"]) == sorted(other.pattern_ids)
     assert srv.request("DELETE", "/v1/account/picture", headers=acc.auth).status_code == 204
     mid = other.model_ids[0]
     assert srv.request("DELETE", model_path(mid, "/avatar"), headers=acc.auth).status_code == 204
@@ -265,6 +283,8 @@ def test_export_follows_removals(world):
     assert doc["account"]["has_picture"] is False
     assert [m["id"] for m in doc["models"]] == [mid] == [m["id"] for m in db["models"]]
     assert doc["models"][0]["avatar"] is None and db["model_avatars"] == []
+    # The saved patterns of the deleted model went with it.
+    assert doc["patterns"] == [] and db["patterns"] == []
 
 
 def test_export_needs_a_session(world):

@@ -21,6 +21,7 @@ from accounts_helpers import (
     signup,
 )
 from lifecycle_helpers import (
+    ACCOUNT_TABLES,
     DAY_S,
     Store,
     account_rows,
@@ -46,6 +47,8 @@ def needles_of(st, rich):
     n = {"the account id": rich.acc.id}  # the username is sealed (issue 12): never readable
     for i, mid in enumerate(rich.model_ids):
         n[f"model id {i}"] = mid
+    for i, pid in enumerate(rich.pattern_ids):
+        n[f"saved pattern id {i}"] = pid
     for i, s in enumerate(rows["sessions"]):
         n[f"session id {i}"] = s["id"]
     for i, m in enumerate(rows["mail_queue"]):
@@ -64,6 +67,7 @@ def assert_everything_there(st, rich, with_links=True):
             continue
         assert found, f"the account has no row in {table} before erasure"
     assert len(rows["models"]) == 2 and len(rows["model_avatars"]) == 2
+    assert len(rows["patterns"]) == 2
     assert len(rows["sessions"]) == 2 and len(rows["account_pictures"]) == 1
     assert len(rows["api_keys"]) == 1
     if with_links:
@@ -88,8 +92,22 @@ def assert_gone(st, srv, rich, needles):
         assert_unauthenticated(srv.get("/v1/account", headers=bearer(tok)))
         assert_unauthenticated(srv.get("/v1/account/picture", headers=bearer(tok)))
         assert_unauthenticated(srv.get("/v1/models", headers=bearer(tok)))
+        assert_unauthenticated(srv.get("/v1/patterns", headers=bearer(tok)))
     assert_error(login(srv, acc.username, acc.password), 401, "invalid_credentials")
     assert_error(login(srv, acc.email, acc.password), 401, "invalid_credentials")
+
+
+def test_every_table_with_account_data_is_checked(server_factory):
+    """Every table of the schema that names an account or a model (a column
+    account_id or model_id) is in ACCOUNT_TABLES, and account_rows reads
+    each of them: a table added without them escapes the completeness
+    checks of erasure and export, and fails here."""
+    st = Store(server_factory.start())
+    owning = {t for t in st.tables() if not t.startswith("sqlite_")
+              and {"account_id", "model_id"} & set(st.columns(t))}
+    assert "models" in owning and "patterns" in owning, "control: the schema is read"
+    assert owning <= set(ACCOUNT_TABLES), f"tables with account data missing from ACCOUNT_TABLES: {owning - set(ACCOUNT_TABLES)}"
+    assert set(account_rows(st, "no-such-account")) == set(ACCOUNT_TABLES)
 
 
 def test_delete_needs_the_password(server_factory):

@@ -2,6 +2,9 @@
  * test_measures.c - the vocabulary table: sorted (measures_find relies on
  * it), 38 names, exactly the 8 breasts-only ones, sane ranges around the
  * average bodies, and predictions that equal the base at the base neck.
+ * The pattern options vocabulary (options.c): unique names, defaults
+ * inside their ranges or among their choices, and draft_option_check
+ * accepting exactly the values of each option's kind and range.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,13 +72,91 @@ static void test_prediction(void **state)
     assert_false(measures_implausible(neck, 0, 380, 380));
 }
 
+static void test_options_table(void **state)
+{
+    (void)state;
+    for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+        const struct draft_option *o = &draft_options[i];
+        assert_int_equal(draft_option_find(o->name), i);
+        assert_true(strlen(o->description) > 10);
+        if (o->kind == DRAFT_OPTION_NUMBER) {
+            assert_true(o->min <= o->def && o->def <= o->max);
+            assert_null(o->choices);
+            assert_true(*o->unit);
+        } else {
+            assert_int_equal(o->kind, DRAFT_OPTION_CHOICE);
+            assert_non_null(o->choices);
+            assert_non_null(o->choices[0]); /* the default */
+            assert_int_equal(draft_option_choice(o, o->choices[0]), 0);
+        }
+        for (int d = 0; d < draft_design_count(); d++)
+            if (!o->designs)
+                assert_true(draft_option_applies(o, draft_design(d)));
+    }
+    assert_int_equal(draft_option_find("nope"), -1);
+    assert_int_equal(draft_option_find(NULL), -1);
+    int sa = draft_option_find("sa"), paper = draft_option_find("paper");
+    assert_true(sa >= 0 && paper >= 0);
+    assert_true(draft_options[sa].def == DRAFT_SA_DEFAULT && draft_options[sa].max == DRAFT_SA_MAX);
+    assert_false(draft_options[sa].output);
+    assert_true(draft_options[paper].output);
+    assert_string_equal(draft_options[paper].choices[0], "full");
+}
+
+static void test_option_check(void **state)
+{
+    (void)state;
+    const struct design *body = draft_find("body");
+    char msg[DRAFT_MSG_MAX];
+    const double good[] = {0.0, 0.5, 10.0, DRAFT_SA_MAX};
+    const double bad[] = {-0.001, DRAFT_SA_MAX + 0.001, NAN, INFINITY, -INFINITY};
+
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(
+            draft_option_check(body, "sa", "options.sa", 1, good[i], NULL, msg, sizeof msg), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        msg[0] = 0;
+        assert_int_equal(
+            draft_option_check(body, "sa", "options.sa", 1, bad[i], NULL, msg, sizeof msg),
+            DRAFT_ERR_INVALID);
+        assert_non_null(strstr(msg, "options.sa"));
+    }
+    /* a number given as text is not a number */
+    assert_int_equal(draft_option_check(body, "sa", "sa", 0, 10, "10", msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+    assert_int_equal(draft_option_check(body, "paper", "paper", 0, 0, "A4", msg, sizeof msg), 0);
+    assert_int_equal(draft_option_check(body, "paper", "paper", 0, 0, "a3", msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "full, a4 or letter"));
+    assert_int_equal(draft_option_check(body, "paper", "paper", 1, 4, NULL, msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+    assert_int_equal(draft_option_check(body, "ease", "options.ease", 1, 1, NULL, msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "options.ease"));
+    assert_int_equal(draft_option_check(NULL, "sa", "sa", 1, 10, NULL, msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+}
+
+static void test_option_apply(void **state)
+{
+    (void)state;
+    struct draft_input in = {.sa = 1.0};
+
+    assert_int_equal(draft_option_apply(&in, "sa", 17.5), 0);
+    assert_true(in.sa == 17.5);
+    assert_int_equal(draft_option_apply(&in, "paper", 3), 0);
+    assert_true(in.sa == 17.5);
+    assert_int_equal(draft_option_apply(&in, "nope", 3), DRAFT_ERR_INVALID);
+    assert_int_equal(draft_option_apply(NULL, "sa", 3), DRAFT_ERR_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sorted_and_findable),
-        cmocka_unit_test(test_breasts_only),
-        cmocka_unit_test(test_ranges_and_units),
-        cmocka_unit_test(test_prediction),
+        cmocka_unit_test(test_sorted_and_findable), cmocka_unit_test(test_breasts_only),
+        cmocka_unit_test(test_ranges_and_units),    cmocka_unit_test(test_prediction),
+        cmocka_unit_test(test_options_table),       cmocka_unit_test(test_option_check),
+        cmocka_unit_test(test_option_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
