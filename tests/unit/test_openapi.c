@@ -6,7 +6,8 @@
  * lists the `apiKey` scheme exactly on ROUTE_KEY_OK routes (with the
  * `read` scope on GETs only), `x-atelier-restricted-ok` is true exactly on
  * ROUTE_RESTRICTED_OK routes, and every authenticated route documents the
- * 403 of a credential it refuses.
+ * 403 of a credential it refuses. tools/openapi_access.py writes these from
+ * the flags.
  */
 #include <stdarg.h>
 #include <stddef.h>
