@@ -12,7 +12,14 @@ PACKAGES=(
     python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-pytest-xdist
     python3-requests
     poppler-utils netcat-openbsd wrk nginx-light
+    chromium fonts-dejavu-core
 )
+# The browser tests (tests/browser) need node and npm: Debian's nodejs and
+# npm unless the machine already has both (a nodejs from elsewhere carries
+# its own npm, which Debian's npm package would conflict with).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

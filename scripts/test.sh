@@ -3,6 +3,10 @@
 #   1. ctest (C unit tests), with ATELIER_TEST_PG_URL set to a throwaway cluster
 #   2. API tests (pytest) against the real binary on SQLite
 #   3. API tests (pytest) against the real binary on PostgreSQL
+#   4. the site in a real browser (tests/browser: node's test runner,
+#      playwright-core and axe-core from npm, Debian's chromium), after the
+#      others, so that its timings do not compete with them for the 2 cores;
+#      screenshots of every page in BUILD_DIR/test-logs/screenshots
 # One PostgreSQL cluster is started for the whole run and always stopped.
 # The API tests wait on timers and sockets far more than they compute, so they
 # run in parallel: the two backends at the same time (ATELIER_TEST_PARALLEL=0:
@@ -90,6 +94,9 @@ skips_of() {
     local name="$1" log="$2" kind="$3" line n reason
     SKIP_OK=0
     SKIP_BAD=0
+    if [ "$kind" = node ]; then
+        return 0 # counted as failures by record
+    fi
     if [ "$kind" = ctest ]; then
         # A CTest skip (SKIP_RETURN_CODE, missing executable...) or a cmocka
         # skip() inside a passing test binary: neither gives an allowed reason.
@@ -119,7 +126,15 @@ skips_of() {
 record() {
     local name="$1" rc="$2" log="$3" kind="$4" secs="$5"
     local passed=0 failed=0 line
-    if [ "$kind" = ctest ]; then
+    if [ "$kind" = node ]; then
+        # node --test's spec reporter: "ℹ pass 18" and "ℹ fail 0"
+        passed="$(grep -oE '^ℹ pass [0-9]+' "$log" | grep -oE '[0-9]+' | tail -n 1 || true)"
+        failed="$(grep -oE '^ℹ fail [0-9]+' "$log" | grep -oE '[0-9]+' | tail -n 1 || true)"
+        local nskip
+        nskip="$(grep -oE '^ℹ skipped [0-9]+' "$log" | grep -oE '[0-9]+' | tail -n 1 || true)"
+        passed="${passed:-0}"
+        failed=$((${failed:-0} + ${nskip:-0})) # no skip is allowed here
+    elif [ "$kind" = ctest ]; then
         # "100% tests passed, 0 tests failed out of 7"
         line="$(grep -E '[0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)"
         if [ -n "$line" ]; then
@@ -308,6 +323,10 @@ else
     section "API tests (pytest), backend postgres"
     run_part "api-postgres" pytest "$LOGDIR/api-postgres.log" "${API_POSTGRES[@]}"
 fi
+
+# ---- 4. the site in a real browser ------------------------------------------
+section "browser tests (tests/browser: playwright-core, axe-core, Debian's chromium)"
+run_part "browser" node "$LOGDIR/browser.log" "$ROOT/tests/browser/run.sh" "$BUILD_DIR"
 
 # ---- summary --------------------------------------------------------------
 section "summary ($(basename "$BUILD_DIR"), $SECONDS s)"

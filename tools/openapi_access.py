@@ -2,14 +2,16 @@
 """Write into docs/openapi.json who may call each authenticated route, from
 the route table's flags (src/api/routes.c):
 
-  - `security`: always the session (`bearer`); plus `apiKey` on ROUTE_KEY_OK
-    routes, with the scopes that may call them (`read` and `write` on GET,
-    `write` otherwise);
+  - `security`: the session schemes (`bearer`, and `cookie` for the site:
+    auth.c takes either on every authenticated route), plus `apiKey` on
+    ROUTE_KEY_OK routes, with the scopes that may
+    call them (`read` and `write` on GET, `write` otherwise);
   - `x-atelier-restricted-ok`: whether ROUTE_RESTRICTED_OK is set (a
     restricted account's session may call it);
-  - a 403 response: `#/components/responses/AuthForbidden`
-    (insufficient_scope, restricted), or `PasswordForbidden` where the
-    operation already documented `Forbidden` (wrong_password).
+  - its 403 response: `#/components/responses/AuthForbidden` on GET
+    (insufficient_scope, restricted), `WriteForbidden` on other methods
+    (csrf_failed too), or `PasswordForbidden` where the operation
+    documents `wrong_password` (its 403 was `Forbidden`).
 
 tests/unit/test_openapi.c fails when the document and the flags disagree;
 after adding a route (or merging a branch that did), set its flags in
@@ -44,10 +46,11 @@ def routes():
 def main():
     doc = json.load(open(DOC, encoding="utf-8"))
     resp = doc["components"]["responses"]
-    for name in ("AuthForbidden", "PasswordForbidden"):
+    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden"):
         if name not in resp:
             sys.exit(f"openapi_access: components.responses.{name} is missing")
     ref = lambda n: {"$ref": "#/components/responses/" + n}  # noqa: E731
+    schemes = doc["components"]["securitySchemes"]
     missing = []
     for method, pattern, flags in routes():
         op = doc["paths"].get(pattern, {}).get(method)
@@ -56,15 +59,18 @@ def main():
             continue
         if "ROUTE_AUTH" not in flags:
             continue
-        sec = [{"bearer": []}]
+        # every session scheme the document has: api/auth.c takes a session
+        # from the header or from the site's cookie on every ROUTE_AUTH route
+        sec = [{name: []} for name in ("bearer", "cookie") if name in schemes]
         if "ROUTE_KEY_OK" in flags:
             sec.append({"apiKey": ["read", "write"] if method == "get" else ["write"]})
         op["security"] = sec
         op["x-atelier-restricted-ok"] = "ROUTE_RESTRICTED_OK" in flags
         rs = op["responses"]
-        if rs.get("403") == ref("Forbidden"):
+        if rs.get("403") in (ref("Forbidden"), ref("PasswordForbidden")):
             rs["403"] = ref("PasswordForbidden")
-        rs.setdefault("403", ref("AuthForbidden"))
+        else:
+            rs["403"] = ref("AuthForbidden" if method == "get" else "WriteForbidden")
         op["responses"] = {k: rs[k] for k in sorted(rs)}
     with open(DOC, "w", encoding="utf-8") as f:
         f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

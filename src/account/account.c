@@ -225,6 +225,8 @@ json_t *account_json(struct db *db, const char *account_id)
     struct db_param p[] = {DB_TEXT(account_id)};
     struct db_rows *rows = NULL;
     json_t *o = NULL;
+    char units[4];
+    int rc;
 
     if (db_query(db, STMT_ACCOUNT_GET, p, 1, &rows))
         return NULL;
@@ -239,6 +241,12 @@ json_t *account_json(struct db *db, const char *account_id)
                       account_time(db_col_int(rows, 7)));
     }
     db_rows_free(rows);
+    if (o && (rc = account_units(db, account_id, units)) == 0)
+        json_object_set_new(o, "units", json_string(units));
+    else if (o) {
+        json_decref(o);
+        o = NULL;
+    }
     if (o) { /* restriction of processing (restrict.h): whether, and since when */
         int64_t since = 0;
         if (restrict_get(db, account_id, &since)) {
@@ -248,6 +256,23 @@ json_t *account_json(struct db *db, const char *account_id)
         json_object_set_new(o, "restriction", restrict_json(since));
     }
     return o;
+}
+
+int account_units(struct db *db, const char *account_id, char out[4])
+{
+    struct db_param p[] = {DB_TEXT(account_id)};
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_ACCOUNT_UNITS_GET, p, 1, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc == 1)
+        rc = util_strlcpy(out, db_col_text(rows, 0, NULL), 4);
+    else
+        rc = rc == 0 ? ERR_NOT_FOUND : rc;
+    db_rows_free(rows);
+    return rc;
 }
 
 int account_email_of(struct db *db, const char *account_id, char out[POLICY_EMAIL_BUF])

@@ -70,6 +70,10 @@ int account_session_find(struct db *db, const char *token, char account_id[POLIC
  * of processing (restrict_json), or NULL. */
 json_t *account_json(struct db *db, const char *account_id);
 
+/* The units the account's pages show measurements in: "mm", "cm" or "in"
+ * (the site, issue 16). 0, ERR_NOT_FOUND or a storage error. */
+int account_units(struct db *db, const char *account_id, char out[4]);
+
 /* Read the stored address of an account into out. */
 int account_email_of(struct db *db, const char *account_id, char out[POLICY_EMAIL_BUF]);
 

@@ -3,27 +3,32 @@
  * and the one place that decides what a credential may call, from the
  * route's flags, before any handler runs.
  *
- * A bearer credential is a session token (POST /v1/login) or an API key
- * ("atk_...", account/apikey.h). The rules, in this order:
- *   1. unknown, malformed, expired or deleted: 401 with the Bearer challenge;
- *   2. an API key of an account that restricts processing: 403 restricted,
+ * A credential is a session token in "Authorization: Bearer" (POST
+ * /v1/login), an API key in the same header ("atk_...", account/apikey.h),
+ * or a browser's session cookie (api/websession.h). The rules, in order:
+ *   1. unknown, malformed, expired or deleted: 401 with the Bearer challenge
+ *      (to a cookie, the stale cookies are removed too);
+ *   2. a cookie-authenticated write (not GET or HEAD) passes the CSRF checks
+ *      (Origin and X-CSRF-Token), else 403 csrf_failed;
+ *   3. an API key of an account that restricts processing: 403 restricted,
  *      on every route (its keys stop working);
- *   3. an API key on a route without ROUTE_KEY_OK: 403 insufficient_scope
+ *   4. an API key on a route without ROUTE_KEY_OK: 403 insufficient_scope
  *      (security routes: password, email, 2FA, keys, restriction, deletion,
  *      logout, and every route that does not say otherwise);
- *   4. a read key on anything but GET: 403 insufficient_scope;
- *   5. a session of a restricted account on a route without
- *      ROUTE_RESTRICTED_OK: 403 restricted.
+ *   5. a read key on anything but GET: 403 insufficient_scope;
+ *   6. a session (header or cookie) of a restricted account on a route
+ *      without ROUTE_RESTRICTED_OK: 403 restricted.
  * So a new route is closed to keys and to restricted accounts until its
  * entry in routes.c opens it.
  *
- * Invariants: only "Authorization: Bearer <token>" is read; a credential is
- * looked up by its hash (account_session_find, apikey_find), never stored;
- * the request is marked authenticated (req_set_auth) only when every rule
- * passed; the WWW-Authenticate challenge goes with 401 answers, and with
- * error="insufficient_scope" on 403 insufficient_scope (RFC 6750). A key's
- * last use is written after the handler (api_request_done), outside the
- * read scope of a GET.
+ * Invariants: a credential is looked up by its hash (account_session_find,
+ * apikey_find), never stored; an Authorization header wins over a cookie,
+ * and a request with one is never judged by its cookie; a cookie is only
+ * ever a session, never an API key; the request is marked authenticated
+ * (req_set_auth) only when every rule passed; the WWW-Authenticate
+ * challenge goes with 401 answers, and with error="insufficient_scope" on
+ * 403 insufficient_scope (RFC 6750). A key's last use is written after the
+ * handler (api_request_done), outside the read scope of a GET.
  */
 #include <string.h>
 #include <strings.h>
@@ -31,6 +36,7 @@
 #include "account/account.h"
 #include "account/apikey.h"
 #include "api/api.h"
+#include "api/websession.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -74,12 +80,18 @@ static int api_auth_key(struct req *rq, const char *key)
     return 0;
 }
 
-static int api_auth_session(struct req *rq, const char *token)
+/* A session token from the header or (cookie set) the browser's cookie. */
+static int api_auth_session(struct req *rq, const char *token, int cookie)
 {
     char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
+    const char *m = req_method(rq);
     int64_t since = 0;
     int rc = account_session_find(db_thread(), token, account_id, session_id, &since);
 
+    if (rc == 0 && cookie && strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
+        rc = websession_check_write(rq, token);
+    if (rc == ERR_UNAUTHENTICATED && cookie)
+        websession_clear(rq);
     if (rc)
         return rc;
     if (since && !(req_route_flags(rq) & ROUTE_RESTRICTED_OK))
@@ -91,11 +103,16 @@ static int api_auth_session(struct req *rq, const char *token)
 int api_authenticate(struct req *rq)
 {
     const char *h = req_header(rq, "Authorization");
+    const char *cookie = req_cookie(rq, WEBSESSION_COOKIE);
     int rc = ERR_UNAUTHENTICATED;
 
+    if (!h && cookie && cookie[0]) {
+        rc = api_auth_session(rq, cookie, 1);
+        goto out;
+    }
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         goto out;
-    rc = apikey_is_key(h + 7) ? api_auth_key(rq, h + 7) : api_auth_session(rq, h + 7);
+    rc = apikey_is_key(h + 7) ? api_auth_key(rq, h + 7) : api_auth_session(rq, h + 7, 0);
 out:
     if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
         resp_header(rq, "WWW-Authenticate", "Bearer");

@@ -78,4 +78,9 @@ int h_saved_refresh(struct req *rq);
 int h_saved_svg(struct req *rq);
 int h_saved_pdf(struct req *rq);
 
+/* handlers_site.c */
+int h_site_page(struct req *rq);
+int h_site_asset(struct req *rq);
+int h_site_illustration(struct req *rq);
+
 #endif

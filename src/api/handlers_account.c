@@ -41,6 +41,7 @@
 #include "base/err.h"
 #include "api/handlers.h"
 #include "api/input.h"
+#include "api/websession.h"
 #include "account/mail.h"
 #include "account/password.h"
 #include "base/policy.h"
@@ -358,7 +359,7 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     return db_query(db, STMT_SIGNUP_DELETE_EMAIL, q, 1, NULL);
 }
 
-static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd)
+static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd, int cookie)
 {
     char id[TOKEN_ID_LEN + 1], token[TOKEN_SECRET_LEN + 1];
     int64_t expires;
@@ -381,7 +382,14 @@ static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd)
     if ((rc = h_commit(rq, db)))
         return rc;
     json_t *acc = account_json(db, id);
-    rc = resp_json(rq, 200, json_pack("{s:s,s:o*}", "token", token, "account", acc));
+    if (cookie) { /* the token goes to the HttpOnly cookie only */
+        if ((rc = websession_set(rq, token, expires)) == 0)
+            rc = resp_json(rq, 200, json_pack("{s:o*}", "account", acc));
+        else
+            json_decref(acc);
+    } else {
+        rc = resp_json(rq, 200, json_pack("{s:s,s:o*}", "token", token, "account", acc));
+    }
     sodium_memzero(token, sizeof token);
     return rc;
 }
@@ -486,16 +494,19 @@ static int h_signup_password(struct req *rq, struct db *db, json_t *b,
 
 int h_confirm(struct req *rq)
 {
-    static const char *const keys[] = {"token", "password", NULL};
+    static const char *const keys[] = {"token", "password", "cookie", NULL};
     json_t *b = req_json(rq);
     uint8_t th[TOKEN_HASH_BYTES];
     struct pending pd;
     const char *token;
     struct db *db;
-    int rc;
+    int rc, cookie = 0, has_cookie = 0;
 
     if ((rc = input_known_keys(rq, b, keys)) ||
-        (rc = input_string(rq, b, "token", 1, &token, NULL)))
+        (rc = input_string(rq, b, "token", 1, &token, NULL)) ||
+        (rc = input_bool(rq, b, "cookie", 0, &cookie, &has_cookie)))
+        return rc;
+    if (cookie && (rc = websession_check_login(rq)))
         return rc;
     if (token_hash(token, th))
         return req_fail(rq, ERR_BAD_REQUEST, "invalid_token",
@@ -509,7 +520,7 @@ int h_confirm(struct req *rq)
         return h_fail_db(db, rc);
     rc = h_take_signup(db, th, &pd);
     if (rc == 0) {
-        rc = h_confirm_signup(rq, db, &pd);
+        rc = h_confirm_signup(rq, db, &pd, cookie);
         sodium_memzero(&pd, sizeof pd);
         return rc;
     }
@@ -572,7 +583,7 @@ static void h_login_failed(struct req *rq, const struct login_keys *k, int64_t n
 }
 
 static int h_login_ok(struct req *rq, struct db *db, const char *id, const char *pw, size_t pwn,
-                      const char *hash)
+                      const char *hash, int cookie)
 {
     char token[TOKEN_SECRET_LEN + 1], newhash[PASSWORD_HASH_MAX], when[25];
     int64_t expires;
@@ -590,7 +601,11 @@ static int h_login_ok(struct req *rq, struct db *db, const char *id, const char 
     if ((rc = h_commit(rq, db)))
         return rc;
     clock_format_rfc3339(expires * 1000, when);
-    rc = resp_json(rq, 200, json_pack("{s:s,s:s}", "token", token, "expires_at", when));
+    if (cookie) { /* the token goes to the HttpOnly cookie only */
+        if ((rc = websession_set(rq, token, expires)) == 0)
+            rc = resp_json(rq, 200, json_pack("{s:s}", "expires_at", when));
+    } else
+        rc = resp_json(rq, 200, json_pack("{s:s,s:s}", "token", token, "expires_at", when));
     sodium_memzero(token, sizeof token);
     return rc;
 }
@@ -608,7 +623,7 @@ static int h_login_verify(const char *hash, const char *pw, size_t pwn)
 
 int h_login(struct req *rq)
 {
-    static const char *const keys[] = {"login", "password", NULL};
+    static const char *const keys[] = {"login", "password", "cookie", NULL};
     json_t *b = req_json(rq);
     const char *login, *pw;
     char id[POLICY_ID_BUF] = "", *hash = NULL;
@@ -617,11 +632,14 @@ int h_login(struct req *rq)
     struct db *db;
     int64_t now = clock_now();
     unsigned wait;
-    int rc;
+    int rc, cookie = 0, has_cookie = 0;
 
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "login", 1, &login, NULL)) ||
-        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
+        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) ||
+        (rc = input_bool(rq, b, "cookie", 0, &cookie, &has_cookie)) || (rc = h_db(rq, &db)))
+        return rc;
+    if (cookie && (rc = websession_check_login(rq)))
         return rc;
     if ((wait = ratelimit_check(RL_LOGIN_IP, req_ip(rq), now)))
         return h_throttled(rq, wait);
@@ -635,7 +653,7 @@ int h_login(struct req *rq)
     }
     if (h_login_verify(hash, pw, pwn) == 0) {
         ratelimit_reset(RL_LOGIN_ACCOUNT, k.pair);
-        rc = h_login_ok(rq, db, id, pw, pwn, hash);
+        rc = h_login_ok(rq, db, id, pw, pwn, hash, cookie);
         free(hash);
         return rc;
     }
@@ -655,6 +673,8 @@ int h_logout(struct req *rq)
     struct db_param p[] = {DB_TEXT(req_session(rq))};
     if ((rc = db_query(db, STMT_SESSION_DELETE, p, 1, NULL)))
         return rc;
+    if (req_cookie(rq, WEBSESSION_COOKIE))
+        websession_clear(rq);
     return resp_empty(rq, 204);
 }
 
@@ -952,6 +972,8 @@ int h_account_delete(struct req *rq)
         return rc;
     if ((rc = erase_account(db, id)))
         return rc; /* the layer answers with err_text */
+    if (req_cookie(rq, WEBSESSION_COOKIE))
+        websession_clear(rq);
     return resp_empty(rq, 204);
 }
 

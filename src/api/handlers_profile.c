@@ -105,6 +105,7 @@ struct profile_patch {
     int has_bio;
     json_t *social; /* merged, NULL when untouched */
     int open_data, has_consent;
+    const char *units; /* "mm", "cm", "in"; NULL when untouched */
 };
 
 static int profile_read_consent(struct req *rq, json_t *c, struct profile_patch *pp)
@@ -128,7 +129,7 @@ static int profile_read_consent(struct req *rq, json_t *c, struct profile_patch 
 
 static int profile_read_patch(struct req *rq, json_t *b, json_t *current, struct profile_patch *pp)
 {
-    static const char *const keys[] = {"username", "bio", "social", "consent", NULL};
+    static const char *const keys[] = {"username", "bio", "social", "consent", "units", NULL};
     json_t *v;
     int rc;
 
@@ -156,6 +157,14 @@ static int profile_read_patch(struct req *rq, json_t *b, json_t *current, struct
             json_is_null(v) ? json_object() : json_deep_copy(json_object_get(current, "social"));
         if (!json_is_null(v) && (rc = profile_social_merge(rq, v, pp->social)))
             return rc;
+    }
+    if ((v = json_object_get(b, "units"))) {
+        static const char *const units[] = {"mm", "cm", "in"};
+        for (size_t i = 0; json_is_string(v) && i < 3; i++)
+            if (strcmp(json_string_value(v), units[i]) == 0)
+                pp->units = units[i];
+        if (!pp->units)
+            return input_fail(rq, "units", "units must be \"mm\", \"cm\" or \"in\"");
     }
     if ((v = json_object_get(b, "consent")))
         return profile_read_consent(rq, v, pp);
@@ -202,6 +211,10 @@ static int profile_write(struct db *db, const char *id, struct profile_patch *pp
     if (!rc && pp->has_consent) {
         struct db_param p[] = {DB_TEXT(id), DB_INT(pp->open_data), DB_INT(clock_now())};
         rc = db_query(db, STMT_ACCOUNT_SET_CONSENT, p, 3, NULL);
+    }
+    if (!rc && pp->units) {
+        struct db_param p[] = {DB_TEXT(id), DB_TEXT(pp->units), DB_INT(clock_now())};
+        rc = db_query(db, STMT_ACCOUNT_SET_UNITS, p, 3, NULL);
     }
     return rc;
 }

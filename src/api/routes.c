@@ -83,6 +83,24 @@ static const struct route api_route_list[] = {
     {"POST", "/v1/patterns/{id}/refresh", h_saved_refresh, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/patterns/{id}.svg", h_saved_svg, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK},
+    /* the site (handlers_site.c): pages and their assets */
+    {"GET", "/", h_site_page, 0},
+    {"GET", "/signup", h_site_page, 0},
+    {"GET", "/confirm", h_site_page, 0},
+    {"GET", "/login", h_site_page, 0},
+    {"GET", "/forgot", h_site_page, 0},
+    {"GET", "/reset", h_site_page, 0},
+    {"GET", "/account", h_site_page, 0},
+    {"GET", "/models", h_site_page, 0},
+    {"GET", "/model", h_site_page, 0},
+    {"GET", "/patterns", h_site_page, 0},
+    {"GET", "/privacy", h_site_page, 0},
+    {"GET", "/policy", h_site_page, 0},
+    {"GET", "/opendata", h_site_page, 0},
+    {"GET", "/assets/{name}.js", h_site_asset, 0},
+    {"GET", "/assets/{name}.css", h_site_asset, 0},
+    {"GET", "/assets/{name}.svg", h_site_asset, 0},
+    {"GET", "/assets/m/{name}.svg", h_site_illustration, 0},
 };
 
 const struct route_table api_routes = {

@@ -44,7 +44,7 @@
 
 enum req_state { RS_BODY, RS_RUNNING, RS_DONE };
 
-#define RESP_MAX_HEADERS 8
+#define RESP_MAX_HEADERS 12
 
 struct resp_header {
     char name[40];
@@ -132,6 +132,21 @@ const char *req_header(struct req *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
+const char *req_cookie(struct req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *req_method(struct req *rq)
+{
+    return rq->method;
+}
+
+const char *req_route_pattern(struct req *rq)
+{
+    return rq->route ? rq->route->pattern : NULL;
+}
+
 const uint8_t *req_body(struct req *rq, size_t *len)
 {
     *len = rq->body_len;
@@ -172,11 +187,6 @@ void req_set_auth(struct req *rq, const char *account_id, const char *session_id
 {
     util_strlcpy(rq->account, account_id ? account_id : "", sizeof rq->account);
     util_strlcpy(rq->session, session_id ? session_id : "", sizeof rq->session);
-}
-
-const char *req_method(struct req *rq)
-{
-    return rq->method;
 }
 
 unsigned req_route_flags(struct req *rq)
@@ -818,10 +828,14 @@ static enum MHD_Result http_send(struct req *rq)
     if (rq->resp_ctype[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rq->resp_ctype);
     MHD_add_response_header(r, "X-Request-Id", rq->request_id);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    for (int i = 0; i < rq->n_hdr; i++)
+    int cache_set = 0;
+    for (int i = 0; i < rq->n_hdr; i++) {
         MHD_add_response_header(r, rq->hdr[i].name, rq->hdr[i].value);
+        cache_set |= strcasecmp(rq->hdr[i].name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (rq->close_conn)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(rq->conn, rq->status, r);

@@ -19,7 +19,8 @@
  *   5. completion: access log line, metrics.
  *
  * Handlers see requests through http/req.h only. Every response carries
- * X-Request-Id and Cache-Control: no-store.
+ * X-Request-Id and Cache-Control: no-store (unless the handler set its own
+ * Cache-Control: the site's pages, revalidated by ETag).
  */
 #ifndef ATELIER_HTTP_H
 #define ATELIER_HTTP_H

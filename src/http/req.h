@@ -21,6 +21,11 @@ struct req;
 const char *req_param(struct req *rq, const char *name); /* path capture */
 const char *req_query(struct req *rq, const char *name); /* query argument */
 const char *req_header(struct req *rq, const char *name);
+/* A cookie of the request's Cookie header, or NULL. */
+const char *req_cookie(struct req *rq, const char *name);
+const char *req_method(struct req *rq);
+/* The pattern of the matched route ("/v1/models/{id}"). */
+const char *req_route_pattern(struct req *rq);
 const uint8_t *req_body(struct req *rq, size_t *len);
 json_t *req_json(struct req *rq);   /* parsed body of JSON routes (borrowed) */
 const char *req_ip(struct req *rq); /* client IP after trusted-proxy rules */
@@ -31,9 +36,8 @@ const char *req_account(struct req *rq);
 /* Opaque per-request slot for the auth layer (session id etc.). */
 void req_set_auth(struct req *rq, const char *account_id, const char *session_id);
 const char *req_session(struct req *rq);
-/* The request's method ("GET", ...) and its route's flags (enum route_flags,
- * http/http.h): what the auth hook judges a credential against. */
-const char *req_method(struct req *rq);
+/* The route's flags (enum route_flags, http/http.h): with req_method, what
+ * the auth hook judges a credential against. */
 unsigned req_route_flags(struct req *rq);
 /* A second slot for the auth layer: the id of the credential when it is not
  * a session (an API key: req_session() is then NULL) and the auth layer's
@@ -50,7 +54,8 @@ int resp_bytes(struct req *rq, unsigned status, const char *content_type, const 
 /* data ownership passes to the layer, which free()s it. */
 int resp_take(struct req *rq, unsigned status, const char *content_type, void *data, size_t n);
 int resp_empty(struct req *rq, unsigned status);
-/* Extra response header (copied); at most 8 per response. */
+/* Extra response header (copied); at most 12 per response. A handler's
+ * Cache-Control replaces the default no-store. */
 int resp_header(struct req *rq, const char *name, const char *value);
 
 /* ---- failures: describe, then return the err ---- */

@@ -403,6 +403,16 @@ const struct db_migration db_migrations[] = {
                   "CREATE INDEX patterns_account ON patterns (account_id, created_at);\n"
                   "CREATE INDEX patterns_model ON patterns (model_id);\n",
     },
+    {
+        /* The site (issue 16): the units an account's pages show measurements
+         * in (the API stays in mm). A preference, not personal data: kept
+         * in clear, exported, erased with the account. */
+        .version = 14,
+        .sqlite_sql = "ALTER TABLE accounts ADD COLUMN units TEXT NOT NULL DEFAULT 'cm'"
+                      " CHECK (units IN ('mm', 'cm', 'in'));\n",
+        .pg_sql = "ALTER TABLE accounts ADD COLUMN units TEXT NOT NULL DEFAULT 'cm'"
+                  " CHECK (units IN ('mm', 'cm', 'in'));\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

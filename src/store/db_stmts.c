@@ -335,6 +335,10 @@ static const struct stmt_sql stmt_table[] = {
                                NULL},
     [STMT_PATTERN_DELETE] = {"DELETE FROM patterns WHERE id = $1 AND account_id = $2", NULL},
     [STMT_PATTERN_COUNT] = {"SELECT count(*) FROM patterns WHERE account_id = $1", NULL},
+    /* the site (issue 16): the account's measurement units */
+    [STMT_ACCOUNT_UNITS_GET] = {"SELECT units FROM accounts WHERE id = $1", NULL},
+    [STMT_ACCOUNT_SET_UNITS] = {"UPDATE accounts SET units = $2, updated_at = $3 WHERE id = $1",
+                                NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

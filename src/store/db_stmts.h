@@ -147,6 +147,9 @@ enum stmt {
     STMT_PATTERN_SNAPSHOT, /* $1 id, $2 account, $3 snapshot, $4 now */
     STMT_PATTERN_DELETE,   /* $1 id, $2 account */
     STMT_PATTERN_COUNT,    /* $1 account -> count */
+    /* the site (issue 16): the account's measurement units */
+    STMT_ACCOUNT_UNITS_GET, /* $1 account -> units ('mm', 'cm' or 'in') */
+    STMT_ACCOUNT_SET_UNITS, /* $1 account, $2 units, $3 updated_at */
     STMT__COUNT
 };
 

@@ -37,6 +37,7 @@ ACCOUNT_KEYS = {
     "created_at",
     "last_login_at",
     "restriction",
+    "units",
 }
 
 

@@ -123,11 +123,38 @@ def concrete(path):
     return re.sub(r"\{[a-z_]+\}", FAKE_ID, path)
 
 
+class Cookie:
+    """A browser's session cookie (and its CSRF token): sent as the site
+    sends it, with this site's Origin and the X-CSRF-Token on writes, so
+    that the CSRF checks pass and the rule under test decides."""
+
+    def __init__(self, token, csrf):
+        self.token = token
+        self.csrf = csrf
+
+    def headers(self, srv):
+        return {"Cookie": f"__Host-atelier={self.token}; __Host-atelier-csrf={self.csrf}",
+                "Origin": srv.base_url, "X-CSRF-Token": self.csrf}
+
+
+def cookie_login(srv, acc):
+    """Log in as the site does ("cookie": true); the Cookie of the answer."""
+    r = srv.post("/v1/login", json={"login": acc.username, "password": acc.password, "cookie": True},
+                 headers={"Origin": srv.base_url}, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    jar = {}
+    for c in r.raw.headers.getlist("Set-Cookie"):
+        name, _, rest = c.partition("=")
+        jar[name] = rest.split(";")[0]
+    return Cookie(jar["__Host-atelier"], jar["__Host-atelier-csrf"])
+
+
 def try_route(srv, method, path, op, token):
     """One request with the least body the route takes (an empty JSON object,
     or an empty image), so that a refusal comes from the credential check and
-    anything the handler does is harmless."""
-    headers = bearer(token)
+    anything the handler does is harmless. token: a bearer credential, or a
+    Cookie."""
+    headers = token.headers(srv) if isinstance(token, Cookie) else bearer(token)
     kw = {}
     body = (op.get("requestBody") or {}).get("content") or {}
     if "application/json" in body:

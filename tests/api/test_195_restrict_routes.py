@@ -7,8 +7,10 @@ apikeys_helpers (written independently of the server's route flags):
     insufficient_scope (security routes, writes with a read key);
   - an expired key (the server's clock moved past its expiry) and a deleted
     key: 401, like any unknown credential;
-  - a restricted account's session: accepted where restricted_may() says,
-    else 403 restricted; its API keys: 403 restricted everywhere;
+  - a restricted account's session, as a bearer token and as the site's
+    cookie (with its CSRF token): accepted where restricted_may() says, else
+    403 restricted; its API keys: 403 restricted everywhere;
+  - an API key sent as the site's cookie: 401 (a cookie is only a session);
   - an unrestricted account's session: accepted everywhere (the control).
 
 "Accepted" means the credential check passed: whatever the handler then
@@ -25,7 +27,9 @@ import pytest
 
 from accounts_helpers import ClockedStore, bearer, create_account, login_token
 from apikeys_helpers import (
+    Cookie,
     auth_routes,
+    cookie_login,
     create_key,
     is_security,
     key_may,
@@ -73,24 +77,27 @@ def world(module_database, module_server_factory, tmp_path_factory):
     # past the expiring key's end, well within the others'
     srv = store.start(300)
     cred["restricted_session"] = rst.token
+    cred["restricted_cookie"] = cookie_login(srv, rst)
+    cred["key_cookie"] = Cookie(cred["write"], "0" * 32)
     cred["session"] = free.token
     return {"srv": srv, "cred": cred, "free": free, "rst": rst}
 
 
 def expected(kind, method, path):
     """'ok', or the (status, code) the rules demand."""
-    if kind in ("expired", "deleted"):
+    if kind in ("expired", "deleted", "key_cookie"):
         return (401, "unauthenticated")
     if kind == "restricted_key":
         return (403, "restricted")
-    if kind == "restricted_session":
+    if kind in ("restricted_session", "restricted_cookie"):
         return "ok" if restricted_may(method, path) else (403, "restricted")
     if kind in ("read", "write"):
         return "ok" if key_may(method, path, kind) else (403, "insufficient_scope")
     return "ok"
 
 
-KINDS = ("session", "read", "write", "expired", "deleted", "restricted_session", "restricted_key")
+KINDS = ("session", "read", "write", "expired", "deleted", "restricted_session", "restricted_cookie",
+         "restricted_key", "key_cookie")
 
 
 def test_every_route_against_every_credential(world):
@@ -117,7 +124,8 @@ def test_every_route_against_every_credential(world):
                     problems.append(f"{kind:18} {method} {path}: 401 without the Bearer challenge")
             if path == "/v1/logout" and r.status_code == 204:  # the session ended: log in again
                 acc = world["free"] if kind == "session" else world["rst"]
-                cred[kind] = login_token(srv, acc.username, acc.password)
+                cred[kind] = (cookie_login(srv, acc) if kind == "restricted_cookie"
+                              else login_token(srv, acc.username, acc.password))
     assert tried == len(routes) * len(KINDS)
     assert not problems, "\n".join(problems)
 

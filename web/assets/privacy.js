@@ -1,0 +1,33 @@
+/* privacy.js - what is stored about the account and when it is erased
+ * (from GET /v1/account/export, which carries the retention dates), the
+ * export download, and the deletion of the account. */
+'use strict';
+A.page(async () => {
+  await A.requireLogin();
+  const r = await A.api('GET', '/v1/account/export');
+  if (!r.ok) return A.say('#page-msg', 'bad', r.error.message);
+  const doc = r.data;
+  const a = doc.account;
+  const ret = a.retention || {};
+  const stored = A.$('#stored');
+  const item = (t) => stored.append(A.el('li', { text: t }));
+  item('Your email address (' + a.email + ') and username (' + a.username + '), encrypted; your password only as a hash no one can read back.');
+  const social = Object.keys(a.social || {});
+  item(a.bio || social.length ? 'Your bio' + (social.length ? ' and ' + social.length + ' social account' + (social.length > 1 ? 's' : '') : '') + ', encrypted.' : 'No bio and no social account.');
+  item(doc.picture ? 'Your picture, re-encoded without its metadata, encrypted.' : 'No picture.');
+  const models = doc.models || [];
+  item(models.length ? models.length + ' model' + (models.length > 1 ? 's' : '') + ' with ' + models.reduce((s, m) => s + Object.keys(m.measurements || {}).length, 0) + ' measurements in all, encrypted.' : 'No model.');
+  item((doc.sessions || []).length + ' log-in session' + ((doc.sessions || []).length === 1 ? '' : 's') + ' (each ends 30 days after it started).');
+  item('Open data: ' + (a.consent && a.consent.open_data ? 'you opted in; your models may enter the next release, protected by differential privacy.' : 'you did not opt in; your models are in no release.'));
+  item('When you created the account (' + A.date(a.created_at) + ') and last logged in (' + A.date(ret.last_login_at || a.last_login_at) + ').');
+  A.$('#erased-on').textContent = A.date(ret.erased_on);
+  A.$('#notice-on').textContent = A.date(ret.notice_on);
+  if (ret.access_log_days) A.$('#log-days').textContent = ret.access_log_days;
+
+  A.form(A.$('#delete'), async (d) => {
+    if (!window.confirm('Delete your account and everything in it, now and for good?')) return;
+    const x = await A.api('DELETE', '/v1/account', { password: d.password });
+    if (!x.ok) return x;
+    location.assign('/?deleted=1');
+  });
+});
