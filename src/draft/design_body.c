@@ -15,7 +15,10 @@
  * seams and shoulder seams are equal by construction; 4 x the quarter width
  * at the chest line is exactly chest x (1 + DRAFT_BODY_CHEST_EASE); the
  * neckline is fitted within 0.01 mm; the sleeve cap is fitted to the two
- * armholes (design_common.c).
+ * armholes (design_common.c); every curve leaves the seam it crosses
+ * square (neckline and armhole at the shoulder, armhole and hem at the
+ * side) and meets the fold square, so sewn they run on smoothly; the
+ * armhole deepens continuously with the arm.
  */
 #include "draft/draft_impl.h"
 
@@ -37,10 +40,26 @@ static const char *const body_optional[] = {"hips", NULL};
 struct body {
     double slope;      /* shoulder slope, radians */
     double nw, bd, fd; /* neck width, back and front neck depth */
-    double ya, yw, yh; /* armhole depth, waist, hem */
+    double ya, yw, yh; /* armhole depth, waist, hem (at the fold) */
     double w, wh;      /* quarter width at the chest and at the hem */
     struct vec hps, sp;
+    struct vec hem_side, side; /* hem corner at the side seam; unit side direction, down */
 };
+
+/* The hem corner: the side seam runs straight from the armpit towards
+ * (wh, yh); the hem leaves it square and meets the fold square, so (the
+ * body widening to the hem) it rises towards the side. The corner sits on
+ * the side line, raised by the sagitta of the circular arc through it
+ * centred on the fold: x = wh / (1 + tan(phi / 2) tan(phi)), phi the side's
+ * angle from the vertical. */
+static void body_hem(struct body *b)
+{
+    double run = b->wh - b->w, drop = b->yh - b->ya, tphi = run / drop;
+    double thalf = run / (drop + hypot(drop, run)), x = b->wh / (1.0 + thalf * tphi);
+
+    b->hem_side = vec_xy(x, b->yh - x * thalf);
+    b->side = vec_unit(vec_xy(run, drop));
+}
 
 static int body_frame(const struct draft_input *in, struct body *b, char *msg, size_t n)
 {
@@ -50,7 +69,7 @@ static int body_frame(const struct draft_input *in, struct body *b, char *msg, s
     b->slope = draft_m(in, "shoulderSlope") * GEOM_PI / 180.0;
     b->nw = neck * (1.0 + DRAFT_BODY_NECK_EASE) / 5.6;
     b->bd = neck / 16.0;
-    if (draft_neck_fit(neck * (1.0 + DRAFT_BODY_NECK_EASE), b->nw, b->bd, &b->fd, msg, n))
+    if (draft_neck_fit(neck * (1.0 + DRAFT_BODY_NECK_EASE), b->nw, b->bd, b->slope, &b->fd, msg, n))
         return DRAFT_ERR_INVALID;
     b->yw = draft_m(in, "hpsToWaistBack");
     b->ya = b->yw - draft_m(in, "waistToArmpit") + 0.025 * chest;
@@ -71,6 +90,7 @@ static int body_frame(const struct draft_input *in, struct body *b, char *msg, s
         return draft_fail(msg, n,
                           "hpsToWaistBack and waistToArmpit leave no body below the "
                           "armhole");
+    body_hem(b);
     return 0;
 }
 
@@ -92,23 +112,37 @@ static double body_armholes(double ya, void *ctx)
     double l = 0.0;
 
     for (int front = 0; front < 2; front++) {
-        draft_armhole_segs(vec_xy(b->w, ya), body_pitch(b, ya, front), b->sp, b->slope, s);
+        draft_armhole_segs(vec_xy(b->w, ya), vec_unit(vec_xy(b->wh - b->w, b->yh - ya)),
+                           body_pitch(b, ya, front), b->sp, b->slope, s);
         l += geom_seg_length(&s[0]) + geom_seg_length(&s[1]);
     }
     return l;
 }
 
-/* Deepen the armhole if the arm needs more than it has. */
+/* The sleeve, its armholes still unknown. */
+static void body_sleeve(const struct draft_input *in, struct draft_sleeve_spec *s)
+{
+    s->width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
+    s->length = draft_m(in, "shoulderToWrist");
+    s->wrist = 1.5 * draft_m(in, "wrist");
+    s->cap_ease = DRAFT_SLEEVE_CAP_EASE;
+}
+
+/* Deepen the armhole if the arm needs more than it has (continuously: at
+ * the depth where the armholes are just long enough, nothing moves). */
 static int body_fit_arm(const struct draft_input *in, struct body *b, char *msg, size_t n)
 {
-    double width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
-    double need = draft_sleeve_min_armhole(width, DRAFT_SLEEVE_CAP_EASE), ya;
+    struct draft_sleeve_spec s;
+    double need, ya;
 
+    body_sleeve(in, &s);
+    need = draft_sleeve_min_armhole(&s) + 0.5; /* 0.5: the solver's tolerance, and more */
     if (body_armholes(b->ya, b) >= need)
         return 0;
-    if (draft_solve(body_armholes, b, b->ya, b->yh - 40.0, need + 0.5, 0.25, &ya))
+    if (draft_solve(body_armholes, b, b->ya, b->yh - 40.0, need, 0.25, &ya))
         return draft_fail(msg, n, "biceps is too large for this chest and shoulder");
     b->ya = ya;
+    body_hem(b);
     return 0;
 }
 
@@ -119,7 +153,8 @@ static int body_part(struct pattern *p, const struct body *b, int front, struct 
     double depth = front ? b->fd : b->bd;
     struct vec pitch = body_pitch(b, b->ya, front);
     double across = pitch.x;
-    struct seg neck = draft_neck_curve(b->nw, depth);
+    struct seg neck = draft_neck_curve(b->nw, depth, b->slope);
+    double k = b->hem_side.x / 3.0;
     struct path *e;
 
     if (!pt)
@@ -129,11 +164,12 @@ static int body_part(struct pattern *p, const struct body *b, int front, struct 
     e = draft_edge_add(pt, front ? "cf" : "cb", 0.0, 1, vec_xy(0.0, depth));
     geom_path_line(e, vec_xy(0.0, b->yh));
     e = draft_edge_add(pt, "hem", 1.0, 0, vec_xy(0.0, b->yh));
-    geom_path_line(e, vec_xy(b->wh, b->yh));
-    e = draft_edge_add(pt, "side", 1.0, 0, vec_xy(b->wh, b->yh));
+    geom_path_cubic(e, vec_xy(k, b->yh), vec_mad(b->hem_side, vec_xy(b->side.y, -b->side.x), -k),
+                    b->hem_side);
+    e = draft_edge_add(pt, "side", 1.0, 0, b->hem_side);
     geom_path_line(e, vec_xy(b->w, b->ya));
     e = draft_edge_add(pt, "armhole", 1.0, 0, vec_xy(b->w, b->ya));
-    draft_armhole(e, vec_xy(b->w, b->ya), pitch, b->sp, b->slope, &h->pitch);
+    draft_armhole(e, vec_xy(b->w, b->ya), b->side, pitch, b->sp, b->slope, &h->pitch);
     h->armhole = geom_path_length(e);
     e = draft_edge_add(pt, "shoulder", 1.0, 0, b->sp);
     geom_path_line(e, b->hps);
@@ -165,14 +201,11 @@ static int body_draft(struct pattern *p, const struct draft_input *in, char *msg
         return draft_fail(msg, n, "shoulderToShoulder is too narrow for this neck and chest");
     if (rc)
         return rc;
-    s.width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
-    s.length = draft_m(in, "shoulderToWrist");
-    s.wrist = 1.5 * draft_m(in, "wrist");
+    body_sleeve(in, &s);
     s.armhole_front = fh.armhole;
     s.armhole_back = bh.armhole;
     s.pitch_front = fh.pitch;
     s.pitch_back = bh.pitch;
-    s.cap_ease = DRAFT_SLEEVE_CAP_EASE;
     return draft_sleeve(p, &s, msg, n);
 }
 

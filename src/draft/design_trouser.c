@@ -17,24 +17,32 @@
  *   1. front: the crotch extension so the front cross seam (centre waist
  *      down the straight, round the curve to the fork) = crossSeamFront;
  *      past a sensible extension the fork rises (to just under the seat
- *      line) or the centre waist moves;
+ *      line, then the centre waist moves down) or the centre waist rises;
  *   2. front: the waist direction that puts the side waist at y = 0;
- *   3. back: extension and fork drop together (2-D Newton, falling back
- *      to a bracketed drop search that refits the extension at each try)
- *      so that the back cross seam is crossSeam - crossSeamFront and the
- *      back inseam equals the front inseam (the back fork sits lower, as
- *      in tailoring);
- *   4. back: the side waist at y = 0 where the back outseam equals the
- *      front outseam; the back waist curve to it is longer than the waist
- *      seam by the intake of a back waist dart (the suppression a full
- *      seat needs). If that takes a dart over 40 % of the seam, the back
- *      crease moves towards the side (step 3 redone for each try) until a
- *      30 % dart matches. With no sensible dart, the back waist turns about
- *      the centre back instead.
+ *   3. back: the centre seam's rise and lean follow the ratio of the cross
+ *      seams (from the front's at 0.88 to the tailoring tilt at 1.12);
+ *      extension and fork drop together (2-D Newton, falling back to a
+ *      bracketed search along the inseams' balance) so that the back cross
+ *      seam is crossSeam - crossSeamFront and the back inseam equals the
+ *      front inseam. The back extension is at least the front's and the
+ *      back fork no higher than the front fork: past those limits the
+ *      centre back waist moves down (to BACK_DROP), then both legs share a
+ *      shorter extension, the centre front waist rising (share_ext); a
+ *      back inseam short even with the forks level (a narrow back) moves
+ *      the back crease towards the side instead of raising the fork;
+ *   4. back: a waist dart takes a third of the back's waist suppression,
+ *      and the waist, that much longer than its seam, turns about the
+ *      centre back until the back outseam equals the front's.
+ * Each rule is continuous: where one branch ends the next begins with the
+ * same pattern, so every point is a continuous function of the body.
  *
  * Invariants: waist seams (darts excluded) are exactly waist x (1 + ease)
- * / 2 for front plus back; seat widths are exactly seat x (1 + ease) / 2 for front plus back;
- * knee widths add up to knee x (1 + ease); inseams and outseams pair up.
+ * / 2 for front plus back; seat widths are exactly seat x (1 + ease) / 2
+ * for front plus back; knee widths add up to knee x (1 + ease); inseams
+ * and outseams pair up; the back crotch extension is at least the front's
+ * and the back fork no higher; the waist meets the side seam and the
+ * centre seam square, the crotch curve meets the inseam square, the hem
+ * both leg seams, and the back waist runs on through its sewn dart.
  */
 #include "draft/draft_impl.h"
 
@@ -49,10 +57,32 @@ static const char *const trouser_optional[] = {"seatBack", "waistBack", NULL};
 /* The back crease sits 45 % of the way from side to fork (the front's at
  * half way): the back thigh runs straighter, as in tailoring. */
 #define BACK_CREASE_SHIFT 0.05
+/* The back's centre seam follows the ratio of the cross seams (back /
+ * front): at BACK_RATIO_HI or more, the centre back waist rises BACK_RISE
+ * x waistToSeat above the side waist and the seam leans BACK_SLANT degrees,
+ * as in tailoring; at BACK_RATIO_LO or less, like the front (no rise,
+ * FRONT_SLANT x waistToSeat); in proportion between (a ramp wide enough
+ * that 1 mm of cross seam tilts the seam little). */
+#define BACK_RATIO_LO 0.88
+#define BACK_RATIO_HI 1.12
+#define BACK_RISE     0.08
+#define BACK_SLANT    10.0
+#define FRONT_SLANT   0.04
+/* The lowest the centre back waist goes below the side waist, in
+ * waistToSeat, to give the back the front's crotch extension; past it the
+ * front's extension shrinks and its centre waist rises (share_ext). */
+#define BACK_DROP 0.1
+/* The back waist dart's share of the back's waist suppression, and the
+ * largest dart, in back waist seams; a dart narrower than DART_MIN mm is
+ * not drawn (the seam is that much longer). */
+#define BACK_DART (1.0 / 3.0)
+#define DART_MAX  0.35
+#define DART_MIN  0.02
 
 struct leg {
     double seat_w, waist_w, knee_w; /* widths of this leg's panel */
     double rise, slant;             /* centre waist: raised by rise, inset by slant */
+    double rise0;                   /* the rise the back starts from (trouser_frame) */
     double ext, fork_y;             /* crotch extension, fork level */
     double dart;                    /* back waist dart intake (0: none) */
     double shift;                   /* crease off the side-fork middle, x (seat + ext) */
@@ -95,14 +125,14 @@ static struct seg waist_curve(const struct leg *g, struct vec side)
                           vec_mad(g->cw, vec_xy(-g->u.y, g->u.x), c), g->cw);
 }
 
-/* Side waist for the chord direction theta, the waist seam exactly
- * waist_w long: the curve for a unit chord, scaled. */
+/* Side waist for the chord direction theta, the waist curve exactly the
+ * waist seam plus the dart long: the curve for a unit chord, scaled. */
 static void leg_waist(struct leg *g)
 {
     struct vec dir = vec_xy(cos(g->theta), sin(g->theta));
     struct seg unit = waist_curve(g, vec_add(g->cw, dir));
 
-    g->woff = vec_mul(dir, g->waist_w / geom_seg_length(&unit));
+    g->woff = vec_mul(dir, (g->waist_w + g->dart) / geom_seg_length(&unit));
     g->wside = vec_add(g->cw, g->woff);
 }
 
@@ -181,21 +211,25 @@ static double by_fork(double y, void *ctx)
     return leg_cross_len(f->g);
 }
 
-/* Extension for the cross seam; past its sensible range the centre waist
- * moves instead. With fork_free, a seam too long even at the shortest
- * extension first raises the fork, as far as just under the seat line. */
-static int leg_fit_cross(const struct trouser *t, struct leg *g, double target, int fork_free)
+/* The front's extension for its cross seam; past its sensible range the
+ * centre waist moves instead, except that a seam too long even at the
+ * shortest extension first raises the fork, as far as just under the seat
+ * line (then the centre waist goes down). */
+static int leg_fit_cross(const struct trouser *t, struct leg *g, double target)
 {
     struct fit f = {t, g};
     double lo = EXT_MIN * g->seat_w, hi = EXT_MAX * g->seat_w, x, r0 = g->rise;
     double top = t->ys + 10.0, fy = g->fork_y;
 
     if (by_ext(lo, &f) > target) {
-        if (fork_free && fy > top && by_fork(top, &f) <= target) {
-            if (draft_solve(by_fork, &f, top, fy, target, 0.01, &x))
-                return -1;
-            by_fork(x, &f);
-            return 0;
+        if (fy > top) {
+            if (by_fork(top, &f) <= target) {
+                if (draft_solve(by_fork, &f, top, fy, target, 0.01, &x))
+                    return -1;
+                by_fork(x, &f);
+                return 0;
+            }
+            fy = top; /* the fork as high as it goes, and the centre waist lower */
         }
         by_fork(fy, &f);
         if (draft_solve(by_rise, &f, -0.4 * t->ys, r0, target, 0.01, &x))
@@ -230,53 +264,91 @@ static double by_theta_out(double theta, void *ctx)
     return g->xs.y - g->wside.y > 20.0 ? leg_outseam_len(g) : NAN;
 }
 
-/* Outseam with the side waist at (x, 0): the waist curve then decides the
- * dart (see trouser_fit). */
-static double by_side_x(double x, void *ctx)
-{
-    struct leg *g = ctx;
-    g->wside = vec_xy(x, 0.0);
-    g->woff = vec_sub(g->wside, g->cw);
-    return leg_outseam_len(g);
-}
-
+/* The back's balance: for an extension, the fork drop below the front
+ * fork and the crease shift that make the back inseam equal to the
+ * front's. */
 struct back_fit {
     struct trouser *t;
-    double rise0;
+    double ext, drop; /* held while the drop, or the shift, is solved */
+    double drop_hi;   /* the deepest drop allowed */
+    double shift;     /* the crease shift asked for (back_balance's caller) */
 };
 
-static double back_inseam(double drop, void *ctx)
-{
-    struct back_fit *b = ctx;
-    struct leg *g = &b->t->back;
-
-    g->fork_y = b->t->yc + drop;
-    g->rise = b->rise0;
-    if (leg_fit_cross(b->t, g, b->t->cross_b, 0))
-        return NAN;
-    return leg_inseam_len(g);
-}
-
-/* Residuals of the back for extension x[0] and fork drop x[1]: cross seam
- * and inseam minus their targets. */
-static int back_residual(struct trouser *t, const double *x, double *r)
+/* Back inseam for extension ext and the fork drop below the front fork. */
+static double back_inseam_at(struct trouser *t, double ext, double drop)
 {
     struct leg *g = &t->back;
 
-    g->ext = x[0];
-    g->fork_y = t->yc + x[1];
+    g->ext = ext;
+    g->fork_y = t->front.fork_y + drop;
     leg_points(t, g);
-    r[0] = leg_cross_len(g) - t->cross_b;
-    r[1] = leg_inseam_len(g) - t->in_f;
+    return leg_inseam_len(g);
+}
+
+static double by_drop_inseam(double drop, void *ctx)
+{
+    struct back_fit *b = ctx;
+    return back_inseam_at(b->t, b->ext, drop);
+}
+
+static double by_shift_inseam(double shift, void *ctx)
+{
+    struct back_fit *b = ctx;
+    b->t->back.shift = shift;
+    return back_inseam_at(b->t, b->ext, b->drop);
+}
+
+/* The back cross seam with extension ext, the inseams balanced: by the
+ * fork's drop (0 to drop_hi) at the crease shift asked for; where even no
+ * drop leaves the back inseam short (a narrow back), the fork level with
+ * the front's and the crease moved towards the side (the fork further
+ * from it); where the deepest drop leaves it long, the fork at its lowest
+ * and the crease moved towards the fork. Continuous in ext (each regime
+ * starts where the previous ends), and the cross seam grows with ext
+ * (translation moves nothing of it). Leaves the back drafted so. */
+static double by_ext_balanced(double ext, void *ctx)
+{
+    struct back_fit *b = ctx;
+    struct trouser *t = b->t;
+    double x;
+
+    b->ext = ext;
+    t->back.shift = b->shift;
+    if (back_inseam_at(t, ext, 0.0) < t->in_f) {
+        b->drop = 0.0;
+        if (draft_solve(by_shift_inseam, b, b->shift, 0.45, t->in_f, 0.005, &x))
+            return NAN;
+        by_shift_inseam(x, b);
+    } else if (back_inseam_at(t, ext, b->drop_hi) > t->in_f) {
+        b->drop = b->drop_hi;
+        if (draft_solve(by_shift_inseam, b, -0.25, b->shift, t->in_f, 0.005, &x))
+            return NAN;
+        by_shift_inseam(x, b);
+    } else {
+        if (draft_solve(by_drop_inseam, b, 0.0, b->drop_hi, t->in_f, 0.005, &x))
+            return NAN;
+        back_inseam_at(t, ext, x);
+    }
+    return leg_cross_len(&t->back);
+}
+
+/* Residuals of the back for extension x[0] and fork drop x[1] (below the
+ * front fork): cross seam and inseam minus their targets. */
+static int back_residual(struct trouser *t, const double *x, double *r)
+{
+    r[1] = back_inseam_at(t, x[0], x[1]) - t->in_f;
+    r[0] = leg_cross_len(&t->back) - t->cross_b;
     return isfinite(r[0]) && isfinite(r[1]) ? 0 : -1;
 }
 
 /* Newton on both back unknowns at once (a few steps from a good start);
- * 0 when both residuals are under tolerance inside the allowed ranges. */
-static int back_newton(struct trouser *t, double drop_lo, double drop_hi)
+ * 0 when both residuals are under tolerance with the extension in
+ * [ext_lo, ext_hi] and the drop in [0, drop_hi]. */
+static int back_newton(struct trouser *t, double ext_lo, double ext_hi, double drop_hi)
 {
     struct leg *g = &t->back;
-    double x[2] = {t->front.ext * g->seat_w / t->front.seat_w, 0.0}, r[2], ra[2], rb[2];
+    double x[2] = {fmax(t->front.ext * g->seat_w / t->front.seat_w, ext_lo), 0.0}, r[2], ra[2],
+           rb[2];
     const double h = 1e-3;
 
     for (int it = 0; it < 12; it++) {
@@ -284,10 +356,7 @@ static int back_newton(struct trouser *t, double drop_lo, double drop_hi)
         if (back_residual(t, x, r))
             return -1;
         if (fabs(r[0]) < 0.002 && fabs(r[1]) < 0.004)
-            return x[0] >= EXT_MIN * g->seat_w && x[0] <= EXT_MAX * g->seat_w && x[1] >= drop_lo &&
-                           x[1] <= drop_hi
-                       ? 0
-                       : -1;
+            return x[0] >= ext_lo && x[0] <= ext_hi && x[1] >= 0.0 && x[1] <= drop_hi ? 0 : -1;
         if (back_residual(t, xa, ra) || back_residual(t, xb, rb))
             return -1;
         double j00 = (ra[0] - r[0]) / h, j01 = (rb[0] - r[0]) / h;
@@ -302,21 +371,115 @@ static int back_newton(struct trouser *t, double drop_lo, double drop_hi)
     return -1;
 }
 
-/* Back extension and fork drop for the back cross seam and the inseam.
- * The back fork moves up at most 20 % of the crotch depth and stays under
- * the seat line; down at most 80 mm or halfway to the knee. */
-static int back_balance(struct trouser *t)
+/* Back extension, fork drop, crease and centre waist for the back cross
+ * seam and an inseam equal to the front's (by_ext_balanced). The extension
+ * is at least the front's (and EXT_MIN x the seat width, at most EXT_MAX
+ * x); the fork is no higher than the front fork and at most 80 mm (or
+ * halfway to the knee) lower. Along the inseams' balance the cross seam
+ * grows with the extension: it is solved there with the centre waist where
+ * the cross seams' ratio puts it (trouser_frame); past either end of the
+ * extension's range the extension stays at that end and the centre back
+ * waist moves instead: down at most BACK_DROP x waistToSeat with share
+ * (returning 1 when that is not enough: the back cannot reach the front's
+ * extension, see share_ext), 0.4 x without. The crease shift the caller
+ * set is where the balance starts. Every branch meets the next where it
+ * ends: no jumps. 0, 1, or -1 when nothing fits. */
+static int back_balance(struct trouser *t, int share)
 {
-    double lo = fmax(-0.2 * t->yc, t->ys + 5.0 - t->yc), hi = fmin(0.5 * (t->yk - t->yc), 80.0);
-    struct back_fit bf = {t, t->back.rise};
-    double drop;
+    struct leg *g = &t->back;
+    struct back_fit b = {t, 0.0, 0.0, fmin(0.5 * (t->yk - t->front.fork_y), 80.0), g->shift};
+    struct fit f = {t, g};
+    double lo = fmax(t->front.ext, EXT_MIN * g->seat_w), hi = fmax(EXT_MAX * g->seat_w, lo), x, r;
+    double deepest = (share ? BACK_DROP : 0.4) * t->ys;
 
-    if (back_newton(t, lo, hi) == 0)
+    g->rise = g->rise0;
+    if (back_newton(t, lo, hi, b.drop_hi) == 0)
         return 0;
-    if (draft_solve(back_inseam, &bf, lo, hi, t->in_f, 0.005, &drop)) /* the slow, sure way */
+    g->shift = b.shift;
+    if (!isfinite(r = by_ext_balanced(lo, &b)))
         return -1;
-    back_inseam(drop, &bf);
+    if (r > t->cross_b) {
+        x = lo;
+    } else if ((r = by_ext_balanced(hi, &b)) < t->cross_b) {
+        x = hi;
+    } else {
+        if (draft_solve(by_ext_balanced, &b, lo, hi, t->cross_b, 0.005, &x))
+            return -1;
+        return isfinite(by_ext_balanced(x, &b)) ? 0 : -1;
+    }
+    if (!isfinite(by_ext_balanced(x, &b)))
+        return -1;
+    if (share && r > t->cross_b && by_rise(-deepest, &f) > t->cross_b)
+        return 1; /* the back cannot reach the front's extension */
+    if (r > t->cross_b ? draft_solve(by_rise, &f, -deepest, g->rise0, t->cross_b, 0.01, &x)
+                       : draft_solve(by_rise, &f, g->rise0, 0.6 * t->ys, t->cross_b, 0.01, &x))
+        return -1;
+    by_rise(x, &f);
     return 0;
+}
+
+/* The front's inseam and outseam, the back's targets, once its cross seam
+ * is fitted: the waist turned so the side waist is at waist level. */
+static int front_finish(struct trouser *t)
+{
+    double th;
+
+    if (draft_solve(by_theta_y, &t->front, GEOM_PI - 1.2, GEOM_PI + 1.2, 0.0, 0.05, &th))
+        return -1;
+    by_theta_y(th, &t->front);
+    t->in_f = leg_inseam_len(&t->front);
+    t->out_f = leg_outseam_len(&t->front);
+    return 0;
+}
+
+/* For share_ext: the back cross seam when both legs have the extension
+ * ext, the front's centre waist raised to keep its cross seam and the
+ * back's lowered below BACK_DROP as much, its fork balancing the inseams
+ * (from the crease where trouser_fit's first balance starts). */
+static double by_shared_ext(double ext, void *ctx)
+{
+    struct trouser *t = ctx;
+    struct fit f = {t, &t->front};
+    struct back_fit b = {t, 0.0, 0.0, fmin(0.5 * (t->yk - t->front.fork_y), 80.0),
+                         BACK_CREASE_SHIFT};
+    double rise;
+
+    t->front.ext = ext;
+    if (draft_solve(by_rise, &f, t->front.rise0, 0.6 * t->ys, t->cross_f, 0.005, &rise))
+        return NAN;
+    by_rise(rise, &f);
+    t->in_f = leg_inseam_len(&t->front);
+    t->back.rise = -BACK_DROP * t->ys - (rise - t->front.rise0);
+    return by_ext_balanced(ext, &b);
+}
+
+/* A back cross seam too short for the front's crotch extension even with
+ * the centre back waist BACK_DROP below the side: both legs take the same,
+ * shorter extension, solved for the back cross seam, the front's centre
+ * waist rising to keep its cross seam and the back's dropping as much
+ * further (the difference shared). At the shortest extension (EXT_MIN),
+ * or when the back's own shortest is the front's, only the centre back
+ * goes on down. Where this branch starts (the back just at its lowest) it
+ * gives what back_balance gives. */
+static int share_ext(struct trouser *t)
+{
+    double lo = EXT_MIN * fmax(t->front.seat_w, t->back.seat_w), hi = t->front.ext, ext, c;
+    struct fit f = {t, &t->back};
+
+    t->back.shift = BACK_CREASE_SHIFT;
+    if (!(lo < hi))
+        return back_balance(t, 0) ? -1 : front_finish(t);
+    if (!isfinite(c = by_shared_ext(lo, t)))
+        return -1;
+    if (c > t->cross_b) {
+        if (draft_solve(by_rise, &f, -0.5 * t->ys, t->back.rise, t->cross_b, 0.01, &c))
+            return -1;
+        by_rise(c, &f);
+    } else if (draft_solve(by_shared_ext, t, lo, hi, t->cross_b, 0.005, &ext) ||
+               !isfinite(by_shared_ext(ext, t))) {
+        return -1;
+    }
+    return front_finish(t);
 }
 
 static int trouser_frame(const struct draft_input *in, struct trouser *t, char *msg, size_t n)
@@ -347,85 +510,40 @@ static int trouser_frame(const struct draft_input *in, struct trouser *t, char *
     t->front = (struct leg){.seat_w = (seat - sb) / 2.0 * (1.0 + DRAFT_TROUSER_SEAT_EASE),
                             .waist_w = (waist - wb) / 2.0 * (1.0 + DRAFT_TROUSER_WAIST_EASE),
                             .knee_w = 0.46 * knee,
-                            .slant = 0.04 * t->ys,
+                            .slant = FRONT_SLANT * t->ys,
                             .fork_y = t->yc,
                             .theta = GEOM_PI};
+    /* the back's centre seam follows the ratio of the cross seams */
+    double q = t->cross_b / t->cross_f;
+    double k = fmin(fmax((q - BACK_RATIO_LO) / (BACK_RATIO_HI - BACK_RATIO_LO), 0.0), 1.0);
+    double lean = atan(FRONT_SLANT) + k * (BACK_SLANT * GEOM_PI / 180.0 - atan(FRONT_SLANT));
     t->back = (struct leg){.seat_w = sb / 2.0 * (1.0 + DRAFT_TROUSER_SEAT_EASE),
                            .waist_w = wb / 2.0 * (1.0 + DRAFT_TROUSER_WAIST_EASE),
                            .knee_w = 0.54 * knee,
-                           .rise = 0.08 * t->ys,
+                           .rise = k * BACK_RISE * t->ys,
                            .shift = BACK_CREASE_SHIFT,
                            .theta = GEOM_PI};
-    t->back.slant = tan(10.0 * GEOM_PI / 180.0) * (t->ys + t->back.rise);
+    t->back.rise0 = t->back.rise;
+    t->back.slant = tan(lean) * (t->ys + t->back.rise);
     return 0;
 }
 
-static double waist_len_at(double x, void *ctx)
-{
-    const struct leg *g = ctx;
-    struct seg w = waist_curve(g, vec_xy(x, 0.0));
-    return geom_seg_length(&w);
-}
-
-/* Back outseam for a crease shift s (the back rebalanced for it), with the
- * side waist at waist level where the back waist dart takes 30 % of the
- * waist seam. */
-static double back_outseam_dart30(double s, void *ctx)
-{
-    struct trouser *t = ctx;
-    struct leg *g = &t->back;
-    double x;
-
-    g->shift = s;
-    if (back_balance(t) || draft_solve(waist_len_at, g, g->xside.x - g->seat_w,
-                                       g->cw.x - 0.3 * g->waist_w, 1.3 * g->waist_w, 0.01, &x))
-        return NAN;
-    return by_side_x(x, g);
-}
-
-/* Side waist at waist level where the outseams match; the back waist curve
- * to it is longer than the seam by a dart's intake. 0 when that dart is
- * sensible (3 mm up to 40 % of the seam). */
-static int back_dart(struct trouser *t)
-{
-    struct leg *g = &t->back;
-    double x, hi = g->cw.x - 0.3 * g->waist_w;
-
-    if (draft_solve(by_side_x, g, g->xside.x, hi, t->out_f, 0.02, &x))
-        return -1;
-    struct seg w = waist_curve(g, vec_xy(x, 0.0));
-    double intake = geom_seg_length(&w) - g->waist_w;
-    if (intake < 3.0 || intake > 0.4 * g->waist_w)
-        return -1;
-    by_side_x(x, g);
-    g->dart = intake;
-    return 0;
-}
-
-/* Back outseam. First with the side waist at waist level and a back waist
- * dart taking the suppression a full seat needs; if the dart would be too
- * big, the back crease moves towards the side until a 30 % dart matches
- * (the thigh then runs straighter, the back rebalanced each time);
- * with no sensible dart, the back waist turns about the centre back. */
+/* Back outseam and waist dart, by one continuous rule. The back's waist
+ * suppression is what the waist curve from the centre back to the side
+ * waist straight over the seat's side has more than the waist seam; the
+ * back waist dart takes BACK_DART of it (at most DART_MAX of the seam,
+ * none when there is no suppression), the side seam the rest: the waist
+ * curve is the seam plus the dart long, turned about the centre back so
+ * that the outseam equals the front's. The outseam follows the side
+ * waist's height one for one, so a small change moves it little (its
+ * horizontal place, with the hip near vertical, would move far). */
 static int back_outseam(struct trouser *t)
 {
     struct leg *g = &t->back;
-    double th, s, smax = BACK_CREASE_SHIFT + (g->kout.x - g->xside.x) / (g->seat_w + g->ext);
+    struct seg w = waist_curve(g, vec_xy(g->xside.x, 0.0));
+    double th, suppression = geom_seg_length(&w) - g->waist_w;
 
-    g->dart = 0.0;
-    if (back_dart(t) == 0)
-        return 0;
-    if (smax > BACK_CREASE_SHIFT && back_outseam_dart30(BACK_CREASE_SHIFT, t) > t->out_f &&
-        draft_solve(back_outseam_dart30, t, BACK_CREASE_SHIFT, smax, t->out_f, 0.05, &s) == 0) {
-        back_outseam_dart30(s, t);
-        if (back_dart(t) == 0)
-            return 0;
-    }
-    if (g->shift != BACK_CREASE_SHIFT) {
-        g->shift = BACK_CREASE_SHIFT;
-        if (back_balance(t))
-            return -1;
-    }
+    g->dart = fmin(fmax(BACK_DART * suppression, 0.0), DART_MAX * g->waist_w);
     if (draft_solve(by_theta_out, g, GEOM_PI - 1.2, GEOM_PI + 1.2, t->out_f, 0.005, &th))
         return -1;
     by_theta_out(th, g);
@@ -434,18 +552,19 @@ static int back_outseam(struct trouser *t)
 
 static int trouser_fit(struct trouser *t, char *msg, size_t n)
 {
-    double th;
+    int rc;
 
-    if (leg_fit_cross(t, &t->front, t->cross_f, 1))
+    if (leg_fit_cross(t, &t->front, t->cross_f))
         return draft_fail(msg, n, "crossSeamFront cannot be reached from these heights and seat");
-    if (draft_solve(by_theta_y, &t->front, GEOM_PI - 1.2, GEOM_PI + 1.2, 0.0, 0.05, &th))
+    t->front.rise0 = t->front.rise;
+    if (front_finish(t))
         return draft_fail(msg, n, "the front waist cannot reach the side (waist and seat)");
-    by_theta_y(th, &t->front);
-    t->in_f = leg_inseam_len(&t->front);
-    t->out_f = leg_outseam_len(&t->front);
     if (t->front.xs.y - t->front.wside.y < 20.0)
         return draft_fail(msg, n, "waistToSeat is too short for this waist");
-    if (back_balance(t))
+    rc = back_balance(t, 1);
+    if (rc == 1)
+        rc = share_ext(t);
+    if (rc)
         return draft_fail(msg, n,
                           "crossSeam and crossSeamFront cannot be balanced between front "
                           "and back inseams");
@@ -456,24 +575,44 @@ static int trouser_fit(struct trouser *t, char *msg, size_t n)
 
 /* The back waist with its dart: the curve split around its middle (by arc
  * length), legs to a tip straight below the middle of the opening, the
- * edge over the dart peaked for a dart pressed towards the centre back. */
+ * edge over the dart peaked for a dart pressed towards the centre back.
+ * The centre piece is the curve's; the side piece is redrawn to leave the
+ * side square (as the curve does) and to arrive at its leg turned by the
+ * dart's angle, so that once the dart is sewn the waist runs on through it
+ * without a point; the opening is then adjusted (a few steps, the seam
+ * changing as fast as the opening) so the two pieces are the waist seam. */
 static int back_waist_dart(struct draft_part *pt, const struct trouser *t, const struct leg *g)
 {
     struct seg w = waist_curve(g, g->wside), side, centre;
-    double total = geom_seg_length(&w), ta = geom_seg_t_at_length(&w, 0.5 * (total - g->dart));
-    double tb = geom_seg_t_at_length(&w, 0.5 * (total + g->dart));
-    struct vec a, b, mid, down, tip, peak;
+    double total = geom_seg_length(&w), intake = g->dart;
+    struct vec a, b, tip, peak;
     struct path *e;
 
-    side = geom_seg_sub(&w, 0.0, ta);
-    centre = geom_seg_sub(&w, tb, 1.0);
-    a = side.p[3];
-    b = centre.p[0];
-    mid = vec_lerp(a, b, 0.5);
-    down = vec_perp(vec_unit(vec_sub(b, a)));
-    if (down.y < 0.0)
-        down = vec_mul(down, -1.0);
-    tip = vec_mad(mid, down, fmin(120.0, 0.45 * (t->ys - mid.y)));
+    for (int it = 0; it < 6; it++) {
+        double ta = geom_seg_t_at_length(&w, 0.5 * (total - intake));
+        double tb = geom_seg_t_at_length(&w, 0.5 * (total + intake));
+        struct vec mid, down, va, vb, tan_a;
+        double c, seam;
+
+        centre = geom_seg_sub(&w, tb, 1.0);
+        a = geom_seg_eval(&w, ta);
+        b = centre.p[0];
+        mid = vec_lerp(a, b, 0.5);
+        down = vec_perp(vec_unit(vec_sub(b, a)));
+        if (down.y < 0.0)
+            down = vec_mul(down, -1.0);
+        tip = vec_mad(mid, down, fmin(120.0, 0.45 * (t->ys - mid.y)));
+        va = vec_sub(a, tip);
+        vb = vec_sub(b, tip);
+        tan_a = vec_rot(geom_seg_tangent(&centre, 0.0), -atan2(vec_cross(va, vb), vec_dot(va, vb)));
+        c = vec_dist(g->wside, a) / 3.0;
+        side =
+            geom_seg_cubic(g->wside, vec_xy(g->wside.x + c, g->wside.y), vec_mad(a, tan_a, -c), a);
+        seam = geom_seg_length(&side) + geom_seg_length(&centre);
+        if (fabs(seam - g->waist_w) < 0.001)
+            break;
+        intake += seam - g->waist_w;
+    }
     e = draft_edge_add(pt, "waist_side", 1.0, 0, g->wside);
     geom_path_push(e, &side);
     e = draft_edge_add(pt, "waist_dart", 1.0, 0, a);
@@ -501,7 +640,7 @@ static int leg_part(struct pattern *p, const struct trouser *t, const struct leg
 
     if (!pt)
         return DRAFT_ERR_INTERNAL;
-    if (g->dart > 0.0) {
+    if (g->dart > DART_MIN) {
         int rc = back_waist_dart(pt, t, g);
         if (rc)
             return rc;

@@ -54,22 +54,25 @@ int draft_dart_peak(struct vec tip, struct vec a, struct vec b, struct vec beyon
                     struct vec *peak);
 
 /* Neckline from the high point of the shoulder (width, 0) to the centre
- * line (0, depth), leaving the shoulder straight down and meeting the
- * centre line square: a quarter ellipse. */
-struct seg draft_neck_curve(double width, double depth);
+ * line (0, depth), leaving the HPS square to the shoulder line (which falls
+ * at slope rad) and meeting the centre line square, so that front and back
+ * necklines sewn at the shoulder, and the two halves at the fold, run on
+ * smoothly. */
+struct seg draft_neck_curve(double width, double depth, double slope);
 /* Front depth such that 2 x (back + front neck) = target within 0.01 mm. */
-int draft_neck_fit(double target, double width, double back_depth, double *front_depth, char *msg,
-                   size_t n);
+int draft_neck_fit(double target, double width, double back_depth, double slope,
+                   double *front_depth, char *msg, size_t n);
 
 /* The two cubics of draft_armhole. */
-void draft_armhole_segs(struct vec armpit, struct vec pitch, struct vec shoulder, double slope,
-                        struct seg s[2]);
-/* Armhole from the armpit (leaving square to the side seam) through the
- * pitch point (passing vertically) to the shoulder point (meeting the
- * shoulder line, of slope angle rad, square). Appends two cubics to out;
- * *pitch_len gets the length from the armpit to the pitch point. */
-void draft_armhole(struct path *out, struct vec armpit, struct vec pitch, struct vec shoulder,
-                   double slope, double *pitch_len);
+void draft_armhole_segs(struct vec armpit, struct vec side, struct vec pitch, struct vec shoulder,
+                        double slope, struct seg s[2]);
+/* Armhole from the armpit (leaving square to the side seam, whose unit
+ * direction down from the armpit is side) through the pitch point (passing
+ * vertically) to the shoulder point (meeting the shoulder line, of slope
+ * angle rad, square). Appends two cubics to out; *pitch_len gets the
+ * length from the armpit to the pitch point. */
+void draft_armhole(struct path *out, struct vec armpit, struct vec side, struct vec pitch,
+                   struct vec shoulder, double slope, double *pitch_len);
 
 struct draft_sleeve_spec {
     double width;                       /* at the biceps line */
@@ -81,11 +84,14 @@ struct draft_sleeve_spec {
 };
 /* The lowest cap a sleeve gets, in half widths at the biceps line. */
 #define DRAFT_CAP_MIN 0.45
-/* Front + back armhole length below which a sleeve of this width would
- * need a cap lower than DRAFT_CAP_MIN: the blocks deepen such armholes. */
-double draft_sleeve_min_armhole(double width, double cap_ease);
+/* Front + back armhole length below which the sleeve s (width, wrist,
+ * length, cap_ease) would need a cap lower than DRAFT_CAP_MIN: the blocks
+ * deepen such armholes. */
+double draft_sleeve_min_armhole(const struct draft_sleeve_spec *s);
 /* Adds the "sleeve" part: cap height solved so the cap length is on target
- * within 0.01 mm. DRAFT_ERR_INVALID with a message when it cannot fit. */
+ * within 0.01 mm; the cap and the wrist leave the underarm seams square
+ * (the wrist's middle at length). DRAFT_ERR_INVALID with a message when it
+ * cannot fit. */
 int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg, size_t n);
 
 /* strbuf_take for the renderers (render_svg.c): a pattern past its
