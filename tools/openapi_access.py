@@ -10,8 +10,10 @@ the route table's flags (src/api/routes.c):
     restricted account's session may call it);
   - its 403 response: `#/components/responses/AuthForbidden` on GET
     (insufficient_scope, restricted), `WriteForbidden` on other methods
-    (csrf_failed too), or `PasswordForbidden` where the operation
-    documents `wrong_password` (its 403 was `Forbidden`).
+    (csrf_failed too), `PasswordForbidden` where the operation
+    documents `wrong_password` (its 403 was `Forbidden`), or
+    `CodeForbidden` where it documents the two-factor `wrong_code` (its 403
+    was written for it: a description naming `wrong_code`).
 
 tests/unit/test_openapi.c fails when the document and the flags disagree;
 after adding a route (or merging a branch that did), set its flags in
@@ -46,7 +48,7 @@ def routes():
 def main():
     doc = json.load(open(DOC, encoding="utf-8"))
     resp = doc["components"]["responses"]
-    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden"):
+    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden", "CodeForbidden"):
         if name not in resp:
             sys.exit(f"openapi_access: components.responses.{name} is missing")
     ref = lambda n: {"$ref": "#/components/responses/" + n}  # noqa: E731
@@ -67,7 +69,10 @@ def main():
         op["security"] = sec
         op["x-atelier-restricted-ok"] = "ROUTE_RESTRICTED_OK" in flags
         rs = op["responses"]
-        if rs.get("403") in (ref("Forbidden"), ref("PasswordForbidden")):
+        own = rs.get("403", {})
+        if own == ref("CodeForbidden") or "`wrong_code`" in own.get("description", ""):
+            rs["403"] = ref("CodeForbidden")
+        elif own in (ref("Forbidden"), ref("PasswordForbidden")):
             rs["403"] = ref("PasswordForbidden")
         else:
             rs["403"] = ref("AuthForbidden" if method == "get" else "WriteForbidden")

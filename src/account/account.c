@@ -4,7 +4,10 @@
  * Invariants:
  *   - Addresses and usernames are stored only sealed (bound to their row)
  *     and found only through account_email_lookup / account_username_lookup,
- *     keyed BLAKE2b hashes of the normalised form.
+ *     keyed BLAKE2b hashes of the normalised form. During a key rotation a
+ *     lookup tries the hash under each loaded key (seal_lookups), and a
+ *     write that must be unique checks the old key's hash first
+ *     (account_taken_elsewhere): the UNIQUE index sees one key's hashes only.
  *   - Session tokens leave this module once, to the client; storage holds
  *     their BLAKE2b hash. At most LIMIT_SESSIONS_PER_ACCOUNT live per account.
  *   - account_session_find accepts only unexpired sessions; anything else is
@@ -77,12 +80,12 @@ int account_username_normalise(const char *in, size_t n, char out[POLICY_USERNAM
 
 void account_email_lookup(const char *email, uint8_t out[SEAL_LOOKUP_BYTES])
 {
-    seal_lookup("email", email, strlen(email), out);
+    seal_lookup("email", email, strlen(email), out); /* base/sealed.h: ACCOUNTS_EMAIL */
 }
 
 void account_username_lookup(const char *username, uint8_t out[SEAL_LOOKUP_BYTES])
 {
-    seal_lookup("username", username, strlen(username), out);
+    seal_lookup("username", username, strlen(username), out); /* ACCOUNTS_USERNAME */
 }
 
 int account_username_seal(const char *id, const char *username, uint8_t lookup[SEAL_LOOKUP_BYTES],
@@ -113,23 +116,49 @@ static int account_find(struct db *db, enum stmt st, struct db_param key, char i
     return rc;
 }
 
+/* Find by the lookup of value under each loaded key: during a key rotation
+ * a row not yet resealed still holds the old key's hash. */
+static int account_find_lookup(struct db *db, enum stmt st, const char *domain, const char *value,
+                               char id[POLICY_ID_BUF], char **hash)
+{
+    uint8_t lookup[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES];
+    int keys = seal_lookups(domain, value, strlen(value), lookup), rc = ERR_NOT_FOUND;
+
+    for (int k = 0; k < keys && rc == ERR_NOT_FOUND; k++)
+        rc = account_find(db, st, DB_BLOB(lookup[k], sizeof lookup[k]), id, hash);
+    return rc;
+}
+
 int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF], char **hash)
 {
     size_t n = strlen(login);
     char norm[POLICY_EMAIL_BUF];
 
     if (strchr(login, '@')) {
-        uint8_t lookup[SEAL_LOOKUP_BYTES];
         if (account_email_normalise(login, n, norm))
             return ERR_NOT_FOUND;
-        account_email_lookup(norm, lookup);
-        return account_find(db, STMT_ACCOUNT_BY_EMAIL, DB_BLOB(lookup, sizeof lookup), id, hash);
+        return account_find_lookup(db, STMT_ACCOUNT_BY_EMAIL, "email", norm, id, hash);
     }
     if (account_username_normalise(login, n, norm))
         return ERR_NOT_FOUND;
-    uint8_t lookup[SEAL_LOOKUP_BYTES];
-    account_username_lookup(norm, lookup);
-    return account_find(db, STMT_ACCOUNT_BY_USERNAME, DB_BLOB(lookup, sizeof lookup), id, hash);
+    return account_find_lookup(db, STMT_ACCOUNT_BY_USERNAME, "username", norm, id, hash);
+}
+
+int account_taken_elsewhere(struct db *db, const char *login, const char *self)
+{
+    uint32_t ids[SEAL_MAX_KEYS];
+    char id[POLICY_ID_BUF], *hash = NULL;
+    int rc;
+
+    if (seal_key_ids(ids) < 2)
+        return 0; /* one key: the UNIQUE lookup columns decide alone */
+    rc = account_find_login(db, login, id, &hash);
+    free(hash);
+    if (rc == ERR_NOT_FOUND)
+        return 0;
+    if (rc)
+        return rc;
+    return self && strcmp(id, self) == 0 ? 0 : ERR_CONFLICT;
 }
 
 int account_session_create(struct db *db, const char *account_id, char token[TOKEN_SECRET_LEN + 1],

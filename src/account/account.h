@@ -53,6 +53,13 @@ int account_username_seal(const char *id, const char *username, uint8_t lookup[S
  * Returns 0, ERR_NOT_FOUND or a storage error. */
 int account_find_login(struct db *db, const char *login, char id[POLICY_ID_BUF], char **hash);
 
+/* During a key rotation, whether login (a normalised address or username)
+ * already belongs to an account other than self (may be NULL) under either
+ * key: ERR_CONFLICT, 0 when free, or a storage error. Outside a rotation it
+ * answers 0 at once: the UNIQUE lookup columns refuse duplicates. Call it
+ * before writing an address or a username. */
+int account_taken_elsewhere(struct db *db, const char *login, const char *self);
+
 /* Create a session for account id, evicting the oldest beyond the limit,
  * and record the login time. Runs in the caller's transaction. */
 int account_session_create(struct db *db, const char *account_id, char token[TOKEN_SECRET_LEN + 1],

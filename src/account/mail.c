@@ -29,6 +29,11 @@
  *     the sweeper prunes by (mail_outbox_prune, RETAIN_OUTBOX_DAYS).
  *   - A file whose queue row was erased while it was being written (the
  *     account went meanwhile) is removed again by the thread that wrote it.
+ *   - During a key rotation (cli/rekey.c) the recipient cap counts the rows
+ *     hashed under either key and erasure matches the tags of either key;
+ *     mail_outbox_retag renames the files tagged under the old key. The cap's
+ *     rows cannot be rehashed (they hold no address): once the old key is
+ *     forgotten, the rows it hashed stop counting, at most one window early.
  */
 #include <ctype.h>
 #include <curl/curl.h>
@@ -142,40 +147,44 @@ static char *mail_compose(const char *id, const char *to, const char *subject, c
     return env;
 }
 
-/* The recipient's key for the cap: a keyed hash of its lowercase form. */
-static void mail_rcpt_lookup(const char *to, uint8_t out[SEAL_LOOKUP_BYTES])
+/* The recipient's keys for the cap: a keyed hash of its lowercase form
+ * under each loaded key (two during a key rotation; the first is stored).
+ * Returns how many. */
+static int mail_rcpt_lookups(const char *to, uint8_t out[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES])
 {
     char low[POLICY_EMAIL_BUF];
     size_t n = strnlen(to, LIMIT_EMAIL_MAX);
 
     for (size_t i = 0; i < n; i++)
         low[i] = (char)tolower((unsigned char)to[i]);
-    seal_lookup("mail-rcpt", low, n, out);
+    int k = seal_lookups("mail-rcpt", low, n, out);
     sodium_memzero(low, sizeof low);
+    return k;
 }
 
 /* 1 when `to` may get one more mail now (and records it), 0 when the cap is
  * reached, or a negative err. */
 static int mail_rcpt_admit(struct db *db, const char *to, int64_t now_ms)
 {
-    uint8_t lookup[SEAL_LOOKUP_BYTES];
-    struct db_rows *rows = NULL;
+    uint8_t lookup[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES];
     int64_t since = now_ms - (int64_t)LIMIT_MAIL_WINDOW_S * 1000;
     int64_t n = 0;
-    int rc;
+    int rc = 0, keys = mail_rcpt_lookups(to, lookup);
 
-    mail_rcpt_lookup(to, lookup);
-    struct db_param q[] = {DB_BLOB(lookup, sizeof lookup), DB_INT(since)};
-    if ((rc = db_query(db, STMT_MAIL_RCPT_COUNT, q, 2, &rows)))
-        return rc;
-    if ((rc = db_next(rows)) == 1)
-        n = db_col_int(rows, 0);
-    db_rows_free(rows);
-    if (rc < 0)
-        return rc;
+    for (int k = 0; k < keys; k++) { /* rows hashed under either key count */
+        struct db_rows *rows = NULL;
+        struct db_param q[] = {DB_BLOB(lookup[k], sizeof lookup[k]), DB_INT(since)};
+        if ((rc = db_query(db, STMT_MAIL_RCPT_COUNT, q, 2, &rows)))
+            return rc;
+        if ((rc = db_next(rows)) == 1)
+            n += db_col_int(rows, 0);
+        db_rows_free(rows);
+        if (rc < 0)
+            return rc;
+    }
     if (n >= LIMIT_MAIL_QUEUE_PER_RCPT)
         return 0;
-    struct db_param ins[] = {DB_BLOB(lookup, sizeof lookup), DB_INT(now_ms)};
+    struct db_param ins[] = {DB_BLOB(lookup[0], sizeof lookup[0]), DB_INT(now_ms)};
     rc = db_query(db, STMT_MAIL_RCPT_INSERT, ins, 2, NULL);
     return rc ? rc : 1;
 }
@@ -257,25 +266,31 @@ static int mail_write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* The hex tag of an outbox name: 8 bytes of a keyed BLAKE2b; an empty or
- * NULL value (mail of no account) is all zeros. Addresses are lower-cased. */
-static void mail_outbox_tag(const char *domain, const char *value, char out[MAIL_TAG_HEX + 1])
+/* The hex tags of an outbox name: 8 bytes of a keyed BLAKE2b under each
+ * loaded key (the write key's first; two during a key rotation); an empty or
+ * NULL value (mail of no account) is all zeros. Addresses are lower-cased.
+ * Returns how many. */
+static int mail_outbox_tags(const char *domain, const char *value,
+                            char out[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1])
 {
-    uint8_t h[SEAL_LOOKUP_BYTES];
+    uint8_t h[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES];
     char low[POLICY_EMAIL_BUF];
     size_t i;
+    int k;
 
     if (!value || !value[0]) {
-        memset(out, '0', MAIL_TAG_HEX);
-        out[MAIL_TAG_HEX] = 0;
-        return;
+        memset(out[0], '0', MAIL_TAG_HEX);
+        out[0][MAIL_TAG_HEX] = 0;
+        return 1;
     }
     for (i = 0; value[i] && i + 1 < sizeof low; i++)
         low[i] = (char)tolower((unsigned char)value[i]);
     low[i] = 0;
-    seal_lookup(domain, low, i, h);
-    util_hex(h, MAIL_TAG_HEX / 2, out);
+    k = seal_lookups(domain, low, i, h);
+    for (int j = 0; j < k; j++)
+        util_hex(h[j], MAIL_TAG_HEX / 2, out[j]);
     sodium_memzero(low, sizeof low);
+    return k;
 }
 
 /* Atomic write of the message into <data>/outbox/<ms>-<A>-<E>-<id>.eml;
@@ -283,16 +298,18 @@ static void mail_outbox_tag(const char *domain, const char *value, char out[MAIL
 static int mail_to_outbox(const char *id, const char *account, const char *to, const char *msg,
                           size_t n, char path[MAIL_PATH_BUF])
 {
-    char dir[PATH_MAX + 16], tmp[MAIL_PATH_BUF], a[MAIL_TAG_HEX + 1], e[MAIL_TAG_HEX + 1];
+    char dir[PATH_MAX + 16], tmp[MAIL_PATH_BUF];
+    char a[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1], e[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1];
     int fd = -1, rc = ERR_UNAVAILABLE;
 
     snprintf(dir, sizeof dir, "%s/outbox", mail_cfg->data_dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         goto out;
-    mail_outbox_tag("outbox.account", account, a);
-    mail_outbox_tag("outbox.address", to, e);
+    mail_outbox_tags("outbox.account", account, a);
+    mail_outbox_tags("outbox.address", to, e);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, id);
-    snprintf(path, MAIL_PATH_BUF, "%s/%lld-%s-%s-%s.eml", dir, (long long)clock_now_ms(), a, e, id);
+    snprintf(path, MAIL_PATH_BUF, "%s/%lld-%s-%s-%s.eml", dir, (long long)clock_now_ms(), a[0],
+             e[0], id);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || mail_write_all(fd, msg, n) || fsync(fd))
         goto out;
@@ -611,14 +628,17 @@ static int mail_outbox_scan(const char *data_dir, int (*drop)(const char *, cons
 }
 
 struct mail_tags {
-    char a[MAIL_TAG_HEX + 1], e[MAIL_TAG_HEX + 1];
-    int has_e;
+    char a[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1], e[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1];
+    int na, ne; /* tags under each loaded key; ne 0: no address */
 };
 
 static int mail_drop_tagged(const char *name, const void *arg)
 {
     const struct mail_tags *t = arg;
-    return mail_outbox_match(name, t->a, t->has_e ? t->e : NULL);
+    for (int k = 0; k < t->na || k < t->ne; k++)
+        if (mail_outbox_match(name, k < t->na ? t->a[k] : NULL, k < t->ne ? t->e[k] : NULL))
+            return 1;
+    return 0;
 }
 
 int mail_outbox_erase(const char *account_id, const char *email, int *removed)
@@ -628,9 +648,8 @@ int mail_outbox_erase(const char *account_id, const char *email, int *removed)
 
     if (!mail_cfg || !account_id || !account_id[0])
         return 0;
-    mail_outbox_tag("outbox.account", account_id, t.a);
-    mail_outbox_tag("outbox.address", email, t.e);
-    t.has_e = email && email[0];
+    t.na = mail_outbox_tags("outbox.account", account_id, t.a);
+    t.ne = email && email[0] ? mail_outbox_tags("outbox.address", email, t.e) : 0;
     rc = mail_outbox_scan(mail_cfg->data_dir, mail_drop_tagged, &t, 0, &n);
     if (removed)
         *removed = n;
@@ -659,5 +678,178 @@ int mail_queued(struct db *db)
         return rc;
     rc = db_next(rows) == 1 ? (int)db_col_int(rows, 0) : ERR_INTERNAL;
     db_rows_free(rows);
+    return rc;
+}
+
+/* ---- the outbox after a key rotation ---- */
+
+/* One outbox file being retagged: its name and its tags, old and new. */
+struct mail_retag {
+    char *name;
+    char a[MAIL_TAG_HEX + 1], e[MAIL_TAG_HEX + 1];         /* in the name */
+    char new_a[MAIL_TAG_HEX + 1], new_e[MAIL_TAG_HEX + 1]; /* under the write key */
+};
+
+/* Split "<ms>-<A>-<E>-<rest>" into its tags; 0 when the name is one. */
+static int mail_retag_parse(const char *name, struct mail_retag *r)
+{
+    const char *p = strchr(name, '-');
+
+    if (mail_outbox_ms(name) < 0 || !p || strlen(p) < 2 * (MAIL_TAG_HEX + 1) + 1 ||
+        p[MAIL_TAG_HEX + 1] != '-' || p[2 * (MAIL_TAG_HEX + 1)] != '-')
+        return -1;
+    memcpy(r->a, p + 1, MAIL_TAG_HEX);
+    memcpy(r->e, p + MAIL_TAG_HEX + 2, MAIL_TAG_HEX);
+    r->a[MAIL_TAG_HEX] = r->e[MAIL_TAG_HEX] = 0;
+    memcpy(r->new_a, r->a, sizeof r->a);
+    memcpy(r->new_e, r->e, sizeof r->e);
+    return 0;
+}
+
+/* The recipient of an outbox file: its "To: <address>" header line, into
+ * to (POLICY_EMAIL_BUF bytes). 0, or -1 when there is none. */
+static int mail_retag_recipient(int dfd, const char *name, char to[POLICY_EMAIL_BUF])
+{
+    char head[4096];
+    ssize_t n = 0;
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
+
+    if (fd < 0)
+        return -1;
+    while (n < (ssize_t)sizeof head - 1) {
+        ssize_t r = read(fd, head + n, sizeof head - 1 - (size_t)n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += r;
+    }
+    close(fd);
+    head[n] = 0;
+    const char *p = strstr(head, "\r\nTo: <"), *end = p ? strchr(p + 7, '>') : NULL;
+    if (end && (size_t)(end - (p + 7)) < POLICY_EMAIL_BUF) {
+        memcpy(to, p + 7, (size_t)(end - (p + 7)));
+        to[end - (p + 7)] = 0;
+        rc = 0;
+    }
+    sodium_memzero(head, sizeof head);
+    return rc;
+}
+
+static int mail_retag_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The account tags still under the old key: for every account of the
+ * database whose old-key tag some file carries, that file's new_a. */
+static int mail_retag_accounts(struct db *db, struct mail_retag *f, size_t nf)
+{
+    char after[POLICY_ID_BUF] = "", ids[256][POLICY_ID_BUF];
+    char **olds = calloc(nf ? nf : 1, sizeof *olds);
+    size_t nold = 0;
+    int rc = olds ? 0 : ERR_NOMEM;
+
+    for (size_t i = 0; rc == 0 && i < nf; i++)
+        if (strspn(f[i].a, "0") != MAIL_TAG_HEX)
+            olds[nold++] = f[i].a;
+    if (rc || nold == 0)
+        goto out;
+    qsort(olds, nold, sizeof *olds, mail_retag_cmp);
+    for (;;) { /* pages of account ids, no cursor open while hashing */
+        struct db_param p[] = {DB_TEXT(after), DB_INT(256)};
+        struct db_rows *rows = NULL;
+        size_t n = 0;
+        if ((rc = db_query(db, STMT_REKEY_ACCOUNT_IDS, p, 2, &rows)))
+            goto out;
+        while (n < 256 && (rc = db_next(rows)) == 1)
+            util_strlcpy(ids[n++], db_col_text(rows, 0, NULL), sizeof ids[0]);
+        db_rows_free(rows);
+        if (rc < 0)
+            goto out;
+        rc = 0;
+        for (size_t i = 0; i < n; i++) {
+            char t[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1], *key = t[1];
+            if (mail_outbox_tags("outbox.account", ids[i], t) < 2)
+                continue;
+            if (!bsearch(&key, olds, nold, sizeof *olds, mail_retag_cmp))
+                continue;
+            for (size_t j = 0; j < nf; j++)
+                if (strcmp(f[j].a, t[1]) == 0)
+                    memcpy(f[j].new_a, t[0], sizeof t[0]);
+        }
+        if (n < 256)
+            break;
+        util_strlcpy(after, ids[n - 1], sizeof after);
+    }
+out:
+    free(olds);
+    return rc;
+}
+
+int mail_outbox_retag(struct db *db, const char *data_dir, int *renamed)
+{
+    char dir[PATH_MAX + 16], to[POLICY_EMAIL_BUF];
+    struct mail_retag *f = NULL;
+    size_t nf = 0, cap = 0;
+    struct dirent *de;
+    uint32_t ids[SEAL_MAX_KEYS];
+    int rc = 0;
+    DIR *d;
+
+    *renamed = 0;
+    if (seal_key_ids(ids) < 2)
+        return 0; /* nothing to map from */
+    snprintf(dir, sizeof dir, "%s/outbox", data_dir);
+    if (!(d = opendir(dir)))
+        return errno == ENOENT ? 0 : ERR_UNAVAILABLE;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        struct mail_retag r;
+        if (de->d_name[0] == '.' || mail_retag_parse(de->d_name, &r))
+            continue;
+        if (mail_retag_recipient(dirfd(d), de->d_name, to) == 0) {
+            char t[SEAL_MAX_KEYS][MAIL_TAG_HEX + 1];
+            if (mail_outbox_tags("outbox.address", to, t) == 2 && strcmp(r.e, t[1]) == 0)
+                memcpy(r.new_e, t[0], sizeof t[0]);
+            sodium_memzero(to, sizeof to);
+        }
+        if (nf == cap) {
+            size_t ncap = 0, bytes = 0;
+            struct mail_retag *g = NULL;
+            if (size_mul(cap ? cap : 32, 2, &ncap) && size_mul(ncap, sizeof *f, &bytes))
+                g = realloc(f, bytes);
+            if (!g) {
+                rc = ERR_NOMEM;
+                break;
+            }
+            f = g;
+            cap = ncap;
+        }
+        if (!(r.name = strdup(de->d_name))) {
+            rc = ERR_NOMEM;
+            break;
+        }
+        f[nf++] = r;
+    }
+    if (rc == 0)
+        rc = mail_retag_accounts(db, f, nf);
+    for (size_t i = 0; rc == 0 && i < nf; i++) {
+        if (strcmp(f[i].a, f[i].new_a) == 0 && strcmp(f[i].e, f[i].new_e) == 0)
+            continue;
+        char name[NAME_MAX + 1];
+        const char *rest = strchr(f[i].name, '-') + 2 * (MAIL_TAG_HEX + 1);
+        snprintf(name, sizeof name, "%lld-%s-%s%s", (long long)mail_outbox_ms(f[i].name),
+                 f[i].new_a, f[i].new_e, rest);
+        if (renameat(dirfd(d), f[i].name, dirfd(d), name) == 0)
+            (*renamed)++;
+        else if (errno != ENOENT) /* ENOENT: erased or pruned meanwhile */
+            rc = ERR_UNAVAILABLE;
+    }
+    if (rc == 0 && *renamed)
+        fsync(dirfd(d));
+    for (size_t i = 0; i < nf; i++)
+        free(f[i].name);
+    free(f);
+    closedir(d);
     return rc;
 }

@@ -55,6 +55,13 @@ int mail_outbox_erase(const char *account_id, const char *email, int *removed);
  * (a dry run only counts them into *removed). */
 int mail_outbox_prune(const char *data_dir, int64_t now_ms, int dry_run, int *removed);
 
+/* Key rotation (cli/rekey.c), with the old and the new key loaded: rename
+ * the files of <data_dir>/outbox whose tags were made under the old key to
+ * their tags under the new one (the address from the file's To: header, the
+ * account from the accounts of db), so that erasure still finds them.
+ * Idempotent; *renamed receives the count. 0, ERR_UNAVAILABLE or ERR_NOMEM. */
+int mail_outbox_retag(struct db *db, const char *data_dir, int *renamed);
+
 /* How many mails the queue holds (due or not), or a negative err. */
 int mail_queued(struct db *db);
 

@@ -28,6 +28,34 @@ int h_account_delete(struct req *rq);
 struct db;
 int h_check_password(struct req *rq, struct db *db, const char *pw, size_t n, const char *field);
 
+/* Shared by the account handlers (handlers_account.c, handlers_mfa.c). */
+struct db;
+/* The password of the logged-in account id before a sensitive change: 0,
+ * or an err after describing 403 wrong_password or 429 (failures count
+ * toward the login throttle). field names the password's field. */
+int h_verify_current(struct req *rq, struct db *db, const char *id, const char *pw, size_t n,
+                     const char *field);
+/* The optional (or required) "code" field of b: *code NULL when absent;
+ * 422 naming it unless it is LIMIT_MFA_DIGITS digits or (not totp_only) a
+ * recovery code. */
+int h_mfa_code_field(struct req *rq, json_t *b, int required, int totp_only, const char **code);
+/* The login throttle for a request about account id (with_ip: the
+ * client's own limit too): 0, or an err after describing 429. */
+int h_throttle_wait(struct req *rq, const char *id, int with_ip);
+/* Count a failed password or code for account id (with_ip: and the client). */
+void h_throttle_fail(struct req *rq, const char *id, int with_ip);
+/* The second factor of account id before a login-equivalent change: 0 when
+ * it has no 2FA or code is good (and is now used up); else an err after
+ * describing 401 mfa_required (no code), 429, or 403 wrong_code (counted
+ * toward the login throttle). */
+int h_mfa_gate(struct req *rq, struct db *db, const char *id, const char *code, int with_ip);
+
+/* handlers_mfa.c */
+int h_mfa_setup(struct req *rq);
+int h_mfa_enable(struct req *rq);
+int h_mfa_disable(struct req *rq);
+int h_mfa_recovery(struct req *rq);
+
 /* handlers_profile.c */
 int h_account_get(struct req *rq);
 int h_account_patch(struct req *rq);

@@ -26,6 +26,14 @@
  *   - An account that restricts processing (account/restrict.h) gets no
  *     mail: password forgot then stores no link and sends nothing, and
  *     answers exactly as for any address; mail_enqueue drops the others.
+ *   - Two-factor login (issue 14): on an account with 2FA on, login,
+ *     password reset and email change need a code too (h_mfa_gate). A
+ *     missing code is 401 mfa_required, and login says so only once the
+ *     password was verified (the argon2id verification runs whatever the
+ *     request holds). A wrong code counts toward the login throttle like a
+ *     wrong password: on login it is the same 401 invalid_credentials, on
+ *     the routes that already know the account (session, reset link) 403
+ *     wrong_code, as a wrong password there is 403 wrong_password.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -33,6 +41,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "account/mfa.h"
 #include "privacy/erase.h"
 #include "base/seal.h"
 #include "base/clock.h"
@@ -341,6 +350,9 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     int rc;
 
     token_id(id);
+    if ((rc = account_taken_elsewhere(db, pd->email, NULL)) ||
+        (rc = account_taken_elsewhere(db, pd->username, NULL)))
+        return rc;
     if ((rc = seal_text("accounts.email", id, pd->email, &box, &boxn)) ||
         (rc = account_username_seal(id, pd->username, ulookup, &ubox, &uboxn))) {
         free(box);
@@ -355,8 +367,14 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
     free(ubox);
     if (rc)
         return rc;
-    struct db_param q[] = {DB_BLOB(pd->lookup, sizeof pd->lookup)};
-    return db_query(db, STMT_SIGNUP_DELETE_EMAIL, q, 1, NULL);
+    /* The address's other pending signups, hashed under either key. */
+    uint8_t lookups[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES];
+    int keys = seal_lookups("email", pd->email, strlen(pd->email), lookups);
+    for (int k = 0; k < keys && rc == 0; k++) {
+        struct db_param q[] = {DB_BLOB(lookups[k], sizeof lookups[k])};
+        rc = db_query(db, STMT_SIGNUP_DELETE_EMAIL, q, 1, NULL);
+    }
+    return rc;
 }
 
 static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd, int cookie)
@@ -429,6 +447,8 @@ static int h_confirm_email(struct req *rq, struct db *db, const uint8_t th[TOKEN
     uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
     size_t boxn = 0;
     account_email_lookup(email, lookup);
+    if (rc == 0)
+        rc = account_taken_elsewhere(db, email, id);
     if (rc == 0)
         rc = seal_text("accounts.email", id, email, &box, &boxn);
     if (rc == 0) {
@@ -621,13 +641,30 @@ static int h_login_verify(const char *hash, const char *pw, size_t pwn)
     return ERR_UNAUTHENTICATED;
 }
 
+/* The second factor of a login whose password was right: 0 when the
+ * account has no 2FA or code is good (and now used up), 1 when the code is
+ * missing, ERR_UNAUTHENTICATED when it is wrong, or a storage error. */
+static int h_login_second(struct db *db, const char *id, const struct mfa_state *st,
+                          const char *code)
+{
+    int rc;
+
+    if (!st->on)
+        return 0;
+    if (!code)
+        return 1;
+    rc = mfa_verify(db, id, code);
+    return rc == ERR_NOT_FOUND ? 0 : rc; /* turned off meanwhile */
+}
+
 int h_login(struct req *rq)
 {
-    static const char *const keys[] = {"login", "password", "cookie", NULL};
+    static const char *const keys[] = {"login", "password", "code", "cookie", NULL};
     json_t *b = req_json(rq);
-    const char *login, *pw;
+    const char *login, *pw, *code;
     char id[POLICY_ID_BUF] = "", *hash = NULL;
     struct login_keys k;
+    struct mfa_state st;
     size_t pwn;
     struct db *db;
     int64_t now = clock_now();
@@ -637,6 +674,7 @@ int h_login(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "login", 1, &login, NULL)) ||
         (rc = input_string(rq, b, "password", 1, &pw, &pwn)) ||
+        (rc = h_mfa_code_field(rq, b, 0, 0, &code)) ||
         (rc = input_bool(rq, b, "cookie", 0, &cookie, &has_cookie)) || (rc = h_db(rq, &db)))
         return rc;
     if (cookie && (rc = websession_check_login(rq)))
@@ -651,16 +689,36 @@ int h_login(struct req *rq)
         free(hash);
         return h_throttled(rq, wait);
     }
-    if (h_login_verify(hash, pw, pwn) == 0) {
-        ratelimit_reset(RL_LOGIN_ACCOUNT, k.pair);
-        rc = h_login_ok(rq, db, id, pw, pwn, hash, cookie);
+    /* Read for every attempt, known name or not, so the work is the same. */
+    if ((rc = mfa_state(db, id, now, &st))) {
         free(hash);
         return rc;
+    }
+    if (h_login_verify(hash, pw, pwn) == 0) {
+        rc = h_login_second(db, id, &st, code);
+        if (rc == 1) {
+            free(hash);
+            return req_fail(rq, ERR_UNAUTHENTICATED, "mfa_required",
+                            "this account uses two-factor login: send code, the %d digits of "
+                            "the authenticator app or a recovery code",
+                            LIMIT_MFA_DIGITS);
+        }
+        if (rc == 0) {
+            ratelimit_reset(RL_LOGIN_ACCOUNT, k.pair);
+            rc = h_login_ok(rq, db, id, pw, pwn, hash, cookie);
+            free(hash);
+            return rc;
+        }
+        if (rc != ERR_UNAUTHENTICATED) {
+            free(hash);
+            return rc;
+        }
     }
     free(hash);
     h_login_failed(rq, &k, now);
     return req_fail(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
-                    "the login or the password is wrong");
+                    code ? "the login, the password or the code is wrong"
+                         : "the login or the password is wrong");
 }
 
 int h_logout(struct req *rq)
@@ -681,8 +739,8 @@ int h_logout(struct req *rq)
 /* Check the password of the logged-in account before a sensitive change.
  * Failures count against the same per-account throttle as logins, so a
  * stolen session cannot be used to guess the password. Answers 403/429. */
-static int h_verify_current(struct req *rq, struct db *db, const char *id, const char *pw, size_t n,
-                            const char *field)
+int h_verify_current(struct req *rq, struct db *db, const char *id, const char *pw, size_t n,
+                     const char *field)
 {
     struct login_keys k;
     int64_t now = clock_now();
@@ -697,6 +755,76 @@ static int h_verify_current(struct req *rq, struct db *db, const char *id, const
     ratelimit_fail(RL_LOGIN_ACCOUNT, k.pair, now);
     ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k.who, now);
     return req_fail(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
+}
+
+/* ---- the second factor (issue 14) ---- */
+
+int h_mfa_code_field(struct req *rq, json_t *b, int required, int totp_only, const char **code)
+{
+    const char *s;
+    size_t n;
+    int rc = input_string(rq, b, "code", required, &s, &n);
+    enum mfa_code_kind kind;
+
+    *code = NULL;
+    if (rc || !s)
+        return rc;
+    kind = mfa_code_kind(s, n);
+    if (totp_only && kind != MFA_CODE_TOTP)
+        return input_fail(rq, "code", "code must be the %d digits of the authenticator app",
+                          LIMIT_MFA_DIGITS);
+    if (kind == MFA_CODE_BAD)
+        return input_fail(rq, "code",
+                          "code must be the %d digits of the authenticator app or a recovery "
+                          "code (xxxxx-xxxxx: a-z and 2-7)",
+                          LIMIT_MFA_DIGITS);
+    *code = s;
+    return 0;
+}
+
+int h_throttle_wait(struct req *rq, const char *id, int with_ip)
+{
+    struct login_keys k;
+    int64_t now = clock_now();
+    unsigned wait = with_ip ? ratelimit_check(RL_LOGIN_IP, req_ip(rq), now) : 0;
+
+    h_login_keys(rq, "", id, &k);
+    if (wait || (wait = h_login_wait(&k, now)))
+        return h_throttled(rq, wait);
+    return 0;
+}
+
+void h_throttle_fail(struct req *rq, const char *id, int with_ip)
+{
+    struct login_keys k;
+    int64_t now = clock_now();
+
+    h_login_keys(rq, "", id, &k);
+    if (with_ip)
+        ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, k.pair, now);
+    ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k.who, now);
+}
+
+int h_mfa_gate(struct req *rq, struct db *db, const char *id, const char *code, int with_ip)
+{
+    struct mfa_state st;
+    int rc = mfa_state(db, id, clock_now(), &st);
+
+    if (rc || !st.on)
+        return rc;
+    if (!code)
+        return req_fail(rq, ERR_UNAUTHENTICATED, "mfa_required",
+                        "this account uses two-factor login: send code, the %d digits of the "
+                        "authenticator app or a recovery code",
+                        LIMIT_MFA_DIGITS);
+    if ((rc = h_throttle_wait(rq, id, with_ip)))
+        return rc;
+    rc = mfa_verify(db, id, code);
+    if (rc != ERR_UNAUTHENTICATED)
+        return rc == ERR_NOT_FOUND ? 0 : rc; /* 0, turned off meanwhile, or storage */
+    h_throttle_fail(rq, id, with_ip);
+    return req_fail(rq, ERR_FORBIDDEN, "wrong_code", "code is wrong or was already used");
 }
 
 /* ---- password forgot / reset / change ---- */
@@ -799,18 +927,19 @@ static int h_set_password(struct req *rq, struct db *db, const char *id, const c
 
 int h_password_reset(struct req *rq)
 {
-    static const char *const keys[] = {"token", "password", NULL};
+    static const char *const keys[] = {"token", "password", "code", NULL};
     json_t *b = req_json(rq);
     char id[POLICY_ID_BUF], username[POLICY_USERNAME_BUF], email[POLICY_EMAIL_BUF],
         hash[PASSWORD_HASH_MAX];
     uint8_t th[TOKEN_HASH_BYTES];
-    const char *token, *pw;
+    const char *token, *pw, *code;
     size_t pwn;
     struct db *db;
     int rc;
 
     if ((rc = input_known_keys(rq, b, keys)) ||
-        (rc = input_string(rq, b, "token", 1, &token, NULL)) || (rc = h_db(rq, &db)))
+        (rc = input_string(rq, b, "token", 1, &token, NULL)) ||
+        (rc = h_mfa_code_field(rq, b, 0, 0, &code)) || (rc = h_db(rq, &db)))
         return rc;
     rc = token_hash(token, th) ? ERR_NOT_FOUND : h_peek_reset(db, th, id);
     if (rc == 0)
@@ -820,8 +949,10 @@ int h_password_reset(struct req *rq)
                         "this link is invalid or has expired");
     if (rc)
         return rc;
+    /* The link stays valid until the reset succeeds: a missing or wrong
+     * code leaves it for the next try (throttled like logins). */
     if ((rc = h_password_field(rq, b, "password", username, email, &pw, &pwn)) ||
-        (rc = password_hash(pw, pwn, hash)))
+        (rc = h_mfa_gate(rq, db, id, code, 1)) || (rc = password_hash(pw, pwn, hash)))
         return rc;
     if ((rc = db_begin(db)))
         return h_fail_db(db, rc);
@@ -926,18 +1057,20 @@ static int h_email_change_mail(struct req *rq, struct db *db, const char *id, co
 
 int h_email_change(struct req *rq)
 {
-    static const char *const keys[] = {"email", "password", NULL};
+    static const char *const keys[] = {"email", "password", "code", NULL};
     json_t *b = req_json(rq);
-    const char *id = req_account(rq), *pw;
+    const char *id = req_account(rq), *pw, *code;
     char email[POLICY_EMAIL_BUF], other[POLICY_ID_BUF] = "";
     size_t pwn;
     struct db *db;
     int rc, taken;
 
     if ((rc = input_known_keys(rq, b, keys)) || (rc = h_email_field(rq, b, "email", email)) ||
-        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
+        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) ||
+        (rc = h_mfa_code_field(rq, b, 0, 0, &code)) || (rc = h_db(rq, &db)))
         return rc;
-    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")) || (rc = h_mail_limit(rq, email)))
+    if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")) ||
+        (rc = h_mfa_gate(rq, db, id, code, 0)) || (rc = h_mail_limit(rq, email)))
         return rc;
     rc = h_account_of(db, email, other);
     if (rc && rc != ERR_NOT_FOUND)

@@ -194,7 +194,8 @@ static int profile_write(struct db *db, const char *id, struct profile_patch *pp
     if (pp->has_username) {
         uint8_t lookup[SEAL_LOOKUP_BYTES], *box = NULL;
         size_t boxn = 0;
-        if ((rc = account_username_seal(id, pp->username, lookup, &box, &boxn)))
+        if ((rc = account_taken_elsewhere(db, pp->username, id)) ||
+            (rc = account_username_seal(id, pp->username, lookup, &box, &boxn)))
             return rc;
         struct db_param p[] = {DB_TEXT(id), DB_BLOB(lookup, sizeof lookup), DB_BLOB(box, boxn),
                                DB_INT(clock_now())};

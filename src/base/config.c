@@ -80,6 +80,8 @@ static const struct command config_commands[] = {
     {"opendata", "build the differentially private open data release: atelier opendata build"},
     {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F"},
     {"limits", "print every limit, lifetime and retention period as JSON"},
+    {"rekey", "reseal everything under a new key while servers serve: atelier rekey "
+              "--new-key-file F"},
 };
 
 /* --- value checks ------------------------------------------------------- */
@@ -391,6 +393,35 @@ static const struct opt config_options[] = {
      .help = "server key as 64 hex characters; wins over the key file",
      F(key_hex),
      .check = config_check_key},
+    {.name = "next-key-file",
+     .env = "ATELIER_NEXT_KEY_FILE",
+     .kind = OPT_STRING,
+     .commands = KEY_CMDS,
+     .metavar = "PATH",
+     .def = "",
+     .help = "where the new key of a key rotation is read from (atelier rekey writes it there; "
+             "every node needs it, mode 0600); empty for <key file>.next",
+     F(next_key_file)},
+    {.name = "new-key-file",
+     .env = "ATELIER_NEW_KEY_FILE",
+     .kind = OPT_STRING,
+     .commands = "rekey",
+     .metavar = "PATH",
+     .def = "",
+     .help = "the new server key (32 random bytes, mode 0600): every sealed value is resealed "
+             "under it",
+     F(new_key_file)},
+    {.name = "batch",
+     .env = "ATELIER_REKEY_BATCH",
+     .kind = OPT_UINT,
+     .commands = "rekey",
+     .metavar = "N",
+     .def = POLICY_STR(LIMIT_REKEY_BATCH),
+     .help = "values resealed per transaction (each batch also stops at "
+             "LIMIT_REKEY_BATCH_BYTES of sealed data)",
+     F(rekey_batch),
+     .min = 1,
+     .max = LIMIT_REKEY_BATCH_MAX},
     {.name = "threads",
      .env = "ATELIER_THREADS",
      .kind = OPT_UINT,
@@ -887,6 +918,13 @@ int config_parse(struct config *c, const char *command, int argc, char **argv)
         int w = snprintf(c->key_file, sizeof c->key_file, "%s/secret.key", c->data_dir);
         if (w < 0 || (size_t)w >= sizeof c->key_file) {
             fprintf(stderr, "atelier %s: --data: path too long\n", command);
+            goto out;
+        }
+    }
+    if (!c->next_key_file[0]) {
+        int w = snprintf(c->next_key_file, sizeof c->next_key_file, "%s.next", c->key_file);
+        if (w < 0 || (size_t)w >= sizeof c->next_key_file) {
+            fprintf(stderr, "atelier %s: --key-file: path too long\n", command);
             goto out;
         }
     }

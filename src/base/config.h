@@ -41,11 +41,17 @@ struct config {
     /* populate and opendata commands */
     unsigned populate_models;
     unsigned populate_seed;
-    char populate_csv[4096]; /* --csv */
-    unsigned opendata_rho;      /* --rho, milli-units */
-    unsigned opendata_rho_cap;  /* --rho-cap, milli-units */
+    char populate_csv[4096];     /* --csv */
+    unsigned opendata_rho;       /* --rho, milli-units */
+    unsigned opendata_rho_cap;   /* --rho-cap, milli-units */
     int opendata_ignore_cadence; /* --ignore-cadence */
     unsigned opendata_min;
+
+    /* key rotation: every command with a key, and the rekey command */
+    char next_key_file[PATH_MAX]; /* --next-key-file; "" = <key file>.next */
+    char new_key_file[PATH_MAX];  /* rekey --new-key-file */
+    unsigned rekey_batch;         /* rekey --batch: values resealed per transaction */
+
     /* logs command */
     char filter_ip[64];
     char filter_since[64];

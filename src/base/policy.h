@@ -70,6 +70,14 @@
 #define LIMIT_APIKEY_TTL_MAX_S    (365 * POLICY_DAY_S) /* expires_at at most this far ahead */
 #define LIMIT_APIKEY_TOUCH_S      POLICY_MINUTE_S      /* last use recorded at most this often */
 
+/* Two-factor login (TOTP, RFC 6238; src/account/totp.c, mfa.c) */
+#define LIMIT_MFA_SECRET_BYTES   20 /* the shared secret (160 bits, RFC 4226 section 4) */
+#define LIMIT_MFA_STEP_S         30 /* one time step */
+#define LIMIT_MFA_DIGITS         6  /* digits of a code */
+#define LIMIT_MFA_DRIFT_STEPS    1  /* steps accepted either side of the server's */
+#define LIMIT_MFA_RECOVERY_CODES 10 /* recovery codes made at once, each usable once */
+#define LIMIT_MFA_SETUP_TTL_S    (15 * POLICY_MINUTE_S) /* a pending secret, not yet enabled */
+
 /* Models and patterns */
 #define LIMIT_MODELS_PER_ACCOUNT 100
 #define LIMIT_MODEL_NAME_MAX     100   /* characters */
@@ -98,12 +106,20 @@
 /* Erasure: a WAL checkpoint that a reader blocks is retried this often */
 #define LIMIT_SCRUB_RETRY_S 2
 
+/* Key rotation (`atelier rekey`, cli/rekey.c) */
+#define LIMIT_REKEY_BATCH       256                  /* values per transaction (--batch default) */
+#define LIMIT_REKEY_BATCH_MAX   10000                /* the largest --batch */
+#define LIMIT_REKEY_BATCH_BYTES (8u * 1024u * 1024u) /* sealed bytes one batch reads at most */
+#define LIMIT_REKEY_POLL_MS     1000 /* a server looks for a rotation's announcement this often */
+#define LIMIT_REKEY_SETTLE_MS   3000 /* rekey waits this long after announcing, then reseals */
+
 /* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
 #define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
 #define LIMIT_SVG_BYTES      (4u * 1024u * 1024u)  /* one drafted pattern as SVG */
 #define LIMIT_PDF_BYTES      (64u * 1024u * 1024u) /* one drafted pattern as PDF */
 #define LIMIT_METRICS_BYTES  (4u * 1024u * 1024u)  /* the GET /metrics page */
 #define LIMIT_MODELS_BYTES   (8u * 1024u * 1024u)  /* models as JSON (100 at ~45 KiB at most) */
+#define LIMIT_QR_SVG_BYTES   (256u * 1024u)        /* the QR code of a 2FA setup as SVG */
 
 /* Internal queues */
 #define LIMIT_ACCESSLOG_QUEUE                                                                      \
@@ -150,6 +166,12 @@
     X(LIMIT_APIKEY_NAME_MAX)                                                                       \
     X(LIMIT_APIKEY_TTL_MAX_S)                                                                      \
     X(LIMIT_APIKEY_TOUCH_S)                                                                        \
+    X(LIMIT_MFA_SECRET_BYTES)                                                                      \
+    X(LIMIT_MFA_STEP_S)                                                                            \
+    X(LIMIT_MFA_DIGITS)                                                                            \
+    X(LIMIT_MFA_DRIFT_STEPS)                                                                       \
+    X(LIMIT_MFA_RECOVERY_CODES)                                                                    \
+    X(LIMIT_MFA_SETUP_TTL_S)                                                                       \
     X(LIMIT_MODELS_PER_ACCOUNT)                                                                    \
     X(LIMIT_MODEL_NAME_MAX)                                                                        \
     X(LIMIT_MODEL_NOTES_MAX)                                                                       \
@@ -167,12 +189,18 @@
     X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
     X(RETAIN_OUTBOX_DAYS)                                                                          \
     X(LIMIT_SCRUB_RETRY_S)                                                                         \
+    X(LIMIT_REKEY_BATCH)                                                                           \
+    X(LIMIT_REKEY_BATCH_MAX)                                                                       \
+    X(LIMIT_REKEY_BATCH_BYTES)                                                                     \
+    X(LIMIT_REKEY_POLL_MS)                                                                         \
+    X(LIMIT_REKEY_SETTLE_MS)                                                                       \
     X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
     X(LIMIT_STRBUF_DEFAULT)                                                                        \
     X(LIMIT_SVG_BYTES)                                                                             \
     X(LIMIT_PDF_BYTES)                                                                             \
     X(LIMIT_METRICS_BYTES)                                                                         \
-    X(LIMIT_MODELS_BYTES)
+    X(LIMIT_MODELS_BYTES)                                                                          \
+    X(LIMIT_QR_SVG_BYTES)
 
 /* Buffer sizes, each with its terminating NUL */
 #define POLICY_ID_BUF       (TOKEN_ID_LEN + 1)       /* account, session and model ids */
@@ -205,6 +233,13 @@ _Static_assert(LIMIT_APIKEYS_PER_ACCOUNT > 0 && LIMIT_APIKEY_NAME_MAX > 0 &&
                "API keys");
 _Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MAX, "password");
 _Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
+_Static_assert(LIMIT_MFA_SECRET_BYTES >= 16 && LIMIT_MFA_SECRET_BYTES % 5 == 0,
+               "at least 128 bits (RFC 4226), and base32 without padding");
+_Static_assert(LIMIT_MFA_DIGITS == 6 && LIMIT_MFA_STEP_S == 30,
+               "what authenticator apps assume whatever the URI says");
+_Static_assert(LIMIT_MFA_DRIFT_STEPS >= 0 && LIMIT_MFA_DRIFT_STEPS <= 2, "2FA drift");
+_Static_assert(LIMIT_MFA_RECOVERY_CODES > 0 && LIMIT_MFA_RECOVERY_CODES <= 32, "recovery codes");
+_Static_assert(LIMIT_MFA_SETUP_TTL_S > LIMIT_MFA_STEP_S, "a setup outlives a step");
 _Static_assert(LIMIT_IMAGE_BODY > LIMIT_JSON_BODY, "images are the larger bodies");
 _Static_assert(LIMIT_IMAGE_DECODE_BYTES >= 4u * LIMIT_PICTURE_EDGE * LIMIT_PICTURE_EDGE,
                "a stored picture's worth of RGBA pixels can be decoded");
@@ -232,5 +267,9 @@ _Static_assert(POLICY_EMAIL_BUF > LIMIT_EMAIL_MAX, "addresses fit their buffers"
 _Static_assert(POLICY_AD_BUF >= POLICY_AD_COLUMN + 1 + POLICY_AD_ROW + 1,
                "associated data is never truncated");
 _Static_assert(LIMIT_JSON_DEPTH > 0 && LIMIT_HEADER_COUNT > 0 && LIMIT_URL > 0, "HTTP limits");
+_Static_assert(LIMIT_REKEY_BATCH >= 1 && LIMIT_REKEY_BATCH <= LIMIT_REKEY_BATCH_MAX,
+               "the default batch is accepted");
+_Static_assert(LIMIT_REKEY_SETTLE_MS >= 2 * LIMIT_REKEY_POLL_MS,
+               "every polling server sees a rotation's announcement before resealing starts");
 
 #endif

@@ -9,6 +9,7 @@
  *   atelier opendata build   publish the differentially private open data release
  *   atelier draft     draft a design from a measurements file (draft_cli.c)
  *   atelier limits    print every LIMIT_* and RETAIN_* of policy.h as JSON
+ *   atelier rekey     reseal everything under a new key (rekey.c), resumable
  *
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
@@ -41,6 +42,7 @@
 #include "privacy/opendata.h"
 #include "account/password.h"
 #include "cli/populate.h"
+#include "cli/rekey.h"
 #include "privacy/erase.h"
 #include "privacy/sweep.h"
 #include "base/util.h"
@@ -66,6 +68,8 @@ static int serve_start(const struct config *cfg, unsigned *port)
         goto fail_mail;
     if (sweep_start(cfg))
         goto fail_sweep;
+    if (rekey_watch_start(cfg))
+        goto fail_watch;
     http_set_auth(api_authenticate);
     http_set_done(api_request_done);
     http_set_read_scope(db_read_begin, db_read_end);
@@ -74,6 +78,8 @@ static int serve_start(const struct config *cfg, unsigned *port)
         goto fail_http;
     return 0;
 fail_http:
+    rekey_watch_stop();
+fail_watch:
     sweep_stop();
 fail_sweep:
     mail_stop();
@@ -86,6 +92,7 @@ fail_mail:
 static void serve_stop(void)
 {
     http_stop();
+    rekey_watch_stop();
     sweep_stop();
     mail_stop();
     accesslog_stop();
@@ -211,11 +218,11 @@ static int cmd_sweep(const struct config *cfg)
     }
     printf("{\"dry_run\":%s,\"locked_elsewhere\":%s,\"logs_deleted\":%d,\"notices\":%d,"
            "\"accounts_erased\":%d,\"signups_erased\":%d,\"sessions_deleted\":%d,"
-           "\"tokens_deleted\":%d,\"outbox_deleted\":%d,\"mails_sent\":%d,\"mails_failed\":%d,"
-           "\"mails_remaining\":%d,\"ms\":%.1f}\n",
+           "\"tokens_deleted\":%d,\"mfa_setups_deleted\":%d,\"outbox_deleted\":%d,"
+           "\"mails_sent\":%d,\"mails_failed\":%d,\"mails_remaining\":%d,\"ms\":%.1f}\n",
            cfg->dry_run ? "true" : "false", r.locked_elsewhere ? "true" : "false", r.logs_deleted,
            r.notices, r.accounts_erased, r.signups_erased, r.sessions_deleted, r.tokens_deleted,
-           r.outbox_deleted, sent, failed, left, r.ms);
+           r.mfa_setups_deleted, r.outbox_deleted, sent, failed, left, r.ms);
     app_close(db);
     return rc ? 1 : 0;
 }
@@ -338,7 +345,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "limits") == 0)
         return cmd_limits(argc, argv);
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "logs") &&
-        strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata")) {
+        strcmp(cmd, "sweep") && strcmp(cmd, "populate") && strcmp(cmd, "opendata") &&
+        strcmp(cmd, "rekey")) {
         fprintf(stderr, "atelier: unknown command '%s' (see atelier --help)\n", cmd);
         return 2;
     }
@@ -376,5 +384,7 @@ int main(int argc, char **argv)
         return cmd_populate(&cfg);
     if (strcmp(cmd, "opendata") == 0)
         return cmd_opendata(&cfg);
+    if (strcmp(cmd, "rekey") == 0)
+        return rekey_command(&cfg);
     return cmd_logs(&cfg);
 }

@@ -5,12 +5,14 @@
  *
  * Invariant: the export reads the same tables erasure deletes (accounts,
  * account_pictures, models, model_avatars, patterns, sessions, tokens,
- * mail_queue, dp_ledger, api_keys);
+ * mail_queue, dp_ledger, api_keys, account_mfa, mfa_recovery_codes);
  * a table that holds account data and is missing here is a bug, which
  * tests/api/test_310_export.py checks against the database itself.
  * Secrets are never exported: no password hash, no session or link token
  * (only their ids and times), no API key or its hash (only its id, name,
- * scope and times), no mail bodies (they are copies of links).
+ * scope and times), no mail bodies (they are copies of links), no 2FA
+ * secret nor recovery code (only whether 2FA is on, its times and how many
+ * recovery codes are left).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +142,22 @@ static int export_ledger_row(struct db_rows *rows, json_t *out, const char *unus
     return 0;
 }
 
+/* Two-factor login: its state, never the secret nor the recovery codes. */
+static int export_mfa_row(struct db_rows *rows, json_t *out, const char *unused)
+{
+    int64_t created = db_col_int(rows, 0), step = db_col_int(rows, 2);
+    int on = !db_col_null(rows, 1);
+
+    (void)unused;
+    json_object_set_new(out, "enabled", json_boolean(on));
+    json_object_set_new(out, "enabled_at", on ? export_time(db_col_int(rows, 1)) : json_null());
+    json_object_set_new(out, "setup_started_at", on ? json_null() : export_time(created));
+    json_object_set_new(out, "last_code_at",
+                        step >= 0 ? export_time(step * LIMIT_MFA_STEP_S) : json_null());
+    json_object_set_new(out, "recovery_codes_left", json_integer(db_col_int(rows, 3)));
+    return 0;
+}
+
 static int export_models(struct db *db, const char *owner, json_t *doc)
 {
     json_t *models = json_array();
@@ -183,7 +201,7 @@ static int export_patterns(struct db *db, const char *owner, json_t *doc)
 
 int export_account(struct db *db, const char *id, const char *current_session, json_t **out)
 {
-    json_t *doc, *sessions, *links, *account, *ledger;
+    json_t *doc, *sessions, *links, *account, *ledger, *mfa;
     char now[25];
     int rc;
 
@@ -199,9 +217,11 @@ int export_account(struct db *db, const char *id, const char *current_session, j
                        LIMIT_OPENDATA_RHO_CAP / 1000.0, "rule",
                        "each open data release that includes this account spends its rho; an "
                        "account that would pass the cap is left out of later releases");
-    doc = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "schema", EXPORT_SCHEMA, "exported_at",
+    mfa = json_pack("{s:b,s:n,s:n,s:n,s:i}", "enabled", 0, "enabled_at", "setup_started_at",
+                    "last_code_at", "recovery_codes_left", 0);
+    doc = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "schema", EXPORT_SCHEMA, "exported_at",
                     now, "account", account, "picture", json_null(), "sessions", sessions, "links",
-                    links, "open_data_budget", ledger, "note",
+                    links, "open_data_budget", ledger, "two_factor", mfa, "note",
                     json_string("The access log records client IP addresses per request "
                                 "without the account, so it holds nothing that can be "
                                 "exported per account; it is deleted after " EXPORT_LOG_DAYS
@@ -213,6 +233,7 @@ int export_account(struct db *db, const char *id, const char *current_session, j
         (rc = export_rows(db, STMT_TOKEN_LIST, id, links, export_token_row, NULL)) ||
         (rc = export_rows(db, STMT_MAIL_COUNT, id, doc, export_count_row, NULL)) ||
         (rc = export_rows(db, STMT_DP_LEDGER_GET, id, ledger, export_ledger_row, NULL)) ||
+        (rc = export_rows(db, STMT_MFA_EXPORT, id, mfa, export_mfa_row, NULL)) ||
         (rc = export_apikeys(db, id, doc)) || (rc = export_models(db, id, doc)) ||
         (rc = export_patterns(db, id, doc))) {
         json_decref(doc);

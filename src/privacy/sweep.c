@@ -200,6 +200,9 @@ static int sweep_database(struct db *db, int64_t now, int dry_run, struct sweep_
         rc = sweep_delete(db, STMT_SWEEP_TOKENS, now, &r->tokens_deleted);
     if (!rc) /* expired API keys count with the sessions: both are credentials */
         rc = sweep_delete(db, STMT_SWEEP_APIKEYS, now * 1000, &r->sessions_deleted);
+    if (!rc)
+        rc = sweep_delete(db, STMT_SWEEP_MFA_SETUPS, now - LIMIT_MFA_SETUP_TTL_S,
+                          &r->mfa_setups_deleted);
     rc = sweep_end(db, dry_run, rc);
     return first ? first : rc;
 }
@@ -259,10 +262,11 @@ int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_r
         sweep_count(r);
     log_info("sweep",
              "%s%s: logs_deleted=%d notices=%d accounts_erased=%d signups_erased=%d "
-             "sessions_deleted=%d tokens_deleted=%d outbox_deleted=%d in %.1f ms%s",
+             "sessions_deleted=%d tokens_deleted=%d mfa_setups_deleted=%d outbox_deleted=%d in "
+             "%.1f ms%s",
              dry_run ? "dry run" : "run", rc ? " FAILED" : "", r->logs_deleted, r->notices,
              r->accounts_erased, r->signups_erased, r->sessions_deleted, r->tokens_deleted,
-             r->outbox_deleted, r->ms,
+             r->mfa_setups_deleted, r->outbox_deleted, r->ms,
              r->locked_elsewhere ? " (database part done by another node)" : "");
     return rc;
 }

@@ -331,6 +331,50 @@ const struct db_migration db_migrations[] = {
                   "DELETE FROM opendata_releases;\n",
     },
     {
+        /* Two-factor login (issue 14). account_mfa holds an account's TOTP
+         * secret, sealed to account_mfa.secret:<account id>; enabled_at is
+         * NULL while the setup waits for its first code (the sweeper deletes
+         * it LIMIT_MFA_SETUP_TTL_S later); last_step is the last time step
+         * whose code was accepted (-1: none), so a code is used once.
+         * mfa_recovery_codes holds keyed BLAKE2b hashes of the recovery
+         * codes (keyed by the secret: account/mfa.c, mfa_recovery_hash); a
+         * used one is deleted. Both go with the account (and the codes with
+         * the secret). */
+        .version = 10,
+        .sqlite_sql = "CREATE TABLE account_mfa (\n"
+                      "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  secret_sealed BLOB NOT NULL,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  enabled_at INTEGER,\n"
+                      "  last_step INTEGER NOT NULL\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX account_mfa_pending ON account_mfa (created_at)"
+                      " WHERE enabled_at IS NULL;\n"
+                      "CREATE TABLE mfa_recovery_codes (\n"
+                      "  account_id TEXT NOT NULL REFERENCES account_mfa (account_id)"
+                      " ON DELETE CASCADE,\n"
+                      "  code_hash BLOB NOT NULL,\n"
+                      "  created_at INTEGER NOT NULL,\n"
+                      "  PRIMARY KEY (account_id, code_hash)\n"
+                      ") STRICT;\n",
+        .pg_sql = "CREATE TABLE account_mfa (\n"
+                  "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  secret_sealed BYTEA NOT NULL,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  enabled_at BIGINT,\n"
+                  "  last_step BIGINT NOT NULL\n"
+                  ");\n"
+                  "CREATE INDEX account_mfa_pending ON account_mfa (created_at)"
+                  " WHERE enabled_at IS NULL;\n"
+                  "CREATE TABLE mfa_recovery_codes (\n"
+                  "  account_id TEXT NOT NULL REFERENCES account_mfa (account_id)"
+                  " ON DELETE CASCADE,\n"
+                  "  code_hash BYTEA NOT NULL,\n"
+                  "  created_at BIGINT NOT NULL,\n"
+                  "  PRIMARY KEY (account_id, code_hash)\n"
+                  ");\n",
+    },
+    {
         /* Issue 14: API keys and restriction of processing. A key is found
          * by the BLAKE2b hash of its secret (like a session), its name is
          * sealed (api_keys.name:<id>); times in ms. restricted_at (Unix

@@ -249,9 +249,38 @@ static const struct stmt_sql stmt_table[] = {
                          " ORDER BY m.account_id, m.updated_at DESC, m.id DESC",
                          NULL},
     [STMT_DP_LEDGER_GET] = {"SELECT spent_milli FROM dp_ledger WHERE account_id = $1", NULL},
-    /* BEGIN IMMEDIATE already serialises SQLite's writers. */
-    [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
-                           "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
+    /* key rotation (issue 14). The per-column statements are generated from
+     * base/sealed.h: names only, joined at compile time. substr() of a BLOB
+     * (SQLite) or bytea (PostgreSQL) counts bytes, so substr(v, 2, 4) is the
+     * key id of a sealed value (base/seal.h). */
+    [STMT_META_DELETE] = {"DELETE FROM meta WHERE key = $1", NULL},
+    [STMT_REKEY_ACCOUNT_IDS] = {"SELECT id FROM accounts WHERE id > $1 ORDER BY id LIMIT $2", NULL},
+#define REKEY_SQL_COMMON(name, table, key, field)                                                  \
+    [STMT_REKEY_SCAN_##name] = {"SELECT " key ", " field "_sealed FROM " table " WHERE " key       \
+                                " > $1 AND " field "_sealed IS NOT NULL"                           \
+                                " AND substr(" field "_sealed, 2, 4) <> $2"                        \
+                                " ORDER BY " key " LIMIT $3",                                      \
+                                NULL},                                                             \
+    [STMT_REKEY_COUNT_##name] = {"SELECT count(*) FROM " table " WHERE " field                     \
+                                 "_sealed IS NOT NULL AND substr(" field "_sealed, 2, 4) <> $1",   \
+                                 NULL},
+#define REKEY_SQL_X(name, table, key, kind, field)                                                 \
+    REKEY_SQL_COMMON(name, table, key, field)                                                      \
+    [STMT_REKEY_PUT_##name] = {"UPDATE " table " SET " field "_sealed = $2 WHERE " key             \
+                               " = $1 AND " field "_sealed = $3",                                  \
+                               NULL},
+#define REKEY_SQL_L(name, table, key, kind, field, lookup)                                         \
+    REKEY_SQL_COMMON(name, table, key, field)                                                      \
+    [STMT_REKEY_PUT_##name] = {"UPDATE " table " SET " field "_sealed = $2, " lookup               \
+                               "_lookup = $4 WHERE " key " = $1 AND " field "_sealed = $3",        \
+                               NULL},
+    SEALED_COLUMNS(REKEY_SQL_X, REKEY_SQL_L)
+#undef REKEY_SQL_X
+#undef REKEY_SQL_L
+#undef REKEY_SQL_COMMON
+        /* BEGIN IMMEDIATE already serialises SQLite's writers. */
+        [STMT_ACCOUNT_LOCK] = {"SELECT id FROM accounts WHERE id = $1",
+                               "SELECT id FROM accounts WHERE id = $1 FOR UPDATE"},
     [STMT_BEGIN_READ] = {"BEGIN DEFERRED", PG_NONE},
     /* account links (issue 12) */
     [STMT_TOKEN_INSERT_SESSION] = {"INSERT INTO tokens (token_hash, account_id, kind,"
@@ -339,6 +368,41 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_ACCOUNT_UNITS_GET] = {"SELECT units FROM accounts WHERE id = $1", NULL},
     [STMT_ACCOUNT_SET_UNITS] = {"UPDATE accounts SET units = $2, updated_at = $3 WHERE id = $1",
                                 NULL},
+    /* two-factor login (issue 14) */
+    [STMT_MFA_GET] = {"SELECT m.secret_sealed, m.created_at, m.enabled_at, m.last_step,"
+                      " (SELECT count(*) FROM mfa_recovery_codes r"
+                      " WHERE r.account_id = m.account_id)"
+                      " FROM account_mfa m WHERE m.account_id = $1",
+                      NULL},
+    [STMT_MFA_SETUP] = {"INSERT INTO account_mfa (account_id, secret_sealed, created_at,"
+                        " enabled_at, last_step) VALUES ($1, $2, $3, NULL, -1)"
+                        " ON CONFLICT (account_id) DO UPDATE"
+                        " SET secret_sealed = excluded.secret_sealed,"
+                        " created_at = excluded.created_at, last_step = -1"
+                        " WHERE account_mfa.enabled_at IS NULL",
+                        NULL},
+    [STMT_MFA_ENABLE] = {"UPDATE account_mfa SET enabled_at = $2, last_step = $3"
+                         " WHERE account_id = $1 AND enabled_at IS NULL AND secret_sealed = $4",
+                         NULL},
+    [STMT_MFA_USE_STEP] = {"UPDATE account_mfa SET last_step = $2"
+                           " WHERE account_id = $1 AND enabled_at IS NOT NULL AND last_step < $2",
+                           NULL},
+    [STMT_MFA_DISABLE] = {"DELETE FROM account_mfa WHERE account_id = $1", NULL},
+    [STMT_MFA_CODES_DELETE] = {"DELETE FROM mfa_recovery_codes WHERE account_id = $1", NULL},
+    [STMT_MFA_CODE_INSERT] = {"INSERT INTO mfa_recovery_codes (account_id, code_hash, created_at)"
+                              " VALUES ($1, $2, $3)",
+                              NULL},
+    [STMT_MFA_CODE_USE] = {"DELETE FROM mfa_recovery_codes WHERE account_id = $1"
+                           " AND code_hash = $2",
+                           NULL},
+    [STMT_MFA_EXPORT] = {"SELECT m.created_at, m.enabled_at, m.last_step,"
+                         " (SELECT count(*) FROM mfa_recovery_codes r"
+                         " WHERE r.account_id = m.account_id)"
+                         " FROM account_mfa m WHERE m.account_id = $1",
+                         NULL},
+    [STMT_SWEEP_MFA_SETUPS] = {"DELETE FROM account_mfa WHERE enabled_at IS NULL"
+                               " AND created_at <= $1",
+                               NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

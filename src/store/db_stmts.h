@@ -5,6 +5,8 @@
 #ifndef ATELIER_DB_STMTS_H
 #define ATELIER_DB_STMTS_H
 
+#include "base/sealed.h"
+
 enum stmt {
     STMT_PING, /* SELECT 1 */
     STMT_BEGIN,
@@ -150,7 +152,35 @@ enum stmt {
     /* the site (issue 16): the account's measurement units */
     STMT_ACCOUNT_UNITS_GET, /* $1 account -> units ('mm', 'cm' or 'in') */
     STMT_ACCOUNT_SET_UNITS, /* $1 account, $2 units, $3 updated_at */
+    /* two-factor login (issue 14, src/account/mfa.c) */
+    STMT_MFA_GET,          /* $1 account -> secret_sealed, created_at, enabled_at, last_step,
+                              recovery codes left */
+    STMT_MFA_SETUP,        /* $1 account, $2 secret_sealed, $3 now: a new pending setup, or
+                              replace the pending one; nothing when 2FA is on */
+    STMT_MFA_ENABLE,       /* $1 account, $2 now, $3 step used, $4 the pending secret_sealed */
+    STMT_MFA_USE_STEP,     /* $1 account, $2 step: only a later step than the last used */
+    STMT_MFA_DISABLE,      /* $1 account (its recovery codes cascade) */
+    STMT_MFA_CODES_DELETE, /* $1 account */
+    STMT_MFA_CODE_INSERT,  /* $1 account, $2 code_hash, $3 now */
+    STMT_MFA_CODE_USE,     /* $1 account, $2 code_hash (deletes it) */
+    STMT_MFA_EXPORT,       /* $1 account -> created_at, enabled_at, last_step, codes left */
+    STMT_SWEEP_MFA_SETUPS, /* $1 created cutoff: pending setups never enabled */
+    /* key rotation (issue 14, cli/rekey.c) */
+    STMT_META_DELETE,       /* $1 key */
+    STMT_REKEY_ACCOUNT_IDS, /* $1 after this id, $2 limit -> id, ascending (outbox tags) */
+/* Three per sealed column of base/sealed.h:
+ *   STMT_REKEY_SCAN_<NAME>   $1 after this key, $2 key id (4 bytes), $3 limit -> key, sealed:
+ *                            the rows whose value is not sealed under that key id, by key
+ *   STMT_REKEY_COUNT_<NAME>  $1 key id -> how many values are not sealed under it
+ *   STMT_REKEY_PUT_<NAME>    $1 key, $2 new sealed, $3 old sealed [, $4 new lookup]: replaces
+ *                            the value only if it is still the old one (a writer may have won) */
+#define STMT_REKEY_ENUM_X(name, ...)                                                               \
+    STMT_REKEY_SCAN_##name, STMT_REKEY_COUNT_##name, STMT_REKEY_PUT_##name,
+    /* clang-format off */
+    SEALED_COLUMNS(STMT_REKEY_ENUM_X, STMT_REKEY_ENUM_X)
+#undef STMT_REKEY_ENUM_X
     STMT__COUNT
+    /* clang-format on */
 };
 
 #endif

@@ -33,8 +33,8 @@ SWEEP_LOCK_KEY = int.from_bytes(b"atlsweep", "big")
 
 REPORT_KEYS = {
     "dry_run", "locked_elsewhere", "logs_deleted", "notices", "accounts_erased",
-    "signups_erased", "sessions_deleted", "tokens_deleted", "outbox_deleted", "mails_sent",
-    "mails_failed", "mails_remaining", "ms",
+    "signups_erased", "sessions_deleted", "tokens_deleted", "mfa_setups_deleted", "outbox_deleted",
+    "mails_sent", "mails_failed", "mails_remaining", "ms",
 }
 # (not outbox_deleted: a real run's erasure removes the erased accounts' files
 # first, and the age rule counts only what is left)
@@ -43,7 +43,8 @@ COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "s
 
 # Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
-                  "model_avatars", "dp_ledger", "patterns", "api_keys")
+                  "model_avatars", "dp_ledger", "patterns", "api_keys", "account_mfa",
+                  "mfa_recovery_codes")
 
 
 # --------------------------------------------------------------------------
@@ -398,14 +399,16 @@ class Rich:
         self.pending_email = None
         self.api_key = None  # the secret of its API key (populate)
         self.api_key_id = None
+        self.mfa = None  # mfa_helpers.Mfa: 2FA is on
 
 
 def populate(srv, acc, tag="rich"):
     """Bio, social, consent, a picture, two models with avatars, two saved
-    patterns of the second model, a second session, an API key used once, and
-    an open data build that charged the account's privacy ledger (it
-    publishes nothing: the world is too small). Needs a server that delivers
-    mail (not used here)."""
+    patterns of the second model, a second session, an API key used once, an
+    open data build that charged the account's privacy ledger (it publishes
+    nothing: the world is too small), and two-factor login (its secret and
+    recovery codes). Needs a server that delivers mail (not used here)."""
+    import mfa_helpers
     from accounts_helpers import bearer, login_token
     from models_helpers import create_model, image_fixture, male_sets, put_avatar, without_breasts_only
     from opendata_helpers import build_fails
@@ -445,6 +448,7 @@ def populate(srv, acc, tag="rich"):
     assert r.status_code == 201, r.text
     rich.api_key, rich.api_key_id = r.json()["key"], r.json()["id"]
     assert srv.get("/v1/models", headers=bearer(rich.api_key)).status_code == 200
+    rich.mfa = mfa_helpers.enable(srv, acc)
     return rich
 
 
@@ -455,8 +459,10 @@ def queue_links(srv, rich, tag="rich"):
 
     acc = rich.acc
     rich.pending_email = f"moved.{tag}.{uniq()}@example.org"
-    r = srv.post("/v1/account/email", headers=acc.auth, json={"email": rich.pending_email,
-                                                              "password": acc.password})
+    body = {"email": rich.pending_email, "password": acc.password}
+    if rich.mfa:
+        body["code"] = rich.mfa.recovery_code()
+    r = srv.post("/v1/account/email", headers=acc.auth, json=body)
     assert r.status_code == 202, r.text
     r = srv.post("/v1/password/forgot", json={"email": acc.email})
     assert r.status_code == 202, r.text
@@ -467,7 +473,7 @@ def account_rows(store, account_id):
     """{table: rows} of everything the schema stores for one account."""
     out = {}
     for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger", "patterns",
-              "api_keys"):
+              "api_keys", "account_mfa", "mfa_recovery_codes"):
         out[t] = store.where(t, "account_id", account_id)
     out["accounts"] = store.where("accounts", "id", account_id)
     model_ids = {m["id"] for m in out["models"]}

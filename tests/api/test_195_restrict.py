@@ -6,8 +6,9 @@ answer 403 restricted (every route: test_195_restrict_routes.py); its API
 keys stop working (403 restricted); its models leave the open data from the
 next build on; it gets no mail but the confirmation of the restriction (a
 password reset request sends nothing and answers as for anyone, the sweeper
-sends no inactivity notice); retention still erases it after 365 days
-without a login. GET /v1/account and the export show whether and since
+sends no inactivity notice); two-factor login stays as it was (still asked
+at login, unchangeable until the lift); retention still erases it after 365
+days without a login. GET /v1/account and the export show whether and since
 when."""
 
 import datetime
@@ -15,6 +16,7 @@ import time
 
 import pytest
 
+import mfa_helpers
 from accounts_helpers import (
     ClockedStore,
     assert_error,
@@ -172,6 +174,41 @@ def test_api_keys_stop_working_while_restricted(store):
     assert srv.get("/v1/account", headers=bearer(read)).status_code == 200
     assert srv.post("/v1/models", headers=bearer(write),
                     json={"name": "n", "breasts": True, "measurements": {}}).status_code == 201
+
+
+def test_two_factor_stays_as_it_was_while_restricted(store):
+    """2FA on before the restriction is still asked at login; it cannot be
+    turned off, set up again or given new recovery codes until the lift
+    (403 restricted before the handler: nothing changes, no notice mailed,
+    and no code is used up); afterwards it can."""
+    srv = store.current
+    mails = store.mails
+    acc = create_account(srv, mails, "rsf")
+    m = mfa_helpers.enable(srv, acc)
+    mails.wait(acc.email, match="Two-factor login is on")
+    assert restrict(srv, acc).status_code == 200
+    mails.wait(acc.email, match=CONFIRM_SUBJECT)
+    assert_error(login(srv, acc.username, acc.password), 401, "mfa_required")
+    r = mfa_helpers.login(srv, acc, m.next_code(srv))
+    assert r.status_code == 200, r.text
+    code = m.recovery[-1]
+    body = {"password": acc.password, "code": code}
+    assert_restricted(srv.request("DELETE", "/v1/account/mfa", headers=acc.auth, json=body, timeout=30))
+    assert_restricted(srv.post("/v1/account/mfa/recovery", headers=acc.auth, json=body, timeout=30))
+    assert_restricted(srv.post("/v1/account/mfa/setup", headers=acc.auth,
+                               json={"password": acc.password}, timeout=30))
+    assert_restricted(srv.post("/v1/account/mfa/enable", headers=acc.auth, json={"code": "123456"}))
+    assert_error(login(srv, acc.username, acc.password), 401, "mfa_required")
+    codes = Store(store).where("mfa_recovery_codes", "account_id", acc.id)
+    assert len(codes) == len(m.recovery), "a refused call used up a recovery code"
+    restrict(srv, acc, on=False)
+    mails.wait(acc.email, match=LIFTED_SUBJECT)
+    r = srv.request("DELETE", "/v1/account/mfa", headers=acc.auth, json=body, timeout=30)
+    assert r.status_code == 204, r.text
+    mails.wait(acc.email, match="Two-factor login is off")
+    subjects = [x.subject for x in mails.untaken(acc.email)]
+    assert subjects == [], f"mailed while restricted: {subjects}"
+    assert login(srv, acc.username, acc.password).status_code == 200
 
 
 def test_no_mail_but_the_confirmation(store):

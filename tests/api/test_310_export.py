@@ -11,6 +11,7 @@ import base64
 
 import pytest
 
+import limits
 from accounts_helpers import (
     ACCOUNT_KEYS,
     ClockedStore,
@@ -37,7 +38,7 @@ from models_helpers import get_avatar, get_model, model_path
 from saved_patterns_helpers import get_pattern
 
 EXPORT_KEYS = {"schema", "exported_at", "account", "picture", "sessions", "links", "note",
-               "mails_queued", "models", "open_data_budget", "patterns", "api_keys"}
+               "mails_queued", "models", "open_data_budget", "patterns", "api_keys", "two_factor"}
 API_KEY_KEYS = {"id", "name", "scope", "created_at", "expires_at", "last_used_at"}
 EXPORT_ACCOUNT_KEYS = ACCOUNT_KEYS | {"updated_at", "retention", "notice_sent_at"}
 RETENTION_KEYS = {"last_login_at", "notice_on", "erased_on", "access_log_days", "rule"}
@@ -114,6 +115,15 @@ def test_export_matches_the_database(world):
     assert b["rho_spent"] == int(db["dp_ledger"][0]["spent_milli"]) / 1000, (b, db["dp_ledger"])
     assert b["rho_spent"] in (0.25, 0.5), b
     assert b["rho_cap"] == 1.0
+
+    # Two-factor login (populate turned it on; queue_links spent a recovery
+    # code): its state and times, never the secret or the codes.
+    tf = doc["two_factor"]
+    mfa_row, codes = db["account_mfa"][0], db["mfa_recovery_codes"]
+    assert tf["enabled"] is True and tf["setup_started_at"] is None, tf
+    assert t(tf["enabled_at"]) == int(mfa_row["enabled_at"])
+    assert t(tf["last_code_at"]) == int(mfa_row["last_step"]) * limits.LIMIT_MFA_STEP_S
+    assert tf["recovery_codes_left"] == len(codes) == limits.LIMIT_MFA_RECOVERY_CODES - 1, tf
 
     # The account, as GET /v1/account shows it, plus the times.
     a = doc["account"]
@@ -233,6 +243,8 @@ def test_export_leaks_no_secret_and_nothing_of_others(world):
         assert tok not in text, "a session token in the export"
     assert rich.api_key not in text and rich.api_key[4:] not in text, "an API key in the export"
     assert acc.password not in text
+    assert rich.mfa.secret not in text and rich.mfa.secret.lower() not in text, "the 2FA secret"
+    assert not any(c in text for c in rich.mfa.recovery), "a recovery code in the export"
     st = Store(world["store"])
     rows = account_rows(st, acc.id)
     hashes = [r["token_hash"] for r in rows["sessions"] + rows["tokens"]]
@@ -262,6 +274,7 @@ def test_export_of_a_bare_account(world):
     assert doc["api_keys"] == [] and db["api_keys"] == []
     assert doc["mails_queued"] == len(db["mail_queue"]) == 0
     assert doc["open_data_budget"]["rho_spent"] == 0 and db["dp_ledger"] == []
+    assert doc["two_factor"]["enabled"] is False and db["account_mfa"] == []
     assert [s["id"] for s in doc["sessions"]] == [s["id"] for s in db["sessions"]]
     assert doc["account"]["has_picture"] is False and doc["account"]["bio"] is None
 

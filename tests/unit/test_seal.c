@@ -2,7 +2,9 @@
  * test_seal.c - sealing round trips and every way a sealed value must fail to
  * open (tampering, other associated data, other key), key loading from hex
  * and from the key file (creation with mode 0600, refusal of wide modes and
- * wrong sizes), and keyed lookups.
+ * wrong sizes), keyed lookups, and the key ring of a rotation (a second key
+ * loaded from a file: the new one seals, both open, lookups under both; the
+ * old one forgotten; writes held), and the registry check of seal_field.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,7 +48,8 @@ static void path_in_tmp(char *out, size_t size, const char *name)
 static int remove_tmpdir(void **state)
 {
     (void)state;
-    static const char *names[] = {"new.key", "wide.key", "short.key", "long.key", "dir.key"};
+    static const char *names[] = {"new.key", "wide.key", "short.key", "long.key",
+                                  "dir.key", "b.key",    "a.key"};
     char p[4200];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_in_tmp(p, sizeof p, names[i]);
@@ -334,6 +337,137 @@ static void test_seal_text_binding(void **state)
     seal_shutdown();
 }
 
+/* Write the 64-hex-character key hex as a 32-byte key file, mode 0600. */
+static void write_key(const char *path, const char *hex)
+{
+    unsigned char raw[SEAL_KEY_BYTES];
+    for (size_t i = 0; i < sizeof raw; i++) {
+        unsigned v = 0;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        raw[i] = (unsigned char)v;
+    }
+    unlink(path);
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    assert_true(write(fd, raw, sizeof raw) == (ssize_t)sizeof raw);
+    close(fd);
+}
+
+static uint32_t header_id(const uint8_t *ct)
+{
+    return (uint32_t)ct[1] << 24 | (uint32_t)ct[2] << 16 | (uint32_t)ct[3] << 8 | ct[4];
+}
+
+/* A rotation's key ring: the next key seals, both open, lookups under both;
+ * retiring forgets the old key. */
+static void test_rotation_ring(void **state)
+{
+    (void)state;
+    char bpath[4200], apath[4200];
+    const char *ad = "accounts.email:42";
+    uint8_t *va, *vb, *pt, la[SEAL_LOOKUP_BYTES], lb[SEAL_LOOKUP_BYTES];
+    uint8_t both[SEAL_MAX_KEYS][SEAL_LOOKUP_BYTES];
+    size_t na, nb, ptn;
+    uint32_t ids[SEAL_MAX_KEYS], id_a, id_b = 0, id;
+
+    path_in_tmp(bpath, sizeof bpath, "b.key");
+    path_in_tmp(apath, sizeof apath, "a.key");
+    write_key(bpath, KEY_B);
+    write_key(apath, KEY_A);
+    assert_int_equal(seal_init(KEY_A, NULL, 0), 0);
+    id_a = seal_key_id();
+    assert_int_equal(seal_key_ids(ids), 1);
+    seal_text_fixture("under A", ad, &va, &na);
+    seal_lookup("email", "ada@example.org", 15, la);
+    assert_int_equal(seal_lookups("email", "ada@example.org", 15, both), 1);
+    assert_memory_equal(both[0], la, sizeof la);
+
+    /* The file's id without loading it. */
+    assert_int_equal(seal_key_file_id(bpath, &id), 0);
+    assert_true(id != id_a);
+    assert_true(seal_key_id() == id_a);
+    /* A file that holds another key than expected: refused, nothing changes. */
+    assert_int_equal(seal_load_next(bpath, id_a, &id_b), ERR_CONFLICT);
+    assert_true(seal_key_id() == id_a);
+    assert_int_equal(seal_key_ids(ids), 1);
+    /* The write key's own file: nothing changes. */
+    assert_int_equal(seal_load_next(apath, 0, NULL), 1);
+    assert_int_equal(seal_key_ids(ids), 1);
+
+    assert_int_equal(seal_load_next(bpath, id, &id_b), 0);
+    assert_true(id_b == id);
+    assert_true(seal_key_id() == id_b);
+    assert_int_equal(seal_key_ids(ids), 2);
+    assert_true(ids[0] == id_b && ids[1] == id_a);
+    seal_text_fixture("under B", ad, &vb, &nb);
+    assert_true(header_id(vb) == id_b && header_id(va) == id_a);
+    assert_true(seal_box_key_id(vb, nb) == id_b);
+    assert_int_equal(open_text(va, na, ad), 0);
+    assert_int_equal(open_text(vb, nb, ad), 0);
+    assert_int_equal(seal_open(va, na, ad, strlen(ad), &pt, &ptn), 0);
+    assert_string_equal((char *)pt, "under A");
+    seal_free(pt, ptn);
+    /* Lookups: the new key's first, the old key's second. */
+    seal_lookup("email", "ada@example.org", 15, lb);
+    assert_memory_not_equal(la, lb, sizeof la);
+    assert_int_equal(seal_lookups("email", "ada@example.org", 15, both), 2);
+    assert_memory_equal(both[0], lb, sizeof lb);
+    assert_memory_equal(both[1], la, sizeof la);
+
+    /* Held writes: sealing refused, opening goes on; loading clears it. */
+    seal_hold_writes(1);
+    uint8_t *x = (uint8_t *)"untouched";
+    size_t xn = 1;
+    assert_int_equal(seal_box("x", 1, ad, strlen(ad), &x, &xn), ERR_UNAVAILABLE);
+    assert_null(x);
+    assert_int_equal(open_text(va, na, ad), 0);
+    seal_hold_writes(0);
+
+    /* Retired: the old key opens nothing any more. */
+    seal_retire();
+    assert_int_equal(seal_key_ids(ids), 1);
+    assert_int_equal(open_text(va, na, ad), ERR_INTERNAL);
+    assert_int_equal(open_text(vb, nb, ad), 0);
+    assert_int_equal(seal_lookups("email", "ada@example.org", 15, both), 1);
+    assert_memory_equal(both[0], lb, sizeof lb);
+    free(va);
+    free(vb);
+
+    /* Missing and malformed files. */
+    char missing[4200];
+    path_in_tmp(missing, sizeof missing, "absent.key");
+    assert_int_equal(seal_key_file_id(missing, &id), ERR_NOT_FOUND);
+    assert_int_equal(seal_load_next(missing, 0, NULL), ERR_NOT_FOUND);
+    path_in_tmp(missing, sizeof missing, "short.key");
+    write_file(missing, 31, 0600);
+    assert_true(seal_key_file_id(missing, &id) < 0);
+    assert_true(seal_load_next(missing, 0, NULL) < 0);
+    assert_int_equal(seal_key_ids(ids), 1);
+    seal_shutdown();
+    assert_int_equal(seal_key_id(), 0);
+}
+
+/* seal_field seals only the columns base/sealed.h registers. */
+static void test_registered_labels(void **state)
+{
+    (void)state;
+    uint8_t *box = (uint8_t *)"untouched";
+    size_t n = 1;
+    assert_int_equal(seal_init(KEY_A, NULL, 0), 0);
+    assert_true(seal_registered("accounts.email"));
+    assert_true(seal_registered("model_avatars.data"));
+    assert_true(seal_registered("meta.value"));
+    assert_false(seal_registered("accounts.email_sealed"));
+    assert_false(seal_registered("t.c"));
+    assert_false(seal_registered(NULL));
+    assert_int_equal(seal_text("nosuch.column", "1", "x", &box, &n), ERR_INTERNAL);
+    assert_null(box);
+    assert_int_equal(n, 0);
+    assert_int_equal(seal_text("accounts.bio", "1", "x", &box, &n), 0);
+    free(box);
+    seal_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_hex_key_refused),  cmocka_unit_test(test_key_file_create),
         cmocka_unit_test(test_key_file_refused), cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_ad_truncation),    cmocka_unit_test(test_seal_text_binding),
+        cmocka_unit_test(test_rotation_ring),    cmocka_unit_test(test_registered_labels),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
