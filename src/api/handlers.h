@@ -97,6 +97,7 @@ int h_opendata_json(struct req *rq);
 int h_designs(struct req *rq);
 int h_pattern_svg(struct req *rq);
 int h_pattern_pdf(struct req *rq);
+int h_pattern_json(struct req *rq);
 int h_saved_create(struct req *rq);
 int h_saved_list(struct req *rq);
 int h_saved_get(struct req *rq);
@@ -105,6 +106,7 @@ int h_saved_delete(struct req *rq);
 int h_saved_refresh(struct req *rq);
 int h_saved_svg(struct req *rq);
 int h_saved_pdf(struct req *rq);
+int h_saved_json(struct req *rq);
 
 /* handlers_site.c */
 int h_site_page(struct req *rq);

@@ -58,6 +58,7 @@ static const struct route api_route_list[] = {
     {"GET", "/v1/models/{id}/patterns/{design}.svg", h_pattern_svg, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/models/{id}/patterns/{design}.pdf", h_pattern_pdf,
      ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK},
+    {"GET", "/v1/models/{id}/patterns/{design}.json", h_pattern_json, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/opendata", h_opendata_meta, 0},
     {"GET", "/v1/opendata/measurements.csv", h_opendata_csv, 0},
     {"GET", "/v1/opendata/measurements.json", h_opendata_json, 0},
@@ -87,6 +88,7 @@ static const struct route api_route_list[] = {
     {"POST", "/v1/patterns/{id}/refresh", h_saved_refresh, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/patterns/{id}.svg", h_saved_svg, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK},
+    {"GET", "/v1/patterns/{id}.json", h_saved_json, ROUTE_AUTH | ROUTE_KEY_OK},
     /* the site (handlers_site.c): pages and their assets */
     {"GET", "/", h_site_page, 0},
     {"GET", "/signup", h_site_page, 0},

@@ -1,14 +1,17 @@
 /*
  * draft_cli.c - `atelier draft <design> --measurements file.json ...`: read
- * a flat JSON object of measurements (FreeSewing's form), validate it
- * against the vocabulary (known names, numbers, plausible ranges, no
- * breasts-only measurement on a body without breasts), draft, and write
- * SVG or PDF to standard output or a file.
+ * a flat JSON object of measurements (FreeSewing's form, a whole set is
+ * fine), keep the ones the design uses, draft for the body --breasts names
+ * (default: the body the design is for), and write SVG or PDF to standard
+ * output or a file, with the engine's warnings on stderr.
  *
- * Invariants: nothing is written to the output unless the draft and the
- * rendering succeeded; every problem with the input is reported on stderr
- * in one line, all missing or unknown names at once. Exit 0 / 1 (invalid
- * input or failure) / 2 (usage).
+ * Invariants: the body is decided by --breasts or the design, never by
+ * which names the file holds; names the design does not use are ignored
+ * whatever their value, names outside the vocabulary are refused;
+ * nothing is written to the output unless the draft and the rendering
+ * succeeded; every problem with the input is reported on stderr in one
+ * line, all missing or unknown names at once. Exit 0 / 1 (invalid input
+ * or failure) / 2 (usage).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,7 +22,7 @@
 #include "cli/draft_cli.h"
 
 struct cli {
-    const char *design, *file, *output, *name, *format, *paper, *breasts;
+    const char *design, *file, *output, *name, *format, *paper, *breasts, *units, *date;
     double sa;
 };
 
@@ -27,13 +30,15 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: atelier draft <design> --measurements FILE [--breasts true|false]\n"
                "         [--sa MM] [--format svg|pdf] [--paper a4|letter|full]\n"
+               "         [--units metric|imperial] [--date YYYY-MM-DD]\n"
                "         [--output FILE] [--name NAME]\n"
                "designs:");
     for (int i = 0; i < draft_design_count(); i++)
         fprintf(f, " %s", draft_design(i)->name);
     fprintf(f, "\nFILE is a JSON object of measurement names to numbers (mm; shoulderSlope in\n"
-               "degrees), '-' for standard input. The pattern goes to standard output unless\n"
-               "--output is given.\n");
+               "degrees), '-' for standard input; names the design does not use are ignored.\n"
+               "--breasts defaults to the body the design is for. The pattern goes to standard\n"
+               "output unless --output is given; warnings go to standard error.\n");
 }
 
 static int parse_double(const char *s, double *out)
@@ -67,9 +72,12 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-    static const char *const names[] = {"--measurements", "--output",  "--name", "--format",
-                                        "--paper",        "--breasts", "--sa"};
-    const char **slot[] = {&c->file, &c->output, &c->name, &c->format, &c->paper, &c->breasts};
+    static const char *const names[] = {"--measurements", "--output", "--name",
+                                        "--format",       "--paper",  "--breasts",
+                                        "--units",        "--date",   "--sa"};
+    const char **slot[] = {&c->file,  &c->output,  &c->name,  &c->format,
+                           &c->paper, &c->breasts, &c->units, &c->date};
+    const size_t nslots = sizeof slot / sizeof slot[0];
     const char *sa = NULL;
 
     memset(c, 0, sizeof *c);
@@ -87,7 +95,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
             fprintf(stderr, "atelier draft: unknown or incomplete option '%s'\n", argv[i]);
             return -1;
         }
-        if (k - 1 < 6)
+        if (k - 1 < nslots)
             *slot[k - 1] = v;
         else
             sa = v;
@@ -114,18 +122,35 @@ static int parse_args(int argc, char **argv, struct cli *c)
         fprintf(stderr, "atelier draft: --breasts takes true or false\n");
         return -1;
     }
+    enum draft_units u;
+    if (c->units && draft_units_parse(c->units, &u)) {
+        fprintf(stderr, "atelier draft: --units takes metric or imperial\n");
+        return -1;
+    }
     return 0;
 }
 
-/* Fill in from the JSON object; 1 on invalid input (reported). */
-static int load_values(json_t *root, struct draft_input *in, int *has_breasts_only)
+/* 1 when the design reads the measurement (required or optional). */
+static int design_uses(const struct design *d, const char *name)
+{
+    for (size_t i = 0; d->required[i]; i++)
+        if (strcmp(d->required[i], name) == 0)
+            return 1;
+    for (size_t i = 0; d->optional && d->optional[i]; i++)
+        if (strcmp(d->optional[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fill in what the design uses from the JSON object; 1 on invalid input
+ * (reported). Ranges are draft_run's to check, with its message. */
+static int load_values(json_t *root, const struct design *d, struct draft_input *in)
 {
     char unknown[DRAFT_MSG_MAX] = "";
     const char *key;
     json_t *v;
     size_t used = 0;
 
-    *has_breasts_only = 0;
     json_object_foreach(root, key, v)
     {
         int i = measures_find(key);
@@ -135,20 +160,14 @@ static int load_values(json_t *root, struct draft_input *in, int *has_breasts_on
                 used += (size_t)w;
             continue;
         }
+        if (!design_uses(d, key) || json_is_null(v))
+            continue; /* another design's measurement, or not measured */
         if (!json_is_number(v)) {
             fprintf(stderr, "atelier draft: %s must be a number\n", key);
             return 1;
         }
         in->value[i] = json_number_value(v);
         in->have[i] = 1;
-        if (!isfinite(in->value[i]) || in->value[i] < measures_table[i].min ||
-            in->value[i] > measures_table[i].max) {
-            fprintf(stderr, "atelier draft: %s: %g %s is outside the plausible range %g-%g %s\n",
-                    key, in->value[i], measures_table[i].unit, measures_table[i].min,
-                    measures_table[i].max, measures_table[i].unit);
-            return 1;
-        }
-        *has_breasts_only |= measures_table[i].breasts_only;
     }
     if (used) {
         fprintf(stderr, "atelier draft: unknown measurements: %s\n", unknown);
@@ -161,7 +180,7 @@ static int read_measurements(const struct cli *c, const struct design *d, struct
 {
     json_error_t jerr;
     json_t *root;
-    int bo, rc;
+    int rc;
 
     root = strcmp(c->file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
                                      : json_load_file(c->file, JSON_REJECT_DUPLICATES, &jerr);
@@ -174,19 +193,12 @@ static int read_measurements(const struct cli *c, const struct design *d, struct
         json_decref(root);
         return 1;
     }
-    rc = load_values(root, in, &bo);
+    rc = load_values(root, d, in);
     json_decref(root);
     if (rc)
         return rc;
-    if (c->breasts)
-        in->breasts = strcmp(c->breasts, "true") == 0;
-    else /* breasts-only measurements say so; else what the design is for */
-        in->breasts = bo || d->needs_breasts == 1;
-    if (bo && !in->breasts) {
-        fprintf(stderr, "atelier draft: breasts-only measurements given for a body without "
-                        "breasts\n");
-        return 1;
-    }
+    /* the body is what --breasts says, else what the design is for */
+    in->breasts = c->breasts ? strcmp(c->breasts, "true") == 0 : d->needs_breasts == 1;
     return 0;
 }
 
@@ -272,11 +284,17 @@ int draft_cli(int argc, char **argv)
     base_name(c.file, name, sizeof name);
     in.sa = c.sa;
     in.model_name = c.name ? c.name : strcmp(c.file, "-") ? name : "model";
+    in.date = c.date;
+    if (c.units)
+        draft_units_parse(c.units, &in.units);
     rc = draft_run(d, &in, &p, msg, sizeof msg);
     if (rc) {
         fprintf(stderr, "atelier draft: %s\n", rc == DRAFT_ERR_INVALID ? msg : draft_strerror(rc));
         return 1;
     }
+    for (size_t i = 0; i < p->nwarnings; i++)
+        fprintf(stderr, "atelier draft: warning: %s: %s\n", p->warning[i].code,
+                p->warning[i].message);
     rc = render(&c, p);
     draft_free(p);
     return rc;

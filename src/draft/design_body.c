@@ -10,6 +10,8 @@
  * (the front depth is solved so that the whole neckline is neck x (1 +
  * neck ease)) and in the across width and pitch height of the armhole.
  * The armhole is deepened when it is too short for the arm's sleeve.
+ * The optional waist is not drafted: checks.c reads it to warn when the
+ * block cannot close over it.
  *
  * Invariants (tests/unit/test_draft.c checks them): front and back side
  * seams and shoulder seams are equal by construction; 4 x the quarter width
@@ -35,7 +37,7 @@ static const char *const body_required[] = {
     "wrist",
     NULL,
 };
-static const char *const body_optional[] = {"hips", NULL};
+static const char *const body_optional[] = {"hips", "waist", NULL};
 
 struct body {
     double slope;      /* shoulder slope, radians */

@@ -99,6 +99,20 @@ int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg
  * too large; out of memory is DRAFT_ERR_NOMEM. */
 int draft_take(struct strbuf *b, char **out, size_t *n);
 
+/* Notches every design gets from its drafted edges (marks.c): dart legs,
+ * side seams, crotch, waist. Run after the design, before the parts are
+ * finished. */
+void draft_marks(struct pattern *p);
+/* Title block of part i placed (title.c): needs the part's seam line,
+ * grainline or fold, levels and darts; sets title_at and title_box. */
+void draft_title_place(const struct pattern *p, struct draft_part *pt, size_t i);
+/* The model's name as titles show it (cut to 40 characters, "..."). */
+void draft_title_name(const struct pattern *p, char *out, size_t n);
+/* A length as labels print it: "10 mm", or "5/8 in", "0.39 in". */
+void draft_length_label(char *out, size_t n, double mm, enum draft_units units);
+/* Warnings of a finished pattern (checks.c). */
+void draft_checks(struct pattern *p, const struct draft_input *in);
+
 /* Room for notch ticks when the pattern has no allowance. */
 #define DRAFT_NOTCH_TICK 6.0
 
@@ -113,7 +127,8 @@ enum draft_style {
     DRAFT_STYLE_HELP,  /* dash-dot girth lines */
     DRAFT_STYLE_NOTCH, /* notch ticks */
     DRAFT_STYLE_GRAIN, /* grainline, fold bracket */
-    DRAFT_STYLE_ARROW  /* filled arrowheads */
+    DRAFT_STYLE_ARROW, /* filled arrowheads */
+    DRAFT_STYLE_TIP    /* the circle marking a dart's tip */
 };
 enum draft_font { DRAFT_FONT_TITLE, DRAFT_FONT_TEXT, DRAFT_FONT_NOTE };
 

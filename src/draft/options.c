@@ -20,6 +20,7 @@
 #include "atelier/draft.h"
 
 static const char *const option_papers[] = {"full", "a4", "letter", NULL};
+static const char *const option_units[] = {"metric", "imperial", NULL};
 
 const struct draft_option draft_options[DRAFT_OPTIONS_COUNT] = {
     {"paper", DRAFT_OPTION_CHOICE, "",
@@ -28,6 +29,10 @@ const struct draft_option draft_options[DRAFT_OPTIONS_COUNT] = {
      0, 0, 0, option_papers, NULL, 1},
     {"sa", DRAFT_OPTION_NUMBER, "mm", "seam allowance around every seam (hems get three times it)",
      0.0, DRAFT_SA_MAX, DRAFT_SA_DEFAULT, NULL, NULL, 0},
+    {"units", DRAFT_OPTION_CHOICE, "",
+     "units of the printed labels: metric (the seam allowance in mm, a 100 x 50 mm scale box) "
+     "or imperial (in inches, a 4 x 2 in scale box); the geometry and sa stay in mm",
+     0, 0, 0, option_units, NULL, 0},
 };
 
 int draft_option_find(const char *name)
@@ -120,5 +125,17 @@ int draft_option_apply(struct draft_input *in, const char *name, double value)
         return DRAFT_ERR_INVALID;
     if (strcmp(name, "sa") == 0)
         in->sa = value;
+    return 0;
+}
+
+int draft_option_apply_choice(struct draft_input *in, const char *name, const char *text)
+{
+    int i = draft_option_find(name);
+    int c = i >= 0 ? draft_option_choice(&draft_options[i], text) : -1;
+
+    if (!in || c < 0)
+        return DRAFT_ERR_INVALID;
+    if (strcmp(name, "units") == 0)
+        return draft_units_parse(draft_options[i].choices[c], &in->units);
     return 0;
 }

@@ -14,7 +14,7 @@ PATTERN_KEYS = {"id", "model_id", "design", "name", "notes", "options", "snapsho
                 "created_at", "updated_at"}
 SUMMARY_KEYS = PATTERN_KEYS - {"notes", "snapshot"}
 SNAPSHOT_KEYS = {"model_name", "breasts", "measurements"}
-DEFAULT_OPTIONS = {"sa": 10, "paper": "full"}
+DEFAULT_OPTIONS = {"sa": 10, "paper": "full", "units": "metric"}
 
 
 def flat_body():

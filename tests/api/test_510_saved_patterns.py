@@ -67,7 +67,7 @@ def test_save_read_list_change_delete(server, owner, flat):
                      options={"sa": 15})
     assert p["model_id"] == flat["id"] and p["design"] == "body" and p["name"] == "Linen shirt"
     assert p["notes"] == "first try\nshorter"
-    assert p["options"] == {"sa": 15, "paper": "full"}, "given options, the rest at their defaults"
+    assert p["options"] == {"sa": 15, "paper": "full", "units": "metric"}, "given options, the rest at their defaults"
     assert p["snapshot"] == {"model_name": flat["name"], "breasts": False,
                              "measurements": flat["measurements"]}
     assert p["created_at"] == p["updated_at"] == p["measured_at"]
@@ -82,14 +82,14 @@ def test_save_read_list_change_delete(server, owner, flat):
     q = r.json()
     assert q == get_pattern(server, owner, p["id"])
     assert q["name"] == "Linen shirt, long" and q["notes"] == "second"
-    assert q["options"] == {"sa": 15, "paper": "a4"}, "a choice is stored as the vocabulary writes it"
+    assert q["options"] == {"sa": 15, "paper": "a4", "units": "metric"}, "a choice is stored as the vocabulary writes it"
     assert q["snapshot"] == p["snapshot"] and q["measured_at"] == p["measured_at"]
     assert q["design"] == "body" and q["model_id"] == flat["id"] and q["created_at"] == p["created_at"]
 
     r = patch_pattern(server, owner, p["id"], {"notes": None, "options": {"sa": None}})
     assert r.status_code == 200, r.text
     assert r.json()["notes"] is None
-    assert r.json()["options"] == {"sa": DEFAULT_OPTIONS["sa"], "paper": "a4"}, "null resets to the default"
+    assert r.json()["options"] == {"sa": DEFAULT_OPTIONS["sa"], "paper": "a4", "units": "metric"}, "null resets to the default"
 
     r = server.request("DELETE", pattern_path(p["id"]), headers=owner.auth)
     assert r.status_code == 204 and r.content == b"", r.text

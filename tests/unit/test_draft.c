@@ -26,7 +26,11 @@
  *     closed dart 180 +- 2; the trouser's back crotch extension is at
  *     least the front's, its back fork no higher, and the back's rise and
  *     lean grow with the ratio of the cross seams; a 1 mm change of any
- *     measurement moves no point more than 4 mm (test_continuity).
+ *     measurement moves no point more than 4 mm (test_continuity);
+ *   - the marks (issue 15): both legs of every dart notched off the dart's
+ *     own edge, the side seam, crotch and waist notches on their parts and
+ *     matching across their seams; no point of the grainline (line,
+ *     arrowheads, label) or fold bracket inside a title box.
  *   Each invariant with a tolerance is measured too, and the range and
  *   worst case of each kind are printed (docs/DRAFTING.md quotes them).
  * Targets are computed here from the measurements and the ease constants
@@ -35,9 +39,14 @@
  * each refused with DRAFT_ERR_INVALID and a message naming the cause;
  * uniformly random in-range bodies (refused or drafted, never a crash or
  * NaN), each bisected towards a plausible body to the last one that drafts,
- * whose pattern is checked in full; SVG
+ * whose pattern is checked in full; whole FreeSewing sets (all 38 names)
+ * drafted for the body their flag gives, unused names ignored; warnings
+ * (none on the 20 sets, each code on a body that still drafts); titles
+ * (cairo's extents inside the title box, inside the seam line); SVG
  * well-formedness and escaping, PDF page sizes and tiling (pdfinfo), the
- * printed scale box measured in a poppler rendering of the PDF, and the CLI.
+ * tiles printed exactly where poppler's rendering shows the pattern, the
+ * printed scale box measured in a poppler rendering of the PDF (metric and
+ * imperial), the date (reproducible bytes), and the CLI.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +54,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <cairo-pdf.h>
 #include <cairo.h>
 #include <dlfcn.h>
 #include <libgen.h>
@@ -55,6 +65,7 @@
 #include <unistd.h>
 
 #include "atelier/draft.h"
+#include "base/clock.h"
 #include "base/policy.h"
 #include "cli/draft_cli.h"
 
@@ -388,6 +399,140 @@ static void check_sa(const struct draft_part *pt, double sa, const char *label)
     free(err);
 }
 
+/* ---- titles and marks ---------------------------------------------------- */
+
+static int in_box(const struct bbox *b, struct vec q)
+{
+    return q.x > b->x0 && q.x < b->x1 && q.y > b->y0 && q.y < b->y1;
+}
+
+/* 1 when some point of the segment a-b, thickened to a band of half-width
+ * r, lies in the box (sampled every 0.25 mm along and across). */
+static int band_hits(const struct bbox *b, struct vec a, struct vec e, double lo, double hi)
+{
+    struct vec u = vec_unit(vec_sub(e, a)), n = vec_perp(u);
+    double len = vec_dist(a, e);
+
+    for (double s = 0.0; s <= len + 1e-9; s += fmin(0.25, len > 0 ? len : 1.0))
+        for (double o = lo; o <= hi + 1e-9; o += 0.25)
+            if (in_box(b, vec_mad(vec_mad(a, u, s), n, o)))
+                return 1;
+    return 0;
+}
+
+/* What render_draw.c draws for the grainline: the line with its arrowheads
+ * (1.8 mm either side) and the label (3 mm text whose baseline is 2 mm off
+ * the line on the vec_perp side, about 0.7 em a character, centred); for a
+ * fold, the bracket's three legs down to the fold and its label 4 mm
+ * inwards. No part of it may lie in the title box. */
+static void check_title_off_grain(const struct draft_part *pt, const char *label)
+{
+    const struct bbox *b = &pt->title_box;
+    struct vec a = pt->grain_from, e = pt->grain_to, u = vec_unit(vec_sub(e, a));
+    struct vec mid = vec_lerp(a, e, 0.5);
+
+    CHECK(b->x1 > b->x0 && b->y1 > b->y0, "%s %s: empty title box", label, pt->name);
+    if (pt->fold_edge < 0) {
+        double half = 0.5 * 9 * 0.7 * 3.0; /* "grainline" */
+        CHECK(!band_hits(b, a, e, -1.8, 1.8), "%s %s: the grainline crosses the title", label,
+              pt->name);
+        CHECK(!band_hits(b, vec_mad(mid, u, -half), vec_mad(mid, u, half), -1.8, 2.0 + 3.5),
+              "%s %s: the grainline's label is on the title", label, pt->name);
+        return;
+    }
+    const struct path *f = &pt->edge[pt->fold_edge].path;
+    double s;
+    geom_path_closest(f, a, &s);
+    struct vec fa = geom_path_at(f, s, NULL);
+    geom_path_closest(f, e, &s);
+    struct vec fe = geom_path_at(f, s, NULL), in = vec_unit(vec_sub(a, fa));
+    double half = 0.5 * 23 * 0.7 * 3.0; /* "cut on fold - grainline" */
+    CHECK(!band_hits(b, fa, a, -1.8, 1.8) && !band_hits(b, a, e, -1.8, 1.8) &&
+              !band_hits(b, e, fe, -1.8, 1.8),
+          "%s %s: the fold bracket crosses the title", label, pt->name);
+    struct vec la = vec_mad(vec_mad(mid, u, -half), in, 4.0), le = vec_mad(la, u, 2.0 * half);
+    double side = vec_dot(vec_perp(u), in) > 0 ? 1.0 : -1.0;
+    CHECK(!band_hits(b, la, le, side > 0 ? -1.0 : -3.5, side > 0 ? 3.5 : 1.0),
+          "%s %s: the fold label is on the title", label, pt->name);
+}
+
+static const struct draft_notch *notch_on(const struct draft_part *pt, const char *edge, int skip)
+{
+    for (size_t i = 0; i < pt->nnotches; i++)
+        if (strcmp(pt->edge[pt->notch[i].edge].name, edge) == 0 && skip-- == 0)
+            return &pt->notch[i];
+    return NULL;
+}
+
+static double level_y(const struct draft_part *pt, const char *name)
+{
+    for (size_t i = 0; i < pt->nlevels; i++)
+        if (strcmp(pt->level[i].name, name) == 0)
+            return pt->level[i].y;
+    fail_msg("%s: no %s level", pt->name, name);
+    return 0.0;
+}
+
+/* The notch of edge whose point lies on the horizontal line y (or NULL). */
+static const struct draft_notch *notch_at_y(const struct draft_part *pt, const char *edge, double y)
+{
+    for (int k = 0; k < DRAFT_MAX_NOTCHES; k++) {
+        const struct draft_notch *n = notch_on(pt, edge, k);
+        if (!n)
+            return NULL;
+        if (fabs(n->at.y - y) < 1e-6)
+            return n;
+    }
+    return NULL;
+}
+
+/* Dart legs notched where they meet the seam (never on the dart's own
+ * edge), side seam, crotch and waist notches, matching across seams. */
+static void check_marks(const struct pattern *p, const char *label)
+{
+    for (size_t i = 0; i < p->nparts; i++) {
+        const struct draft_part *pt = &p->part[i];
+        for (size_t d = 0; d < pt->ndarts; d++) {
+            struct vec leg[2] = {pt->dart[d].a, pt->dart[d].b};
+            for (int k = 0; k < 2; k++) {
+                int found = 0;
+                for (size_t j = 0; j < pt->nnotches; j++)
+                    found |= vec_dist(pt->notch[j].at, leg[k]) < 1e-6 &&
+                             !strstr(pt->edge[pt->notch[j].edge].name, "dart");
+                CHECK(found, "%s %s: dart %zu leg %d not notched", label, pt->name, d, k);
+            }
+        }
+    }
+    const struct draft_part *f = draft_part_find(p, "front"), *b = draft_part_find(p, "back");
+    if (strcmp(p->design->name, "body") == 0) {
+        struct bbox side = geom_path_bbox(&draft_edge_find(f, "side")->path);
+        if (level_y(f, "waist") < side.y0 || level_y(f, "waist") > side.y1)
+            return; /* an armhole deepened below the waist, or a hem risen above it */
+        const struct draft_notch *nf = notch_at_y(f, "side", level_y(f, "waist"));
+        const struct draft_notch *nb = notch_at_y(b, "side", level_y(b, "waist"));
+        CHECK(nf && nb && fabs(nf->along - nb->along) <= SEAM_TOL,
+              "%s: waist notches on the side seams", label);
+    } else if (strcmp(p->design->name, "bodice") == 0) {
+        const struct draft_notch *nb = notch_on(b, "side", 0);
+        CHECK(nb && fabs(nb->along - len(p, "front", "side_lower")) < 1e-6,
+              "%s: the back side seam's notch does not match the bust dart", label);
+    } else {
+        const struct draft_notch *cf = notch_at_y(f, "cross", level_y(f, "seat"));
+        const struct draft_notch *cb = notch_at_y(b, "cross", level_y(b, "seat"));
+        const struct draft_notch *of = notch_at_y(f, "outseam", level_y(f, "seat"));
+        const struct draft_notch *wf = notch_on(f, "waist", 0);
+        int matched = 0;
+        for (int k = 0; of && k < DRAFT_MAX_NOTCHES && notch_on(b, "outseam", k); k++)
+            matched |= fabs(notch_on(b, "outseam", k)->along - of->along) < 1e-9;
+        CHECK(cf && cb, "%s: crotch notches", label);
+        CHECK(of && matched, "%s: side seam notches at the seat line", label);
+        struct bbox w = geom_path_bbox(&draft_edge_find(f, "waist")->path);
+        if (w.x0 < f->grain_from.x && w.x1 > f->grain_from.x) /* the crease meets the waist */
+            CHECK(wf && fabs(wf->at.x - f->grain_from.x) < 1e-6,
+                  "%s: the crease notch at the waist", label);
+    }
+}
+
 /* ---- invariants -------------------------------------------------------- */
 
 static int finite_part(const struct draft_part *pt)
@@ -409,7 +554,8 @@ static void check_common(const struct pattern *p, double sa, const char *label)
         const struct draft_part *a = &p->part[i];
         struct bbox ba = {a->box.x0 + a->offset.x, a->box.y0 + a->offset.y, a->box.x1 + a->offset.x,
                           a->box.y1 + a->offset.y};
-        struct bbox sb = {p->scalebox.x, p->scalebox.y, p->scalebox.x + 100, p->scalebox.y + 50};
+        struct bbox sb = {p->scalebox.x, p->scalebox.y, p->scalebox.x + p->scalebox_w,
+                          p->scalebox.y + p->scalebox_h};
         CHECK(finite_part(a), "%s %s: non-finite geometry", label, a->name);
         CHECK(vec_dist(geom_path_start(&a->seam), geom_path_end(&a->seam)) < 1e-6,
               "%s %s: open seam", label, a->name);
@@ -435,7 +581,9 @@ static void check_common(const struct pattern *p, double sa, const char *label)
                   "%s %s: dart leg ends off the seam", label, a->name);
         }
         check_sa(a, sa, label);
+        check_title_off_grain(a, label);
     }
+    check_marks(p, label);
 }
 
 static void check_sleeve(const struct pattern *p, const struct draft_input *in, double neck_ease,
@@ -469,8 +617,9 @@ static void check_sleeve(const struct pattern *p, const struct draft_input *in, 
     /* the sleeve's front notch sits as far from the front underarm as the
      * front pitch notch from the armpit, plus cap ease */
     double fn = -1, sn = 1e300;
-    for (size_t i = 0; i < fr->nnotches; i++)
-        fn = fr->notch[i].along;
+    for (size_t i = 0; i < fr->nnotches; i++) /* the pitch notch: the armhole's own */
+        if (strcmp(fr->edge[fr->notch[i].edge].name, "armhole") == 0)
+            fn = fr->notch[i].along;
     for (size_t i = 0; i < sl->nnotches; i++) /* the front notch furthest along the cap */
         if (sl->notch[i].kind == DRAFT_NOTCH_FRONT && cap - sl->notch[i].along < sn)
             sn = cap - sl->notch[i].along;
@@ -1423,6 +1572,251 @@ static void test_random_in_range(void **state)
     fit_assert("random in range");
 }
 
+/* ---- input: whole FreeSewing sets, the body flag -------------------------- */
+
+/* Every design drafts from a whole set (all 38 names, breasts-only ones
+ * included) for the body its flag gives; the names do not decide the body;
+ * names a design does not use are ignored whatever their value (the output
+ * is byte-identical with and without them). */
+static void test_whole_sets(void **state)
+{
+    (void)state;
+    char msg[DRAFT_MSG_MAX];
+    int drafted = 0;
+
+    for (int i = 0; i < nsets; i++)
+        for (int d = 0; d < draft_design_count(); d++) {
+            const struct design *ds = draft_design(d);
+            struct draft_input in, odd;
+            struct pattern *p, *q = NULL;
+            char *a, *b, label[96];
+            size_t na, nb;
+            int all = 0;
+            for (int k = 0; k < MEASURES_COUNT; k++)
+                all += sets[i].have[k];
+            assert_int_equal(all, MEASURES_COUNT);
+            input_from(&sets[i], &in, 10.0, NULL);
+            in.date = "2026-12-01";
+            snprintf(label, sizeof label, "%.40s/%.20s whole set", sets[i].name, ds->name);
+            if (!draft_design_fits(ds, in.breasts)) {
+                /* the flag refuses it, whatever the names say */
+                assert_int_equal(draft_run(ds, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+                assert_non_null(strstr(msg, "breasts"));
+                continue;
+            }
+            p = draft_ok(ds->name, &in, label);
+            odd = in;
+            for (int k = 0; k < MEASURES_COUNT; k++) {
+                int used = 0;
+                for (size_t r = 0; ds->required[r]; r++)
+                    used |= strcmp(ds->required[r], measures_table[k].name) == 0;
+                for (size_t r = 0; ds->optional[r]; r++)
+                    used |= strcmp(ds->optional[r], measures_table[k].name) == 0;
+                if (!used)
+                    odd.value[k] = k % 3 == 0 ? NAN : k % 3 == 1 ? -1e9 : 1e9;
+            }
+            assert_int_equal(draft_run(ds, &odd, &q, msg, sizeof msg), 0);
+            assert_int_equal(draft_svg(p, &a, &na), 0);
+            assert_int_equal(draft_svg(q, &b, &nb), 0);
+            CHECK(na == nb && memcmp(a, b, na) == 0, "%s: unused names changed the pattern", label);
+            free(a);
+            free(b);
+            draft_free(q);
+            draft_free(p);
+            drafted++;
+        }
+    /* 10 body (men) + 10 bodice (women) + 20 trouser */
+    assert_int_equal(drafted, 40);
+    /* the body block for a men's set flagged as a body with breasts: refused,
+     * although nothing in the names says so */
+    struct draft_input in;
+    struct pattern *p = NULL;
+    input_from(&sets[14], &in, 10.0, NULL);
+    assert_int_equal(sets[14].breasts, 0);
+    in.breasts = 1;
+    assert_int_equal(draft_run(draft_find("body"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    assert_null(p);
+    /* and a women's set flagged without breasts drafts the body block */
+    input_from(&sets[4], &in, 10.0, NULL);
+    in.breasts = 0;
+    p = draft_ok("body", &in, "women's set as a body without breasts");
+    draft_free(p);
+}
+
+/* ---- warnings -------------------------------------------------------------- */
+
+static int has_warning(const struct pattern *p, const char *code)
+{
+    for (size_t i = 0; i < p->nwarnings; i++)
+        if (strcmp(p->warning[i].code, code) == 0)
+            return 1;
+    return 0;
+}
+
+/* Codes are the documented ones; messages one ASCII sentence without user
+ * text; measurements from the vocabulary. */
+static void check_warnings_shape(const struct pattern *p, const char *label)
+{
+    for (size_t i = 0; i < p->nwarnings; i++) {
+        const struct draft_warning *w = &p->warning[i];
+        int known = 0;
+        for (size_t k = 0; draft_warning_codes[k]; k++)
+            known |= strcmp(draft_warning_codes[k], w->code) == 0;
+        CHECK(known, "%s: unknown warning code %s", label, w->code);
+        CHECK(strlen(w->message) > 20, "%s: %s: empty message", label, w->code);
+        for (const char *c = w->message; *c; c++)
+            CHECK(*c >= 32 && *c < 127, "%s: %s: non-ASCII message", label, w->code);
+        CHECK(!strstr(w->message, p->model), "%s: user text in a message", label);
+        CHECK(w->measurements[0] != NULL, "%s: %s names no measurement", label, w->code);
+        for (size_t k = 0; k < DRAFT_WARN_NAMES && w->measurements[k]; k++)
+            CHECK(measures_find(w->measurements[k]) >= 0, "%s: %s names '%s'", label, w->code,
+                  w->measurements[k]);
+    }
+}
+
+/* Draft set s with one measurement set to value (NAN: unchanged); the
+ * pattern must be drafted, and carry the warning. */
+static void expect_warning(const char *design, int set, const char *name, double value,
+                           const char *name2, double value2, const char *code)
+{
+    struct draft_input in;
+    char label[160];
+
+    input_from(&sets[set], &in, 10.0, "warned");
+    if (name)
+        in.value[measures_find(name)] = value;
+    if (name2)
+        in.value[measures_find(name2)] = value2;
+    snprintf(label, sizeof label, "%s %s: %s %g", sets[set].name, design, name ? name : "-", value);
+    struct pattern *p = draft_ok(design, &in, label);
+    check_pattern(p, &in, label);
+    check_warnings_shape(p, label);
+    CHECK(has_warning(p, code), "%s: no %s warning (%zu others)", label, code, p->nwarnings);
+    for (size_t i = 0; i < p->nwarnings; i++)
+        print_message("  %s: %s: %s\n", label, p->warning[i].code, p->warning[i].message);
+    draft_free(p);
+}
+
+static void test_warnings(void **state)
+{
+    (void)state;
+    size_t codes = 0;
+
+    /* the 20 sets, every seam allowance: nothing odd */
+    for (int i = 0; i < nsets; i++)
+        for (int d = 0; d < draft_design_count(); d++) {
+            struct draft_input in;
+            if (!draft_design_fits(draft_design(d), sets[i].breasts))
+                continue;
+            input_from(&sets[i], &in, 10.0, NULL);
+            struct pattern *p = draft_ok(draft_design(d)->name, &in, sets[i].name);
+            CHECK(p->nwarnings == 0, "%s %s: warned %s: %s", sets[i].name, draft_design(d)->name,
+                  p->warning[0].code, p->warning[0].message);
+            draft_free(p);
+        }
+    /* every code once, each on a body that still drafts */
+    const int man = 14, woman = 4; /* cisMaleAdult40, cisFemaleAdult36 */
+    double chest = sets[man].v[measures_find("chest")];
+    double seat = sets[man].v[measures_find("seat")];
+    double wtul = sets[man].v[measures_find("waistToUpperLeg")];
+    double high = sets[woman].v[measures_find("highBust")];
+    double fchest = sets[woman].v[measures_find("chest")];
+    expect_warning("body", man, "waist", chest * 1.15, NULL, 0, "waist_wider_than_block");
+    expect_warning("bodice", woman, "waist", fchest * 1.1, NULL, 0, "waist_wider_than_bust");
+    expect_warning("trouser", man, "waist", seat * 1.1, NULL, 0, "waist_wider_than_seat");
+    expect_warning("bodice", woman, "chest", high - 20.0, NULL, 0, "bust_smaller_than_high_bust");
+    expect_warning("bodice", woman, "chest", high + 440.0, NULL, 0, "bust_dart_too_large");
+    expect_warning("trouser", man, "waistToSeat", wtul, NULL, 0, "line_moved");
+    expect_warning("bodice", woman, "hpsToBust", 150.0, NULL, 0, "line_moved");
+    expect_warning("body", man, "wrist", sets[man].v[measures_find("wrist")] * 1.6, NULL, 0,
+                   "implausible_measurements");
+    /* the list the server may send as one header line fits */
+    size_t total = 0;
+    for (; draft_warning_codes[codes]; codes++)
+        total += strlen(draft_warning_codes[codes]) + (codes ? 2 : 0);
+    assert_int_equal(codes, 7);
+    assert_true(total <= DRAFT_WARN_CODES_MAX);
+    /* a warning never replaces a refusal: absurd values are still refused */
+    struct draft_input in;
+    struct pattern *p = NULL;
+    char msg[DRAFT_MSG_MAX];
+    input_from(&sets[man], &in, 10.0, NULL);
+    in.value[measures_find("waist")] = 1e6;
+    assert_int_equal(draft_run(draft_find("trouser"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "waist"));
+}
+
+/* ---- titles ------------------------------------------------------------------ */
+
+/* The title block as the PDF draws it (cairo, DejaVu Sans through
+ * fontconfig): every line's ink inside part->title_box; the lines carry
+ * part, design, model, date and engine version; the box stays inside the
+ * seam line and off girth lines and darts on every adult set. */
+static void test_titles(void **state)
+{
+    (void)state;
+    cairo_surface_t *s = cairo_pdf_surface_create(NULL, 100, 100);
+    cairo_t *cr = cairo_create(s);
+
+    for (int i = 0; i < nsets; i++)
+        for (int d = 0; d < draft_design_count(); d++) {
+            struct draft_input in;
+            char lines[DRAFT_TITLE_LINES][128], label[96];
+            if (!draft_design_fits(draft_design(d), sets[i].breasts))
+                continue;
+            input_from(&sets[i], &in, 10.0, "Zoë <Q> with a name long enough to be cut short");
+            in.date = "2026-12-01";
+            snprintf(label, sizeof label, "%.40s %.20s", sets[i].name, draft_design(d)->name);
+            struct pattern *p = draft_ok(draft_design(d)->name, &in, label);
+            for (size_t k = 0; k < p->nparts; k++) {
+                const struct draft_part *pt = &p->part[k];
+                const struct bbox *b = &pt->title_box;
+                size_t n = draft_title_lines(p, k, lines, DRAFT_TITLE_LINES);
+                assert_int_equal(n, DRAFT_TITLE_LINES);
+                assert_non_null(strstr(lines[0], pt->title));
+                assert_string_equal(lines[1], p->design->title);
+                assert_string_equal(lines[2], "for Zoë <Q> with a name long enough to be cu...");
+                assert_string_equal(lines[5], "2026-12-01, atelier " DRAFT_VERSION);
+                assert_string_equal(DRAFT_VERSION, draft_version());
+                for (size_t l = 0; l < n; l++) {
+                    cairo_text_extents_t e;
+                    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                                           l ? CAIRO_FONT_WEIGHT_NORMAL : CAIRO_FONT_WEIGHT_BOLD);
+                    cairo_set_font_size(cr, draft_title_font(l));
+                    cairo_text_extents(cr, lines[l], &e);
+                    double x0 = pt->title_at.x - 0.5 * e.x_advance + e.x_bearing;
+                    double y0 = b->y0 + draft_title_baseline(l) + e.y_bearing;
+                    CHECK(x0 >= b->x0 - 1e-9 && x0 + e.width <= b->x1 + 1e-9 &&
+                              y0 >= b->y0 - 1e-9 && y0 + e.height <= b->y1 + 1e-9,
+                          "%s %s: title line %zu outside its box", label, pt->name, l);
+                }
+                /* inside the seam line: its corners, and no crossing of its edges */
+                struct vec c[4] = {vec_xy(b->x0, b->y0), vec_xy(b->x1, b->y0), vec_xy(b->x1, b->y1),
+                                   vec_xy(b->x0, b->y1)};
+                for (int k2 = 0; k2 < 4; k2++) {
+                    double xs[64], y = k2 < 2 ? b->y0 : b->y1;
+                    int nx = geom_path_cross_y(&pt->seam, y, xs, 64), left = 0;
+                    for (int j = 0; j < nx; j++) {
+                        left += xs[j] < c[k2].x;
+                        CHECK(xs[j] < b->x0 || xs[j] > b->x1, "%s %s: seam through the title",
+                              label, pt->name);
+                    }
+                    CHECK(left % 2 == 1, "%s %s: title corner outside the part", label, pt->name);
+                }
+                for (size_t l = 0; l < pt->nlevels; l++)
+                    CHECK(pt->level[l].y < b->y0 - 1.0 || pt->level[l].y > b->y1 + 4.5,
+                          "%s %s: the %s line crosses the title", label, pt->name,
+                          pt->level[l].name);
+                for (size_t l = 0; l < pt->ndarts; l++)
+                    CHECK(!in_box(b, pt->dart[l].tip), "%s %s: a dart in the title", label,
+                          pt->name);
+            }
+            draft_free(p);
+        }
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+}
+
 /* ---- SVG ---------------------------------------------------------------- */
 
 /* Minimal XML check: tags balance, attributes are quoted, text has no raw
@@ -1561,9 +1955,10 @@ static void test_pdf_pages(void **state)
         assert_true((cols - 1) * (uw - DRAFT_TILE_OVERLAP) + uw >= p->width);
         assert_true((cols - 2) * (uw - DRAFT_TILE_OVERLAP) + uw < p->width);
         assert_true((rows - 1) * (uh - DRAFT_TILE_OVERLAP) + uh >= p->height);
-        assert_true(pages >= 1 && pages <= cols * rows);
+        assert_true(pages > 1 && pages <= cols * rows);
         assert_int_equal(draft_pdf(p, paper, &pdf, &n), 0);
-        assert_int_equal(count_pages(pdf, n), pages);
+        /* the tile pages after the assembly page */
+        assert_int_equal(count_pages(pdf, n), pages + 1);
         if (have_tool("pdfinfo")) {
             snprintf(path, sizeof path, "%s/tiles-%d.pdf", tmpdir, paper);
             write_file(path, pdf, n);
@@ -1577,7 +1972,7 @@ static void test_pdf_pages(void **state)
             }
             assert_true(f && pclose(f) == 0);
             assert_int_equal(seen, 2);
-            assert_int_equal(np, pages);
+            assert_int_equal(np, pages + 1);
             assert_true(fabs(sw - pw * 72.0 / 25.4) < 0.01 && fabs(sh - ph * 72.0 / 25.4) < 0.01);
         }
         free(pdf);
@@ -1611,43 +2006,231 @@ static double light_run(cairo_surface_t *img, int x, int y, int dx, int dy)
 /* The printed scale box, measured where a user measures it: the PDF is
  * rasterised by poppler (an independent renderer) at 254 dpi, 10 px per
  * mm, around the box; the white inside is the sum of pixel coverage along
- * the middle row and column, so antialiased edges count in fractions. */
+ * the middle row and column, so antialiased edges count in fractions.
+ * Metric: 100 x 50 mm; imperial: 4 x 2 in (101.6 x 50.8 mm), its label in
+ * inches, and the seam allowance in inches in the titles. */
 static void test_pdf_scalebox(void **state)
 {
     (void)state;
+    static const struct {
+        enum draft_units units;
+        double w, h, sa;
+        const char *box, *sa_label;
+    } cases[] = {
+        {DRAFT_UNITS_METRIC, 100.0, 50.0, 10.0, "100 mm x 50 mm.", "seam allowance 10 mm"},
+        {DRAFT_UNITS_IMPERIAL, 101.6, 50.8, 15.875, "4 in x 2 in.", "seam allowance 5/8 in"},
+        {DRAFT_UNITS_IMPERIAL, 101.6, 50.8, 10.0, "4 in x 2 in.", "seam allowance 0.39 in"},
+    };
     struct draft_input in;
-    char *pdf, path[600], cmd[1400], png[640];
+    char *pdf, *svg, path[600], cmd[1400], png[640];
     size_t n;
 
     if (!have_tool("pdftoppm")) /* poppler-utils: scripts/deps.sh installs it */
         fail_msg("pdftoppm is missing: run scripts/deps.sh (make test does)");
-    input_from(&sets[3], &in, 10.0, NULL);
-    struct pattern *p = draft_ok("trouser", &in, "scalebox");
-    assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &pdf, &n), 0);
-    snprintf(path, sizeof path, "%s/full.pdf", tmpdir);
-    write_file(path, pdf, n);
-    free(pdf);
-    double x0 = (p->scalebox.x + DRAFT_FULL_MARGIN - 10.0) * 10.0;
-    double y0 = (p->scalebox.y + DRAFT_FULL_MARGIN - 10.0) * 10.0;
-    snprintf(png, sizeof png, "%s/box", tmpdir);
-    snprintf(cmd, sizeof cmd,
-             "pdftoppm -r 254 -x %d -y %d -W 1200 -H 700 -png -singlefile '%s' '%s'", (int)x0,
-             (int)y0, path, png);
-    assert_int_equal(system(cmd), 0);
-    strcat(png, ".png");
-    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
-    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
-    /* the box centre in the crop: 10 mm margin + half the box */
-    int cx = (int)((p->scalebox.x + DRAFT_FULL_MARGIN + 50.0) * 10.0 - (int)x0);
-    int cy = (int)((p->scalebox.y + DRAFT_FULL_MARGIN + 38.0) * 10.0 - (int)y0);
-    int vx = (int)((p->scalebox.x + DRAFT_FULL_MARGIN + 85.0) * 10.0 - (int)x0);
-    double wpx = light_run(img, cx, cy, -1, 0) + light_run(img, cx, cy, 1, 0) + 1.0;
-    double hpx = light_run(img, vx, cy, 0, -1) + light_run(img, vx, cy, 0, 1) + 1.0;
-    print_message("scale box in the PDF, rasterised by poppler: %.2f x %.2f mm\n", wpx / 10.0,
-                  hpx / 10.0);
-    assert_true(fabs(wpx / 10.0 - DRAFT_SCALEBOX_W) <= 0.1);
-    assert_true(fabs(hpx / 10.0 - DRAFT_SCALEBOX_H) <= 0.1);
-    cairo_surface_destroy(img);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        input_from(&sets[3], &in, cases[c].sa, NULL);
+        in.units = cases[c].units;
+        struct pattern *p = draft_ok("trouser", &in, "scalebox");
+        assert_true(p->scalebox_w == cases[c].w && p->scalebox_h == cases[c].h);
+        assert_int_equal(draft_svg(p, &svg, &n), 0);
+        assert_non_null(strstr(svg, cases[c].box));
+        assert_non_null(strstr(svg, cases[c].sa_label));
+        assert_true(cases[c].units == DRAFT_UNITS_METRIC ? !strstr(svg, " in.<")
+                                                         : !strstr(svg, " mm"));
+        free(svg);
+        assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &pdf, &n), 0);
+        snprintf(path, sizeof path, "%s/full.pdf", tmpdir);
+        write_file(path, pdf, n);
+        free(pdf);
+        double x0 = (p->scalebox.x + DRAFT_FULL_MARGIN - 10.0) * 10.0;
+        double y0 = (p->scalebox.y + DRAFT_FULL_MARGIN - 10.0) * 10.0;
+        snprintf(png, sizeof png, "%s/box", tmpdir);
+        snprintf(cmd, sizeof cmd,
+                 "pdftoppm -r 254 -x %d -y %d -W 1250 -H 720 -png -singlefile '%s' '%s'", (int)x0,
+                 (int)y0, path, png);
+        assert_int_equal(system(cmd), 0);
+        strcat(png, ".png");
+        cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+        assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+        /* the box centre in the crop: 10 mm margin + half the box; the
+         * height measured at 85 % of the width, under the text */
+        int cx = (int)((p->scalebox.x + DRAFT_FULL_MARGIN + 0.5 * cases[c].w) * 10.0 - (int)x0);
+        int cy = (int)((p->scalebox.y + DRAFT_FULL_MARGIN + 0.76 * cases[c].h) * 10.0 - (int)y0);
+        int vx = (int)((p->scalebox.x + DRAFT_FULL_MARGIN + 0.85 * cases[c].w) * 10.0 - (int)x0);
+        double wpx = light_run(img, cx, cy, -1, 0) + light_run(img, cx, cy, 1, 0) + 1.0;
+        double hpx = light_run(img, vx, cy, 0, -1) + light_run(img, vx, cy, 0, 1) + 1.0;
+        print_message("scale box in the PDF (%s), rasterised by poppler: %.2f x %.2f mm\n",
+                      draft_units_name(cases[c].units), wpx / 10.0, hpx / 10.0);
+        assert_true(fabs(wpx / 10.0 - cases[c].w) <= 0.1);
+        assert_true(fabs(hpx / 10.0 - cases[c].h) <= 0.1);
+        cairo_surface_destroy(img);
+        draft_free(p);
+    }
+}
+
+/* Read a binary PGM (P5, 8 bits) written by pdftoppm -gray. */
+static unsigned char *read_pgm(const char *path, int *w, int *h)
+{
+    FILE *f = fopen(path, "rb");
+    int maxv;
+    unsigned char *px;
+
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "P5 %d %d %d", w, h, &maxv), 3);
+    fgetc(f);
+    px = malloc((size_t)*w * (size_t)*h);
+    assert_non_null(px);
+    assert_int_equal(fread(px, 1, (size_t)*w * (size_t)*h, f), (size_t)*w * (size_t)*h);
+    fclose(f);
+    return px;
+}
+
+static int ink_in(const unsigned char *px, int w, int h, int x0, int y0, int x1, int y1)
+{
+    x0 = x0 < 0 ? 0 : x0;
+    y0 = y0 < 0 ? 0 : y0;
+    x1 = x1 > w ? w : x1;
+    y1 = y1 > h ? h : y1;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
+            if (px[(size_t)y * (size_t)w + (size_t)x] < 250)
+                return 1;
+    return 0;
+}
+
+/* Which tiles are printed, checked against poppler's rendering of the
+ * full-size page (the pattern alone, 1 px per mm): a tile whose window
+ * shows any ink is printed, and a printed tile shows ink (1 px of
+ * tolerance at the window's edges), or lies inside a piece. So no page
+ * holds only alignment marks, and none with the pattern is left out. The
+ * tiled PDF is the assembly page and then exactly those tiles, labelled. */
+static void test_pdf_tiles_inked(void **state)
+{
+    (void)state;
+    char path[600], cmd[1400], stem[640];
+    int printed_total = 0, pages_total = 0;
+
+    if (!have_tool("pdftoppm") || !have_tool("pdftotext"))
+        fail_msg("pdftoppm/pdftotext missing: run scripts/deps.sh (make test does)");
+    for (int i = 0; i < nsets; i++)
+        for (int d = 0; d < draft_design_count(); d++) {
+            const struct design *ds = draft_design(d);
+            struct draft_input in;
+            char *pdf;
+            size_t n;
+            int w, h;
+            if (!draft_design_fits(ds, sets[i].breasts))
+                continue;
+            input_from(&sets[i], &in, 10.0, NULL);
+            struct pattern *p = draft_ok(ds->name, &in, sets[i].name);
+            assert_int_equal(draft_pdf(p, DRAFT_PAPER_FULL, &pdf, &n), 0);
+            snprintf(path, sizeof path, "%s/ink.pdf", tmpdir);
+            write_file(path, pdf, n);
+            free(pdf);
+            snprintf(stem, sizeof stem, "%s/ink", tmpdir);
+            snprintf(cmd, sizeof cmd, "pdftoppm -r 25.4 -gray -singlefile '%s' '%s'", path, stem);
+            assert_int_equal(system(cmd), 0);
+            strcat(stem, ".pgm");
+            unsigned char *px = read_pgm(stem, &w, &h);
+            for (int paper = DRAFT_PAPER_A4; paper <= DRAFT_PAPER_LETTER; paper++) {
+                int cols, rows, pages, count = 0;
+                double pw, ph;
+                draft_tiles(p, paper, &cols, &rows, &pages);
+                draft_paper_size(p, paper, &pw, &ph);
+                double uw = pw - 2 * DRAFT_TILE_MARGIN, uh = ph - 2 * DRAFT_TILE_MARGIN;
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++) {
+                        int on = draft_tile_printed(p, paper, c, r);
+                        /* the window in the raster: the page margin, 1 px per mm */
+                        int x0 = (int)(DRAFT_FULL_MARGIN + c * (uw - DRAFT_TILE_OVERLAP));
+                        int y0 = (int)(DRAFT_FULL_MARGIN + r * (uh - DRAFT_TILE_OVERLAP));
+                        int x1 = (int)ceil(x0 + uw), y1 = (int)ceil(y0 + uh);
+                        int inner = ink_in(px, w, h, x0 + 2, y0 + 2, x1 - 2, y1 - 2);
+                        int outer = ink_in(px, w, h, x0 - 1, y0 - 1, x1 + 1, y1 + 1);
+                        CHECK(!inner || on, "%s %s paper %d: tile %d,%d shows ink, not printed",
+                              sets[i].name, ds->name, paper, c, r);
+                        CHECK(!on || outer, "%s %s paper %d: tile %d,%d printed blank",
+                              sets[i].name, ds->name, paper, c, r);
+                        count += on;
+                    }
+                assert_int_equal(count, pages);
+                printed_total += pages;
+                pages_total += cols * rows;
+            }
+            free(px);
+            if (i == 0 || i == 10) { /* the tiled document itself, twice per design */
+                int cols, rows, pages;
+                draft_tiles(p, DRAFT_PAPER_A4, &cols, &rows, &pages);
+                assert_int_equal(draft_pdf(p, DRAFT_PAPER_A4, &pdf, &n), 0);
+                assert_int_equal(count_pages(pdf, n), pages + (pages > 1));
+                write_file(path, pdf, n);
+                free(pdf);
+                snprintf(cmd, sizeof cmd, "pdftotext -f 1 -l 1 '%s' - | grep -q 'assembly'", path);
+                CHECK(system(cmd) == 0, "%s %s: no assembly page", sets[i].name, ds->name);
+            }
+            draft_free(p);
+        }
+    print_message("tiles: %d of %d printed (A4 and Letter, 20 sets, every design)\n", printed_total,
+                  pages_total);
+}
+
+/* The date in the titles: given (reproducible bytes), or today from the
+ * clock; a malformed one refused. */
+static void test_date(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"2026-02-30",           "2026-1-01", "26-01-01", "yesterday",
+                                      "2026-01-01T00:00:00Z", ""};
+    struct draft_input in;
+    struct pattern *p = NULL, *q;
+    char msg[DRAFT_MSG_MAX], *a, *b;
+    size_t na, nb;
+
+    input_from(&sets[2], &in, 10.0, NULL);
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        in.date = bad[k];
+        assert_int_equal(draft_run(draft_find("bodice"), &in, &p, msg, sizeof msg),
+                         DRAFT_ERR_INVALID);
+        assert_null(p);
+        assert_non_null(strstr(msg, "date"));
+    }
+    in.units = (enum draft_units)7;
+    in.date = NULL;
+    assert_int_equal(draft_run(draft_find("bodice"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    in.units = DRAFT_UNITS_METRIC;
+    /* today: the clock's day */
+    clock_set_ms(1795000000000LL); /* 2026-11-18T11:06:40Z */
+    p = draft_ok("bodice", &in, "today");
+    assert_string_equal(p->date, "2026-11-18");
+    clock_reset();
+    draft_free(p);
+    /* the same input and date: the same bytes, SVG and PDF; another date differs */
+    in.date = "2026-12-01";
+    p = draft_ok("bodice", &in, "date");
+    q = draft_ok("bodice", &in, "date again");
+    for (int paper = -1; paper <= DRAFT_PAPER_A4; paper++) {
+        if (paper < 0) {
+            assert_int_equal(draft_svg(p, &a, &na), 0);
+            assert_int_equal(draft_svg(q, &b, &nb), 0);
+        } else {
+            assert_int_equal(draft_pdf(p, paper, &a, &na), 0);
+            assert_int_equal(draft_pdf(q, paper, &b, &nb), 0);
+        }
+        assert_true(na == nb && memcmp(a, b, na) == 0);
+        free(b);
+        if (paper < 0)
+            assert_non_null(strstr(a, "2026-12-01, atelier " DRAFT_VERSION));
+        free(a);
+    }
+    draft_free(q);
+    in.date = "2026-12-02";
+    q = draft_ok("bodice", &in, "next day");
+    assert_int_equal(draft_svg(p, &a, &na), 0);
+    assert_int_equal(draft_svg(q, &b, &nb), 0);
+    assert_true(na != nb || memcmp(a, b, na) != 0);
+    free(a);
+    free(b);
+    draft_free(q);
     draft_free(p);
 }
 
@@ -1722,6 +2305,118 @@ static void test_cli(void **state)
     assert_int_equal(run_cli("body", "--measurements", bad, "--output", out, NULL), 1);
 }
 
+/* A whole set as FreeSewing writes it (all 38 names) into path, with one
+ * extra "name": value text (or none). */
+static void write_set(const char *path, const struct set *s, const char *extra)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs("{", f);
+    for (int i = 0; i < MEASURES_COUNT; i++)
+        fprintf(f, "%s\"%s\": %g", i ? ", " : "", measures_table[i].name, s->v[i]);
+    fprintf(f, "%s%s}", extra ? ", " : "", extra ? extra : "");
+    fclose(f);
+}
+
+/* Run the CLI with standard error in a file; returns the exit status and
+ * what it wrote there. */
+static int run_cli_err(char *err, size_t n, const char *design, const char *file, const char *o1,
+                       const char *v1, const char *o2, const char *v2)
+{
+    char path[600];
+    int saved = dup(2), rc;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/stderr.txt", tmpdir);
+    fflush(stderr);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    dup2(fileno(f), 2);
+    rc = run_cli(design, "--measurements", file, "--output", "/dev/null", o1, v1, o2, v2, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    f = fopen(path, "r");
+    n = fread(err, 1, n - 1, f);
+    err[n] = '\0';
+    fclose(f);
+    return rc;
+}
+
+/* Whole FreeSewing sets through the CLI: the body is --breasts or the
+ * design's, never guessed from the names; unused names are ignored,
+ * unknown ones refused; --units, --date; warnings on standard error. */
+static void test_cli_sets(void **state)
+{
+    (void)state;
+    char men[600], women[600], odd[600], out[600], err[4096], line[200];
+    FILE *f;
+    int found = 0;
+
+    snprintf(men, sizeof men, "%s/cisMaleAdult40.json", tmpdir);
+    snprintf(women, sizeof women, "%s/cisFemaleAdult36.json", tmpdir);
+    snprintf(odd, sizeof odd, "%s/odd.json", tmpdir);
+    snprintf(out, sizeof out, "%s/out.svg", tmpdir);
+    write_set(men, &sets[14], NULL);
+    write_set(women, &sets[4], NULL);
+    /* FreeSewing's men's set, breasts-only names and all: the body block */
+    assert_int_equal(run_cli_err(err, sizeof err, "body", men, NULL, NULL, NULL, NULL), 0);
+    assert_null(strstr(err, "warning"));
+    assert_int_equal(run_cli_err(err, sizeof err, "trouser", men, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(run_cli_err(err, sizeof err, "bodice", women, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(
+        run_cli_err(err, sizeof err, "trouser", women, "--breasts", "true", NULL, NULL), 0);
+    /* the flag decides: a men's set said to have breasts is not a body block */
+    assert_int_equal(run_cli_err(err, sizeof err, "body", men, "--breasts", "true", NULL, NULL), 1);
+    assert_non_null(strstr(err, "without breasts"));
+    assert_int_equal(
+        run_cli_err(err, sizeof err, "bodice", women, "--breasts", "false", NULL, NULL), 1);
+    /* unused names are ignored whatever they hold; null is "not measured" */
+    write_set(odd, &sets[14], "\"x\": 1");
+    assert_int_equal(run_cli_err(err, sizeof err, "body", odd, NULL, NULL, NULL, NULL), 1);
+    assert_non_null(strstr(err, "unknown measurements: x"));
+    f = fopen(odd, "w");
+    assert_non_null(f);
+    fputs("{\"ankle\": \"thin\", \"inseam\": -4, \"heel\": null", f);
+    for (size_t k = 0; draft_find("body")->required[k]; k++) {
+        int i = measures_find(draft_find("body")->required[k]);
+        fprintf(f, ", \"%s\": %g", measures_table[i].name, sets[14].v[i]);
+    }
+    fputs("}", f);
+    fclose(f);
+    assert_int_equal(run_cli_err(err, sizeof err, "body", odd, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(run_cli_err(err, sizeof err, "trouser", odd, NULL, NULL, NULL, NULL), 1);
+    assert_non_null(strstr(err, "missing measurements"));
+    /* units and date in the output */
+    assert_int_equal(run_cli("body", "--measurements", men, "--units", "imperial", "--date",
+                             "2026-12-01", "--output", out, NULL),
+                     0);
+    f = fopen(out, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        found |=
+            (strstr(line, "4 in x 2 in.") != NULL) | (strstr(line, "2026-12-01, atelier") ? 2 : 0);
+    fclose(f);
+    assert_int_equal(found, 3);
+    assert_int_equal(run_cli("body", "--measurements", men, "--units", "furlongs", NULL), 2);
+    assert_int_equal(run_cli_err(err, sizeof err, "body", men, "--date", "2026-13-01", NULL, NULL),
+                     1);
+    assert_non_null(strstr(err, "date"));
+    /* odd but drawable: drafted, with the warnings on standard error */
+    f = fopen(odd, "w");
+    assert_non_null(f);
+    fputs("{", f);
+    for (int i = 0; i < MEASURES_COUNT; i++)
+        fprintf(f, "%s\"%s\": %g", i ? ", " : "", measures_table[i].name,
+                strcmp(measures_table[i].name, "waist") ? sets[14].v[i] : 1300.0);
+    fputs("}", f);
+    fclose(f);
+    assert_int_equal(run_cli_err(err, sizeof err, "body", odd, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(err, "atelier draft: warning: waist_wider_than_block: "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1737,10 +2432,16 @@ int main(void)
         cmocka_unit_test(test_random_plausible),
         cmocka_unit_test(test_random_implausible),
         cmocka_unit_test(test_random_in_range),
+        cmocka_unit_test(test_whole_sets),
+        cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_titles),
         cmocka_unit_test(test_svg),
         cmocka_unit_test(test_pdf_pages),
         cmocka_unit_test(test_pdf_scalebox),
+        cmocka_unit_test(test_pdf_tiles_inked),
+        cmocka_unit_test(test_date),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_cli_sets),
     };
     return cmocka_run_group_tests(tests, load_sets, cleanup);
 }
