@@ -71,7 +71,8 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
                          char session_id[POLICY_ID_BUF]);
 
-/* The account as the API shows it (GET /v1/account), or NULL. */
+/* The account as the API shows it (GET /v1/account), with its units and
+ * whether two-factor login is on (two_factor), or NULL. */
 json_t *account_json(struct db *db, const char *account_id);
 
 /* The units the account's pages show measurements in: "mm", "cm" or "in"

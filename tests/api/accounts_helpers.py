@@ -36,6 +36,7 @@ ACCOUNT_KEYS = {
     "consent",
     "created_at",
     "last_login_at",
+    "two_factor",
     "units",
 }
 
@@ -125,6 +126,12 @@ def assert_account_shape(acc):
     assert isinstance(acc["consent"]["open_data"], bool), acc
     parse_time(acc["created_at"])
     parse_time(acc["last_login_at"])
+    tf = acc["two_factor"]
+    assert isinstance(tf, dict) and set(tf) == {"enabled", "recovery_codes_left"}, acc
+    assert isinstance(tf["enabled"], bool), acc
+    assert tf["recovery_codes_left"] in range(0, 11), acc
+    if not tf["enabled"]:
+        assert tf["recovery_codes_left"] == 0, acc
 
 
 # --------------------------------------------------------------------------
