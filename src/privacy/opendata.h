@@ -30,9 +30,9 @@ enum opendata_cell {
 
 struct opendata_report {
     char id[TOKEN_ID_LEN + 1];
-    int noise_drawn;          /* the ledger was charged and the quarter's build spent */
-    int64_t noisy[4];         /* noisy counts per enum opendata_cell */
-    size_t rows[2];           /* published rows: [0] with breasts, [1] without */
+    int noise_drawn;  /* the ledger was charged and the quarter's build spent */
+    int64_t noisy[4]; /* noisy counts per enum opendata_cell */
+    size_t rows[2];   /* published rows: [0] with breasts, [1] without */
 };
 
 /* Build a release: check the cadence, charge every included account's ledger,
