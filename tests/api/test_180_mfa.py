@@ -547,7 +547,7 @@ def test_the_account_says_whether_2fa_is_on(srv):
     assert M.login(srv, acc, m.recovery_code()).status_code == 200
     assert get() == {"enabled": True, "recovery_codes_left": limits.LIMIT_MFA_RECOVERY_CODES - 1}
     # PATCH answers the same account
-    r = srv.patch("/v1/account", headers=acc.auth, json={"bio": "two factors"})
+    r = srv.request("PATCH", "/v1/account", headers=acc.auth, json={"bio": "two factors"})
     assert r.json()["two_factor"]["enabled"] is True, r.text
     assert disable(srv, acc, password=acc.password, code=m.next_code(srv)).status_code == 204
     assert get() == {"enabled": False, "recovery_codes_left": 0}
