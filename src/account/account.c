@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "account/account.h"
+#include "account/mfa.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "store/db.h"
@@ -283,6 +284,16 @@ json_t *account_json(struct db *db, const char *account_id)
             return NULL;
         }
         json_object_set_new(o, "restriction", restrict_json(since));
+    }
+    if (o) { /* two-factor login (mfa.h): whether it is on, codes left */
+        struct mfa_state st;
+        if (mfa_state(db, account_id, clock_now(), &st)) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "two_factor",
+                            json_pack("{s:b,s:I}", "enabled", st.on, "recovery_codes_left",
+                                      (json_int_t)(st.on ? st.recovery_left : 0)));
     }
     return o;
 }

@@ -73,8 +73,9 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
                          char session_id[POLICY_ID_BUF], int64_t *restricted_since);
 
-/* The account as the API shows it (GET /v1/account), with its restriction
- * of processing (restrict_json), or NULL. */
+/* The account as the API shows it (GET /v1/account), with its units, its
+ * restriction of processing (restrict_json) and whether two-factor login
+ * is on (two_factor), or NULL. */
 json_t *account_json(struct db *db, const char *account_id);
 
 /* The units the account's pages show measurements in: "mm", "cm" or "in"

@@ -37,6 +37,7 @@ ACCOUNT_KEYS = {
     "created_at",
     "last_login_at",
     "restriction",
+    "two_factor",
     "units",
 }
 
@@ -133,6 +134,12 @@ def assert_account_shape(acc):
         parse_time(res["since"])
     else:
         assert res["since"] is None, acc
+    tf = acc["two_factor"]
+    assert isinstance(tf, dict) and set(tf) == {"enabled", "recovery_codes_left"}, acc
+    assert isinstance(tf["enabled"], bool), acc
+    assert tf["recovery_codes_left"] in range(0, 11), acc
+    if not tf["enabled"]:
+        assert tf["recovery_codes_left"] == 0, acc
 
 
 # --------------------------------------------------------------------------
