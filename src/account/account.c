@@ -20,11 +20,13 @@
 #include <strings.h>
 
 #include "account/account.h"
+#include "account/mfa.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "store/db.h"
 #include "base/err.h"
 #include "account/password.h"
+#include "account/restrict.h"
 #include "base/policy.h"
 #include "base/util.h"
 
@@ -183,12 +185,14 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
 }
 
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
-                         char session_id[POLICY_ID_BUF])
+                         char session_id[POLICY_ID_BUF], int64_t *restricted_since)
 {
     uint8_t hash[TOKEN_HASH_BYTES];
     struct db_rows *rows = NULL;
     int rc;
 
+    if (restricted_since)
+        *restricted_since = 0;
     if (token_hash(token, hash))
         return ERR_UNAUTHENTICATED;
     if (!db)
@@ -200,6 +204,10 @@ int account_session_find(struct db *db, const char *token, char account_id[POLIC
     if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), POLICY_ID_BUF) ||
                     util_strlcpy(session_id, db_col_text(rows, 0, NULL), POLICY_ID_BUF)))
         rc = ERR_INTERNAL;
+    if (rc == 1 && restricted_since && !db_col_null(rows, 2)) {
+        int64_t since = db_col_int(rows, 2);
+        *restricted_since = since > 0 ? since : 1; /* set means restricted, whatever its value */
+    }
     db_rows_free(rows);
     if (rc < 0)
         return rc;
@@ -268,6 +276,24 @@ json_t *account_json(struct db *db, const char *account_id)
     else if (o) {
         json_decref(o);
         o = NULL;
+    }
+    if (o) { /* restriction of processing (restrict.h): whether, and since when */
+        int64_t since = 0;
+        if (restrict_get(db, account_id, &since)) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "restriction", restrict_json(since));
+    }
+    if (o) { /* two-factor login (mfa.h): whether it is on, codes left */
+        struct mfa_state st;
+        if (mfa_state(db, account_id, clock_now(), &st)) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "two_factor",
+                            json_pack("{s:b,s:I}", "enabled", st.on, "recovery_codes_left",
+                                      (json_int_t)(st.on ? st.recovery_left : 0)));
     }
     return o;
 }

@@ -66,12 +66,16 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
                            int64_t *expires_at);
 
 /* The session of a bearer token that has not expired: its account and
- * session ids. 0, ERR_UNAUTHENTICATED, ERR_UNAVAILABLE when db is NULL, or
- * a storage error. */
+ * session ids, and (when restricted_since is not NULL) since when its
+ * account restricts processing (Unix seconds, 0 when it does not: read in
+ * the same statement, account/restrict.h). 0, ERR_UNAUTHENTICATED,
+ * ERR_UNAVAILABLE when db is NULL, or a storage error. */
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
-                         char session_id[POLICY_ID_BUF]);
+                         char session_id[POLICY_ID_BUF], int64_t *restricted_since);
 
-/* The account as the API shows it (GET /v1/account), or NULL. */
+/* The account as the API shows it (GET /v1/account), with its units, its
+ * restriction of processing (restrict_json) and whether two-factor login
+ * is on (two_factor), or NULL. */
 json_t *account_json(struct db *db, const char *account_id);
 
 /* The units the account's pages show measurements in: "mm", "cm" or "in"

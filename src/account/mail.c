@@ -13,6 +13,9 @@
  *   - Retries back off exponentially from MAIL_RETRY_FIRST_MS up to
  *     MAIL_RETRY_MAX_MS; a message is never dropped for failing.
  *   - Recipients and bodies are never logged.
+ *   - An account that restricts processing (restrict.h) gets no mail:
+ *     mail_enqueue drops it (the caller's change still commits); only the
+ *     confirmation of the restriction goes out, by mail_enqueue_exempt.
  *   - At most LIMIT_MAIL_QUEUE_PER_RCPT mails are queued for one
  *     address per LIMIT_MAIL_WINDOW_S, whatever the route: mail_enqueue
  *     counts the rows of mail_recipients (a keyed BLAKE2b of the lowercase
@@ -52,6 +55,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "account/mail.h"
+#include "account/restrict.h"
 #include "obs/metrics.h"
 #include "base/policy.h"
 #include "base/seal.h"
@@ -185,14 +189,33 @@ static int mail_rcpt_admit(struct db *db, const char *to, int64_t now_ms)
     return rc ? rc : 1;
 }
 
-int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
-                 const char *body)
+/* 1 when account_id (NULL: no account) restricts processing: then it gets
+ * no mail but the confirmation of the restriction. */
+static int mail_restricted(struct db *db, const char *account_id)
+{
+    int64_t since = 0;
+    int rc;
+
+    if (!account_id)
+        return 0;
+    rc = restrict_get(db, account_id, &since);
+    if (rc == ERR_NOT_FOUND)
+        return 0; /* the caller's own concern (the foreign key refuses the row) */
+    return rc ? rc : since > 0;
+}
+
+static int mail_enqueue_as(struct db *db, const char *account_id, const char *to,
+                           const char *subject, const char *body, int exempt)
 {
     char id[33];
     uint8_t *box = NULL;
     size_t boxn = 0;
-    int rc = mail_rcpt_admit(db, to, clock_now_ms());
+    int rc = exempt ? 0 : mail_restricted(db, account_id);
 
+    if (rc > 0)
+        return 0; /* dropped: the caller's change still commits */
+    if (rc == 0)
+        rc = mail_rcpt_admit(db, to, clock_now_ms());
     if (rc <= 0) {
         if (rc == 0)
             metrics_event(EV_MAIL_CAPPED, 1);
@@ -213,6 +236,18 @@ int mail_enqueue(struct db *db, const char *account_id, const char *to, const ch
     rc = db_query(db, STMT_MAIL_INSERT, p, 5, NULL);
     free(box);
     return rc;
+}
+
+int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
+                 const char *body)
+{
+    return mail_enqueue_as(db, account_id, to, subject, body, 0);
+}
+
+int mail_enqueue_exempt(struct db *db, const char *account_id, const char *to, const char *subject,
+                        const char *body)
+{
+    return mail_enqueue_as(db, account_id, to, subject, body, 1);
 }
 
 /* ---- delivery ---- */

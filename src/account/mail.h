@@ -23,6 +23,11 @@ struct db;
  * Returns 0 or a negative err. Call mail_kick() after the commit. */
 int mail_enqueue(struct db *db, const char *account_id, const char *to, const char *subject,
                  const char *body);
+/* A mail of an account that restricts processing (restrict.h) is dropped
+ * by mail_enqueue (it returns 0, nothing queued). This one is not: for the
+ * confirmation of the restriction itself, and nothing else. */
+int mail_enqueue_exempt(struct db *db, const char *account_id, const char *to, const char *subject,
+                        const char *body);
 
 /* The settings mail is composed and delivered with (From:, outbox or SMTP).
  * mail_start sets them; a command that queues mail without the delivery

@@ -7,7 +7,12 @@
  *     account id; every plaintext copy here is wiped (sodium_memzero,
  *     seal_free) before returning.
  *   - Recovery codes are stored only as keyed BLAKE2b hashes of the account
- *     id and the normalised code (seal_lookup, domain "mfa-recovery").
+ *     id and the normalised code, keyed by a key derived from the account's
+ *     TOTP secret (mfa_recovery_hash), never by the server key: `atelier
+ *     rekey` reseals the secret but cannot recompute hashes of codes it does
+ *     not have, so a hash keyed by the server key would stop every code at
+ *     the first rotation. The secret is sealed, so the database alone still
+ *     does not let anyone test a code offline.
  *   - A code is used up by a single conditional statement (a later step
  *     than last_step, or the deletion of the recovery code's row), so a
  *     code is accepted at most once even under concurrent requests.
@@ -59,16 +64,27 @@ enum mfa_code_kind mfa_code_kind(const char *s, size_t n)
     return MFA_CODE_RECOVERY;
 }
 
-/* The stored hash of a recovery code of an account. */
-static void mfa_code_hash(const char *account_id, const char *code, uint8_t h[SEAL_LOOKUP_BYTES])
+void mfa_recovery_hash(const char *account_id, const uint8_t *secret, size_t n, const char *code,
+                       uint8_t h[MFA_CODE_HASH_BYTES])
 {
+    static const char domain[] = "atelier recovery";
     char buf[POLICY_ID_BUF + 1 + MFA_RECOVERY_BUF];
+    uint8_t key[crypto_generichash_KEYBYTES];
+    crypto_generichash_state st;
     size_t k = (size_t)snprintf(buf, sizeof buf, "%s:", account_id);
 
+    if (k >= sizeof buf)
+        k = sizeof buf - 1;
     for (size_t i = 0; code[i] && i < MFA_RECOVERY_LEN && k + 1 < sizeof buf; i++)
         buf[k++] = (char)tolower((unsigned char)code[i]);
     buf[k] = '\0';
-    seal_lookup("mfa-recovery", buf, k, h);
+    crypto_generichash_init(&st, NULL, 0, sizeof key);
+    crypto_generichash_update(&st, (const uint8_t *)domain, sizeof domain - 1);
+    crypto_generichash_update(&st, secret, n);
+    crypto_generichash_final(&st, key, sizeof key);
+    crypto_generichash(h, MFA_CODE_HASH_BYTES, (const uint8_t *)buf, k, key, sizeof key);
+    sodium_memzero(&st, sizeof st);
+    sodium_memzero(key, sizeof key);
     sodium_memzero(buf, sizeof buf);
 }
 
@@ -80,17 +96,18 @@ static void mfa_code_new(char out[MFA_RECOVERY_BUF])
     out[MFA_RECOVERY_LEN] = '\0';
 }
 
-/* Replace the account's recovery codes with new ones (caller's transaction). */
-static int mfa_codes_store(struct db *db, const char *account_id, int64_t now,
-                           char codes[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF])
+/* Replace the account's recovery codes with new ones, hashed under its
+ * secret (caller's transaction). */
+static int mfa_codes_store(struct db *db, const char *account_id, const uint8_t *secret, size_t n,
+                           int64_t now, char codes[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF])
 {
     struct db_param del[] = {DB_TEXT(account_id)};
-    uint8_t h[SEAL_LOOKUP_BYTES];
+    uint8_t h[MFA_CODE_HASH_BYTES];
     int rc = db_query(db, STMT_MFA_CODES_DELETE, del, 1, NULL);
 
     for (int i = 0; rc == 0 && i < LIMIT_MFA_RECOVERY_CODES; i++) {
         mfa_code_new(codes[i]);
-        mfa_code_hash(account_id, codes[i], h);
+        mfa_recovery_hash(account_id, secret, n, codes[i], h);
         struct db_param p[] = {DB_TEXT(account_id), DB_BLOB(h, sizeof h), DB_INT(now)};
         rc = db_query(db, STMT_MFA_CODE_INSERT, p, 3, NULL);
         /* two equal codes of 50 random bits: ERR_CONFLICT, never in practice */
@@ -175,28 +192,21 @@ out:
     return rc;
 }
 
-/* Whether code is a TOTP code of the sealed secret box later than after:
- * 0 with *step, ERR_UNAUTHENTICATED, or an error (the secret does not open). */
-static int mfa_check_totp(const char *account_id, const uint8_t *box, size_t boxn, const char *code,
-                          int64_t after, int64_t *step)
+/* The secret of the sealed box of an account (free it with seal_free). */
+static int mfa_open(const char *account_id, const uint8_t *box, size_t boxn, uint8_t **secret,
+                    size_t *n)
 {
-    uint8_t *secret = NULL;
-    size_t n = 0;
-    int rc = seal_open_field(MFA_SEAL_FIELD, account_id, box, boxn, &secret, &n);
-
-    if (rc)
-        return rc;
-    rc = totp_check(secret, n, code, clock_now(), after, step);
-    seal_free(secret, n);
-    return rc;
+    *secret = NULL;
+    *n = 0;
+    return seal_open_field(MFA_SEAL_FIELD, account_id, box, boxn, secret, n);
 }
 
 int mfa_enable(struct db *db, const char *account_id, const char *code,
                char codes[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF])
 {
     struct mfa_state st;
-    uint8_t *box = NULL;
-    size_t boxn = 0;
+    uint8_t *box = NULL, *secret = NULL;
+    size_t boxn = 0, sn = 0;
     int64_t now = clock_now(), step = -1, n;
     int rc = mfa_load(db, account_id, now, &st, &box, &boxn);
 
@@ -210,7 +220,8 @@ int mfa_enable(struct db *db, const char *account_id, const char *code,
         rc = ERR_UNAUTHENTICATED;
         goto out;
     }
-    if ((rc = mfa_check_totp(account_id, box, boxn, code, st.last_step, &step)))
+    if ((rc = mfa_open(account_id, box, boxn, &secret, &sn)) ||
+        (rc = totp_check(secret, sn, code, now, st.last_step, &step)))
         goto out;
     struct db_param p[] = {DB_TEXT(account_id), DB_INT(now), DB_INT(step), DB_BLOB(box, boxn)};
     n = db_exec(db, STMT_MFA_ENABLE, p, 4);
@@ -218,11 +229,12 @@ int mfa_enable(struct db *db, const char *account_id, const char *code,
         rc = (int)n;
     else if (n == 0)
         rc = ERR_NOT_FOUND; /* enabled or set up again meanwhile */
-    else
-        rc = mfa_codes_store(db, account_id, now, codes);
+    else                    /* the codes are keyed by the very secret that was enabled */
+        rc = mfa_codes_store(db, account_id, secret, sn, now, codes);
     if (rc)
         sodium_memzero(codes, sizeof(char[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF]));
 out:
+    seal_free(secret, sn);
     free(box);
     return rc;
 }
@@ -230,8 +242,8 @@ out:
 int mfa_verify(struct db *db, const char *account_id, const char *code)
 {
     struct mfa_state st;
-    uint8_t *box = NULL, h[SEAL_LOOKUP_BYTES];
-    size_t boxn = 0;
+    uint8_t *box = NULL, *secret = NULL, h[MFA_CODE_HASH_BYTES];
+    size_t boxn = 0, sn = 0;
     int64_t step = -1, n;
     enum mfa_code_kind kind = code ? mfa_code_kind(code, strlen(code)) : MFA_CODE_BAD;
     int rc = mfa_load(db, account_id, clock_now(), &st, &box, &boxn);
@@ -242,12 +254,14 @@ int mfa_verify(struct db *db, const char *account_id, const char *code)
         rc = ERR_NOT_FOUND;
         goto out;
     }
+    if (kind != MFA_CODE_BAD && (rc = mfa_open(account_id, box, boxn, &secret, &sn)))
+        goto out;
     if (kind == MFA_CODE_RECOVERY) {
-        mfa_code_hash(account_id, code, h);
+        mfa_recovery_hash(account_id, secret, sn, code, h);
         struct db_param p[] = {DB_TEXT(account_id), DB_BLOB(h, sizeof h)};
         n = db_exec(db, STMT_MFA_CODE_USE, p, 2);
     } else if (kind == MFA_CODE_TOTP) {
-        rc = mfa_check_totp(account_id, box, boxn, code, st.last_step, &step);
+        rc = totp_check(secret, sn, code, clock_now(), st.last_step, &step);
         if (rc)
             goto out;
         struct db_param p[] = {DB_TEXT(account_id), DB_INT(step)};
@@ -257,6 +271,7 @@ int mfa_verify(struct db *db, const char *account_id, const char *code)
     }
     rc = n < 0 ? (int)n : n == 1 ? 0 : ERR_UNAUTHENTICATED;
 out:
+    seal_free(secret, sn);
     free(box);
     return rc;
 }
@@ -274,15 +289,23 @@ int mfa_recovery_replace(struct db *db, const char *account_id,
 {
     struct db_param lock[] = {DB_TEXT(account_id)};
     struct mfa_state st;
+    uint8_t *box = NULL, *secret = NULL;
+    size_t boxn = 0, sn = 0;
     int rc;
 
     if ((rc = db_query(db, STMT_ACCOUNT_LOCK, lock, 1, NULL)) ||
-        (rc = mfa_state(db, account_id, clock_now(), &st)))
-        return rc;
-    if (!st.on)
-        return ERR_NOT_FOUND;
-    rc = mfa_codes_store(db, account_id, clock_now(), codes);
+        (rc = mfa_load(db, account_id, clock_now(), &st, &box, &boxn)))
+        goto out;
+    if (!st.on || !box) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    if (!(rc = mfa_open(account_id, box, boxn, &secret, &sn)))
+        rc = mfa_codes_store(db, account_id, secret, sn, clock_now(), codes);
+out:
     if (rc)
         sodium_memzero(codes, sizeof(char[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF]));
+    seal_free(secret, sn);
+    free(box);
     return rc;
 }

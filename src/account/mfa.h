@@ -12,7 +12,10 @@
  * accepted) or an unused recovery code. The secret is sealed at rest
  * (account_mfa.secret:<account id>) and leaves the server only once, in the
  * setup answer; recovery codes leave it only once, when made, and are
- * stored as keyed BLAKE2b hashes.
+ * stored as BLAKE2b hashes keyed by the account's secret (mfa_recovery_hash),
+ * not by the server key: a key rotation reseals the secret without changing
+ * it, so the codes outlive it, and the database alone (without the server
+ * key that opens the secret) does not let anyone test a code offline.
  */
 #ifndef ATELIER_MFA_H
 #define ATELIER_MFA_H
@@ -45,6 +48,15 @@ struct mfa_state {
 /* What a client sent as a code: LIMIT_MFA_DIGITS ASCII digits, a recovery
  * code, or neither (MFA_CODE_BAD). */
 enum mfa_code_kind mfa_code_kind(const char *s, size_t n);
+
+#define MFA_CODE_HASH_BYTES 32
+
+/* The stored hash of a recovery code (read case-insensitively) of an
+ * account whose TOTP secret is secret[0..n): BLAKE2b-256 of "<account
+ * id>:<code in lowercase>" keyed with BLAKE2b-256("atelier recovery" ||
+ * secret). The key is wiped before returning. */
+void mfa_recovery_hash(const char *account_id, const uint8_t *secret, size_t n, const char *code,
+                       uint8_t h[MFA_CODE_HASH_BYTES]);
 
 /* The 2FA state of an account as of now (all zero, last_step -1, when it
  * has none). 0 or a storage error. */

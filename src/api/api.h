@@ -10,9 +10,15 @@
 /* Every route the server answers, for http_start. */
 extern const struct route_table api_routes;
 
-/* The ROUTE_AUTH hook for the HTTP layer: reads the bearer token, asks the
- * account service for its session, and marks the request authenticated.
- * 0, ERR_UNAUTHENTICATED (with the Bearer challenge) or another err. */
+/* The ROUTE_AUTH hook for the HTTP layer: reads the bearer credential (a
+ * session token or an API key), checks it against the route's flags
+ * (ROUTE_KEY_OK, ROUTE_RESTRICTED_OK: the rules are in auth.c), and marks
+ * the request authenticated. 0, ERR_UNAUTHENTICATED (with the Bearer
+ * challenge), ERR_FORBIDDEN (insufficient_scope, restricted) or another err. */
 int api_authenticate(struct req *rq);
+
+/* The HTTP layer's done hook (http_set_done): records an API key's last use
+ * (at most once per LIMIT_APIKEY_TOUCH_S), outside any read scope. */
+void api_request_done(struct req *rq);
 
 #endif

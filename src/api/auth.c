@@ -1,56 +1,132 @@
 /*
- * auth.c - the authentication hook of ROUTE_AUTH routes: a bearer token for
- * API clients, or the session cookie of a browser (api/websession.h).
+ * auth.c - the authentication hook of ROUTE_AUTH routes (http_set_auth),
+ * and the one place that decides what a credential may call, from the
+ * route's flags, before any handler runs.
  *
- * Invariants: a token (header or cookie) is looked up by its keyed hash
- * (account_session_find), never stored; an Authorization header wins over
- * a cookie, and a request with one is never judged by its cookie; a
- * cookie-authenticated request other than GET or HEAD passes the CSRF
- * checks (Origin and X-CSRF-Token) before any handler runs; the
- * WWW-Authenticate challenge goes with 401 answers only, and a 401 to a
- * cookie also removes the stale cookies.
+ * A credential is a session token in "Authorization: Bearer" (POST
+ * /v1/login), an API key in the same header ("atk_...", account/apikey.h),
+ * or a browser's session cookie (api/websession.h). The rules, in order:
+ *   1. unknown, malformed, expired or deleted: 401 with the Bearer challenge
+ *      (to a cookie, the stale cookies are removed too);
+ *   2. a cookie-authenticated write (not GET or HEAD) passes the CSRF checks
+ *      (Origin and X-CSRF-Token), else 403 csrf_failed;
+ *   3. an API key of an account that restricts processing: 403 restricted,
+ *      on every route (its keys stop working);
+ *   4. an API key on a route without ROUTE_KEY_OK: 403 insufficient_scope
+ *      (security routes: password, email, 2FA, keys, restriction, deletion,
+ *      logout, and every route that does not say otherwise);
+ *   5. a read key on anything but GET: 403 insufficient_scope;
+ *   6. a session (header or cookie) of a restricted account on a route
+ *      without ROUTE_RESTRICTED_OK: 403 restricted.
+ * So a new route is closed to keys and to restricted accounts until its
+ * entry in routes.c opens it.
+ *
+ * Invariants: a credential is looked up by its hash (account_session_find,
+ * apikey_find), never stored; an Authorization header wins over a cookie,
+ * and a request with one is never judged by its cookie; a cookie is only
+ * ever a session, never an API key; the request is marked authenticated
+ * (req_set_auth) only when every rule passed; the WWW-Authenticate
+ * challenge goes with 401 answers, and with error="insufficient_scope" on
+ * 403 insufficient_scope (RFC 6750). A key's last use is written after the
+ * handler (api_request_done), outside the read scope of a GET.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "account/account.h"
+#include "account/apikey.h"
 #include "api/api.h"
 #include "api/websession.h"
+#include "base/clock.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "store/db.h"
 
-static int auth_cookie(struct req *rq, const char *token)
+/* req_set_credential flags of a request authenticated by an API key */
+#define API_CRED_KEY   1u
+#define API_CRED_TOUCH 2u
+
+static int api_restricted(struct req *rq, const char *what)
+{
+    return req_fail(rq, ERR_FORBIDDEN, "restricted",
+                    "the owner of this account has restricted its processing: %s until the "
+                    "restriction is lifted (DELETE /v1/account/restrict)",
+                    what);
+}
+
+static int api_insufficient_scope(struct req *rq, const char *why)
+{
+    resp_header(rq, "WWW-Authenticate", "Bearer error=\"insufficient_scope\"");
+    return req_fail(rq, ERR_FORBIDDEN, "insufficient_scope", "%s", why);
+}
+
+static int api_auth_key(struct req *rq, const char *key)
+{
+    struct apikey_auth k;
+    unsigned flags = req_route_flags(rq);
+    int rc = apikey_find(db_thread(), key, clock_now_ms(), &k);
+
+    if (rc)
+        return rc;
+    if (k.restricted)
+        return api_restricted(rq, "its API keys do not work");
+    if (!(flags & ROUTE_KEY_OK))
+        return api_insufficient_scope(
+            rq, "API keys cannot call this route; it needs a session (POST /v1/login)");
+    if (k.scope != APIKEY_WRITE && strcmp(req_method(rq), "GET") != 0)
+        return api_insufficient_scope(rq, "a read key can only read (GET); this needs a write key");
+    req_set_auth(rq, k.account, NULL);
+    req_set_credential(rq, k.id, API_CRED_KEY | (k.touch_due ? API_CRED_TOUCH : 0));
+    return 0;
+}
+
+/* A session token from the header or (cookie set) the browser's cookie. */
+static int api_auth_session(struct req *rq, const char *token, int cookie)
 {
     char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
     const char *m = req_method(rq);
-    int rc = account_session_find(db_thread(), token, account_id, session_id);
+    int64_t since = 0;
+    int rc = account_session_find(db_thread(), token, account_id, session_id, &since);
 
-    if (rc == 0 && strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
+    if (rc == 0 && cookie && strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
         rc = websession_check_write(rq, token);
-    if (rc == 0)
-        req_set_auth(rq, account_id, session_id);
-    else if (rc == ERR_UNAUTHENTICATED)
+    if (rc == ERR_UNAUTHENTICATED && cookie)
         websession_clear(rq);
-    return rc;
+    if (rc)
+        return rc;
+    if (since && !(req_route_flags(rq) & ROUTE_RESTRICTED_OK))
+        return api_restricted(rq, "this route is closed to it");
+    req_set_auth(rq, account_id, session_id);
+    return 0;
 }
 
 int api_authenticate(struct req *rq)
 {
     const char *h = req_header(rq, "Authorization");
     const char *cookie = req_cookie(rq, WEBSESSION_COOKIE);
-    char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
     int rc = ERR_UNAUTHENTICATED;
 
     if (!h && cookie && cookie[0]) {
-        rc = auth_cookie(rq, cookie);
+        rc = api_auth_session(rq, cookie, 1);
         goto out;
     }
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         goto out;
-    if ((rc = account_session_find(db_thread(), h + 7, account_id, session_id)) == 0)
-        req_set_auth(rq, account_id, session_id);
+    rc = apikey_is_key(h + 7) ? api_auth_key(rq, h + 7) : api_auth_session(rq, h + 7, 0);
 out:
     if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
         resp_header(rq, "WWW-Authenticate", "Bearer");
     return rc;
+}
+
+void api_request_done(struct req *rq)
+{
+    unsigned flags = 0;
+    const char *key = req_credential(rq, &flags);
+    int rc;
+
+    if (!key || !(flags & API_CRED_KEY) || !(flags & API_CRED_TOUCH))
+        return;
+    if ((rc = apikey_touch(db_thread(), key, clock_now_ms())))
+        log_warn("auth", "the last use of an API key was not recorded: %s", err_text(rc));
 }

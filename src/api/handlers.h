@@ -22,6 +22,11 @@ int h_password_reset(struct req *rq);
 int h_password_change(struct req *rq);
 int h_email_change(struct req *rq);
 int h_account_delete(struct req *rq);
+/* Not a handler: the password check of a sensitive change (403
+ * wrong_password, counted against the login throttle: 429), for the
+ * authenticated account. 0, or the err the handler returns. */
+struct db;
+int h_check_password(struct req *rq, struct db *db, const char *pw, size_t n, const char *field);
 
 /* Shared by the account handlers (handlers_account.c, handlers_mfa.c). */
 struct db;
@@ -71,6 +76,15 @@ int h_avatar_put(struct req *rq);
 int h_avatar_get(struct req *rq);
 int h_avatar_delete(struct req *rq);
 
+/* handlers_apikeys.c */
+int h_apikeys_create(struct req *rq);
+int h_apikeys_list(struct req *rq);
+int h_apikey_delete(struct req *rq);
+
+/* handlers_restrict.c */
+int h_restrict_post(struct req *rq);
+int h_restrict_delete(struct req *rq);
+
 /* handlers_export.c */
 int h_account_export(struct req *rq);
 
@@ -83,6 +97,7 @@ int h_opendata_json(struct req *rq);
 int h_designs(struct req *rq);
 int h_pattern_svg(struct req *rq);
 int h_pattern_pdf(struct req *rq);
+int h_pattern_json(struct req *rq);
 int h_saved_create(struct req *rq);
 int h_saved_list(struct req *rq);
 int h_saved_get(struct req *rq);
@@ -91,6 +106,7 @@ int h_saved_delete(struct req *rq);
 int h_saved_refresh(struct req *rq);
 int h_saved_svg(struct req *rq);
 int h_saved_pdf(struct req *rq);
+int h_saved_json(struct req *rq);
 
 /* handlers_site.c */
 int h_site_page(struct req *rq);

@@ -23,6 +23,9 @@
  *   - An email change mails the same whatever the new address: a notice to
  *     the current address, one mail to the new one (a link when it is free).
  *   - Mail is queued in the same transaction as the change it reports.
+ *   - An account that restricts processing (account/restrict.h) gets no
+ *     mail: password forgot then stores no link and sends nothing, and
+ *     answers exactly as for any address; mail_enqueue drops the others.
  *   - Two-factor login (issue 14): on an account with 2FA on, login,
  *     password reset and email change need a code too (h_mfa_gate). A
  *     missing code is 401 mfa_required, and login says so only once the
@@ -52,6 +55,7 @@
 #include "account/password.h"
 #include "base/policy.h"
 #include "account/ratelimit.h"
+#include "account/restrict.h"
 #include "base/util.h"
 
 #define LINK_MAX 1024
@@ -825,6 +829,16 @@ int h_mfa_gate(struct req *rq, struct db *db, const char *id, const char *code, 
 
 /* ---- password forgot / reset / change ---- */
 
+/* 1 when account id restricts processing (account/restrict.h), 0 when
+ * not, or a negative err. */
+static int h_restricted(struct db *db, const char *id)
+{
+    int64_t since = 0;
+    int rc = restrict_get(db, id, &since);
+
+    return rc ? rc : since > 0;
+}
+
 static int h_forgot_mail(struct req *rq, struct db *db, const char *id, const char *email)
 {
     char token[TOKEN_SECRET_LEN + 1], link[LINK_MAX], body[2048];
@@ -866,7 +880,9 @@ int h_password_forgot(struct req *rq)
         (rc = h_mail_limit(rq, email)) || (rc = h_db(rq, &db)))
         return rc;
     rc = h_account_of(db, email, id);
-    if (rc == 0) {
+    if (rc == 0 && (rc = h_restricted(db, id)) > 0) {
+        rc = 0; /* restricted: no mail, no link, and the same answer (see top) */
+    } else if (rc == 0) {
         if ((rc = db_begin(db)) || (rc = h_forgot_mail(rq, db, id, email)))
             return h_fail_db(db, rc);
         if ((rc = h_commit(rq, db)))
@@ -1092,4 +1108,11 @@ int h_account_delete(struct req *rq)
     if (req_cookie(rq, WEBSESSION_COOKIE))
         websession_clear(rq);
     return resp_empty(rq, 204);
+}
+
+/* ---- shared with other handlers ---- */
+
+int h_check_password(struct req *rq, struct db *db, const char *pw, size_t n, const char *field)
+{
+    return h_verify_current(rq, db, req_account(rq), pw, n, field);
 }

@@ -1,10 +1,12 @@
 /*
  * handlers_patterns.c - the designs, the patterns drafted from a model, and
- * saved patterns: GET /v1/designs, GET /v1/models/{id}/patterns/{design}.svg
- * and .pdf, POST and GET /v1/patterns, GET, PATCH and DELETE
+ * saved patterns: GET /v1/designs, GET /v1/models/{id}/patterns/{design}.svg,
+ * .pdf and .json, POST and GET /v1/patterns, GET, PATCH and DELETE
  * /v1/patterns/{id}, POST /v1/patterns/{id}/refresh, and GET
- * /v1/patterns/{id}.svg and .pdf. Storage and sealing of saved patterns are
- * the saved-pattern service's (models/saved.c).
+ * /v1/patterns/{id}.svg, .pdf and .json. The .json routes describe what the
+ * SVG and PDF hold (size, parts, pages) with the engine's warnings in full.
+ * Storage and sealing of saved patterns are the saved-pattern service's
+ * (models/saved.c).
  *
  * Invariants:
  *   - A pattern is drafted only from the caller's own model or saved pattern
@@ -14,13 +16,21 @@
  *     (draft_run refuses it as invalid).
  *   - Options (seam allowance, paper, fit options) are the engine's
  *     vocabulary (draft_options, atelier/draft.h): every one a client sends,
- *     in a query or in a body, passes draft_option_check; an option a client
- *     leaves out takes its default.
+ *     in a query or in a body, passes draft_option_check against the row of
+ *     its design (a fit option has its own range and default per design,
+ *     draft_option_for); an option a client leaves out takes its default.
  *   - A saved pattern drafts: it is stored (created, refreshed, its options
  *     changed) only after its design was drafted for its snapshot and
  *     options; it drafts from the snapshot alone, exactly as its model
  *     drafted when the snapshot was taken (same bytes).
  *   - The design and the model of a saved pattern never change.
+ *   - The body is the model's (or the snapshot's) breasts flag; only the
+ *     measurements a design uses are read.
+ *   - The titles' date is today (base/clock, UTC) for a model, and the day
+ *     of the snapshot for a saved pattern, which so keeps its bytes.
+ *   - A pattern drafted with warnings (odd but drawable measurements)
+ *     answers its .svg and .pdf with the Atelier-Warnings header: the
+ *     engine's codes, comma-separated, never user text.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +39,7 @@
 
 #include "store/db.h"
 #include "atelier/draft.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/policy.h"
 #include "api/handlers.h"
@@ -72,12 +83,8 @@ static json_t *options_effective(const struct design *d, const json_t *given)
     json_t *o = options_defaults(d), *v;
     const char *name;
 
-    json_object_foreach((json_t *)given, name, v)
-    {
-        int i = draft_option_find(name);
-        if (o && i >= 0 && draft_option_applies(&draft_options[i], d))
-            json_object_set(o, name, v);
-    }
+    json_object_foreach((json_t *)given, name, v) if (o && draft_option_for(d, name) >= 0)
+        json_object_set(o, name, v);
     return o;
 }
 
@@ -116,9 +123,8 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
         return input_fail(rq, "options", "options must be an object of option name to value");
     json_object_foreach(given, name, v)
     {
-        int i = draft_option_find(name);
         option_field("options.", name, field, sizeof field);
-        if (json_is_null(v) && i >= 0 && draft_option_applies(&draft_options[i], d))
+        if (json_is_null(v) && draft_option_for(d, name) >= 0)
             continue;
         if (draft_option_check(d, name, field, json_is_number(v), json_number_value(v),
                                json_string_value(v), msg, sizeof msg))
@@ -126,7 +132,7 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
     }
     json_object_foreach(given, name, v)
     {
-        const struct draft_option *o = &draft_options[draft_option_find(name)];
+        const struct draft_option *o = &draft_options[draft_option_for(d, name)];
         json_object_set_new(cur, name, json_is_null(v) ? option_default(o) : option_value(o, v));
         *changed = 1;
     }
@@ -256,8 +262,8 @@ static int pattern_fail(struct req *rq, const char *code, const char *field, con
         json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "message", msg, "field", field));
 }
 
-static void pattern_input(json_t *meas, int breasts, const char *name, const json_t *options,
-                          struct draft_input *in)
+static void pattern_input(json_t *meas, int breasts, const char *name, const char *date,
+                          const json_t *options, struct draft_input *in)
 {
     const char *key;
     json_t *v;
@@ -273,8 +279,14 @@ static void pattern_input(json_t *meas, int breasts, const char *name, const jso
     in->breasts = breasts;
     in->sa = DRAFT_SA_DEFAULT;
     in->model_name = name;
-    json_object_foreach((json_t *)options, key, v) if (json_is_number(v))
-        draft_option_apply(in, key, json_number_value(v));
+    in->date = date; /* NULL: today */
+    json_object_foreach((json_t *)options, key, v)
+    {
+        if (json_is_number(v))
+            draft_option_apply(in, key, json_number_value(v));
+        else if (json_is_string(v))
+            draft_option_apply_choice(in, key, json_string_value(v));
+    }
 }
 
 /* 422 naming every missing measurement, with the list as an array. */
@@ -302,9 +314,10 @@ static int pattern_missing(struct req *rq, const struct design *d, const struct 
 
 /* Draft design d for a body (its name for the titles, breasts flag and
  * measurements) with options (as options_effective or options_query give
- * them). The 422s: design_not_for_body, missing_measurements, cannot_draft. */
+ * them), titled with date (YYYY-MM-DD; NULL: today). The 422s:
+ * design_not_for_body, missing_measurements, cannot_draft. */
 static int pattern_make(struct req *rq, const struct design *d, const char *name, int breasts,
-                        json_t *meas, const json_t *options, struct pattern **out)
+                        json_t *meas, const json_t *options, const char *date, struct pattern **out)
 {
     struct draft_input in;
     char msg[DRAFT_MSG_MAX], text[DRAFT_MSG_MAX + 64];
@@ -316,7 +329,7 @@ static int pattern_make(struct req *rq, const struct design *d, const char *name
                  d->needs_breasts ? "with" : "without");
         return pattern_fail(rq, "design_not_for_body", "design", text);
     }
-    pattern_input(meas, breasts, name, options, &in);
+    pattern_input(meas, breasts, name, date, options, &in);
     if ((rc = pattern_missing(rq, d, &in)))
         return rc;
     if ((rc = pattern_err(draft_run(d, &in, out, msg, sizeof msg))) == ERR_INVALID)
@@ -324,24 +337,108 @@ static int pattern_make(struct req *rq, const struct design *d, const char *name
     return rc;
 }
 
-/* Answer with the pattern p as SVG, or as PDF on the paper of options;
- * p is freed. */
-static int pattern_send(struct req *rq, struct pattern *p, int pdf, const json_t *options)
+enum pattern_form { FORM_SVG, FORM_PDF, FORM_JSON };
+
+/* Atelier-Warnings: the distinct codes of p's warnings, comma-separated
+ * (every code fits: DRAFT_WARN_CODES_MAX); no header when there are none. */
+static int pattern_warnings_header(struct req *rq, const struct pattern *p)
+{
+    char list[DRAFT_WARN_CODES_MAX + 1];
+    size_t used = 0;
+
+    list[0] = '\0';
+    for (size_t i = 0; i < p->nwarnings; i++) {
+        const char *code = p->warning[i].code;
+        int seen = 0;
+        for (size_t k = 0; k < i; k++)
+            seen |= strcmp(p->warning[k].code, code) == 0;
+        size_t len = strlen(code);
+        if (seen || used + len + 2 > sizeof list)
+            continue;
+        if (used) {
+            memcpy(list + used, ", ", 2);
+            used += 2;
+        }
+        memcpy(list + used, code, len + 1);
+        used += len;
+    }
+    return used ? resp_header(rq, "Atelier-Warnings", list) : 0;
+}
+
+static json_t *pattern_warnings_json(const struct pattern *p)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < p->nwarnings; i++) {
+        const struct draft_warning *w = &p->warning[i];
+        json_t *names = json_array();
+        for (size_t k = 0; k < DRAFT_WARN_NAMES && w->measurements[k]; k++)
+            json_array_append_new(names, json_string(w->measurements[k]));
+        json_array_append_new(list, json_pack("{s:s,s:o,s:s}", "code", w->code, "measurements",
+                                              names, "message", w->message));
+    }
+    return list;
+}
+
+/* What the SVG and PDF of p hold, without drawing them: the layout's size,
+ * the parts, the tile pages per paper (without the assembly page), the
+ * warnings in full, and the options it was drafted with (every option of
+ * its design but the output ones, given or at its default). */
+static json_t *pattern_json(const struct pattern *p, const json_t *options)
+{
+    json_t *parts = json_array(), *pages = json_object(), *used = json_deep_copy(options);
+
+    for (int i = 0; used && i < DRAFT_OPTIONS_COUNT; i++)
+        if (draft_options[i].output)
+            json_object_del(used, draft_options[i].name);
+
+    for (size_t i = 0; i < p->nparts; i++)
+        json_array_append_new(parts, json_pack("{s:s,s:s,s:i,s:b}", "name", p->part[i].name,
+                                               "title", p->part[i].title, "cut", p->part[i].cut,
+                                               "on_fold", p->part[i].fold_edge >= 0));
+    for (int paper = DRAFT_PAPER_A4; paper <= DRAFT_PAPER_LETTER; paper++) {
+        int cols, rows, n;
+        draft_tiles(p, (enum draft_paper)paper, &cols, &rows, &n);
+        json_object_set_new(pages, paper == DRAFT_PAPER_A4 ? "a4" : "letter", json_integer(n));
+    }
+    return json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:f,s:o,s:o,s:o,s:o}", "design", p->design->name,
+                     "title", p->design->title, "units", draft_units_name(p->units), "sa", p->sa,
+                     "date", p->date, "engine", draft_version(), "width_mm",
+                     round(p->width * 100.0) / 100.0, "height_mm", round(p->height * 100.0) / 100.0,
+                     "parts", parts, "pages", pages, "warnings", pattern_warnings_json(p),
+                     "options", used ? used : json_object());
+}
+
+/* Answer with the pattern p as SVG, as PDF on the paper of options, or as
+ * its description; p is freed. */
+static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form form,
+                        const json_t *options)
 {
     char *out = NULL;
     size_t n = 0;
-    int rc = pdf ? pattern_err(draft_pdf(p, options_paper(options), &out, &n))
-                 : pattern_err(draft_svg(p, &out, &n));
+    int rc;
 
+    if (form == FORM_JSON) {
+        json_t *j = pattern_json(p, options);
+        draft_free(p);
+        return j ? resp_json(rq, 200, j) : ERR_NOMEM;
+    }
+    rc = form == FORM_PDF ? pattern_err(draft_pdf(p, options_paper(options), &out, &n))
+                          : pattern_err(draft_svg(p, &out, &n));
+    if (rc == 0)
+        rc = pattern_warnings_header(rq, p);
     draft_free(p);
-    if (rc)
+    if (rc) {
+        free(out);
         return rc;
-    return resp_take(rq, 200, pdf ? "application/pdf" : "image/svg+xml; charset=utf-8", out, n);
+    }
+    return resp_take(rq, 200, form == FORM_PDF ? "application/pdf" : "image/svg+xml; charset=utf-8",
+                     out, n);
 }
 
-/* ---- drafting from a model: GET /v1/models/{id}/patterns/{design}.svg|.pdf ---- */
+/* ---- drafting from a model: GET /v1/models/{id}/patterns/{design}.svg|.pdf|.json ---- */
 
-static int model_pattern(struct req *rq, int pdf)
+static int model_pattern(struct req *rq, enum pattern_form form)
 {
     const struct design *d = draft_find(req_param(rq, "design"));
     struct db *db = db_thread();
@@ -356,9 +453,9 @@ static int model_pattern(struct req *rq, int pdf)
         return rc;
     if (!d)
         rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
-    else if ((rc = options_query(rq, d, pdf, &options)) == 0 &&
-             (rc = pattern_make(rq, d, name, breasts, meas, options, &p)) == 0)
-        rc = pattern_send(rq, p, pdf, options);
+    else if ((rc = options_query(rq, d, form == FORM_PDF, &options)) == 0 &&
+             (rc = pattern_make(rq, d, name, breasts, meas, options, NULL, &p)) == 0)
+        rc = pattern_send(rq, p, form, options);
     free(name);
     json_decref(meas);
     json_decref(options);
@@ -367,12 +464,17 @@ static int model_pattern(struct req *rq, int pdf)
 
 int h_pattern_svg(struct req *rq)
 {
-    return model_pattern(rq, 0);
+    return model_pattern(rq, FORM_SVG);
 }
 
 int h_pattern_pdf(struct req *rq)
 {
-    return model_pattern(rq, 1);
+    return model_pattern(rq, FORM_PDF);
+}
+
+int h_pattern_json(struct req *rq)
+{
+    return model_pattern(rq, FORM_JSON);
 }
 
 /* ---- saved patterns ---- */
@@ -390,21 +492,24 @@ static int saved_respond(struct req *rq, unsigned status, const struct saved_pat
     return j ? resp_json(rq, status, j) : ERR_NOMEM;
 }
 
-/* Draft saved pattern p from its snapshot with options; the 422s of
- * pattern_make. */
+/* Draft saved pattern p from its snapshot with options, titled with the
+ * snapshot's day (today for one not stored yet); the 422s of pattern_make. */
 static int saved_make(struct req *rq, const struct saved_pattern *p, const json_t *options,
                       struct pattern **out)
 {
     const struct design *d = draft_find(p->design);
     json_t *s = p->snapshot;
+    char date[11];
 
     *out = NULL;
     if (!d)
         return req_fail(rq, ERR_INVALID, "unknown_design",
                         "the design %s of this pattern is no longer drafted", p->design);
+    if (p->snapshot_at <= 0 || clock_format_date(p->snapshot_at * 1000, date)) /* s -> ms */
+        date[0] = '\0';
     return pattern_make(rq, d, json_string_value(json_object_get(s, "model_name")),
                         json_is_true(json_object_get(s, "breasts")),
-                        json_object_get(s, "measurements"), options, out);
+                        json_object_get(s, "measurements"), options, date[0] ? date : NULL, out);
 }
 
 /* Check that p drafts (from its snapshot, with its options). */
@@ -616,9 +721,9 @@ out:
     return rc;
 }
 
-/* GET /v1/patterns/{id}.svg|.pdf: the pattern from its snapshot and its
- * options; ?paper= chooses another paper for this PDF only. */
-static int saved_pattern(struct req *rq, int pdf)
+/* GET /v1/patterns/{id}.svg|.pdf|.json: the pattern from its snapshot and
+ * its options; ?paper= chooses another paper for this PDF only. */
+static int saved_pattern(struct req *rq, enum pattern_form form)
 {
     struct saved_pattern p;
     struct pattern *pat = NULL;
@@ -633,7 +738,7 @@ static int saved_pattern(struct req *rq, int pdf)
         rc = ERR_NOMEM;
         goto out;
     }
-    const char *paper = pdf ? req_query(rq, "paper") : NULL;
+    const char *paper = form == FORM_PDF ? req_query(rq, "paper") : NULL;
     int i = draft_option_find("paper");
     char msg[DRAFT_MSG_MAX];
     if (paper && d && i >= 0) {
@@ -646,7 +751,7 @@ static int saved_pattern(struct req *rq, int pdf)
             json_string(draft_options[i].choices[draft_option_choice(&draft_options[i], paper)]));
     }
     if ((rc = saved_make(rq, &p, options, &pat)) == 0)
-        rc = pattern_send(rq, pat, pdf, options);
+        rc = pattern_send(rq, pat, form, options);
 out:
     json_decref(options);
     saved_release(&p);
@@ -655,10 +760,15 @@ out:
 
 int h_saved_svg(struct req *rq)
 {
-    return saved_pattern(rq, 0);
+    return saved_pattern(rq, FORM_SVG);
 }
 
 int h_saved_pdf(struct req *rq)
 {
-    return saved_pattern(rq, 1);
+    return saved_pattern(rq, FORM_PDF);
+}
+
+int h_saved_json(struct req *rq)
+{
+    return saved_pattern(rq, FORM_JSON);
 }

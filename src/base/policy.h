@@ -64,6 +64,12 @@
 #define LIMIT_BIO_MAX              1000 /* characters */
 #define LIMIT_SOCIAL_VALUE_MAX     200  /* bytes of one social handle or URL */
 
+/* API keys for scripts (issue 14) */
+#define LIMIT_APIKEYS_PER_ACCOUNT 20                   /* beyond: 409 limit_reached */
+#define LIMIT_APIKEY_NAME_MAX     100                  /* characters */
+#define LIMIT_APIKEY_TTL_MAX_S    (365 * POLICY_DAY_S) /* expires_at at most this far ahead */
+#define LIMIT_APIKEY_TOUCH_S      POLICY_MINUTE_S      /* last use recorded at most this often */
+
 /* Two-factor login (TOTP, RFC 6238; src/account/totp.c, mfa.c) */
 #define LIMIT_MFA_SECRET_BYTES   20 /* the shared secret (160 bits, RFC 4226 section 4) */
 #define LIMIT_MFA_STEP_S         30 /* one time step */
@@ -161,6 +167,10 @@
     X(LIMIT_USERNAME_MAX)                                                                          \
     X(LIMIT_BIO_MAX)                                                                               \
     X(LIMIT_SOCIAL_VALUE_MAX)                                                                      \
+    X(LIMIT_APIKEYS_PER_ACCOUNT)                                                                   \
+    X(LIMIT_APIKEY_NAME_MAX)                                                                       \
+    X(LIMIT_APIKEY_TTL_MAX_S)                                                                      \
+    X(LIMIT_APIKEY_TOUCH_S)                                                                        \
     X(LIMIT_MFA_SECRET_BYTES)                                                                      \
     X(LIMIT_MFA_STEP_S)                                                                            \
     X(LIMIT_MFA_DIGITS)                                                                            \
@@ -226,6 +236,9 @@ _Static_assert(LIMIT_MAIL_PER_RECIPIENT > 0 && LIMIT_MAIL_PER_CLIENT >= LIMIT_MA
                "mail rate limits");
 _Static_assert(LIMIT_MAIL_QUEUE_PER_RCPT > LIMIT_MAIL_PER_RECIPIENT,
                "the queue cap is the backstop behind the per-route limits");
+_Static_assert(LIMIT_APIKEYS_PER_ACCOUNT > 0 && LIMIT_APIKEY_NAME_MAX > 0 &&
+                   LIMIT_APIKEY_TOUCH_S > 0 && LIMIT_APIKEY_TTL_MAX_S > LIMIT_APIKEY_TOUCH_S,
+               "API keys");
 _Static_assert(LIMIT_PASSWORD_MIN > 0 && LIMIT_PASSWORD_MIN <= LIMIT_PASSWORD_MAX, "password");
 _Static_assert(LIMIT_USERNAME_MIN > 0 && LIMIT_USERNAME_MIN <= LIMIT_USERNAME_MAX, "username");
 _Static_assert(LIMIT_MFA_SECRET_BYTES >= 16 && LIMIT_MFA_SECRET_BYTES % 5 == 0,

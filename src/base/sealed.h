@@ -33,7 +33,10 @@
  * Not listed, on purpose: meta.value (the key check, which rotation moves
  * itself, last: SEALED_KEY_CHECK_LABEL), and keyed hashes that have no
  * plaintext to recompute them from (mail_recipients.lookup, the outbox tags:
- * see docs/OPERATIONS.md, key rotation).
+ * see docs/OPERATIONS.md, key rotation). Hashes that must outlive a rotation
+ * are not keyed by the server key at all: session, link and API key hashes
+ * are unkeyed (256-bit secrets), 2FA recovery codes are keyed by the
+ * account's TOTP secret (account/mfa.c), which rotation reseals unchanged.
  */
 #ifndef ATELIER_SEALED_H
 #define ATELIER_SEALED_H
@@ -67,7 +70,9 @@ enum sealed_key {
     X(PATTERNS_NAME,         "patterns",         "id",         SEALED_KEY_TEXT, "name")           \
     X(PATTERNS_NOTES,        "patterns",         "id",         SEALED_KEY_TEXT, "notes")          \
     X(PATTERNS_OPTIONS,      "patterns",         "id",         SEALED_KEY_TEXT, "options")        \
-    X(PATTERNS_SNAPSHOT,     "patterns",         "id",         SEALED_KEY_TEXT, "snapshot")
+    X(PATTERNS_SNAPSHOT,     "patterns",         "id",         SEALED_KEY_TEXT, "snapshot")       \
+    X(API_KEYS_NAME,         "api_keys",         "id",         SEALED_KEY_TEXT, "name")           \
+    X(ACCOUNT_MFA_SECRET,    "account_mfa",      "account_id", SEALED_KEY_TEXT, "secret")
 /* clang-format on */
 
 #endif

@@ -1,14 +1,22 @@
 /*
  * draft_cli.c - `atelier draft <design> --measurements file.json ...`: read
- * a flat JSON object of measurements (FreeSewing's form), validate it
- * against the vocabulary (known names, numbers, plausible ranges, no
- * breasts-only measurement on a body without breasts), draft, and write
- * SVG or PDF to standard output or a file.
+ * a flat JSON object of measurements (FreeSewing's form, a whole set is
+ * fine), keep the ones the design uses, draft for the body --breasts names
+ * (default: the body the design is for), and write SVG or PDF to standard
+ * output or a file, with the engine's warnings on stderr. Options: --sa,
+ * --paper, --units and --date, and any pattern option of the engine's
+ * vocabulary as --option NAME=VALUE (the fit options: one generic flag
+ * rather than one per option, so an option added to draft_options[] needs
+ * no change here), checked by draft_option_check exactly as the server
+ * checks a query argument.
  *
- * Invariants: nothing is written to the output unless the draft and the
- * rendering succeeded; every problem with the input is reported on stderr
- * in one line, all missing or unknown names at once. Exit 0 / 1 (invalid
- * input or failure) / 2 (usage).
+ * Invariants: the body is decided by --breasts or the design, never by
+ * which names the file holds; names the design does not use are ignored
+ * whatever their value, names outside the vocabulary are refused;
+ * nothing is written to the output unless the draft and the rendering
+ * succeeded; every problem with the input is reported on stderr in one
+ * line, all missing or unknown names at once. Exit 0 / 1 (invalid input
+ * or failure) / 2 (usage).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -18,22 +26,42 @@
 #include "atelier/draft.h"
 #include "cli/draft_cli.h"
 
+#define CLI_OPTIONS_MAX 32 /* --option arguments kept (more is a usage error) */
+
 struct cli {
-    const char *design, *file, *output, *name, *format, *paper, *breasts;
+    const char *design, *file, *output, *name, *format, *paper, *breasts, *units, *date;
     double sa;
+    const char *option[CLI_OPTIONS_MAX]; /* "name=value" of each --option */
+    size_t noptions;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: atelier draft <design> --measurements FILE [--breasts true|false]\n"
                "         [--sa MM] [--format svg|pdf] [--paper a4|letter|full]\n"
-               "         [--output FILE] [--name NAME]\n"
-               "designs:");
-    for (int i = 0; i < draft_design_count(); i++)
-        fprintf(f, " %s", draft_design(i)->name);
+               "         [--units metric|imperial] [--date YYYY-MM-DD]\n"
+               "         [--option NAME=VALUE]... [--output FILE] [--name NAME]\n"
+               "designs and their options (NAME=default):\n");
+    for (int i = 0; i < draft_design_count(); i++) {
+        const struct design *d = draft_design(i);
+        fprintf(f, "  %-8s", d->name);
+        for (int k = 0; k < DRAFT_OPTIONS_COUNT; k++) {
+            const struct draft_option *o = &draft_options[k];
+            if (!draft_option_applies(o, d) || !o->designs)
+                continue;
+            if (o->kind == DRAFT_OPTION_NUMBER)
+                fprintf(f, " %s=%g", o->name, o->def);
+            else
+                fprintf(f, " %s=%s", o->name, o->choices[0]);
+        }
+        fprintf(f, "\n");
+    }
     fprintf(f, "\nFILE is a JSON object of measurement names to numbers (mm; shoulderSlope in\n"
-               "degrees), '-' for standard input. The pattern goes to standard output unless\n"
-               "--output is given.\n");
+               "degrees), '-' for standard input; names the design does not use are ignored.\n"
+               "--breasts defaults to the body the design is for. --option sets a fit option\n"
+               "(eases in %%, lengths in mm; ranges: GET /v1/designs or docs/DRAFTING.md), once\n"
+               "each. The pattern goes to standard output unless --output is given; warnings\n"
+               "go to standard error.\n");
 }
 
 static int parse_double(const char *s, double *out)
@@ -67,9 +95,12 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-    static const char *const names[] = {"--measurements", "--output",  "--name", "--format",
-                                        "--paper",        "--breasts", "--sa"};
-    const char **slot[] = {&c->file, &c->output, &c->name, &c->format, &c->paper, &c->breasts};
+    static const char *const names[] = {"--measurements", "--output", "--name",
+                                        "--format",       "--paper",  "--breasts",
+                                        "--units",        "--date",   "--sa"};
+    const char **slot[] = {&c->file,  &c->output,  &c->name,  &c->format,
+                           &c->paper, &c->breasts, &c->units, &c->date};
+    const size_t nslots = sizeof slot / sizeof slot[0];
     const char *sa = NULL;
 
     memset(c, 0, sizeof *c);
@@ -81,13 +112,22 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->design = argv[i];
             continue;
         }
+        if ((v = opt_value(argc, argv, &i, "--option"))) {
+            if (c->noptions >= CLI_OPTIONS_MAX || !strchr(v, '=')) {
+                fprintf(stderr, "atelier draft: --option takes NAME=VALUE (at most %d)\n",
+                        CLI_OPTIONS_MAX);
+                return -1;
+            }
+            c->option[c->noptions++] = v;
+            continue;
+        }
         for (k = 0; k < sizeof names / sizeof names[0] && !v; k++)
             v = opt_value(argc, argv, &i, names[k]);
         if (!v) {
             fprintf(stderr, "atelier draft: unknown or incomplete option '%s'\n", argv[i]);
             return -1;
         }
-        if (k - 1 < 6)
+        if (k - 1 < nslots)
             *slot[k - 1] = v;
         else
             sa = v;
@@ -114,18 +154,35 @@ static int parse_args(int argc, char **argv, struct cli *c)
         fprintf(stderr, "atelier draft: --breasts takes true or false\n");
         return -1;
     }
+    enum draft_units u;
+    if (c->units && draft_units_parse(c->units, &u)) {
+        fprintf(stderr, "atelier draft: --units takes metric or imperial\n");
+        return -1;
+    }
     return 0;
 }
 
-/* Fill in from the JSON object; 1 on invalid input (reported). */
-static int load_values(json_t *root, struct draft_input *in, int *has_breasts_only)
+/* 1 when the design reads the measurement (required or optional). */
+static int design_uses(const struct design *d, const char *name)
+{
+    for (size_t i = 0; d->required[i]; i++)
+        if (strcmp(d->required[i], name) == 0)
+            return 1;
+    for (size_t i = 0; d->optional && d->optional[i]; i++)
+        if (strcmp(d->optional[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fill in what the design uses from the JSON object; 1 on invalid input
+ * (reported). Ranges are draft_run's to check, with its message. */
+static int load_values(json_t *root, const struct design *d, struct draft_input *in)
 {
     char unknown[DRAFT_MSG_MAX] = "";
     const char *key;
     json_t *v;
     size_t used = 0;
 
-    *has_breasts_only = 0;
     json_object_foreach(root, key, v)
     {
         int i = measures_find(key);
@@ -135,20 +192,14 @@ static int load_values(json_t *root, struct draft_input *in, int *has_breasts_on
                 used += (size_t)w;
             continue;
         }
+        if (!design_uses(d, key) || json_is_null(v))
+            continue; /* another design's measurement, or not measured */
         if (!json_is_number(v)) {
             fprintf(stderr, "atelier draft: %s must be a number\n", key);
             return 1;
         }
         in->value[i] = json_number_value(v);
         in->have[i] = 1;
-        if (!isfinite(in->value[i]) || in->value[i] < measures_table[i].min ||
-            in->value[i] > measures_table[i].max) {
-            fprintf(stderr, "atelier draft: %s: %g %s is outside the plausible range %g-%g %s\n",
-                    key, in->value[i], measures_table[i].unit, measures_table[i].min,
-                    measures_table[i].max, measures_table[i].unit);
-            return 1;
-        }
-        *has_breasts_only |= measures_table[i].breasts_only;
     }
     if (used) {
         fprintf(stderr, "atelier draft: unknown measurements: %s\n", unknown);
@@ -161,7 +212,7 @@ static int read_measurements(const struct cli *c, const struct design *d, struct
 {
     json_error_t jerr;
     json_t *root;
-    int bo, rc;
+    int rc;
 
     root = strcmp(c->file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
                                      : json_load_file(c->file, JSON_REJECT_DUPLICATES, &jerr);
@@ -174,18 +225,53 @@ static int read_measurements(const struct cli *c, const struct design *d, struct
         json_decref(root);
         return 1;
     }
-    rc = load_values(root, in, &bo);
+    rc = load_values(root, d, in);
     json_decref(root);
     if (rc)
         return rc;
-    if (c->breasts)
-        in->breasts = strcmp(c->breasts, "true") == 0;
-    else /* breasts-only measurements say so; else what the design is for */
-        in->breasts = bo || d->needs_breasts == 1;
-    if (bo && !in->breasts) {
-        fprintf(stderr, "atelier draft: breasts-only measurements given for a body without "
-                        "breasts\n");
-        return 1;
+    /* the body is what --breasts says, else what the design is for */
+    in->breasts = c->breasts ? strcmp(c->breasts, "true") == 0 : d->needs_breasts == 1;
+    return 0;
+}
+
+/* Check and apply each --option NAME=VALUE for design d (the engine's
+ * option vocabulary, as the server checks them); 2 with a message on a
+ * name d has not, an output option (--paper), a value out of range or
+ * not among the choices, or a name given twice. */
+static int apply_options(const struct cli *c, const struct design *d, struct draft_input *in)
+{
+    for (size_t k = 0; k < c->noptions; k++) {
+        char name[64], field[80], msg[DRAFT_MSG_MAX], *end;
+        const char *eq = strchr(c->option[k], '='), *val = eq + 1;
+        size_t len = (size_t)(eq - c->option[k]);
+        int i;
+        double v;
+
+        if (len == 0 || len >= sizeof name) {
+            fprintf(stderr, "atelier draft: --option %s: no such option\n", c->option[k]);
+            return 2;
+        }
+        memcpy(name, c->option[k], len);
+        name[len] = '\0';
+        for (size_t j = 0; j < k; j++)
+            if (strncmp(c->option[j], c->option[k], len + 1) == 0) {
+                fprintf(stderr, "atelier draft: --option %s given twice\n", name);
+                return 2;
+            }
+        snprintf(field, sizeof field, "--option %s", name);
+        i = draft_option_for(d, name);
+        if (i >= 0 && draft_options[i].output) {
+            fprintf(stderr, "atelier draft: %s: use --%s\n", field, name);
+            return 2;
+        }
+        v = strtod(val, &end);
+        int is_number = *val && !*end && i >= 0 && draft_options[i].kind == DRAFT_OPTION_NUMBER;
+        if (draft_option_check(d, name, field, is_number, v, val, msg, sizeof msg)) {
+            fprintf(stderr, "atelier draft: %s\n", msg);
+            return 2;
+        }
+        if (is_number ? draft_option_apply(in, name, v) : draft_option_apply_choice(in, name, val))
+            return 2;
     }
     return 0;
 }
@@ -272,11 +358,20 @@ int draft_cli(int argc, char **argv)
     base_name(c.file, name, sizeof name);
     in.sa = c.sa;
     in.model_name = c.name ? c.name : strcmp(c.file, "-") ? name : "model";
+    in.date = c.date;
+    if (c.units)
+        draft_units_parse(c.units, &in.units);
+    rc = apply_options(&c, d, &in);
+    if (rc)
+        return rc; /* the message names the option; --help lists them */
     rc = draft_run(d, &in, &p, msg, sizeof msg);
     if (rc) {
         fprintf(stderr, "atelier draft: %s\n", rc == DRAFT_ERR_INVALID ? msg : draft_strerror(rc));
         return 1;
     }
+    for (size_t i = 0; i < p->nwarnings; i++)
+        fprintf(stderr, "atelier draft: warning: %s: %s\n", p->warning[i].code,
+                p->warning[i].message);
     rc = render(&c, p);
     draft_free(p);
     return rc;

@@ -71,6 +71,7 @@ static int serve_start(const struct config *cfg, unsigned *port)
     if (rekey_watch_start(cfg))
         goto fail_watch;
     http_set_auth(api_authenticate);
+    http_set_done(api_request_done);
     http_set_read_scope(db_read_begin, db_read_end);
     workers_set_thread_exit(image_thread_done);
     if (http_start(cfg, &api_routes, port))

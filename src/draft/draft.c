@@ -15,21 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "atelier/draft.h"
 #include "draft/draft_impl.h"
+#include "base/clock.h"
 
-#define LAYOUT_GAP      10.0 /* mm between laid-out items and around the sheet */
-#define SCALEBOX_ITEM_W (DRAFT_SCALEBOX_W + 2.0)
-#define SCALEBOX_ITEM_H (DRAFT_SCALEBOX_H + 2.0 + 14.0) /* frame + two text lines */
-#define TITLE_HALF_W    45.0                            /* room kept around the title block */
-#define TITLE_HALF_H    20.0
-#define MAX_SEAM_SEGS   256
+#define LAYOUT_GAP    10.0 /* mm between laid-out items and around the sheet */
+#define SCALEBOX_TEXT 14.0 /* mm under the scale box frame: two text lines */
+#define MAX_SEAM_SEGS 256
 
 static const struct design *const registry[] = {
-    &draft_design_body,
-    &draft_design_bodice,
-    &draft_design_trouser,
+    &draft_design_body,   &draft_design_bodice, &draft_design_trouser,
+    &draft_design_tshirt, &draft_design_skirt,
 };
 
 int draft_design_count(void)
@@ -67,6 +65,36 @@ int draft_has(const struct draft_input *in, const char *name)
 {
     int i = measures_find(name);
     return i >= 0 && in->have[i];
+}
+
+double draft_opt(const struct draft_input *in, const struct design *d, const char *name)
+{
+    int i = draft_option_for(d, name);
+
+    if (i < 0)
+        return 0.0;
+    return in->opt_set[i] ? in->opt[i] : draft_options[i].def;
+}
+
+const char *draft_version(void)
+{
+    return DRAFT_VERSION;
+}
+
+int draft_units_parse(const char *s, enum draft_units *out)
+{
+    if (s && strcasecmp(s, "metric") == 0)
+        *out = DRAFT_UNITS_METRIC;
+    else if (s && strcasecmp(s, "imperial") == 0)
+        *out = DRAFT_UNITS_IMPERIAL;
+    else
+        return DRAFT_ERR_INVALID;
+    return 0;
+}
+
+const char *draft_units_name(enum draft_units u)
+{
+    return u == DRAFT_UNITS_IMPERIAL ? "imperial" : "metric";
 }
 
 const char *draft_strerror(int rc)
@@ -318,6 +346,32 @@ static int check_value(const char *name, const struct draft_input *in, char *msg
     return 0;
 }
 
+/* The fit options set for d: numbers finite and in d's range, choices
+ * one of the row's (rows of other designs are not read). */
+static int validate_options(const struct design *d, const struct draft_input *in, char *msg,
+                            size_t n)
+{
+    for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+        const struct draft_option *o = &draft_options[i];
+        double v = in->opt[i];
+        int choices = 0;
+
+        if (!in->opt_set[i] || o->output || !draft_option_applies(o, d))
+            continue;
+        if (o->kind == DRAFT_OPTION_NUMBER) {
+            if (!isfinite(v) || v < o->min || v > o->max)
+                return draft_fail(msg, n, "option %s must be a number of %s from %g to %g", o->name,
+                                  o->unit, o->min, o->max);
+            continue;
+        }
+        while (o->choices[choices])
+            choices++;
+        if (!(v >= 0.0 && v < choices && v == floor(v)))
+            return draft_fail(msg, n, "option %s must be one of its choices", o->name);
+    }
+    return 0;
+}
+
 static int validate(const struct design *d, const struct draft_input *in, char *msg, size_t n)
 {
     char names[DRAFT_MSG_MAX - 32];
@@ -335,6 +389,23 @@ static int validate(const struct design *d, const struct draft_input *in, char *
             return DRAFT_ERR_INVALID;
     if (!isfinite(in->sa) || in->sa < 0.0 || in->sa > DRAFT_SA_MAX)
         return draft_fail(msg, n, "the seam allowance must be between 0 and %g mm", DRAFT_SA_MAX);
+    if (in->units != DRAFT_UNITS_METRIC && in->units != DRAFT_UNITS_IMPERIAL)
+        return draft_fail(msg, n, "units must be metric or imperial");
+    return validate_options(d, in, msg, n);
+}
+
+/* The title date: in->date when it is a real YYYY-MM-DD, else today. */
+static int title_date(const struct draft_input *in, char out[11], char *msg, size_t n)
+{
+    int64_t ms;
+    char again[11];
+
+    if (!in->date)
+        return clock_format_date(clock_now_ms(), out) ? DRAFT_ERR_INTERNAL : 0;
+    if (strlen(in->date) != 10 || clock_parse_rfc3339(in->date, &ms) ||
+        clock_format_date(ms, again) || strcmp(again, in->date) != 0)
+        return draft_fail(msg, n, "the date must be a day written YYYY-MM-DD");
+    memcpy(out, in->date, 11);
     return 0;
 }
 
@@ -479,8 +550,7 @@ static void part_box(struct draft_part *pt, double sa)
     geom_bbox_union(&b, &s);
     for (size_t i = 0; i < pt->nnotches; i++)
         geom_bbox_add(&b, vec_mad(pt->notch[i].at, pt->notch[i].dir, tick));
-    geom_bbox_add(&b, vec_xy(pt->title_at.x - TITLE_HALF_W, pt->title_at.y - TITLE_HALF_H));
-    geom_bbox_add(&b, vec_xy(pt->title_at.x + TITLE_HALF_W, pt->title_at.y + TITLE_HALF_H));
+    geom_bbox_union(&b, &pt->title_box);
     geom_bbox_add(&b, pt->grain_from);
     geom_bbox_add(&b, pt->grain_to);
     pt->box = b;
@@ -506,21 +576,25 @@ static int part_finite(const struct draft_part *pt)
                     pt->box.y1);
 }
 
-static int part_finish(struct draft_part *pt, double sa)
+static int part_finish(struct pattern *p, size_t i)
 {
+    struct draft_part *pt = &p->part[i];
     int rc = part_seam(pt);
     double out_sign;
 
     if (rc)
         return rc;
     out_sign = geom_path_area(&pt->seam) > 0.0 ? -1.0 : 1.0;
-    rc = part_sa(pt, sa, out_sign);
+    rc = part_sa(pt, p->sa, out_sign);
     if (rc)
         return rc;
     part_notches(pt, out_sign);
     if (pt->fold_edge >= 0)
         part_fold_bracket(pt, out_sign);
-    part_box(pt, sa);
+    if (!part_finite(pt))
+        return DRAFT_ERR_INVALID;
+    draft_title_place(p, pt, i);
+    part_box(pt, p->sa);
     return part_finite(pt) ? 0 : DRAFT_ERR_INVALID;
 }
 
@@ -553,8 +627,8 @@ static void layout(struct pattern *p)
         it[n].h = b->y1 - b->y0;
         it[n++].part = (int)i;
     }
-    it[n].w = SCALEBOX_ITEM_W;
-    it[n].h = SCALEBOX_ITEM_H;
+    it[n].w = p->scalebox_w + 2.0;
+    it[n].h = p->scalebox_h + 2.0 + SCALEBOX_TEXT;
     it[n++].part = -1;
     for (size_t i = 0; i < n; i++) {
         area += (it[i].w + LAYOUT_GAP) * (it[i].h + LAYOUT_GAP);
@@ -617,14 +691,23 @@ int draft_run(const struct design *d, const struct draft_input *in, struct patte
         return DRAFT_ERR_NOMEM;
     p->design = d;
     p->sa = in->sa;
+    p->units = in->units;
+    p->scalebox_w = in->units == DRAFT_UNITS_IMPERIAL ? DRAFT_SCALEBOX_IN_W : DRAFT_SCALEBOX_W;
+    p->scalebox_h = in->units == DRAFT_UNITS_IMPERIAL ? DRAFT_SCALEBOX_IN_H : DRAFT_SCALEBOX_H;
     sanitize_name(in->model_name, p->model);
-    rc = d->draft(p, in, msg, msgn);
+    rc = title_date(in, p->date, msg, msgn);
+    if (rc == 0)
+        rc = d->draft(p, in, msg, msgn);
+    if (rc == 0)
+        draft_marks(p);
     for (size_t i = 0; rc == 0 && i < p->nparts; i++)
-        rc = part_finish(&p->part[i], p->sa);
+        rc = part_finish(p, i);
     if (rc == 0)
         layout(p);
     if (rc == 0 && !(isfinite(p->width) && isfinite(p->height) && p->width > 0.0))
         rc = DRAFT_ERR_INVALID;
+    if (rc == 0)
+        draft_checks(p, in);
     if (rc) {
         if (rc == DRAFT_ERR_INVALID && msg && msgn && !msg[0])
             draft_fail(msg, msgn, "these measurements do not make a drawable %s", d->title);
@@ -670,56 +753,4 @@ int draft_width_at(const struct draft_part *part, double y, double *width)
         return -1;
     *width = hi - lo;
     return 0;
-}
-
-/* dst = a b c, truncated to 128 bytes (titles never come near it). */
-static void line_cat(char *dst, const char *a, const char *b, const char *c)
-{
-    size_t n = 0;
-    const char *parts[3] = {a, b, c};
-
-    for (int k = 0; k < 3; k++)
-        for (const char *q = parts[k]; *q && n < 127; q++)
-            dst[n++] = *q;
-    dst[n] = '\0';
-}
-
-/* A small non-negative number as the SVG writer prints it ("10", "12.5"). */
-static void small_num(char *out, double v)
-{
-    long k = lround(v * 100.0);
-    int n = snprintf(out, 24, "%ld", k / 100);
-
-    if (k % 100 && n > 0 && n < 20) {
-        out[n++] = '.';
-        out[n++] = (char)('0' + (k % 100) / 10);
-        if (k % 10)
-            out[n++] = (char)('0' + k % 10);
-        out[n] = '\0';
-    }
-}
-
-size_t draft_title_lines(const struct pattern *p, size_t i, char lines[][128], size_t max)
-{
-    const struct draft_part *pt = &p->part[i];
-    char num[24] = {(char)('1' + (int)i), ' ', '\0'};
-    size_t n = 0;
-
-    if (n < max)
-        line_cat(lines[n++], num, pt->title, "");
-    if (n < max)
-        line_cat(lines[n++], p->design->title, "", "");
-    if (n < max)
-        line_cat(lines[n++], "for ", p->model, "");
-    if (n < max)
-        line_cat(lines[n++], pt->fold_edge >= 0 ? "cut 1 on the fold" : "cut 2, a mirrored pair",
-                 "", "");
-    if (n < max) {
-        small_num(num, p->sa);
-        if (p->sa > 0.0)
-            line_cat(lines[n++], "seam allowance ", num, " mm included");
-        else
-            line_cat(lines[n++], "no seam allowance: add it when cutting", "", "");
-    }
-    return n;
 }

@@ -3,12 +3,15 @@
  * draft_draw walks a finished pattern and calls the canvas it is given.
  *
  * Per part, in its own frame (placed at part->offset): the cutting line
- * (dashed), the seam line (solid), dart legs, girth help lines with their
- * names, notches as ticks across the allowance (one tick front, two ticks
- * back), the grainline with arrowheads or, on a fold, a bracket whose
- * arrows point onto the fold, and the title block. Last, in layout
- * coordinates, the scale box: a 1 mm black frame whose white inside is
- * exactly DRAFT_SCALEBOX_W x DRAFT_SCALEBOX_H, with its instructions.
+ * (dashed), the seam line (solid), dart legs with a circle at the tip,
+ * girth help lines with their names, notches as ticks across the
+ * allowance (one tick front, two ticks back), the grainline with
+ * arrowheads or, on a fold, a bracket whose arrows point onto the fold,
+ * and the title block (in part->title_box, line k's baseline at
+ * draft_title_baseline(k)). Last, in layout coordinates, the scale box: a
+ * 1 mm black frame whose white inside is exactly p->scalebox_w x
+ * p->scalebox_h (100 x 50 mm, or 4 x 2 in), with its instructions in the
+ * pattern's units.
  *
  * Invariant: everything drawn lies inside the part's box (draft.c sizes
  * the box for the title block, notch ticks and bracket).
@@ -111,15 +114,40 @@ static void draw_grain(const struct draft_canvas *c, const struct draft_part *pt
 
 static void draw_title(const struct draft_canvas *c, const struct pattern *p, size_t i)
 {
-    char lines[6][128];
-    size_t n = draft_title_lines(p, i, lines, 6);
-    struct vec at = p->part[i].title_at;
+    char lines[DRAFT_TITLE_LINES][128];
+    size_t n = draft_title_lines(p, i, lines, DRAFT_TITLE_LINES);
+    const struct draft_part *pt = &p->part[i];
 
-    at.y -= 0.5 * (7.0 + 5.5 * (double)(n - 1)) - 6.0;
     for (size_t k = 0; k < n; k++) {
-        c->text(c->ctx, k ? DRAFT_FONT_TEXT : DRAFT_FONT_TITLE, 1, at, 0.0, lines[k]);
-        at.y += k == 0 ? 7.0 : 5.5;
+        double size = draft_title_font(k);
+        enum draft_font f = k == 0                    ? DRAFT_FONT_TITLE
+                            : size == DRAFT_NOTE_SIZE ? DRAFT_FONT_NOTE
+                                                      : DRAFT_FONT_TEXT;
+        c->text(c->ctx, f, 1, vec_xy(pt->title_at.x, pt->title_box.y0 + draft_title_baseline(k)),
+                0.0, lines[k]);
     }
+}
+
+/* A dart's tip: a 1.5 mm circle (four quarter arcs), where the legs meet. */
+static void draw_tip(const struct draft_canvas *c, struct vec tip)
+{
+    const double r = 1.5, k = GEOM_KAPPA * r;
+    struct path circle;
+    struct seg q[4];
+
+    q[0] = geom_seg_cubic(vec_xy(tip.x + r, tip.y), vec_xy(tip.x + r, tip.y + k),
+                          vec_xy(tip.x + k, tip.y + r), vec_xy(tip.x, tip.y + r));
+    q[1] = geom_seg_cubic(vec_xy(tip.x, tip.y + r), vec_xy(tip.x - k, tip.y + r),
+                          vec_xy(tip.x - r, tip.y + k), vec_xy(tip.x - r, tip.y));
+    q[2] = geom_seg_cubic(vec_xy(tip.x - r, tip.y), vec_xy(tip.x - r, tip.y - k),
+                          vec_xy(tip.x - k, tip.y - r), vec_xy(tip.x, tip.y - r));
+    q[3] = geom_seg_cubic(vec_xy(tip.x, tip.y - r), vec_xy(tip.x + k, tip.y - r),
+                          vec_xy(tip.x + r, tip.y - k), vec_xy(tip.x + r, tip.y));
+    circle.seg = q;
+    circle.n = circle.cap = 4;
+    circle.cur = q[3].p[3];
+    circle.failed = 0;
+    c->path(c->ctx, DRAFT_STYLE_TIP, &circle);
 }
 
 static void draw_part(const struct draft_canvas *c, const struct pattern *p, size_t i)
@@ -140,6 +168,7 @@ static void draw_part(const struct draft_canvas *c, const struct pattern *p, siz
     for (size_t k = 0; k < pt->ndarts; k++) {
         struct vec v[3] = {pt->dart[k].a, pt->dart[k].tip, pt->dart[k].b};
         c->poly(c->ctx, DRAFT_STYLE_DART, v, 3, 0);
+        draw_tip(c, pt->dart[k].tip);
     }
     draw_levels(c, pt);
     draw_notches(c, pt, p->sa);
@@ -149,20 +178,25 @@ static void draw_part(const struct draft_canvas *c, const struct pattern *p, siz
 }
 
 /* The text stays in the left 60 mm of the box and off its lower half, so
- * the white inside can be measured across at mid-height and down at x = 85. */
+ * the white inside can be measured across at mid-height and down at 85 %
+ * of its width. */
 static void draw_scalebox(const struct draft_canvas *c, const struct pattern *p)
 {
-    char line[160];
+    char line[160], w[24], h[24], name[DRAFT_NAME_MAX + 8];
 
+    draft_length_label(w, sizeof w, p->scalebox_w, p->units);
+    draft_length_label(h, sizeof h, p->scalebox_h, p->units);
     c->group(c->ctx, "scalebox", p->scalebox);
-    c->frame(c->ctx, vec_xy(0.0, 0.0), DRAFT_SCALEBOX_W, DRAFT_SCALEBOX_H, 1.0);
+    c->frame(c->ctx, vec_xy(0.0, 0.0), p->scalebox_w, p->scalebox_h, 1.0);
     c->text(c->ctx, DRAFT_FONT_TEXT, 0, vec_xy(4.0, 9.0), 0.0, "The white inside");
     c->text(c->ctx, DRAFT_FONT_TEXT, 0, vec_xy(4.0, 15.0), 0.0, "of this box measures");
-    c->text(c->ctx, DRAFT_FONT_TEXT, 0, vec_xy(4.0, 21.0), 0.0, "100 mm x 50 mm.");
-    c->text(c->ctx, DRAFT_FONT_NOTE, 0, vec_xy(0.0, DRAFT_SCALEBOX_H + 5.0), 0.0,
+    snprintf(line, sizeof line, "%s x %s.", w, h);
+    c->text(c->ctx, DRAFT_FONT_TEXT, 0, vec_xy(4.0, 21.0), 0.0, line);
+    c->text(c->ctx, DRAFT_FONT_NOTE, 0, vec_xy(0.0, p->scalebox_h + 5.0), 0.0,
             "Print at 100 % (actual size) and check the box before you cut.");
-    snprintf(line, sizeof line, "%s for %s", p->design->title, p->model);
-    c->text(c->ctx, DRAFT_FONT_NOTE, 0, vec_xy(0.0, DRAFT_SCALEBOX_H + 9.5), 0.0, line);
+    draft_title_name(p, name, sizeof name);
+    snprintf(line, sizeof line, "%s for %s", p->design->title, name);
+    c->text(c->ctx, DRAFT_FONT_NOTE, 0, vec_xy(0.0, p->scalebox_h + 9.5), 0.0, line);
     c->group_end(c->ctx);
 }
 

@@ -30,7 +30,8 @@ int draft_take(struct strbuf *b, char **out, size_t *n)
 
 /* ---- the SVG canvas ------------------------------------------------ */
 
-static const char *const style_class[] = {"seam", "sa", "dart", "help", "notch", "grain", "arrow"};
+static const char *const style_class[] = {"seam",  "sa",    "dart",  "help",
+                                          "notch", "grain", "arrow", "tip"};
 static const char *const font_class[] = {"t1", "t2", "note"};
 
 static void pt2(struct strbuf *b, struct vec p)
@@ -165,6 +166,7 @@ static const char svg_style[] =
     ".notch{fill:none;stroke:#000;stroke-width:0.5}\n"
     ".grain{fill:none;stroke:#000;stroke-width:0.5}\n"
     ".arrow{fill:#000;stroke:none}\n"
+    ".tip{fill:none;stroke:#000;stroke-width:0.4}\n"
     ".box{fill:#000;stroke:none}\n"
     "text{font-family:sans-serif;fill:#000}\n"
     ".t1{font-size:6px;font-weight:bold}\n"

@@ -71,6 +71,8 @@ struct req {
     /* auth */
     char account[POLICY_ID_BUF];
     char session[POLICY_ID_BUF];
+    char credential[POLICY_ID_BUF]; /* req_set_credential */
+    unsigned credential_flags;
     /* a failure described by the handler (req_fail), answered after it */
     json_t *fail_body;
     int fail_err;
@@ -90,6 +92,7 @@ static struct MHD_Daemon *http_daemon;
 static const struct config *http_cfg;
 static const struct route_table *http_routes; /* given by http_start */
 static http_auth_fn http_auth;
+static http_done_fn http_done_hook;
 static int (*http_scope_begin)(void);
 static void (*http_scope_end)(void);
 
@@ -102,6 +105,11 @@ void http_set_read_scope(int (*begin)(void), void (*end)(void))
 void http_set_auth(http_auth_fn fn)
 {
     http_auth = fn;
+}
+
+void http_set_done(http_done_fn fn)
+{
+    http_done_hook = fn;
 }
 
 /* ---- request accessors ---- */
@@ -179,6 +187,24 @@ void req_set_auth(struct req *rq, const char *account_id, const char *session_id
 {
     util_strlcpy(rq->account, account_id ? account_id : "", sizeof rq->account);
     util_strlcpy(rq->session, session_id ? session_id : "", sizeof rq->session);
+}
+
+unsigned req_route_flags(struct req *rq)
+{
+    return rq->route ? rq->route->flags : 0;
+}
+
+void req_set_credential(struct req *rq, const char *credential_id, unsigned flags)
+{
+    util_strlcpy(rq->credential, credential_id ? credential_id : "", sizeof rq->credential);
+    rq->credential_flags = flags;
+}
+
+const char *req_credential(struct req *rq, unsigned *flags)
+{
+    if (flags)
+        *flags = rq->credential_flags;
+    return rq->credential[0] ? rq->credential : NULL;
 }
 
 /* ---- responses ---- */
@@ -761,11 +787,19 @@ static void http_run(struct req *rq)
     }
 }
 
+/* The auth layer's bookkeeping, outside any read scope (http_set_done). */
+static void http_done(struct req *rq)
+{
+    if (http_done_hook && rq->account[0])
+        http_done_hook(rq);
+}
+
 static void http_worker_run(void *arg)
 {
     struct req *rq = arg;
 
     http_run(rq);
+    http_done(rq);
     rq->state = RS_DONE;
 }
 
@@ -846,6 +880,7 @@ static enum MHD_Result http_finish(struct req *rq)
         } else {
             http_run(rq);
             http_scope_close(rq);
+            http_done(rq);
         }
     }
     return http_send(rq);

@@ -6,8 +6,9 @@
  *   1. headers: count, duplicate/conflicting Content-Length and
  *      Transfer-Encoding, header names with blanks -> 400/431;
  *      route match -> 404/405; a body on a route that takes none -> 413;
- *      bearer token of ROUTE_AUTH routes that take a body -> 401 (routes
- *      without one are authenticated once the request is complete);
+ *      bearer token of ROUTE_AUTH routes that take a body -> 401, or 403
+ *      when the route's flags refuse that credential (routes without one
+ *      are authenticated once the request is complete);
  *      declared size over the route's limit -> 413; wrong Content-Type -> 415.
  *   2. body: collected into a buffer bounded by the route's limit; a chunked
  *      body that outgrows it is drained and answered 413.
@@ -40,6 +41,12 @@ enum route_flags {
     ROUTE_AUTH = 1 << 2,       /* needs a valid bearer token */
     ROUTE_SLOW = 1 << 3,       /* CPU-heavy: run on the worker pool */
     ROUTE_OPT_BODY = 1 << 4,   /* with JSON_BODY: an empty body is allowed */
+    /* What an authenticated route allows beyond a session of an account in
+     * good standing. Both are refused unless the route says so, so a new
+     * route is closed to API keys and to restricted accounts by default;
+     * the auth hook (api/auth.c) enforces them before any handler runs. */
+    ROUTE_KEY_OK = 1 << 5,        /* an API key may call it (a read key: GET only) */
+    ROUTE_RESTRICTED_OK = 1 << 6, /* a restricted account may call it (GDPR art. 18) */
 };
 
 struct route {
@@ -73,6 +80,14 @@ void route_allow(const struct route_table *t, const char *path, char *out, size_
  * header, calls req_set_auth and returns 0, or returns an err (401, 429...). */
 typedef int (*http_auth_fn)(struct req *rq);
 void http_set_auth(http_auth_fn fn);
+
+/* The auth layer's bookkeeping after an authenticated request (the last use
+ * of an API key): called once the handler has answered and the read scope
+ * of a GET is closed, on the thread that ran the handler, before the answer
+ * is sent; only for requests the hook authenticated. Its writes therefore
+ * never run inside a read scope. NULL for none. */
+typedef void (*http_done_fn)(struct req *rq);
+void http_set_done(http_done_fn fn);
 
 /* Hooks around an authenticated GET served on the event thread: begin is
  * called once the whole request is read, before authentication; end after

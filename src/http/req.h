@@ -36,6 +36,14 @@ const char *req_account(struct req *rq);
 /* Opaque per-request slot for the auth layer (session id etc.). */
 void req_set_auth(struct req *rq, const char *account_id, const char *session_id);
 const char *req_session(struct req *rq);
+/* The route's flags (enum route_flags, http/http.h): with req_method, what
+ * the auth hook judges a credential against. */
+unsigned req_route_flags(struct req *rq);
+/* A second slot for the auth layer: the id of the credential when it is not
+ * a session (an API key: req_session() is then NULL) and the auth layer's
+ * own flags, for its done hook (http_set_done). */
+void req_set_credential(struct req *rq, const char *credential_id, unsigned flags);
+const char *req_credential(struct req *rq, unsigned *flags);
 
 /* ---- responses: exactly one per request ---- */
 /* body is stolen (json_decref'd by the layer). */

@@ -28,9 +28,9 @@
 #include "base/rng.h"
 #include "privacy/zcdp.h"
 
-#define DP_LOG_SCALE   0.10
-#define DP_SLOPE_MID   13.0
-#define DP_SLOPE_SCALE 4.0
+#define DP_LOG_SCALE     0.10
+#define DP_SLOPE_MID     13.0
+#define DP_SLOPE_SCALE   4.0
 #define DP_HIST_BINS_MAX 64 /* 40 mm bins over the widest public range (2200 mm) */
 
 /* Post-processing constants (the design's section 8 defaults). */
@@ -47,12 +47,12 @@ struct dp_stratum {
     size_t p;
     int cols[MEASURES_COUNT]; /* measure index of column j */
     struct zcdp_plan plan;
-    int hist_col[ZCDP_HISTS];       /* column of chest, waist, seat, inseam */
-    int hist_lo[ZCDP_HISTS];        /* lower edge (mm) of bin 0 */
-    size_t hist_bins[ZCDP_HISTS];   /* bins, covering the measure's public range */
-    double base[MEASURES_COUNT];    /* c_j of the log transform (the stratum's base) */
-    int slope_col;                  /* column of shoulderSlope (linear transform) */
-    int neck_col;                   /* column of neck (the plausibility rule's input) */
+    int hist_col[ZCDP_HISTS];     /* column of chest, waist, seat, inseam */
+    int hist_lo[ZCDP_HISTS];      /* lower edge (mm) of bin 0 */
+    size_t hist_bins[ZCDP_HISTS]; /* bins, covering the measure's public range */
+    double base[MEASURES_COUNT];  /* c_j of the log transform (the stratum's base) */
+    int slope_col;                /* column of shoulderSlope (linear transform) */
+    int neck_col;                 /* column of neck (the plausibility rule's input) */
 
     /* input, set by the caller: n rows of p values (mm, degrees), not owned */
     const float *x;
@@ -67,11 +67,11 @@ struct dp_stratum {
     int64_t hist[ZCDP_HISTS][DP_HIST_BINS_MAX];     /* noisy bin counts */
 
     /* post-processing: dp_stratum_fit (log space, u units) */
-    size_t k;                     /* factors kept by the rank rule */
-    double mu_u[MEASURES_COUNT];  /* model mean */
-    double *loadings;             /* p x k, row-major */
-    double psi[MEASURES_COUNT];   /* uniquenesses */
-    double *sigma_u;              /* p x p model covariance */
+    size_t k;                    /* factors kept by the rank rule */
+    double mu_u[MEASURES_COUNT]; /* model mean */
+    double *loadings;            /* p x k, row-major */
+    double psi[MEASURES_COUNT];  /* uniquenesses */
+    double *sigma_u;             /* p x p model covariance */
 
     /* dp_stratum_rows: nrows x p integers (mm; degrees for shoulderSlope) */
     int32_t *rows;
@@ -95,8 +95,7 @@ void dp_record_stage2(const struct dp_stratum *s, const float *row, const double
 
 /* Exact (noise-free) sums over n rows: what dp_stratum_noise adds noise to.
  * Exposed so that tests can check every statistic's sensitivity. */
-int dp_sums_stage1(const struct dp_stratum *s, const float *x, size_t n, int64_t *s1,
-                   int64_t *a1);
+int dp_sums_stage1(const struct dp_stratum *s, const float *x, size_t n, int64_t *s1, int64_t *a1);
 int dp_sums_stage2(const struct dp_stratum *s, const float *x, size_t n, const double *m,
                    const double *sc, int64_t *S, int64_t *G);
 void dp_sums_hist(const struct dp_stratum *s, const float *x, size_t n,

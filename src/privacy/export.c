@@ -5,18 +5,20 @@
  *
  * Invariant: the export reads the same tables erasure deletes (accounts,
  * account_pictures, models, model_avatars, patterns, sessions, tokens,
- * mail_queue, dp_ledger, account_mfa, mfa_recovery_codes);
+ * mail_queue, dp_ledger, api_keys, account_mfa, mfa_recovery_codes);
  * a table that holds account data and is missing here is a bug, which
  * tests/api/test_310_export.py checks against the database itself.
  * Secrets are never exported: no password hash, no session or link token
- * (only their ids and times), no mail bodies (they are copies of links),
- * no 2FA secret nor recovery code (only whether 2FA is on, its times and
- * how many recovery codes are left).
+ * (only their ids and times), no API key or its hash (only its id, name,
+ * scope and times), no mail bodies (they are copies of links), no 2FA
+ * secret nor recovery code (only whether 2FA is on, its times and how many
+ * recovery codes are left).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "account/account.h"
+#include "account/apikey.h"
 #include "base/seal.h"
 #include "base/clock.h"
 #include "store/db.h"
@@ -169,6 +171,20 @@ static int export_models(struct db *db, const char *owner, json_t *doc)
     return 0;
 }
 
+/* The account's API keys (account/apikey.c): never the key itself. */
+static int export_apikeys(struct db *db, const char *owner, json_t *doc)
+{
+    json_t *keys = json_array();
+    int rc = keys ? apikey_list(db, owner, keys) : ERR_NOMEM;
+
+    if (rc) {
+        json_decref(keys);
+        return rc;
+    }
+    json_object_set_new(doc, "api_keys", keys);
+    return 0;
+}
+
 /* Saved patterns, in full: their snapshots are copies of model data. */
 static int export_patterns(struct db *db, const char *owner, json_t *doc)
 {
@@ -218,7 +234,8 @@ int export_account(struct db *db, const char *id, const char *current_session, j
         (rc = export_rows(db, STMT_MAIL_COUNT, id, doc, export_count_row, NULL)) ||
         (rc = export_rows(db, STMT_DP_LEDGER_GET, id, ledger, export_ledger_row, NULL)) ||
         (rc = export_rows(db, STMT_MFA_EXPORT, id, mfa, export_mfa_row, NULL)) ||
-        (rc = export_models(db, id, doc)) || (rc = export_patterns(db, id, doc))) {
+        (rc = export_apikeys(db, id, doc)) || (rc = export_models(db, id, doc)) ||
+        (rc = export_patterns(db, id, doc))) {
         json_decref(doc);
         return rc;
     }

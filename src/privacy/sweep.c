@@ -7,7 +7,9 @@
  *     same statement).
  *   - The inactivity notice is mailed at most once per period of
  *     inactivity: notice_sent_at is set in the transaction that queues the
- *     mail, and a login clears it.
+ *     mail, and a login clears it. An account that restricts processing
+ *     gets none (no mail while restricted: account/restrict.h); the
+ *     erasure after RETAIN_INACTIVE_DAYS still applies to it.
  *   - A dry run takes the same paths inside one transaction and rolls it
  *     back, so its counts are exactly what a real run would do.
  *   - The report holds counts only, never personal data.
@@ -196,6 +198,8 @@ static int sweep_database(struct db *db, int64_t now, int dry_run, struct sweep_
         rc = sweep_delete(db, STMT_SWEEP_SESSIONS, now, &r->sessions_deleted);
     if (!rc)
         rc = sweep_delete(db, STMT_SWEEP_TOKENS, now, &r->tokens_deleted);
+    if (!rc) /* expired API keys count with the sessions: both are credentials */
+        rc = sweep_delete(db, STMT_SWEEP_APIKEYS, now * 1000, &r->sessions_deleted);
     if (!rc)
         rc = sweep_delete(db, STMT_SWEEP_MFA_SETUPS, now - LIMIT_MFA_SETUP_TTL_S,
                           &r->mfa_setups_deleted);

@@ -4,11 +4,13 @@
  * One sweep, as of a time `now`:
  *   1. deletes this node's access-log files older than RETAIN_ACCESS_LOG_DAYS;
  *   2. mails, once, every account whose last login is RETAIN_INACTIVE_DAYS -
- *      RETAIN_NOTICE_DAYS old that it will be erased unless they log in;
+ *      RETAIN_NOTICE_DAYS old that it will be erased unless they log in
+ *      (not a restricted account: it gets no mail);
  *   3. erases every account whose last login is RETAIN_INACTIVE_DAYS old,
  *      with everything it owns;
  *   4. erases pending signups older than RETAIN_UNCONFIRMED_DAYS;
- *   5. deletes expired sessions and links;
+ *   5. deletes expired sessions, links and API keys, and 2FA setups never
+ *      enabled within LIMIT_MFA_SETUP_TTL_S;
  *   6. deletes this node's outbox files older than RETAIN_OUTBOX_DAYS.
  * Steps 2-5 touch the shared database and run on one node at a time
  * (PostgreSQL advisory lock); step 1 runs on every node for its own logs.
@@ -34,7 +36,7 @@ struct sweep_report {
     int notices;
     int accounts_erased;
     int signups_erased;
-    int sessions_deleted;
+    int sessions_deleted; /* expired sessions and API keys */
     int tokens_deleted;
     int mfa_setups_deleted; /* 2FA setups never enabled within LIMIT_MFA_SETUP_TTL_S */
     int outbox_deleted;

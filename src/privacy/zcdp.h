@@ -18,11 +18,11 @@
 #include <stdint.h>
 
 /* Mechanism constants (data-independent, published in every release). */
-#define ZCDP_Q          32 /* quantisation: integer unit is 1/32 of a (scaled) log unit */
-#define ZCDP_C          4  /* stage 2 clamps each standardised value to |v| <= 4 */
-#define ZCDP_HISTS      4  /* sizing histograms: chest, waist, seat, inseam */
-#define ZCDP_BIN_MM     40 /* their bin width, bins aligned to multiples of 40 mm */
-#define ZCDP_COUNTS     4  /* count cells: incomplete, implausible, eligible with/without */
+#define ZCDP_Q      32 /* quantisation: integer unit is 1/32 of a (scaled) log unit */
+#define ZCDP_C      4  /* stage 2 clamps each standardised value to |v| <= 4 */
+#define ZCDP_HISTS  4  /* sizing histograms: chest, waist, seat, inseam */
+#define ZCDP_BIN_MM 40 /* their bin width, bins aligned to multiples of 40 mm */
+#define ZCDP_COUNTS 4  /* count cells: incomplete, implausible, eligible with/without */
 
 enum zcdp_query {
     ZCDP_Q_COUNTS = 0,  /* the 4 count cells (whole release), delta2 = 1 */
@@ -38,11 +38,11 @@ extern const unsigned zcdp_share_pct[ZCDP_Q__N];
 extern const char *const zcdp_query_name[ZCDP_Q__N];
 
 struct zcdp_plan {
-    uint32_t rho_milli;          /* per release */
-    size_t p;                    /* columns of the stratum (38 or 30) */
-    uint64_t b2;                 /* B1^2 = B^2 = ceil(2p) */
-    uint64_t delta2[ZCDP_Q__N];  /* squared L2 sensitivity of each query */
-    uint64_t sigma2[ZCDP_Q__N];  /* its noise variance */
+    uint32_t rho_milli;         /* per release */
+    size_t p;                   /* columns of the stratum (38 or 30) */
+    uint64_t b2;                /* B1^2 = B^2 = ceil(2p) */
+    uint64_t delta2[ZCDP_Q__N]; /* squared L2 sensitivity of each query */
+    uint64_t sigma2[ZCDP_Q__N]; /* its noise variance */
 };
 
 /* The plan for a stratum of p columns at rho_milli per release.

@@ -337,8 +337,9 @@ const struct db_migration db_migrations[] = {
          * it LIMIT_MFA_SETUP_TTL_S later); last_step is the last time step
          * whose code was accepted (-1: none), so a code is used once.
          * mfa_recovery_codes holds keyed BLAKE2b hashes of the recovery
-         * codes; a used one is deleted. Both go with the account (and the
-         * codes with the secret). */
+         * codes (keyed by the secret: account/mfa.c, mfa_recovery_hash); a
+         * used one is deleted. Both go with the account (and the codes with
+         * the secret). */
         .version = 10,
         .sqlite_sql = "CREATE TABLE account_mfa (\n"
                       "  account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,\n"
@@ -372,6 +373,40 @@ const struct db_migration db_migrations[] = {
                   "  created_at BIGINT NOT NULL,\n"
                   "  PRIMARY KEY (account_id, code_hash)\n"
                   ");\n",
+    },
+    {
+        /* Issue 14: API keys and restriction of processing. A key is found
+         * by the BLAKE2b hash of its secret (like a session), its name is
+         * sealed (api_keys.name:<id>); times in ms. restricted_at (Unix
+         * seconds) is set while the owner restricts processing (GDPR art.
+         * 18), NULL otherwise. */
+        .version = 11,
+        .sqlite_sql = "ALTER TABLE accounts ADD COLUMN restricted_at INTEGER;\n"
+                      "CREATE TABLE api_keys (\n"
+                      "  id TEXT PRIMARY KEY,\n"
+                      "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                      "  key_hash BLOB NOT NULL UNIQUE,\n"
+                      "  name_sealed BLOB NOT NULL,\n"
+                      "  scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),\n"
+                      "  created_ms INTEGER NOT NULL,\n"
+                      "  expires_ms INTEGER NOT NULL,\n"
+                      "  last_used_ms INTEGER\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX api_keys_account ON api_keys (account_id, created_ms);\n"
+                      "CREATE INDEX api_keys_expiry ON api_keys (expires_ms);\n",
+        .pg_sql = "ALTER TABLE accounts ADD COLUMN restricted_at BIGINT;\n"
+                  "CREATE TABLE api_keys (\n"
+                  "  id TEXT PRIMARY KEY,\n"
+                  "  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                  "  key_hash BYTEA NOT NULL UNIQUE,\n"
+                  "  name_sealed BYTEA NOT NULL,\n"
+                  "  scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),\n"
+                  "  created_ms BIGINT NOT NULL,\n"
+                  "  expires_ms BIGINT NOT NULL,\n"
+                  "  last_used_ms BIGINT\n"
+                  ");\n"
+                  "CREATE INDEX api_keys_account ON api_keys (account_id, created_ms);\n"
+                  "CREATE INDEX api_keys_expiry ON api_keys (expires_ms);\n",
     },
     {
         /* Issue 14: saved patterns. Design, name, notes, options and the

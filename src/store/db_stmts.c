@@ -116,8 +116,9 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_SESSION_INSERT] = {"INSERT INTO sessions (id, account_id, token_hash, created_ms,"
                              " expires_at) VALUES ($1, $2, $3, $4, $5)",
                              NULL},
-    [STMT_SESSION_AUTH] = {"SELECT id, account_id FROM sessions"
-                           " WHERE token_hash = $1 AND expires_at > $2",
+    [STMT_SESSION_AUTH] = {"SELECT s.id, s.account_id, a.restricted_at"
+                           " FROM sessions s JOIN accounts a ON a.id = s.account_id"
+                           " WHERE s.token_hash = $1 AND s.expires_at > $2",
                            NULL},
     [STMT_SESSION_DELETE] = {"DELETE FROM sessions WHERE id = $1", NULL},
     [STMT_SESSION_DELETE_OTHERS] = {"DELETE FROM sessions WHERE account_id = $1 AND id <> $2",
@@ -185,7 +186,8 @@ static const struct stmt_sql stmt_table[] = {
                             NULL},
     /* privacy lifecycle (issue 5) */
     [STMT_SWEEP_NOTICE_DUE] = {"SELECT id, email_sealed FROM accounts WHERE last_login_at <= $1"
-                               " AND notice_sent_at IS NULL ORDER BY last_login_at LIMIT $2",
+                               " AND notice_sent_at IS NULL AND restricted_at IS NULL"
+                               " ORDER BY last_login_at LIMIT $2",
                                NULL},
     [STMT_SWEEP_NOTICE_MARK] = {"UPDATE accounts SET notice_sent_at = $2 WHERE id = $1", NULL},
     [STMT_SWEEP_INACTIVE] = {"SELECT id FROM accounts WHERE last_login_at <= $1"
@@ -232,7 +234,7 @@ static const struct stmt_sql stmt_table[] = {
      * casts give PostgreSQL the parameters' types. */
     [STMT_DP_CHARGE] = {"INSERT INTO dp_ledger (account_id, spent_milli, last_build)"
                         " SELECT a.id, CAST($1 AS BIGINT), CAST($2 AS TEXT) FROM accounts a"
-                        " WHERE a.consent_open_data = 1"
+                        " WHERE a.consent_open_data = 1 AND a.restricted_at IS NULL"
                         " AND EXISTS (SELECT 1 FROM models m WHERE m.account_id = a.id)"
                         " AND CAST($1 AS BIGINT) <= CAST($3 AS BIGINT)"
                         " ORDER BY a.id"
@@ -244,6 +246,7 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_DP_MEMBERS] = {"SELECT m.account_id, m.id, m.breasts_sealed, m.measurements_sealed"
                          " FROM models m CROSS JOIN dp_ledger l CROSS JOIN accounts a"
                          " WHERE l.last_build = $1 AND a.consent_open_data = 1"
+                         " AND a.restricted_at IS NULL"
                          " AND l.account_id = m.account_id AND a.id = m.account_id"
                          " ORDER BY m.account_id, m.updated_at DESC, m.id DESC",
                          NULL},
@@ -309,6 +312,32 @@ static const struct stmt_sql stmt_table[] = {
                              " ORDER BY id LIMIT $1",
                              NULL},
     [STMT_UPGRADE_MODEL_SEAL] = {"UPDATE models SET breasts_sealed = $2 WHERE id = $1", NULL},
+    /* API keys and restriction of processing (issue 14) */
+    [STMT_APIKEY_INSERT] = {"INSERT INTO api_keys (id, account_id, key_hash, name_sealed, scope,"
+                            " created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            NULL},
+    [STMT_APIKEY_COUNT] = {"SELECT count(*) FROM api_keys WHERE account_id = $1"
+                           " AND expires_ms > $2",
+                           NULL},
+    [STMT_APIKEY_AUTH] = {"SELECT k.id, k.account_id, k.scope, k.last_used_ms, a.restricted_at"
+                          " FROM api_keys k JOIN accounts a ON a.id = k.account_id"
+                          " WHERE k.key_hash = $1 AND k.expires_ms > $2",
+                          NULL},
+    [STMT_APIKEY_TOUCH] = {"UPDATE api_keys SET last_used_ms = $2 WHERE id = $1"
+                           " AND (last_used_ms IS NULL OR last_used_ms <= $3)",
+                           NULL},
+    [STMT_APIKEY_LIST] = {"SELECT id, name_sealed, scope, created_ms, expires_ms, last_used_ms"
+                          " FROM api_keys WHERE account_id = $1 ORDER BY created_ms, id",
+                          NULL},
+    [STMT_APIKEY_DELETE] = {"DELETE FROM api_keys WHERE id = $1 AND account_id = $2", NULL},
+    [STMT_SWEEP_APIKEYS] = {"DELETE FROM api_keys WHERE expires_ms <= $1", NULL},
+    [STMT_ACCOUNT_RESTRICTION] = {"SELECT restricted_at FROM accounts WHERE id = $1", NULL},
+    [STMT_ACCOUNT_RESTRICT] = {"UPDATE accounts SET restricted_at = $2, updated_at = $2"
+                               " WHERE id = $1 AND restricted_at IS NULL",
+                               NULL},
+    [STMT_ACCOUNT_UNRESTRICT] = {"UPDATE accounts SET restricted_at = NULL, updated_at = $2"
+                                 " WHERE id = $1 AND restricted_at IS NOT NULL",
+                                 NULL},
     /* saved patterns (issue 14): every statement names the owner */
     [STMT_PATTERN_INSERT] = {"INSERT INTO patterns (id, account_id, model_id, design_sealed,"
                              " name_sealed, notes_sealed, options_sealed, snapshot_sealed,"

@@ -46,7 +46,7 @@ enum stmt {
     STMT_TOKEN_DELETE,          /* $1 hash, $2 kind */
     STMT_TOKEN_DELETE_KIND,     /* $1 account, $2 kind */
     STMT_SESSION_INSERT,        /* $1 id, $2 account, $3 token_hash, $4 created_ms, $5 expires_at */
-    STMT_SESSION_AUTH,          /* $1 token_hash, $2 now -> id, account_id */
+    STMT_SESSION_AUTH,          /* $1 token_hash, $2 now -> id, account_id, restricted_at */
     STMT_SESSION_DELETE,        /* $1 id */
     STMT_SESSION_DELETE_OTHERS, /* $1 account, $2 id kept */
     STMT_SESSION_DELETE_ALL,    /* $1 account */
@@ -75,7 +75,8 @@ enum stmt {
     STMT_AVATAR_GET,    /* $1 model, $2 account -> content_type, data_sealed */
     STMT_AVATAR_DELETE, /* $1 model, $2 account */
     /* privacy lifecycle (issue 5) */
-    STMT_SWEEP_NOTICE_DUE,  /* $1 last login cutoff, $2 limit -> id, email_sealed */
+    STMT_SWEEP_NOTICE_DUE,  /* $1 last login cutoff, $2 limit -> id, email_sealed (not
+                               restricted accounts: they get no mail) */
     STMT_SWEEP_NOTICE_MARK, /* $1 id, $2 now */
     STMT_SWEEP_INACTIVE,    /* $1 last login cutoff, $2 limit -> id */
     STMT_SWEEP_SIGNUPS,     /* $1 created cutoff */
@@ -115,12 +116,27 @@ enum stmt {
     STMT_DP_BUILD_INSERT,  /* $1 id, $2 created_at, $3 rho_milli, $4 cadence_ignored,
                               $5 quarter */
     STMT_DP_BUILD_PUBLISH, /* $1 id */
-    STMT_DP_CHARGE,        /* $1 rho_milli, $2 build id, $3 cap_milli: charge every opted-in
-                              account with a model that stays within the cap */
+    STMT_DP_CHARGE,        /* $1 rho_milli, $2 build id, $3 cap_milli: charge every opted-in,
+                              not restricted account with a model that stays within the cap */
     STMT_DP_MEMBERS,       /* $1 build id -> account_id, model id, breasts_sealed,
-                              measurements_sealed (charged accounts still opted in; newest model
+                              measurements_sealed (charged accounts still opted in
+                              and not restricted; newest model
                               of an account first: updated_at, then id, descending) */
     STMT_DP_LEDGER_GET,    /* $1 account -> spent_milli */
+    /* API keys and restriction of processing (issue 14) */
+    STMT_APIKEY_INSERT,       /* $1 id, $2 account, $3 key_hash, $4 name_sealed, $5 scope,
+                                 $6 created_ms, $7 expires_ms */
+    STMT_APIKEY_COUNT,        /* $1 account, $2 now_ms -> count of unexpired keys */
+    STMT_APIKEY_AUTH,         /* $1 key_hash, $2 now_ms -> id, account_id, scope, last_used_ms,
+                                 restricted_at (unexpired keys only) */
+    STMT_APIKEY_TOUCH,        /* $1 id, $2 now_ms, $3 now_ms - touch interval */
+    STMT_APIKEY_LIST,         /* $1 account -> id, name_sealed, scope, created_ms, expires_ms,
+                                 last_used_ms (oldest first) */
+    STMT_APIKEY_DELETE,       /* $1 id, $2 account */
+    STMT_SWEEP_APIKEYS,       /* $1 now_ms: delete expired keys */
+    STMT_ACCOUNT_RESTRICTION, /* $1 id -> restricted_at (NULL: not restricted) */
+    STMT_ACCOUNT_RESTRICT,    /* $1 id, $2 now: restrict (when not already) */
+    STMT_ACCOUNT_UNRESTRICT,  /* $1 id, $2 now: lift (when restricted) */
     /* saved patterns (issue 14) */
     STMT_PATTERN_INSERT,   /* $1 id, $2 account, $3 model, $4 design, $5 name, $6 notes or NULL,
                               $7 options, $8 snapshot, $9 now (all sealed but ids and now) */
@@ -160,6 +176,7 @@ enum stmt {
  *                            the value only if it is still the old one (a writer may have won) */
 #define STMT_REKEY_ENUM_X(name, ...)                                                               \
     STMT_REKEY_SCAN_##name, STMT_REKEY_COUNT_##name, STMT_REKEY_PUT_##name,
+    /* clang-format off */
     SEALED_COLUMNS(STMT_REKEY_ENUM_X, STMT_REKEY_ENUM_X)
 #undef STMT_REKEY_ENUM_X
     /* open data speed (issue 13, item 8) */
@@ -168,6 +185,7 @@ enum stmt {
     STMT_POPULATE_CACHE,   /* SQLite only: the page cache of populate's connection */
     STMT_OPENDATA_CACHE,   /* SQLite only: the page cache of the build's connection */
     STMT__COUNT
+    /* clang-format on */
 };
 
 #endif

@@ -36,6 +36,8 @@ ACCOUNT_KEYS = {
     "consent",
     "created_at",
     "last_login_at",
+    "restriction",
+    "two_factor",
     "units",
 }
 
@@ -125,6 +127,19 @@ def assert_account_shape(acc):
     assert isinstance(acc["consent"]["open_data"], bool), acc
     parse_time(acc["created_at"])
     parse_time(acc["last_login_at"])
+    res = acc["restriction"]
+    assert isinstance(res, dict) and set(res) == {"restricted", "since"}, acc
+    assert isinstance(res["restricted"], bool), acc
+    if res["restricted"]:
+        parse_time(res["since"])
+    else:
+        assert res["since"] is None, acc
+    tf = acc["two_factor"]
+    assert isinstance(tf, dict) and set(tf) == {"enabled", "recovery_codes_left"}, acc
+    assert isinstance(tf["enabled"], bool), acc
+    assert tf["recovery_codes_left"] in range(0, 11), acc
+    if not tf["enabled"]:
+        assert tf["recovery_codes_left"] == 0, acc
 
 
 # --------------------------------------------------------------------------

@@ -43,7 +43,8 @@ COUNT_KEYS = ("logs_deleted", "notices", "accounts_erased", "signups_erased", "s
 
 # Every table that holds data of an account (src/store/db_schema.c).
 ACCOUNT_TABLES = ("accounts", "sessions", "tokens", "account_pictures", "mail_queue", "models",
-                  "model_avatars", "dp_ledger", "patterns", "account_mfa", "mfa_recovery_codes")
+                  "model_avatars", "dp_ledger", "patterns", "api_keys", "account_mfa",
+                  "mfa_recovery_codes")
 
 
 # --------------------------------------------------------------------------
@@ -396,15 +397,18 @@ class Rich:
         self.model_ids = []
         self.pattern_ids = []
         self.pending_email = None
+        self.api_key = None  # the secret of its API key (populate)
+        self.api_key_id = None
         self.mfa = None  # mfa_helpers.Mfa: 2FA is on
 
 
 def populate(srv, acc, tag="rich"):
     """Bio, social, consent, a picture, two models with avatars, two saved
-    patterns of the second model, a second session, an open data build that
-    charged the account's privacy ledger (it publishes nothing: the world is
-    too small), and two-factor login (its secret and recovery codes). Needs
-    a server that delivers mail (not used here)."""
+    patterns of the second model, a second session, an API key used once, an
+    open data build that charged the account's privacy ledger (it publishes
+    nothing: the world is too small), and two-factor login (its secret and
+    recovery codes). Needs a server that delivers mail (not used here)."""
+    import mfa_helpers
     from accounts_helpers import bearer, login_token
     from models_helpers import create_model, image_fixture, male_sets, put_avatar, without_breasts_only
     from opendata_helpers import build_fails
@@ -437,8 +441,13 @@ def populate(srv, acc, tag="rich"):
     assert "the ledger was charged" in build_fails(srv, "--ignore-cadence")
     rich.tokens.append(login_token(srv, acc.username, acc.password))
     assert srv.get("/v1/account", headers=bearer(rich.tokens[-1])).status_code == 200
-    import mfa_helpers
-
+    # 90 days ahead of the server's clock (it may run with an offset)
+    expires = rfc3339(account_last_login(srv, rich.tokens[-1]) + days(90))
+    r = srv.post("/v1/apikeys", headers=acc.auth, json={"name": f"key of {tag}", "scope": "read",
+                                                        "expires_at": expires})
+    assert r.status_code == 201, r.text
+    rich.api_key, rich.api_key_id = r.json()["key"], r.json()["id"]
+    assert srv.get("/v1/models", headers=bearer(rich.api_key)).status_code == 200
     rich.mfa = mfa_helpers.enable(srv, acc)
     return rich
 
@@ -464,7 +473,7 @@ def account_rows(store, account_id):
     """{table: rows} of everything the schema stores for one account."""
     out = {}
     for t in ("sessions", "tokens", "account_pictures", "mail_queue", "models", "dp_ledger", "patterns",
-              "account_mfa", "mfa_recovery_codes"):
+              "api_keys", "account_mfa", "mfa_recovery_codes"):
         out[t] = store.where(t, "account_id", account_id)
     out["accounts"] = store.where("accounts", "id", account_id)
     model_ids = {m["id"] for m in out["models"]}

@@ -530,6 +530,28 @@ def test_the_export_says_2fa_is_on_never_the_secret(srv):
                   "last_code_at": None, "recovery_codes_left": 0}, tf
 
 
+
+def test_the_account_says_whether_2fa_is_on(srv):
+    """GET /v1/account carries two_factor {enabled, recovery_codes_left}:
+    what the site's account page shows (and whether its email form asks
+    for a code). A pending setup is not on."""
+    acc = account(srv, "accshow")
+    get = lambda: srv.get("/v1/account", headers=acc.auth).json()["two_factor"]
+    assert get() == {"enabled": False, "recovery_codes_left": 0}
+    m = M.setup(srv, acc)
+    assert get() == {"enabled": False, "recovery_codes_left": 0}
+    r = srv.post("/v1/account/mfa/enable", headers=acc.auth, json={"code": m.next_code(srv)})
+    assert r.status_code == 200, r.text
+    m.recovery = list(r.json()["recovery_codes"])
+    assert get() == {"enabled": True, "recovery_codes_left": limits.LIMIT_MFA_RECOVERY_CODES}
+    assert M.login(srv, acc, m.recovery_code()).status_code == 200
+    assert get() == {"enabled": True, "recovery_codes_left": limits.LIMIT_MFA_RECOVERY_CODES - 1}
+    # PATCH answers the same account
+    r = srv.request("PATCH", "/v1/account", headers=acc.auth, json={"bio": "two factors"})
+    assert r.json()["two_factor"]["enabled"] is True, r.text
+    assert disable(srv, acc, password=acc.password, code=m.next_code(srv)).status_code == 204
+    assert get() == {"enabled": False, "recovery_codes_left": 0}
+
 # --------------------------------------------------------------------------
 # bounds
 

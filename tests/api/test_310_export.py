@@ -38,7 +38,8 @@ from models_helpers import get_avatar, get_model, model_path
 from saved_patterns_helpers import get_pattern
 
 EXPORT_KEYS = {"schema", "exported_at", "account", "picture", "sessions", "links", "note",
-               "mails_queued", "models", "open_data_budget", "patterns", "two_factor"}
+               "mails_queued", "models", "open_data_budget", "patterns", "api_keys", "two_factor"}
+API_KEY_KEYS = {"id", "name", "scope", "created_at", "expires_at", "last_used_at"}
 EXPORT_ACCOUNT_KEYS = ACCOUNT_KEYS | {"updated_at", "retention", "notice_sent_at"}
 RETENTION_KEYS = {"last_login_at", "notice_on", "erased_on", "access_log_days", "rule"}
 
@@ -176,6 +177,19 @@ def test_export_matches_the_database(world):
         extra = {"new_email"} if x["kind"] == "email" else set()
         assert set(x) == {"kind", "created_at", "expires_at"} | extra, x
 
+    # API keys: every one, with its name, scope and times; never the key.
+    assert [k["id"] for k in doc["api_keys"]] == [k["id"] for k in db["api_keys"]] == [rich.api_key_id]
+    for k, krow in zip(doc["api_keys"], db["api_keys"]):
+        assert set(k) == API_KEY_KEYS, k
+        assert k["name"] == "key of exp" and k["scope"] == krow["scope"] == "read", (k, krow)
+        assert t_ms(k["created_at"]) == int(krow["created_ms"]), (k, krow)
+        assert t_ms(k["expires_at"]) == int(krow["expires_ms"]), (k, krow)
+        assert t_ms(k["last_used_at"]) == int(krow["last_used_ms"]), (k, krow)
+    lst = srv.get("/v1/apikeys", headers=acc.auth)
+    assert lst.status_code == 200 and lst.json()["api_keys"] == doc["api_keys"], lst.text
+    # The restriction of processing: off, as GET /v1/account says.
+    assert a["restriction"] == {"restricted": False, "since": None} and row["restricted_at"] is None
+
     # Queued mails: counted (the change request went to both addresses, and the reset).
     assert doc["mails_queued"] == len(db["mail_queue"]) >= 3
 
@@ -227,13 +241,15 @@ def test_export_leaks_no_secret_and_nothing_of_others(world):
     assert "$argon2" not in text, "an argon2 hash in the export"
     for tok in rich.tokens:
         assert tok not in text, "a session token in the export"
+    assert rich.api_key not in text and rich.api_key[4:] not in text, "an API key in the export"
     assert acc.password not in text
     assert rich.mfa.secret not in text and rich.mfa.secret.lower() not in text, "the 2FA secret"
     assert not any(c in text for c in rich.mfa.recovery), "a recovery code in the export"
     st = Store(world["store"])
     rows = account_rows(st, acc.id)
     hashes = [r["token_hash"] for r in rows["sessions"] + rows["tokens"]]
-    assert len(hashes) == 4
+    hashes += [r["key_hash"] for r in rows["api_keys"]]
+    assert len(hashes) == 5
     for h in hashes:
         hx = h[2:]  # \x<hex>
         assert hx not in text.lower(), "a token hash in the export"
@@ -255,6 +271,7 @@ def test_export_of_a_bare_account(world):
     assert doc["picture"] is None and doc["models"] == [] and doc["links"] == []
     assert doc["patterns"] == []
     db = account_rows(Store(world["store"]), bare.id)
+    assert doc["api_keys"] == [] and db["api_keys"] == []
     assert doc["mails_queued"] == len(db["mail_queue"]) == 0
     assert doc["open_data_budget"]["rho_spent"] == 0 and db["dp_ledger"] == []
     assert doc["two_factor"]["enabled"] is False and db["account_mfa"] == []

@@ -53,6 +53,8 @@ def needles_of(st, rich):
         n[f"session id {i}"] = s["id"]
     for i, m in enumerate(rows["mail_queue"]):
         n[f"queued mail id {i}"] = m["id"]
+    for i, k in enumerate(rows["api_keys"]):
+        n[f"API key id {i}"] = k["id"]
     return n
 
 
@@ -67,6 +69,7 @@ def assert_everything_there(st, rich, with_links=True):
     assert len(rows["models"]) == 2 and len(rows["model_avatars"]) == 2
     assert len(rows["patterns"]) == 2
     assert len(rows["sessions"]) == 2 and len(rows["account_pictures"]) == 1
+    assert len(rows["api_keys"]) == 1
     if with_links:
         assert {r["kind"] for r in rows["tokens"]} == {"email", "reset"}, rows["tokens"]
         assert len(rows["mail_queue"]) >= 3, rows["mail_queue"]
@@ -84,6 +87,7 @@ def assert_gone(st, srv, rich, needles):
     assert {t: len(r) for t, r in account_rows(st, acc.id).items() if r} == {}
     assert_no_row_references(st, needles)
     assert_not_stored(st, needles)
+    assert_unauthenticated(srv.get("/v1/models", headers=bearer(rich.api_key)))
     for tok in rich.tokens:
         assert_unauthenticated(srv.get("/v1/account", headers=bearer(tok)))
         assert_unauthenticated(srv.get("/v1/account/picture", headers=bearer(tok)))

@@ -8,7 +8,12 @@ The sealed values are found from the schema (every *_sealed column, and the
 key check rows of meta) and opened here in Python under each key
 (rekey_helpers.Key: libsodium through ctypes), so a sealed column added later
 is covered without touching this file, except for giving it a value in
-make_world(): the coverage check below fails until it has one."""
+make_world(): the coverage check below fails until it has one.
+
+Recovery codes of two-factor login are hashes that rotation cannot
+recompute (it never sees the codes): they are keyed by the account's TOTP
+secret, which rotation reseals unchanged, so they must work before, during
+and after a rotation (Mfa2: checked at every stage below)."""
 
 import collections
 import json
@@ -18,7 +23,9 @@ import time
 
 import pytest
 
-from accounts_helpers import create_account, login, new_identity, outbox, signup
+import mfa_helpers
+from accounts_helpers import assert_error, create_account, login, new_identity, outbox, signup
+from apikeys_helpers import create_key
 from lifecycle_helpers import dead_smtp_args, wait_for
 from models_helpers import create_model, image_fixture, put_avatar
 from saved_patterns_helpers import bust_body, flat_body, save_pattern
@@ -54,6 +61,11 @@ class World:
         self.accounts = [create_account(first, mails, f"rk{i}") for i in range(accounts)]
         for i, acc in enumerate(self.accounts):
             fill(first, acc, i)
+        # an account with two-factor login on (account_mfa, and recovery
+        # codes that must outlive the rotation); not among self.accounts,
+        # whose views and password logins must not change
+        self.mfa_acc = create_account(first, mails, "rkmfa")
+        self.mfa = mfa_helpers.enable(first, self.mfa_acc)
         # a pending signup (signups)
         ident = new_identity("pend")
         assert signup(first, ident["email"], ident["username"], ident["password"]).status_code == 202
@@ -71,6 +83,25 @@ class World:
         assert r.status_code == 202, r.text
         self.db = Db(self.data_dir, self.database)
         self.old = Key(self.key_path)
+        self.recovery_hashes = self.code_hashes()
+        self.codes_used = 0
+
+    def code_hashes(self):
+        return {bytes(r[0]) for r in self.db.query(
+            f"SELECT code_hash FROM mfa_recovery_codes WHERE account_id = '{self.mfa_acc.id}'")}
+
+    def assert_codes_work(self, srv, totp=False):
+        """The 2FA account logs in with a recovery code (and, with totp, with
+        a code of its authenticator); the used recovery code is refused."""
+        code = self.mfa.recovery_code()
+        r = mfa_helpers.login(srv, self.mfa_acc, code)
+        assert r.status_code == 200, f"login with a recovery code: {r.status_code} {r.text[:200]}"
+        self.codes_used += 1
+        assert_error(mfa_helpers.login(srv, self.mfa_acc, code), 401, "invalid_credentials")
+        if totp:
+            r = mfa_helpers.login(srv, self.mfa_acc, self.mfa.next_code(srv))
+            assert r.status_code == 200, f"login with a TOTP code: {r.status_code} {r.text[:200]}"
+        assert_error(mfa_helpers.login(srv, self.mfa_acc), 401, "mfa_required")
 
     def start(self, extra=()):
         return self.factory.start(extra_args=dead_smtp_args() + list(extra),
@@ -83,7 +114,7 @@ class World:
 
 def fill(srv, acc, i):
     """Bio, social, a picture, a model with notes and (every other one) an
-    avatar, a saved pattern of it with notes."""
+    avatar, a saved pattern of it with notes, an API key."""
     r = srv.request("PATCH", "/v1/account", headers=acc.auth,
                     json={"bio": f"bio {i} \u2702", "social": {"github": f"gh{i}"}})
     assert r.status_code == 200, r.text
@@ -99,6 +130,7 @@ def fill(srv, acc, i):
         assert r.status_code == 200, r.text
     save_pattern(srv, acc, m["id"], "bodice" if breasts else "body", f"pattern {i}",
                  notes=f"pattern notes {i}")
+    create_key(srv, acc, "read" if breasts else "write", name=f"key {i} \u2702")
 
 
 def view(srv, acc):
@@ -188,6 +220,7 @@ def test_rotation_while_serving(server_factory, tmp_path, fresh_database):
     wait_for(lambda: f"key rotation to {new.id:08x}: sealing under it now" in srv.stderr(), 10,
              "the running server to adopt the new key")
     assert_serves(srv, accounts, views)
+    world.assert_codes_work(srv)
     acc = accounts[0]
     r = srv.request("PATCH", "/v1/account", headers=acc.auth, json={"bio": "written mid-rotation"})
     assert r.status_code == 200, r.text
@@ -207,6 +240,7 @@ def test_rotation_while_serving(server_factory, tmp_path, fresh_database):
     srv2 = world.start()
     assert "key rotation to" in srv2.stderr()
     assert_serves(srv2, accounts, views)
+    world.assert_codes_work(srv2)
     assert srv2.stop() is None
 
     # 4. The next run finishes.
@@ -228,10 +262,16 @@ def test_rotation_while_serving(server_factory, tmp_path, fresh_database):
     wait_for(lambda: f"key rotation to {new.id:08x} finished" in srv.stderr(), 10,
              "the running server to forget the old key")
     assert_serves(srv, accounts, views)
+    world.assert_codes_work(srv)
 
-    # 7. A restart uses the new key; the old key is refused.
+    # 7. A restart uses the new key; the old key is refused. The recovery
+    # codes left are the very rows made before the rotation (it cannot
+    # recompute them), and they work, as does the resealed secret.
     srv3 = world.start()
     assert_serves(srv3, accounts, views)
+    world.assert_codes_work(srv3, totp=True)
+    left = world.code_hashes()
+    assert left < world.recovery_hashes and len(left) == len(world.recovery_hashes) - world.codes_used
     old_copy = tmp_path / "old.key"
     old_copy.write_bytes(old.raw)
     os.chmod(old_copy, 0o600)
@@ -294,6 +334,7 @@ def test_a_crash_anywhere_leaves_a_database_both_keys_serve(server_factory, tmp_
     assert world.key_file() == new.raw and not os.path.exists(world.next_path)
     srv = world.start()
     assert_serves(srv, world.accounts, views)
+    world.assert_codes_work(srv)
 
 
 def test_rotation_with_atelier_key(server_factory, tmp_path, fresh_database):

@@ -2,8 +2,10 @@
 // (fresh data directory, free port, mail in the outbox), Debian's chromium
 // driven by playwright-core, and the checks every page gets: a screenshot at
 // desktop and phone width, axe-core with no serious or critical violation,
-// no console error, and no request to any host but the server.
-import { spawn } from 'node:child_process';
+// no console error, and no request to any host but the server; and an
+// authenticator app (TOTP codes) for two-factor login.
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -62,6 +64,15 @@ export async function startServer(extra = []) {
       if (proc.exitCode !== 0) throw new Error(`the server exited with ${proc.exitCode}\n${stderr.slice(-4000)}`);
     },
   };
+}
+
+/* Run the atelier command line (populate, opendata build...) against the
+ * server's data directory; answers its stdout, throws on a failure. */
+export function runCli(srv, args, timeout = 300000) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ATELIER_')));
+  const r = spawnSync(BIN, [...args, '--data', srv.dir], { env, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`atelier ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${(r.stderr || '').slice(-3000)}`);
+  return r.stdout;
 }
 
 /* The newest mail to `to` in the outbox, waiting for it to be written. */
@@ -157,4 +168,75 @@ export async function checkPage(page, name) {
   if (overflow > 1) violations.push({ id: 'phone-overflow', impact: 'serious', help: `the page is ${overflow} px wider than a phone`, nodes: [] });
   await page.setViewportSize(vp || DESKTOP);
   return violations;
+}
+
+/* ---- two-factor login: TOTP codes (RFC 6238: HMAC-SHA1, 30 s, 6 digits) ---- */
+
+export const TOTP_STEP = 30;
+
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of s.replace(/[\s=]/g, '').toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error('not base32: ' + ch);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/* The code of secret (base32) at time step `step` (RFC 4226 dynamic truncation). */
+export function totp(secret, step) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = crypto.createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const off = h[h.length - 1] & 0x0f;
+  const bin = ((h[off] & 0x7f) << 24) | (h[off + 1] << 16) | (h[off + 2] << 8) | h[off + 3];
+  return String(bin % 1e6).padStart(6, '0');
+}
+
+/* An authenticator app: the server accepts a code of its step, the one
+ * before or the one after, each step once and only later than the last one
+ * it accepted; next() answers such a code, waiting for the next step when
+ * the window is used up, and never within 4 s of a step's end. */
+export class Authenticator {
+  constructor(secret) {
+    this.secret = secret.replace(/\s+/g, '');
+    this.last = -1;
+  }
+  static now() {
+    return Date.now() / 1000;
+  }
+  async next() {
+    for (;;) {
+      const t = Authenticator.now();
+      if (TOTP_STEP - (t % TOTP_STEP) < 4) {
+        await new Promise((r) => setTimeout(r, (TOTP_STEP - (t % TOTP_STEP) + 0.3) * 1000));
+        continue;
+      }
+      const now = Math.floor(t / TOTP_STEP);
+      for (let s = now - 1; s <= now + 1; s++)
+        if (s > this.last) {
+          this.last = s;
+          return totp(this.secret, s);
+        }
+      await new Promise((r) => setTimeout(r, (TOTP_STEP - (t % TOTP_STEP) + 0.3) * 1000));
+    }
+  }
+  /* six digits that are no code of the accepted window */
+  wrong() {
+    const now = Math.floor(Authenticator.now() / TOTP_STEP);
+    const near = new Set();
+    for (let s = now - 3; s <= now + 3; s++) near.add(totp(this.secret, s));
+    for (let i = 0; ; i++) {
+      const c = String((123457 + i * 7919) % 1e6).padStart(6, '0');
+      if (!near.has(c)) return c;
+    }
+  }
 }

@@ -3,8 +3,9 @@
  * database, with the clock set (clock_set_ms) so that steps are exact:
  * setup, enabling, one step of drift either way, a code used once, the
  * conditional statements that keep two concurrent uses of one code (or of
- * one recovery code) from both succeeding, recovery codes, disabling, and
- * the secret sealed to its account. The API tests (tests/api/test_180_mfa.py)
+ * one recovery code) from both succeeding, recovery codes (hashed under the
+ * account's secret, not the server key), disabling, and the secret sealed
+ * to its account. The API tests (tests/api/test_180_mfa.py)
  * cover the same on both databases through HTTP.
  */
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +87,9 @@ static void at(int64_t t)
     clock_set_ms(t * 1000);
 }
 
-/* The code of step s of the secret (base32) the setup answered. */
-static void code_of(const char *b32, int64_t s, char out[TOTP_CODE_MAX + 1])
+/* The secret (base32) the setup answered, in bytes. */
+static void secret_of(const char *b32, uint8_t key[LIMIT_MFA_SECRET_BYTES])
 {
-    uint8_t key[LIMIT_MFA_SECRET_BYTES];
     size_t k = 0;
     unsigned buf = 0, bits = 0;
     for (const char *p = b32; *p; p++) {
@@ -96,11 +97,19 @@ static void code_of(const char *b32, int64_t s, char out[TOTP_CODE_MAX + 1])
         buf = (buf << 5) | (unsigned)(strchr(abc, *p) - abc);
         bits += 5;
         if (bits >= 8) {
+            assert_true(k < LIMIT_MFA_SECRET_BYTES);
             key[k++] = (uint8_t)(buf >> (bits - 8));
             bits -= 8;
         }
     }
-    assert_int_equal(k, sizeof key);
+    assert_int_equal(k, LIMIT_MFA_SECRET_BYTES);
+}
+
+/* The code of step s of the secret (base32) the setup answered. */
+static void code_of(const char *b32, int64_t s, char out[TOTP_CODE_MAX + 1])
+{
+    uint8_t key[LIMIT_MFA_SECRET_BYTES];
+    secret_of(b32, key);
     assert_int_equal(totp_code(key, sizeof key, s, LIMIT_MFA_DIGITS, TOTP_SHA1, out), 0);
 }
 
@@ -215,10 +224,9 @@ static void test_one_use_under_concurrency(void **state)
     assert_int_equal(use_step(id, s0 - 1), 0); /* an earlier one */
     assert_int_equal(use_step(id, s0 + 1), 1);
     /* a recovery code's row is deleted by its first use only */
-    uint8_t h[SEAL_LOOKUP_BYTES];
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s:%s", id, codes[3]);
-    seal_lookup("mfa-recovery", buf, strlen(buf), h);
+    uint8_t h[MFA_CODE_HASH_BYTES], secret[LIMIT_MFA_SECRET_BYTES];
+    secret_of(b32, secret);
+    mfa_recovery_hash(id, secret, sizeof secret, codes[3], h);
     struct db_param p[] = {DB_TEXT(id), DB_BLOB(h, sizeof h)};
     assert_int_equal(db_exec(db, STMT_MFA_CODE_USE, p, 2), 1);
     assert_int_equal(db_exec(db, STMT_MFA_CODE_USE, p, 2), 0);
@@ -269,12 +277,59 @@ static void test_pending_and_sealing(void **state)
     assert_int_equal(mfa_enable(db, id, c, codes), 0);
 }
 
+/* The stored hash of a recovery code depends on the account and its
+ * secret, not on the server key, so `atelier rekey` (which reseals the
+ * secret, unchanged) leaves every code working; and it is the hash the
+ * service stored (the row is found by it). */
+static void test_recovery_hash_outlives_the_server_key(void **state)
+{
+    (void)state;
+    const char *id = "acct-rekey-00000000005", *other = "acct-rekey-00000000006";
+    char b32[TOTP_BASE32_LEN + 1], uri[MFA_URI_BUF], c[TOTP_CODE_MAX + 1];
+    char codes[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF], upper[MFA_RECOVERY_BUF];
+    uint8_t secret[LIMIT_MFA_SECRET_BYTES], h[MFA_CODE_HASH_BYTES], again[MFA_CODE_HASH_BYTES];
+    int64_t exp, s0 = T0 / LIMIT_MFA_STEP_S;
+
+    add_account(id);
+    at(T0);
+    assert_int_equal(mfa_setup(db, id, "di", b32, uri, &exp), 0);
+    code_of(b32, s0, c);
+    assert_int_equal(mfa_enable(db, id, c, codes), 0);
+    secret_of(b32, secret);
+    mfa_recovery_hash(id, secret, sizeof secret, codes[0], h);
+    /* any case is the same code */
+    for (size_t i = 0; i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)codes[0][i]);
+    mfa_recovery_hash(id, secret, sizeof secret, upper, again);
+    assert_memory_equal(h, again, sizeof h);
+    /* another server key: the same hash */
+    seal_shutdown();
+    assert_int_equal(
+        seal_init("f0e0d0c0b0a090807060504030201000f0e0d0c0b0a090807060504030201000", "", 0), 0);
+    mfa_recovery_hash(id, secret, sizeof secret, codes[0], again);
+    seal_shutdown();
+    assert_int_equal(seal_init(KEY_HEX, "", 0), 0);
+    assert_memory_equal(h, again, sizeof h);
+    /* another account, or another secret: another hash */
+    mfa_recovery_hash(other, secret, sizeof secret, codes[0], again);
+    assert_memory_not_equal(h, again, sizeof h);
+    secret[0] ^= 1;
+    mfa_recovery_hash(id, secret, sizeof secret, codes[0], again);
+    assert_memory_not_equal(h, again, sizeof h);
+    /* the row the service stored is found by that hash */
+    struct db_param p[] = {DB_TEXT(id), DB_BLOB(h, sizeof h)};
+    assert_int_equal(db_exec(db, STMT_MFA_CODE_USE, p, 2), 1);
+    assert_int_equal(mfa_verify(db, id, codes[0]), ERR_UNAUTHENTICATED);
+    assert_int_equal(mfa_verify(db, id, codes[1]), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_one_use_under_concurrency),
         cmocka_unit_test(test_pending_and_sealing),
+        cmocka_unit_test(test_recovery_hash_outlives_the_server_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

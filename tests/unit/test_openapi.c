@@ -2,6 +2,12 @@
  * test_openapi.c - docs/openapi.json (compiled into the binary) describes
  * every route of the route table, with the same method, and nothing the
  * table does not serve. A route added without documentation fails here.
+ * Who may call a route is documented as the route table says: `security`
+ * lists the `apiKey` scheme exactly on ROUTE_KEY_OK routes (with the
+ * `read` scope on GETs only), `x-atelier-restricted-ok` is true exactly on
+ * ROUTE_RESTRICTED_OK routes, and every authenticated route documents the
+ * 403 of a credential it refuses. tools/openapi_access.py writes these from
+ * the flags.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +97,87 @@ static void test_no_undocumented_extras(void **state)
     json_decref(doc);
 }
 
+/* 1 when the security requirement list sec names scheme; its scopes go
+ * to *scopes. */
+static int has_scheme(json_t *sec, const char *scheme, json_t **scopes)
+{
+    size_t i;
+    json_t *req;
+
+    json_array_foreach(sec, i, req)
+    {
+        json_t *s = json_object_get(req, scheme);
+        if (s) {
+            if (scopes)
+                *scopes = s;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int has_string(json_t *arr, const char *v)
+{
+    size_t i;
+    json_t *x;
+
+    json_array_foreach(arr, i,
+                       x) if (json_is_string(x) && strcmp(json_string_value(x), v) == 0) return 1;
+    return 0;
+}
+
+static void test_route_access_documented(void **state)
+{
+    (void)state;
+    json_t *doc = load_doc();
+    json_t *paths = json_object_get(doc, "paths");
+    int keys = 0, restricted = 0;
+
+    for (size_t i = 0; i < api_routes.n; i++) {
+        const struct route *r = &api_routes.routes[i];
+        char m[16];
+        lower(r->method, m, sizeof m);
+        json_t *op = json_object_get(json_object_get(paths, r->pattern), m);
+        assert_non_null(op);
+        json_t *sec = json_object_get(op, "security");
+        json_t *rok = json_object_get(op, "x-atelier-restricted-ok");
+        json_t *scopes = NULL;
+        if (!(r->flags & ROUTE_AUTH)) {
+            if (r->flags & (ROUTE_KEY_OK | ROUTE_RESTRICTED_OK))
+                fail_msg("route %s %s is not ROUTE_AUTH but has an access flag", r->method,
+                         r->pattern);
+            if (rok || (sec && has_scheme(sec, "apiKey", NULL)))
+                fail_msg("route %s %s needs no credential but documents one", r->method,
+                         r->pattern);
+            continue;
+        }
+        if (!json_is_array(sec) || !has_scheme(sec, "bearer", NULL))
+            fail_msg("route %s %s does not document the bearer session", r->method, r->pattern);
+        int key_doc = has_scheme(sec, "apiKey", &scopes);
+        if (key_doc != !!(r->flags & ROUTE_KEY_OK))
+            fail_msg("route %s %s: ROUTE_KEY_OK is %s but its security %s apiKey", r->method,
+                     r->pattern, (r->flags & ROUTE_KEY_OK) ? "set" : "not set",
+                     key_doc ? "lists" : "does not list");
+        if (key_doc) {
+            int get = strcmp(r->method, "GET") == 0;
+            if (!has_string(scopes, "write") || has_string(scopes, "read") != get)
+                fail_msg("route %s %s: apiKey scopes must be [read, write] on GET, [write] "
+                         "otherwise",
+                         r->method, r->pattern);
+            keys++;
+        }
+        if (!json_is_boolean(rok) || json_is_true(rok) != !!(r->flags & ROUTE_RESTRICTED_OK))
+            fail_msg("route %s %s: x-atelier-restricted-ok must be %s (ROUTE_RESTRICTED_OK)",
+                     r->method, r->pattern, (r->flags & ROUTE_RESTRICTED_OK) ? "true" : "false");
+        restricted += json_is_true(rok);
+        if (!json_object_get(json_object_get(op, "responses"), "403"))
+            fail_msg("route %s %s documents no 403 (insufficient_scope, restricted)", r->method,
+                     r->pattern);
+    }
+    assert_true(keys > 0 && restricted > 0);
+    json_decref(doc);
+}
+
 static void test_version(void **state)
 {
     (void)state;
@@ -106,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_route_documented),
         cmocka_unit_test(test_no_undocumented_extras),
+        cmocka_unit_test(test_route_access_documented),
         cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,6 +45,8 @@
       out.error = (data && data.error) || { code: 'http_' + res.status, message: 'The server answered ' + res.status + '.' };
       if (res.status === 429 && res.headers.get('Retry-After'))
         out.error.message += ' (wait ' + res.headers.get('Retry-After') + ' s)';
+      if (out.error.code === 'restricted')
+        out.error.message = 'Processing of your data is restricted: this is off until you lift the restriction on the privacy page.';
     }
     return out;
   };
@@ -59,7 +61,27 @@
     if (!r.ok) throw new Error(r.error.message);
     A.account = r.data;
     A.units = r.data.units || 'cm';
+    A.showRestriction(r.data);
     return r.data;
+  };
+
+  /* A restricted account (GDPR article 18) sees it on every page, with
+   * what still works; the privacy page lifts it. */
+  A.showRestriction = function (acc) {
+    const res = acc && acc.restriction;
+    let b = A.$('#restricted');
+    if (!res || !res.restricted) {
+      if (b) b.remove();
+      return;
+    }
+    const text = 'Processing of your data is restricted since ' + A.date(res.since) +
+      '. You can still log in, read, export and delete your data, and lift the restriction on the privacy page; ' +
+      'changes, drafting, saving patterns, new API keys, mail and the open data are off until then.';
+    if (!b) {
+      b = A.el('div', { id: 'restricted', class: 'alert warn', role: 'status' });
+      A.$('main').prepend(b);
+    }
+    b.textContent = text;
   };
 
   A.$ = (sel, root) => (root || document).querySelector(sel);
@@ -107,8 +129,12 @@
 
   /* Show the server's error: next to the field it names (422), else above
    * the form. Nothing typed is cleared. */
+  /* 403s that name no field but mean one: the password or the 2FA code
+   * confirming a change (the form maps the name with fieldMap if its
+   * field is called otherwise). */
+  const IMPLIED_FIELD = { wrong_password: 'password', wrong_code: 'code', mfa_required: 'code' };
   A.showError = function (form, err, fieldMap) {
-    let field = err.field;
+    let field = err.field || IMPLIED_FIELD[err.code];
     if (field && fieldMap && fieldMap[field]) field = fieldMap[field];
     const input = field && (form.querySelector('[name="' + CSS.escape(field) + '"]') || document.getElementById('f-' + field));
     if (input) {
@@ -204,6 +230,7 @@
         }
       }
       document.body.dataset.ready = '1';
+      if (performance.mark) performance.mark('atelier-ready'); // bench/site.mjs reads it
     };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
     else start();

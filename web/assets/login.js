@@ -19,7 +19,7 @@ A.page(() => {
       const first = codeField.hidden;
       codeField.hidden = false;
       r.error.field = 'code';
-      if (first) r.error.message = 'Enter the code from your authenticator app.';
+      if (first) r.error.message = 'Enter the code from your authenticator app, or a recovery code.';
     }
     return r;
   });

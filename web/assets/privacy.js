@@ -1,9 +1,10 @@
 /* privacy.js - what is stored about the account and when it is erased
  * (from GET /v1/account/export, which carries the retention dates), the
- * export download, and the deletion of the account. */
+ * export download, the restriction of processing (set and lifted with the
+ * password), and the deletion of the account. */
 'use strict';
 A.page(async () => {
-  await A.requireLogin();
+  const acc = await A.requireLogin();
   const r = await A.api('GET', '/v1/account/export');
   if (!r.ok) return A.say('#page-msg', 'bad', r.error.message);
   const doc = r.data;
@@ -23,6 +24,35 @@ A.page(async () => {
   A.$('#erased-on').textContent = A.date(ret.erased_on);
   A.$('#notice-on').textContent = A.date(ret.notice_on);
   if (ret.access_log_days) A.$('#log-days').textContent = ret.access_log_days;
+
+  const keys = doc.api_keys || [];
+  item(keys.length ? keys.length + ' API key' + (keys.length > 1 ? 's' : '') + ', only as hashes no one can read back.' : 'No API key.');
+  const tf = doc.two_factor || {};
+  item(tf.enabled ? 'Two-factor login: on, its secret encrypted, ' + tf.recovery_codes_left + ' recovery codes as hashes.' : 'Two-factor login: off.');
+
+  /* ---- restriction of processing ---- */
+  let restriction = acc.restriction || { restricted: false, since: null };
+  function showRestrict() {
+    A.$('#restrict-state').textContent = restriction.restricted
+      ? 'Processing is restricted since ' + A.date(restriction.since) + '.'
+      : 'Processing is not restricted.';
+    const go = A.$('#restrict-go');
+    go.textContent = restriction.restricted ? 'Lift the restriction' : 'Restrict processing';
+    go.className = restriction.restricted ? '' : 'secondary';
+    A.showRestriction({ restriction });
+  }
+  showRestrict();
+  A.form(A.$('#restrict'), async (d, form) => {
+    const lift = restriction.restricted;
+    const x = await A.api(lift ? 'DELETE' : 'POST', '/v1/account/restrict', { password: d.password });
+    if (!x.ok) return x;
+    restriction = x.data.restriction;
+    form.reset();
+    showRestrict();
+    let box = A.$('.alert.form-msg', form);
+    if (!box) form.prepend((box = A.el('div', { class: 'alert form-msg' })));
+    A.say(box, 'good', lift ? 'The restriction is lifted: everything works again, and we mailed you a notice.' : 'Processing is restricted. We mailed you a confirmation.');
+  });
 
   A.form(A.$('#delete'), async (d) => {
     if (!window.confirm('Delete your account and everything in it, now and for good?')) return;

@@ -19,8 +19,10 @@ A.page(() => {
       return;
     }
     if (r.error.code === 'mfa_required') {
+      const first = codeField.hidden;
       codeField.hidden = false;
       r.error.field = 'code';
+      if (first) r.error.message = 'Two-factor login is on: enter the code from your authenticator app, or a recovery code.';
     }
     return r;
   }, { fields: { token: 'password' } });
