@@ -462,9 +462,9 @@ static json_t *opendata_meta(const struct build *b, const struct opendata_opts *
         "q", ZCDP_Q, "c", ZCDP_C, "log_scale", DP_LOG_SCALE, "publish_threshold",
         (int)o->min_stratum, "rank_rule",
         "keep eigenvalues above 2 tau sqrt(p), tau = sigma_G / (q^2 n); shrink each kept one",
-        "factor_iterations", 3, "debias_steps", 8, "debias_draws", 20000, "histogram_bin_mm",
-        ZCDP_BIN_MM, "noisy_counts", counts, "strata", "with_breasts",
-        opendata_stratum_json(b, 0, o->min_stratum), "without_breasts",
+        "factor_iterations", DP_FACTOR_ITERS, "debias_steps", DP_DEBIAS_STEPS, "debias_draws",
+        DP_DEBIAS_DRAWS, "histogram_bin_mm", ZCDP_BIN_MM, "noisy_counts", counts, "strata",
+        "with_breasts", opendata_stratum_json(b, 0, o->min_stratum), "without_breasts",
         opendata_stratum_json(b, 1, o->min_stratum), "note",
         "Synthetic rows: fine for population statistics, sizing and grading research; no row "
         "is a person, and none is a substitute for a person's own measurements.");

@@ -412,6 +412,16 @@ def server(module_server_factory):
 @pytest.fixture
 def fresh_database():
     """A fresh database URL on the postgres backend; None on SQLite."""
+    yield from _database_fixture()
+
+
+@pytest.fixture(scope="module")
+def module_database():
+    """The same, shared by one test module (a world that outlives one test)."""
+    yield from _database_fixture()
+
+
+def _database_fixture():
     if BACKEND != "postgres":
         yield None
         return

@@ -33,7 +33,6 @@ from apikeys_helpers import (
     list_keys,
     rfc3339,
 )
-from conftest import BACKEND, create_database, drop_database
 from lifecycle_helpers import Store
 from models_helpers import create_model
 
@@ -230,16 +229,6 @@ def test_the_key_is_stored_hashed_and_its_name_sealed(srv, accounts):
 
 # --------------------------------------------------------------------------
 # the clock: expiry to the second, and the last use at most once a minute
-
-
-@pytest.fixture(scope="module")
-def module_database():
-    if BACKEND != "postgres":
-        yield None
-        return
-    url, name = create_database()
-    yield url
-    drop_database(name)
 
 
 @pytest.fixture(scope="module")

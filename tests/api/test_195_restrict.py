@@ -30,23 +30,12 @@ from accounts_helpers import (
     setup_client,
 )
 from apikeys_helpers import assert_restricted, create_key
-from conftest import BACKEND, create_database, drop_database
 from lifecycle_helpers import INACTIVE_DAYS, NOTICE_DAYS, NOTICE_SUBJECT, Store, days, sweep
 from models_helpers import create_model
 from opendata_helpers import build_fails, typical_body
 
 CONFIRM_SUBJECT = "Processing of your atelier account is restricted"
 LIFTED_SUBJECT = "The restriction of your atelier account was lifted"
-
-
-@pytest.fixture(scope="module")
-def module_database():
-    if BACKEND != "postgres":
-        yield None
-        return
-    url, name = create_database()
-    yield url
-    drop_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -38,19 +38,8 @@ from apikeys_helpers import (
     rfc3339,
     try_route,
 )
-from conftest import BACKEND, create_database, drop_database
 
 EXPIRY_S = 60  # the expiring key's lifetime; the clock is then moved 5 minutes ahead
-
-
-@pytest.fixture(scope="module")
-def module_database():
-    if BACKEND != "postgres":
-        yield None
-        return
-    url, name = create_database()
-    yield url
-    drop_database(name)
 
 
 @pytest.fixture(scope="module")

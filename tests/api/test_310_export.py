@@ -21,7 +21,6 @@ from accounts_helpers import (
     get_account,
     parse_time,
 )
-from conftest import BACKEND, create_database, drop_database
 from lifecycle_helpers import (
     ACCESS_LOG_DAYS,
     INACTIVE_DAYS,
@@ -42,16 +41,6 @@ EXPORT_KEYS = {"schema", "exported_at", "account", "picture", "sessions", "links
 API_KEY_KEYS = {"id", "name", "scope", "created_at", "expires_at", "last_used_at"}
 EXPORT_ACCOUNT_KEYS = ACCOUNT_KEYS | {"updated_at", "retention", "notice_sent_at"}
 RETENTION_KEYS = {"last_login_at", "notice_on", "erased_on", "access_log_days", "rule"}
-
-
-@pytest.fixture(scope="module")
-def module_database():
-    if BACKEND != "postgres":
-        yield None
-        return
-    url, name = create_database()
-    yield url
-    drop_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@
 #include "base/err.h"
 #include "base/seal.h"
 #include "store/db.h"
+#include "support/test_store.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define T0      INT64_C(1900000020) /* a step boundary + 0 s: 63333334 * 30 */
@@ -38,30 +39,14 @@ static struct db *db;
 static int setup(void **state)
 {
     (void)state;
-    const char *base = getenv("ATELIER_TEST_TMP");
-    int applied = 0;
-
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0700);
-    snprintf(dir, sizeof dir, "%s/mfa-XXXXXX", base);
-    if (!mkdtemp(dir))
-        return -1;
-    if (seal_init(KEY_HEX, "", 0) || db_configure("", dir) || db_open(&db) ||
-        db_migrate(db, &applied))
-        return -1;
-    return 0;
+    return test_store_open("mfa", KEY_HEX, dir, &db);
 }
 
 static int teardown(void **state)
 {
-    char cmd[PATH_MAX + 16];
     (void)state;
-    db_close(db);
-    seal_shutdown();
     clock_reset();
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_store_close(db, dir);
 }
 
 /* A bare account row (the sealed fields are random bytes: never opened). */

@@ -32,6 +32,7 @@
 #include "cli/populate.h"
 #include "privacy/opendata.h"
 #include "store/db.h"
+#include "support/test_store.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
@@ -125,29 +126,13 @@ static struct db *db;
 static int setup_db(void **state)
 {
     (void)state;
-    const char *base = getenv("ATELIER_TEST_TMP");
-    int applied = 0;
-
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0700);
-    snprintf(dir, sizeof dir, "%s/opendata-XXXXXX", base);
-    if (!mkdtemp(dir))
-        return -1;
-    if (seal_init(KEY_HEX, "", 0) || db_configure("", dir) || db_open(&db) ||
-        db_migrate(db, &applied))
-        return -1;
-    return 0;
+    return test_store_open("opendata", KEY_HEX, dir, &db);
 }
 
 static int teardown_db(void **state)
 {
-    char cmd[PATH_MAX + 16];
     (void)state;
-    db_close(db);
-    seal_shutdown();
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_store_close(db, dir);
 }
 
 /* The account's one model: its measurements text, opened (malloc'd). */
