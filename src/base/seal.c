@@ -301,23 +301,31 @@ int seal_init(const char *key_hex, const char *key_file, int create)
     return rc;
 }
 
-int seal_load_next(const char *key_file, uint32_t expect_id, uint32_t *id)
+/* The key of an existing key file into *k (wiped by the caller). */
+static int seal_key_from_file(const char *key_file, struct seal_key *k)
 {
     uint8_t master[SEAL_KEY_BYTES];
-    struct seal_key k;
     bool missing = false;
     int rc;
 
-    memset(&k, 0, sizeof k);
-    if (id)
-        *id = 0;
+    memset(k, 0, sizeof *k);
     if (!key_file || !*key_file)
         return ERR_INVALID;
     rc = seal_read_file(key_file, master, &missing);
     if (rc == 0)
-        rc = seal_derive(master, &k);
+        rc = seal_derive(master, k);
     sodium_memzero(master, sizeof master);
-    if (rc)
+    return rc;
+}
+
+int seal_load_next(const char *key_file, uint32_t expect_id, uint32_t *id)
+{
+    struct seal_key k;
+    int rc;
+
+    if (id)
+        *id = 0;
+    if ((rc = seal_key_from_file(key_file, &k)))
         goto out;
     if (id)
         *id = k.id;
@@ -348,21 +356,10 @@ out:
 
 int seal_key_file_id(const char *key_file, uint32_t *id)
 {
-    uint8_t master[SEAL_KEY_BYTES];
     struct seal_key k;
-    bool missing = false;
-    int rc;
+    int rc = seal_key_from_file(key_file, &k);
 
-    memset(&k, 0, sizeof k);
-    *id = 0;
-    if (!key_file || !*key_file)
-        return ERR_INVALID;
-    rc = seal_read_file(key_file, master, &missing);
-    if (rc == 0)
-        rc = seal_derive(master, &k);
-    sodium_memzero(master, sizeof master);
-    if (rc == 0)
-        *id = k.id;
+    *id = rc == 0 ? k.id : 0;
     seal_wipe_key(&k);
     return rc;
 }
