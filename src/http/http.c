@@ -85,6 +85,7 @@ struct req {
     struct resp_header hdr[RESP_MAX_HEADERS];
     int n_hdr;
     int close_conn;
+    int handed;     /* the response went to MHD_queue_response (http_send) */
     int read_scope; /* a read scope is open (http_set_read_scope) */
 };
 
@@ -821,6 +822,8 @@ static enum MHD_Result http_send(struct req *rq)
     struct MHD_Response *r;
     enum MHD_Result ret;
 
+    rq->state = RS_DONE; /* whatever MHD does next, the handler never runs again */
+    rq->handed = 1;
     r = MHD_create_response_from_buffer(rq->resp_len, rq->resp_data, MHD_RESPMEM_MUST_FREE);
     if (!r)
         return MHD_NO;
@@ -908,6 +911,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         }
         return MHD_YES;
     }
+    /* MHD asks again after a response was handed over: its queue refused it
+     * without saying so (a daemon shutting down does). Close the connection. */
+    if (rq->handed)
+        return MHD_NO;
     if (rq->state == RS_RUNNING)
         return MHD_YES; /* resumed spuriously; the worker is not done */
     if (rq->state == RS_DONE)
@@ -1107,7 +1114,11 @@ void http_stop(void)
 {
     if (!http_daemon)
         return;
-    MHD_quiesce_daemon(http_daemon);
+    /* No MHD_quiesce_daemon: on an epoll daemon with a thread pool it races
+     * the pool's own removal of the listening socket and aborts the process
+     * (libmicrohttpd 0.9.75, "Failed to remove listen FD from epoll set").
+     * Requests still arriving meanwhile are served; a slow route's job is
+     * refused with 503 once the pools stop. */
     workers_stop(); /* finishes queued jobs, which resume their connections */
     MHD_stop_daemon(http_daemon);
     http_daemon = NULL;
