@@ -24,10 +24,12 @@ function title(name) {
 }
 
 A.page(async () => {
-  const account = await A.requireLogin();
   const id = A.query('id');
-  if (!id) return A.say('#page-msg', 'bad', 'No model is named in the address: choose one from your models.');
-  const [mr, vr] = await Promise.all([A.api('GET', '/v1/models/' + encodeURIComponent(id)), A.api('GET', '/v1/measurements')]);
+  if (!id) {
+    await A.requireLogin();
+    return A.say('#page-msg', 'bad', 'No model is named in the address: choose one from your models.');
+  }
+  const [account, mr, vr] = await A.loginAnd('/v1/models/' + encodeURIComponent(id), '/v1/measurements');
   if (!mr.ok) return A.say('#page-msg', 'bad', mr.status === 404 ? 'This model does not exist (or is not yours).' : mr.error.message);
   let model = mr.data;
   const vocab = {};
