@@ -20,19 +20,25 @@
 //  - floor: the first render of /healthz (a 15-byte JSON document) in the
 //    same window at the same moments: what chromium itself costs on this
 //    machine at its current load, whatever the page;
-//  - the same loads with 50 ms of latency added to every request
+//  - the same loads with RTT_MS (default 100: a phone's round trip) of
+//    latency added to every request
 //    (Network.emulateNetworkConditions), where a chain of requests shows.
 // Pages that need a session are measured logged in (an account and a model
 // created through the API).
-// Usage: bench/site.sh [BUILD_DIR]; N (default 5) loads per page and case.
+// With a baseline build, both servers run side by side (the baseline on
+// 127.0.0.2, so that the cookies of the two stay apart) and every load of
+// one is followed by the same load of the other: the machine's load, which
+// moves a lot on a shared machine, weighs on both alike.
+// Usage: bench/site.sh [BUILD_DIR [BASELINE_BUILD_DIR]]; N (default 5) loads
+// per page and case.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CHROMIUM, linkIn, mailTo, startServer } from '../tests/browser/lib.mjs';
+import { BIN, CHROMIUM, linkIn, mailTo, startServer } from '../tests/browser/lib.mjs';
 
 const N = Number(process.env.N || 5);
-const RTT_MS = 50;
+const RTT_MS = Number(process.env.RTT_MS || 100);
 const PAGES = ['/', '/signup', '/login', '/forgot', '/confirm?token=x', '/reset?token=x', '/models', '/model?id=MODEL', '/patterns', '/account', '/privacy', '/policy', '/opendata'];
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -119,21 +125,26 @@ async function weight(srv, p) {
   return bytes;
 }
 
-const srv = await startServer();
+const builds = [{ name: 'this build', bin: BIN }];
+if (process.env.BASELINE_BIN) builds.push({ name: 'baseline', bin: process.env.BASELINE_BIN, host: '127.0.0.2' });
 const cr = startChromium();
 try {
-  const { jar, model } = await account(srv);
+  for (const b of builds) {
+    b.srv = await startServer([], { bin: b.bin, host: b.host });
+    b.acct = await account(b.srv);
+  }
   const { targetId } = await cr.send('Target.createTarget', { url: 'about:blank' });
   const { sessionId: s } = await cr.send('Target.attachToTarget', { targetId, flatten: true });
   await cr.send('Page.enable', {}, s);
   await cr.send('Network.enable', {}, s);
   await cr.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false }, s);
-  await cr.send('Network.setCookies', {
-    cookies: Object.entries(jar).map(([name, c]) => ({ name, value: c.value, url: srv.base + '/', secure: true, httpOnly: c.httpOnly, sameSite: 'Lax' })),
-  }, s);
-  const nav = async (p) => {
+  for (const b of builds)
+    await cr.send('Network.setCookies', {
+      cookies: Object.entries(b.acct.jar).map(([name, c]) => ({ name, value: c.value, url: b.srv.base + '/', secure: true, httpOnly: c.httpOnly, sameSite: 'Lax' })),
+    }, s);
+  const nav = async (url) => {
     const loaded = cr.once('Page.loadEventFired', s);
-    await cr.send('Page.navigate', { url: srv.base + p }, s);
+    await cr.send('Page.navigate', { url }, s);
     await loaded;
   };
   const entry = async (name, timeout = 10000) => {
@@ -145,55 +156,58 @@ try {
       await sleep(10);
     }
   };
-  const needsReady = (p) => !['/healthz'].includes(p);
-  const floor = [];
-  const measure = async (p) => {
-    await nav('/healthz');
-    floor.push(await entry('first-contentful-paint'));
-    await nav(p);
-    return { fcp: await entry('first-contentful-paint'), ready: needsReady(p) ? await entry('atelier-ready') : NaN };
+  const FLOOR = '/healthz (floor)';
+  const measure = async (b, p) => {
+    await nav(b.srv.base + '/healthz');
+    b.res[FLOOR][b.case + '_fcp'].push(await entry('first-contentful-paint'));
+    await nav(b.srv.base + p.replace('MODEL', b.acct.model.id));
+    return { fcp: await entry('first-contentful-paint'), ready: await entry('atelier-ready') };
   };
   // the window settles: chromium's own start-up work is done before any figure
-  await nav('/healthz');
+  await nav(builds[0].srv.base + '/healthz');
   await sleep(3000);
 
-  const pages = PAGES.map((p) => p.replace('MODEL', model.id));
-  const res = Object.fromEntries(pages.map((p) => [p, {}]));
   const cases = [['cold', true, 0], ['warm', false, 0], ['cold_rtt', true, RTT_MS], ['warm_rtt', false, RTT_MS]];
   const loads = {};
+  for (const b of builds) {
+    b.res = Object.fromEntries([...PAGES, FLOOR].map((p) => [p, {}]));
+    for (const [name] of cases) for (const k of ['fcp', 'ready']) for (const p of [...PAGES, FLOOR]) b.res[p][name + '_' + k] = [];
+  }
   for (const [name, cacheOff, latency] of cases) {
     await cr.send('Network.setCacheDisabled', { cacheDisabled: cacheOff }, s);
     await cr.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: -1, uploadThroughput: -1 }, s);
-    if (!cacheOff) for (const p of pages) await nav(p); // a first visit fills the cache
-    const f0 = floor.length;
+    if (!cacheOff) for (const b of builds) for (const p of PAGES) await nav(b.srv.base + p.replace('MODEL', b.acct.model.id)); // a first visit fills the cache
     loads[name] = [load()];
     for (let i = 0; i < N; i++)
-      for (const p of pages) {
-        const m = await measure(p);
-        for (const k of ['fcp', 'ready']) (res[p][name + '_' + k] ||= []).push(m[k]);
-      }
+      for (const p of PAGES)
+        for (const b of builds) {
+          b.case = name;
+          const m = await measure(b, p);
+          for (const k of ['fcp', 'ready']) b.res[p][name + '_' + k].push(m[k]);
+        }
     loads[name].push(load());
-    res['/healthz (floor)'] ||= {};
-    res['/healthz (floor)'][name + '_fcp'] = floor.slice(f0);
   }
-  await cr.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 }, s);
 
   const col = (v) => (Number.isFinite(v) ? String(Math.round(v)) : '-').padStart(7);
   console.log(`first render and ready (median of ${N} loads, ms); load average ${Object.entries(loads).map(([k, v]) => k + ' ' + v.join('-')).join(', ')}`);
-  console.log('page'.padEnd(28) + 'bytes'.padStart(7) + ' | localhost: fcp cold  warm  ready cold  warm | +50 ms per request: fcp cold  warm  ready cold  warm');
-  const rows = [];
-  for (const [p, r] of Object.entries(res)) {
-    const m = (k) => (r[k] ? median(r[k]) : NaN);
-    const bytes = p.startsWith('/healthz') ? NaN : await weight(srv, p);
-    rows.push({ p, bytes, cold: m('cold_fcp') });
-    console.log(p.padEnd(28) + col(bytes) + ' |          ' + col(m('cold_fcp')) + col(m('warm_fcp')) + '    ' + col(m('cold_ready')) + col(m('warm_ready')) +
-      ' |                   ' + col(m('cold_rtt_fcp')) + col(m('warm_rtt_fcp')) + '    ' + col(m('cold_rtt_ready')) + col(m('warm_rtt_ready')));
+  let worstB = 0, worstT = 0;
+  for (const b of builds) {
+    console.log(`\n${b.name} (${b.bin})`);
+    console.log('page'.padEnd(18) + 'bytes'.padStart(7) + ' | localhost: fcp cold  warm  ready cold  warm | +' + RTT_MS + ' ms per request: fcp cold  warm  ready cold  warm');
+    for (const [p, r] of Object.entries(b.res)) {
+      const m = (k) => (r[k].length ? median(r[k]) : NaN);
+      const bytes = p === FLOOR ? NaN : await weight(b.srv, p.replace('MODEL', b.acct.model.id));
+      if (b === builds[0] && p !== FLOOR) {
+        worstB = Math.max(worstB, bytes);
+        worstT = Math.max(worstT, m('cold_fcp'));
+      }
+      console.log(p.replace('MODEL', 'ID').padEnd(18) + col(bytes) + ' |          ' + col(m('cold_fcp')) + col(m('warm_fcp')) + '    ' + col(m('cold_ready')) + col(m('warm_ready')) +
+        ' |                   ' + col(m('cold_rtt_fcp')) + col(m('warm_rtt_fcp')) + '    ' + col(m('cold_rtt_ready')) + col(m('warm_rtt_ready')));
+    }
   }
-  const pagesOnly = rows.filter((r) => Number.isFinite(r.bytes));
-  const worstB = Math.max(...pagesOnly.map((r) => r.bytes)), worstT = Math.max(...pagesOnly.map((r) => r.cold));
-  console.log(`worst: ${worstB} bytes (target < 102400), first render ${worstT.toFixed(0)} ms on localhost, cold (target < 200)`);
+  console.log(`\nworst of this build: ${worstB} bytes (target < 102400), first render ${worstT.toFixed(0)} ms on localhost, cold (target < 200)`);
   process.exitCode = worstB < 102400 && worstT < 200 ? 0 : 1;
 } finally {
   await cr.stop();
-  await srv.stop();
+  for (const b of builds) await b.srv?.stop();
 }
