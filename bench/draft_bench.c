@@ -5,11 +5,17 @@
  *                                 draft + SVG render, warm (after N/10
  *                                 untimed runs), on a representative adult
  *                                 set from CSV (cisMaleAdult38 for body and
- *                                 trouser, cisFemaleAdult36 for bodice);
+ *                                 trouser, cisFemaleAdult36 for bodice, both
+ *                                 for the tshirt and the skirt);
  *                                 also draft alone and the PDF renders
  *   draft_bench json CSV MODEL    that set as a measurements file (stdout)
  *   draft_bench cold N CMD ARG... median wall time of N fresh processes
  *                                 running CMD (stdout to /dev/null)
+ *   draft_bench dims CSV MODEL... [-- NAME=VALUE...]
+ *                                 the key dimensions of the T-shirt and
+ *                                 the skirt for those sets, as JSON, with
+ *                                 options (docs/DRAFTING.md compares them
+ *                                 with tools/freesewing_dims.mjs)
  *   draft_bench cli DESIGN ARG... the CLI itself (draft_cli), a
  *                                 stand-in main for `atelier draft` until
  *                                 main.c dispatches it
@@ -85,19 +91,28 @@ static int load_set(const char *csv, const char *model, struct draft_input *in)
 
 static int warm(const char *csv, int n)
 {
-    static const char *const sets[] = {"cisMaleAdult38", "cisFemaleAdult36", "cisMaleAdult38"};
+    /* each design on a set of the body it is for; the garments for any
+     * body on both */
+    static const struct {
+        const char *design, *set;
+    } runs[] = {
+        {"body", "cisMaleAdult38"},   {"bodice", "cisFemaleAdult36"}, {"trouser", "cisMaleAdult38"},
+        {"tshirt", "cisMaleAdult38"}, {"tshirt", "cisFemaleAdult36"}, {"skirt", "cisFemaleAdult36"},
+        {"skirt", "cisMaleAdult38"},
+    };
     double *t = malloc(sizeof *t * (size_t)n), *td = malloc(sizeof *td * (size_t)n);
 
     if (!t || !td)
         return 1;
     printf("warm, median of %d after %d untimed (sa 10 mm):\n", n, n / 10);
-    for (int d = 0; d < draft_design_count(); d++) {
-        const struct design *ds = draft_design(d);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        const struct design *ds = draft_find(runs[r].design);
+        const char *set = runs[r].set;
         struct draft_input in;
         double tp[3] = {0};
         size_t bytes = 0;
-        if (load_set(csv, sets[d], &in))
-            return fprintf(stderr, "draft_bench: no set %s in %s\n", sets[d], csv), 1;
+        if (!ds || load_set(csv, set, &in))
+            return fprintf(stderr, "draft_bench: no set %s in %s\n", set, csv), 1;
         for (int i = -n / 10; i < n; i++) {
             struct pattern *p;
             char msg[DRAFT_MSG_MAX], *svg;
@@ -126,7 +141,7 @@ static int warm(const char *csv, int n)
         }
         printf("  %-8s %-17s draft+svg %7.1f us   draft %7.1f us   svg %zu bytes   "
                "pdf full/a4/letter %.1f/%.1f/%.1f ms\n",
-               ds->name, sets[d], median(t, n) * 1e6, median(td, n) * 1e6, bytes, tp[0] * 1e3,
+               ds->name, set, median(t, n) * 1e6, median(td, n) * 1e6, bytes, tp[0] * 1e3,
                tp[1] * 1e3, tp[2] * 1e3);
     }
     free(t);
@@ -183,6 +198,150 @@ static int cold(int n, char **argv)
     return 0;
 }
 
+/* ---- dims: the key dimensions of the garments, for the comparison with
+ * FreeSewing in docs/DRAFTING.md (tools/freesewing_dims.mjs prints
+ * FreeSewing's, with the same keys) ---- */
+
+static double edge_len(const struct pattern *p, const char *part, const char *edge)
+{
+    return draft_edge_length(draft_part_find(p, part), edge);
+}
+
+static double level_width(const struct pattern *p, const char *part, const char *level)
+{
+    const struct draft_part *pt = draft_part_find(p, part);
+    double w = 0.0;
+
+    for (size_t i = 0; pt && i < pt->nlevels; i++)
+        if (strcmp(pt->level[i].name, level) == 0)
+            draft_width_at(pt, pt->level[i].y, &w);
+    return w;
+}
+
+static double level_at(const struct pattern *p, const char *part, const char *level)
+{
+    const struct draft_part *pt = draft_part_find(p, part);
+
+    for (size_t i = 0; pt && i < pt->nlevels; i++)
+        if (strcmp(pt->level[i].name, level) == 0)
+            return pt->level[i].y;
+    return 0.0;
+}
+
+static struct vec edge_end(const struct pattern *p, const char *part, const char *edge, int end)
+{
+    const struct draft_edge *e = draft_edge_find(draft_part_find(p, part), edge);
+    return end ? geom_path_end(&e->path) : geom_path_start(&e->path);
+}
+
+/* Sum of a part's waist seam pieces (darts excluded). */
+static double waist_seam(const struct pattern *p, const char *part)
+{
+    const struct draft_part *pt = draft_part_find(p, part);
+    double l = 0.0;
+
+    for (size_t i = 0; i < pt->nedges; i++)
+        if (strncmp(pt->edge[i].name, "waist", 5) == 0 &&
+            strncmp(pt->edge[i].name, "waist_dart", 10))
+            l += geom_path_length(&pt->edge[i].path);
+    return l;
+}
+
+static void print_tshirt(const struct pattern *p)
+{
+    const struct draft_part *sl = draft_part_find(p, "sleeve");
+    const struct draft_edge *w = draft_edge_find(sl, "wrist");
+    struct vec mid = geom_path_at(&w->path, 0.5 * geom_path_length(&w->path), NULL);
+    double h = level_at(p, "sleeve", "biceps");
+
+    printf("  \"tshirt\": {\"chest_girth\": %.1f, \"hem_girth\": %.1f, \"cb_length\": %.1f, "
+           "\"cf_length\": %.1f, \"armhole_depth\": %.1f, \"front_neck_depth\": %.1f, "
+           "\"back_neck_depth\": %.1f, \"neckline\": %.1f, \"neckband\": %.1f, "
+           "\"sleeve_width\": %.1f, \"cap_height\": %.1f, \"sleeve_length\": %.1f, "
+           "\"sleeve_hem\": %.1f, \"cap\": %.1f}",
+           2.0 * (level_width(p, "front", "chest") + level_width(p, "back", "chest")),
+           2.0 * (edge_end(p, "front", "side", 0).x + edge_end(p, "back", "side", 0).x),
+           edge_end(p, "back", "cb", 1).y, edge_end(p, "front", "cf", 1).y,
+           level_at(p, "back", "chest"), edge_end(p, "front", "cf", 0).y,
+           edge_end(p, "back", "cb", 0).y,
+           2.0 * (edge_len(p, "front", "neck") + edge_len(p, "back", "neck")),
+           edge_len(p, "neckband", "neck"), level_width(p, "sleeve", "biceps"), h, mid.y,
+           2.0 * edge_end(p, "sleeve", "wrist", 0).x, edge_len(p, "sleeve", "cap"));
+}
+
+static void print_skirt(const struct pattern *p)
+{
+    const struct draft_part *f = draft_part_find(p, "front"), *b = draft_part_find(p, "back");
+    double yh = edge_end(p, "front", "cf", 1).y, fw, bw;
+
+    draft_width_at(f, yh - 1.0, &fw);
+    draft_width_at(b, yh - 1.0, &bw);
+    printf("  \"skirt\": {\"waist_girth\": %.1f, \"seat_girth\": %.1f, \"hem_girth\": %.1f, "
+           "\"length\": %.1f, \"darts_per_panel\": %zu, \"front_dart\": %.1f, "
+           "\"back_dart\": %.1f, \"front_dart_depth\": %.1f, \"back_dart_depth\": %.1f, "
+           "\"side_rise\": %.1f, \"vent\": %.1f, \"waistband_length\": %.1f, "
+           "\"waistband_width\": %.1f}",
+           2.0 * (waist_seam(p, "front") + waist_seam(p, "back")),
+           2.0 * (level_width(p, "front", "seat") + level_width(p, "back", "seat")),
+           2.0 * (fw + bw - DRAFT_SKIRT_VENT_WIDTH), yh, f->ndarts,
+           f->ndarts ? vec_dist(f->dart[f->ndarts - 1].a, f->dart[f->ndarts - 1].b) : 0.0,
+           b->ndarts ? vec_dist(b->dart[b->ndarts - 1].a, b->dart[b->ndarts - 1].b) : 0.0,
+           f->ndarts ? f->dart[f->ndarts - 1].tip.y : 0.0,
+           b->ndarts ? b->dart[b->ndarts - 1].tip.y : 0.0, -edge_end(p, "front", "side", 1).y,
+           edge_len(p, "back", "vent") + DRAFT_SKIRT_VENT_WIDTH,
+           draft_part_find(p, "waistband") ? edge_len(p, "waistband", "waist") : 0.0,
+           draft_part_find(p, "waistband") ? 2.0 * edge_len(p, "waistband", "end") : 0.0);
+}
+
+/* The key dimensions of the T-shirt and the skirt drafted for each set
+ * named, as JSON; options as NAME=VALUE after "--". */
+static int dims(const char *csv, int argc, char **argv)
+{
+    int sep = argc;
+
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0)
+            sep = i;
+    printf("{\n");
+    for (int i = 0; i < sep; i++) {
+        printf("%s \"%s\": {\n", i ? ",\n" : "", argv[i]);
+        for (int g = 0; g < 2; g++) {
+            const struct design *d = draft_find(g ? "skirt" : "tshirt");
+            struct draft_input in;
+            struct pattern *p;
+            char msg[DRAFT_MSG_MAX];
+            if (load_set(csv, argv[i], &in))
+                return fprintf(stderr, "draft_bench: no set %s in %s\n", argv[i], csv), 1;
+            in.sa = 0.0;
+            in.date = "2026-12-01";
+            for (int k = sep + 1; k < argc; k++) {
+                char name[64], *eq = strchr(argv[k], '='), *end;
+                if (!eq || eq - argv[k] >= 64)
+                    return fprintf(stderr, "draft_bench: NAME=VALUE, not %s\n", argv[k]), 2;
+                snprintf(name, sizeof name, "%.*s", (int)(eq - argv[k]), argv[k]);
+                if (draft_option_for(d, name) < 0)
+                    continue;
+                double v = strtod(eq + 1, &end);
+                if (*end ? draft_option_apply_choice(&in, name, eq + 1)
+                         : draft_option_apply(&in, name, v))
+                    return fprintf(stderr, "draft_bench: bad option %s\n", argv[k]), 2;
+            }
+            if (draft_run(d, &in, &p, msg, sizeof msg))
+                return fprintf(stderr, "draft_bench: %s %s: %s\n", argv[i], d->name, msg), 1;
+            if (g) {
+                printf(",\n");
+                print_skirt(p);
+            } else {
+                print_tshirt(p);
+            }
+            draft_free(p);
+        }
+        printf("\n }");
+    }
+    printf("\n}\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "warm") == 0)
@@ -193,7 +352,9 @@ int main(int argc, char **argv)
         return cold(atoi(argv[2]), argv + 3);
     if (argc >= 2 && strcmp(argv[1], "cli") == 0)
         return draft_cli(argc - 1, argv + 1);
+    if (argc >= 4 && strcmp(argv[1], "dims") == 0)
+        return dims(argv[2], argc - 3, argv + 3);
     fprintf(stderr, "usage: draft_bench warm CSV [N] | json CSV MODEL | cold N CMD ARG... | "
-                    "cli DESIGN --measurements FILE ...\n");
+                    "cli DESIGN --measurements FILE ... | dims CSV MODEL... [-- NAME=VALUE...]\n");
     return 2;
 }

@@ -96,12 +96,21 @@ for N in $SIZES; do
     "$PY" - "$DATA/atelier.db" <<'EOF'
 import json, sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-row = db.execute("SELECT meta, length(csv), length(json) FROM opendata_releases").fetchone()
+row = db.execute("SELECT meta, csv FROM opendata_releases").fetchone()
 meta = json.loads(row[0])
 pr = meta["privacy"]
+# The JSON document is written from the metadata and the CSV on request
+# (src/privacy/opendata.c: opendata_json): its size, counted the same way.
+lines = bytes(row[1]).decode().splitlines()
+names = lines[0].split(",")
+jsonn = len('{"release":') + len(row[0]) + len(',"rows":[') + len("]}") + max(len(lines) - 2, 0)
+for line in lines[1:]:
+    jsonn += 2 + sum(len(names[i]) + 3 + len(v) + (1 if i else 0)
+                     for i, v in enumerate(line.split(",")) if v)
 print(f"release: rho {pr['rho']} per person, epsilon {pr['epsilon']['canonne_kamath_steinke']:.2f} "
       f"at delta {pr['epsilon']['delta']:g}; noisy counts {json.dumps(meta['noisy_counts'])}; "
-      f"CSV {row[1] / 1048576:.1f} MiB, JSON {row[2] / 1048576:.1f} MiB, metadata {len(row[0]) / 1024:.0f} KiB")
+      f"CSV {len(row[1]) / 1048576:.1f} MiB stored, JSON {jsonn / 1048576:.1f} MiB as served, "
+      f"metadata {len(row[0]) / 1024:.0f} KiB")
 for name, s in meta["strata"].items():
     if not s["published"]:
         print(f"  {name}: not published ({s['reason']})")

@@ -19,7 +19,10 @@
  *
  * Only the measurements a design uses are read (a whole FreeSewing set is
  * fine); in.breasts alone decides the body. in.date (NULL: today) and
- * in.units only change what the titles and the scale box say.
+ * in.units only change what the titles and the scale box say. Fit options
+ * (eases, lengths, the trouser's leg shape, ...: draft_options[] below)
+ * are set with draft_option_apply / draft_option_apply_choice; the designs
+ * are body, bodice, trouser (blocks), tshirt and skirt (garments).
  *
  * A part's outline is a chain of named edges (seams such as "side" or
  * "armhole", or a fold); the seam line is their concatenation and the
@@ -113,8 +116,11 @@ int measures_check(const char *name, double value, int is_number, int breasts, c
 #define DRAFT_SCALEBOX_IN_H 50.8
 #define DRAFT_MITRE_LIMIT   2.0 /* allowance corners: mitre up to 2 x sa, then bevel */
 
-/* Ease of each design, as fractions of the measurement. Tests compute the
- * targets from these, never from the drafting code. */
+/* Ease of each design, as fractions of the measurement. Where a fit option
+ * sets an ease (chest_ease, bust_ease, hips_ease, waist_ease, seat_ease:
+ * options.c), the constant is its default, in per cent there. Tests compute
+ * the targets from these and from the option values they give, never from
+ * the drafting code. */
 #define DRAFT_BODY_CHEST_EASE    0.12 /* 4 x quarter width at the chest line */
 #define DRAFT_BODY_HIPS_EASE     0.08 /* the hem widens only if hips need it */
 #define DRAFT_BODY_NECK_EASE     0.05 /* 2 x (front + back neckline) */
@@ -127,6 +133,23 @@ int measures_check(const char *name, double value, int is_number, int breasts, c
 #define DRAFT_TROUSER_WAIST_EASE 0.02 /* 2 x (front + back waist seam), darts excluded */
 #define DRAFT_TROUSER_KNEE_EASE  0.15 /* front + back width at the knee line */
 #define DRAFT_TROUSER_HEM_FACTOR 3.0  /* hem allowance = 3 x sa */
+/* The T-shirt (knit): chest (full bust) and hips ease are options; these
+ * are fixed. The sleeve cap is not eased into a knit armhole. */
+#define DRAFT_TSHIRT_NECK_EASE    0.25 /* neckline = neck x (1 + ease): over the head */
+#define DRAFT_TSHIRT_BAND_RATIO   0.85 /* neckband edge = neckline x ratio, stretched on */
+#define DRAFT_TSHIRT_BAND_WIDTH   20.0 /* mm, the neckband finished (cut twice as wide) */
+#define DRAFT_TSHIRT_BICEPS_EASE  0.20 /* sleeve width at the biceps line */
+#define DRAFT_TSHIRT_CAP_EASE     0.0  /* cap = front + back armhole */
+#define DRAFT_TSHIRT_SHORT_SLEEVE 0.20 /* short sleeve: underarm seam, x shoulderToWrist */
+#define DRAFT_TSHIRT_HEM_FACTOR   2.0  /* hems (body and sleeve) = 2 x sa */
+/* A waistband (trouser, skirt): a straight band folded lengthwise, its
+ * edge the waist seam plus an overlap for the fastening. */
+#define DRAFT_WAISTBAND_OVERLAP 30.0 /* mm */
+/* The straight skirt's back vent: from the hem up this share of the hem's
+ * height below the seat line, this wide. */
+#define DRAFT_SKIRT_VENT_SHARE 0.6
+#define DRAFT_SKIRT_VENT_WIDTH 40.0 /* mm */
+#define DRAFT_SKIRT_HEM_FACTOR 3.0
 /* A dart opening wider than this (degrees) is more than one dart takes
  * flat: the bodice warns bust_dart_too_large. */
 #define DRAFT_DART_MAX_DEG 30.0
@@ -226,6 +249,9 @@ struct pattern {
     size_t nwarnings;
 };
 
+/* Rows of the pattern options table (draft_options[], below). */
+#define DRAFT_OPTIONS_COUNT 23
+
 /* Zero is the default of every field but the measurements and sa. */
 struct draft_input {
     double value[MEASURES_COUNT];       /* indexed as measures_table[] */
@@ -237,6 +263,13 @@ struct draft_input {
     const char *date;                   /* "YYYY-MM-DD" for titles; NULL: today (UTC, from
                                          * base/clock), so pass one for reproducible bytes */
     enum draft_units units;             /* labels; DRAFT_UNITS_METRIC by default */
+    /* Fit options, indexed as draft_options[] (set them with
+     * draft_option_apply / draft_option_apply_choice): opt[i] where
+     * opt_set[i], else the row's default; a choice is its index. Rows of
+     * other designs are ignored, so zero (nothing set) drafts the
+     * defaults. */
+    double opt[DRAFT_OPTIONS_COUNT];
+    unsigned char opt_set[DRAFT_OPTIONS_COUNT];
 };
 
 struct design {
@@ -362,12 +395,16 @@ struct draft_option {
     int output;                 /* 1: changes only the rendering (paper), not the pattern */
 };
 
-#define DRAFT_OPTIONS_COUNT 3
-
+/* Rows may share a name when no design has two of them: a fit option
+ * such as waist_ease has its own range and default in each design
+ * (GET /v1/designs lists each design's rows). */
 extern const struct draft_option draft_options[DRAFT_OPTIONS_COUNT];
 
-/* Index of an option's name, or -1. */
+/* Index of the first row of that name, or -1 (unknown to every design). */
 int draft_option_find(const char *name);
+
+/* Index of the row of that name that applies to design d, or -1. */
+int draft_option_for(const struct design *d, const char *name);
 
 /* 1 when option o applies to design d. */
 int draft_option_applies(const struct draft_option *o, const struct design *d);
@@ -385,14 +422,16 @@ int draft_option_choice(const struct draft_option *o, const char *text);
 int draft_option_check(const struct design *d, const char *name, const char *field, int is_number,
                        double value, const char *text, char *msg, size_t msgn);
 
-/* Set a checked number option on in (sa: in->sa). Output options (paper)
- * and choices leave in as it is. Returns 0 or DRAFT_ERR_INVALID for a name
- * that is not an option. */
+/* Set a checked number option on in (sa: in->sa; a fit option: every row
+ * of that name in in->opt). Output options (paper) and choices leave in as
+ * it is. Returns 0 or DRAFT_ERR_INVALID for a name that is not an option.
+ * draft_run refuses a set value outside its design's range. */
 int draft_option_apply(struct draft_input *in, const char *name, double value);
 
-/* Set a checked choice option on in (units: in->units). Output options
- * (paper) leave in as it is. Returns 0, or DRAFT_ERR_INVALID for a name that
- * is not a choice option or a text that is not one of its choices. */
+/* Set a checked choice option on in (units: in->units; a fit option: the
+ * choice's index in every row of that name that has it). Output options
+ * (paper) leave in as it is. Returns 0, or DRAFT_ERR_INVALID for a name
+ * that is not a choice option or a text that is none of its choices. */
 int draft_option_apply_choice(struct draft_input *in, const char *name, const char *text);
 
 /* Release cairo's and fontconfig's process-lifetime font caches, once no

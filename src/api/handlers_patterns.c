@@ -16,8 +16,9 @@
  *     (draft_run refuses it as invalid).
  *   - Options (seam allowance, paper, fit options) are the engine's
  *     vocabulary (draft_options, atelier/draft.h): every one a client sends,
- *     in a query or in a body, passes draft_option_check; an option a client
- *     leaves out takes its default.
+ *     in a query or in a body, passes draft_option_check against the row of
+ *     its design (a fit option has its own range and default per design,
+ *     draft_option_for); an option a client leaves out takes its default.
  *   - A saved pattern drafts: it is stored (created, refreshed, its options
  *     changed) only after its design was drafted for its snapshot and
  *     options; it drafts from the snapshot alone, exactly as its model
@@ -82,12 +83,8 @@ static json_t *options_effective(const struct design *d, const json_t *given)
     json_t *o = options_defaults(d), *v;
     const char *name;
 
-    json_object_foreach((json_t *)given, name, v)
-    {
-        int i = draft_option_find(name);
-        if (o && i >= 0 && draft_option_applies(&draft_options[i], d))
-            json_object_set(o, name, v);
-    }
+    json_object_foreach((json_t *)given, name, v) if (o && draft_option_for(d, name) >= 0)
+        json_object_set(o, name, v);
     return o;
 }
 
@@ -126,9 +123,8 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
         return input_fail(rq, "options", "options must be an object of option name to value");
     json_object_foreach(given, name, v)
     {
-        int i = draft_option_find(name);
         option_field("options.", name, field, sizeof field);
-        if (json_is_null(v) && i >= 0 && draft_option_applies(&draft_options[i], d))
+        if (json_is_null(v) && draft_option_for(d, name) >= 0)
             continue;
         if (draft_option_check(d, name, field, json_is_number(v), json_number_value(v),
                                json_string_value(v), msg, sizeof msg))
@@ -136,7 +132,7 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
     }
     json_object_foreach(given, name, v)
     {
-        const struct draft_option *o = &draft_options[draft_option_find(name)];
+        const struct draft_option *o = &draft_options[draft_option_for(d, name)];
         json_object_set_new(cur, name, json_is_null(v) ? option_default(o) : option_value(o, v));
         *changed = 1;
     }
@@ -386,10 +382,15 @@ static json_t *pattern_warnings_json(const struct pattern *p)
 
 /* What the SVG and PDF of p hold, without drawing them: the layout's size,
  * the parts, the tile pages per paper (without the assembly page), the
- * warnings in full. */
-static json_t *pattern_json(const struct pattern *p)
+ * warnings in full, and the options it was drafted with (every option of
+ * its design but the output ones, given or at its default). */
+static json_t *pattern_json(const struct pattern *p, const json_t *options)
 {
-    json_t *parts = json_array(), *pages = json_object();
+    json_t *parts = json_array(), *pages = json_object(), *used = json_deep_copy(options);
+
+    for (int i = 0; used && i < DRAFT_OPTIONS_COUNT; i++)
+        if (draft_options[i].output)
+            json_object_del(used, draft_options[i].name);
 
     for (size_t i = 0; i < p->nparts; i++)
         json_array_append_new(parts, json_pack("{s:s,s:s,s:i,s:b}", "name", p->part[i].name,
@@ -400,11 +401,12 @@ static json_t *pattern_json(const struct pattern *p)
         draft_tiles(p, (enum draft_paper)paper, &cols, &rows, &n);
         json_object_set_new(pages, paper == DRAFT_PAPER_A4 ? "a4" : "letter", json_integer(n));
     }
-    return json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:f,s:o,s:o,s:o}", "design", p->design->name,
+    return json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:f,s:o,s:o,s:o,s:o}", "design", p->design->name,
                      "title", p->design->title, "units", draft_units_name(p->units), "sa", p->sa,
                      "date", p->date, "engine", draft_version(), "width_mm",
                      round(p->width * 100.0) / 100.0, "height_mm", round(p->height * 100.0) / 100.0,
-                     "parts", parts, "pages", pages, "warnings", pattern_warnings_json(p));
+                     "parts", parts, "pages", pages, "warnings", pattern_warnings_json(p),
+                     "options", used ? used : json_object());
 }
 
 /* Answer with the pattern p as SVG, as PDF on the paper of options, or as
@@ -417,7 +419,7 @@ static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form for
     int rc;
 
     if (form == FORM_JSON) {
-        json_t *j = pattern_json(p);
+        json_t *j = pattern_json(p, options);
         draft_free(p);
         return j ? resp_json(rq, 200, j) : ERR_NOMEM;
     }

@@ -61,7 +61,7 @@ static const struct route api_route_list[] = {
     {"GET", "/v1/models/{id}/patterns/{design}.json", h_pattern_json, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/opendata", h_opendata_meta, 0},
     {"GET", "/v1/opendata/measurements.csv", h_opendata_csv, 0},
-    {"GET", "/v1/opendata/measurements.json", h_opendata_json, 0},
+    {"GET", "/v1/opendata/measurements.json", h_opendata_json, ROUTE_SLOW},
     {"GET", "/v1/models", h_models_list, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"POST", "/v1/models", h_models_create, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
     {"GET", "/v1/models/{id}", h_model_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},

@@ -94,7 +94,8 @@
 #define LIMIT_OPENDATA_RHO_CAP         1000 /* --rho-cap default and largest: lifetime per account */
 #define LIMIT_OPENDATA_CADENCE_MONTHS  3    /* at most one build per calendar quarter */
 #define LIMIT_OPENDATA_MIN_STRATUM     300  /* smallest --min-stratum accepted (tests, demos) */
-#define LIMIT_OPENDATA_STRATUM_DEFAULT 1000 /* publish a stratum from this noisy count on */
+#define LIMIT_OPENDATA_STRATUM_DEFAULT 1000  /* publish a stratum from this noisy count on */
+#define LIMIT_OPENDATA_CACHE_KIB       32768 /* the build's SQLite page cache, KiB */
 
 /* Retention (SPEC section 1) */
 #define RETAIN_ACCESS_LOG_DAYS  183 /* IP addresses in access logs */
@@ -112,6 +113,10 @@
 #define LIMIT_REKEY_BATCH_BYTES (8u * 1024u * 1024u) /* sealed bytes one batch reads at most */
 #define LIMIT_REKEY_POLL_MS     1000 /* a server looks for a rotation's announcement this often */
 #define LIMIT_REKEY_SETTLE_MS   3000 /* rekey waits this long after announcing, then reseals */
+
+/* Synthetic populations (`atelier populate`, cli/populate.c) */
+#define LIMIT_POPULATE_BATCH     250000 /* accounts per transaction */
+#define LIMIT_POPULATE_CACHE_KIB 262144 /* its SQLite page cache, KiB */
 
 /* Output buffers (strbuf bounds; past one the output fails, it is never cut) */
 #define LIMIT_STRBUF_DEFAULT (16u * 1024u * 1024u) /* a zero-initialised strbuf */
@@ -188,6 +193,7 @@
     X(LIMIT_OPENDATA_CADENCE_MONTHS)                                                               \
     X(LIMIT_OPENDATA_MIN_STRATUM)                                                                  \
     X(LIMIT_OPENDATA_STRATUM_DEFAULT)                                                              \
+    X(LIMIT_OPENDATA_CACHE_KIB)                                                                    \
     X(RETAIN_ACCESS_LOG_DAYS)                                                                      \
     X(RETAIN_INACTIVE_DAYS)                                                                        \
     X(RETAIN_NOTICE_DAYS)                                                                          \
@@ -199,6 +205,8 @@
     X(LIMIT_REKEY_BATCH_BYTES)                                                                     \
     X(LIMIT_REKEY_POLL_MS)                                                                         \
     X(LIMIT_REKEY_SETTLE_MS)                                                                       \
+    X(LIMIT_POPULATE_BATCH)                                                                        \
+    X(LIMIT_POPULATE_CACHE_KIB)                                                                    \
     X(LIMIT_ACCESSLOG_QUEUE)                                                                       \
     X(LIMIT_STRBUF_DEFAULT)                                                                        \
     X(LIMIT_SVG_BYTES)                                                                             \
@@ -251,6 +259,9 @@ _Static_assert(LIMIT_IMAGE_DECODE_BYTES >= 4u * LIMIT_PICTURE_EDGE * LIMIT_PICTU
                "a stored picture's worth of RGBA pixels can be decoded");
 _Static_assert(LIMIT_IMAGE_WORKERS > 0 && LIMIT_IMAGE_QUEUE >= LIMIT_IMAGE_WORKERS, "image pool");
 _Static_assert(LIMIT_CONN_PER_IP <= LIMIT_CONNECTIONS, "per-IP connections within the total");
+_Static_assert(LIMIT_POPULATE_BATCH > 0 && LIMIT_POPULATE_CACHE_KIB >= 2000 &&
+                   LIMIT_OPENDATA_CACHE_KIB >= 2000,
+               "populate batches; page caches at least SQLite's default");
 _Static_assert((int)LIMIT_SA_MAX > 0, "a seam allowance is accepted");
 _Static_assert(LIMIT_PATTERNS_PER_ACCOUNT > 0, "an account can save a pattern");
 _Static_assert(LIMIT_OPENDATA_RHO_MIN <= LIMIT_OPENDATA_RHO_DEFAULT &&

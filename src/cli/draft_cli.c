@@ -3,7 +3,12 @@
  * a flat JSON object of measurements (FreeSewing's form, a whole set is
  * fine), keep the ones the design uses, draft for the body --breasts names
  * (default: the body the design is for), and write SVG or PDF to standard
- * output or a file, with the engine's warnings on stderr.
+ * output or a file, with the engine's warnings on stderr. Options: --sa,
+ * --paper, --units and --date, and any pattern option of the engine's
+ * vocabulary as --option NAME=VALUE (the fit options: one generic flag
+ * rather than one per option, so an option added to draft_options[] needs
+ * no change here), checked by draft_option_check exactly as the server
+ * checks a query argument.
  *
  * Invariants: the body is decided by --breasts or the design, never by
  * which names the file holds; names the design does not use are ignored
@@ -21,9 +26,13 @@
 #include "atelier/draft.h"
 #include "cli/draft_cli.h"
 
+#define CLI_OPTIONS_MAX 32 /* --option arguments kept (more is a usage error) */
+
 struct cli {
     const char *design, *file, *output, *name, *format, *paper, *breasts, *units, *date;
     double sa;
+    const char *option[CLI_OPTIONS_MAX]; /* "name=value" of each --option */
+    size_t noptions;
 };
 
 static void usage(FILE *f)
@@ -31,14 +40,28 @@ static void usage(FILE *f)
     fprintf(f, "usage: atelier draft <design> --measurements FILE [--breasts true|false]\n"
                "         [--sa MM] [--format svg|pdf] [--paper a4|letter|full]\n"
                "         [--units metric|imperial] [--date YYYY-MM-DD]\n"
-               "         [--output FILE] [--name NAME]\n"
-               "designs:");
-    for (int i = 0; i < draft_design_count(); i++)
-        fprintf(f, " %s", draft_design(i)->name);
+               "         [--option NAME=VALUE]... [--output FILE] [--name NAME]\n"
+               "designs and their options (NAME=default):\n");
+    for (int i = 0; i < draft_design_count(); i++) {
+        const struct design *d = draft_design(i);
+        fprintf(f, "  %-8s", d->name);
+        for (int k = 0; k < DRAFT_OPTIONS_COUNT; k++) {
+            const struct draft_option *o = &draft_options[k];
+            if (!draft_option_applies(o, d) || !o->designs)
+                continue;
+            if (o->kind == DRAFT_OPTION_NUMBER)
+                fprintf(f, " %s=%g", o->name, o->def);
+            else
+                fprintf(f, " %s=%s", o->name, o->choices[0]);
+        }
+        fprintf(f, "\n");
+    }
     fprintf(f, "\nFILE is a JSON object of measurement names to numbers (mm; shoulderSlope in\n"
                "degrees), '-' for standard input; names the design does not use are ignored.\n"
-               "--breasts defaults to the body the design is for. The pattern goes to standard\n"
-               "output unless --output is given; warnings go to standard error.\n");
+               "--breasts defaults to the body the design is for. --option sets a fit option\n"
+               "(eases in %%, lengths in mm; ranges: GET /v1/designs or docs/DRAFTING.md), once\n"
+               "each. The pattern goes to standard output unless --output is given; warnings\n"
+               "go to standard error.\n");
 }
 
 static int parse_double(const char *s, double *out)
@@ -87,6 +110,15 @@ static int parse_args(int argc, char **argv, struct cli *c)
         size_t k;
         if (argv[i][0] != '-' && !c->design) {
             c->design = argv[i];
+            continue;
+        }
+        if ((v = opt_value(argc, argv, &i, "--option"))) {
+            if (c->noptions >= CLI_OPTIONS_MAX || !strchr(v, '=')) {
+                fprintf(stderr, "atelier draft: --option takes NAME=VALUE (at most %d)\n",
+                        CLI_OPTIONS_MAX);
+                return -1;
+            }
+            c->option[c->noptions++] = v;
             continue;
         }
         for (k = 0; k < sizeof names / sizeof names[0] && !v; k++)
@@ -202,6 +234,48 @@ static int read_measurements(const struct cli *c, const struct design *d, struct
     return 0;
 }
 
+/* Check and apply each --option NAME=VALUE for design d (the engine's
+ * option vocabulary, as the server checks them); 2 with a message on a
+ * name d has not, an output option (--paper), a value out of range or
+ * not among the choices, or a name given twice. */
+static int apply_options(const struct cli *c, const struct design *d, struct draft_input *in)
+{
+    for (size_t k = 0; k < c->noptions; k++) {
+        char name[64], field[80], msg[DRAFT_MSG_MAX], *end;
+        const char *eq = strchr(c->option[k], '='), *val = eq + 1;
+        size_t len = (size_t)(eq - c->option[k]);
+        int i;
+        double v;
+
+        if (len == 0 || len >= sizeof name) {
+            fprintf(stderr, "atelier draft: --option %s: no such option\n", c->option[k]);
+            return 2;
+        }
+        memcpy(name, c->option[k], len);
+        name[len] = '\0';
+        for (size_t j = 0; j < k; j++)
+            if (strncmp(c->option[j], c->option[k], len + 1) == 0) {
+                fprintf(stderr, "atelier draft: --option %s given twice\n", name);
+                return 2;
+            }
+        snprintf(field, sizeof field, "--option %s", name);
+        i = draft_option_for(d, name);
+        if (i >= 0 && draft_options[i].output) {
+            fprintf(stderr, "atelier draft: %s: use --%s\n", field, name);
+            return 2;
+        }
+        v = strtod(val, &end);
+        int is_number = *val && !*end && i >= 0 && draft_options[i].kind == DRAFT_OPTION_NUMBER;
+        if (draft_option_check(d, name, field, is_number, v, val, msg, sizeof msg)) {
+            fprintf(stderr, "atelier draft: %s\n", msg);
+            return 2;
+        }
+        if (is_number ? draft_option_apply(in, name, v) : draft_option_apply_choice(in, name, val))
+            return 2;
+    }
+    return 0;
+}
+
 /* Base name of path without its extension, into buf. */
 static void base_name(const char *path, char *buf, size_t n)
 {
@@ -287,6 +361,9 @@ int draft_cli(int argc, char **argv)
     in.date = c.date;
     if (c.units)
         draft_units_parse(c.units, &in.units);
+    rc = apply_options(&c, d, &in);
+    if (rc)
+        return rc; /* the message names the option; --help lists them */
     rc = draft_run(d, &in, &p, msg, sizeof msg);
     if (rc) {
         fprintf(stderr, "atelier draft: %s\n", rc == DRAFT_ERR_INVALID ? msg : draft_strerror(rc));

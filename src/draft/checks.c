@@ -7,12 +7,13 @@
  * it; the rest compares measurements with each other.
  *
  * Codes (stable, in draft_warning_codes; docs/DRAFTING.md explains each):
- *   waist_wider_than_block       body: the block, straight from the chest,
- *                                is narrower at the waist line than the
+ *   waist_wider_than_block       body, tshirt: straight from the chest,
+ *                                narrower at the waist line than the
  *                                waist plus 2 % ease
  *   waist_wider_than_bust        bodice: waist seam longer than the bust
  *                                line (both with ease): the sides flare
- *   waist_wider_than_seat        trouser: the same against the seat line
+ *   waist_wider_than_seat        trouser, skirt: the same against the seat
+ *                                line (each with the pattern's eases)
  *   bust_smaller_than_high_bust  bodice: bust under high bust; the bust
  *                                dart is drafted at its minimum
  *   bust_dart_too_large          bodice: a front dart opens more than
@@ -113,6 +114,12 @@ static const char *dart_place(const struct draft_part *pt, const struct draft_da
     return "front";
 }
 
+/* 1 + the pattern's ease option name (in %), as a factor. */
+static double ease(const struct pattern *p, const struct draft_input *in, const char *name)
+{
+    return 1.0 + 0.01 * draft_opt(in, p->design, name);
+}
+
 static void check_waist(struct pattern *p, const struct draft_input *in)
 {
     const char *d = p->design->name;
@@ -120,25 +127,26 @@ static void check_waist(struct pattern *p, const struct draft_input *in)
 
     if (!draft_has(in, "waist"))
         return;
-    if (strcmp(d, "body") == 0) {
+    if (strcmp(d, "body") == 0 || strcmp(d, "tshirt") == 0) {
         double block = girth_at(p, "waist");
         if (block > 0.0 && waist > block)
             warn(p, "waist_wider_than_block", NAMES("waist", "chest"),
-                 "the body block is %.0f mm around at the waist line, less than waist %.0f mm "
+                 "the %s is %.0f mm around at the waist line, less than waist %.0f mm "
                  "with 2 %% ease (%.0f mm): it falls straight from the chest and will not close "
                  "over this waist",
-                 block, draft_m(in, "waist"), waist);
+                 strcmp(d, "body") == 0 ? "body block" : "T-shirt", block, draft_m(in, "waist"),
+                 waist);
     } else if (strcmp(d, "bodice") == 0) {
-        double seam = draft_m(in, "waist") * (1.0 + DRAFT_BODICE_WAIST_EASE);
-        double bust = draft_m(in, "chest") * (1.0 + DRAFT_BODICE_BUST_EASE);
+        double seam = draft_m(in, "waist") * ease(p, in, "waist_ease");
+        double bust = draft_m(in, "chest") * ease(p, in, "bust_ease");
         if (seam > bust)
             warn(p, "waist_wider_than_bust", NAMES("waist", "chest"),
                  "the waist seam (%.0f mm with ease) is longer than the bust line (%.0f mm with "
                  "ease): the side seams flare out below the bust",
                  seam, bust);
-    } else if (strcmp(d, "trouser") == 0) {
-        double seam = draft_m(in, "waist") * (1.0 + DRAFT_TROUSER_WAIST_EASE);
-        double seat = draft_m(in, "seat") * (1.0 + DRAFT_TROUSER_SEAT_EASE);
+    } else if (strcmp(d, "trouser") == 0 || strcmp(d, "skirt") == 0) {
+        double seam = draft_m(in, "waist") * ease(p, in, "waist_ease");
+        double seat = draft_m(in, "seat") * ease(p, in, "seat_ease");
         if (seam > seat)
             warn(p, "waist_wider_than_seat", NAMES("waist", "seat"),
                  "the waist seam (%.0f mm with ease) is longer than the seat line (%.0f mm with "

@@ -3,6 +3,9 @@
  * waist dart, a front with a side bust dart and a waist dart (both cut on
  * the fold), and a sleeve. Our own construction.
  *
+ * Fit options (options.c): bust_ease, waist_ease, sleeve_length (cut from
+ * the sleeve's taper), armhole_depth.
+ *
  * Frame: x = 0 the centre line, y = 0 the HPS level, y down. At the bust
  * line the back is highBust x (1 + ease) / 4 wide and the front takes the
  * rest of chest x (1 + ease) / 2, so the front is wider by the bust
@@ -104,10 +107,11 @@ static int bodice_frame(const struct draft_input *in, struct bodice *b, char *ms
     b->yw = draft_m(in, "hpsToWaistBack");
     b->ywf = draft_m(in, "hpsToWaistFront");
     b->bust_raw = draft_m(in, "hpsToBust");
-    b->wb = high * (1.0 + DRAFT_BODICE_BUST_EASE) / 4.0;
-    b->wf = chest * (1.0 + DRAFT_BODICE_BUST_EASE) / 2.0 - b->wb;
+    b->wb = high * (1.0 + 0.01 * draft_opt(in, &draft_design_bodice, "bust_ease")) / 4.0;
+    b->wf = chest * (1.0 + 0.01 * draft_opt(in, &draft_design_bodice, "bust_ease")) / 2.0 - b->wb;
     b->dart = fmax(0.5 * (chest - high), 6.0);
-    b->half_waist = draft_m(in, "waist") * (1.0 + DRAFT_BODICE_WAIST_EASE) / 2.0;
+    b->half_waist = draft_m(in, "waist") *
+                    (1.0 + 0.01 * draft_opt(in, &draft_design_bodice, "waist_ease")) / 2.0;
     b->hps = vec_xy(b->nw, 0.0);
     b->sp = vec_xy(0.5 * s2s, (0.5 * s2s - b->nw) * tan(b->slope));
     b->bp.x = fmin(0.5 * draft_m(in, "bustSpan"), 0.6 * b->wf);
@@ -115,7 +119,8 @@ static int bodice_frame(const struct draft_input *in, struct bodice *b, char *ms
         return draft_fail(msg, n, "shoulderToShoulder is too narrow for this neck");
     if (fmin(b->wb, b->wf) < b->nw + 60.0)
         return draft_fail(msg, n, "highBust or chest is too small for this neck");
-    if (bodice_levels(b, b->yw - draft_m(in, "waistToArmpit") + 0.02 * high))
+    if (bodice_levels(b, b->yw - draft_m(in, "waistToArmpit") + 0.02 * high +
+                             draft_opt(in, &draft_design_bodice, "armhole_depth")))
         return draft_fail(msg, n,
                           "waistToArmpit leaves too little between the armhole and the waist "
                           "(compare hpsToWaistBack and hpsToWaistFront)");
@@ -281,8 +286,11 @@ static double bodice_armholes(double ya, void *ctx)
 /* The sleeve, its armholes still unknown. */
 static void bodice_sleeve(const struct draft_input *in, struct draft_sleeve_spec *s)
 {
+    s->hem_factor = 1.0;
+    s->underarm = 0.0;
     s->width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
-    s->length = draft_m(in, "shoulderToWrist");
+    s->wrist_at = draft_m(in, "shoulderToWrist");
+    s->length = s->wrist_at + draft_opt(in, &draft_design_bodice, "sleeve_length");
     s->wrist = 1.5 * draft_m(in, "wrist");
     s->cap_ease = DRAFT_SLEEVE_CAP_EASE;
 }

@@ -4,7 +4,7 @@
  *
  * Frame: x = 0 is the centre line (the fold), y = 0 the level of the high
  * point of the shoulder (HPS), y down. Front and back share the frame:
- * quarter width chest x (1 + chest ease) / 4 from the armhole level down to
+ * quarter width chest x (1 + chest_ease) / 4 from the armhole level down to
  * the hem (wider at the hem only if optional hips need it), the same
  * shoulder line, neck width and armhole depth. They differ in neck depth
  * (the front depth is solved so that the whole neckline is neck x (1 +
@@ -13,9 +13,13 @@
  * The optional waist is not drafted: checks.c reads it to warn when the
  * block cannot close over it.
  *
+ * Fit options (options.c): chest_ease, hips_ease, body_length (the hem
+ * below waistToHips), sleeve_length (cut from the sleeve's taper),
+ * armhole_depth (added before the armhole is deepened for the arm).
+ *
  * Invariants (tests/unit/test_draft.c checks them): front and back side
  * seams and shoulder seams are equal by construction; 4 x the quarter width
- * at the chest line is exactly chest x (1 + DRAFT_BODY_CHEST_EASE); the
+ * at the chest line is exactly chest x (1 + chest_ease); the
  * neckline is fitted within 0.01 mm; the sleeve cap is fitted to the two
  * armholes (design_common.c); every curve leaves the seam it crosses
  * square (neckline and armhole at the shoulder, armhole and hem at the
@@ -74,10 +78,11 @@ static int body_frame(const struct draft_input *in, struct body *b, char *msg, s
     if (draft_neck_fit(neck * (1.0 + DRAFT_BODY_NECK_EASE), b->nw, b->bd, b->slope, &b->fd, msg, n))
         return DRAFT_ERR_INVALID;
     b->yw = draft_m(in, "hpsToWaistBack");
-    b->ya = b->yw - draft_m(in, "waistToArmpit") + 0.025 * chest;
-    b->yh = b->yw + draft_m(in, "waistToHips");
-    b->w = chest * (1.0 + DRAFT_BODY_CHEST_EASE) / 4.0;
-    b->wh = fmax(b->w, hips * (1.0 + DRAFT_BODY_HIPS_EASE) / 4.0);
+    b->ya = b->yw - draft_m(in, "waistToArmpit") + 0.025 * chest +
+            draft_opt(in, &draft_design_body, "armhole_depth");
+    b->yh = b->yw + draft_m(in, "waistToHips") + draft_opt(in, &draft_design_body, "body_length");
+    b->w = chest * (1.0 + 0.01 * draft_opt(in, &draft_design_body, "chest_ease")) / 4.0;
+    b->wh = fmax(b->w, hips * (1.0 + 0.01 * draft_opt(in, &draft_design_body, "hips_ease")) / 4.0);
     b->hps = vec_xy(b->nw, 0.0);
     b->sp = vec_xy(0.5 * s2s, (0.5 * s2s - b->nw) * tan(b->slope));
     if (b->sp.x < b->nw + 30.0)
@@ -124,8 +129,11 @@ static double body_armholes(double ya, void *ctx)
 /* The sleeve, its armholes still unknown. */
 static void body_sleeve(const struct draft_input *in, struct draft_sleeve_spec *s)
 {
+    s->hem_factor = 1.0;
+    s->underarm = 0.0;
     s->width = draft_m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE);
-    s->length = draft_m(in, "shoulderToWrist");
+    s->wrist_at = draft_m(in, "shoulderToWrist");
+    s->length = s->wrist_at + draft_opt(in, &draft_design_body, "sleeve_length");
     s->wrist = 1.5 * draft_m(in, "wrist");
     s->cap_ease = DRAFT_SLEEVE_CAP_EASE;
 }

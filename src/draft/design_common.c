@@ -14,6 +14,11 @@
  * length is solved to within 0.005 mm of (front + back armhole) x (1 + cap
  * ease). The cap is never flatter than DRAFT_CAP_MIN x its half width: the
  * blocks deepen an armhole too short for the arm (draft_sleeve_min_armhole).
+ * A sleeve shorter than its wrist (sleeve_length, the T-shirt's short
+ * sleeve) is cut from the same straight taper, so its hem is wider; at the
+ * wrist's length it is the wrist. Bands (the waistband of the trouser and
+ * the skirt, the T-shirt's neckband) are straight, cut on the fold, their
+ * seam edge exactly the length asked.
  */
 #include "draft/draft_impl.h"
 
@@ -92,28 +97,49 @@ static const struct vec cap_unit[7] = {
 
 /* What the sleeve's outline depends on besides the cap height. */
 struct sleeve_shape {
-    double b;      /* half width at the biceps line */
-    double wx;     /* half width at the wrist */
-    double length; /* cap top to the wrist, on the centre line */
+    double b;        /* half width at the biceps line */
+    double wx;       /* half width at the wrist */
+    double length;   /* cap top to the hem, on the centre line */
+    double wrist_at; /* cap top to the wrist: more than length on a shortened sleeve */
+    double underarm; /* > 0: the hem this far below the biceps line instead */
 };
+
+/* Cap top to the hem for cap height h. */
+static double sleeve_len(const struct sleeve_shape *c, double h)
+{
+    return c->underarm > 0.0 ? h + c->underarm : c->length;
+}
+
+/* Half width of the hem for cap height h: the wrist's, or on a sleeve
+ * shorter than wrist_at where the straight taper from the biceps line to
+ * the wrist crosses the hem (continuous in everything: at length =
+ * wrist_at it is the wrist's). */
+static double sleeve_hem_half(const struct sleeve_shape *c, double h)
+{
+    double len = sleeve_len(c, h);
+
+    if (!(c->wrist_at > len) || !(c->wrist_at > h))
+        return c->wx;
+    return c->b + (c->wx - c->b) * fmax(len - h, 0.0) / (c->wrist_at - h);
+}
 
 /* The front underarm seam for cap height h: from (b, h) to the wrist
  * corner (*corner), along the returned unit direction. The wrist curve
  * leaves both underarm seams square, so (the sleeve narrowing to the
  * wrist) it rises towards the centre line, where it lies at length: its
  * corners sit lower by 0.75 x its handle's rise, which depends weakly on
- * the underarm's direction (three fixed-point steps; the direction
- * returned is exactly that of the seam drawn). */
+ * the underarm's direction (fixed-point steps, at least three, until
+ * converged; the direction returned is exactly that of the seam drawn). */
 static struct vec sleeve_underarm(const struct sleeve_shape *c, double h, struct vec *corner)
 {
-    double k = WRIST_HANDLE * c->wx, yc = c->length;
-    struct vec d = vec_unit(vec_xy(c->wx - c->b, yc - h));
+    double wx = sleeve_hem_half(c, h), k = WRIST_HANDLE * wx, len = sleeve_len(c, h), yc = len;
+    struct vec d = vec_unit(vec_xy(wx - c->b, yc - h));
 
-    for (int i = 0; i < 3; i++) {
-        yc = c->length - 0.75 * k * d.x;
-        d = vec_unit(vec_xy(c->wx - c->b, yc - h));
+    for (int i = 0; i < 3 || (i < 30 && fabs(len - 0.75 * k * d.x - yc) > 1e-9); i++) {
+        yc = len - 0.75 * k * d.x;
+        d = vec_unit(vec_xy(wx - c->b, yc - h));
     }
-    *corner = vec_xy(c->wx, yc);
+    *corner = vec_xy(wx, yc);
     return d;
 }
 
@@ -150,10 +176,11 @@ static void mirror_rev(const struct seg *s, struct path *out)
     geom_path_push(out, &m);
 }
 
-static int sleeve_edges(struct draft_part *pt, const struct sleeve_shape *c, double h)
+static int sleeve_edges(struct draft_part *pt, const struct sleeve_shape *c, double h,
+                        double hem_factor)
 {
     struct vec corner, d = sleeve_underarm(c, h, &corner);
-    struct vec out = vec_xy(-d.y, d.x), c1 = vec_mad(corner, out, WRIST_HANDLE * c->wx);
+    struct vec out = vec_xy(-d.y, d.x), c1 = vec_mad(corner, out, WRIST_HANDLE * corner.x);
     double b = c->b;
     struct seg half[2];
     struct path *e;
@@ -168,7 +195,7 @@ static int sleeve_edges(struct draft_part *pt, const struct sleeve_shape *c, dou
     geom_path_push(e, &half[1]);
     e = draft_edge_add(pt, "underarm_front", 1.0, 0, vec_xy(b, h));
     geom_path_line(e, corner);
-    e = draft_edge_add(pt, "wrist", 1.0, 0, corner);
+    e = draft_edge_add(pt, "wrist", hem_factor, 0, corner);
     geom_path_cubic(e, c1, vec_xy(-c1.x, c1.y), vec_xy(-corner.x, corner.y));
     e = draft_edge_add(pt, "underarm_back", 1.0, 0, vec_xy(-corner.x, corner.y));
     if (!e)
@@ -179,8 +206,15 @@ static int sleeve_edges(struct draft_part *pt, const struct sleeve_shape *c, dou
 
 static struct sleeve_shape sleeve_shape(const struct draft_sleeve_spec *s)
 {
-    struct sleeve_shape c = {0.5 * s->width, 0.5 * fmin(s->wrist, 0.95 * s->width), s->length};
+    struct sleeve_shape c = {0.5 * s->width, 0.5 * fmin(s->wrist, 0.95 * s->width), s->length,
+                             s->wrist_at > 0.0 ? s->wrist_at : s->length, s->underarm};
     return c;
+}
+
+double draft_sleeve_hem(const struct draft_sleeve_spec *s, double h)
+{
+    struct sleeve_shape c = sleeve_shape(s);
+    return 2.0 * sleeve_hem_half(&c, h);
 }
 
 double draft_sleeve_min_armhole(const struct draft_sleeve_spec *s)
@@ -193,6 +227,7 @@ int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg
 {
     struct sleeve_shape c = sleeve_shape(s);
     double b = c.b, target = (s->armhole_front + s->armhole_back) * (1.0 + s->cap_ease), h, cap;
+    double length;
     struct draft_part *pt;
 
     if (cap_len(0.1 * b, &c) > target)
@@ -201,11 +236,12 @@ int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg
                           "for this chest and shoulder");
     if (draft_solve(cap_len, &c, 0.1 * b, 3.0 * b, target, 0.005, &h))
         return draft_fail(msg, n, "no sleeve cap fits this armhole");
-    if (s->length < h + 60.0)
+    length = sleeve_len(&c, h);
+    if (length < h + 60.0)
         return draft_fail(msg, n, "shoulderToWrist is too short for the sleeve cap (%.0f mm high)",
                           h);
     pt = draft_part_add(p, "sleeve", "Sleeve", 2);
-    if (!pt || sleeve_edges(pt, &c, h))
+    if (!pt || sleeve_edges(pt, &c, h, s->hem_factor > 0.0 ? s->hem_factor : 1.0))
         return DRAFT_ERR_INTERNAL;
     cap = cap_len(h, &c);
     draft_notch_add(pt, "cap", s->pitch_back * (1.0 + s->cap_ease), DRAFT_NOTCH_BACK);
@@ -213,7 +249,33 @@ int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg
     draft_notch_add(pt, "cap", cap - s->pitch_front * (1.0 + s->cap_ease), DRAFT_NOTCH_FRONT);
     draft_level_add(pt, "biceps", h);
     pt->grain_from = vec_xy(0.0, 0.45 * h);
-    pt->grain_to = vec_xy(0.0, s->length - 40.0);
-    pt->title_at = vec_xy(0.0, h + 0.3 * (s->length - h));
+    pt->grain_to = vec_xy(0.0, length - 40.0);
+    pt->title_at = vec_xy(0.0, h + 0.3 * (length - h));
+    return 0;
+}
+
+int draft_band(struct pattern *p, const char *name, const char *title, const char *seam,
+               double length, double width, const double *at, const int *kinds, size_t n)
+{
+    struct draft_part *pt = draft_part_add(p, name, title, 1);
+    struct path *e;
+
+    if (!pt)
+        return DRAFT_ERR_INTERNAL;
+    e = draft_edge_add(pt, seam, 1.0, 0, vec_xy(0.0, width));
+    geom_path_line(e, vec_xy(length, width));
+    e = draft_edge_add(pt, "end", 1.0, 0, vec_xy(length, width));
+    geom_path_line(e, vec_xy(length, 0.0));
+    e = draft_edge_add(pt, "fold", 0.0, 1, vec_xy(length, 0.0));
+    geom_path_line(e, vec_xy(0.0, 0.0));
+    e = draft_edge_add(pt, "start", 1.0, 0, vec_xy(0.0, 0.0));
+    if (!e)
+        return DRAFT_ERR_INTERNAL;
+    geom_path_line(e, vec_xy(0.0, width));
+    for (size_t i = 0; i < n; i++)
+        draft_notch_add(pt, seam, at[i], kinds[i]);
+    /* a band is narrower than a title block: the title goes under it,
+     * clear of its allowance */
+    pt->title_at = vec_xy(0.5 * length, width + p->sa + 30.0);
     return 0;
 }

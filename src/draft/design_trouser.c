@@ -36,6 +36,12 @@
  * Each rule is continuous: where one branch ends the next begins with the
  * same pattern, so every point is a continuous function of the body.
  *
+ * Fit options (options.c): seat_ease, waist_ease, leg_length (the hem
+ * above or below the floor), leg_shape (the hem 1, 0.8 or 1.25 knee widths
+ * wide, the leg seams straight from the knee; a shaped hem is curved to
+ * leave both leg seams square), waistband (a straight band, folded, the
+ * two waist seams plus DRAFT_WAISTBAND_OVERLAP long: draft_band).
+ *
  * Invariants: waist seams (darts excluded) are exactly waist x (1 + ease)
  * / 2 for front plus back; seat widths are exactly seat x (1 + ease) / 2
  * for front plus back; knee widths add up to knee x (1 + ease); inseams
@@ -92,7 +98,8 @@ struct leg {
 };
 
 struct trouser {
-    double ys, yc, yk, yh; /* seat line, crotch level, knee, floor */
+    double ys, yc, yk, yh; /* seat line, crotch level, knee, hem (the floor by default) */
+    double hem_k;          /* hem width in knee widths (leg_shape) */
     double cross_f, cross_b;
     double in_f, out_f; /* front inseam and outseam: the back's targets */
     struct leg front, back;
@@ -111,8 +118,8 @@ static void leg_points(const struct trouser *t, struct leg *g)
     g->u = vec_unit(vec_sub(g->xs, g->cw));
     g->kin = vec_xy(kh, t->yk);
     g->kout = vec_xy(-kh, t->yk);
-    g->hin = vec_xy(kh, t->yh);
-    g->hout = vec_xy(-kh, t->yh);
+    g->hin = vec_xy(kh * t->hem_k, t->yh);
+    g->hout = vec_xy(-kh * t->hem_k, t->yh);
     g->wside = vec_add(g->cw, g->woff);
 }
 
@@ -173,13 +180,13 @@ static double leg_cross_len(const struct leg *g)
 static double leg_inseam_len(const struct leg *g)
 {
     struct seg s = leg_inseam(g);
-    return geom_seg_length(&s) + (g->hin.y - g->kin.y);
+    return geom_seg_length(&s) + vec_dist(g->kin, g->hin);
 }
 
 static double leg_outseam_len(const struct leg *g)
 {
     struct seg a = leg_thigh(g), b = leg_hip(g);
-    return (g->hout.y - g->kout.y) + geom_seg_length(&a) + geom_seg_length(&b);
+    return vec_dist(g->hout, g->kout) + geom_seg_length(&a) + geom_seg_length(&b);
 }
 
 struct fit {
@@ -482,17 +489,23 @@ static int share_ext(struct trouser *t)
     return front_finish(t);
 }
 
+/* Hem width in knee widths, by leg_shape: straight, slim, wide. */
+static const double hem_widths[] = {1.0, 0.8, 1.25};
+
 static int trouser_frame(const struct draft_input *in, struct trouser *t, char *msg, size_t n)
 {
     double seat = draft_m(in, "seat"), waist = draft_m(in, "waist"), cs = draft_m(in, "crossSeam");
     double sb = draft_has(in, "seatBack") ? draft_m(in, "seatBack") : 0.52 * seat;
     double wb = draft_has(in, "waistBack") ? draft_m(in, "waistBack") : 0.5 * waist;
     double knee = draft_m(in, "knee") * (1.0 + DRAFT_TROUSER_KNEE_EASE);
+    double seat_ease = 0.01 * draft_opt(in, &draft_design_trouser, "seat_ease");
+    double waist_ease = 0.01 * draft_opt(in, &draft_design_trouser, "waist_ease");
 
     t->yc = 1.04 * draft_m(in, "waistToUpperLeg");
     t->ys = fmin(draft_m(in, "waistToSeat"), 0.88 * t->yc);
     t->yk = draft_m(in, "waistToKnee");
-    t->yh = draft_m(in, "waistToFloor");
+    t->yh = draft_m(in, "waistToFloor") + draft_opt(in, &draft_design_trouser, "leg_length");
+    t->hem_k = hem_widths[(int)draft_opt(in, &draft_design_trouser, "leg_shape")];
     t->cross_f = draft_m(in, "crossSeamFront");
     t->cross_b = cs - t->cross_f;
     if (sb < 0.3 * seat || sb > 0.7 * seat)
@@ -503,12 +516,12 @@ static int trouser_frame(const struct draft_input *in, struct trouser *t, char *
         return draft_fail(msg, n, "waistToSeat is too short for waistToUpperLeg");
     if (t->yk < t->yc + 80.0 || t->yh < t->yk + 80.0)
         return draft_fail(msg, n,
-                          "waistToUpperLeg, waistToKnee and waistToFloor must each be "
-                          "well below the previous one");
+                          "waistToUpperLeg, waistToKnee and waistToFloor (with leg_length) "
+                          "must each be well below the previous one");
     if (t->cross_f < 0.35 * cs || t->cross_f > 0.65 * cs)
         return draft_fail(msg, n, "crossSeamFront must be between 35 %% and 65 %% of crossSeam");
-    t->front = (struct leg){.seat_w = (seat - sb) / 2.0 * (1.0 + DRAFT_TROUSER_SEAT_EASE),
-                            .waist_w = (waist - wb) / 2.0 * (1.0 + DRAFT_TROUSER_WAIST_EASE),
+    t->front = (struct leg){.seat_w = (seat - sb) / 2.0 * (1.0 + seat_ease),
+                            .waist_w = (waist - wb) / 2.0 * (1.0 + waist_ease),
                             .knee_w = 0.46 * knee,
                             .slant = FRONT_SLANT * t->ys,
                             .fork_y = t->yc,
@@ -517,8 +530,8 @@ static int trouser_frame(const struct draft_input *in, struct trouser *t, char *
     double q = t->cross_b / t->cross_f;
     double k = fmin(fmax((q - BACK_RATIO_LO) / (BACK_RATIO_HI - BACK_RATIO_LO), 0.0), 1.0);
     double lean = atan(FRONT_SLANT) + k * (BACK_SLANT * GEOM_PI / 180.0 - atan(FRONT_SLANT));
-    t->back = (struct leg){.seat_w = sb / 2.0 * (1.0 + DRAFT_TROUSER_SEAT_EASE),
-                           .waist_w = wb / 2.0 * (1.0 + DRAFT_TROUSER_WAIST_EASE),
+    t->back = (struct leg){.seat_w = sb / 2.0 * (1.0 + seat_ease),
+                           .waist_w = wb / 2.0 * (1.0 + waist_ease),
                            .knee_w = 0.54 * knee,
                            .rise = k * BACK_RISE * t->ys,
                            .shift = BACK_CREASE_SHIFT,
@@ -655,7 +668,16 @@ static int leg_part(struct pattern *p, const struct trouser *t, const struct leg
     geom_path_push(e, &inseam);
     geom_path_line(e, g->hin);
     e = draft_edge_add(pt, "hem", DRAFT_TROUSER_HEM_FACTOR, 0, g->hin);
-    geom_path_line(e, g->hout);
+    if (!e)
+        return DRAFT_ERR_INTERNAL;
+    if (t->hem_k == 1.0) {
+        geom_path_line(e, g->hout);
+    } else { /* square to both leg seams, which slant below the knee */
+        struct vec ui = vec_unit(vec_sub(g->hin, g->kin)), uo = vec_unit(vec_sub(g->hout, g->kout));
+        double k = vec_dist(g->hin, g->hout) / 3.0;
+        geom_path_cubic(e, vec_mad(g->hin, vec_xy(-ui.y, ui.x), k),
+                        vec_mad(g->hout, vec_xy(-uo.y, uo.x), -k), g->hout);
+    }
     e = draft_edge_add(pt, "outseam", 1.0, 0, g->hout);
     if (!e)
         return DRAFT_ERR_INTERNAL;
@@ -675,12 +697,22 @@ static int leg_part(struct pattern *p, const struct trouser *t, const struct leg
 static int trouser_draft(struct pattern *p, const struct draft_input *in, char *msg, size_t n)
 {
     struct trouser t;
+    double band = draft_opt(in, &draft_design_trouser, "waistband");
     int rc;
 
     if (trouser_frame(in, &t, msg, n) || trouser_fit(&t, msg, n))
         return DRAFT_ERR_INVALID;
     rc = leg_part(p, &t, &t.front, 1);
-    return rc ? rc : leg_part(p, &t, &t.back, 0);
+    if (!rc)
+        rc = leg_part(p, &t, &t.back, 0);
+    if (!rc && band > 0.0) { /* from the fly's underlap round to the front */
+        double f = t.front.waist_w, b = t.back.waist_w, ov = DRAFT_WAISTBAND_OVERLAP;
+        const double at[] = {ov + f, ov + f + b, ov + f + 2.0 * b};
+        const int kinds[] = {DRAFT_NOTCH_FRONT, DRAFT_NOTCH_BACK, DRAFT_NOTCH_FRONT};
+        rc = draft_band(p, "waistband", "Waistband", "waist", 2.0 * (f + b) + ov, band, at, kinds,
+                        3);
+    }
+    return rc;
 }
 
 const struct design draft_design_trouser = {

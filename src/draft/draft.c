@@ -26,9 +26,8 @@
 #define MAX_SEAM_SEGS 256
 
 static const struct design *const registry[] = {
-    &draft_design_body,
-    &draft_design_bodice,
-    &draft_design_trouser,
+    &draft_design_body,   &draft_design_bodice, &draft_design_trouser,
+    &draft_design_tshirt, &draft_design_skirt,
 };
 
 int draft_design_count(void)
@@ -66,6 +65,15 @@ int draft_has(const struct draft_input *in, const char *name)
 {
     int i = measures_find(name);
     return i >= 0 && in->have[i];
+}
+
+double draft_opt(const struct draft_input *in, const struct design *d, const char *name)
+{
+    int i = draft_option_for(d, name);
+
+    if (i < 0)
+        return 0.0;
+    return in->opt_set[i] ? in->opt[i] : draft_options[i].def;
 }
 
 const char *draft_version(void)
@@ -338,6 +346,32 @@ static int check_value(const char *name, const struct draft_input *in, char *msg
     return 0;
 }
 
+/* The fit options set for d: numbers finite and in d's range, choices
+ * one of the row's (rows of other designs are not read). */
+static int validate_options(const struct design *d, const struct draft_input *in, char *msg,
+                            size_t n)
+{
+    for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+        const struct draft_option *o = &draft_options[i];
+        double v = in->opt[i];
+        int choices = 0;
+
+        if (!in->opt_set[i] || o->output || !draft_option_applies(o, d))
+            continue;
+        if (o->kind == DRAFT_OPTION_NUMBER) {
+            if (!isfinite(v) || v < o->min || v > o->max)
+                return draft_fail(msg, n, "option %s must be a number of %s from %g to %g", o->name,
+                                  o->unit, o->min, o->max);
+            continue;
+        }
+        while (o->choices[choices])
+            choices++;
+        if (!(v >= 0.0 && v < choices && v == floor(v)))
+            return draft_fail(msg, n, "option %s must be one of its choices", o->name);
+    }
+    return 0;
+}
+
 static int validate(const struct design *d, const struct draft_input *in, char *msg, size_t n)
 {
     char names[DRAFT_MSG_MAX - 32];
@@ -357,7 +391,7 @@ static int validate(const struct design *d, const struct draft_input *in, char *
         return draft_fail(msg, n, "the seam allowance must be between 0 and %g mm", DRAFT_SA_MAX);
     if (in->units != DRAFT_UNITS_METRIC && in->units != DRAFT_UNITS_IMPERIAL)
         return draft_fail(msg, n, "units must be metric or imperial");
-    return 0;
+    return validate_options(d, in, msg, n);
 }
 
 /* The title date: in->date when it is a real YYYY-MM-DD, else today. */

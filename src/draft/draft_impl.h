@@ -15,10 +15,16 @@
 extern const struct design draft_design_body;
 extern const struct design draft_design_bodice;
 extern const struct design draft_design_trouser;
+extern const struct design draft_design_tshirt;
+extern const struct design draft_design_skirt;
 
 /* Value of a measurement by name; 0 when absent or unknown. */
 double draft_m(const struct draft_input *in, const char *name);
 int draft_has(const struct draft_input *in, const char *name);
+/* Fit option name of design d (draft_options): the value set in in, else
+ * the row's default; a choice is its index. draft_run has checked set
+ * values against d's range. 0 when d has no such option. */
+double draft_opt(const struct draft_input *in, const struct design *d, const char *name);
 
 /* Writes the sentence into msg and returns DRAFT_ERR_INVALID. */
 int draft_fail(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -76,12 +82,21 @@ void draft_armhole(struct path *out, struct vec armpit, struct vec side, struct 
 
 struct draft_sleeve_spec {
     double width;                       /* at the biceps line */
-    double length;                      /* cap top to wrist */
+    double length;                      /* cap top to the hem */
     double wrist;                       /* width at the wrist */
+    double wrist_at;                    /* cap top to the wrist (0: length): a sleeve
+                                         * shorter than that is cut from the same taper,
+                                         * its hem wider than the wrist */
+    double underarm;                    /* > 0: the hem this far below the biceps line,
+                                         * whatever length says (a short sleeve) */
+    double hem_factor;                  /* hem allowance in sa (0: 1) */
     double armhole_front, armhole_back; /* seam lengths on the bodies */
     double pitch_front, pitch_back;     /* armpit to pitch notch on the bodies */
     double cap_ease;                    /* cap = (front + back) x (1 + cap_ease) */
 };
+/* Width of the sleeve's hem (the wrist, or wider on a shorter sleeve) for
+ * cap height h. */
+double draft_sleeve_hem(const struct draft_sleeve_spec *s, double h);
 /* The lowest cap a sleeve gets, in half widths at the biceps line. */
 #define DRAFT_CAP_MIN 0.45
 /* Front + back armhole length below which the sleeve s (width, wrist,
@@ -93,6 +108,16 @@ double draft_sleeve_min_armhole(const struct draft_sleeve_spec *s);
  * (the wrist's middle at length). DRAFT_ERR_INVALID with a message when it
  * cannot fit. */
 int draft_sleeve(struct pattern *p, const struct draft_sleeve_spec *s, char *msg, size_t n);
+
+/* Adds a band part (name, title: "waistband", "neckband"): a straight
+ * strip cut on the fold (folded lengthwise, finished width wide), its
+ * seam edge (named seam) length long (the seam it is sewn to, plus a
+ * fastening's overlap, or stretched), then the short "end", the fold and
+ * the short "start", with a notch of kinds[k] at at[k] mm along the seam
+ * edge for each of the n seams it meets. DRAFT_ERR_INTERNAL when the
+ * pattern is full. */
+int draft_band(struct pattern *p, const char *name, const char *title, const char *seam,
+               double length, double width, const double *at, const int *kinds, size_t n);
 
 /* strbuf_take for the renderers (render_svg.c): a pattern past its
  * output bound is the engine's failure (DRAFT_ERR_INTERNAL), not a request

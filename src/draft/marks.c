@@ -5,9 +5,10 @@
  *
  *   - dart legs: every dart's two legs are notched where they meet the
  *     seam (bust and waist darts of the bodice, the trouser's back dart);
- *   - side seams: the body block's at the waist line; the bodice back's
- *     where the front's bust dart sits once sewn; the trouser outseams at
- *     the front's seat line (the back at the same distance from the hem);
+ *   - side seams: the body block's and the T-shirt's at the waist line;
+ *     the bodice back's where the front's bust dart sits once sewn; the
+ *     trouser outseams at the front's seat line (the back at the same
+ *     distance from the hem); the skirt's at the seat line (its own);
  *   - crotch: each trouser leg's cross seam where its curve begins (the
  *     seat line);
  *   - waist: the trouser's crease at the waist (where the grainline meets
@@ -50,6 +51,8 @@ static const struct rule rules[] = {
     {"trouser", "back", "outseam", MATCH_NOTCH, "front", "outseam"},
     {"trouser", "front", "waist", AT_GRAIN_LINE, NULL, NULL},
     {"trouser", "back", "waist", AT_GRAIN_LINE, NULL, NULL},
+    {"tshirt", "front", "side", AT_LEVEL, "waist", NULL},
+    {"tshirt", "back", "side", AT_LEVEL, "waist", NULL},
 };
 
 static struct draft_part *part_named(struct pattern *p, const char *name)

@@ -337,9 +337,14 @@ void draft_title_place(const struct pattern *p, struct draft_part *pt, size_t i)
     double reach = fmax(ext.x1 - ext.x0, ext.y1 - ext.y0);
     int steps = (int)fmin(MAX_STEPS, ceil(reach / STEP));
 
+    /* a part smaller than the block with its clearance (a band) cannot hold
+     * it: only the grainline is kept clear (the same answer, sooner) */
+    int first =
+        ext.x1 - ext.x0 < w + 2.0 * SEAM_CLEAR || ext.y1 - ext.y0 < h + 2.0 * SEAM_CLEAR ? 2 : 0;
+
     if (pt->seam.n > 256) /* never for these designs: keep the suggestion off the grain */
         steps = -1;
-    for (int pass = 0; pass < 3 && !found; pass++)
+    for (int pass = first; pass < 3 && !found; pass++)
         for (int s = 0; s <= 2 * steps && !found; s++) {
             double along = (s % 2 ? 1.0 : -1.0) * STEP * (double)((s + 1) / 2);
             for (int l = 0; l < 3 && !found; l++) {

@@ -173,11 +173,7 @@ static void model_write_time(struct strbuf *b, int64_t s)
         strbuf_json_string(b, buf);
 }
 
-/* Values of a stored measurements text ({"name":number,...}, as json_dumps
- * wrote it) into value[]/have[]. Returns 0, or -1 when the text is not of
- * that form. */
-static int model_scan(const char *t, double value[MEASURES_COUNT],
-                      unsigned char have[MEASURES_COUNT])
+int models_scan(const char *t, double value[MEASURES_COUNT], unsigned char have[MEASURES_COUNT])
 {
     memset(have, 0, MEASURES_COUNT);
     if (*t++ != '{')
@@ -215,7 +211,7 @@ static void model_write_warnings(struct strbuf *b, const struct model *m, const 
     int neck = measures_find("neck"), first = 1;
 
     strbuf_put(b, "[", 1);
-    if (model_scan(text, value, have) == 0 && have[neck]) {
+    if (models_scan(text, value, have) == 0 && have[neck]) {
         for (int i = 0; i < MEASURES_COUNT; i++) {
             if (!have[i] || !measures_implausible(i, m->breasts, value[neck], value[i]))
                 continue;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atelier/draft.h"
 #include "base/token.h"
 
 struct db;
@@ -79,6 +80,12 @@ json_t *models_image_json(const char *table_column, const char *row, const char 
  * Every writer of models uses these: the flag is never stored in clear. */
 int models_breasts_seal(const char *id, int breasts, uint8_t **box, size_t *boxn);
 int models_breasts_open(const char *id, const void *box, size_t n, int *breasts);
+
+/* Values of a stored measurements text ({"name":number,...}, as json_dumps
+ * wrote it: no blanks, no escapes) into value[]/have[], without a JSON
+ * parse; names outside the vocabulary are skipped. Returns 0, or -1 when
+ * the text is not of that form. */
+int models_scan(const char *text, double value[MEASURES_COUNT], unsigned char have[MEASURES_COUNT]);
 
 /* The owner's model id as drafting input: its name (malloc'd, caller frees),
  * breasts flag and measurements. Returns 0, ERR_NOT_FOUND (also for other

@@ -20,9 +20,15 @@
  *            reaches --min-stratum the noisy statistics (dp_stratum_noise);
  *            the originals are then wiped and freed;
  *   post     the model and the synthetic rows (post-processing only);
- *   publish  metadata (data-independent parameters and DP outputs only),
- *            CSV and JSON of the rows of both strata in one CSPRNG shuffle,
- *            stored as one release that replaces the previous one.
+ *   publish  metadata (data-independent parameters and DP outputs only)
+ *            and the CSV of the rows of both strata in one CSPRNG shuffle,
+ *            stored as one release that replaces the previous one; the
+ *            JSON document is written from them on request (opendata_json).
+ *
+ * Speed (issue 13, item 8; docs/PERFORMANCE.md): the connection's page
+ * cache is LIMIT_OPENDATA_CACHE_KIB; the selection reads each account's
+ * models newest first through an index, without sorting the sealed rows;
+ * nothing is held twice while storing but the CSV.
  *
  * Invariants: nothing computed from the originals leaves this file except
  * through dgauss noise; no exact count, clipped share or comparison with
@@ -30,6 +36,7 @@
  * the cap (the statement's WHERE and the table's CHECK).
  */
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +117,10 @@ static int opendata_cadence(struct db *db, int64_t quarter, int ignore, char *wh
     return rc;
 }
 
+/* STMT_DP_CHARGE writes the ledger in account order (its ORDER BY a.id):
+ * its primary key then grows at its end instead of at random places, and
+ * the pages it touches stay in the cache (at 300,000 accounts the charge
+ * read a third of the pages it read in the accounts' order). */
 static int opendata_charge(struct db *db, const struct opendata_opts *o, const char *id, char *why,
                            size_t whyn)
 {
@@ -161,18 +172,19 @@ static void originals_wipe(struct originals *t)
 
 /* One model's verdict: OPENDATA_INCOMPLETE, OPENDATA_IMPLAUSIBLE, or the
  * stratum's eligible cell with row filled. */
-static int opendata_verdict(const struct dp_stratum *s, json_t *m, float *row)
+static int opendata_verdict(const struct dp_stratum *s, const double value[MEASURES_COUNT],
+                            const unsigned char have[MEASURES_COUNT], float *row)
 {
-    double neck = json_number_value(json_object_get(m, "neck"));
+    int neck = measures_find("neck");
+    double nv = have[neck] ? value[neck] : 0.0;
 
     for (size_t j = 0; j < s->p; j++) {
         int i = s->cols[j];
-        json_t *v = json_object_get(m, measures_table[i].name);
-        if (!json_is_number(v))
+        if (!have[i])
             return OPENDATA_INCOMPLETE;
-        double x = json_number_value(v);
+        double x = value[i];
         if (x < measures_table[i].min || x > measures_table[i].max ||
-            measures_implausible(i, s->breasts, neck, x))
+            measures_implausible(i, s->breasts, nv, x))
             return OPENDATA_IMPLAUSIBLE;
         row[j] = (float)x;
     }
@@ -193,32 +205,34 @@ static void member_close(struct build *b, struct member *m)
     m->id[0] = 0;
 }
 
+/* The stored text is scanned in place (models_scan), not parsed into a
+ * jansson tree (an allocation per measurement, a million models). */
 static int opendata_model(struct build *b, struct member *m, const char *model, int breasts,
                           const void *box, size_t n)
 {
     char *text = NULL;
+    double value[MEASURES_COUNT];
+    unsigned char have[MEASURES_COUNT];
     float row[MEASURES_COUNT];
     int rc = seal_open_text("models.measurements", model, box, n, &text);
 
     if (rc)
         return rc;
-    json_t *doc = json_loads(text, 0, NULL);
+    int scanned = models_scan(text, value, have);
     sodium_memzero(text, strlen(text));
     free(text);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return ERR_INTERNAL;
-    }
-    int k = breasts ? 0 : 1, verdict = opendata_verdict(&b->st[k], doc, row);
-    json_decref(doc);
+    if (scanned != 0)
+        rc = ERR_INTERNAL;
+    int k = breasts ? 0 : 1, verdict = rc ? -1 : opendata_verdict(&b->st[k], value, have, row);
     if (verdict >= OPENDATA_WITH_BREASTS) {
         m->taken = 1;
         b->exact[verdict]++;
         rc = originals_push(&b->orig[k], row);
-    } else if (m->newest < 0) {
+    } else if (verdict >= 0 && m->newest < 0) {
         m->newest = verdict;
     }
     sodium_memzero(row, sizeof row);
+    sodium_memzero(value, sizeof value);
     return rc;
 }
 
@@ -458,47 +472,84 @@ static json_t *opendata_meta(const struct build *b, const struct opendata_opts *
 
 /* ---- output ---- */
 
+/* Uniform integers below a bound from libsodium, drawn 1,024 at a time
+ * (randombytes_uniform per row was one system call per row); the
+ * rejection rule is randombytes_uniform's. */
+struct draws {
+    uint32_t v[1024];
+    size_t left;
+};
+
+static uint32_t draws_below(struct draws *d, uint32_t n)
+{
+    uint32_t min = (0u - n) % n, r;
+
+    do {
+        if (!d->left) {
+            randombytes_buf(d->v, sizeof d->v);
+            d->left = sizeof d->v / sizeof d->v[0];
+        }
+        r = d->v[--d->left];
+    } while (r < min);
+    return r % n;
+}
+
 static size_t *opendata_shuffle(size_t n)
 {
     size_t *ord = malloc((n ? n : 1) * sizeof *ord);
+    struct draws d = {.left = 0};
 
     if (!ord)
         return NULL;
     for (size_t i = 0; i < n; i++)
         ord[i] = i;
     for (size_t i = n; i > 1; i--) {
-        size_t j = randombytes_uniform((uint32_t)i);
+        size_t j = draws_below(&d, (uint32_t)i);
         size_t t = ord[i - 1];
         ord[i - 1] = ord[j];
         ord[j] = t;
     }
+    sodium_memzero(&d, sizeof d);
     return ord;
 }
 
-/* Synthetic row r of stratum s as one CSV line and one JSON object
- * (written as text: jansson objects for 100,000 rows would cost hundreds of
- * MiB). */
-static void opendata_row_out(const struct dp_stratum *s, size_t r, FILE *csv, FILE *json, int first)
+/* v in decimal at o; returns the bytes written (at most 11). */
+static size_t opendata_int(char *o, int32_t v)
 {
-    const int32_t *y = s->rows + r * s->p;
-    size_t j = 0;
+    char t[12];
+    size_t n = 0, k = 0;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
 
-    fputs(s->breasts ? "true" : "false", csv);
-    fprintf(json, "%s{\"breasts\":%s", first ? "" : ",", s->breasts ? "true" : "false");
-    for (int i = 0; i < MEASURES_COUNT; i++) {
-        if (j < s->p && s->cols[j] == i) {
-            fprintf(csv, ",%d", (int)y[j]);
-            fprintf(json, ",\"%s\":%d", measures_table[i].name, (int)y[j]);
-            j++;
-        } else {
-            fputc(',', csv);
-        }
-    }
-    fputc('\n', csv);
-    fputc('}', json);
+    do {
+        t[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        o[k++] = '-';
+    while (n)
+        o[k++] = t[--n];
+    return k;
 }
 
-static int opendata_rows(const struct build *b, FILE *csv, FILE *json)
+/* Synthetic row r of stratum s as one CSV line. */
+static void opendata_row_out(const struct dp_stratum *s, size_t r, FILE *csv)
+{
+    const int32_t *y = s->rows + r * s->p;
+    char line[8 + MEASURES_COUNT * 12];
+    size_t j = 0, n = 0;
+
+    memcpy(line, s->breasts ? "true" : "false", s->breasts ? 4 : 5);
+    n = s->breasts ? 4 : 5;
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        line[n++] = ',';
+        if (j < s->p && s->cols[j] == i)
+            n += opendata_int(line + n, y[j++]);
+    }
+    line[n++] = '\n';
+    fwrite(line, 1, n, csv);
+}
+
+static int opendata_rows(const struct build *b, FILE *csv)
 {
     size_t n0 = b->published[0] ? b->st[0].nrows : 0, n1 = b->published[1] ? b->st[1].nrows : 0;
     size_t *ord = opendata_shuffle(n0 + n1);
@@ -508,57 +559,190 @@ static int opendata_rows(const struct build *b, FILE *csv, FILE *json)
     for (size_t t = 0; t < n0 + n1; t++) {
         size_t r = ord[t];
         if (r < n0)
-            opendata_row_out(&b->st[0], r, csv, json, t == 0);
+            opendata_row_out(&b->st[0], r, csv);
         else
-            opendata_row_out(&b->st[1], r - n0, csv, json, t == 0);
+            opendata_row_out(&b->st[1], r - n0, csv);
     }
     free(ord);
     return 0;
 }
 
 static int opendata_insert(struct db *db, const char *id, const char *meta, const char *csv,
-                           size_t csvn, const char *json, size_t jsonn)
+                           size_t csvn)
 {
-    struct db_param p[] = {DB_TEXT(id), DB_INT(clock_now()), DB_TEXT(meta), DB_BLOB(csv, csvn),
-                           DB_BLOB(json, jsonn)};
+    struct db_param p[] = {DB_TEXT(id), DB_INT(clock_now()), DB_TEXT(meta), DB_BLOB(csv, csvn)};
     struct db_param keep[] = {DB_TEXT(id)};
     int rc;
 
-    if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 5, NULL)) ||
+    if ((rc = db_begin(db)) || (rc = db_query(db, STMT_OPENDATA_INSERT, p, 4, NULL)) ||
         (rc = db_query(db, STMT_OPENDATA_PRUNE, keep, 1, NULL)) ||
         (rc = db_query(db, STMT_DP_BUILD_PUBLISH, keep, 1, NULL)) || (rc = db_commit(db)))
         db_rollback(db);
     return rc;
 }
 
+/* The release is stored as its metadata and its rows as CSV, the one
+ * compact form; the JSON document is written from them on request
+ * (opendata_json). Storing the JSON too cost four times the CSV in memory
+ * during the build, twice over (the text and SQLite's copy of it). */
 static int opendata_store(struct db *db, const struct build *b, json_t *meta, const char *id)
 {
-    char *csv = NULL, *json = NULL, *meta_text = json_dumps(meta, JSON_COMPACT);
-    size_t csvn = 0, jsonn = 0;
-    FILE *c = open_memstream(&csv, &csvn), *j = open_memstream(&json, &jsonn);
-    int rc = c && j && meta_text ? 0 : ERR_NOMEM;
+    char *csv = NULL, *meta_text = json_dumps(meta, JSON_COMPACT);
+    size_t csvn = 0;
+    FILE *c = open_memstream(&csv, &csvn);
+    int rc = c && meta_text ? 0 : ERR_NOMEM;
 
     if (!rc) {
         fputs("breasts", c);
         for (int i = 0; i < MEASURES_COUNT; i++)
             fprintf(c, ",%s", measures_table[i].name);
         fputc('\n', c);
-        fprintf(j, "{\"release\":%s,\"rows\":[", meta_text);
-        rc = opendata_rows(b, c, j);
-        fputs("]}", j);
+        rc = opendata_rows(b, c);
     }
-    if (c)
-        fclose(c);
-    if (j)
-        fclose(j);
-    if (!rc && (!csv || !json))
+    if (c && fclose(c) != 0 && !rc)
+        rc = ERR_NOMEM;
+    if (!rc && !csv)
         rc = ERR_NOMEM;
     if (!rc)
-        rc = opendata_insert(db, id, meta_text, csv, csvn, json, jsonn);
+        rc = opendata_insert(db, id, meta_text, csv, csvn);
     free(csv);
-    free(json);
     free(meta_text);
     return rc;
+}
+
+/* ---- the JSON document, from the stored release ---- */
+
+/* The CSV's next field from *p (up to a comma or the end of the line at
+ * end): its bytes and length; *p moves past the comma. Returns 1 when the
+ * line goes on after it, 0 when it was the line's last field. */
+static int csv_field(const char **p, const char *end, const char **f, size_t *n)
+{
+    const char *s = *p, *q = s;
+
+    while (q < end && *q != ',' && *q != '\n')
+        q++;
+    *f = s;
+    *n = (size_t)(q - s);
+    if (q < end && *q == ',') {
+        *p = q + 1;
+        return 1;
+    }
+    *p = q < end ? q + 1 : q;
+    return 0;
+}
+
+/* A cell of the rows: "true"/"false" in the first column, else empty or
+ * an optional minus and digits (integer mm). */
+static int csv_cell_ok(const char *f, size_t n, int first)
+{
+    if (first)
+        return (n == 4 && memcmp(f, "true", 4) == 0) || (n == 5 && memcmp(f, "false", 5) == 0);
+    size_t i = n && f[0] == '-' ? 1 : 0;
+    if (n && i == n)
+        return 0;
+    for (; i < n; i++)
+        if (f[i] < '0' || f[i] > '9')
+            return 0;
+    return 1;
+}
+
+/* One pass over the rows: with out NULL, count the bytes of their JSON
+ * (checking the CSV); else write them. Each row is an object of its
+ * non-empty cells in column order, as the build used to write it. */
+static int opendata_json_rows(const char *csv, size_t csvn, const char *const *names,
+                              const size_t *namen, size_t cols, char *out, size_t *len)
+{
+    const char *p = csv, *end = csv + csvn;
+    size_t n = 0, rows = 0;
+
+    while (p < end && *p != '\n')
+        p++; /* the header */
+    if (p < end)
+        p++;
+    while (p < end) {
+        const char *f;
+        size_t fn, col = 0;
+        int more = 1;
+        if (out)
+            memcpy(out + n, rows ? ",{" : "{", rows ? 2 : 1);
+        n += rows ? 2 : 1;
+        for (col = 0; more; col++) {
+            more = csv_field(&p, end, &f, &fn);
+            if (col >= cols || !csv_cell_ok(f, fn, col == 0))
+                return ERR_INTERNAL;
+            if (!fn)
+                continue;
+            /* ,"name":value (the first without its comma) */
+            size_t need = (col ? 1 : 0) + namen[col] + 3 + fn;
+            if (need > SIZE_MAX / 2 - n)
+                return ERR_NOMEM;
+            if (out) {
+                char *o = out + n;
+                if (col)
+                    *o++ = ',';
+                *o++ = '"';
+                memcpy(o, names[col], namen[col]);
+                o += namen[col];
+                memcpy(o, "\":", 2);
+                o += 2;
+                memcpy(o, f, fn);
+            }
+            n += need;
+        }
+        if (col != cols)
+            return ERR_INTERNAL;
+        if (out)
+            out[n] = '}';
+        n++;
+        rows++;
+    }
+    *len = n;
+    return 0;
+}
+
+int opendata_json(const char *meta, size_t metan, const char *csv, size_t csvn, char **out,
+                  size_t *outn)
+{
+    static const char head[] = "{\"release\":", mid[] = ",\"rows\":[", tail[] = "]}";
+    const char *names[MEASURES_COUNT + 1], *p = csv, *end = csv + csvn, *f;
+    size_t namen[MEASURES_COUNT + 1], cols = 0, fn, body = 0, total;
+    int more = 1, rc;
+
+    *out = NULL;
+    *outn = 0;
+    /* The header names the columns ("breasts", then the vocabulary of the
+     * build): plain identifiers, written into the document as they are. */
+    while (more) {
+        more = csv_field(&p, end, &f, &fn);
+        if (cols == MEASURES_COUNT + 1 || !fn)
+            return ERR_INTERNAL;
+        for (size_t i = 0; i < fn; i++)
+            if (!((f[i] >= 'a' && f[i] <= 'z') || (f[i] >= 'A' && f[i] <= 'Z')))
+                return ERR_INTERNAL;
+        names[cols] = f;
+        namen[cols++] = fn;
+    }
+    if ((rc = opendata_json_rows(csv, csvn, names, namen, cols, NULL, &body)))
+        return rc;
+    if (!size_add(sizeof head - 1, metan, &total) || !size_add(total, sizeof mid - 1, &total) ||
+        !size_add(total, body, &total) || !size_add(total, sizeof tail - 1, &total))
+        return ERR_NOMEM;
+    char *o = malloc(total + 1);
+    if (!o)
+        return ERR_NOMEM;
+    size_t n = 0;
+    memcpy(o, head, sizeof head - 1);
+    n += sizeof head - 1;
+    memcpy(o + n, meta, metan);
+    n += metan;
+    memcpy(o + n, mid, sizeof mid - 1);
+    n += sizeof mid - 1;
+    opendata_json_rows(csv, csvn, names, namen, cols, o + n, &body);
+    n += body;
+    memcpy(o + n, tail, sizeof tail);
+    *out = o;
+    *outn = total;
+    return 0;
 }
 
 /* ---- the build ---- */
@@ -626,6 +810,8 @@ int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata
         return ERR_INVALID;
     }
     if ((rc = opendata_init(&b, o)))
+        goto out;
+    if (db_backend() == DB_SQLITE && (rc = db_query(db, STMT_OPENDATA_CACHE, NULL, 0, NULL)))
         goto out;
     token_id(r->id);
     opendata_progress(o, "charging the ledger");

@@ -43,6 +43,15 @@ struct opendata_report {
 int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata_report *r,
                    char *why, size_t whyn);
 
+/* The document GET /v1/opendata/measurements.json serves, from what a
+ * release stores (its metadata text and its rows as CSV):
+ * {"release":META,"rows":[{"breasts":true,"ankle":245,...},...]}, each row
+ * an object of its non-empty cells in the CSV's column order. *out is
+ * malloc'd (*outn bytes, then a NUL). Returns 0, ERR_INTERNAL when the CSV
+ * is not a release's, or ERR_NOMEM. */
+int opendata_json(const char *meta, size_t metan, const char *csv, size_t csvn, char **out,
+                  size_t *outn);
+
 /* The quarter index of a time (seconds): year * 4 + quarter - 1, UTC. */
 int64_t opendata_quarter(int64_t t);
 

@@ -17,6 +17,7 @@
  */
 #include <stddef.h>
 
+#include "base/policy.h"
 #include "store/driver.h"
 
 /* Marker: this statement does not exist on PostgreSQL. */
@@ -208,8 +209,8 @@ static const struct stmt_sql stmt_table[] = {
                             NULL},
     [STMT_SQLITE_CHECKPOINT] = {"PRAGMA wal_checkpoint(TRUNCATE)", PG_NONE},
     /* open data (issue 6) */
-    [STMT_OPENDATA_INSERT] = {"INSERT INTO opendata_releases (id, created_at, meta, csv, json)"
-                              " VALUES ($1, $2, $3, $4, $5)",
+    [STMT_OPENDATA_INSERT] = {"INSERT INTO opendata_releases (id, created_at, meta, csv)"
+                              " VALUES ($1, $2, $3, $4)",
                               NULL},
     [STMT_OPENDATA_PRUNE] = {"DELETE FROM opendata_releases WHERE id <> $1", NULL},
     [STMT_OPENDATA_LATEST_META] = {"SELECT meta FROM opendata_releases"
@@ -218,7 +219,7 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_OPENDATA_LATEST_CSV] = {"SELECT csv FROM opendata_releases"
                                   " ORDER BY created_at DESC, id LIMIT 1",
                                   NULL},
-    [STMT_OPENDATA_LATEST_JSON] = {"SELECT json FROM opendata_releases"
+    [STMT_OPENDATA_LATEST_JSON] = {"SELECT meta, csv FROM opendata_releases"
                                    " ORDER BY created_at DESC, id LIMIT 1",
                                    NULL},
     /* the differentially private open data (issue 13) */
@@ -236,16 +237,17 @@ static const struct stmt_sql stmt_table[] = {
                         " WHERE a.consent_open_data = 1 AND a.restricted_at IS NULL"
                         " AND EXISTS (SELECT 1 FROM models m WHERE m.account_id = a.id)"
                         " AND CAST($1 AS BIGINT) <= CAST($3 AS BIGINT)"
+                        " ORDER BY a.id"
                         " ON CONFLICT (account_id) DO UPDATE"
                         " SET spent_milli = dp_ledger.spent_milli + CAST($1 AS BIGINT),"
                         " last_build = CAST($2 AS TEXT)"
                         " WHERE dp_ledger.spent_milli + CAST($1 AS BIGINT) <= CAST($3 AS BIGINT)",
                         NULL},
     [STMT_DP_MEMBERS] = {"SELECT m.account_id, m.id, m.breasts_sealed, m.measurements_sealed"
-                         " FROM dp_ledger l JOIN accounts a ON a.id = l.account_id"
-                         " JOIN models m ON m.account_id = l.account_id"
+                         " FROM models m CROSS JOIN dp_ledger l CROSS JOIN accounts a"
                          " WHERE l.last_build = $1 AND a.consent_open_data = 1"
                          " AND a.restricted_at IS NULL"
+                         " AND l.account_id = m.account_id AND a.id = m.account_id"
                          " ORDER BY m.account_id, m.updated_at DESC, m.id DESC",
                          NULL},
     [STMT_DP_LEDGER_GET] = {"SELECT spent_milli FROM dp_ledger WHERE account_id = $1", NULL},
@@ -403,6 +405,18 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_SWEEP_MFA_SETUPS] = {"DELETE FROM account_mfa WHERE enabled_at IS NULL"
                                " AND created_at <= $1",
                                NULL},
+    /* open data speed (issue 13, item 8). The row STMT_ACCOUNT_INSERT then
+     * STMT_ACCOUNT_SET_CONSENT (1, same time) would leave, in one statement. */
+    [STMT_POPULATE_ACCOUNT] =
+        {"INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
+         " username_sealed, password_hash, created_at, updated_at,"
+         " last_login_at, retired_username, consent_open_data)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, '#' || $1, 1)",
+         "INSERT INTO accounts (id, email_lookup, email_sealed, username_lookup,"
+         " username_sealed, password_hash, created_at, updated_at,"
+         " last_login_at, consent_open_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 1)"},
+    [STMT_POPULATE_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_POPULATE_CACHE_KIB), PG_NONE},
+    [STMT_OPENDATA_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_OPENDATA_CACHE_KIB), PG_NONE},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

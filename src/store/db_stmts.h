@@ -89,11 +89,11 @@ enum stmt {
     STMT_ACCOUNT_TIMES,     /* $1 id -> created_at, updated_at, last_login_at, notice_sent_at */
     STMT_SQLITE_CHECKPOINT, /* SQLite only */
     /* open data (issue 6) */
-    STMT_OPENDATA_INSERT,      /* $1 id, $2 created_at, $3 meta, $4 csv, $5 json */
+    STMT_OPENDATA_INSERT,      /* $1 id, $2 created_at, $3 meta, $4 csv */
     STMT_OPENDATA_PRUNE,       /* $1 id kept */
     STMT_OPENDATA_LATEST_META, /* -> meta */
     STMT_OPENDATA_LATEST_CSV,  /* -> csv */
-    STMT_OPENDATA_LATEST_JSON, /* -> json */
+    STMT_OPENDATA_LATEST_JSON, /* -> meta, csv (the JSON document is written from them) */
     STMT_ACCOUNT_LOCK,         /* $1 id: serialise an account's writers (PG: FOR UPDATE) */
     STMT_BEGIN_READ,           /* SQLite only: a deferred transaction for reads */
     /* account links (issue 12) */
@@ -179,6 +179,11 @@ enum stmt {
     /* clang-format off */
     SEALED_COLUMNS(STMT_REKEY_ENUM_X, STMT_REKEY_ENUM_X)
 #undef STMT_REKEY_ENUM_X
+    /* open data speed (issue 13, item 8) */
+    STMT_POPULATE_ACCOUNT, /* $1..$7 as STMT_ACCOUNT_INSERT: a confirmed account with open-data
+                              consent, in one statement (cli/populate.c) */
+    STMT_POPULATE_CACHE,   /* SQLite only: the page cache of populate's connection */
+    STMT_OPENDATA_CACHE,   /* SQLite only: the page cache of the build's connection */
     STMT__COUNT
     /* clang-format on */
 };

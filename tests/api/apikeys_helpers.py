@@ -64,7 +64,8 @@ def assert_restricted(r):
 # the route table, and the rules
 
 
-DRAFTING = re.compile(r"\.(svg|pdf)$")
+# drafting: a pattern drawn (.svg, .pdf) or described (.json, which drafts it too)
+DRAFTING = re.compile(r"/patterns/.*\.(svg|pdf|json)$")
 # Routes that change security: never with an API key, whatever its scope.
 SECURITY = (
     re.compile(r"^/v1/account/(password|email|restrict)$"),

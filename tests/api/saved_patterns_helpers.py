@@ -14,7 +14,18 @@ PATTERN_KEYS = {"id", "model_id", "design", "name", "notes", "options", "snapsho
                 "created_at", "updated_at"}
 SUMMARY_KEYS = PATTERN_KEYS - {"notes", "snapshot"}
 SNAPSHOT_KEYS = {"model_name", "breasts", "measurements"}
+# the options every design has; each design adds its fit options (design_defaults)
 DEFAULT_OPTIONS = {"sa": 10, "paper": "full", "units": "metric"}
+DESIGNS = ("body", "bodice", "trouser", "tshirt", "skirt")
+
+
+def design_defaults(srv, design):
+    """Every option of a design at its default, as GET /v1/designs lists them:
+    what a saved pattern stores when it is given none."""
+    r = srv.get("/v1/designs")
+    assert r.status_code == 200, r.text[:300]
+    d = {e["name"]: e for e in r.json()["designs"]}[design]
+    return {o["name"]: o["default"] for o in d["options"]}
 
 
 def flat_body():
@@ -105,7 +116,7 @@ def assert_pattern_shape(p):
 
 def _assert_common(p):
     assert ID_RE.match(p["id"]) and ID_RE.match(p["model_id"]), p
-    assert p["design"] in ("body", "bodice", "trouser"), p
+    assert p["design"] in DESIGNS, p
     assert isinstance(p["name"], str) and p["name"], p
     assert isinstance(p["options"], dict) and set(DEFAULT_OPTIONS) <= set(p["options"]), p
     created, updated = parse_time(p["created_at"]), parse_time(p["updated_at"])

@@ -46,14 +46,15 @@ def pattern(server, acc, model_id, design, ext="svg", **query):
                       params=query)
 
 
-def test_designs_list_three_blocks_with_their_measurements(server):
+def test_designs_list_the_blocks_and_garments_with_their_measurements(server):
     r = server.get("/v1/designs")
     assert r.status_code == 200, r.text
     designs = {d["name"]: d for d in r.json()["designs"]}
-    assert set(designs) == {"body", "bodice", "trouser"}
+    assert set(designs) == {"body", "bodice", "trouser", "tshirt", "skirt"}
     assert designs["body"]["bodies"] == "without_breasts"
     assert designs["bodice"]["bodies"] == "with_breasts"
     assert designs["trouser"]["bodies"] == "any"
+    assert designs["tshirt"]["bodies"] == "any" and designs["skirt"]["bodies"] == "any"
     vocab = {m["name"] for m in server.get("/v1/measurements").json()["measurements"]}
     for d in designs.values():
         assert d["required"] and set(d["required"]) <= vocab, d

@@ -13,6 +13,7 @@ from lifecycle_helpers import Store
 from models_helpers import assert_not_found_like, create_model, get_model, model_path, patch, random_id
 from saved_patterns_helpers import (
     DEFAULT_OPTIONS,
+    design_defaults,
     SUMMARY_KEYS,
     bust_body,
     draft_model,
@@ -67,7 +68,8 @@ def test_save_read_list_change_delete(server, owner, flat):
                      options={"sa": 15})
     assert p["model_id"] == flat["id"] and p["design"] == "body" and p["name"] == "Linen shirt"
     assert p["notes"] == "first try\nshorter"
-    assert p["options"] == {"sa": 15, "paper": "full", "units": "metric"}, "given options, the rest at their defaults"
+    body_defaults = design_defaults(server, "body")
+    assert p["options"] == {**body_defaults, "sa": 15}, "given options, the rest at their defaults"
     assert p["snapshot"] == {"model_name": flat["name"], "breasts": False,
                              "measurements": flat["measurements"]}
     assert p["created_at"] == p["updated_at"] == p["measured_at"]
@@ -82,14 +84,14 @@ def test_save_read_list_change_delete(server, owner, flat):
     q = r.json()
     assert q == get_pattern(server, owner, p["id"])
     assert q["name"] == "Linen shirt, long" and q["notes"] == "second"
-    assert q["options"] == {"sa": 15, "paper": "a4", "units": "metric"}, "a choice is stored as the vocabulary writes it"
+    assert q["options"] == {**body_defaults, "sa": 15, "paper": "a4"}, "a choice is stored as the vocabulary writes it"
     assert q["snapshot"] == p["snapshot"] and q["measured_at"] == p["measured_at"]
     assert q["design"] == "body" and q["model_id"] == flat["id"] and q["created_at"] == p["created_at"]
 
     r = patch_pattern(server, owner, p["id"], {"notes": None, "options": {"sa": None}})
     assert r.status_code == 200, r.text
     assert r.json()["notes"] is None
-    assert r.json()["options"] == {"sa": DEFAULT_OPTIONS["sa"], "paper": "a4", "units": "metric"}, "null resets to the default"
+    assert r.json()["options"] == {**body_defaults, "paper": "a4"}, "null resets to the default"
 
     r = server.request("DELETE", pattern_path(p["id"]), headers=owner.auth)
     assert r.status_code == 204 and r.content == b"", r.text
@@ -101,7 +103,8 @@ def test_save_read_list_change_delete(server, owner, flat):
 @pytest.mark.parametrize("extra", [{}, {"options": None}, {"options": {}}])
 def test_options_default(server, owner, flat, extra):
     p = save_pattern(server, owner, flat["id"], "trouser", "defaults", **extra)
-    assert p["options"] == DEFAULT_OPTIONS, p
+    assert p["options"] == design_defaults(server, "trouser"), p
+    assert set(DEFAULT_OPTIONS) < set(p["options"]) and p["options"]["leg_shape"] == "straight"
     assert p["notes"] is None
 
 

@@ -3,7 +3,10 @@
  * body (breasts or not, bit 0) and the units (bit 1), byte 1 the seam
  * allowance (0..50 mm), the rest is a
  * JSON object of measurements as `atelier draft` and the pattern route take
- * it. Every design is drafted and rendered to SVG.
+ * it, whose member "options" (an object of option name to number or text)
+ * is applied unchecked (draft_option_apply / _apply_choice: draft_run must
+ * refuse a fit option out of its design's range by itself). Every design is
+ * drafted and rendered to SVG.
  *
  * Invariants checked: draft_run either refuses (DRAFT_ERR_INVALID with a message)
  * or yields a pattern whose layout size is finite and positive, whose
@@ -47,6 +50,15 @@ static void fill(json_t *body, int breasts, int imperial, double sa, struct draf
     in->units = imperial ? DRAFT_UNITS_IMPERIAL : DRAFT_UNITS_METRIC;
     in->date = "2026-12-01";
     in->model_name = "fuzz <&> model";
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(body, "options"), key, v)
+    {
+        if (json_is_number(v))
+            draft_option_apply(in, key, json_number_value(v));
+        else if (json_is_string(v))
+            draft_option_apply_choice(in, key, json_string_value(v));
+    }
 }
 
 static void draft_one(const struct design *d, const struct draft_input *in)

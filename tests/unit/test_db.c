@@ -113,11 +113,14 @@ static void test_stmt_table(void **state)
 
     for (i = 0; i < STMT__COUNT; i++) {
         assert_non_null(db_stmt_sql((enum stmt)i, DB_SQLITE));
-        if (i != STMT_SQLITE_PRAGMAS && i != STMT_SQLITE_CHECKPOINT && i != STMT_BEGIN_READ)
+        if (i != STMT_SQLITE_PRAGMAS && i != STMT_SQLITE_CHECKPOINT && i != STMT_BEGIN_READ &&
+            i != STMT_POPULATE_CACHE && i != STMT_OPENDATA_CACHE)
             assert_non_null(db_stmt_sql((enum stmt)i, DB_POSTGRES));
     }
     assert_null(db_stmt_sql(STMT_SQLITE_PRAGMAS, DB_POSTGRES));
     assert_null(db_stmt_sql(STMT_SQLITE_CHECKPOINT, DB_POSTGRES));
+    assert_null(db_stmt_sql(STMT_POPULATE_CACHE, DB_POSTGRES));
+    assert_null(db_stmt_sql(STMT_OPENDATA_CACHE, DB_POSTGRES));
     assert_null(db_stmt_sql(STMT__COUNT, DB_SQLITE));
     assert_string_equal(db_stmt_sql(STMT_BEGIN, DB_SQLITE), "BEGIN IMMEDIATE");
     assert_string_equal(db_stmt_sql(STMT_BEGIN, DB_POSTGRES), "BEGIN");

@@ -162,6 +162,23 @@ static double m(const struct draft_input *in, const char *name)
     return k >= 0 && in->have[k] ? in->value[k] : 0.0;
 }
 
+/* Fit option name of design in in: the value set, or the table's default
+ * (the engine's declared vocabulary, atelier/draft.h). */
+static double opt(const struct draft_input *in, const char *design, const char *name)
+{
+    int i = draft_option_for(draft_find(design), name);
+
+    if (i < 0)
+        fail_msg("%s has no option %s", design, name);
+    return in->opt_set[i] ? in->opt[i] : draft_options[i].def;
+}
+
+/* 1 + a design's ease option (in %) as a factor. */
+static double ease(const struct draft_input *in, const char *design, const char *name)
+{
+    return 1.0 + 0.01 * opt(in, design, name);
+}
+
 static void input_from(const struct set *s, struct draft_input *in, double sa, const char *name)
 {
     memset(in, 0, sizeof *in);
@@ -172,14 +189,34 @@ static void input_from(const struct set *s, struct draft_input *in, double sa, c
     in->model_name = name ? name : s->name;
 }
 
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
+/* Random streams (xorshift, fixed seeds): the three blocks share the
+ * stream they always had, so their random bodies are those they were
+ * proven on before the garments came; each design added since has a
+ * stream of its own (rng_use), so adding a design changes no other's. */
+static uint64_t rng_blocks = 0x2545f4914f6cdd1dULL, rng_designs[8], *rng = &rng_blocks;
+
+static void rng_use(const struct design *d)
+{
+    int i = 0;
+
+    while (i < draft_design_count() && draft_design(i) != d)
+        i++;
+    if (i < 3 || i >= 3 + 8) {
+        rng = &rng_blocks;
+        return;
+    }
+    rng = &rng_designs[i - 3];
+    if (!*rng) /* seeded from the design's name */
+        for (const char *c = d->name; *c; c++)
+            *rng = (*rng ^ (unsigned char)*c) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+}
 
 static double urand(double lo, double hi)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return lo + (hi - lo) * (double)(rng >> 11) / 9007199254740992.0;
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    return lo + (hi - lo) * (double)(*rng >> 11) / 9007199254740992.0;
 }
 
 #define CHECK(cond, ...)                                                                           \
@@ -222,7 +259,8 @@ static double waist_seam(const struct pattern *p, const char *part)
 
     assert_non_null(pt);
     for (size_t i = 0; i < pt->nedges; i++)
-        if (strncmp(pt->edge[i].name, "waist", 5) == 0 && strcmp(pt->edge[i].name, "waist_dart")) {
+        if (strncmp(pt->edge[i].name, "waist", 5) == 0 &&
+            strncmp(pt->edge[i].name, "waist_dart", 10) != 0) {
             l += geom_path_length(&pt->edge[i].path);
             n++;
         }
@@ -249,7 +287,7 @@ struct fitstat {
     char at_max[112]; /* the pattern with the largest value */
     long n;
 };
-static struct fitstat fits[48];
+static struct fitstat fits[128];
 static int nfstat;
 
 static void fit_reset(void)
@@ -266,7 +304,7 @@ static void fit_record(const char *name, double lo, double hi, double v, const c
         if (strcmp(fits[i].name, name) == 0)
             s = &fits[i];
     if (!s) {
-        assert_true(nfstat < 48);
+        assert_true(nfstat < 128);
         s = &fits[nfstat++];
         memset(s, 0, sizeof *s);
         snprintf(s->name, sizeof s->name, "%s", name);
@@ -516,6 +554,19 @@ static void check_marks(const struct pattern *p, const char *label)
         const struct draft_notch *nb = notch_on(b, "side", 0);
         CHECK(nb && fabs(nb->along - len(p, "front", "side_lower")) < 1e-6,
               "%s: the back side seam's notch does not match the bust dart", label);
+    } else if (strcmp(p->design->name, "tshirt") == 0) {
+        struct bbox side = geom_path_bbox(&draft_edge_find(f, "side")->path);
+        if (level_y(f, "waist") < side.y0 || level_y(f, "waist") > side.y1)
+            return; /* an armhole deepened below the waist, or a hem risen above it */
+        const struct draft_notch *nf = notch_at_y(f, "side", level_y(f, "waist"));
+        const struct draft_notch *nb = notch_at_y(b, "side", level_y(b, "waist"));
+        CHECK(nf && nb && fabs(nf->along - nb->along) <= SEAM_TOL,
+              "%s: waist notches on the side seams", label);
+    } else if (strcmp(p->design->name, "skirt") == 0) {
+        const struct draft_notch *nf = notch_at_y(f, "side", level_y(f, "seat"));
+        const struct draft_notch *nb = notch_at_y(b, "side", level_y(b, "seat"));
+        CHECK(nf && nb && fabs(nf->along - nb->along) <= SEAM_TOL,
+              "%s: seat notches on the side seams", label);
     } else {
         const struct draft_notch *cf = notch_at_y(f, "cross", level_y(f, "seat"));
         const struct draft_notch *cb = notch_at_y(b, "cross", level_y(b, "seat"));
@@ -587,7 +638,7 @@ static void check_common(const struct pattern *p, double sa, const char *label)
 }
 
 static void check_sleeve(const struct pattern *p, const struct draft_input *in, double neck_ease,
-                         const char *label)
+                         double biceps_ease, double cap_ease, const char *label)
 {
     double ah_f = len(p, "front", "armhole"), ah_b = len(p, "back", "armhole");
     double cap = len(p, "sleeve", "cap"), neck = m(in, "neck") * (1.0 + neck_ease);
@@ -597,22 +648,20 @@ static void check_sleeve(const struct pattern *p, const struct draft_input *in, 
     measured("seams sewn together: length difference (mm)", SEAM_TOL,
              len(p, "front", "shoulder") - len(p, "back", "shoulder"), label);
     measured("fitted lengths: off target (mm)", FIT_TOL, nl - neck, label);
-    measured("fitted lengths: off target (mm)", FIT_TOL,
-             cap - (ah_f + ah_b) * (1.0 + DRAFT_SLEEVE_CAP_EASE), label);
+    measured("fitted lengths: off target (mm)", FIT_TOL, cap - (ah_f + ah_b) * (1.0 + cap_ease),
+             label);
     measured("seams sewn together: length difference (mm)", SEAM_TOL,
              len(p, "sleeve", "underarm_front") - len(p, "sleeve", "underarm_back"), label);
     measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
-             width_at(p, "sleeve", "biceps") - m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE),
-             label);
+             width_at(p, "sleeve", "biceps") - m(in, "biceps") * (1.0 + biceps_ease), label);
     CHECK(fabs(len(p, "front", "shoulder") - len(p, "back", "shoulder")) <= SEAM_TOL,
           "%s: shoulders differ", label);
     CHECK(fabs(nl - neck) <= FIT_TOL, "%s: neckline %.2f, target %.2f", label, nl, neck);
-    CHECK(fabs(cap - (ah_f + ah_b) * (1.0 + DRAFT_SLEEVE_CAP_EASE)) <= FIT_TOL,
+    CHECK(fabs(cap - (ah_f + ah_b) * (1.0 + cap_ease)) <= FIT_TOL,
           "%s: cap %.2f for armholes %.2f + %.2f", label, cap, ah_f, ah_b);
     CHECK(fabs(len(p, "sleeve", "underarm_front") - len(p, "sleeve", "underarm_back")) <= SEAM_TOL,
           "%s: underarm seams differ", label);
-    CHECK(fabs(width_at(p, "sleeve", "biceps") -
-               m(in, "biceps") * (1.0 + DRAFT_SLEEVE_BICEPS_EASE)) <= FIT_TOL,
+    CHECK(fabs(width_at(p, "sleeve", "biceps") - m(in, "biceps") * (1.0 + biceps_ease)) <= FIT_TOL,
           "%s: sleeve width at biceps", label);
     /* the sleeve's front notch sits as far from the front underarm as the
      * front pitch notch from the armpit, plus cap ease */
@@ -623,23 +672,23 @@ static void check_sleeve(const struct pattern *p, const struct draft_input *in, 
     for (size_t i = 0; i < sl->nnotches; i++) /* the front notch furthest along the cap */
         if (sl->notch[i].kind == DRAFT_NOTCH_FRONT && cap - sl->notch[i].along < sn)
             sn = cap - sl->notch[i].along;
-    CHECK(fn > 0 && fabs(sn - fn * (1.0 + DRAFT_SLEEVE_CAP_EASE)) <= SEAM_TOL,
+    CHECK(fn > 0 && fabs(sn - fn * (1.0 + cap_ease)) <= SEAM_TOL,
           "%s: sleeve notch %.2f vs armhole notch %.2f", label, sn, fn);
 }
 
 static void check_body(const struct pattern *p, const struct draft_input *in, const char *label)
 {
     double chest = 2.0 * (width_at(p, "front", "chest") + width_at(p, "back", "chest"));
+    double target = m(in, "chest") * ease(in, "body", "chest_ease");
 
     measured("seams sewn together: length difference (mm)", SEAM_TOL,
              len(p, "front", "side") - len(p, "back", "side"), label);
-    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
-             chest - m(in, "chest") * (1.0 + DRAFT_BODY_CHEST_EASE), label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL, chest - target, label);
     CHECK(fabs(len(p, "front", "side") - len(p, "back", "side")) <= SEAM_TOL,
           "%s: side seams differ", label);
-    CHECK(fabs(chest - m(in, "chest") * (1.0 + DRAFT_BODY_CHEST_EASE)) <= FIT_TOL,
-          "%s: chest girth %.2f", label, chest);
-    check_sleeve(p, in, DRAFT_BODY_NECK_EASE, label);
+    CHECK(fabs(chest - target) <= FIT_TOL, "%s: chest girth %.2f", label, chest);
+    check_sleeve(p, in, DRAFT_BODY_NECK_EASE, DRAFT_SLEEVE_BICEPS_EASE, DRAFT_SLEEVE_CAP_EASE,
+                 label);
 }
 
 static void check_bodice(const struct pattern *p, const struct draft_input *in, const char *label)
@@ -647,21 +696,24 @@ static void check_bodice(const struct pattern *p, const struct draft_input *in, 
     double side_f = len(p, "front", "side_upper") + len(p, "front", "side_lower");
     double bust = 2.0 * (width_at(p, "front", "bust") + width_at(p, "back", "bust"));
     double waist = 2.0 * (waist_seam(p, "front") + waist_seam(p, "back"));
+    double bust_ease = ease(in, "bodice", "bust_ease") - 1.0;
+    double waist_ease = ease(in, "bodice", "waist_ease") - 1.0;
 
     measured("seams sewn together: length difference (mm)", SEAM_TOL,
              side_f - len(p, "back", "side"), label);
     measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
-             bust - m(in, "chest") * (1.0 + DRAFT_BODICE_BUST_EASE), label);
+             bust - m(in, "chest") * (1.0 + bust_ease), label);
     measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
-             waist - m(in, "waist") * (1.0 + DRAFT_BODICE_WAIST_EASE), label);
+             waist - m(in, "waist") * (1.0 + waist_ease), label);
     CHECK(fabs(side_f - len(p, "back", "side")) <= SEAM_TOL, "%s: side seams differ %.3f", label,
           side_f - len(p, "back", "side"));
-    CHECK(fabs(bust - m(in, "chest") * (1.0 + DRAFT_BODICE_BUST_EASE)) <= FIT_TOL,
-          "%s: bust girth %.2f", label, bust);
-    CHECK(fabs(waist - m(in, "waist") * (1.0 + DRAFT_BODICE_WAIST_EASE)) <= FIT_TOL,
-          "%s: waist seam %.2f", label, waist);
+    CHECK(fabs(bust - m(in, "chest") * (1.0 + bust_ease)) <= FIT_TOL, "%s: bust girth %.2f", label,
+          bust);
+    CHECK(fabs(waist - m(in, "waist") * (1.0 + waist_ease)) <= FIT_TOL, "%s: waist seam %.2f",
+          label, waist);
     CHECK(draft_part_find(p, "front")->ndarts >= 1, "%s: no bust dart", label);
-    check_sleeve(p, in, DRAFT_BODICE_NECK_EASE, label);
+    check_sleeve(p, in, DRAFT_BODICE_NECK_EASE, DRAFT_SLEEVE_BICEPS_EASE, DRAFT_SLEEVE_CAP_EASE,
+                 label);
 }
 
 static void check_trouser(const struct pattern *p, const struct draft_input *in, const char *label)
@@ -670,6 +722,8 @@ static void check_trouser(const struct pattern *p, const struct draft_input *in,
     double seat = 2.0 * (width_at(p, "front", "seat") + width_at(p, "back", "seat"));
     double waist = 2.0 * (waist_seam(p, "front") + waist_seam(p, "back"));
     double knee = width_at(p, "front", "knee") + width_at(p, "back", "knee");
+    double seat_ease = ease(in, "trouser", "seat_ease") - 1.0;
+    double waist_ease = ease(in, "trouser", "waist_ease") - 1.0;
 
     measured("seams sewn together: length difference (mm)", SEAM_TOL,
              len(p, "front", "inseam") - len(p, "back", "inseam"), label);
@@ -679,9 +733,9 @@ static void check_trouser(const struct pattern *p, const struct draft_input *in,
     measured("fitted lengths: off target (mm)", FIT_TOL,
              cb - (m(in, "crossSeam") - m(in, "crossSeamFront")), label);
     measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
-             seat - m(in, "seat") * (1.0 + DRAFT_TROUSER_SEAT_EASE), label);
+             seat - m(in, "seat") * (1.0 + seat_ease), label);
     measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
-             waist - m(in, "waist") * (1.0 + DRAFT_TROUSER_WAIST_EASE), label);
+             waist - m(in, "waist") * (1.0 + waist_ease), label);
     measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
              knee - m(in, "knee") * (1.0 + DRAFT_TROUSER_KNEE_EASE), label);
     CHECK(fabs(len(p, "front", "inseam") - len(p, "back", "inseam")) <= SEAM_TOL,
@@ -691,12 +745,168 @@ static void check_trouser(const struct pattern *p, const struct draft_input *in,
     CHECK(fabs(cf - m(in, "crossSeamFront")) <= FIT_TOL, "%s: front cross seam %.2f", label, cf);
     CHECK(fabs(cb - (m(in, "crossSeam") - m(in, "crossSeamFront"))) <= FIT_TOL,
           "%s: back cross seam %.2f", label, cb);
-    CHECK(fabs(seat - m(in, "seat") * (1.0 + DRAFT_TROUSER_SEAT_EASE)) <= FIT_TOL,
-          "%s: seat girth %.2f", label, seat);
-    CHECK(fabs(waist - m(in, "waist") * (1.0 + DRAFT_TROUSER_WAIST_EASE)) <= FIT_TOL,
-          "%s: waist seam %.2f", label, waist);
+    CHECK(fabs(seat - m(in, "seat") * (1.0 + seat_ease)) <= FIT_TOL, "%s: seat girth %.2f", label,
+          seat);
+    CHECK(fabs(waist - m(in, "waist") * (1.0 + waist_ease)) <= FIT_TOL, "%s: waist seam %.2f",
+          label, waist);
     CHECK(fabs(knee - m(in, "knee") * (1.0 + DRAFT_TROUSER_KNEE_EASE)) <= FIT_TOL,
           "%s: knee girth %.2f", label, knee);
+}
+
+/* Length of a band's seam edge and what it is sewn to: every seam a band
+ * (waistband, neckband) meets is that band's length over its ratio. */
+static void check_band(const struct pattern *p, const char *band, const char *edge, double want,
+                       const char *label)
+{
+    double got = len(p, band, edge);
+
+    measured("seams sewn together: length difference (mm)", SEAM_TOL, got - want, label);
+    CHECK(fabs(got - want) <= SEAM_TOL, "%s: %s %.2f for %.2f", label, band, got, want);
+    CHECK(fabs(len(p, band, "start") - len(p, band, "end")) < 1e-9, "%s: %s ends differ", label,
+          band);
+}
+
+/* A waistband when the option asks for one: the two waist seams of each
+ * part (both halves) plus the fastening's overlap, as wide as asked. */
+static void check_waistband(const struct pattern *p, const struct draft_input *in,
+                            const char *design, const char *label)
+{
+    double w = opt(in, design, "waistband");
+    const struct draft_part *band = draft_part_find(p, "waistband");
+
+    CHECK((w > 0.0) == (band != NULL), "%s: waistband %g but part %s", label, w,
+          band ? "present" : "absent");
+    if (!band)
+        return;
+    check_band(p, "waistband", "waist",
+               2.0 * (waist_seam(p, "front") + waist_seam(p, "back")) + DRAFT_WAISTBAND_OVERLAP,
+               label);
+    CHECK(fabs(len(p, "waistband", "end") - w) < 1e-9, "%s: waistband %.2f wide", label,
+          len(p, "waistband", "end"));
+}
+
+/* The sleeve from the top of its cap to the middle of its hem (the hem
+ * curve's middle lies on the centre line). */
+static double sleeve_length(const struct pattern *p)
+{
+    const struct draft_part *sl = draft_part_find(p, "sleeve");
+    const struct draft_edge *w = draft_edge_find(sl, "wrist");
+    struct vec mid = geom_path_at(&w->path, 0.5 * geom_path_length(&w->path), NULL);
+    struct bbox cap = geom_path_bbox(&draft_edge_find(sl, "cap")->path);
+
+    return mid.y - cap.y0;
+}
+
+static void check_tshirt(const struct pattern *p, const struct draft_input *in, const char *label)
+{
+    double chest = 2.0 * (width_at(p, "front", "chest") + width_at(p, "back", "chest"));
+    double ce = ease(in, "tshirt", "chest_ease"), he = ease(in, "tshirt", "hips_ease");
+    /* the hem girth on the line through its side corners (the side seams' starts) */
+    double hem =
+        2.0 * (geom_path_start(&draft_edge_find(draft_part_find(p, "front"), "side")->path).x +
+               geom_path_start(&draft_edge_find(draft_part_find(p, "back"), "side")->path).x);
+    double hem_want = fmax(m(in, "chest") * ce, m(in, "hips") * he);
+    double nl = 2.0 * (len(p, "front", "neck") + len(p, "back", "neck"));
+    double high =
+        in->breasts && in->have[measures_find("highBust")] ? m(in, "highBust") : m(in, "chest");
+    double s2w = m(in, "shoulderToWrist"), sl = opt(in, "tshirt", "sleeve_length");
+    double yh = m(in, "hpsToWaistBack") + m(in, "waistToHips") + opt(in, "tshirt", "body_length");
+    double yhf = yh + (in->breasts && in->have[measures_find("hpsToWaistFront")]
+                           ? m(in, "hpsToWaistFront") - m(in, "hpsToWaistBack")
+                           : 0.0);
+
+    measured("seams sewn together: length difference (mm)", SEAM_TOL,
+             len(p, "front", "side") - len(p, "back", "side"), label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL, chest - m(in, "chest") * ce,
+             label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL,
+             4.0 * width_at(p, "back", "chest") - high * ce, label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL, hem - hem_want, label);
+    CHECK(fabs(len(p, "front", "side") - len(p, "back", "side")) <= SEAM_TOL,
+          "%s: side seams differ", label);
+    CHECK(fabs(chest - m(in, "chest") * ce) <= FIT_TOL, "%s: chest girth %.2f for %.2f", label,
+          chest, m(in, "chest") * ce);
+    CHECK(fabs(hem - hem_want) <= FIT_TOL, "%s: hem girth %.2f for %.2f", label, hem, hem_want);
+    /* the lengths the options set: hems at the folds, the sleeve */
+    measured("option lengths: off target (mm)", FIT_TOL,
+             geom_path_end(&draft_edge_find(draft_part_find(p, "back"), "cb")->path).y - yh, label);
+    measured("option lengths: off target (mm)", FIT_TOL,
+             geom_path_end(&draft_edge_find(draft_part_find(p, "front"), "cf")->path).y - yhf,
+             label);
+    if (opt(in, "tshirt", "sleeve") > 0.5)
+        measured("option lengths: off target (mm)", FIT_TOL, sleeve_length(p) - (s2w + sl), label);
+    else
+        measured("option lengths: off target (mm)", FIT_TOL,
+                 sleeve_length(p) - level_y(draft_part_find(p, "sleeve"), "biceps") -
+                     (DRAFT_TSHIRT_SHORT_SLEEVE * s2w + sl),
+                 label);
+    check_sleeve(p, in, DRAFT_TSHIRT_NECK_EASE, DRAFT_TSHIRT_BICEPS_EASE, DRAFT_TSHIRT_CAP_EASE,
+                 label);
+    check_band(p, "neckband", "neck", nl * DRAFT_TSHIRT_BAND_RATIO, label);
+}
+
+static void check_skirt(const struct pattern *p, const struct draft_input *in, const char *label)
+{
+    double seat = 2.0 * (width_at(p, "front", "seat") + width_at(p, "back", "seat"));
+    double waist = 2.0 * (waist_seam(p, "front") + waist_seam(p, "back"));
+    double se = ease(in, "skirt", "seat_ease"), we = ease(in, "skirt", "waist_ease");
+    double yh = m(in, "waistToKnee") + opt(in, "skirt", "skirt_length"), fw, bw;
+
+    /* straight from the seat line down: as wide just above the hem */
+    assert_int_equal(draft_width_at(draft_part_find(p, "front"), yh - 1.0, &fw), 0);
+    assert_int_equal(draft_width_at(draft_part_find(p, "back"), yh - 1.0, &bw), 0);
+    bw -= DRAFT_SKIRT_VENT_WIDTH;
+    measured("seams sewn together: length difference (mm)", SEAM_TOL,
+             len(p, "front", "side") - len(p, "back", "side"), label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL, seat - m(in, "seat") * se,
+             label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL, 2.0 * (fw + bw) - seat, label);
+    measured("girths: off measurement x (1 + ease) (mm)", FIT_TOL, waist - m(in, "waist") * we,
+             label);
+    measured("option lengths: off target (mm)", FIT_TOL,
+             geom_path_end(&draft_edge_find(draft_part_find(p, "front"), "cf")->path).y - yh,
+             label);
+    CHECK(fabs(len(p, "front", "side") - len(p, "back", "side")) <= SEAM_TOL,
+          "%s: side seams differ", label);
+    CHECK(fabs(seat - m(in, "seat") * se) <= FIT_TOL, "%s: seat girth %.2f", label, seat);
+    CHECK(fabs(waist - m(in, "waist") * we) <= FIT_TOL, "%s: waist seam %.2f", label, waist);
+    CHECK(draft_part_find(p, "back")->nnotches >= 2, "%s: no zip notch", label);
+    check_waistband(p, in, "skirt", label);
+}
+
+/* The option lengths of the blocks: the body's hem, the sleeves, the
+ * trouser's hem and leg shape. */
+static void check_block_options(const struct pattern *p, const struct draft_input *in,
+                                const char *label)
+{
+    const char *d = p->design->name;
+
+    if (strcmp(d, "body") == 0) {
+        double yh = m(in, "hpsToWaistBack") + m(in, "waistToHips") + opt(in, d, "body_length");
+        measured("option lengths: off target (mm)", FIT_TOL,
+                 geom_path_end(&draft_edge_find(draft_part_find(p, "back"), "cb")->path).y - yh,
+                 label);
+    }
+    if (strcmp(d, "body") == 0 || strcmp(d, "bodice") == 0)
+        measured("option lengths: off target (mm)", FIT_TOL,
+                 sleeve_length(p) - (m(in, "shoulderToWrist") + opt(in, d, "sleeve_length")),
+                 label);
+    if (strcmp(d, "trouser") == 0) {
+        static const double hem_k[] = {1.0, 0.8, 1.25}; /* straight, slim, wide */
+        double k = hem_k[(int)opt(in, d, "leg_shape")];
+        for (int f = 0; f < 2; f++) {
+            const struct draft_part *leg = draft_part_find(p, f ? "front" : "back");
+            const struct path *hem = &draft_edge_find(leg, "hem")->path;
+            measured("option lengths: off target (mm)", FIT_TOL,
+                     geom_path_start(hem).y - (m(in, "waistToFloor") + opt(in, d, "leg_length")),
+                     label);
+            measured("option lengths: off target (mm)", FIT_TOL,
+                     vec_dist(geom_path_start(hem), geom_path_end(hem)) -
+                         k * width_at(p, f ? "front" : "back", "knee"),
+                     label);
+        }
+        check_waistband(p, in, "trouser", label);
+    }
 }
 
 /* ---- fit (issue 15): front length, smooth joints, crotch ---------------
@@ -840,7 +1050,17 @@ static void check_joints(const struct pattern *p, const char *label)
         seam_joint(p, "hem at outseam", "front", "hem", "outseam", "back", "hem", "outseam", label);
         return;
     }
-    const char *fside = strcmp(design, "body") == 0 ? "side" : "side_upper";
+    if (strcmp(design, "skirt") == 0) {
+        seam_joint(p, "waist at side", "front", "waist_side", "side", "back", "waist_side", "side",
+                   label);
+        fold_joint(p, "front waist at fold", "front", "waist_centre", "cf", label);
+        fold_joint(p, "back waist at centre seam", "back", "waist_centre", "cb", label);
+        seam_joint(p, "hem at side", "front", "hem", "side", "back", "hem", "side", label);
+        fold_joint(p, "front hem at fold", "front", "hem", "cf", label);
+        fold_joint(p, "back hem at vent", "back", "hem", "vent", label);
+        return;
+    }
+    const char *fside = strcmp(design, "bodice") != 0 ? "side" : "side_upper";
     seam_joint(p, "neckline at shoulder", "front", "neck", "shoulder", "back", "neck", "shoulder",
                label);
     fold_joint(p, "front neckline at fold", "front", "neck", "cf", label);
@@ -848,7 +1068,7 @@ static void check_joints(const struct pattern *p, const char *label)
     seam_joint(p, "armhole at shoulder", "front", "armhole", "shoulder", "back", "armhole",
                "shoulder", label);
     seam_joint(p, "armhole at side", "front", "armhole", fside, "back", "armhole", "side", label);
-    if (strcmp(design, "body") == 0) {
+    if (strcmp(design, "bodice") != 0) {
         seam_joint(p, "hem at side", "front", "hem", "side", "back", "hem", "side", label);
         fold_joint(p, "front hem at fold", "front", "hem", "cf", label);
         fold_joint(p, "back hem at fold", "back", "hem", "cb", label);
@@ -921,8 +1141,15 @@ static void check_pattern(const struct pattern *p, const struct draft_input *in,
         check_body(p, in, label);
     else if (strcmp(p->design->name, "bodice") == 0)
         check_bodice(p, in, label);
-    else
+    else if (strcmp(p->design->name, "trouser") == 0)
         check_trouser(p, in, label);
+    else if (strcmp(p->design->name, "tshirt") == 0)
+        check_tshirt(p, in, label);
+    else if (strcmp(p->design->name, "skirt") == 0)
+        check_skirt(p, in, label);
+    else
+        fail_msg("%s: no invariants for the %s", label, p->design->name);
+    check_block_options(p, in, label);
 }
 
 static struct pattern *draft_ok(const char *design, const struct draft_input *in, const char *label)
@@ -940,13 +1167,15 @@ static struct pattern *draft_ok(const char *design, const struct draft_input *in
 static void test_registry(void **state)
 {
     (void)state;
-    assert_int_equal(draft_design_count(), 3);
+    assert_int_equal(draft_design_count(), 5);
     assert_string_equal(draft_design(0)->name, "body");
     assert_int_equal(draft_find("body")->needs_breasts, 0);
     assert_int_equal(draft_find("bodice")->needs_breasts, 1);
     assert_int_equal(draft_find("trouser")->needs_breasts, -1);
+    assert_int_equal(draft_find("tshirt")->needs_breasts, -1);
+    assert_int_equal(draft_find("skirt")->needs_breasts, -1);
     assert_null(draft_find("cape"));
-    assert_null(draft_design(3));
+    assert_null(draft_design(5));
     for (int i = 0; i < draft_design_count(); i++) {
         const struct design *d = draft_design(i);
         assert_non_null(d->required[0]);
@@ -980,7 +1209,7 @@ static void test_adult_sets(void **state)
                 drafted++;
             }
         }
-    assert_int_equal(drafted, 40 * 4);
+    assert_int_equal(drafted, 80 * 4);
     print_message("adult sets: %d drafts; allowance worst p95 %.4f mm, max %.4f mm over %ld "
                   "samples\n",
                   drafted, sa_all.worst_p95, sa_all.max, sa_all.samples);
@@ -1008,6 +1237,7 @@ static void test_perturbations(void **state)
     for (int d = 0; d < draft_design_count(); d++) {
         const struct design *ds = draft_design(d);
         int bases[32], nb = 0;
+        rng_use(ds);
         for (int i = 0; i < nsets; i++)
             if (draft_design_fits(ds, sets[i].breasts))
                 bases[nb++] = i;
@@ -1022,6 +1252,7 @@ static void test_perturbations(void **state)
             draft_free(p);
         }
     }
+    rng_use(draft_design(0));
     fit_assert("perturbations");
 }
 
@@ -1152,6 +1383,7 @@ static void test_continuity(void **state)
     for (int di = 0; di < draft_design_count(); di++) {
         const struct design *d = draft_design(di);
         int bases[32], nb = 0;
+        rng_use(d);
         for (int i = 0; i < nsets; i++) {
             struct draft_input in;
             if (!draft_design_fits(d, sets[i].breasts))
@@ -1438,6 +1670,7 @@ static void test_random_plausible(void **state)
 
     for (int di = 0; di < draft_design_count(); di++) {
         const struct design *d = draft_design(di);
+        rng_use(d);
         for (int r = 0; r < RANDOM_BODIES; r++) {
             struct draft_input in;
             plausible_body(d, r, &in);
@@ -1478,10 +1711,21 @@ static const char *break_rule(const struct design *d, int rule, struct draft_inp
     case 4:
         in->sa = urand(0.0, 1.0) < 0.5 ? -urand(0.01, 10.0) : DRAFT_SA_MAX + urand(0.01, 100.0);
         return "seam allowance";
-    default: /* the body type the design is not for, or the trouser's proportions */
+    default: /* the body type the design is not for, or a design's proportions */
         if (d->needs_breasts >= 0) {
             in->breasts = !d->needs_breasts;
             return "breasts";
+        }
+        if (strcmp(d->name, "skirt") == 0) { /* no skirt below the seat line */
+            k = measures_find("waistToKnee");
+            in->value[k] = in->value[measures_find("waistToSeat")] + urand(0.0, 100.0);
+            return "waistToKnee";
+        }
+        if (strcmp(d->name, "tshirt") == 0) { /* shoulders narrower than the neckline */
+            k = measures_find("shoulderToShoulder");
+            in->value[k] = fmax(measures_table[k].min,
+                                2.0 * in->value[measures_find("neck")] / 5.0 + urand(0.0, 50.0));
+            return "shoulderToShoulder";
         }
         k = measures_find("crossSeamFront");
         in->value[k] = in->value[measures_find("crossSeam")] * urand(0.66, 0.9);
@@ -1496,6 +1740,7 @@ static void test_random_implausible(void **state)
 
     for (int di = 0; di < draft_design_count(); di++) {
         const struct design *d = draft_design(di);
+        rng_use(d);
         for (int r = 0; r < RANDOM_BODIES; r++) {
             struct draft_input in;
             plausible_body(d, r, &in);
@@ -1534,11 +1779,12 @@ static void test_random_in_range(void **state)
 {
     (void)state;
     fit_reset();
-    int drafted[3] = {0};
+    int drafted[5] = {0};
     char msg[DRAFT_MSG_MAX], label[64];
 
     for (int di = 0; di < draft_design_count(); di++) {
         const struct design *d = draft_design(di);
+        rng_use(d);
         for (int r = 0; r < RANDOM_BODIES; r++) {
             struct draft_input anchor, u, in;
             double lo = 0.0, hi = 1.0;
@@ -1567,8 +1813,9 @@ static void test_random_in_range(void **state)
             draft_free(p);
         }
     }
-    print_message("random in range: drafted as drawn: body %d, bodice %d, trouser %d of %d\n",
-                  drafted[0], drafted[1], drafted[2], RANDOM_BODIES);
+    print_message("random in range: drafted as drawn: body %d, bodice %d, trouser %d, tshirt %d, "
+                  "skirt %d of %d\n",
+                  drafted[0], drafted[1], drafted[2], drafted[3], drafted[4], RANDOM_BODIES);
     fit_assert("random in range");
 }
 
@@ -1625,8 +1872,8 @@ static void test_whole_sets(void **state)
             draft_free(p);
             drafted++;
         }
-    /* 10 body (men) + 10 bodice (women) + 20 trouser */
-    assert_int_equal(drafted, 40);
+    /* 10 body (men) + 10 bodice (women) + 20 each trouser, tshirt, skirt */
+    assert_int_equal(drafted, 80);
     /* the body block for a men's set flagged as a body with breasts: refused,
      * although nothing in the names says so */
     struct draft_input in;
@@ -1790,9 +2037,12 @@ static void test_titles(void **state)
                               y0 >= b->y0 - 1e-9 && y0 + e.height <= b->y1 + 1e-9,
                           "%s %s: title line %zu outside its box", label, pt->name, l);
                 }
-                /* inside the seam line: its corners, and no crossing of its edges */
+                /* inside the seam line: its corners, and no crossing of its edges;
+                 * a band, narrower than a title, has it wholly outside instead */
                 struct vec c[4] = {vec_xy(b->x0, b->y0), vec_xy(b->x1, b->y0), vec_xy(b->x1, b->y1),
                                    vec_xy(b->x0, b->y1)};
+                struct bbox part = geom_path_bbox(&pt->seam);
+                int narrow = part.y1 - part.y0 < b->y1 - b->y0 + 6.0;
                 for (int k2 = 0; k2 < 4; k2++) {
                     double xs[64], y = k2 < 2 ? b->y0 : b->y1;
                     int nx = geom_path_cross_y(&pt->seam, y, xs, 64), left = 0;
@@ -1801,7 +2051,8 @@ static void test_titles(void **state)
                         CHECK(xs[j] < b->x0 || xs[j] > b->x1, "%s %s: seam through the title",
                               label, pt->name);
                     }
-                    CHECK(left % 2 == 1, "%s %s: title corner outside the part", label, pt->name);
+                    CHECK(left % 2 == !narrow, "%s %s: title corner %s the part", label, pt->name,
+                          narrow ? "inside" : "outside");
                 }
                 for (size_t l = 0; l < pt->nlevels; l++)
                     CHECK(pt->level[l].y < b->y0 - 1.0 || pt->level[l].y > b->y1 + 4.5,
@@ -2290,6 +2541,26 @@ static void test_cli(void **state)
     assert_int_equal(run_cli("body", "--measurements", json, "--sa", "x", NULL), 2);
     assert_int_equal(run_cli("body", "--measurements", json, "--format", "png", NULL), 2);
     assert_int_equal(run_cli("body", "--measurements", json, "--bogus", NULL), 2);
+    /* fit options: --option NAME=VALUE, checked against the design's own row */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease=20",
+                             "--option=sleeve_length=-100", "--output", out, NULL),
+                     0);
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease=31", NULL),
+                     2); /* out of the body's range */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "leg_shape=slim", NULL),
+                     2); /* another design's */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease", NULL), 2);
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "chest_ease=1", "--option",
+                             "chest_ease=2", NULL),
+                     2); /* twice */
+    assert_int_equal(run_cli("body", "--measurements", json, "--option", "paper=a4", NULL), 2);
+    assert_int_equal(run_cli("trouser", "--measurements", json, "--option", "leg_shape=WIDE",
+                             "--option", "waistband=35", "--output", out, NULL),
+                     0);
+    assert_int_equal(run_cli("tshirt", "--measurements", json, "--option", "sleeve=long",
+                             "--option", "chest_ease=-10", "--output", out, NULL),
+                     0);
+    assert_int_equal(run_cli("tshirt", "--measurements", json, "--option", "sleeve=3", NULL), 2);
     /* invalid input: 1 (a body with breasts, a missing file, bad JSON) */
     assert_int_equal(run_cli("bodice", "--measurements", json, "--output", out, NULL), 1);
     assert_int_equal(run_cli("body", "--measurements", "/nonexistent.json", NULL), 1);
@@ -2417,6 +2688,257 @@ static void test_cli_sets(void **state)
     assert_non_null(strstr(err, "atelier draft: warning: waist_wider_than_block: "));
 }
 
+/* ---- fit options (issue 15 item 9) ----------------------------------------
+ * Every fit option of every design keeps every invariant: each at its
+ * minimum and maximum (a choice at each choice; the defaults are what every
+ * test above drafts), alone, on the 20 sets and OPTION_PERTURBATIONS
+ * perturbations; then random combinations of all of a design's options on
+ * random sets and perturbations, each also stepped 1 mm (0.4 degree) in
+ * every measurement it uses and a tenth of a unit (0.1 % or 0.1 mm) in
+ * every number option, for continuity (a whole unit of ease is 1 % of a
+ * girth, about 10 mm around a waist: the waistband's end moves that much). check_pattern computes
+ * each target from the option's value (girths, option lengths, bands, leg shape). */
+
+#define OPTION_PERTURBATIONS 40
+#define OPTION_COMBINATIONS  150
+#define OPTION_CONT_EVERY    5   /* every 5th combination is stepped for continuity */
+#define OPTION_STEP          0.1 /* % or mm: the step of a number option */
+
+/* 1 when option row i is a fit option of design d (not sa, paper, units). */
+static int fit_option(const struct design *d, int i)
+{
+    return draft_options[i].designs && draft_option_applies(&draft_options[i], d);
+}
+
+static void set_option(struct draft_input *in, int i, double v)
+{
+    const struct draft_option *o = &draft_options[i];
+
+    if (o->kind == DRAFT_OPTION_NUMBER)
+        assert_int_equal(draft_option_apply(in, o->name, v), 0);
+    else
+        assert_int_equal(draft_option_apply_choice(in, o->name, o->choices[(int)v]), 0);
+}
+
+static void test_option_values(void **state)
+{
+    (void)state;
+    fit_reset();
+    for (int di = 0; di < draft_design_count(); di++) {
+        const struct design *d = draft_design(di);
+        rng_use(d);
+        for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+            const struct draft_option *o = &draft_options[i];
+            double vals[8];
+            int nv = 0;
+            if (!fit_option(d, i))
+                continue;
+            if (o->kind == DRAFT_OPTION_NUMBER) {
+                vals[nv++] = o->min;
+                vals[nv++] = o->max;
+            } else {
+                for (int c = 1; o->choices[c] && nv < 8; c++)
+                    vals[nv++] = c;
+            }
+            for (int v = 0; v < nv; v++) {
+                int bases[32], nb = 0;
+                for (int k = 0; k < nsets; k++)
+                    if (draft_design_fits(d, sets[k].breasts))
+                        bases[nb++] = k;
+                for (int r = 0; r < nb + OPTION_PERTURBATIONS; r++) {
+                    struct draft_input in;
+                    char label[160];
+                    if (r < nb)
+                        input_from(&sets[bases[r]], &in, 10.0, NULL);
+                    else
+                        perturb(d, &sets[bases[r % nb]], &in);
+                    set_option(&in, i, vals[v]);
+                    snprintf(label, sizeof label, "%s %s=%g %.30s%s", d->name, o->name, vals[v],
+                             sets[bases[r % nb]].name, r < nb ? "" : " perturbed");
+                    struct pattern *p = draft_ok(d->name, &in, label);
+                    check_pattern(p, &in, label);
+                    draft_free(p);
+                }
+            }
+        }
+    }
+    fit_assert("option values");
+}
+
+/* Every fit option of d drawn at random (numbers uniform in range). */
+static void random_options(const struct design *d, struct draft_input *in, char *desc, size_t n)
+{
+    size_t used = 0;
+
+    desc[0] = '\0';
+    for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+        const struct draft_option *o = &draft_options[i];
+        int choices = 0, w;
+        double v;
+        if (!fit_option(d, i))
+            continue;
+        if (o->kind == DRAFT_OPTION_NUMBER) {
+            v = urand(o->min, o->max);
+        } else {
+            while (o->choices[choices])
+                choices++;
+            v = (double)((int)urand(0.0, (double)choices) % choices);
+        }
+        set_option(in, i, v);
+        w = snprintf(desc + used, n - used, " %s=%.4g", o->name, v);
+        if (w > 0 && (size_t)w < n - used)
+            used += (size_t)w;
+    }
+}
+
+static void test_option_combinations(void **state)
+{
+    (void)state;
+    char msg[DRAFT_MSG_MAX], label[400], desc[300];
+
+    fit_reset();
+    for (int di = 0; di < draft_design_count(); di++) {
+        const struct design *d = draft_design(di);
+        int bases[32], nb = 0;
+        rng_use(d);
+        for (int k = 0; k < nsets; k++)
+            if (draft_design_fits(d, sets[k].breasts))
+                bases[nb++] = k;
+        for (int r = 0; r < OPTION_COMBINATIONS; r++) {
+            struct draft_input in;
+            const struct set *b = &sets[bases[(int)urand(0.0, nb) % nb]];
+            if (r % 2)
+                perturb(d, b, &in);
+            else
+                input_from(b, &in, urand(0.0, DRAFT_SA_MAX), NULL);
+            random_options(d, &in, desc, sizeof desc);
+            snprintf(label, sizeof label, "%s %.30s%s:%s", d->name, b->name, r % 2 ? "~" : "",
+                     desc);
+            struct pattern *p = draft_ok(d->name, &in, label);
+            check_pattern(p, &in, label);
+            draft_free(p);
+            if (r % OPTION_CONT_EVERY)
+                continue;
+            /* continuity at these options: every measurement, every number option */
+            for (int k = 0; k < MEASURES_COUNT; k++) {
+                if (!design_uses(d, &in, k))
+                    continue;
+                struct pattern *a = draft_moved(d, &in, k, 0, msg), *c;
+                CHECK(a, "%s: refused: %s", label, msg);
+                c = draft_moved(d, &in, k, 1, msg);
+                CHECK(c, "%s: %s + 1 refused: %s", label, measures_table[k].name, msg);
+                cont_record(d, a, c, k, in.value[k], label);
+                draft_free(a);
+                draft_free(c);
+            }
+            for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+                const struct draft_option *o = &draft_options[i];
+                char kind[64];
+                if (!fit_option(d, i) || o->kind != DRAFT_OPTION_NUMBER)
+                    continue;
+                struct draft_input x = in, y;
+                x.sa = 0.0;
+                double v = x.opt[i] + OPTION_STEP > o->max ? o->max - OPTION_STEP : x.opt[i];
+                set_option(&x, i, v);
+                y = x;
+                set_option(&y, i, v + OPTION_STEP);
+                struct pattern *a = NULL, *c = NULL;
+                CHECK(draft_run(d, &x, &a, msg, sizeof msg) == 0, "%s: refused: %s", label, msg);
+                CHECK(draft_run(d, &y, &c, msg, sizeof msg) == 0, "%s: %s + 1 refused: %s", label,
+                      o->name, msg);
+                char where[64], lab[480];
+                double mv = pattern_moved(a, c, where, sizeof where);
+                snprintf(kind, sizeof kind, "%s: most a point moves per 0.1 option unit (mm)",
+                         d->name);
+                snprintf(lab, sizeof lab, "%.300s %s %g..%g: %s", label, o->name, v,
+                         v + OPTION_STEP, where);
+                fit_record(kind, 0.0, CONT_BOUND, mv, lab);
+                draft_free(a);
+                draft_free(c);
+            }
+        }
+    }
+    fit_assert("option combinations");
+}
+
+/* draft_run checks a set option itself: a program that skips
+ * draft_option_check gets a refusal naming the option, never a pattern
+ * drafted out of the design's range; another design's option is ignored. */
+static void test_option_refused_unchecked(void **state)
+{
+    (void)state;
+    const struct design *skirt = draft_find("skirt"), *body = draft_find("body");
+    const double bad[] = {10.5, -0.1, NAN, INFINITY, 1e300};
+    char msg[DRAFT_MSG_MAX];
+    struct draft_input in;
+    struct pattern *p = NULL;
+
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        input_from(&sets[4], &in, 10.0, NULL);
+        assert_int_equal(draft_option_apply(&in, "waist_ease", bad[k]), 0);
+        assert_int_equal(draft_run(skirt, &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+        assert_null(p);
+        assert_non_null(strstr(msg, "waist_ease"));
+    }
+    /* 10.5 is in the trouser's range (0 to 15): drafted */
+    input_from(&sets[4], &in, 10.0, NULL);
+    draft_option_apply(&in, "waist_ease", 10.5);
+    p = draft_ok("trouser", &in, "trouser waist_ease 10.5");
+    draft_free(p);
+    /* a choice index that is none of the choices */
+    int i = draft_option_for(draft_find("trouser"), "leg_shape");
+    input_from(&sets[4], &in, 10.0, NULL);
+    in.opt[i] = 3.0;
+    in.opt_set[i] = 1;
+    assert_int_equal(draft_run(draft_find("trouser"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "leg_shape"));
+    in.opt[i] = 0.5;
+    assert_int_equal(draft_run(draft_find("trouser"), &in, &p, msg, sizeof msg), DRAFT_ERR_INVALID);
+    /* the body has no leg_shape: set or not, it drafts the same */
+    input_from(&sets[14], &in, 10.0, NULL);
+    in.opt[i] = 99.0;
+    in.opt_set[i] = 1;
+    p = draft_ok(body->name, &in, "body with a trouser option set");
+    draft_free(p);
+}
+
+/* armhole_depth moves the armpit by what it asks, less only where the arm
+ * needs a deeper armhole anyway (and never the other way). */
+static void test_armhole_depth(void **state)
+{
+    (void)state;
+    static const char *const designs[] = {"body", "bodice", "tshirt"};
+
+    fit_reset();
+    for (size_t di = 0; di < 3; di++) {
+        const struct design *d = draft_find(designs[di]);
+        int i = draft_option_for(d, "armhole_depth");
+        for (int k = 0; k < nsets; k++) {
+            double ya[3];
+            const double ask[3] = {0.0, draft_options[i].min, draft_options[i].max};
+            char label[96];
+            if (!draft_design_fits(d, sets[k].breasts))
+                continue;
+            for (int v = 0; v < 3; v++) {
+                struct draft_input in;
+                input_from(&sets[k], &in, 10.0, NULL);
+                set_option(&in, i, ask[v]);
+                snprintf(label, sizeof label, "%s %.40s armhole_depth %g", d->name, sets[k].name,
+                         ask[v]);
+                struct pattern *p = draft_ok(d->name, &in, label);
+                const struct draft_part *bk = draft_part_find(p, "back");
+                ya[v] = geom_path_start(&draft_edge_find(bk, "armhole")->path).y;
+                draft_free(p);
+            }
+            fit_record("armpit moved by armhole_depth min, share of the ask", 0.0, 1.0 + 1e-9,
+                       (ya[1] - ya[0]) / ask[1], label);
+            fit_record("armpit moved by armhole_depth max, share of the ask", 0.0, 1.0 + 1e-9,
+                       (ya[2] - ya[0]) / ask[2], label);
+        }
+    }
+    fit_assert("armhole depth");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2442,6 +2964,10 @@ int main(void)
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_cli_sets),
+        cmocka_unit_test(test_option_values),
+        cmocka_unit_test(test_option_combinations),
+        cmocka_unit_test(test_armhole_depth),
+        cmocka_unit_test(test_option_refused_unchecked),
     };
     return cmocka_run_group_tests(tests, load_sets, cleanup);
 }

@@ -77,7 +77,13 @@ static void test_options_table(void **state)
     (void)state;
     for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
         const struct draft_option *o = &draft_options[i];
-        assert_int_equal(draft_option_find(o->name), i);
+        /* a name may have a row per design, never two for one design */
+        assert_true(draft_option_find(o->name) >= 0 && draft_option_find(o->name) <= i);
+        for (int d = 0; d < draft_design_count(); d++)
+            if (draft_option_applies(o, draft_design(d)))
+                assert_int_equal(draft_option_for(draft_design(d), o->name), i);
+        for (const char *const *n = o->designs; n && *n; n++)
+            assert_non_null(draft_find(*n));
         assert_true(strlen(o->description) > 10);
         if (o->kind == DRAFT_OPTION_NUMBER) {
             assert_true(o->min <= o->def && o->def <= o->max);
@@ -135,6 +141,26 @@ static void test_option_check(void **state)
     assert_non_null(strstr(msg, "options.ease"));
     assert_int_equal(draft_option_check(NULL, "sa", "sa", 1, 10, NULL, msg, sizeof msg),
                      DRAFT_ERR_INVALID);
+    /* a fit option: each design's own range; another design's is refused */
+    const struct design *trouser = draft_find("trouser"), *skirt = draft_find("skirt");
+    assert_int_equal(draft_option_check(trouser, "waist_ease", "options.waist_ease", 1, 15.0, NULL,
+                                        msg, sizeof msg),
+                     0);
+    assert_int_equal(draft_option_check(skirt, "waist_ease", "options.waist_ease", 1, 15.0, NULL,
+                                        msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "options.waist_ease"));
+    assert_non_null(strstr(msg, "from 0 to 10"));
+    assert_int_equal(
+        draft_option_check(body, "leg_shape", "leg_shape", 0, 0, "slim", msg, sizeof msg),
+        DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "does not apply to the body"));
+    assert_int_equal(
+        draft_option_check(trouser, "leg_shape", "leg_shape", 0, 0, "Slim", msg, sizeof msg), 0);
+    assert_int_equal(
+        draft_option_check(trouser, "leg_shape", "leg_shape", 0, 0, "flared", msg, sizeof msg),
+        DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "straight, slim or wide"));
 }
 
 static void test_option_apply(void **state)
@@ -148,6 +174,20 @@ static void test_option_apply(void **state)
     assert_true(in.sa == 17.5);
     assert_int_equal(draft_option_apply(&in, "nope", 3), DRAFT_ERR_INVALID);
     assert_int_equal(draft_option_apply(NULL, "sa", 3), DRAFT_ERR_INVALID);
+    /* a fit option is set on every row of its name, and only there */
+    assert_int_equal(draft_option_apply(&in, "waist_ease", 4.5), 0);
+    for (int i = 0; i < DRAFT_OPTIONS_COUNT; i++) {
+        int named = strcmp(draft_options[i].name, "waist_ease") == 0;
+        assert_int_equal(in.opt_set[i], named);
+        if (named)
+            assert_true(in.opt[i] == 4.5);
+    }
+    int shape = draft_option_for(draft_find("trouser"), "leg_shape");
+    assert_int_equal(draft_option_apply_choice(&in, "leg_shape", "WIDE"), 0);
+    assert_true(in.opt_set[shape] && in.opt[shape] == 2.0);
+    assert_int_equal(draft_option_apply_choice(&in, "leg_shape", "flared"), DRAFT_ERR_INVALID);
+    assert_int_equal(draft_option_apply_choice(&in, "sa", "10"), DRAFT_ERR_INVALID);
+    assert_int_equal(draft_option_apply_choice(&in, "paper", "a4"), 0); /* output: not stored */
 }
 
 int main(void)
