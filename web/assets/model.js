@@ -38,6 +38,7 @@ A.page(async () => {
   const form = A.$('#model');
   const regions = A.$('#regions');
   const inputs = {};
+  let savedTimer = 0;
 
   A.$('#draft').href = '/patterns?model=' + encodeURIComponent(id);
   const exp = A.$('#export');
@@ -154,7 +155,8 @@ A.page(async () => {
     if (!r.ok) return r; /* shown next to the field it names; nothing typed is lost */
     fill(r.data);
     A.$('#saved').textContent = 'Saved.';
-    setTimeout(() => (A.$('#saved').textContent = ''), 4000);
+    clearTimeout(savedTimer); // a save's note lasts 4 s, whatever an earlier one's timer says
+    savedTimer = setTimeout(() => (A.$('#saved').textContent = ''), 4000);
   }, { fields: { breasts: 'breasts', notes: 'notes', name: 'name' } });
 
   /* avatar: preview at once, upload, remove */
