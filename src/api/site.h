@@ -10,6 +10,9 @@ struct site_file {
     const char *name; /* path under web/: "login.html", "assets/app.js" */
     const unsigned char *data;
     unsigned long len;
+    const char *version; /* assets: the first 12 hex digits of the SHA-256 of
+                            data, which the pages' links carry as ?v=; "" for
+                            pages (cmake/embed_site.cmake) */
 };
 
 extern const struct site_file site_files[];

@@ -126,6 +126,11 @@
 #define LIMIT_MODELS_BYTES   (8u * 1024u * 1024u)  /* models as JSON (100 at ~45 KiB at most) */
 #define LIMIT_QR_SVG_BYTES   (256u * 1024u)        /* the QR code of a 2FA setup as SVG */
 
+/* The site (api/handlers_site.c): an asset requested with its content's
+ * version (?v=, which the embedded pages' links carry) never changes, so
+ * the browser keeps it this long without asking again */
+#define LIMIT_SITE_ASSET_MAX_AGE_S 31536000 /* a year: the longest HTTP caches honour */
+
 /* Internal queues */
 #define LIMIT_ACCESSLOG_QUEUE                                                                      \
     16384 /* lines buffered before the writer; beyond: dropped and counted */
@@ -208,7 +213,8 @@
     X(LIMIT_PDF_BYTES)                                                                             \
     X(LIMIT_METRICS_BYTES)                                                                         \
     X(LIMIT_MODELS_BYTES)                                                                          \
-    X(LIMIT_QR_SVG_BYTES)
+    X(LIMIT_QR_SVG_BYTES)                                                                          \
+    X(LIMIT_SITE_ASSET_MAX_AGE_S)
 
 /* Buffer sizes, each with its terminating NUL */
 #define POLICY_ID_BUF       (TOKEN_ID_LEN + 1)       /* account, session and model ids */

@@ -2,11 +2,13 @@
 browser session cookie, the CSRF checks of cookie-authenticated writes,
 and the account's units. The pages themselves are tested in a real browser
 (tests/browser)."""
+import hashlib
 import re
 
 import pytest
 import requests
 
+import limits
 from accounts_helpers import (
     assert_error,
     assert_invalid_field,
@@ -82,6 +84,38 @@ def test_pages_revalidate_by_etag(server):
     assert r3.status_code == 200 and r3.content == r.content
     # the API keeps no-store
     assert server.get("/v1/measurements").headers["Cache-Control"] == "no-store"
+
+
+def test_pages_link_versioned_assets_that_are_immutable(server):
+    """Every link of a page to an asset carries the asset's version (the
+    first 12 hex digits of the SHA-256 of the bytes served); the asset asked
+    for with that version may be kept for a year without asking again;
+    with any other version, or none, it is revalidated like a page."""
+    limit = limits.LIMIT_SITE_ASSET_MAX_AGE_S
+    seen = set()
+    for p in PAGES:
+        html = server.get(p).text
+        links = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+        assert len(links) >= 3, (p, links)  # icon, style sheet, app.js
+        for link in links:
+            path, _, query = link.partition("?")
+            m = re.fullmatch(r"v=([0-9a-f]{12})", query)
+            assert m, f"{p} links {link} without its version"
+            body = server.get(path).content
+            assert hashlib.sha256(body).hexdigest()[:12] == m.group(1), (p, link)
+            if link in seen:
+                continue
+            seen.add(link)
+            r = server.get(link)
+            assert r.status_code == 200 and r.content == body, link
+            assert r.headers["Cache-Control"] == f"public, max-age={limit}, immutable", link
+            assert r.headers["ETag"]
+    assert {"/assets/site.css", "/assets/app.js", "/assets/account.js"} <= {s.split("?")[0] for s in seen}
+    for q in ["?v=000000000000", "?v=", "?x=1", ""]:
+        assert server.get("/assets/app.js" + q).headers["Cache-Control"] == "no-cache", q
+    # a page is never immutable, whatever it is asked with
+    v = re.search(r"app\.js\?v=([0-9a-f]{12})", server.get("/login").text).group(1)
+    assert server.get("/login?v=" + v).headers["Cache-Control"] == "no-cache"
 
 
 def test_unknown_assets_are_404(server):

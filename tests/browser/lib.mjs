@@ -22,11 +22,11 @@ export const SHOTS = process.env.ATELIER_SCREENSHOTS || path.join(path.dirname(B
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
-function freePort() {
+function freePort(host = '127.0.0.1') {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const { port } = s.address();
       s.close(() => resolve(port));
     });
@@ -34,16 +34,18 @@ function freePort() {
 }
 
 /* A server on a fresh data directory; stop() ends it and fails on a
- * sanitizer report or a BUG line in its stderr. */
-export async function startServer(extra = []) {
-  if (!BIN) throw new Error('ATELIER_BIN is not set');
+ * sanitizer report or a BUG line in its stderr. bin and host (another
+ * loopback address keeps another server's cookies apart: cookies ignore
+ * the port) are for bench/site.mjs. */
+export async function startServer(extra = [], { bin = BIN, host = '127.0.0.1' } = {}) {
+  if (!bin) throw new Error('ATELIER_BIN is not set');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-browser-'));
-  const port = await freePort();
+  const port = await freePort(host);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ATELIER_')));
-  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dir, '--sweep-delay', '3600', ...extra], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(bin, ['serve', '--listen', `${host}:${port}`, '--data', dir, '--sweep-delay', '3600', ...extra], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
-  const base = `http://127.0.0.1:${port}`;
+  const base = `http://${host}:${port}`;
   for (let i = 0; ; i++) {
     try {
       const r = await fetch(base + '/healthz');

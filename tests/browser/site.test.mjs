@@ -173,6 +173,16 @@ describe('the journey', () => {
     await page.waitForSelector('#saved:has-text("Saved")');
   });
 
+  test('a second save within 4 s says "Saved." for its own 4 s (an earlier timer does not clear it)', async () => {
+    await page.click('#model button[type=submit]');
+    await page.waitForSelector('#saved:has-text("Saved")');
+    await page.waitForTimeout(2500);
+    await page.click('#model button[type=submit]');
+    await page.waitForSelector('#saved:has-text("Saved")');
+    await page.waitForTimeout(2500); // the first save's 4 s are over
+    assert.equal(await page.textContent('#saved'), 'Saved.');
+  });
+
   test('a body without breasts shows no bust measurements', async () => {
     await page.check('#f-b0');
     assert.equal(await page.isVisible('#f-m-bustSpan'), false);

@@ -6,7 +6,7 @@
 'use strict';
 const NETS = ['github', 'instagram', 'mastodon', 'twitter', 'youtube', 'website'];
 A.page(async () => {
-  let acc = await A.requireLogin();
+  let [acc, keysFirst] = await A.loginAnd('/v1/apikeys');
   const profile = A.$('#profile');
   function fill(a) {
     acc = a;
@@ -236,8 +236,7 @@ A.page(async () => {
     A.$('#keys-none').hidden = !none;
     A.$('#keys-wrap').hidden = none;
   };
-  async function loadKeys() {
-    const r = await A.api('GET', '/v1/apikeys');
+  function showKeys(r) {
     if (!r.ok) return A.say('#keys-msg', 'bad', r.error.message);
     keysList.replaceChildren(...(r.data.api_keys || []).map(keyRow));
     keysEmpty();
@@ -263,5 +262,5 @@ A.page(async () => {
     A.$('#key-value').textContent = '';
     A.$('#key-shown').hidden = true;
   });
-  await loadKeys();
+  showKeys(keysFirst);
 });

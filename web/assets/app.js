@@ -65,6 +65,15 @@
     return r.data;
   };
 
+  /* requireLogin, and the page's first GETs sent at the same time (when a
+   * session cookie is there): one round trip before the page can draw, not
+   * two. Answers [account, result of each path]. */
+  A.loginAnd = async function (...paths) {
+    const early = A.loggedIn() ? paths.map((p) => A.api('GET', p)) : null;
+    const account = await A.requireLogin();
+    return [account, ...(await Promise.all(early || paths.map((p) => A.api('GET', p))))];
+  };
+
   /* A restricted account (GDPR article 18) sees it on every page, with
    * what still works; the privacy page lifts it. */
   A.showRestriction = function (acc) {

@@ -24,10 +24,12 @@ function title(name) {
 }
 
 A.page(async () => {
-  const account = await A.requireLogin();
   const id = A.query('id');
-  if (!id) return A.say('#page-msg', 'bad', 'No model is named in the address: choose one from your models.');
-  const [mr, vr] = await Promise.all([A.api('GET', '/v1/models/' + encodeURIComponent(id)), A.api('GET', '/v1/measurements')]);
+  if (!id) {
+    await A.requireLogin();
+    return A.say('#page-msg', 'bad', 'No model is named in the address: choose one from your models.');
+  }
+  const [account, mr, vr] = await A.loginAnd('/v1/models/' + encodeURIComponent(id), '/v1/measurements');
   if (!mr.ok) return A.say('#page-msg', 'bad', mr.status === 404 ? 'This model does not exist (or is not yours).' : mr.error.message);
   let model = mr.data;
   const vocab = {};
@@ -36,6 +38,7 @@ A.page(async () => {
   const form = A.$('#model');
   const regions = A.$('#regions');
   const inputs = {};
+  let savedTimer = 0;
 
   A.$('#draft').href = '/patterns?model=' + encodeURIComponent(id);
   const exp = A.$('#export');
@@ -152,7 +155,8 @@ A.page(async () => {
     if (!r.ok) return r; /* shown next to the field it names; nothing typed is lost */
     fill(r.data);
     A.$('#saved').textContent = 'Saved.';
-    setTimeout(() => (A.$('#saved').textContent = ''), 4000);
+    clearTimeout(savedTimer); // a save's note lasts 4 s, whatever an earlier one's timer says
+    savedTimer = setTimeout(() => (A.$('#saved').textContent = ''), 4000);
   }, { fields: { breasts: 'breasts', notes: 'notes', name: 'name' } });
 
   /* avatar: preview at once, upload, remove */

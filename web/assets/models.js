@@ -1,9 +1,8 @@
 /* models.js - the list of the account's models and the creation form. */
 'use strict';
 A.page(async () => {
-  await A.requireLogin();
+  const [, r] = await A.loginAnd('/v1/models');
   const list = A.$('#list');
-  const r = await A.api('GET', '/v1/models');
   if (!r.ok) return A.say('#page-msg', 'bad', r.error.message);
   const models = r.data.models || [];
   if (!models.length) {

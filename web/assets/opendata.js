@@ -14,7 +14,7 @@ function fmt(x, d) { return typeof x === 'number' ? x.toFixed(d === undefined ? 
 /* one histogram: bars of counts over mm bins; a noisy count can be below
  * zero (the noise that protects the people in it), and is drawn as 0 */
 function plot(key, name, h, cls, label) {
-  const W = 560, H = 200, L = 44, B = 28;
+  const W = 560, H = 200, L = 44, B = 34;
   const counts = h.counts.map((c) => Math.max(0, c));
   const max = Math.max(1, ...counts);
   const bw = (W - L - 8) / counts.length;
@@ -33,7 +33,7 @@ function plot(key, name, h, cls, label) {
     const i = Math.round((t * counts.length) / ticks);
     svg.append(svgEl('text', { x: L + i * bw, y: H + 16, 'text-anchor': t === ticks ? 'end' : 'middle', class: 'axis-text' }, String((h.lower_mm + i * h.bin_mm) / 10)));
   }
-  svg.append(svgEl('text', { x: L - 4, y: H + 16, 'text-anchor': 'end', class: 'axis-text' }, 'cm'));
+  svg.append(svgEl('text', { x: W - 4, y: H + 30, 'text-anchor': 'end', class: 'axis-text' }, 'cm'));
   // the same numbers as a table, for screen readers and anyone who wants them
   const cm = (mm) => String(mm / 10);
   const rows = h.counts.map((c, i) => A.el('tr', {},

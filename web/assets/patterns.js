@@ -5,9 +5,8 @@
  * the model, list the saved ones and reopen them (?saved=ID). */
 'use strict';
 A.page(async () => {
-  const account = await A.requireLogin();
+  const [account, mr, dr] = await A.loginAnd('/v1/models', '/v1/designs');
   const units = account.units || 'cm';
-  const [mr, dr] = await Promise.all([A.api('GET', '/v1/models'), A.api('GET', '/v1/designs')]);
   if (!mr.ok || !dr.ok) return A.say('#page-msg', 'bad', (mr.error || dr.error).message);
   const models = mr.data.models;
   const designs = dr.data.designs;

@@ -4,8 +4,7 @@
  * password), and the deletion of the account. */
 'use strict';
 A.page(async () => {
-  const acc = await A.requireLogin();
-  const r = await A.api('GET', '/v1/account/export');
+  const [acc, r] = await A.loginAnd('/v1/account/export');
   if (!r.ok) return A.say('#page-msg', 'bad', r.error.message);
   const doc = r.data;
   const a = doc.account;
