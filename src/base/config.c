@@ -641,6 +641,25 @@ static const struct opt config_options[] = {
      .def = "",
      .help = "only the line of this request id",
      F(filter_request_id)},
+    /* moving a site to another database (issue 17, cli/migrate_copy.c) */
+    {.name = "from",
+     .env = NULL,
+     .kind = OPT_STRING,
+     .commands = "migrate",
+     .metavar = "sqlite:PATH",
+     .def = "",
+     .help = "copy the site of this SQLite database (the file, or a data directory) into --to, "
+             "then exit; the server key is not needed (sealed values are copied as they are)",
+     F(migrate_from)},
+    {.name = "to",
+     .env = NULL,
+     .kind = OPT_STRING,
+     .commands = "migrate",
+     .metavar = "URL",
+     .def = "",
+     .secret = true,
+     .help = "with --from: the empty database to copy into, postgresql://... (or sqlite:PATH)",
+     F(migrate_to)},
 };
 
 #define N_OPTIONS (sizeof config_options / sizeof config_options[0])

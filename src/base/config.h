@@ -52,6 +52,10 @@ struct config {
     char new_key_file[PATH_MAX];  /* rekey --new-key-file */
     unsigned rekey_batch;         /* rekey --batch: values resealed per transaction */
 
+    /* migrate --from --to: copy a site into an empty database */
+    char migrate_from[PATH_MAX + 16]; /* --from sqlite:PATH */
+    char migrate_to[1024];            /* --to postgresql://... or sqlite:PATH */
+
     /* logs command */
     char filter_ip[64];
     char filter_since[64];

@@ -2,7 +2,9 @@
  * main.c - the atelier command line: one binary, one subcommand per job.
  *
  *   atelier serve     the HTTP API (plus, later, the sweeper thread)
- *   atelier migrate   bring the database schema up to date and exit
+ *   atelier migrate   bring the database schema up to date and exit; with
+ *                     --from sqlite:PATH --to URL, copy a site into an empty
+ *                     database instead (migrate_copy.c)
  *   atelier logs      read the access log for diagnosis
  *   atelier sweep     apply the retention rules once, as of --now
  *   atelier populate  create a synthetic population (demos, benchmarks)
@@ -41,6 +43,7 @@
 #include "obs/metrics.h"
 #include "privacy/opendata.h"
 #include "account/password.h"
+#include "cli/migrate_copy.h"
 #include "cli/populate.h"
 #include "cli/rekey.h"
 #include "privacy/erase.h"
@@ -146,6 +149,14 @@ static int cmd_migrate(const struct config *cfg)
 {
     struct db *db = NULL;
 
+    if (cfg->migrate_from[0] || cfg->migrate_to[0]) {
+        if (!cfg->migrate_from[0] || !cfg->migrate_to[0]) {
+            fprintf(stderr, "atelier migrate: --from and --to go together: atelier migrate "
+                            "--from sqlite:PATH --to postgresql://...\n");
+            return 2;
+        }
+        return migrate_copy(cfg->migrate_from, cfg->migrate_to, stdout);
+    }
     if (app_open(cfg, 1, &db))
         return 1;
     printf("atelier: schema at version %d\n", db_schema_version(db));

@@ -524,6 +524,24 @@ int db_schema_version(struct db *db)
     return (int)v;
 }
 
+int db_schema_latest(void)
+{
+    return db_migrations_count > 0 ? (int)db_migrations[db_migrations_count - 1].version : 0;
+}
+
+int db_open_url(const char *url, struct db **out)
+{
+    *out = NULL;
+    if (url == NULL)
+        return ERR_INVALID;
+    if (str_starts(url, "sqlite:") && url[7] != '\0')
+        return db_sqlite_driver.open(url + 7, out);
+    if (str_starts(url, "postgresql://") || str_starts(url, "postgres://") ||
+        str_starts(url, "host="))
+        return db_pg_driver.open(url, out);
+    return ERR_INVALID;
+}
+
 /* ---- cluster-wide locks ---- */
 
 int db_checkpoint(struct db *db)

@@ -127,6 +127,18 @@ int db_migrate(struct db *db, int *applied);
 /* Current schema version, or a enum err. */
 int db_schema_version(struct db *db);
 
+/* The schema version this program's migrations reach. */
+int db_schema_latest(void);
+
+/* Open a connection to a database other than the configured one (the copy
+ * of `atelier migrate --from --to`): "sqlite:PATH" (the database file; it is
+ * created when missing: the caller checks first if it must exist) or a
+ * PostgreSQL URL as db_configure takes. The configuration is not changed;
+ * the connection works with every function taking a struct db. Returns
+ * ERR_OK, ERR_INVALID for another form (not logged: it may hold a password),
+ * or the driver's error. */
+int db_open_url(const char *url, struct db **out);
+
 /* After erasing personal data: on SQLite, checkpoint and truncate the WAL so
  * that no copy of an erased page outlives the erasure (secure_delete clears
  * the pages of the database file itself). No-op on PostgreSQL. Never waits:

@@ -417,6 +417,22 @@ static const struct stmt_sql stmt_table[] = {
          " last_login_at, consent_open_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 1)"},
     [STMT_POPULATE_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_POPULATE_CACHE_KIB), PG_NONE},
     [STMT_OPENDATA_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_OPENDATA_CACHE_KIB), PG_NONE},
+    /* moving a site to another database (issue 17). The per-table statements
+     * are generated from store/copy_tables.h; SQLite's accounts keep the
+     * retired clear column (migration 8). */
+    [STMT_COPY_BEGIN_READ] = {"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+    [STMT_COPY_TABLE_COUNT] = {"SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name NOT LIKE 'sqlite%'",
+                               "SELECT count(*) FROM information_schema.tables"
+                               " WHERE table_schema = current_schema()"},
+#define COPY_SQL_X(name, table, cols, vals, types, sqlite_cols, sqlite_vals)                       \
+    [STMT_COPY_READ_##name] = {"SELECT " cols " FROM " table, NULL},                               \
+    [STMT_COPY_WRITE_##name] = {"INSERT INTO " table " (" cols sqlite_cols                         \
+                                ") VALUES (" vals sqlite_vals ")",                                 \
+                                "INSERT INTO " table " (" cols ") VALUES (" vals ")"},             \
+    [STMT_COPY_COUNT_##name] = {"SELECT count(*) FROM " table, NULL},
+    COPY_TABLES(COPY_SQL_X)
+#undef COPY_SQL_X
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -6,6 +6,7 @@
 #define ATELIER_DB_STMTS_H
 
 #include "base/sealed.h"
+#include "store/copy_tables.h"
 
 enum stmt {
     STMT_PING, /* SELECT 1 */
@@ -184,6 +185,17 @@ enum stmt {
                               consent, in one statement (cli/populate.c) */
     STMT_POPULATE_CACHE,   /* SQLite only: the page cache of populate's connection */
     STMT_OPENDATA_CACHE,   /* SQLite only: the page cache of the build's connection */
+    /* moving a site to another database (issue 17, cli/migrate_copy.c) */
+    STMT_COPY_BEGIN_READ,  /* a read-only transaction whose reads share one snapshot */
+    STMT_COPY_TABLE_COUNT, /* -> how many tables the database has (0: a fresh one) */
+/* Three per table of store/copy_tables.h:
+ *   STMT_COPY_READ_<NAME>   -> the columns of every row, as listed
+ *   STMT_COPY_WRITE_<NAME>  $1..$N the columns as listed: one row
+ *   STMT_COPY_COUNT_<NAME>  -> count(*) */
+#define STMT_COPY_ENUM_X(name, ...)                                                               \
+    STMT_COPY_READ_##name, STMT_COPY_WRITE_##name, STMT_COPY_COUNT_##name,
+    COPY_TABLES(STMT_COPY_ENUM_X)
+#undef STMT_COPY_ENUM_X
     STMT__COUNT
     /* clang-format on */
 };
