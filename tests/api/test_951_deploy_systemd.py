@@ -72,6 +72,8 @@ def env_file():
             line = line.strip()
             if line and not line.startswith("#"):
                 k, _, v = line.partition("=")
+                if len(v) >= 2 and v[0] == v[-1] == '"':  # systemd removes the quotes
+                    v = v[1:-1]
                 out[k] = v
     return out
 
