@@ -73,7 +73,8 @@ struct command {
 
 static const struct command config_commands[] = {
     {"serve", "run the HTTP server"},
-    {"migrate", "create or upgrade the database schema, then exit"},
+    {"migrate", "create or upgrade the database schema, then exit; with --from and --to, copy "
+                "a site into an empty database"},
     {"logs", "search the access log"},
     {"sweep", "apply the retention rules once (the server also does it hourly)"},
     {"populate", "create a synthetic population of opted-in accounts with models"},
