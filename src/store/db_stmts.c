@@ -417,6 +417,10 @@ static const struct stmt_sql stmt_table[] = {
          " last_login_at, consent_open_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 1)"},
     [STMT_POPULATE_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_POPULATE_CACHE_KIB), PG_NONE},
     [STMT_OPENDATA_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_OPENDATA_CACHE_KIB), PG_NONE},
+    /* the storage gauges of /metrics (issue 18, item 8): aggregates over a
+     * queue that delivery keeps short and a table of one release */
+    [STMT_MAIL_QUEUE_STATS] = {"SELECT count(*), min(created_ms) FROM mail_queue", NULL},
+    [STMT_OPENDATA_PUBLISHED] = {"SELECT max(created_at) FROM opendata_releases", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -184,6 +184,9 @@ enum stmt {
                               consent, in one statement (cli/populate.c) */
     STMT_POPULATE_CACHE,   /* SQLite only: the page cache of populate's connection */
     STMT_OPENDATA_CACHE,   /* SQLite only: the page cache of the build's connection */
+    /* the storage gauges of /metrics (issue 18, item 8) */
+    STMT_MAIL_QUEUE_STATS,  /* -> rows of the mail queue, oldest created_ms (NULL: empty) */
+    STMT_OPENDATA_PUBLISHED, /* -> created_at of the current release (NULL: none) */
     STMT__COUNT
     /* clang-format on */
 };
