@@ -130,6 +130,7 @@ struct sweep_state {
     int runs;           /* 0: no sweep ran in this process */
     int64_t last_ms;    /* when the last run ended */
     int64_t success_ms; /* when the last successful run ended; 0: none */
+    int64_t leader_ms;  /* ... that ran the shared-database steps; 0: none */
     uint64_t duration_ns;
     int ok, leader;
 };
@@ -218,6 +219,8 @@ void metrics_sweep(int64_t end_ms, uint64_t duration_ns, int ok, int leader)
     metrics_sweep_state.last_ms = end_ms;
     if (ok)
         metrics_sweep_state.success_ms = end_ms;
+    if (ok && leader)
+        metrics_sweep_state.leader_ms = end_ms;
     metrics_sweep_state.duration_ns = duration_ns;
     metrics_sweep_state.ok = ok != 0;
     metrics_sweep_state.leader = ok && leader;
@@ -538,6 +541,11 @@ static void render_sweep(struct strbuf *o)
     fmt_ms(v, sizeof v, sw.success_ms);
     out_one(o, "atelier_sweep_last_success_timestamp_seconds", "gauge",
             "When this node's last successful sweep ended (Unix time; 0: none since start).", v);
+    fmt_ms(v, sizeof v, sw.leader_ms);
+    out_one(o, "atelier_sweep_last_leader_timestamp_seconds", "gauge",
+            "When this node's last successful sweep that ran the shared-database steps ended "
+            "(Unix time; 0: none since start).",
+            v);
     out_header(o, "atelier_sweep_last_duration_seconds", "gauge",
                "How long this node's last sweep took (absent before the first).");
     out_header(o, "atelier_sweep_last_run_success", "gauge",

@@ -312,6 +312,7 @@ static void test_sweep_state(void **state)
     text = render();
     assert_line(text, "atelier_sweep_last_run_timestamp_seconds 0.000");
     assert_line(text, "atelier_sweep_last_success_timestamp_seconds 0.000");
+    assert_line(text, "atelier_sweep_last_leader_timestamp_seconds 0.000");
     assert_line(text, "# TYPE atelier_sweep_last_duration_seconds gauge");
     assert_int_equal(count_prefix(text, "atelier_sweep_last_duration_seconds "), 0);
     assert_int_equal(count_prefix(text, "atelier_sweep_last_run_success "), 0);
@@ -322,6 +323,7 @@ static void test_sweep_state(void **state)
     text = render();
     assert_line(text, "atelier_sweep_last_run_timestamp_seconds 1700000000.123");
     assert_line(text, "atelier_sweep_last_success_timestamp_seconds 1700000000.123");
+    assert_line(text, "atelier_sweep_last_leader_timestamp_seconds 1700000000.123");
     assert_line(text, "atelier_sweep_last_duration_seconds 1.500000");
     assert_line(text, "atelier_sweep_last_run_success 1");
     assert_line(text, "atelier_sweep_last_run_leader 1");
@@ -341,6 +343,8 @@ static void test_sweep_state(void **state)
     text = render();
     assert_line(text, "atelier_sweep_last_run_success 1");
     assert_line(text, "atelier_sweep_last_run_leader 0");
+    assert_line(text, "atelier_sweep_last_success_timestamp_seconds 1700007200.000");
+    assert_line(text, "atelier_sweep_last_leader_timestamp_seconds 1700000000.123");
     free(text);
 }
 
