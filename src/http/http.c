@@ -997,7 +997,10 @@ static int http_bind_addr(const char *host, unsigned port_n, struct sockaddr_sto
 /* The metrics listener (--metrics-listen) serves GET /metrics and nothing
  * else; the public listener has no /metrics, so nothing the counters show
  * (mails sent, erasures, per-route statuses) is observable from it. It
- * reads no body and touches no storage. */
+ * reads no body; its only storage work is metrics_render's reading of the
+ * storage gauges (obs/metrics.c, invariant 6: two fixed aggregate queries,
+ * at most once per LIMIT_METRICS_REFRESH_MS, nothing of the scraper's
+ * request in them). */
 static struct MHD_Daemon *http_metrics_daemon;
 
 static enum MHD_Result http_metrics_answer(struct MHD_Connection *conn, unsigned status,
