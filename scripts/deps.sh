@@ -13,7 +13,12 @@ PACKAGES=(
     python3-requests
     poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin openssl systemd
     chromium fonts-dejavu-core
+    prometheus
 )
+# prometheus: for promtool alone (tests/api/test_995_metrics_complete.py checks
+# /metrics and the alert rules of docs/OPERATIONS.md with it). Debian has no
+# smaller package holding it: 19 MB to download, 94 MB installed (the whole
+# Prometheus server; on a machine with systemd its service starts too).
 # The browser tests (tests/browser) need node and npm: Debian's nodejs and
 # npm unless the machine already has both (a nodejs from elsewhere carries
 # its own npm, which Debian's npm package would conflict with).

@@ -681,6 +681,25 @@ int mail_queued(struct db *db)
     return rc;
 }
 
+int mail_queue_stats(struct db *db, int64_t *n, int64_t *oldest_ms)
+{
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_MAIL_QUEUE_STATS, NULL, 0, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc == 1) {
+        *n = db_col_int(rows, 0);
+        *oldest_ms = db_col_null(rows, 1) ? -1 : db_col_int(rows, 1);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERR_INTERNAL; /* an aggregate always has a row */
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
 /* ---- the outbox after a key rotation ---- */
 
 /* One outbox file being retagged: its name and its tags, old and new. */

@@ -65,4 +65,8 @@ int mail_outbox_retag(struct db *db, const char *data_dir, int *renamed);
 /* How many mails the queue holds (due or not), or a negative err. */
 int mail_queued(struct db *db);
 
+/* The queue for /metrics: *n rows, *oldest_ms the creation time of the
+ * oldest (-1 when the queue is empty). Returns 0 or an err. */
+int mail_queue_stats(struct db *db, int64_t *n, int64_t *oldest_ms);
+
 #endif

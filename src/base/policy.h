@@ -40,7 +40,8 @@
 #define LIMIT_JSON_DEPTH     32            /* nesting accepted in request bodies */
 
 /* The metrics listener (--metrics-listen) */
-#define LIMIT_METRICS_CONNECTIONS 8u /* concurrent connections */
+#define LIMIT_METRICS_CONNECTIONS 8u    /* concurrent connections */
+#define LIMIT_METRICS_REFRESH_MS  5000u /* storage gauges: one reading at most this often */
 
 /* Accounts and sessions */
 #define LIMIT_LOGIN_FAIL_ACCOUNT   10 /* failed logins per account and client per window */
@@ -151,6 +152,7 @@
     X(LIMIT_CONNECTIONS)                                                                           \
     X(LIMIT_CONN_PER_IP)                                                                           \
     X(LIMIT_METRICS_CONNECTIONS)                                                                   \
+    X(LIMIT_METRICS_REFRESH_MS)                                                                    \
     X(LIMIT_JSON_DEPTH)                                                                            \
     X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
     X(LIMIT_LOGIN_FAIL_CEILING)                                                                    \

@@ -51,6 +51,23 @@
 #include "base/util.h"
 #include "http/workers.h"
 
+/* The storage gauges of /metrics (obs/metrics.h), read on the metrics
+ * listener's thread through its own connection, never a request's. */
+static int serve_storage_gauges(struct metrics_storage *out)
+{
+    struct db *db = db_thread();
+    int64_t published = -1;
+    int rc;
+
+    if (!db)
+        return ERR_STORAGE_DOWN;
+    if ((rc = mail_queue_stats(db, &out->mail_queued, &out->mail_oldest_ms)) ||
+        (rc = opendata_published(db, &published)))
+        return rc;
+    out->release_ms = published < 0 ? -1 : published * 1000;
+    return 0;
+}
+
 /* Start everything that serves requests, in dependency order; on failure
  * stop what was started. */
 static int serve_start(const struct config *cfg, unsigned *port)
@@ -67,6 +84,7 @@ static int serve_start(const struct config *cfg, unsigned *port)
         patterns[i] = api_routes.routes[i].pattern;
     }
     metrics_init(nroutes, methods, patterns);
+    metrics_set_storage(serve_storage_gauges);
     if (mail_start(cfg))
         goto fail_mail;
     if (sweep_start(cfg))
@@ -87,6 +105,7 @@ fail_watch:
 fail_sweep:
     mail_stop();
 fail_mail:
+    metrics_set_storage(NULL);
     metrics_shutdown();
     accesslog_stop();
     return ERR_UNAVAILABLE;
@@ -99,6 +118,7 @@ static void serve_stop(void)
     sweep_stop();
     mail_stop();
     accesslog_stop();
+    metrics_set_storage(NULL);
     metrics_shutdown();
 }
 

@@ -56,6 +56,7 @@ struct req {
     const struct config *cfg;
     const struct route *route;
     int route_idx;
+    int path_idx; /* a 405: the first route whose pattern matched the path */
     struct route_params params;
     char method[12];
     uint64_t start_ns;
@@ -481,6 +482,7 @@ static struct req *http_req_new(struct MHD_Connection *conn, const char *method)
     rq->conn = conn;
     rq->cfg = http_cfg;
     rq->route_idx = -1;
+    rq->path_idx = -1;
     rq->start_ns = clock_mono_ns();
     rq->start_ms = clock_now_ms();
     util_strlcpy(rq->method, method, sizeof rq->method);
@@ -668,6 +670,7 @@ static int http_route(struct req *rq, const char *url)
     if (!path_matched)
         return http_error(rq, ERR_NOT_FOUND, NULL, "no such resource"), -1;
     char allow[128] = "";
+    rq->path_idx = route_path_index(http_routes, url);
     route_allow(http_routes, url, allow, sizeof allow);
     resp_header(rq, "Allow", allow);
     return http_error(rq, ERR_METHOD, NULL, "method %s is not allowed here", rq->method), -1;
@@ -953,7 +956,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     e.duration_ms = (double)dur / 1e6;
     memcpy(e.request_id, rq->request_id, sizeof e.request_id);
     accesslog_write(&e);
-    metrics_request(rq->route_idx, status, dur);
+    metrics_request(rq->route_idx, rq->path_idx, rq->method, status, dur);
     metrics_inflight(-1);
     http_req_free(rq);
 }
@@ -994,7 +997,10 @@ static int http_bind_addr(const char *host, unsigned port_n, struct sockaddr_sto
 /* The metrics listener (--metrics-listen) serves GET /metrics and nothing
  * else; the public listener has no /metrics, so nothing the counters show
  * (mails sent, erasures, per-route statuses) is observable from it. It
- * reads no body and touches no storage. */
+ * reads no body; its only storage work is metrics_render's reading of the
+ * storage gauges (obs/metrics.c, invariant 6: two fixed aggregate queries,
+ * at most once per LIMIT_METRICS_REFRESH_MS, nothing of the scraper's
+ * request in them). */
 static struct MHD_Daemon *http_metrics_daemon;
 
 static enum MHD_Result http_metrics_answer(struct MHD_Connection *conn, unsigned status,

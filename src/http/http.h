@@ -73,6 +73,10 @@ struct route_params {
 int route_match(const struct route_table *t, const char *method, const char *path,
                 struct route_params *params, int *path_matched);
 
+/* The index of the first route whose pattern matches path, whatever its
+ * method, or -1: the route a 405 is counted under in the metrics. */
+int route_path_index(const struct route_table *t, const char *path);
+
 /* Write the methods allowed on path into out ("GET, DELETE"). */
 void route_allow(const struct route_table *t, const char *path, char *out, size_t n);
 

@@ -88,6 +88,15 @@ int route_match(const struct route_table *t, const char *method, const char *pat
     return -1;
 }
 
+int route_path_index(const struct route_table *t, const char *path)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (route_path_matches(t->routes[i].pattern, path, NULL))
+            return (int)i;
+    }
+    return -1;
+}
+
 void route_allow(const struct route_table *t, const char *path, char *out, size_t n)
 {
     const struct route *routes = t->routes;

@@ -76,6 +76,24 @@ struct build {
     int published[2];
 };
 
+int opendata_published(struct db *db, int64_t *at)
+{
+    struct db_rows *rows = NULL;
+    int rc = db_query(db, STMT_OPENDATA_PUBLISHED, NULL, 0, &rows);
+
+    if (rc)
+        return rc;
+    rc = db_next(rows);
+    if (rc == 1) {
+        *at = db_col_null(rows, 0) ? -1 : db_col_int(rows, 0);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERR_INTERNAL; /* an aggregate always has a row */
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
 int64_t opendata_quarter(int64_t t)
 {
     time_t tt = (time_t)t;

@@ -52,6 +52,10 @@ int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata
 int opendata_json(const char *meta, size_t metan, const char *csv, size_t csvn, char **out,
                   size_t *outn);
 
+/* When the current release was published (Unix seconds) into *at, -1 when
+ * there is none, for /metrics. Returns 0 or an err. */
+int opendata_published(struct db *db, int64_t *at);
+
 /* The quarter index of a time (seconds): year * 4 + quarter - 1, UTC. */
 int64_t opendata_quarter(int64_t t);
 

@@ -257,9 +257,12 @@ int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_r
         rc = sweep_locked(db, now_ms / 1000, dry_run, r);
     if (rc == 0)
         rc = mail_outbox_prune(cfg->data_dir, now_ms, dry_run, &r->outbox_deleted);
-    r->ms = (double)(clock_mono_ns() - t0) / 1e6;
-    if (!dry_run)
+    uint64_t dur = clock_mono_ns() - t0;
+    r->ms = (double)dur / 1e6;
+    if (!dry_run) {
         sweep_count(r);
+        metrics_sweep(clock_now_ms(), dur, rc == 0, !r->locked_elsewhere);
+    }
     log_info("sweep",
              "%s%s: logs_deleted=%d notices=%d accounts_erased=%d signups_erased=%d "
              "sessions_deleted=%d tokens_deleted=%d mfa_setups_deleted=%d outbox_deleted=%d in "
@@ -322,6 +325,8 @@ static void *sweep_main(void *unused)
         struct sweep_report r;
         if (db)
             sweep_run(db, sweep_cfg, clock_now_ms(), 0, &r);
+        else /* no connection: a failed run, as /metrics must say */
+            metrics_sweep(clock_now_ms(), 0, 0, 0);
         pthread_mutex_lock(&sweep_lock);
         delay = SWEEP_INTERVAL_S;
     }

@@ -433,6 +433,10 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_COPY_COUNT_##name] = {"SELECT count(*) FROM " table, NULL},
     COPY_TABLES(COPY_SQL_X)
 #undef COPY_SQL_X
+    /* the storage gauges of /metrics (issue 18, item 8): aggregates over a
+     * queue that delivery keeps short and a table of one release */
+    [STMT_MAIL_QUEUE_STATS] = {"SELECT count(*), min(created_ms) FROM mail_queue", NULL},
+    [STMT_OPENDATA_PUBLISHED] = {"SELECT max(created_at) FROM opendata_releases", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

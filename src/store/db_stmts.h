@@ -196,6 +196,9 @@ enum stmt {
     STMT_COPY_READ_##name, STMT_COPY_WRITE_##name, STMT_COPY_COUNT_##name,
     COPY_TABLES(STMT_COPY_ENUM_X)
 #undef STMT_COPY_ENUM_X
+    /* the storage gauges of /metrics (issue 18, item 8) */
+    STMT_MAIL_QUEUE_STATS,  /* -> rows of the mail queue, oldest created_ms (NULL: empty) */
+    STMT_OPENDATA_PUBLISHED, /* -> created_at of the current release (NULL: none) */
     STMT__COUNT
     /* clang-format on */
 };

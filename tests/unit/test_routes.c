@@ -44,6 +44,14 @@ static void test_not_found_and_method(void **state)
     char allow[64];
     route_allow(&api_routes, "/healthz", allow, sizeof allow);
     assert_string_equal(allow, "GET");
+    /* the route a 405 counts under in the metrics: the first matching path */
+    assert_int_equal(route_path_index(&api_routes, "/healthz"), find("GET", "/healthz"));
+    assert_int_equal(route_path_index(&api_routes, "/nope"), -1);
+    int first = route_path_index(&api_routes, "/v1/models/abc");
+    assert_true(first >= 0);
+    assert_string_equal(api_routes.routes[first].pattern, "/v1/models/{id}");
+    for (int i = 0; i < first; i++)
+        assert_string_not_equal(api_routes.routes[i].pattern, "/v1/models/{id}");
 }
 
 static void test_near_misses(void **state)
