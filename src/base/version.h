@@ -1,0 +1,16 @@
+/*
+ * version.h - the version of this build, one string for `atelier --version`
+ * and the build information of /metrics.
+ *
+ * The string is the project version of CMakeLists.txt, followed by
+ * "+git.<git describe --tags --always --dirty>" when the tree was a git
+ * checkout at build time: "0.1.0+git.0e3c71f", "0.1.0+git.0e3c71f-dirty",
+ * or "0.1.0" alone. It holds only [A-Za-z0-9.+_-].
+ */
+#ifndef ATELIER_VERSION_H
+#define ATELIER_VERSION_H
+
+/* The version of this build (a static string). */
+const char *version_string(void);
+
+#endif
