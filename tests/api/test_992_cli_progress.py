@@ -164,3 +164,36 @@ def test_server_without_offset_has_no_now_field(srv):
     lines = [x for x in srv.stderr().splitlines() if re.match(TS, x)]
     assert lines
     assert not [x for x in lines if " now=" in x], lines
+
+
+def test_opendata_build_summary_when_published(srv):
+    """Enough opted-in persons for the lowest threshold: the summary names
+    the release the standard output announces."""
+    rc, out, err = run([ATELIER_BIN, "populate", "--models", "1400", "--seed", "9920",
+                        *cli_target(srv)], timeout=600)
+    assert rc == 0, err
+    rc, out, err = run([ATELIER_BIN, "opendata", "build", "--ignore-cadence", "--min-stratum",
+                        "300", *cli_target(srv)], tty=True, timeout=600)
+    assert rc == 0, err
+    rid = re.match(r"^atelier: published release ([A-Za-z0-9_-]+):", out).group(1)
+    # the progress line erased, then the summary
+    assert re.search(rf"\r\033\[Katelier opendata build: published {re.escape(rid)} in "
+                     rf"\d+\.\d s\r?$", err, re.M), repr(err)
+    assert "\ratelier opendata build: drawing the noise\033[K" in err, repr(err)
+
+
+def test_rekey_summary():
+    from rekey_helpers import new_key_file
+    with tempfile.TemporaryDirectory(prefix="atelier-992-") as d:
+        data = os.path.join(d, "data")
+        rc, out, err = run([ATELIER_BIN, "migrate", "--data", data])
+        assert rc == 0, err
+        key = new_key_file(d)
+        rc, out, err = run([ATELIER_BIN, "rekey", "--data", data, "--new-key-file", key])
+        assert rc == 0, err
+        report = json.loads(out)
+        m = re.search(r"^atelier rekey: (\d+) values resealed under key ([0-9a-f]{8}), (\d+) "
+                      r"lookups, in \d+\.\d s$", err, re.M)
+        assert m, err
+        assert int(m.group(1)) == report["resealed"] and m.group(2) == report["key_id"]
+        assert int(m.group(3)) == report["lookups"]
