@@ -467,6 +467,10 @@ int main(int argc, char **argv)
     }
     cmd = argv[1];
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            config_usage("version");
+            return 0;
+        }
         if (argc > 2) {
             fprintf(stderr, "atelier: --version takes no argument\n");
             return 2;
