@@ -45,19 +45,22 @@ static void clock_publish(int mode, int64_t value)
     atomic_store(&clock_seq, s + 2);
 }
 
-int64_t clock_now_ms(void)
+/* The mode and its value, read together (see the invariant above). */
+static void clock_read(int *mode, int64_t *value)
 {
-    int mode;
-    int64_t value;
     for (;;) {
         unsigned s1 = atomic_load(&clock_seq);
         if (s1 & 1u)
             continue;
-        mode = atomic_load(&clock_mode);
-        value = (int64_t)atomic_load(&clock_value);
+        *mode = atomic_load(&clock_mode);
+        *value = (int64_t)atomic_load(&clock_value);
         if (atomic_load(&clock_seq) == s1)
             break;
     }
+}
+
+static int64_t clock_of(int mode, int64_t value)
+{
     switch (mode) {
     case CLOCK_MODE_FIXED:
         return value;
@@ -66,6 +69,32 @@ int64_t clock_now_ms(void)
     default:
         return clock_real_ms();
     }
+}
+
+int64_t clock_now_ms(void)
+{
+    int mode;
+    int64_t value;
+
+    clock_read(&mode, &value);
+    return clock_of(mode, value);
+}
+
+int64_t clock_wall_ms(void)
+{
+    return clock_real_ms();
+}
+
+int clock_shifted(int64_t *now_ms)
+{
+    int mode;
+    int64_t value;
+
+    clock_read(&mode, &value);
+    if (mode == CLOCK_MODE_REAL)
+        return 0;
+    *now_ms = clock_of(mode, value);
+    return 1;
 }
 
 int64_t clock_now(void)

@@ -15,6 +15,14 @@
 /* Milliseconds since the Unix epoch, UTC, as this process sees it. */
 int64_t clock_now_ms(void);
 
+/* The real time in ms since the epoch, never fixed or shifted: the time of
+ * log lines, which must say when things happened. */
+int64_t clock_wall_ms(void);
+
+/* 1 when clock_now_ms() is fixed or shifted (tests, sweep --now,
+ * --clock-offset), with its value in *now_ms; 0 when it is the real time. */
+int clock_shifted(int64_t *now_ms);
+
 /* Seconds since the epoch (clock_now_ms() / 1000). */
 int64_t clock_now(void);
 

@@ -56,6 +56,7 @@ struct opt {
     const char *commands; /* space-separated command names, or "all" */
     const char *metavar;  /* shown in help, e.g. "HOST:PORT" */
     const char *def;      /* default, parsed like any value */
+    const char *shown;    /* the default as --help and the README say it, when def is not */
     const char *help;
     size_t off, size, count_off;
     int64_t min, max, scale;
@@ -69,20 +70,29 @@ struct opt {
 struct command {
     const char *name;
     const char *summary;
+    const char *usage; /* the command line before [options], when not "atelier NAME" */
+    bool no_options;   /* help, version: no option at all */
 };
 
 static const struct command config_commands[] = {
-    {"serve", "run the HTTP server"},
+    {"serve", "run the HTTP server", NULL, false},
     {"migrate", "create or upgrade the database schema, then exit; with --from and --to, copy "
-                "a site into an empty database"},
-    {"logs", "search the access log"},
-    {"sweep", "apply the retention rules once (the server also does it hourly)"},
-    {"populate", "create a synthetic population of opted-in accounts with models"},
-    {"opendata", "build the differentially private open data release: atelier opendata build"},
-    {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F"},
-    {"limits", "print every limit, lifetime and retention period as JSON"},
-    {"rekey", "reseal everything under a new key while servers serve: atelier rekey "
-              "--new-key-file F"},
+                "a site into an empty database",
+     NULL, false},
+    {"logs", "search the access log", NULL, false},
+    {"sweep", "apply the retention rules once (the server also does it hourly)", NULL, false},
+    {"populate", "create a synthetic population of opted-in accounts with models", NULL, false},
+    {"opendata", "build the differentially private open data release: atelier opendata build",
+     "atelier opendata build", false},
+    {"draft", "draft a design from a measurements file: atelier draft <design> --measurements F",
+     "atelier draft <design>", false},
+    {"limits", "print every limit, lifetime and retention period as JSON", NULL, false},
+    {"rekey",
+     "reseal everything under a new key while servers serve: atelier rekey --new-key-file F", NULL,
+     false},
+    {"help", "the help of the program, or of one command: atelier help [command]",
+     "atelier help [command]", true},
+    {"version", "print the version of this build: atelier --version", "atelier --version", true},
 };
 
 /* --- value checks ------------------------------------------------------- */
@@ -331,6 +341,22 @@ static int config_set_rho_cap(struct config *c, const char *v, const char **why)
     return 0;
 }
 
+/* atelier logs --format: -1 auto, 0 JSON lines, 1 table. */
+static int config_set_logs_format(struct config *c, const char *v, const char **why)
+{
+    if (strcmp(v, "auto") == 0)
+        c->logs_format = -1;
+    else if (strcmp(v, "json") == 0)
+        c->logs_format = 0;
+    else if (strcmp(v, "table") == 0)
+        c->logs_format = 1;
+    else {
+        *why = "expected auto, table or json";
+        return -1;
+    }
+    return 0;
+}
+
 /* --- the table ---------------------------------------------------------- */
 
 #define F(field)  offsetof(struct config, field), sizeof(((struct config *)0)->field)
@@ -355,6 +381,7 @@ static const struct opt config_options[] = {
      .commands = "serve",
      .metavar = "HOST:PORT",
      .def = "",
+     .shown = "off",
      .help = "serve GET /metrics on this address only (its own listener; loopback advised); "
              "empty: no metrics listener",
      .set = config_set_metrics_listen},
@@ -373,6 +400,7 @@ static const struct opt config_options[] = {
      .commands = DB_CMDS,
      .metavar = "URL",
      .def = "",
+     .shown = "SQLite in the data directory",
      .help = "PostgreSQL URL (postgresql://...); empty for SQLite in the data directory",
      F(database)},
     {.name = "key-file",
@@ -381,6 +409,7 @@ static const struct opt config_options[] = {
      .commands = KEY_CMDS,
      .metavar = "PATH",
      .def = "",
+     .shown = "<data>/secret.key",
      .help = "server key file (32 bytes, mode 0600, created when missing); empty for "
              "<data>/secret.key",
      F(key_file)},
@@ -400,6 +429,7 @@ static const struct opt config_options[] = {
      .commands = KEY_CMDS,
      .metavar = "PATH",
      .def = "",
+     .shown = "<key file>.next",
      .help = "where the new key of a key rotation is read from (atelier rekey writes it there; "
              "every node needs it, mode 0600); empty for <key file>.next",
      F(next_key_file)},
@@ -429,7 +459,8 @@ static const struct opt config_options[] = {
      .commands = "serve",
      .metavar = "N",
      .def = "0",
-     .help = "worker threads; 0 for the number of cores",
+     .shown = "the number of cores",
+     .help = "HTTP event threads (libmicrohttpd's pool); 0 for the number of cores",
      F(threads),
      .min = 0,
      .max = 1024},
@@ -450,6 +481,7 @@ static const struct opt config_options[] = {
      .commands = "serve",
      .metavar = "ADDR",
      .def = "",
+     .shown = "none",
      .help = "reverse proxy whose X-Forwarded-For is believed; repeat the flag or separate "
              "addresses with commas (at most 16)",
      .off = offsetof(struct config, trusted_proxies),
@@ -463,7 +495,9 @@ static const struct opt config_options[] = {
      .commands = "serve sweep",
      .metavar = "URL",
      .def = "",
-     .help = "mail relay smtp://host:port; empty to write mails to <data>/outbox",
+     .shown = "<data>/outbox",
+     .help = "mail relay smtp://host:port or smtps://host:port; empty to write mails to "
+             "<data>/outbox (checked at start)",
      F(smtp)},
     {.name = "smtp-tls",
      .env = "ATELIER_SMTP_TLS",
@@ -489,7 +523,9 @@ static const struct opt config_options[] = {
      .commands = "serve sweep",
      .metavar = "URL",
      .def = "",
-     .help = "public base URL used in links in mails",
+     .shown = "http://<listen address>",
+     .help = "public base URL (http:// or https://, with a host) of links in mails and of the "
+             "site's origin check; checked at start",
      F(public_url),
      .check = config_check_url},
     {.name = "log-level",
@@ -634,6 +670,41 @@ static const struct opt config_options[] = {
      F(opendata_min),
      .min = LIMIT_OPENDATA_MIN_STRATUM,
      .max = 100000000},
+    {.name = "until",
+     .env = NULL,
+     .kind = OPT_STRING,
+     .commands = "logs",
+     .metavar = "TIME",
+     .def = "",
+     .help = "only lines before this RFC 3339 time or date",
+     F(filter_until),
+     .check = config_check_time},
+    {.name = "status",
+     .env = NULL,
+     .kind = OPT_STRING,
+     .commands = "logs",
+     .metavar = "LIST",
+     .def = "",
+     .help = "only these statuses: comma-separated codes (404), classes (4xx) or ranges "
+             "(500-599)",
+     F(filter_status)},
+    {.name = "route",
+     .env = NULL,
+     .kind = OPT_STRING,
+     .commands = "logs",
+     .metavar = "PATTERN",
+     .def = "",
+     .help = "only this route, as the log writes it (/v1/models/{id}, (unmatched)); a final * "
+             "matches any route that starts with the rest",
+     F(filter_route)},
+    {.name = "format",
+     .env = NULL,
+     .kind = OPT_CUSTOM,
+     .commands = "logs",
+     .metavar = "FORMAT",
+     .def = "auto",
+     .help = "table, json (the log's own lines) or auto: a table on a terminal, json otherwise",
+     .set = config_set_logs_format},
     {.name = "request-id",
      .env = NULL,
      .kind = OPT_STRING,
@@ -994,10 +1065,18 @@ void config_usage(const char *command)
         printf("\nEvery option is a flag with an ATELIER_* environment twin (--data DIR is\n"
                "ATELIER_DATA, --database URL is ATELIER_DATABASE, and so on); the server key\n"
                "may also be given as ATELIER_KEY (64 hex characters).\n"
-               "Run 'atelier <command> --help' for the options of a command.\n");
+               "Run 'atelier help <command>' (or 'atelier <command> --help') for the options\n"
+               "of a command, 'atelier --version' for the version of this build.\n");
         return;
     }
-    printf("usage: atelier %s [options]\n\n%s\n\n", cmd->name, cmd->summary);
+    if (cmd->no_options) {
+        printf("usage: %s\n\n%s\n", cmd->usage, cmd->summary);
+        return;
+    }
+    if (cmd->usage)
+        printf("usage: %s [options]\n\n%s\n\n", cmd->usage, cmd->summary);
+    else
+        printf("usage: atelier %s [options]\n\n%s\n\n", cmd->name, cmd->summary);
     printf("options (flag over environment over default):\n");
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct opt *o = &config_options[i];
@@ -1018,7 +1097,11 @@ void config_usage(const char *command)
                              : o->env ? "env "
                                       : "no environment variable";
         snprintf(more, sizeof more, "(%s%s%s%s)", origin, o->name && o->env ? o->env : "",
-                 o->secret ? "" : "; default ", o->secret ? "" : (o->def[0] ? o->def : "empty"));
+                 o->secret ? "" : "; default ",
+                 o->secret   ? ""
+                 : o->shown  ? o->shown
+                 : o->def[0] ? o->def
+                             : "empty");
         config_print_wrapped("", more);
     }
     printf("  %-24s %s\n", "-h, --help", "print this help");

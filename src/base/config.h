@@ -60,6 +60,10 @@ struct config {
     char filter_ip[64];
     char filter_since[64];
     char filter_request_id[64];
+    char filter_until[64];
+    char filter_status[128]; /* --status 404,4xx,500-599 (parsed by accesslog_status_parse) */
+    char filter_route[256];
+    int logs_format; /* --format: -1 auto (a table on a terminal), 0 JSON lines, 1 table */
 };
 
 /* Fill defaults, then ATELIER_* environment, then argv[first..argc) flags of

@@ -5,10 +5,15 @@
  * local buffer and emitted with a single write(2), so lines from different
  * threads never interleave. Over-long messages are truncated and end in
  * "...". The level threshold is an atomic (default INFO), readable from any
- * thread. Time comes from clock.h so a fixed test clock shows in the log.
+ * thread. The time is the real time (clock_wall_ms), so a line says when it
+ * was written; when the process's clock is fixed or shifted (sweep --now,
+ * --clock-offset) the line also carries that time as a field after it:
+ * "2026-12-07T10:00:00.000Z now=2027-06-01T10:00:00.000Z INFO sweep: ...".
+ * A progress line on the terminal (progress.h) is erased first.
  */
 #include "base/log.h"
 #include "base/clock.h"
+#include "base/progress.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,11 +56,17 @@ void log_msg(enum log_level l, const char *module, const char *fmt, ...)
         return;
     int saved_errno = errno;
     char line[LOG_LINE_MAX];
-    char ts[25];
-    if (clock_format_rfc3339(clock_now_ms(), ts) != 0)
+    char ts[25], nts[25], now[32] = "";
+    int64_t now_ms;
+    if (clock_format_rfc3339(clock_wall_ms(), ts) != 0)
         memcpy(ts, "0000-00-00T00:00:00.000Z", sizeof ts);
-    int hn =
-        snprintf(line, sizeof line, "%s %s %s: ", ts, log_level_name(l), module ? module : "-");
+    if (clock_shifted(&now_ms)) {
+        if (clock_format_rfc3339(now_ms, nts) != 0)
+            memcpy(nts, "out-of-range", sizeof "out-of-range");
+        snprintf(now, sizeof now, "now=%s ", nts);
+    }
+    int hn = snprintf(line, sizeof line, "%s %s%s %s: ", ts, now, log_level_name(l),
+                      module ? module : "-");
     if (hn < 0)
         goto out;
     size_t len = (size_t)hn;
@@ -80,6 +91,7 @@ void log_msg(enum log_level l, const char *module, const char *fmt, ...)
             line[i] = ' ';
     }
     line[len++] = '\n';
+    progress_end();
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(STDERR_FILENO, line + off, len - off);

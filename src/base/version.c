@@ -1,9 +1,9 @@
 /*
- * version.c - the build's version and commit (see version.h).
+ * version.c - the build's version (version.h).
  *
- * Invariants: both strings are compile-time constants from the generated
- * version_gen.h (build directory), never read at run time; the commit is
- * never empty ("unknown" without git).
+ * Invariant: the strings come from the header that cmake/version.cmake
+ * writes at every build (version_gen.h in the build directory), so they
+ * describe the sources this binary was built from, never stale ones.
  */
 #include "base/version.h"
 
@@ -11,10 +11,15 @@
 
 const char *version_string(void)
 {
+    return ATELIER_VERSION_STRING;
+}
+
+const char *version_project(void)
+{
     return ATELIER_VERSION;
 }
 
 const char *version_commit(void)
 {
-    return ATELIER_COMMIT[0] ? ATELIER_COMMIT : "unknown";
+    return ATELIER_COMMIT;
 }

@@ -12,9 +12,16 @@
  *   atelier draft     draft a design from a measurements file (draft_cli.c)
  *   atelier limits    print every LIMIT_* and RETAIN_* of policy.h as JSON
  *   atelier rekey     reseal everything under a new key (rekey.c), resumable
+ *   atelier help [command], atelier --version
  *
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
+ *
+ * Long commands (migrate, sweep, populate, opendata build, rekey) show a
+ * progress line on a terminal (base/progress.h) and always end with one
+ * summary line on stderr, "atelier CMD: ... in N.N s"; their stdout keeps its
+ * result (JSON for sweep and rekey). `serve` binds its port before it creates
+ * any file, and checks its URLs before that.
  */
 #include <jansson.h>
 #include <math.h>
@@ -40,6 +47,9 @@
 #include "account/mail.h"
 #include "base/policy.h"
 #include "base/log.h"
+#include "base/progress.h"
+#include "base/version.h"
+#include "cli/preflight.h"
 #include "obs/metrics.h"
 #include "privacy/opendata.h"
 #include "account/password.h"
@@ -122,10 +132,22 @@ static void serve_stop(void)
     metrics_shutdown();
 }
 
+/* --hash-slots above the cores is clamped: say so, with both values. */
+static unsigned serve_hash_slots(const struct config *cfg)
+{
+    unsigned ncpu = util_ncpu();
+
+    if (cfg->hash_slots <= ncpu)
+        return cfg->hash_slots;
+    log_warn("main", "--hash-slots %u is more than the %u cores of this machine: using %u",
+             cfg->hash_slots, ncpu, ncpu);
+    return ncpu;
+}
+
 static int cmd_serve(const struct config *cfg, const char *argv0)
 {
     struct db *db = NULL;
-    unsigned port = 0;
+    unsigned port = 0, metrics_port = 0;
     sigset_t set;
     int sig = 0, rc;
 
@@ -136,14 +158,23 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (cfg->clock_offset_ms)
         clock_set_offset_ms(cfg->clock_offset_ms);
-    if ((rc = app_open(cfg, 1, &db)))
+    if (preflight_urls(cfg, "serve"))
         return 1;
+    /* The port first: when it is taken, nothing has been created yet. */
+    if (http_bind(cfg, &port, &metrics_port))
+        return 1;
+    if ((rc = app_open(cfg, 1, &db))) {
+        http_unbind();
+        return 1;
+    }
     db_close(db); /* request threads open their own */
-    if (password_set_slots(cfg->hash_slots > util_ncpu() ? util_ncpu() : cfg->hash_slots)) {
+    if (password_set_slots(serve_hash_slots(cfg))) {
+        http_unbind();
         app_close(NULL);
         return 1;
     }
     if (image_init(argv0) || serve_start(cfg, &port)) {
+        http_unbind();
         app_close(NULL);
         return 1;
     }
@@ -153,7 +184,7 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     if (cfg->metrics_on)
         printf("atelier: metrics on http://%s%s%s:%u/metrics\n",
                strchr(cfg->metrics_host, ':') ? "[" : "", cfg->metrics_host,
-               strchr(cfg->metrics_host, ':') ? "]" : "", cfg->metrics_port);
+               strchr(cfg->metrics_host, ':') ? "]" : "", metrics_port);
     fflush(stdout);
     sigwait(&set, &sig);
     log_info("main", "signal %d: shutting down", sig);
@@ -168,6 +199,7 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
 static int cmd_migrate(const struct config *cfg)
 {
     struct db *db = NULL;
+    uint64_t t0 = clock_mono_ns();
 
     if (cfg->migrate_from[0] || cfg->migrate_to[0]) {
         if (!cfg->migrate_from[0] || !cfg->migrate_to[0]) {
@@ -177,9 +209,17 @@ static int cmd_migrate(const struct config *cfg)
         }
         return migrate_copy(cfg->migrate_from, cfg->migrate_to, stdout);
     }
-    if (app_open(cfg, 1, &db))
+    progress_step("atelier migrate: opening the database and applying migrations");
+    if (app_open(cfg, 1, &db)) {
+        progress_end();
+        fprintf(stderr, "atelier migrate: failed after %.1f s (see the lines above)\n",
+                progress_seconds(t0));
         return 1;
+    }
+    progress_end();
     printf("atelier: schema at version %d\n", db_schema_version(db));
+    fprintf(stderr, "atelier migrate: schema at version %d in %.1f s\n", db_schema_version(db),
+            progress_seconds(t0));
     app_close(db);
     return 0;
 }
@@ -189,16 +229,15 @@ static int cmd_migrate(const struct config *cfg)
 static void sweep_deliver_all(struct db *db, const struct config *cfg, int64_t now, int *sent,
                               int *failed)
 {
-    int tty = isatty(2), ok, bad;
+    int ok, bad;
 
+    progress_step("atelier sweep: delivering mail");
     while (mail_deliver_due(db, cfg, now, &ok, &bad) > 0) {
         *sent += ok;
         *failed += bad;
-        if (tty)
-            fprintf(stderr, "\ratelier sweep: %d mails delivered, %d failed", *sent, *failed);
+        progress_update("atelier sweep: %d mails delivered, %d failed", *sent, *failed);
     }
-    if (tty && (*sent || *failed))
-        fputc('\n', stderr);
+    progress_end();
 }
 
 /* Say how many mails the queue still holds and why. */
@@ -228,25 +267,50 @@ static int cmd_sweep(const struct config *cfg)
     struct sweep_report r;
     struct db *db = NULL;
     int64_t now = clock_now_ms();
+    uint64_t t0 = clock_mono_ns();
     int rc, sent = 0, failed = 0, left = 0;
 
     if (cfg->sweep_now[0] && clock_parse_rfc3339(cfg->sweep_now, &now)) {
         fprintf(stderr, "atelier sweep: --now takes an RFC 3339 time or a date\n");
         return 2;
     }
-    clock_set_ms(now);
-    mail_configure(cfg); /* notices carry --mail-from, like the server's mail */
-    if (app_open(cfg, 0, &db))
+    if (preflight_urls(cfg, "sweep"))
         return 1;
+    if (cfg->sweep_now[0])
+        clock_set_ms(now); /* log lines then carry it as now=... */
+    mail_configure(cfg);   /* notices carry --mail-from, like the server's mail */
+    progress_step("atelier sweep: opening the database");
+    if (app_open(cfg, 0, &db)) {
+        progress_end();
+        return 1;
+    }
     rc = sweep_run(db, cfg, now, cfg->dry_run, &r);
     if (rc == 0 && !cfg->dry_run) {
         sweep_deliver_all(db, cfg, now, &sent, &failed);
         left = sweep_remaining(db, cfg, failed);
         left = left < 0 ? 0 : left;
-        if (erase_scrub(db))
+        progress_step("atelier sweep: checkpointing the database");
+        if (erase_scrub(db)) {
+            progress_end();
             fprintf(stderr, "atelier sweep: a reader holds the WAL: erased pages stay in it "
                             "until a running server's checkpoint succeeds\n");
+        }
     }
+    progress_end();
+    if (rc)
+        fprintf(stderr, "atelier sweep: failed (%s) after %.1f s\n", err_text(rc),
+                progress_seconds(t0));
+    else
+        fprintf(stderr,
+                "atelier sweep: %s%d accounts erased, %d notices, %d unconfirmed signups erased, "
+                "%d sessions and keys expired, %d links expired, %d 2FA setups expired, %d log "
+                "files and %d outbox files deleted, %d mails sent (%d failed, %d queued)%s in "
+                "%.1f s\n",
+                cfg->dry_run ? "dry run, would be: " : "", r.accounts_erased, r.notices,
+                r.signups_erased, r.sessions_deleted, r.tokens_deleted, r.mfa_setups_deleted,
+                r.logs_deleted, r.outbox_deleted, sent, failed, left,
+                r.locked_elsewhere ? " (database part done by another node)" : "",
+                progress_seconds(t0));
     printf("{\"dry_run\":%s,\"locked_elsewhere\":%s,\"logs_deleted\":%d,\"notices\":%d,"
            "\"accounts_erased\":%d,\"signups_erased\":%d,\"sessions_deleted\":%d,"
            "\"tokens_deleted\":%d,\"mfa_setups_deleted\":%d,\"outbox_deleted\":%d,"
@@ -261,16 +325,25 @@ static int cmd_sweep(const struct config *cfg)
 static int cmd_populate(const struct config *cfg)
 {
     struct db *db = NULL;
+    uint64_t t0 = clock_mono_ns();
     int rc;
 
-    if (app_open(cfg, 1, &db))
+    progress_step("atelier populate: opening the database");
+    if (app_open(cfg, 1, &db)) {
+        progress_end();
         return 1;
-    rc = populate_run(db, cfg->populate_models, cfg->populate_seed, cfg->populate_csv, isatty(2));
+    }
+    rc = populate_run(db, cfg->populate_models, cfg->populate_seed, cfg->populate_csv, 1);
+    progress_end();
     if (rc)
-        fprintf(stderr, "atelier populate: %s\n", err_text(rc));
-    else
+        fprintf(stderr, "atelier populate: %s after %.1f s\n", err_text(rc), progress_seconds(t0));
+    else {
+        double sec = progress_seconds(t0);
         printf("atelier: created %u accounts with one model each (seed %u)\n", cfg->populate_models,
                cfg->populate_seed);
+        fprintf(stderr, "atelier populate: %u accounts created in %.1f s (%.0f a second)\n",
+                cfg->populate_models, sec, sec > 0 ? cfg->populate_models / sec : 0.0);
+    }
     app_close(db);
     return rc ? 1 : 0;
 }
@@ -281,9 +354,10 @@ static int cmd_opendata(const struct config *cfg)
                               .cap_milli = cfg->opendata_rho_cap,
                               .min_stratum = cfg->opendata_min,
                               .ignore_cadence = cfg->opendata_ignore_cadence,
-                              .progress = isatty(2)};
+                              .progress = 1};
     struct opendata_report r;
     struct db *db = NULL;
+    uint64_t t0 = clock_mono_ns();
     char why[512];
     int rc;
 
@@ -293,12 +367,18 @@ static int cmd_opendata(const struct config *cfg)
     }
     if (cfg->clock_offset_ms)
         clock_set_offset_ms(cfg->clock_offset_ms);
-    if (app_open(cfg, 0, &db))
+    progress_step("atelier opendata build: opening the database");
+    if (app_open(cfg, 0, &db)) {
+        progress_end();
         return 1;
+    }
     rc = opendata_build(db, &o, &r, why, sizeof why);
+    progress_end();
     if (rc)
         fprintf(stderr, "atelier opendata build: nothing published: %s\n", why);
-    else
+    fprintf(stderr, "atelier opendata build: %s%s in %.1f s\n", rc ? "failed" : "published ",
+            rc ? "" : r.id, progress_seconds(t0));
+    if (!rc)
         printf("atelier: published release %s: %zu rows with breasts, %zu without; noisy "
                "counts: %lld eligible with breasts, %lld without, %lld incomplete, %lld "
                "implausible (rho %u.%03u per person)\n",
@@ -312,15 +392,27 @@ static int cmd_opendata(const struct config *cfg)
 
 static int cmd_logs(const struct config *cfg)
 {
+    struct accesslog_filter f = {.ip = cfg->filter_ip,
+                                 .request_id = cfg->filter_request_id,
+                                 .route = cfg->filter_route,
+                                 .table = cfg->logs_format < 0 ? isatty(1) : cfg->logs_format};
     char logdir[PATH_MAX + 8];
-    int64_t since = 0;
 
-    if (cfg->filter_since[0] && clock_parse_rfc3339(cfg->filter_since, &since)) {
+    if (cfg->filter_since[0] && clock_parse_rfc3339(cfg->filter_since, &f.since_ms)) {
         fprintf(stderr, "atelier logs: --since takes an RFC 3339 time or a date\n");
         return 2;
     }
+    if (cfg->filter_until[0] && clock_parse_rfc3339(cfg->filter_until, &f.until_ms)) {
+        fprintf(stderr, "atelier logs: --until takes an RFC 3339 time or a date\n");
+        return 2;
+    }
+    if (accesslog_status_parse(cfg->filter_status, &f)) {
+        fprintf(stderr, "atelier logs: --status takes statuses (404), classes (4xx) or ranges "
+                        "(500-599) from 100 to 599, separated by commas (at most 16)\n");
+        return 2;
+    }
     snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
-    long n = accesslog_query(logdir, cfg->filter_ip, since, cfg->filter_request_id, stdout);
+    long n = accesslog_search(logdir, &f, stdout);
     if (n < 0) {
         fprintf(stderr, "atelier logs: cannot read %s\n", logdir);
         return 1;
@@ -357,6 +449,43 @@ static int cmd_limits(int argc, char **argv)
     return rc;
 }
 
+/* atelier help [command]: the same as atelier [command] --help. */
+static int cmd_help(int argc, char **argv)
+{
+    static char help_flag[] = "--help";
+    char *args[4] = {argv[0], NULL, help_flag, NULL};
+
+    if (argc > 3) {
+        fprintf(stderr, "atelier help: usage: atelier help [command]\n");
+        return 2;
+    }
+    if (argc < 3) {
+        config_usage(NULL);
+        return 0;
+    }
+    if (strcmp(argv[2], "help") == 0 || strcmp(argv[2], "version") == 0) {
+        config_usage(argv[2]);
+        return 0;
+    }
+    args[1] = argv[2];
+    if (strcmp(argv[2], "draft") == 0) {
+        int rc = draft_cli(2, args + 1);
+        draft_shutdown();
+        return rc;
+    }
+    if (strcmp(argv[2], "limits") == 0)
+        return cmd_limits(3, args);
+    if (strcmp(argv[2], "opendata") == 0) {
+        config_usage("opendata");
+        return 0;
+    }
+    struct config cfg;
+    int rc = config_parse(&cfg, argv[2], 2, args + 1);
+    if (rc == 1)
+        return 0;
+    return 2; /* an unknown command: config_parse said so */
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -368,6 +497,20 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            config_usage("version");
+            return 0;
+        }
+        if (argc > 2) {
+            fprintf(stderr, "atelier: --version takes no argument\n");
+            return 2;
+        }
+        printf("atelier %s\n", version_string());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0)
+        return cmd_help(argc, argv);
     if (strcmp(cmd, "draft") == 0) { /* its own options: see draft_cli.h */
         rc = draft_cli(argc - 1, argv + 1);
         draft_shutdown();
@@ -401,6 +544,8 @@ int main(int argc, char **argv)
     if (rc)
         return 2;
     log_set_level((enum log_level)cfg.log_level);
+    if (strcmp(cmd, "serve") != 0)
+        progress_enable(isatty(2)); /* the server never shows a progress line */
     if (sodium_init() < 0) {
         fprintf(stderr, "atelier: libsodium failed to initialise\n");
         return 1;

@@ -40,6 +40,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/policy.h"
+#include "base/progress.h"
 #include "base/seal.h"
 #include "base/token.h"
 #include "base/util.h"
@@ -274,7 +275,7 @@ static int populate_all(struct populate_ctx *c, int progress)
         if ((rc = populate_batch(c, from, to, &avail)))
             break;
         if (progress)
-            fprintf(stderr, "\rpopulate: %u/%u accounts", to, c->n);
+            progress_update("atelier populate: %u of %u accounts created", to, c->n);
     }
     pthread_mutex_lock(&c->mu);
     c->stop = 1;
@@ -283,8 +284,7 @@ static int populate_all(struct populate_ctx *c, int progress)
     pthread_join(maker, NULL);
     for (unsigned k = 0; k < POPULATE_RING; k++)
         person_free(&c->ring[k]);
-    if (progress && !rc)
-        fputc('\n', stderr);
+    progress_end();
     return rc;
 }
 

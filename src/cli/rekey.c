@@ -65,6 +65,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "base/policy.h"
 #include "base/seal.h"
 #include "base/sealed.h"
@@ -114,7 +115,6 @@ struct rekey_ctx {
     struct rekey_value *batch;
     long batches, crash_batches; /* crash_batches: the test hook, -1 none */
     int64_t total, resealed, lookups, skipped;
-    int tty;
 };
 
 /* ---- the test hook ---- */
@@ -334,14 +334,15 @@ static int rekey_value(struct rekey_ctx *c, const struct rekey_column *col,
     return rc;
 }
 
+/* The progress line on a terminal (base/progress.h; main enables it). */
 static void rekey_progress(struct rekey_ctx *c, int last)
 {
-    if (!c->tty)
-        return;
-    fprintf(stderr, "\ratelier rekey: %lld of %lld values resealed", (long long)c->resealed,
-            (long long)c->total);
     if (last)
-        fputc('\n', stderr);
+        progress_step("atelier rekey: %lld of %lld values resealed", (long long)c->resealed,
+                      (long long)c->total);
+    else
+        progress_update("atelier rekey: %lld of %lld values resealed", (long long)c->resealed,
+                        (long long)c->total);
 }
 
 static void rekey_sleep_ms(long ms)
@@ -621,7 +622,7 @@ static int rekey_run(struct rekey_ctx *c, uint32_t idF)
 
 int rekey_command(const struct config *cfg)
 {
-    struct rekey_ctx c = {.cfg = cfg, .crash_batches = rekey_crash_batches(), .tty = isatty(2)};
+    struct rekey_ctx c = {.cfg = cfg, .crash_batches = rekey_crash_batches()};
     uint64_t t0 = clock_mono_ns();
     uint32_t idF = 0;
     int rc, lockfd;
@@ -655,6 +656,11 @@ int rekey_command(const struct config *cfg)
     } else {
         rc = rekey_run(&c, idF);
     }
+    progress_end();
+    if (rc == 0)
+        fprintf(
+            stderr, "atelier rekey: %lld values resealed under key %08x, %lld lookups, in %.1f s\n",
+            (long long)c.resealed, (unsigned)c.new_id, (long long)c.lookups, progress_seconds(t0));
     if (rc == 0)
         printf("{\"key_id\":\"%08x\",\"old_key_id\":\"%08x\",\"resealed\":%lld,\"lookups\":%lld,"
                "\"skipped\":%lld,\"batches\":%ld,\"ms\":%.1f}\n",

@@ -18,6 +18,7 @@
  *     route's limit, whatever Content-Length claims.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -29,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "obs/accesslog.h"
 #include "base/clock.h"
@@ -992,6 +995,98 @@ static int http_bind_addr(const char *host, unsigned port_n, struct sockaddr_sto
     return 0;
 }
 
+/* ---- binding, before anything else is created ---- */
+
+/* The sockets http_bind made, handed to libmicrohttpd by http_start (which
+ * then owns them), or closed by http_unbind. */
+static int http_listen_fd = -1, http_metrics_fd = -1;
+
+/* Why a listener cannot bind, in words an operator can act on. */
+static const char *http_bind_why(int errnum)
+{
+    switch (errnum) {
+    case EADDRINUSE:
+        return "the address is already in use (another process listens on that port: stop it or "
+               "choose another port with --listen)";
+    case EACCES:
+    case EPERM:
+        return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE: choose a "
+               "port from 1024, or put a proxy in front)";
+    case EADDRNOTAVAIL:
+        return "the address is not a local address (no interface of this machine has it: use one "
+               "of its addresses, 127.0.0.1, or :PORT for all interfaces)";
+    case EAFNOSUPPORT:
+        return "this machine has no support for that address family";
+    default:
+        return NULL;
+    }
+}
+
+/* A listening socket on host:port, or -1 after logging why (flag names the
+ * setting: --listen or --metrics-listen). */
+static int http_bind_one(const char *flag, const char *host, unsigned port, unsigned *bound)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int is_v6 = 0, one = 1, fd, e;
+    char ebuf[128];
+    const char *why;
+
+    if (http_bind_addr(host, port, &ss, &is_v6))
+        return -1;
+    len = is_v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    fd = socket(is_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    /* as libmicrohttpd does for the sockets it makes itself (and its backlog) */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (is_v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0))
+        goto fail;
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0)
+        goto fail;
+    len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        goto fail;
+    *bound = ntohs(is_v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                         : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+fail:
+    e = errno;
+    why = http_bind_why(e);
+    log_error("http", "cannot listen on %s%s%s:%u (%s): %s", is_v6 ? "[" : "", host,
+              is_v6 ? "]" : "", port, flag, why ? why : strerror_r(e, ebuf, sizeof ebuf));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+int http_bind(const struct config *cfg, unsigned *port, unsigned *metrics_port)
+{
+    http_unbind();
+    http_listen_fd = http_bind_one("--listen", cfg->listen_host, cfg->port, port);
+    if (http_listen_fd < 0)
+        return ERR_UNAVAILABLE;
+    *metrics_port = 0;
+    if (cfg->metrics_on) {
+        http_metrics_fd =
+            http_bind_one("--metrics-listen", cfg->metrics_host, cfg->metrics_port, metrics_port);
+        if (http_metrics_fd < 0) {
+            http_unbind();
+            return ERR_UNAVAILABLE;
+        }
+    }
+    return 0;
+}
+
+void http_unbind(void)
+{
+    if (http_listen_fd >= 0)
+        close(http_listen_fd);
+    if (http_metrics_fd >= 0)
+        close(http_metrics_fd);
+    http_listen_fd = http_metrics_fd = -1;
+}
+
 /* ---- the metrics listener ---- */
 
 /* The metrics listener (--metrics-listen) serves GET /metrics and nothing
@@ -1057,12 +1152,13 @@ static int http_metrics_start(const struct config *cfg)
         return ERR_INVALID;
     if (is_v6)
         flags |= MHD_USE_IPv6;
+    MHD_socket fd = http_metrics_fd; /* bound by http_bind */
+    http_metrics_fd = -1;            /* libmicrohttpd closes it from now on */
     http_metrics_daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, http_metrics_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, LIMIT_METRICS_CONNECTIONS,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT,
-        1, MHD_OPTION_END);
+        NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, LIMIT_METRICS_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)LIMIT_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (!http_metrics_daemon) {
         log_error("http", "cannot listen for metrics on %s:%u", cfg->metrics_host,
                   cfg->metrics_port);
@@ -1085,22 +1181,31 @@ int http_start(const struct config *cfg, const struct route_table *routes, unsig
     unsigned threads = cfg->threads ? cfg->threads : util_ncpu();
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 
+    unsigned bound, metrics_bound;
+
     if (http_bind_addr(cfg->listen_host, cfg->port, &ss, &is_v6))
         return ERR_INVALID;
     if (is_v6)
         flags |= MHD_USE_IPv6;
+    if (http_listen_fd < 0 && http_bind(cfg, &bound, &metrics_bound))
+        return ERR_UNAVAILABLE;
     http_cfg = cfg;
     http_routes = routes;
     signal(SIGPIPE, SIG_IGN);
-    if (http_metrics_start(cfg))
+    if (http_metrics_start(cfg)) {
+        http_unbind();
         return ERR_UNAVAILABLE;
+    }
     if (workers_start(util_ncpu())) {
         http_metrics_stop();
+        http_unbind();
         return ERR_INTERNAL;
     }
+    MHD_socket fd = http_listen_fd;
+    http_listen_fd = -1; /* libmicrohttpd closes it from now on */
     http_daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, http_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         LIMIT_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, LIMIT_CONN_PER_IP,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT,

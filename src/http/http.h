@@ -101,6 +101,16 @@ void http_set_done(http_done_fn fn);
  * of storage. */
 void http_set_read_scope(int (*begin)(void), void (*end)(void));
 
+/* Bind the public listener (--listen) and the metrics listener
+ * (--metrics-listen, when on) now: `serve` calls it before it creates any
+ * file, so a taken port leaves nothing behind. On failure it logs why (the
+ * address is in use, permission, not a local address) and returns an err.
+ * *port and *metrics_port receive the bound ports (port 0 asks for any).
+ * http_start serves on these sockets; http_unbind closes them when
+ * http_start will not run. */
+int http_bind(const struct config *cfg, unsigned *port, unsigned *metrics_port);
+void http_unbind(void);
+
 /* Start serving (and the metrics listener when cfg->metrics_on: GET
  * /metrics only, on its own address); returns after the daemon is up (port written to *port when
  * the config asked for port 0). */

@@ -1,7 +1,8 @@
 /*
  * accesslog.c - the visitor log of SPEC section 1: a bounded in-memory queue,
  * one writer thread, one JSON line per request in <dir>/access-YYYY-MM-DD.jsonl,
- * plus the operator's reader (accesslog_query) and the retention pruner
+ * plus the operator's reader (accesslog_search: filters, JSON lines or a
+ * table) and the retention pruner
  * (accesslog_prune) used by the sweeper.
  *
  * Invariants:
@@ -631,9 +632,7 @@ static int logfile_path(char *path, size_t size, const char *dir, const char *na
 /* ---- query ---- */
 
 struct query {
-    const char *ip; /* NULL: any */
-    int64_t since_ms;
-    const char *request_id; /* NULL: any */
+    const struct accesslog_filter *f;
     FILE *out;
     long printed;
     long unparsable;
@@ -665,12 +664,112 @@ static bool ip_equal(const char *a, const char *b)
     return ip_parse(a, &x) && ip_parse(b, &y) && x.af == y.af && memcmp(x.b, y.b, 16) == 0;
 }
 
-/* Parse one line and decide whether it matches. Returns false when the line
- * is not one of ours (not JSON, or without a valid time, ip or request_id). */
-static bool query_line_match(const struct query *qy, const char *line, size_t len, bool *match)
+/* One status range of --status: "404", "4xx" or "500-599". */
+static int status_item(const char *s, size_t n, unsigned *lo, unsigned *hi)
 {
+    char item[16];
+    int64_t a, b;
+
+    if (n == 0 || n >= sizeof item)
+        return ERR_INVALID;
+    memcpy(item, s, n);
+    item[n] = '\0';
+    if (n == 3 && item[0] >= '1' && item[0] <= '5' && (item[1] == 'x' || item[1] == 'X') &&
+        (item[2] == 'x' || item[2] == 'X')) {
+        *lo = (unsigned)(item[0] - '0') * 100;
+        *hi = *lo + 99;
+        return ERR_OK;
+    }
+    char *dash = strchr(item, '-');
+    if (dash)
+        *dash = '\0';
+    if (util_parse_i64(item, 100, 599, &a) != ERR_OK)
+        return ERR_INVALID;
+    b = a;
+    if (dash && util_parse_i64(dash + 1, 100, 599, &b) != ERR_OK)
+        return ERR_INVALID;
+    if (b < a)
+        return ERR_INVALID;
+    *lo = (unsigned)a;
+    *hi = (unsigned)b;
+    return ERR_OK;
+}
+
+int accesslog_status_parse(const char *spec, struct accesslog_filter *f)
+{
+    const char *p = spec;
+
+    f->nstatus = 0;
+    if (!spec || !*spec)
+        return ERR_OK;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (f->nstatus >= ACCESSLOG_STATUS_MAX ||
+            status_item(p, n, &f->status_lo[f->nstatus], &f->status_hi[f->nstatus]) != ERR_OK) {
+            f->nstatus = 0;
+            return ERR_INVALID;
+        }
+        f->nstatus++;
+        p += n;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    return ERR_OK;
+}
+
+static bool status_match(const struct accesslog_filter *f, json_int_t status)
+{
+    if (f->nstatus == 0)
+        return true;
+    for (unsigned i = 0; i < f->nstatus; i++) {
+        if (status >= f->status_lo[i] && status <= f->status_hi[i])
+            return true;
+    }
+    return false;
+}
+
+/* An exact route pattern, or a prefix when the filter ends in '*'. */
+static bool route_match(const char *want, const char *route)
+{
+    size_t n = strlen(want);
+
+    if (n > 0 && want[n - 1] == '*')
+        return strncmp(want, route, n - 1) == 0;
+    return strcmp(want, route) == 0;
+}
+
+/* One matching line as a row of the table: time, status, method, duration,
+ * ip, route, request id (the route last but one: it is the widest). */
+static void table_row(FILE *out, json_t *o)
+{
+    json_t *d = json_object_get(o, "duration_ms");
+    const char *method = json_string_value(json_object_get(o, "method"));
+    const char *route = json_string_value(json_object_get(o, "route"));
+
+    fprintf(out, "%-24s %3lld %-7s %9.3f %-15s %-30s %s\n",
+            json_string_value(json_object_get(o, "time")),
+            (long long)json_integer_value(json_object_get(o, "status")), method ? method : "-",
+            json_is_number(d) ? json_number_value(d) : 0.0,
+            json_string_value(json_object_get(o, "ip")), route ? route : "-",
+            json_string_value(json_object_get(o, "request_id")));
+}
+
+static void table_header(FILE *out)
+{
+    fprintf(out, "%-24s %3s %-7s %9s %-15s %-30s %s\n", "TIME (UTC)", "ST", "METHOD", "MS", "IP",
+            "ROUTE", "REQUEST ID");
+}
+
+/* Parse one line and decide whether it matches; print it when it does.
+ * Returns false when the line is not one of ours (not JSON, or without a
+ * valid time, ip or request_id). */
+static bool query_line(struct query *qy, const char *line, size_t len, bool full)
+{
+    const struct accesslog_filter *f = qy->f;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-    const char *ts, *ip, *rid;
+    const char *ts, *ip, *rid, *route;
+    json_t *status;
     int64_t ms;
     bool ok = false;
 
@@ -679,11 +778,27 @@ static bool query_line_match(const struct query *qy, const char *line, size_t le
     ts = json_string_value(json_object_get(o, "time"));
     ip = json_string_value(json_object_get(o, "ip"));
     rid = json_string_value(json_object_get(o, "request_id"));
+    route = json_string_value(json_object_get(o, "route"));
+    status = json_object_get(o, "status");
     if (!ts || !ip || !rid || clock_parse_rfc3339(ts, &ms) != ERR_OK)
         goto out;
     ok = true;
-    *match = (qy->since_ms == 0 || ms >= qy->since_ms) && (!qy->ip || ip_equal(qy->ip, ip)) &&
-             (!qy->request_id || strcmp(qy->request_id, rid) == 0);
+    if ((f->since_ms != 0 && ms < f->since_ms) || (f->until_ms != 0 && ms >= f->until_ms) ||
+        (f->ip && *f->ip && !ip_equal(f->ip, ip)) ||
+        (f->request_id && *f->request_id && strcmp(f->request_id, rid) != 0) ||
+        (f->route && *f->route && (!route || !route_match(f->route, route))) ||
+        (f->nstatus && (!json_is_integer(status) || !status_match(f, json_integer_value(status)))))
+        goto out;
+    if (f->table) {
+        if (qy->printed == 0)
+            table_header(qy->out);
+        table_row(qy->out, o);
+    } else {
+        fwrite(line, 1, len, qy->out);
+        if (!full)
+            fputc('\n', qy->out);
+    }
+    qy->printed++;
 out:
     json_decref(o);
     return ok;
@@ -726,24 +841,14 @@ static int query_file(struct query *qy, const char *dir, const char *name)
     while (fgets(line, QUERY_LINE_MAX, f)) {
         size_t len = strlen(line);
         bool full = len > 0 && line[len - 1] == '\n';
-        bool match = false;
 
         if (!full && !feof(f)) {
             skip_line(f);
             qy->unparsable++;
             continue;
         }
-        if (!query_line_match(qy, line, len, &match)) {
-            if (len > (full ? 1u : 0u))
-                qy->unparsable++;
-            continue;
-        }
-        if (!match)
-            continue;
-        fwrite(line, 1, len, qy->out);
-        if (!full)
-            fputc('\n', qy->out);
-        qy->printed++;
+        if (!query_line(qy, line, len, full) && len > (full ? 1u : 0u))
+            qy->unparsable++;
     }
     if (ferror(f))
         fprintf(stderr, "accesslog: error reading %s\n", name);
@@ -754,25 +859,25 @@ out:
     return rc;
 }
 
-long accesslog_query(const char *dir, const char *ip, int64_t since_ms, const char *request_id,
-                     FILE *out)
+long accesslog_search(const char *dir, const struct accesslog_filter *f, FILE *out)
 {
     struct logfiles lf = {0};
     struct query qy = {0};
     int rc = ERR_OK;
 
-    if (!dir || !out) {
+    if (!dir || !f || !out) {
         rc = ERR_INVALID;
         goto out;
     }
-    qy.ip = ip && *ip ? ip : NULL;
-    qy.since_ms = since_ms;
-    qy.request_id = request_id && *request_id ? request_id : NULL;
+    qy.f = f;
     qy.out = out;
     rc = logfiles_list(dir, &lf);
     for (size_t i = 0; rc == ERR_OK && i < lf.n; i++) {
-        /* A whole file is older than since when its day ends before it. */
-        if (since_ms != 0 && lf.v[i].day_ms + POLICY_DAY_MS <= since_ms)
+        /* A whole file is older than since when its day ends before it,
+         * newer than until when its day starts at or after it. */
+        if (f->since_ms != 0 && lf.v[i].day_ms + POLICY_DAY_MS <= f->since_ms)
+            continue;
+        if (f->until_ms != 0 && lf.v[i].day_ms >= f->until_ms)
             continue;
         rc = query_file(&qy, dir, lf.v[i].name);
     }
@@ -783,6 +888,14 @@ long accesslog_query(const char *dir, const char *ip, int64_t since_ms, const ch
 out:
     free(lf.v);
     return rc != ERR_OK ? rc : qy.printed;
+}
+
+long accesslog_query(const char *dir, const char *ip, int64_t since_ms, const char *request_id,
+                     FILE *out)
+{
+    struct accesslog_filter f = {.ip = ip, .since_ms = since_ms, .request_id = request_id};
+
+    return accesslog_search(dir, &f, out);
 }
 
 /* ---- prune ---- */

@@ -45,7 +45,31 @@ void accesslog_stop(void);
 uint64_t accesslog_dropped(void);
 uint64_t accesslog_write_errors(void);
 
-/* The operator's reader (`atelier logs`): print to out every line of the
+#define ACCESSLOG_STATUS_MAX 16
+
+/* What `atelier logs` keeps: every condition set must hold. */
+struct accesslog_filter {
+    const char *ip;         /* NULL or "": any client */
+    int64_t since_ms;       /* 0: no lower bound; else lines at or after it */
+    int64_t until_ms;       /* 0: no upper bound; else lines strictly before it */
+    const char *request_id; /* NULL or "": any */
+    const char *route;      /* NULL or "": any; a route pattern, or a prefix ending in '*' */
+    unsigned nstatus;       /* 0: any status; else one of the ranges below */
+    unsigned status_lo[ACCESSLOG_STATUS_MAX], status_hi[ACCESSLOG_STATUS_MAX];
+    int table; /* print an aligned table with a header instead of the JSON lines */
+};
+
+/* Parse --status into f: comma-separated items, each a status ("404"), a
+ * class ("4xx") or a range ("500-599"), within 100-599; at most
+ * ACCESSLOG_STATUS_MAX. "" sets no condition. Returns 0 or ERR_INVALID. */
+int accesslog_status_parse(const char *spec, struct accesslog_filter *f);
+
+/* The operator's reader (`atelier logs`): print the lines of the files in
+ * dir that f keeps, oldest first, as they are (JSON lines) or as a table.
+ * Returns the number of lines printed, or a negative err. */
+long accesslog_search(const char *dir, const struct accesslog_filter *f, FILE *out);
+
+/* accesslog_search with only ip, since and request_id: print to out every line of the
  * files in dir whose time >= since_ms (0: all), whose ip equals ip (NULL or
  * "": any) and whose request_id equals request_id (NULL or "": any), oldest
  * first. Returns the number of lines printed, or a negative err. */

@@ -418,7 +418,7 @@ static void render_build(struct strbuf *o)
                "Always 1; the labels say which version and git commit this binary was built "
                "from.");
     strbuf_puts(o, "atelier_build_info{version=");
-    strbuf_prom_label(o, version_string());
+    strbuf_prom_label(o, version_project());
     strbuf_puts(o, ",commit=");
     strbuf_prom_label(o, version_commit());
     strbuf_puts(o, "} 1\n");

@@ -48,6 +48,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/policy.h"
+#include "base/progress.h"
 #include "base/rng.h"
 #include "base/seal.h"
 #include "base/util.h"
@@ -107,7 +108,7 @@ int64_t opendata_quarter(int64_t t)
 static void opendata_progress(const struct opendata_opts *o, const char *what)
 {
     if (o->progress)
-        fprintf(stderr, "opendata: %s\n", what);
+        progress_step("atelier opendata build: %s", what);
 }
 
 /* ---- cadence and charge ---- */

@@ -7,7 +7,11 @@
  *    extension loading off, untrusted schema, then WAL, synchronous=NORMAL,
  *    secure_delete=ON, busy_timeout=5000, foreign_keys=ON, temp_store=MEMORY.
  *  - The database file is created by this driver with mode 0600 before
- *    SQLite opens it (its -wal and -shm files inherit that mode). Creation
+ *    SQLite opens it (its -wal and -shm files inherit that mode). The mode
+ *    of an existing file is never changed: a file open to others is
+ *    reported with the command that fixes it.
+ *  - A database this process can only read is refused at open, naming the
+ *    file and the fix, rather than failing every write later. Creation
  *    runs under a process-wide mutex and the creating descriptor is closed
  *    before any connection of this process can open the file, because closing
  *    a descriptor drops every POSIX lock the process holds on that file.
@@ -90,8 +94,10 @@ static int sqlite_fail(struct sqlite_db *c, int id, int src)
     return rc;
 }
 
-/* Create the database file with mode 0600 if it is missing; tighten the mode
- * of an existing file that is readable by others. */
+static int sqlite_mode_warned; /* once a process; guarded by sqlite_file_lock */
+
+/* Create the database file with mode 0600 if it is missing; warn about an
+ * existing file that others may read (the operator decides: no chmod here). */
 static int file_prepare(const char *path)
 {
     struct stat st;
@@ -100,11 +106,11 @@ static int file_prepare(const char *path)
 
     pthread_mutex_lock(&sqlite_file_lock);
     if (stat(path, &st) == 0) {
-        if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
-            log_warn("db", "database file was accessible to others; setting mode 0600");
-            if (chmod(path, 0600) != 0)
-                log_warn("db", "chmod of the database file failed: %s", strerror(errno));
-        }
+        if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 && !sqlite_mode_warned++)
+            log_warn("db",
+                     "the database file %s has mode %04o: other users may read it; "
+                     "`chmod 600 %s` makes it private (atelier does not change it)",
+                     path, (unsigned)(st.st_mode & 07777), path);
         rc = ERR_OK;
         goto out;
     }
@@ -212,6 +218,16 @@ static int sqlite_open(const char *path, struct db **out)
         log_error("db", "cannot open database %s: %s", path,
                   c->h != NULL ? sqlite3_errmsg(c->h) : sqlite3_errstr(src));
         rc = sqlite_map(src) == ERR_INTERNAL ? ERR_STORAGE_DOWN : sqlite_map(src);
+        goto out;
+    }
+    if (sqlite3_db_readonly(c->h, "main") == 1) {
+        log_error("db",
+                  "the database file %s is read-only for this process (its mode, owner, an "
+                  "immutable flag or a read-only mount): atelier must write it; make it writable "
+                  "for the user atelier runs as (chown, chmod u+w, chattr -i, or mount it "
+                  "read-write)",
+                  path);
+        rc = ERR_READONLY;
         goto out;
     }
     rc = conn_setup(c);

@@ -248,14 +248,51 @@ static void log_some_lines(void)
     clock_reset();
 }
 
+/* Each line is "<real time> now=<the fixed clock> LEVEL module: message":
+ * the real time says when it was written, the field what the clock said. */
 static void test_log_lines(void **state)
 {
     (void)state;
+    int64_t before = clock_wall_ms();
     char *text = capture_log(log_some_lines);
-    assert_string_equal(text, "2026-11-29T20:41:27.123Z INFO util: hello 42\n"
-                              "2026-11-29T20:41:27.123Z WARN util: two lines\n"
-                              "2026-11-29T20:41:27.123Z ERROR util: shown\n"
-                              "2026-11-29T20:41:27.123Z DEBUG util: debug\n");
+    int64_t after = clock_wall_ms();
+    static const char *const want[] = {"now=2026-11-29T20:41:27.123Z INFO util: hello 42",
+                                       "now=2026-11-29T20:41:27.123Z WARN util: two lines",
+                                       "now=2026-11-29T20:41:27.123Z ERROR util: shown",
+                                       "now=2026-11-29T20:41:27.123Z DEBUG util: debug"};
+    char *p = text;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char ts[25];
+        int64_t ms;
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        assert_true(strlen(p) > 25 && p[24] == ' ');
+        memcpy(ts, p, 24);
+        ts[24] = '\0';
+        assert_int_equal(clock_parse_rfc3339(ts, &ms), 0);
+        /* the wall time, to the millisecond the line was formatted */
+        assert_true(ms >= before - 1 && ms <= after + 1);
+        assert_string_equal(p + 25, want[i]);
+        p = nl + 1;
+    }
+    assert_string_equal(p, "");
+    free(text);
+}
+
+static void log_real_clock(void)
+{
+    clock_reset();
+    log_info("util", "plain");
+}
+
+/* With the real clock there is no now= field. */
+static void test_log_real_clock(void **state)
+{
+    (void)state;
+    char *text = capture_log(log_real_clock);
+    assert_true(strlen(text) == 24 + strlen(" INFO util: plain\n"));
+    assert_string_equal(text + 24, " INFO util: plain\n");
     free(text);
 }
 
@@ -293,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_utf8_invalid),
         cmocka_unit_test(test_ncpu),
         cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_log_real_clock),
         cmocka_unit_test(test_log_truncates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
