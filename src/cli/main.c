@@ -14,6 +14,7 @@
  * Every command parses its settings with config_parse (flags and ATELIER_*
  * environment twins). Exit status: 0 success, 1 failure, 2 usage error.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "account/account.h"
+#include "account/ratelimit.h"
 #include "api/api.h"
 #include "obs/accesslog.h"
 #include "cli/app.h"
@@ -99,6 +101,25 @@ static void serve_stop(void)
     metrics_shutdown();
 }
 
+/* SQLite serves one node: a second `atelier serve` on the same data
+ * directory is refused (its throttles, caches and checkpoints would not
+ * know of the first). The lock lasts as long as the process. */
+static int serve_lock(const struct config *cfg)
+{
+    int fd = app_lock_file(cfg->data_dir, "serve.lock");
+
+    if (fd == -1)
+        fprintf(stderr,
+                "atelier serve: another atelier serve is running on %s; with SQLite one server "
+                "serves a data directory (several nodes need PostgreSQL: docs/OPERATIONS.md, "
+                "\"Several nodes\")\n",
+                cfg->data_dir);
+    else if (fd < 0)
+        fprintf(stderr, "atelier serve: cannot lock %s/serve.lock: %s\n", cfg->data_dir,
+                strerror(errno));
+    return fd;
+}
+
 static int cmd_serve(const struct config *cfg, const char *argv0)
 {
     struct db *db = NULL;
@@ -116,6 +137,12 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     if ((rc = app_open(cfg, 1, &db)))
         return 1;
     db_close(db); /* request threads open their own */
+    if (db_backend() == DB_SQLITE && serve_lock(cfg) < 0) {
+        app_close(NULL);
+        return 1;
+    }
+    /* Several nodes share one PostgreSQL database: their throttles too. */
+    ratelimit_share(db_backend() == DB_POSTGRES);
     if (password_set_slots(cfg->hash_slots > util_ncpu() ? util_ncpu() : cfg->hash_slots)) {
         app_close(NULL);
         return 1;
@@ -254,7 +281,7 @@ static int cmd_opendata(const struct config *cfg)
     struct opendata_report r;
     struct db *db = NULL;
     char why[512];
-    int rc;
+    int rc, lockfd;
 
     if (o.rho_milli > o.cap_milli) {
         fprintf(stderr, "atelier opendata build: --rho must not exceed --rho-cap\n");
@@ -264,7 +291,22 @@ static int cmd_opendata(const struct config *cfg)
         clock_set_offset_ms(cfg->clock_offset_ms);
     if (app_open(cfg, 0, &db))
         return 1;
+    /* One build at a time: this lock on the node (SQLite's one), the
+     * database's advisory lock across nodes (in opendata_build). */
+    if ((lockfd = app_lock_file(cfg->data_dir, "opendata.lock")) < 0) {
+        if (lockfd == -1)
+            fprintf(stderr,
+                    "atelier opendata build: another atelier opendata build is running on "
+                    "%s; this one charged nothing: run it again when that one ended\n",
+                    cfg->data_dir);
+        else
+            fprintf(stderr, "atelier opendata build: cannot lock %s/opendata.lock: %s\n",
+                    cfg->data_dir, strerror(errno));
+        app_close(db);
+        return 1;
+    }
     rc = opendata_build(db, &o, &r, why, sizeof why);
+    close(lockfd);
     if (rc)
         fprintf(stderr, "atelier opendata build: nothing published: %s\n", why);
     else

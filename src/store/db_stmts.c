@@ -417,6 +417,21 @@ static const struct stmt_sql stmt_table[] = {
          " last_login_at, consent_open_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 1)"},
     [STMT_POPULATE_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_POPULATE_CACHE_KIB), PG_NONE},
     [STMT_OPENDATA_CACHE] = {"PRAGMA cache_size=-" POLICY_STR(LIMIT_OPENDATA_CACHE_KIB), PG_NONE},
+    /* several nodes (issue 17, item 3) */
+    [STMT_THROTTLE_RECENT] = {"SELECT at, n FROM throttle WHERE kind = $1 AND key_hash = $2"
+                              " AND at > $3 ORDER BY at DESC LIMIT $4",
+                              NULL},
+    [STMT_THROTTLE_HIT] = {"INSERT INTO throttle (kind, key_hash, at, n, expires_at)"
+                           " VALUES ($1, $2, $3, 1, $4)"
+                           " ON CONFLICT (kind, key_hash, at) DO UPDATE SET n = throttle.n + 1,"
+                           " expires_at = excluded.expires_at",
+                           NULL},
+    [STMT_THROTTLE_RESET] = {"DELETE FROM throttle WHERE kind = $1 AND key_hash = $2", NULL},
+    [STMT_SWEEP_THROTTLE] = {"DELETE FROM throttle WHERE expires_at <= $1", NULL},
+    [STMT_LEASE_TAKE] = {"INSERT INTO leases (name, holder, until_ms) VALUES ($1, $2, $3)"
+                         " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                         " until_ms = excluded.until_ms WHERE leases.until_ms <= $4",
+                         NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -184,6 +184,14 @@ enum stmt {
                               consent, in one statement (cli/populate.c) */
     STMT_POPULATE_CACHE,   /* SQLite only: the page cache of populate's connection */
     STMT_OPENDATA_CACHE,   /* SQLite only: the page cache of the build's connection */
+    /* several nodes (issue 17, item 3: account/ratelimit.c, privacy/sweep.c) */
+    STMT_THROTTLE_RECENT, /* $1 kind, $2 key_hash, $3 window start (exclusive), $4 limit ->
+                             at, n: the newest seconds with failures, newest first */
+    STMT_THROTTLE_HIT,    /* $1 kind, $2 key_hash, $3 at (second), $4 expires_at: one failure */
+    STMT_THROTTLE_RESET,  /* $1 kind, $2 key_hash */
+    STMT_SWEEP_THROTTLE,  /* $1 now: rows outside every window */
+    STMT_LEASE_TAKE,      /* $1 name, $2 holder, $3 until_ms, $4 now_ms: 1 row changed when
+                             taken (free, or the last holder's lease ended), else 0 */
     STMT__COUNT
     /* clang-format on */
 };
