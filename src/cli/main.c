@@ -102,22 +102,23 @@ static void serve_stop(void)
 }
 
 /* SQLite serves one node: a second `atelier serve` on the same data
- * directory is refused (its throttles, caches and checkpoints would not
- * know of the first). The lock lasts as long as the process. */
-static int serve_lock(const struct config *cfg)
+ * directory is told so (its login and mail throttles would count apart from
+ * the first's, so the limits would double). It is not refused: a server
+ * started next to a running one during a key rotation, or to hand over a
+ * restart, is legitimate for a while. The lock lasts as long as the
+ * process. */
+static void serve_lock(const struct config *cfg)
 {
     int fd = app_lock_file(cfg->data_dir, "serve.lock");
 
     if (fd == -1)
-        fprintf(stderr,
-                "atelier serve: another atelier serve is running on %s; with SQLite one server "
-                "serves a data directory (several nodes need PostgreSQL: docs/OPERATIONS.md, "
-                "\"Several nodes\")\n",
-                cfg->data_dir);
+        log_warn("main",
+                 "another atelier serve is running on %s: with SQLite each server counts the "
+                 "login and mail throttles alone, so two of them double every limit; run one "
+                 "(several nodes need PostgreSQL: docs/OPERATIONS.md, \"Several nodes\")",
+                 cfg->data_dir);
     else if (fd < 0)
-        fprintf(stderr, "atelier serve: cannot lock %s/serve.lock: %s\n", cfg->data_dir,
-                strerror(errno));
-    return fd;
+        log_warn("main", "cannot lock %s/serve.lock: %s", cfg->data_dir, strerror(errno));
 }
 
 static int cmd_serve(const struct config *cfg, const char *argv0)
@@ -137,10 +138,8 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
     if ((rc = app_open(cfg, 1, &db)))
         return 1;
     db_close(db); /* request threads open their own */
-    if (db_backend() == DB_SQLITE && serve_lock(cfg) < 0) {
-        app_close(NULL);
-        return 1;
-    }
+    if (db_backend() == DB_SQLITE)
+        serve_lock(cfg);
     /* Several nodes share one PostgreSQL database: their throttles too. */
     ratelimit_share(db_backend() == DB_POSTGRES);
     if (password_set_slots(cfg->hash_slots > util_ncpu() ? util_ncpu() : cfg->hash_slots)) {
