@@ -327,7 +327,12 @@ if BACKEND == "postgres":
             while not stop.is_set():
                 n += 1
                 notes = f"during {i}.{n}"
-                r = srv.patch(f"/v1/models/{models[acc.id]}", headers=acc.auth, json={"notes": notes})
+                try:
+                    r = srv.request("PATCH", f"/v1/models/{models[acc.id]}", headers=acc.auth,
+                                    json={"notes": notes})
+                except requests.RequestException as e:
+                    acked[acc.id] = f"unexpected {e!r}"
+                    return
                 if r.status_code == 200:
                     acked[acc.id] = notes
                 elif r.status_code != 503:  # a node that cannot seal yet says so
@@ -346,6 +351,7 @@ if BACKEND == "postgres":
             for t in threads:
                 t.join(timeout=15)
         assert p.returncode == 0, p.stderr[-3000:]
+        assert set(acked) == {acc.id for acc in accs}, f"no write went through on a node: {acked}"
         for srv in (a, b):
             wait_for(lambda: f"key rotation to {new.id:08x} finished" in srv.stderr(), 10,
                      "each node to forget the old key")
