@@ -292,8 +292,30 @@ int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_r
     return sweep_do(db, cfg, now_ms, dry_run, 1, r);
 }
 
+/* Seconds until the lease `name` ends (>= 1), as the table says; or
+ * SWEEP_INTERVAL_S when it cannot be read. */
+static int sweep_lease_left(struct db *db, int64_t now_ms)
+{
+    struct db_param p[] = {DB_TEXT(SWEEP_LEASE_NAME)};
+    struct db_rows *rows = NULL;
+    int64_t left = (int64_t)SWEEP_INTERVAL_S * 1000;
+
+    if (db_query(db, STMT_LEASE_UNTIL, p, 1, &rows) == 0) {
+        if (db_next(rows) == 1)
+            left = db_col_int(rows, 0) - now_ms;
+        db_rows_free(rows);
+    }
+    left = left / 1000 + 1;
+    return left < 1 ? 1 : left > SWEEP_INTERVAL_S ? SWEEP_INTERVAL_S : (int)left;
+}
+
 /* The thread's sweep: the database part only under this period's lease.
- * holder names this process in the lease row (a random id, no host). */
+ * holder names this process in the lease row (a random id, no host).
+ * Returns the seconds until the next sweep: a period after one that swept
+ * the database (or could not read the lease), else the end of the lease
+ * another process holds, so that the database is swept again as soon as
+ * the period has passed, by this node if the holder is gone (or was this
+ * node's previous process, restarted). */
 static int sweep_periodic(struct db *db, const struct config *cfg, const char *holder,
                           struct sweep_report *r)
 {
@@ -304,7 +326,12 @@ static int sweep_periodic(struct db *db, const struct config *cfg, const char *h
 
     if (taken < 0) /* storage down: the local part still runs */
         log_warn("sweep", "the sweep lease could not be read (%s)", err_text((int)taken));
-    return sweep_do(db, cfg, now_ms, 0, taken == 1, r);
+    sweep_do(db, cfg, now_ms, 0, taken == 1, r);
+    if (taken != 0)
+        return SWEEP_INTERVAL_S;
+    int left = sweep_lease_left(db, now_ms);
+    log_info("sweep", "this period's database sweep is another node's; next try in %d s", left);
+    return left;
 }
 
 /* ---- the hourly thread ---- */
@@ -358,10 +385,8 @@ static void *sweep_main(void *unused)
         pthread_mutex_unlock(&sweep_lock);
         struct db *db = db_thread();
         struct sweep_report r;
-        if (db)
-            sweep_periodic(db, sweep_cfg, holder, &r);
+        delay = db ? sweep_periodic(db, sweep_cfg, holder, &r) : SWEEP_INTERVAL_S;
         pthread_mutex_lock(&sweep_lock);
-        delay = SWEEP_INTERVAL_S;
     }
     pthread_mutex_unlock(&sweep_lock);
     db_thread_close();

@@ -18,7 +18,8 @@
  * period's lease (the row "sweep" of the table leases, until
  * SWEEP_LEASE_S from now): with several nodes the database is swept once
  * per period, by whichever node comes first, and by another one when that
- * node is gone. `atelier sweep` ignores the lease (an operator's request).
+ * node is gone (a node that found the lease taken tries again when it
+ * ends). `atelier sweep` ignores the lease (an operator's request).
  * Erasure works in batches of SWEEP_BATCH accounts, one transaction each, so
  * a crash leaves every account either whole or gone, and the API's writers
  * get the database between batches.

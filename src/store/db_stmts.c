@@ -432,6 +432,7 @@ static const struct stmt_sql stmt_table[] = {
                          " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
                          " until_ms = excluded.until_ms WHERE leases.until_ms <= $4",
                          NULL},
+    [STMT_LEASE_UNTIL] = {"SELECT until_ms FROM leases WHERE name = $1", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -192,6 +192,7 @@ enum stmt {
     STMT_SWEEP_THROTTLE,  /* $1 now: rows outside every window */
     STMT_LEASE_TAKE,      /* $1 name, $2 holder, $3 until_ms, $4 now_ms: 1 row changed when
                              taken (free, or the last holder's lease ended), else 0 */
+    STMT_LEASE_UNTIL,     /* $1 name -> until_ms */
     STMT__COUNT
     /* clang-format on */
 };

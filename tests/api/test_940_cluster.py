@@ -250,6 +250,10 @@ if BACKEND == "postgres":
         ev_b = _swept(b)
         assert ev_b["sweep_database_runs"] == 0, ev_b
         assert "(database part done by another node)" in b.stderr(), b.stderr()[-2000:]
+        # B tries again when A's lease ends, not a whole period after its own try.
+        m = re.search(r"database sweep is another node's; next try in (\d+) s", b.stderr())
+        assert m, b.stderr()[-2000:]
+        assert SWEEP_LEASE_S - 120 < int(m.group(1)) <= SWEEP_LEASE_S + 1, m.group(0)
         assert metric_events(a)["sweep_database_runs"] == 1
         holder = pg_helpers.execute(fresh_database, "SELECT name, until_ms FROM leases")
         assert [h[0] for h in holder] == ["sweep"], holder
