@@ -1,5 +1,6 @@
 /*
- * ratelimit.c - in-memory sliding-window failure counters (ratelimit.h).
+ * ratelimit.c - sliding-window failure counters (ratelimit.h): in memory,
+ * and in the database's table `throttle` when shared (several nodes).
  *
  * Each kind owns a chained hash table of entries under one mutex. An entry
  * holds its key, a ring of its last `limit` failure times, the time of its
@@ -22,15 +23,30 @@
  *     chosen keys cannot pile into one chain.
  *  5. An entry's ring has exactly the kind's `limit` slots; changing the
  *     configuration of a kind therefore drops that kind's entries.
- *  6. Keys (IP addresses among them) are never logged or written anywhere;
- *     a freed entry's key bytes are wiped.
+ *  6. Keys (IP addresses among them) are never logged; a freed entry's key
+ *     bytes are wiped. Only in shared mode do they reach storage, and then
+ *     only as their keyed hash (seal_lookup, domain "throttle").
+ *  7. Shared mode (ratelimit_share): every failure is counted in memory AND
+ *     in the table `throttle` (one UPSERT: the row of (kind, hash, second)
+ *     gains one), so the memory's counters are a subset of the table's and
+ *     the wait is the larger of both answers. A storage error is logged (at
+ *     most once a minute) and leaves the memory's answer. The statements
+ *     run on a connection of this module's own per thread, in autocommit.
+ *     The wait from the table is computed exactly as rl_wait computes it
+ *     from a ring: the newest `limit` failures inside the window, and the
+ *     time the oldest of them leaves it.
  */
 #include "account/ratelimit.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "base/log.h"
 #include "base/policy.h"
+#include "base/seal.h"
 #include "base/util.h"
+#include "store/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,16 +282,152 @@ static unsigned rl_wait(const struct rl_kind *kd, const struct rl_entry *e, int6
     return kd->window_s - (unsigned)((uint64_t)now - (uint64_t)oldest);
 }
 
+/* ---- shared mode (invariant 7) ---- */
+
+static atomic_int rl_shared;
+static pthread_once_t rl_conn_once = PTHREAD_ONCE_INIT;
+static pthread_key_t rl_conn_key;
+static int rl_conn_key_ok;
+static _Atomic int64_t rl_complained_ms;
+
+static void rl_conn_close(void *db)
+{
+    db_close(db);
+}
+
+static void rl_conn_init(void)
+{
+    rl_conn_key_ok = pthread_key_create(&rl_conn_key, rl_conn_close) == 0;
+}
+
+/* This thread's connection for the shared counters; NULL when none opens. */
+static struct db *rl_conn(void)
+{
+    struct db *db;
+
+    pthread_once(&rl_conn_once, rl_conn_init);
+    if (!rl_conn_key_ok)
+        return NULL;
+    if ((db = pthread_getspecific(rl_conn_key)))
+        return db;
+    if (db_open(&db))
+        return NULL;
+    if (pthread_setspecific(rl_conn_key, db)) {
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* Forget this thread's connection after an error: the next call opens one. */
+static void rl_conn_drop(void)
+{
+    struct db *db = rl_conn_key_ok ? pthread_getspecific(rl_conn_key) : NULL;
+
+    if (db) {
+        pthread_setspecific(rl_conn_key, NULL);
+        db_close(db);
+    }
+}
+
+static void rl_complain(int rc)
+{
+    int64_t now = (int64_t)(clock_mono_ns() / 1000000u), last = atomic_load(&rl_complained_ms);
+
+    if (last && now - last < 60000)
+        return;
+    atomic_store(&rl_complained_ms, now);
+    log_warn("ratelimit",
+             "the shared throttle table is out of reach (%s): this node counts alone meanwhile",
+             err_text(rc));
+    if (rc == ERR_STORAGE_DOWN)
+        rl_conn_drop();
+}
+
+void ratelimit_share(int on)
+{
+    atomic_store(&rl_shared, on ? 1 : 0);
+}
+
+static void rl_hash(const char *key, uint8_t h[SEAL_LOOKUP_BYTES])
+{
+    seal_lookup("throttle", key, strlen(key), h);
+}
+
+/* The wait the table gives key (invariant 7); 0 on a storage error. */
+static unsigned rl_shared_wait(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
+                               unsigned limit, unsigned window_s, int64_t now)
+{
+    struct db *db = rl_conn();
+    struct db_param p[] = {DB_INT(k), DB_BLOB(h, SEAL_LOOKUP_BYTES),
+                           DB_INT(now - (int64_t)window_s), DB_INT(limit)};
+    struct db_rows *rows = NULL;
+    int64_t sum = 0, oldest = 0;
+    unsigned wait = 0;
+    int rc;
+
+    if (!db) {
+        rl_complain(ERR_STORAGE_DOWN);
+        return 0;
+    }
+    if ((rc = db_query(db, STMT_THROTTLE_RECENT, p, 4, &rows))) {
+        rl_complain(rc);
+        return 0;
+    }
+    while (sum < limit && (rc = db_next(rows)) == 1) {
+        sum += db_col_int(rows, 1);
+        oldest = db_col_int(rows, 0);
+    }
+    db_rows_free(rows);
+    if (rc < 0) {
+        rl_complain(rc);
+        return 0;
+    }
+    if (sum < limit)
+        return 0;
+    if (oldest > now) /* a clock that went backwards */
+        wait = window_s;
+    else
+        wait = window_s - (unsigned)(now - oldest); /* oldest > now - window_s: >= 1 */
+    return wait;
+}
+
+static void rl_shared_fail(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
+                           unsigned window_s, int64_t now)
+{
+    struct db *db = rl_conn();
+    struct db_param p[] = {DB_INT(k), DB_BLOB(h, SEAL_LOOKUP_BYTES), DB_INT(now),
+                           DB_INT(now + (int64_t)window_s)};
+    int rc = db ? db_query(db, STMT_THROTTLE_HIT, p, 4, NULL) : ERR_STORAGE_DOWN;
+
+    if (rc)
+        rl_complain(rc);
+}
+
+static void rl_shared_reset(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES])
+{
+    struct db *db = rl_conn();
+    struct db_param p[] = {DB_INT(k), DB_BLOB(h, SEAL_LOOKUP_BYTES)};
+    int rc = db ? db_query(db, STMT_THROTTLE_RESET, p, 2, NULL) : ERR_STORAGE_DOWN;
+
+    if (rc)
+        rl_complain(rc);
+}
+
+/* ---- the interface ---- */
+
 unsigned ratelimit_check(enum ratelimit_kind k, const char *key, int64_t now)
 {
     struct rl_key rk;
-    unsigned wait = 0;
+    unsigned wait = 0, limit, window_s;
 
     if ((unsigned)k >= RL__COUNT || !key)
         return 0;
     rl_key_make(key, &rk);
     struct rl_kind *kd = &rl_kinds[k];
     pthread_mutex_lock(&kd->lock);
+    limit = kd->limit;
+    window_s = kd->window_s;
     struct rl_entry *e = rl_find(kd, &rk);
     if (!e)
         goto out;
@@ -287,6 +439,12 @@ unsigned ratelimit_check(enum ratelimit_kind k, const char *key, int64_t now)
 out:
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
+    if (atomic_load(&rl_shared)) {
+        uint8_t h[SEAL_LOOKUP_BYTES];
+        rl_hash(key, h);
+        unsigned w = rl_shared_wait(k, h, limit, window_s, now);
+        wait = w > wait ? w : wait;
+    }
     return wait;
 }
 
@@ -339,8 +497,14 @@ void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
     }
     if (e->count == 1 || now > e->last_used)
         e->last_used = now;
+    unsigned window_s = kd->window_s;
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
+    if (atomic_load(&rl_shared)) {
+        uint8_t h[SEAL_LOOKUP_BYTES];
+        rl_hash(key, h);
+        rl_shared_fail(k, h, window_s, now);
+    }
 }
 
 void ratelimit_reset(enum ratelimit_kind k, const char *key)
@@ -359,6 +523,11 @@ void ratelimit_reset(enum ratelimit_kind k, const char *key)
     }
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
+    if (atomic_load(&rl_shared)) {
+        uint8_t h[SEAL_LOOKUP_BYTES];
+        rl_hash(key, h);
+        rl_shared_reset(k, h);
+    }
 }
 
 void ratelimit_clear(void)

@@ -1,13 +1,23 @@
 /*
- * ratelimit.h - in-memory failure counters for login throttling.
+ * ratelimit.h - failure counters for the login and mail throttles.
  *
- * Counters are keyed by a kind and a string (an account id, an IP address)
- * and live only in this process's memory: IP addresses are never written
- * anywhere by this module. A key is limited once it has `limit` failures
- * inside a sliding window of `window_s` seconds; the answer then says how
- * many seconds until the oldest failure leaves the window (Retry-After).
- * Memory is bounded: at most RATELIMIT_MAX_KEYS keys per kind; when full,
- * expired keys are evicted, then the least recently used.
+ * Counters are keyed by a kind and a string (an account id, an IP address).
+ * A key is limited once it has `limit` failures inside a sliding window of
+ * `window_s` seconds; the answer then says how many seconds until the
+ * oldest failure that keeps it limited leaves the window (Retry-After).
+ *
+ * Two places hold them, behind this one interface:
+ *   - this process's memory, always: bounded to RATELIMIT_MAX_KEYS keys per
+ *     kind; when full, expired keys are evicted, then the least recently
+ *     used. Enough for one node (SQLite: one node by design);
+ *   - the database, once ratelimit_share(1) was called (`atelier serve` on
+ *     PostgreSQL): every node counts into the table `throttle`, one row per
+ *     kind, keyed hash of the key (seal_lookup under the server key, never
+ *     the key in clear) and second, written by an atomic UPSERT; so N nodes
+ *     lock a key at the same count as one. The sweeper deletes rows that
+ *     left their window. A node that cannot reach the table (storage down)
+ *     goes on with its memory's counters, which hold a subset of the same
+ *     failures.
  */
 #ifndef ATELIER_RATELIMIT_H
 #define ATELIER_RATELIMIT_H
@@ -41,7 +51,14 @@ void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now);
 /* Forget key's failures (e.g. after a successful login for the account). */
 void ratelimit_reset(enum ratelimit_kind k, const char *key);
 
-/* Drop every counter (tests, shutdown). */
+/* Drop every counter of this process's memory (tests, shutdown). */
 void ratelimit_clear(void);
+
+/* Count in the database too (on) or in memory only (off, the default). Set
+ * before the threads that throttle start. The database's counters are read
+ * and written on a connection of the calling thread's own, outside any
+ * transaction of the request (a failure counts even when the request's
+ * transaction rolls back). */
+void ratelimit_share(int on);
 
 #endif

@@ -76,8 +76,9 @@ struct command {
 
 static const struct command config_commands[] = {
     {"serve", "run the HTTP server", NULL, false},
-    {"migrate", "create or upgrade the database schema, then exit; with --from and --to, copy "
-                "a site into an empty database",
+    {"migrate",
+     "create or upgrade the database schema, then exit; with --from and --to, copy "
+     "a site into an empty database",
      NULL, false},
     {"logs", "search the access log", NULL, false},
     {"sweep", "apply the retention rules once (the server also does it hourly)", NULL, false},

@@ -12,11 +12,14 @@
  * key checks must open; the key check itself moves to the new key last.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/app.h"
 #include "base/config.h"
@@ -252,4 +255,24 @@ void app_close(struct db *db)
     if (db)
         db_close(db);
     seal_shutdown();
+}
+
+int app_lock_file(const char *data_dir, const char *name)
+{
+    char path[PATH_MAX];
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", data_dir, name) >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -2;
+    }
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return -2;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return e == EWOULDBLOCK ? -1 : -2;
+    }
+    return fd;
 }

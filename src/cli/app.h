@@ -45,6 +45,12 @@ int app_open(const struct config *cfg, int create_key, struct db **db);
  * judges the keys itself. */
 int app_prepare(const struct config *cfg, int create_key, struct db **db);
 
+/* Take the lock file <data_dir>/<name> (created mode 0600) for the rest of
+ * the process: an exclusive flock, never waited for. Returns its descriptor
+ * (close-on-exec; closing it releases the lock), -1 when another process
+ * holds it, or -2 when it cannot be opened (errno says why). */
+int app_lock_file(const char *data_dir, const char *name);
+
 /* Undo app_open's global state (key wiped). */
 void app_close(struct db *db);
 

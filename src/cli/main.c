@@ -23,6 +23,7 @@
  * result (JSON for sweep and rekey). `serve` binds its port before it creates
  * any file, and checks its URLs before that.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "account/account.h"
+#include "account/ratelimit.h"
 #include "api/api.h"
 #include "obs/accesslog.h"
 #include "cli/app.h"
@@ -144,6 +146,26 @@ static unsigned serve_hash_slots(const struct config *cfg)
     return ncpu;
 }
 
+/* SQLite serves one node: a second `atelier serve` on the same data
+ * directory is told so (its login and mail throttles would count apart from
+ * the first's, so the limits would double). It is not refused: a server
+ * started next to a running one during a key rotation, or to hand over a
+ * restart, is legitimate for a while. The lock lasts as long as the
+ * process. */
+static void serve_lock(const struct config *cfg)
+{
+    int fd = app_lock_file(cfg->data_dir, "serve.lock");
+
+    if (fd == -1)
+        log_warn("main",
+                 "another atelier serve is running on %s: with SQLite each server counts the "
+                 "login and mail throttles alone, so two of them double every limit; run one "
+                 "(several nodes need PostgreSQL: docs/OPERATIONS.md, \"Several nodes\")",
+                 cfg->data_dir);
+    else if (fd < 0)
+        log_warn("main", "cannot lock %s/serve.lock: %s", cfg->data_dir, strerror(errno));
+}
+
 static int cmd_serve(const struct config *cfg, const char *argv0)
 {
     struct db *db = NULL;
@@ -168,6 +190,10 @@ static int cmd_serve(const struct config *cfg, const char *argv0)
         return 1;
     }
     db_close(db); /* request threads open their own */
+    if (db_backend() == DB_SQLITE)
+        serve_lock(cfg);
+    /* Several nodes share one PostgreSQL database: their throttles too. */
+    ratelimit_share(db_backend() == DB_POSTGRES);
     if (password_set_slots(serve_hash_slots(cfg))) {
         http_unbind();
         app_close(NULL);
@@ -359,7 +385,7 @@ static int cmd_opendata(const struct config *cfg)
     struct db *db = NULL;
     uint64_t t0 = clock_mono_ns();
     char why[512];
-    int rc;
+    int rc, lockfd;
 
     if (o.rho_milli > o.cap_milli) {
         fprintf(stderr, "atelier opendata build: --rho must not exceed --rho-cap\n");
@@ -372,7 +398,23 @@ static int cmd_opendata(const struct config *cfg)
         progress_end();
         return 1;
     }
+    /* One build at a time: this lock on the node (SQLite's one), the
+     * database's advisory lock across nodes (in opendata_build). */
+    if ((lockfd = app_lock_file(cfg->data_dir, "opendata.lock")) < 0) {
+        progress_end();
+        if (lockfd == -1)
+            fprintf(stderr,
+                    "atelier opendata build: another atelier opendata build is running on "
+                    "%s; this one charged nothing: run it again when that one ended\n",
+                    cfg->data_dir);
+        else
+            fprintf(stderr, "atelier opendata build: cannot lock %s/opendata.lock: %s\n",
+                    cfg->data_dir, strerror(errno));
+        app_close(db);
+        return 1;
+    }
     rc = opendata_build(db, &o, &r, why, sizeof why);
+    close(lockfd);
     progress_end();
     if (rc)
         fprintf(stderr, "atelier opendata build: nothing published: %s\n", why);

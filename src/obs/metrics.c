@@ -92,6 +92,7 @@ static const char *const metrics_event_names[EV__COUNT] = {
     [EV_MAIL_FAILED] = "mail_failed",
     [EV_PASSWORD_VERIFICATIONS] = "password_verifications",
     [EV_MAIL_CAPPED] = "mail_capped",
+    [EV_SWEEP_DATABASE_RUNS] = "sweep_database_runs",
 };
 
 /* Methods the client may send that have a label value of their own; the

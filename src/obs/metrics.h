@@ -54,6 +54,8 @@ enum metric_event {
     EV_MAIL_FAILED,
     EV_PASSWORD_VERIFICATIONS, /* argon2id verifications, the dummy ones included */
     EV_MAIL_CAPPED,            /* mails dropped by the per-recipient queue cap */
+    EV_SWEEP_DATABASE_RUNS,    /* sweeps whose database part this process ran (one node per
+                                  period: privacy/sweep.c) */
     EV__COUNT
 };
 void metrics_event(enum metric_event e, uint64_t n);

@@ -30,6 +30,10 @@
  * models newest first through an index, without sorting the sealed rows;
  * nothing is held twice while storing but the CSV.
  *
+ * One build at a time: the whole build holds the advisory lock
+ * OPENDATA_LOCK_KEY (PostgreSQL, across nodes); a second one is refused
+ * before it charges anything.
+ *
  * Invariants: nothing computed from the originals leaves this file except
  * through dgauss noise; no exact count, clipped share or comparison with
  * the originals is published, printed or logged; the ledger never passes
@@ -819,7 +823,7 @@ int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata
                    char *why, size_t whyn)
 {
     struct build b;
-    int rc;
+    int rc, locked = 0;
 
     memset(r, 0, sizeof *r);
     why[0] = 0;
@@ -830,6 +834,15 @@ int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata
     }
     if ((rc = opendata_init(&b, o)))
         goto out;
+    if ((locked = db_try_lock(db, OPENDATA_LOCK_KEY)) != 1) {
+        rc = locked < 0 ? locked : ERR_CONFLICT;
+        if (locked == 0)
+            snprintf(why, whyn,
+                     "another atelier opendata build is running on this database (on this node "
+                     "or another); this one charged nothing: run it again when that one ended");
+        locked = 0;
+        goto out;
+    }
     if (db_backend() == DB_SQLITE && (rc = db_query(db, STMT_OPENDATA_CACHE, NULL, 0, NULL)))
         goto out;
     token_id(r->id);
@@ -846,6 +859,8 @@ int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata
     if (!rc)
         rc = opendata_publish(db, &b, o, r, why, whyn);
 out:
+    if (locked)
+        db_unlock(db, OPENDATA_LOCK_KEY);
     if (rc && !why[0])
         snprintf(why, whyn, "%s", err_text(rc));
     opendata_free(&b);

@@ -12,6 +12,11 @@
 
 struct db;
 
+/* Advisory lock key of a running build ("atlopdat"): one build at a time
+ * across nodes (PostgreSQL; on SQLite `atelier opendata build` also locks
+ * <data>/opendata.lock). */
+#define OPENDATA_LOCK_KEY INT64_C(0x61746c6f70646174)
+
 struct opendata_opts {
     unsigned rho_milli;   /* budget of this release per person (250: rho = 0.25) */
     unsigned cap_milli;   /* lifetime budget per account (<= 1000) */
@@ -37,8 +42,9 @@ struct opendata_report {
 
 /* Build a release: check the cadence, charge every included account's ledger,
  * draw the noise, fit, sample and publish the strata whose noisy count
- * reaches min_stratum. Returns 0; ERR_CONFLICT (this quarter already has a
- * build: nothing done); ERR_INVALID with the reason in why (noise drawn but
+ * reaches min_stratum, holding OPENDATA_LOCK_KEY throughout. Returns 0;
+ * ERR_CONFLICT (this quarter already has a build, or another build holds
+ * the lock: nothing done, why says which); ERR_INVALID with the reason in why (noise drawn but
  * no stratum published, or bad options); or another err. */
 int opendata_build(struct db *db, const struct opendata_opts *o, struct opendata_report *r,
                    char *why, size_t whyn);

@@ -13,6 +13,10 @@
  *   - A dry run takes the same paths inside one transaction and rolls it
  *     back, so its counts are exactly what a real run would do.
  *   - The report holds counts only, never personal data.
+ *   - The hourly thread sweeps the database only under the period's lease
+ *     (STMT_LEASE_TAKE: one atomic statement, so of several nodes exactly
+ *     one takes each period); the metric sweep_database_runs counts the
+ *     database parts this process ran.
  */
 #include <limits.h>
 #include <errno.h>
@@ -35,6 +39,7 @@
 #include "base/policy.h"
 #include "privacy/erase.h"
 #include "privacy/sweep.h"
+#include "base/token.h"
 #include "base/util.h"
 
 static int sweep_rc(int rc)
@@ -198,6 +203,10 @@ static int sweep_database(struct db *db, int64_t now, int dry_run, struct sweep_
         rc = sweep_delete(db, STMT_SWEEP_SESSIONS, now, &r->sessions_deleted);
     if (!rc)
         rc = sweep_delete(db, STMT_SWEEP_TOKENS, now, &r->tokens_deleted);
+    if (!rc) { /* the shared throttles' rows outside every window: no personal data */
+        int n = 0;
+        rc = sweep_delete(db, STMT_SWEEP_THROTTLE, now, &n);
+    }
     if (!rc) /* expired API keys count with the sessions: both are credentials */
         rc = sweep_delete(db, STMT_SWEEP_APIKEYS, now * 1000, &r->sessions_deleted);
     if (!rc)
@@ -233,6 +242,8 @@ static int sweep_locked(struct db *db, int64_t now, int dry_run, struct sweep_re
         return sweep_rc(rc);
     }
     rc = sweep_database(db, now, dry_run, r);
+    if (!dry_run)
+        metrics_event(EV_SWEEP_DATABASE_RUNS, 1);
     if (dry_run)
         db_rollback(db);
     else if (r->accounts_erased) {
@@ -243,8 +254,10 @@ static int sweep_locked(struct db *db, int64_t now, int dry_run, struct sweep_re
     return sweep_rc(rc);
 }
 
-int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_run,
-              struct sweep_report *r)
+/* One sweep; the database part only when with_db (else reported as done
+ * elsewhere). */
+static int sweep_do(struct db *db, const struct config *cfg, int64_t now_ms, int dry_run,
+                    int with_db, struct sweep_report *r)
 {
     char logdir[PATH_MAX + 8];
     uint64_t t0 = clock_mono_ns();
@@ -253,8 +266,10 @@ int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_r
     memset(r, 0, sizeof *r);
     snprintf(logdir, sizeof logdir, "%s/logs", cfg->data_dir);
     rc = accesslog_prune(logdir, now_ms, RETAIN_ACCESS_LOG_DAYS, dry_run, &r->logs_deleted);
-    if (rc == 0)
+    if (rc == 0 && with_db)
         rc = sweep_locked(db, now_ms / 1000, dry_run, r);
+    else if (!with_db)
+        r->locked_elsewhere = 1;
     if (rc == 0)
         rc = mail_outbox_prune(cfg->data_dir, now_ms, dry_run, &r->outbox_deleted);
     uint64_t dur = clock_mono_ns() - t0;
@@ -272,6 +287,54 @@ int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_r
              r->mfa_setups_deleted, r->outbox_deleted, r->ms,
              r->locked_elsewhere ? " (database part done by another node)" : "");
     return rc;
+}
+
+int sweep_run(struct db *db, const struct config *cfg, int64_t now_ms, int dry_run,
+              struct sweep_report *r)
+{
+    return sweep_do(db, cfg, now_ms, dry_run, 1, r);
+}
+
+/* Seconds until the lease `name` ends (>= 1), as the table says; or
+ * SWEEP_INTERVAL_S when it cannot be read. */
+static int sweep_lease_left(struct db *db, int64_t now_ms)
+{
+    struct db_param p[] = {DB_TEXT(SWEEP_LEASE_NAME)};
+    struct db_rows *rows = NULL;
+    int64_t left = (int64_t)SWEEP_INTERVAL_S * 1000;
+
+    if (db_query(db, STMT_LEASE_UNTIL, p, 1, &rows) == 0) {
+        if (db_next(rows) == 1)
+            left = db_col_int(rows, 0) - now_ms;
+        db_rows_free(rows);
+    }
+    left = left / 1000 + 1;
+    return left < 1 ? 1 : left > SWEEP_INTERVAL_S ? SWEEP_INTERVAL_S : (int)left;
+}
+
+/* The thread's sweep: the database part only under this period's lease.
+ * holder names this process in the lease row (a random id, no host).
+ * Returns the seconds until the next sweep: a period after one that swept
+ * the database (or could not read the lease), else the end of the lease
+ * another process holds, so that the database is swept again as soon as
+ * the period has passed, by this node if the holder is gone (or was this
+ * node's previous process, restarted). */
+static int sweep_periodic(struct db *db, const struct config *cfg, const char *holder,
+                          struct sweep_report *r)
+{
+    int64_t now_ms = clock_now_ms();
+    struct db_param p[] = {DB_TEXT(SWEEP_LEASE_NAME), DB_TEXT(holder),
+                           DB_INT(now_ms + (int64_t)SWEEP_LEASE_S * 1000), DB_INT(now_ms)};
+    int64_t taken = db_exec(db, STMT_LEASE_TAKE, p, 4);
+
+    if (taken < 0) /* storage down: the local part still runs */
+        log_warn("sweep", "the sweep lease could not be read (%s)", err_text((int)taken));
+    sweep_do(db, cfg, now_ms, 0, taken == 1, r);
+    if (taken != 0)
+        return SWEEP_INTERVAL_S;
+    int left = sweep_lease_left(db, now_ms);
+    log_info("sweep", "this period's database sweep is another node's; next try in %d s", left);
+    return left;
 }
 
 /* ---- the hourly thread ---- */
@@ -303,8 +366,10 @@ static int sweep_wait(const struct timespec *due)
 static void *sweep_main(void *unused)
 {
     int delay = (int)sweep_cfg->sweep_delay_s; /* --sweep-delay, 10 s by default */
+    char holder[TOKEN_ID_LEN + 1];
 
     (void)unused;
+    token_id(holder);
     erase_scrub_note(1); /* a previous process may have left erased pages in the WAL */
     pthread_mutex_lock(&sweep_lock);
     while (sweep_running) {
@@ -323,12 +388,13 @@ static void *sweep_main(void *unused)
         pthread_mutex_unlock(&sweep_lock);
         struct db *db = db_thread();
         struct sweep_report r;
-        if (db)
-            sweep_run(db, sweep_cfg, clock_now_ms(), 0, &r);
-        else /* no connection: a failed run, as /metrics must say */
+        if (db) {
+            delay = sweep_periodic(db, sweep_cfg, holder, &r);
+        } else { /* no connection: a failed run, as /metrics must say */
             metrics_sweep(clock_now_ms(), 0, 0, 0);
+            delay = SWEEP_INTERVAL_S;
+        }
         pthread_mutex_lock(&sweep_lock);
-        delay = SWEEP_INTERVAL_S;
     }
     pthread_mutex_unlock(&sweep_lock);
     db_thread_close();

@@ -13,7 +13,13 @@
  *      enabled within LIMIT_MFA_SETUP_TTL_S;
  *   6. deletes this node's outbox files older than RETAIN_OUTBOX_DAYS.
  * Steps 2-5 touch the shared database and run on one node at a time
- * (PostgreSQL advisory lock); step 1 runs on every node for its own logs.
+ * (PostgreSQL advisory lock); steps 1 and 6 run on every node for its own
+ * files. The server's hourly thread runs steps 2-5 only when it takes the
+ * period's lease (the row "sweep" of the table leases, until
+ * SWEEP_LEASE_S from now): with several nodes the database is swept once
+ * per period, by whichever node comes first, and by another one when that
+ * node is gone (a node that found the lease taken tries again when it
+ * ends). `atelier sweep` ignores the lease (an operator's request).
  * Erasure works in batches of SWEEP_BATCH accounts, one transaction each, so
  * a crash leaves every account either whole or gone, and the API's writers
  * get the database between batches.
@@ -29,9 +35,12 @@ struct db;
 #define SWEEP_BATCH      100
 #define SWEEP_LOCK_KEY   0x61746c7377656570LL /* "atlsweep" */
 #define SWEEP_INTERVAL_S 3600
+#define SWEEP_LEASE_S    (SWEEP_INTERVAL_S - SWEEP_INTERVAL_S / 10) /* a little under a period */
+#define SWEEP_LEASE_NAME "sweep"
 
 struct sweep_report {
-    int locked_elsewhere; /* another node held the lock: steps 2-5 skipped */
+    int locked_elsewhere; /* another node held the lock or the period's lease: steps 2-5
+                             skipped */
     int logs_deleted;
     int notices;
     int accounts_erased;

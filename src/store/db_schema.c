@@ -474,6 +474,44 @@ const struct db_migration db_migrations[] = {
                   " ON models (account_id, updated_at DESC, id DESC);\n"
                   "ALTER TABLE opendata_releases DROP COLUMN json;\n",
     },
+    {
+        /* Several nodes on one PostgreSQL database (issue 17, item 3).
+         * throttle: the login and mail throttles' failure counters, one row
+         * per kind, keyed hash of the key (an IP, an account, a hashed
+         * address: never in clear) and second; expires_at is when the row
+         * leaves every window (the sweeper deletes it then). leases: a
+         * named job that one node took until until_ms (the sweeper's
+         * period). Neither holds account data. */
+        .version = 16,
+        .sqlite_sql = "CREATE TABLE throttle (\n"
+                      "  kind INTEGER NOT NULL,\n"
+                      "  key_hash BLOB NOT NULL,\n"
+                      "  at INTEGER NOT NULL,\n"
+                      "  n INTEGER NOT NULL,\n"
+                      "  expires_at INTEGER NOT NULL,\n"
+                      "  PRIMARY KEY (kind, key_hash, at)\n"
+                      ") STRICT;\n"
+                      "CREATE INDEX throttle_expires ON throttle (expires_at);\n"
+                      "CREATE TABLE leases (\n"
+                      "  name TEXT PRIMARY KEY,\n"
+                      "  holder TEXT NOT NULL,\n"
+                      "  until_ms INTEGER NOT NULL\n"
+                      ") STRICT;\n",
+        .pg_sql = "CREATE TABLE throttle (\n"
+                  "  kind BIGINT NOT NULL,\n"
+                  "  key_hash BYTEA NOT NULL,\n"
+                  "  at BIGINT NOT NULL,\n"
+                  "  n BIGINT NOT NULL,\n"
+                  "  expires_at BIGINT NOT NULL,\n"
+                  "  PRIMARY KEY (kind, key_hash, at)\n"
+                  ");\n"
+                  "CREATE INDEX throttle_expires ON throttle (expires_at);\n"
+                  "CREATE TABLE leases (\n"
+                  "  name TEXT PRIMARY KEY,\n"
+                  "  holder TEXT NOT NULL,\n"
+                  "  until_ms BIGINT NOT NULL\n"
+                  ");\n",
+    },
 };
 
 const size_t db_migrations_count = sizeof db_migrations / sizeof db_migrations[0];

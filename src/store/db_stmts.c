@@ -433,10 +433,26 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_COPY_COUNT_##name] = {"SELECT count(*) FROM " table, NULL},
     COPY_TABLES(COPY_SQL_X)
 #undef COPY_SQL_X
-    /* the storage gauges of /metrics (issue 18, item 8): aggregates over a
-     * queue that delivery keeps short and a table of one release */
-    [STMT_MAIL_QUEUE_STATS] = {"SELECT count(*), min(created_ms) FROM mail_queue", NULL},
+        /* the storage gauges of /metrics (issue 18, item 8): aggregates over a
+         * queue that delivery keeps short and a table of one release */
+        [STMT_MAIL_QUEUE_STATS] = {"SELECT count(*), min(created_ms) FROM mail_queue", NULL},
     [STMT_OPENDATA_PUBLISHED] = {"SELECT max(created_at) FROM opendata_releases", NULL},
+    /* several nodes (issue 17, item 3) */
+    [STMT_THROTTLE_RECENT] = {"SELECT at, n FROM throttle WHERE kind = $1 AND key_hash = $2"
+                              " AND at > $3 ORDER BY at DESC LIMIT $4",
+                              NULL},
+    [STMT_THROTTLE_HIT] = {"INSERT INTO throttle (kind, key_hash, at, n, expires_at)"
+                           " VALUES ($1, $2, $3, 1, $4)"
+                           " ON CONFLICT (kind, key_hash, at) DO UPDATE SET n = throttle.n + 1,"
+                           " expires_at = excluded.expires_at",
+                           NULL},
+    [STMT_THROTTLE_RESET] = {"DELETE FROM throttle WHERE kind = $1 AND key_hash = $2", NULL},
+    [STMT_SWEEP_THROTTLE] = {"DELETE FROM throttle WHERE expires_at <= $1", NULL},
+    [STMT_LEASE_TAKE] = {"INSERT INTO leases (name, holder, until_ms) VALUES ($1, $2, $3)"
+                         " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                         " until_ms = excluded.until_ms WHERE leases.until_ms <= $4",
+                         NULL},
+    [STMT_LEASE_UNTIL] = {"SELECT until_ms FROM leases WHERE name = $1", NULL},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

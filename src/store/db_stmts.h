@@ -199,6 +199,15 @@ enum stmt {
     /* the storage gauges of /metrics (issue 18, item 8) */
     STMT_MAIL_QUEUE_STATS,  /* -> rows of the mail queue, oldest created_ms (NULL: empty) */
     STMT_OPENDATA_PUBLISHED, /* -> created_at of the current release (NULL: none) */
+    /* several nodes (issue 17, item 3: account/ratelimit.c, privacy/sweep.c) */
+    STMT_THROTTLE_RECENT, /* $1 kind, $2 key_hash, $3 window start (exclusive), $4 limit ->
+                             at, n: the newest seconds with failures, newest first */
+    STMT_THROTTLE_HIT,    /* $1 kind, $2 key_hash, $3 at (second), $4 expires_at: one failure */
+    STMT_THROTTLE_RESET,  /* $1 kind, $2 key_hash */
+    STMT_SWEEP_THROTTLE,  /* $1 now: rows outside every window */
+    STMT_LEASE_TAKE,      /* $1 name, $2 holder, $3 until_ms, $4 now_ms: 1 row changed when
+                             taken (free, or the last holder's lease ended), else 0 */
+    STMT_LEASE_UNTIL,     /* $1 name -> until_ms */
     STMT__COUNT
     /* clang-format on */
 };

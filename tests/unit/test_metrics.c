@@ -204,7 +204,8 @@ static void test_render_series(void **state)
     assert_line(text, "atelier_events_total{event=\"mail_failed\"} 0");
     assert_line(text, "atelier_events_total{event=\"password_verifications\"} 0");
     assert_line(text, "atelier_events_total{event=\"mail_capped\"} 0");
-    assert_int_equal(count_prefix(text, "atelier_events_total{"), 10);
+    assert_line(text, "atelier_events_total{event=\"sweep_database_runs\"} 0");
+    assert_int_equal(count_prefix(text, "atelier_events_total{"), 11);
 
     assert_line(text, "# TYPE atelier_accesslog_write_errors_total counter");
 
