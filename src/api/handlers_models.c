@@ -197,7 +197,8 @@ int h_models_create(struct req *rq)
     if ((rc = model_db(rq, &db)) || (rc = model_apply(rq, req_json(rq), &m, 1)))
         goto out;
     if ((rc = models_insert(db, req_account(rq), &m)) == ERR_CONFLICT) {
-        rc = req_fail(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d models",
+        rc = req_fail(rq, ERR_CONFLICT, "limit_reached",
+                      "an account holds at most %d models; delete one first",
                       LIMIT_MODELS_PER_ACCOUNT);
         goto out;
     }

@@ -596,7 +596,8 @@ int h_saved_create(struct req *rq)
     if ((rc = saved_drafts(rq, &p)))
         goto out;
     if ((rc = saved_insert(db, owner, &p)) == ERR_CONFLICT)
-        rc = req_fail(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d patterns",
+        rc = req_fail(rq, ERR_CONFLICT, "limit_reached",
+                      "an account holds at most %d saved patterns; delete one first",
                       LIMIT_PATTERNS_PER_ACCOUNT);
     else if (rc == ERR_NOT_FOUND) /* the model was deleted meanwhile */
         rc = input_fail(rq, "model_id", "model_id must be the id of one of your models");
