@@ -282,15 +282,15 @@ int password_check(const char *pw, size_t n, const char *const *user_words, char
 
     pw_why(why, whyn, "%s", "");
     if (!pw || n < LIMIT_PASSWORD_MIN) {
-        pw_why(why, whyn, "password is too short: it needs at least %d bytes", LIMIT_PASSWORD_MIN);
+        pw_why(why, whyn, "is too short: it needs at least %d bytes", LIMIT_PASSWORD_MIN);
         return ERR_INVALID;
     }
     if (n > LIMIT_PASSWORD_MAX) {
-        pw_why(why, whyn, "password is too long: it may have at most %d bytes", LIMIT_PASSWORD_MAX);
+        pw_why(why, whyn, "is too long: it may have at most %d bytes", LIMIT_PASSWORD_MAX);
         return ERR_INVALID;
     }
     if (!util_utf8_valid(pw, n)) {
-        pw_why(why, whyn, "%s", "password is not valid UTF-8 text");
+        pw_why(why, whyn, "%s", "is not valid UTF-8 text");
         return ERR_INVALID;
     }
     memcpy(buf, pw, n);
@@ -298,8 +298,8 @@ int password_check(const char *pw, size_t n, const char *const *user_words, char
     pw_dict_build(&dict, user_words);
     double bits = ZxcvbnMatch(buf, dict.words, &info);
     if (bits < LIMIT_PASSWORD_BITS) {
-        pw_why(why, whyn, "password is too easy to guess: %s (estimated 10^%.0f guesses)",
-               pw_weakness(info), bits * log10(2.0));
+        pw_why(why, whyn, "is too easy to guess: %s (about 10^%.0f guesses)", pw_weakness(info),
+               bits * log10(2.0));
         goto out;
     }
     rc = 0;

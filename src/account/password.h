@@ -28,9 +28,11 @@ int password_set_cost(unsigned long long t, size_t mem);
  * first hash. Returns 0 or ERR_INVALID. */
 int password_set_slots(unsigned n);
 
-/* 0 when acceptable, else ERR_INVALID with a sentence in why naming the rule
- * (too short, too long, not UTF-8, or too easy to guess and why). user_words
- * is a NULL-terminated list (may be NULL). */
+/* 0 when acceptable, else ERR_INVALID with, in why, the end of a sentence
+ * whose subject the caller gives (the field: "new_password " + why), naming
+ * the rule: "is too short: ...", "is too long: ...", "is not valid UTF-8
+ * text", "is too easy to guess: <why>". user_words is a NULL-terminated
+ * list (may be NULL). */
 int password_check(const char *pw, size_t n, const char *const *user_words, char *why, size_t whyn);
 
 /* Hash into out (PASSWORD_HASH_MAX bytes). Returns 0 or ERR_NOMEM. */

@@ -27,6 +27,10 @@ int h_account_delete(struct req *rq);
  * authenticated account. 0, or the err the handler returns. */
 struct db;
 int h_check_password(struct req *rq, struct db *db, const char *pw, size_t n, const char *field);
+/* The member "password" of body b (NULL when the body is empty), which
+ * confirms an action: absent, a 422 that says how to send it, "to" naming
+ * the action ("to delete the account"). */
+int h_password_member(struct req *rq, json_t *b, const char *to, const char **pw, size_t *n);
 
 /* Shared by the account handlers (handlers_account.c, handlers_mfa.c). */
 struct db;

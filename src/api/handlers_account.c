@@ -116,7 +116,7 @@ static int h_password_field(struct req *rq, json_t *b, const char *key, const ch
     if (rc)
         return rc;
     if (password_check(*pw, *n, username || email ? words : NULL, why, sizeof why))
-        return input_fail(rq, key, "%s: %s", key, why);
+        return input_fail(rq, key, "%s %s", key, why);
     return 0;
 }
 
@@ -984,8 +984,14 @@ int h_password_change(struct req *rq)
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "current_password", 1, &cur, &curn)) || (rc = h_db(rq, &db)))
         return rc;
-    if ((rc = h_verify_current(rq, db, id, cur, curn, "current_password")))
+    if ((rc = h_verify_current(rq, db, id, cur, curn, "current_password")) ||
+        (rc = input_string(rq, b, "new_password", 1, &pw, &pwn)))
         return rc;
+    /* A change to the same password changes nothing, and revoking the other
+     * sessions on it would only look like a change (issue 18). */
+    if (pwn == curn && sodium_memcmp(pw, cur, pwn) == 0)
+        return input_fail(rq, "new_password",
+                          "new_password is the current password; choose a different one");
     if ((rc = h_account_words(db, id, username, email)) ||
         (rc = h_password_field(rq, b, "new_password", username, email, &pw, &pwn)) ||
         (rc = password_hash(pw, pwn, hash)))
@@ -1099,7 +1105,7 @@ int h_account_delete(struct req *rq)
     int rc;
 
     if ((rc = input_known_keys(rq, b, keys)) ||
-        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) || (rc = h_db(rq, &db)))
+        (rc = h_password_member(rq, b, "to delete the account", &pw, &pwn)) || (rc = h_db(rq, &db)))
         return rc;
     if ((rc = h_verify_current(rq, db, id, pw, pwn, "password")))
         return rc;
@@ -1111,6 +1117,16 @@ int h_account_delete(struct req *rq)
 }
 
 /* ---- shared with other handlers ---- */
+
+int h_password_member(struct req *rq, json_t *b, const char *to, const char **pw, size_t *n)
+{
+    if (!json_object_get(b, "password")) /* b is NULL when the body is empty */
+        return input_fail(rq, "password",
+                          "password is required %s: send {\"password\": \"...\"} as the JSON "
+                          "body, with Content-Type: application/json",
+                          to);
+    return input_string(rq, b, "password", 1, pw, n);
+}
 
 int h_check_password(struct req *rq, struct db *db, const char *pw, size_t n, const char *field)
 {

@@ -135,7 +135,7 @@ int h_apikey_delete(struct req *rq)
     int rc = apikey_delete(db_thread(), req_account(rq), req_param(rq, "id"));
 
     if (rc == ERR_NOT_FOUND)
-        return req_fail(rq, ERR_NOT_FOUND, NULL, "no such API key");
+        return req_fail(rq, ERR_NOT_FOUND, NULL, "no API key with this id");
     if (rc)
         return rc;
     return resp_empty(rq, 204);

@@ -157,8 +157,12 @@ static int model_respond(struct req *rq, unsigned status, const struct model *m)
 
 /* ---- handlers ---- */
 
-static int model_db(struct db **db)
+/* The storage of this thread; and the 404 every route with a model {id}
+ * may end in (the id names no model of this account), described ahead
+ * (routes without an id never end in a 404). */
+static int model_db(struct req *rq, struct db **db)
 {
+    req_fail(rq, ERR_NOT_FOUND, NULL, "no model with this id");
     *db = db_thread();
     return *db ? 0 : ERR_UNAVAILABLE;
 }
@@ -171,7 +175,7 @@ int h_models_list(struct req *rq)
     size_t n;
     int rc;
 
-    if ((rc = model_db(&db)) || (rc = models_list_write(db, req_account(rq), &b))) {
+    if ((rc = model_db(rq, &db)) || (rc = models_list_write(db, req_account(rq), &b))) {
         strbuf_release(&b);
         return rc;
     }
@@ -190,10 +194,11 @@ int h_models_create(struct req *rq)
     token_id(id);
     util_strlcpy(m.id, id, sizeof m.id);
     m.measurements = json_object();
-    if ((rc = model_db(&db)) || (rc = model_apply(rq, req_json(rq), &m, 1)))
+    if ((rc = model_db(rq, &db)) || (rc = model_apply(rq, req_json(rq), &m, 1)))
         goto out;
     if ((rc = models_insert(db, req_account(rq), &m)) == ERR_CONFLICT) {
-        rc = req_fail(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d models",
+        rc = req_fail(rq, ERR_CONFLICT, "limit_reached",
+                      "an account holds at most %d models; delete one first",
                       LIMIT_MODELS_PER_ACCOUNT);
         goto out;
     }
@@ -213,7 +218,8 @@ int h_model_get(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(&db)) || (rc = models_load(db, req_param(rq, "id"), req_account(rq), &m)))
+    if ((rc = model_db(rq, &db)) ||
+        (rc = models_load(db, req_param(rq, "id"), req_account(rq), &m)))
         return rc;
     rc = model_respond(rq, 200, &m);
     models_release(&m);
@@ -227,7 +233,7 @@ int h_model_patch(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(&db)) || (rc = models_load(db, id, owner, &m)))
+    if ((rc = model_db(rq, &db)) || (rc = models_load(db, id, owner, &m)))
         return rc;
     if ((rc = model_apply(rq, req_json(rq), &m, 0)) == 0 &&
         (rc = models_update(db, owner, &m)) == 0) {
@@ -244,7 +250,7 @@ int h_model_delete(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(&db)) || (rc = models_delete(db, req_param(rq, "id"), req_account(rq))))
+    if ((rc = model_db(rq, &db)) || (rc = models_delete(db, req_param(rq, "id"), req_account(rq))))
         return rc;
     return resp_empty(rq, 204);
 }
@@ -256,7 +262,8 @@ int h_model_measurements_get(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(&db)) || (rc = models_load(db, req_param(rq, "id"), req_account(rq), &m)))
+    if ((rc = model_db(rq, &db)) ||
+        (rc = models_load(db, req_param(rq, "id"), req_account(rq), &m)))
         return rc;
     rc = resp_bytes(rq, 200, "application/json", m.mtext, strlen(m.mtext));
     models_release(&m);
@@ -276,7 +283,7 @@ int h_model_measurements_put(struct req *rq)
 
     json_object_foreach(body, name, v) /* import: a null means "not measured" */
         if (!json_is_null(v)) json_object_set(flat, name, v);
-    if ((rc = model_db(&db)) || (rc = models_load(db, id, owner, &m))) {
+    if ((rc = model_db(rq, &db)) || (rc = models_load(db, id, owner, &m))) {
         json_decref(flat);
         return rc;
     }
@@ -301,7 +308,7 @@ int h_avatar_put(struct req *rq)
     int w, h, rc;
 
     /* the owner's model is checked before the image is worked on */
-    if ((rc = model_db(&db)) || (rc = models_load(db, id, req_account(rq), &m)))
+    if ((rc = model_db(rq, &db)) || (rc = models_load(db, id, req_account(rq), &m)))
         return rc;
     models_release(&m);
     if ((rc = pictures_accept(rq, "model_avatars.data", id, &box, &boxn, &type, &w, &h)))
@@ -317,10 +324,17 @@ int h_avatar_get(struct req *rq)
     char *type = NULL;
     uint8_t *box = NULL;
     size_t n = 0;
+    struct model m;
     struct db *db;
     int rc;
 
-    if ((rc = model_db(&db)) || (rc = models_avatar_get(db, id, req_account(rq), &type, &box, &n)))
+    if ((rc = model_db(rq, &db)) || (rc = models_load(db, id, req_account(rq), &m)))
+        return rc;
+    models_release(&m);
+    rc = models_avatar_get(db, id, req_account(rq), &type, &box, &n);
+    if (rc == ERR_NOT_FOUND)
+        return req_fail(rq, ERR_NOT_FOUND, NULL, "no avatar is set for this model");
+    if (rc)
         return rc;
     rc = pictures_send(rq, "model_avatars.data", id, type, box, n);
     free(type);
@@ -333,7 +347,7 @@ int h_avatar_delete(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(&db)) ||
+    if ((rc = model_db(rq, &db)) ||
         (rc = models_avatar_delete(db, req_param(rq, "id"), req_account(rq))))
         return rc;
     return resp_empty(rq, 204);

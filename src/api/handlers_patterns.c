@@ -449,10 +449,12 @@ static int model_pattern(struct req *rq, enum pattern_form form)
 
     if (!db)
         return ERR_UNAVAILABLE;
+    req_fail(rq, ERR_NOT_FOUND, NULL, "no model with this id");
     if ((rc = models_get(db, req_param(rq, "id"), req_account(rq), &name, &breasts, &meas)))
         return rc;
     if (!d)
-        rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");
+        rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design",
+                      "no design with this name (see GET /v1/designs)");
     else if ((rc = options_query(rq, d, form == FORM_PDF, &options)) == 0 &&
              (rc = pattern_make(rq, d, name, breasts, meas, options, NULL, &p)) == 0)
         rc = pattern_send(rq, p, form, options);
@@ -479,8 +481,12 @@ int h_pattern_json(struct req *rq)
 
 /* ---- saved patterns ---- */
 
-static int saved_db(struct db **db)
+/* The storage of this thread; and the 404 every route with a saved
+ * pattern {id} may end in, described ahead (routes without an id never end
+ * in a 404). */
+static int saved_db(struct req *rq, struct db **db)
 {
+    req_fail(rq, ERR_NOT_FOUND, NULL, "no saved pattern with this id");
     *db = db_thread();
     return *db ? 0 : ERR_UNAVAILABLE;
 }
@@ -551,7 +557,7 @@ int h_saved_create(struct req *rq)
     int rc, present, changed;
     struct db *db;
 
-    if ((rc = saved_db(&db)) || (rc = input_known_keys(rq, b, keys)) ||
+    if ((rc = saved_db(rq, &db)) || (rc = input_known_keys(rq, b, keys)) ||
         (rc = input_text_field(rq, b, "name", LIMIT_MODEL_NAME_MAX, 0, &p.name, &present)))
         goto out;
     if (!present) {
@@ -562,7 +568,7 @@ int h_saved_create(struct req *rq)
         (rc = input_string(rq, b, "design", 1, &design, NULL)))
         goto out;
     if (!(d = draft_find(design))) {
-        rc = input_fail(rq, "design", "unknown design (see GET /v1/designs)");
+        rc = input_fail(rq, "design", "design must be the name of a design (see GET /v1/designs)");
         goto out;
     }
     if ((rc = saved_model_id(rq, b, &model_id)))
@@ -590,7 +596,8 @@ int h_saved_create(struct req *rq)
     if ((rc = saved_drafts(rq, &p)))
         goto out;
     if ((rc = saved_insert(db, owner, &p)) == ERR_CONFLICT)
-        rc = req_fail(rq, ERR_CONFLICT, "limit_reached", "an account holds at most %d patterns",
+        rc = req_fail(rq, ERR_CONFLICT, "limit_reached",
+                      "an account holds at most %d saved patterns; delete one first",
                       LIMIT_PATTERNS_PER_ACCOUNT);
     else if (rc == ERR_NOT_FOUND) /* the model was deleted meanwhile */
         rc = input_fail(rq, "model_id", "model_id must be the id of one of your models");
@@ -615,7 +622,7 @@ int h_saved_list(struct req *rq)
 
     if (!list)
         return ERR_NOMEM;
-    if ((rc = saved_db(&db)) || (rc = saved_list(db, req_account(rq), list))) {
+    if ((rc = saved_db(rq, &db)) || (rc = saved_list(db, req_account(rq), list))) {
         json_decref(list);
         return rc;
     }
@@ -628,7 +635,7 @@ int h_saved_get(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = saved_db(&db)) || (rc = saved_load(db, req_param(rq, "id"), req_account(rq), &p)))
+    if ((rc = saved_db(rq, &db)) || (rc = saved_load(db, req_param(rq, "id"), req_account(rq), &p)))
         return rc;
     rc = saved_respond(rq, 200, &p);
     saved_release(&p);
@@ -645,7 +652,7 @@ int h_saved_patch(struct req *rq)
     struct db *db;
     int rc, present, changed = 0;
 
-    if ((rc = saved_db(&db)) || (rc = saved_load(db, id, owner, &p)))
+    if ((rc = saved_db(rq, &db)) || (rc = saved_load(db, id, owner, &p)))
         return rc;
     if ((rc = input_known_keys(rq, b, keys)))
         goto out;
@@ -681,7 +688,7 @@ int h_saved_delete(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = saved_db(&db)) || (rc = saved_delete(db, req_param(rq, "id"), req_account(rq))))
+    if ((rc = saved_db(rq, &db)) || (rc = saved_delete(db, req_param(rq, "id"), req_account(rq))))
         return rc;
     return resp_empty(rq, 204);
 }
@@ -695,10 +702,12 @@ int h_saved_refresh(struct req *rq)
     json_t *snap;
     int rc;
 
-    if ((rc = saved_db(&db)) || (rc = saved_load(db, id, owner, &p)))
+    if ((rc = saved_db(rq, &db)) || (rc = saved_load(db, id, owner, &p)))
         return rc;
     if ((rc = models_load(db, p.model_id, owner, &m)) == ERR_NOT_FOUND) {
-        rc = req_fail(rq, ERR_NOT_FOUND, "model_not_found", "the model of this pattern is gone");
+        rc = req_fail(rq, ERR_NOT_FOUND, "model_not_found",
+                      "no model for this pattern: its model was deleted, so it cannot be "
+                      "refreshed (it still drafts from its snapshot)");
         goto out;
     }
     if (rc)
@@ -732,7 +741,7 @@ static int saved_pattern(struct req *rq, enum pattern_form form)
     struct db *db;
     int rc;
 
-    if ((rc = saved_db(&db)) || (rc = saved_load(db, req_param(rq, "id"), req_account(rq), &p)))
+    if ((rc = saved_db(rq, &db)) || (rc = saved_load(db, req_param(rq, "id"), req_account(rq), &p)))
         return rc;
     if ((d = draft_find(p.design)) && !(options = options_effective(d, p.options))) {
         rc = ERR_NOMEM;

@@ -283,7 +283,7 @@ int h_picture_get(struct req *rq)
         const void *box = db_col_blob(rows, 1, &n);
         rc = pictures_send(rq, "account_pictures.data", id, db_col_text(rows, 0, NULL), box, n);
     } else {
-        rc = req_fail(rq, ERR_NOT_FOUND, NULL, "no picture");
+        rc = req_fail(rq, ERR_NOT_FOUND, NULL, "no picture is set for this account");
     }
     db_rows_free(rows);
     return rc;

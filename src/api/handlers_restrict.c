@@ -37,7 +37,7 @@ static int restrict_answer(struct req *rq, struct db *db, const char *id)
 }
 
 /* The password check both routes start with; the db goes to *db. */
-static int restrict_password(struct req *rq, struct db **db)
+static int restrict_password(struct req *rq, struct db **db, int restrict_it)
 {
     static const char *const keys[] = {"password", NULL};
     json_t *b = req_json(rq);
@@ -46,7 +46,8 @@ static int restrict_password(struct req *rq, struct db **db)
     int rc;
 
     if ((rc = input_known_keys(rq, b, keys)) ||
-        (rc = input_string(rq, b, "password", 1, &pw, &pwn)))
+        (rc = h_password_member(
+             rq, b, restrict_it ? "to restrict processing" : "to lift the restriction", &pw, &pwn)))
         return rc;
     if (!(*db = db_thread()))
         return ERR_UNAVAILABLE;
@@ -93,7 +94,7 @@ static int restrict_change(struct req *rq, int restrict_it)
     struct db *db = NULL;
     int rc, changed;
 
-    if ((rc = restrict_password(rq, &db)))
+    if ((rc = restrict_password(rq, &db, restrict_it)))
         return rc;
     if ((rc = db_begin(db)))
         return rc;

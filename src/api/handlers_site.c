@@ -88,7 +88,7 @@ static int site_send(struct req *rq, const char *name)
     const char *etag;
 
     if (!f || (unsigned long)(f - site_files) >= SITE_MAX_FILES)
-        return req_fail(rq, ERR_NOT_FOUND, NULL, "no such page");
+        return req_fail(rq, ERR_NOT_FOUND, NULL, "no page at this address");
     pthread_once(&site_once, site_hash_all);
     etag = site_etags[f - site_files];
     resp_header(rq, "Content-Security-Policy", SITE_CSP);
@@ -134,7 +134,7 @@ int h_site_page(struct req *rq)
     for (size_t i = 0; pattern && i < sizeof site_pages / sizeof site_pages[0]; i++)
         if (strcmp(site_pages[i].path, pattern) == 0)
             return site_send(rq, site_pages[i].file);
-    return req_fail(rq, ERR_NOT_FOUND, NULL, "no such page");
+    return req_fail(rq, ERR_NOT_FOUND, NULL, "no page at this address");
 }
 
 /* GET /assets/{name}.ext: the route's pattern gives the extension. */
@@ -146,7 +146,7 @@ int h_site_asset(struct req *rq)
 
     if (!name || !ext ||
         (size_t)snprintf(file, sizeof file, "assets/%s%s", name, ext) >= sizeof file)
-        return req_fail(rq, ERR_NOT_FOUND, NULL, "no such file");
+        return req_fail(rq, ERR_NOT_FOUND, NULL, "no file at this address");
     return site_send(rq, file);
 }
 
@@ -157,6 +157,6 @@ int h_site_illustration(struct req *rq)
     char file[192];
 
     if (!name || (size_t)snprintf(file, sizeof file, "assets/m/%s.svg", name) >= sizeof file)
-        return req_fail(rq, ERR_NOT_FOUND, NULL, "no such file");
+        return req_fail(rq, ERR_NOT_FOUND, NULL, "no file at this address");
     return site_send(rq, file);
 }

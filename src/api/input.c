@@ -30,6 +30,73 @@ int input_fail(struct req *rq, const char *field, const char *fmt, ...)
     return req_fail_json(rq, ERR_INVALID, body);
 }
 
+/* Members a client may well send to the wrong route: they exist elsewhere,
+ * or are the server's to set. The 422 for such a member says where it goes
+ * instead of only "unknown" (issue 18). Matched on the method, the route
+ * pattern and the member; {id} stays as written in the pattern. */
+static const struct input_elsewhere {
+    const char *method, *route, *key, *where;
+} input_elsewhere[] = {
+    {"PATCH", "/v1/account", "email",
+     "email is changed with POST /v1/account/email, with your password; the new address is "
+     "confirmed by mail"},
+    {"PATCH", "/v1/account", "password",
+     "password is changed with POST /v1/account/password, with current_password and "
+     "new_password"},
+    {"PATCH", "/v1/account", "picture",
+     "picture is set with PUT /v1/account/picture (the image as the body) and removed with "
+     "DELETE /v1/account/picture"},
+    {"PATCH", "/v1/account", "has_picture",
+     "has_picture follows the picture: PUT /v1/account/picture sets one, DELETE removes it"},
+    {"PATCH", "/v1/account", "restriction",
+     "restriction is set with POST /v1/account/restrict and lifted with DELETE "
+     "/v1/account/restrict"},
+    {"PATCH", "/v1/account", "two_factor",
+     "two_factor is turned on with POST /v1/account/mfa/setup and POST /v1/account/mfa/enable, "
+     "and off with DELETE /v1/account/mfa"},
+    {"PATCH", "/v1/account", "id", "id is set by the server and cannot change"},
+    {"PATCH", "/v1/account", "created_at", "created_at is set by the server and cannot change"},
+    {"PATCH", "/v1/account", "last_login_at",
+     "last_login_at is set by the server and cannot change"},
+    {"POST", "/v1/models", "avatar",
+     "avatar is set with PUT /v1/models/{id}/avatar (the image as the body) once the model "
+     "exists"},
+    {"PATCH", "/v1/models/{id}", "avatar",
+     "avatar is set with PUT /v1/models/{id}/avatar (the image as the body) and removed with "
+     "DELETE /v1/models/{id}/avatar"},
+    {"PATCH", "/v1/models/{id}", "has_avatar",
+     "has_avatar follows the avatar: PUT /v1/models/{id}/avatar sets one, DELETE removes it"},
+    {"PATCH", "/v1/models/{id}", "id", "id is set by the server and cannot change"},
+    {"PATCH", "/v1/models/{id}", "warnings",
+     "warnings are the server's reading of the measurements and cannot be set"},
+    {"PATCH", "/v1/models/{id}", "created_at", "created_at is set by the server and cannot change"},
+    {"PATCH", "/v1/models/{id}", "updated_at", "updated_at is set by the server and cannot change"},
+    {"POST", "/v1/login", "username",
+     "username is sent as login, which takes the username or the address: "
+     "{\"login\": \"...\", \"password\": \"...\"}"},
+    {"POST", "/v1/login", "email",
+     "email is sent as login, which takes the username or the address: "
+     "{\"login\": \"...\", \"password\": \"...\"}"},
+    {"POST", "/v1/account/password", "password",
+     "password is ambiguous here: send current_password and new_password"},
+    {"POST", "/v1/password/reset", "new_password",
+     "new_password is sent as password here, with the token of the mailed link"},
+};
+
+static const char *input_where(struct req *rq, const char *key)
+{
+    const char *method = req_method(rq), *route = req_route_pattern(rq);
+
+    for (size_t i = 0; method && route && i < sizeof input_elsewhere / sizeof input_elsewhere[0];
+         i++) {
+        const struct input_elsewhere *e = &input_elsewhere[i];
+        if (strcmp(e->method, method) == 0 && strcmp(e->route, route) == 0 &&
+            strcmp(e->key, key) == 0)
+            return e->where;
+    }
+    return NULL;
+}
+
 int input_known_keys(struct req *rq, json_t *o, const char *const *allowed)
 {
     return input_known_keys_at(rq, o, allowed, NULL);
@@ -46,10 +113,13 @@ int input_known_keys_at(struct req *rq, json_t *o, const char *const *allowed, c
         for (const char *const *a = allowed; *a; a++)
             ok |= strcmp(*a, key) == 0;
         if (!ok) {
+            const char *where = prefix ? NULL : input_where(rq, key);
+            if (where)
+                return input_fail(rq, key, "%s", where);
             char shown[96];
             snprintf(shown, sizeof shown, "%s%s%.*s", prefix ? prefix : "", prefix ? "." : "",
                      (int)util_utf8_prefix(key, 40), key);
-            return input_fail(rq, shown, "unknown field '%s'", shown);
+            return input_fail(rq, shown, "%s is an unknown field", shown);
         }
     }
     return 0;

@@ -31,14 +31,16 @@ static const struct route api_route_list[] = {
     {"POST", "/v1/password/reset", h_password_reset, ROUTE_JSON_BODY | ROUTE_SLOW},
     {"GET", "/v1/account", h_account_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"PATCH", "/v1/account", h_account_patch, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
+    /* the DELETEs that need a password take an empty body too, so that
+     * one sent without it hears what is missing (a 422 naming password) */
     {"DELETE", "/v1/account", h_account_delete,
-     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW | ROUTE_RESTRICTED_OK},
+     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_OPT_BODY | ROUTE_SLOW | ROUTE_RESTRICTED_OK},
     {"POST", "/v1/account/email", h_email_change, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
     {"POST", "/v1/account/password", h_password_change, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
     {"POST", "/v1/account/restrict", h_restrict_post,
      ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW | ROUTE_RESTRICTED_OK},
     {"DELETE", "/v1/account/restrict", h_restrict_delete,
-     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW | ROUTE_RESTRICTED_OK},
+     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_OPT_BODY | ROUTE_SLOW | ROUTE_RESTRICTED_OK},
     {"PUT", "/v1/account/picture", h_picture_put,
      ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW | ROUTE_KEY_OK},
     {"GET", "/v1/account/picture", h_picture_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},

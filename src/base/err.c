@@ -17,25 +17,31 @@ struct err_row {
     const char *text;
 };
 
+/* The texts are the messages of answers whose handler described nothing
+ * more precise: sentences in the voice of docs/API.md ("How errors read"),
+ * also printed by the command line after its own words. */
+#define ERR_TEXT_INTERNAL                                                                          \
+    "the server failed (a bug); the X-Request-Id of the answer helps to report it"
+
 static const struct err_row err_table[] = {
     {ERR_OK, 200, "ok", "success"},
-    {ERR_BAD_REQUEST, 400, "bad_request", "malformed request"},
-    {ERR_UNAUTHENTICATED, 401, "unauthenticated", "authentication required"},
-    {ERR_FORBIDDEN, 403, "forbidden", "forbidden"},
-    {ERR_NOT_FOUND, 404, "not_found", "not found"},
-    {ERR_METHOD, 405, "method_not_allowed", "method not allowed"},
-    {ERR_CONFLICT, 409, "conflict", "conflict"},
-    {ERR_TOO_LARGE, 413, "too_large", "too large"},
-    {ERR_MEDIA_TYPE, 415, "unsupported_media_type", "unsupported media type"},
-    {ERR_INVALID, 422, "invalid_field", "invalid value"},
-    {ERR_RATE_LIMITED, 429, "rate_limited", "too many requests"},
-    {ERR_HEADERS, 431, "too_many_headers", "too many header lines"},
-    {ERR_INTERNAL, 500, "internal_error", "internal error"},
-    {ERR_UNAVAILABLE, 503, "unavailable", "service unavailable"},
-    {ERR_NOT_IMPLEMENTED, 501, "not_implemented", "not implemented"},
-    {ERR_NOMEM, 503, "unavailable", "out of memory"},
-    {ERR_URI_TOO_LONG, 414, "uri_too_long", "the request target is too long"},
-    {ERR_BUSY, 503, "unavailable", "the database is busy"},
+    {ERR_BAD_REQUEST, 400, "bad_request", "the request is malformed"},
+    {ERR_UNAUTHENTICATED, 401, "unauthenticated", "this route needs a valid session or API key"},
+    {ERR_FORBIDDEN, 403, "forbidden", "these credentials may not do this"},
+    {ERR_NOT_FOUND, 404, "not_found", "no resource at this address"},
+    {ERR_METHOD, 405, "method_not_allowed", "this address does not take this method"},
+    {ERR_CONFLICT, 409, "conflict", "this conflicts with the current state; reload and try again"},
+    {ERR_TOO_LARGE, 413, "too_large", "the request is too large"},
+    {ERR_MEDIA_TYPE, 415, "unsupported_media_type", "this route does not take this Content-Type"},
+    {ERR_INVALID, 422, "invalid_field", "a value of the request is invalid"},
+    {ERR_RATE_LIMITED, 429, "rate_limited", "too many requests; wait and try again"},
+    {ERR_HEADERS, 431, "too_many_headers", "the request has too many header lines"},
+    {ERR_INTERNAL, 500, "internal_error", ERR_TEXT_INTERNAL},
+    {ERR_UNAVAILABLE, 503, "unavailable", "the service is unavailable; try again shortly"},
+    {ERR_NOT_IMPLEMENTED, 501, "not_implemented", "the server does not implement this"},
+    {ERR_NOMEM, 503, "unavailable", "the server is short of memory; try again shortly"},
+    {ERR_URI_TOO_LONG, 414, "uri_too_long", "the address of the request is too long"},
+    {ERR_BUSY, 503, "unavailable", "the database is busy; try again shortly"},
     {ERR_READONLY, 503, "unavailable", "the database is read-only or full"},
     {ERR_STORAGE_DOWN, 503, "unavailable", "the database does not answer"},
 };
@@ -64,5 +70,5 @@ const char *err_code(int e)
 const char *err_text(int e)
 {
     const struct err_row *r = err_find(e);
-    return r ? r->text : "internal error";
+    return r ? r->text : ERR_TEXT_INTERNAL;
 }

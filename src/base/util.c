@@ -167,6 +167,29 @@ bool util_utf8_valid(const void *p, size_t n)
     return true;
 }
 
+char *util_size_text(uint64_t bytes, char *out, size_t n)
+{
+    static const char *const unit[] = {"KiB", "MiB", "GiB"};
+    uint64_t scale = 1024;
+    int u = 0;
+
+    if (!out || n == 0)
+        return out;
+    if (bytes < 1024) {
+        snprintf(out, n, "%llu byte%s", (unsigned long long)bytes, bytes == 1 ? "" : "s");
+        return out;
+    }
+    while (u < 2 && bytes >= scale * 1024) {
+        scale *= 1024;
+        u++;
+    }
+    if (bytes % scale == 0)
+        snprintf(out, n, "%llu %s", (unsigned long long)(bytes / scale), unit[u]);
+    else
+        snprintf(out, n, "%.1f %s", (double)bytes / (double)scale, unit[u]);
+    return out;
+}
+
 unsigned util_ncpu(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

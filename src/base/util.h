@@ -38,6 +38,11 @@ bool util_utf8_valid(const void *p, size_t n);
  * max bytes and does not split a character; returns its length in bytes. */
 size_t util_utf8_prefix(const char *s, size_t max);
 
+/* A size in bytes as people read it, for messages: "8 MiB", "64 KiB",
+ * "1.5 MiB", "300 bytes" (binary units; one decimal when not whole).
+ * Writes at most n bytes, NUL-terminated; returns out. */
+char *util_size_text(uint64_t bytes, char *out, size_t n);
+
 /* Number of online CPUs, at least 1. */
 unsigned util_ncpu(void);
 

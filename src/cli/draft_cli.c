@@ -18,10 +18,12 @@
  * line, all missing or unknown names at once. Exit 0 / 1 (invalid input
  * or failure) / 2 (usage).
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "atelier/draft.h"
 #include "cli/draft_cli.h"
@@ -174,14 +176,34 @@ static int design_uses(const struct design *d, const char *name)
     return 0;
 }
 
+/* The JSON type of v in words, for messages about the measurements file. */
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return "text";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "true or false";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "a list";
+    default:
+        return "not a number";
+    }
+}
+
 /* Fill in what the design uses from the JSON object; 1 on invalid input
- * (reported). Ranges are draft_run's to check, with its message. */
-static int load_values(json_t *root, const struct design *d, struct draft_input *in)
+ * (reported: the file, the key, its value's kind, what is expected). Ranges
+ * are draft_run's to check, with its message. */
+static int load_values(const char *file, json_t *root, const struct design *d,
+                       struct draft_input *in)
 {
     char unknown[DRAFT_MSG_MAX] = "";
     const char *key;
     json_t *v;
-    size_t used = 0;
+    size_t used = 0, nunknown = 0;
 
     json_object_foreach(root, key, v)
     {
@@ -190,42 +212,123 @@ static int load_values(json_t *root, const struct design *d, struct draft_input 
             int w = snprintf(unknown + used, sizeof unknown - used, "%s%s", used ? ", " : "", key);
             if (w > 0 && (size_t)w < sizeof unknown - used)
                 used += (size_t)w;
+            nunknown++;
             continue;
         }
         if (!design_uses(d, key) || json_is_null(v))
             continue; /* another design's measurement, or not measured */
         if (!json_is_number(v)) {
-            fprintf(stderr, "atelier draft: %s must be a number\n", key);
+            fprintf(stderr,
+                    "atelier draft: in %s, %s is %s; it must be a number of %s (or null when "
+                    "not measured)\n",
+                    file, key, json_kind(v), measures_table[i].unit);
             return 1;
         }
         in->value[i] = json_number_value(v);
         in->have[i] = 1;
     }
-    if (used) {
-        fprintf(stderr, "atelier draft: unknown measurements: %s\n", unknown);
+    if (nunknown) {
+        fprintf(stderr,
+                "atelier draft: in %s, %s %s not %s of the vocabulary (GET /v1/measurements "
+                "lists the names)\n",
+                file, unknown, nunknown == 1 ? "is" : "are",
+                nunknown == 1 ? "a measurement" : "measurements");
         return 1;
     }
     return 0;
 }
 
-static int read_measurements(const struct cli *c, const struct design *d, struct draft_input *in)
+/* Say where and how the text of file is not JSON, in words: jansson's own
+ * text only for syntax (it names what was expected), never its position
+ * when it has none (-1: the error is not about the text). */
+static void json_error_report(const char *file, const json_error_t *e)
+{
+    const char *near = strstr(e->text, "near '\""), *end;
+
+    switch (json_error_code(e)) {
+    case json_error_duplicate_key:
+        end = near ? strstr(near + 7, "\"'") : NULL;
+        if (near && end)
+            fprintf(stderr, "atelier draft: in %s, line %d: %.*s is given twice\n", file, e->line,
+                    (int)(end - near - 7), near + 7);
+        else
+            fprintf(stderr, "atelier draft: in %s, line %d: a measurement is given twice\n", file,
+                    e->line);
+        return;
+    case json_error_premature_end_of_input:
+        fprintf(stderr, "atelier draft: %s ends before its JSON object is closed\n", file);
+        return;
+    case json_error_end_of_input_expected:
+        fprintf(stderr, "atelier draft: in %s, line %d: more follows the JSON object\n", file,
+                e->line);
+        return;
+    case json_error_invalid_utf8:
+        fprintf(stderr, "atelier draft: %s is not UTF-8 text\n", file);
+        return;
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        fprintf(stderr, "atelier draft: %s holds a NUL character\n", file);
+        return;
+    case json_error_numeric_overflow:
+        fprintf(stderr, "atelier draft: in %s, line %d: a number is too large\n", file, e->line);
+        return;
+    default:
+        break;
+    }
+    if (e->line > 0)
+        fprintf(stderr, "atelier draft: %s is not valid JSON: line %d, column %d: %s\n", file,
+                e->line, e->column, e->text);
+    else
+        fprintf(stderr, "atelier draft: cannot read the measurements file %s\n", file);
+}
+
+/* The measurements file as a JSON value, or NULL with a message for
+ * people: the file cannot be read (why, from errno), or where and how it
+ * is not JSON (jansson's line and column; its position is -1 for errors
+ * that are not about the text, which are never shown). */
+static json_t *load_file(const char *path, const char *file)
 {
     json_error_t jerr;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    struct stat st;
     json_t *root;
+
+    if (f && f != stdin && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        fprintf(stderr, "atelier draft: the measurements file %s is a directory\n", file);
+        return NULL;
+    }
+    if (!f) {
+        fprintf(stderr, "atelier draft: cannot read the measurements file %s: %s\n", file,
+                errno == ENOENT ? "it does not exist" : strerror(errno));
+        return NULL;
+    }
+    root = json_loadf(f, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (f != stdin)
+        fclose(f);
+    if (root)
+        return root;
+    json_error_report(file, &jerr);
+    return NULL;
+}
+
+static int read_measurements(const struct cli *c, const struct design *d, struct draft_input *in)
+{
+    const char *file = strcmp(c->file, "-") == 0 ? "standard input" : c->file;
+    json_t *root = load_file(c->file, file);
     int rc;
 
-    root = strcmp(c->file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
-                                     : json_load_file(c->file, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        fprintf(stderr, "atelier draft: %s: %s (line %d)\n", c->file, jerr.text, jerr.line);
+    if (!root)
         return 1;
-    }
     if (!json_is_object(root)) {
-        fprintf(stderr, "atelier draft: %s: expected a JSON object of measurements\n", c->file);
+        fprintf(stderr,
+                "atelier draft: %s holds %s; it must hold a JSON object of measurement names "
+                "to numbers, such as {\"neck\": 380, \"chest\": 960}\n",
+                file, json_is_number(root) ? "a number" : json_kind(root));
         json_decref(root);
         return 1;
     }
-    rc = load_values(root, d, in);
+    rc = load_values(file, root, d, in);
     json_decref(root);
     if (rc)
         return rc;
@@ -248,7 +351,8 @@ static int apply_options(const struct cli *c, const struct design *d, struct dra
         double v;
 
         if (len == 0 || len >= sizeof name) {
-            fprintf(stderr, "atelier draft: --option %s: no such option\n", c->option[k]);
+            fprintf(stderr, "atelier draft: --option %s names no option; see --help\n",
+                    c->option[k]);
             return 2;
         }
         memcpy(name, c->option[k], len);
@@ -347,7 +451,8 @@ int draft_cli(int argc, char **argv)
     }
     d = draft_find(c.design);
     if (!d) {
-        fprintf(stderr, "atelier draft: unknown design '%s'\n", c.design);
+        fprintf(stderr, "atelier draft: %s is not a design; the designs are listed below\n",
+                c.design);
         usage(stderr);
         return 2;
     }

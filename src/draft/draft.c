@@ -341,7 +341,7 @@ static int check_value(const char *name, const struct draft_input *in, char *msg
     if (!isfinite(in->value[k]))
         return draft_fail(msg, n, "%s is not a finite number", name);
     if (in->value[k] < m->min || in->value[k] > m->max)
-        return draft_fail(msg, n, "%s: %g %s is outside the plausible range %g-%g %s", name,
+        return draft_fail(msg, n, "%s is %g %s, outside the plausible range of %g to %g %s", name,
                           in->value[k], m->unit, m->min, m->max, m->unit);
     return 0;
 }
@@ -360,8 +360,8 @@ static int validate_options(const struct design *d, const struct draft_input *in
             continue;
         if (o->kind == DRAFT_OPTION_NUMBER) {
             if (!isfinite(v) || v < o->min || v > o->max)
-                return draft_fail(msg, n, "option %s must be a number of %s from %g to %g", o->name,
-                                  o->unit, o->min, o->max);
+                return draft_fail(msg, n, "option %s must be a number from %g %s to %g %s", o->name,
+                                  o->min, o->unit, o->max, o->unit);
             continue;
         }
         while (o->choices[choices])

@@ -133,8 +133,7 @@ int measures_check(const char *name, double value, int is_number, int breasts, c
 
     snprintf(field, fieldn, "measurements.%.*s%s", (int)cut, name, name[cut] ? "..." : "");
     if (i < 0) {
-        snprintf(msg, msgn, "unknown measurement '%.*s%s' (see GET /v1/measurements)", (int)cut,
-                 name, name[cut] ? "..." : "");
+        snprintf(msg, msgn, "%s is an unknown measurement (see GET /v1/measurements)", field);
         return DRAFT_ERR_INVALID;
     }
     const struct measure *m = &measures_table[i];

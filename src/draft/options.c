@@ -188,7 +188,7 @@ int draft_option_check(const struct design *d, const char *name, const char *fie
     if (!field)
         field = "option";
     if (draft_option_find(name) < 0) {
-        snprintf(msg, msgn, "unknown option %s (see the options of GET /v1/designs)", field);
+        snprintf(msg, msgn, "%s is an unknown option (see the options of GET /v1/designs)", field);
         return DRAFT_ERR_INVALID;
     }
     if (!d) {
@@ -201,8 +201,8 @@ int draft_option_check(const struct design *d, const char *name, const char *fie
     }
     if (o->kind == DRAFT_OPTION_NUMBER) {
         if (!is_number || !isfinite(value) || value < o->min || value > o->max) {
-            snprintf(msg, msgn, "%s must be a number of %s from %g to %g", field, o->unit, o->min,
-                     o->max);
+            snprintf(msg, msgn, "%s must be a number from %g %s to %g %s", field, o->min, o->unit,
+                     o->max, o->unit);
             return DRAFT_ERR_INVALID;
         }
         return 0;

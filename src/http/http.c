@@ -557,7 +557,8 @@ static int http_check_headers(struct req *rq)
 
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, http_scan_header, &s);
     if (s.count > LIMIT_HEADER_COUNT)
-        return http_error(rq, ERR_HEADERS, NULL, "more than %d header lines", LIMIT_HEADER_COUNT),
+        return http_error(rq, ERR_HEADERS, NULL, "the request has more than %d header lines",
+                          LIMIT_HEADER_COUNT),
                -1;
     if (s.bad_name)
         return http_error(rq, ERR_BAD_REQUEST, NULL, "a header name contains a blank"), -1;
@@ -566,13 +567,17 @@ static int http_check_headers(struct req *rq)
                           "a framing header is folded or misspelt (obs-fold is not accepted)"),
                -1;
     if (s.content_length > 1)
-        return http_error(rq, ERR_BAD_REQUEST, NULL, "more than one Content-Length header"), -1;
+        return http_error(rq, ERR_BAD_REQUEST, NULL,
+                          "the request has more than one Content-Length header"),
+               -1;
     if (s.content_length && s.transfer_encoding)
         return http_error(rq, ERR_BAD_REQUEST, NULL,
-                          "Content-Length and Transfer-Encoding together"),
+                          "the request has both Content-Length and Transfer-Encoding"),
                -1;
     if (s.transfer_encoding > 1)
-        return http_error(rq, ERR_BAD_REQUEST, NULL, "more than one Transfer-Encoding header"), -1;
+        return http_error(rq, ERR_BAD_REQUEST, NULL,
+                          "the request has more than one Transfer-Encoding header"),
+               -1;
     if (s.te_not_chunked)
         return http_error(rq, ERR_NOT_IMPLEMENTED, NULL,
                           "only the chunked transfer coding is supported"),
@@ -623,6 +628,11 @@ static int http_check_media(struct req *rq, int has_body)
     if (f & ROUTE_JSON_BODY) {
         if (!has_body && (f & ROUTE_OPT_BODY))
             return 0;
+        if (!has_body && !ct)
+            return http_error(rq, ERR_MEDIA_TYPE, NULL,
+                              "this route takes a JSON object as the body, with Content-Type: "
+                              "application/json; the request has no body"),
+                   -1;
         if (!http_media_is(ct, "application/json"))
             return http_error(rq, ERR_MEDIA_TYPE, NULL,
                               "this route takes Content-Type: application/json"),
@@ -652,11 +662,13 @@ static enum MHD_Result http_count_arg(void *cls, enum MHD_ValueKind kind, const 
 static int http_check_target(struct req *rq, const char *url)
 {
     size_t n = strlen(url);
+    char size[32];
 
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, http_count_arg, &n);
     if (n > LIMIT_URL)
-        return http_error(rq, ERR_URI_TOO_LONG, NULL, "the request target is over %u bytes",
-                          LIMIT_URL),
+        return http_error(rq, ERR_URI_TOO_LONG, NULL,
+                          "the address (path and query) is over %s; send the data in a body",
+                          util_size_text(LIMIT_URL, size, sizeof size)),
                -1;
     return 0;
 }
@@ -671,12 +683,17 @@ static int http_route(struct req *rq, const char *url)
         return 0;
     }
     if (!path_matched)
-        return http_error(rq, ERR_NOT_FOUND, NULL, "no such resource"), -1;
+        return http_error(rq, ERR_NOT_FOUND, NULL,
+                          "no page or route at this address (the API's routes are in GET "
+                          "/v1/openapi.json)"),
+               -1;
     char allow[128] = "";
     rq->path_idx = route_path_index(http_routes, url);
     route_allow(http_routes, url, allow, sizeof allow);
     resp_header(rq, "Allow", allow);
-    return http_error(rq, ERR_METHOD, NULL, "method %s is not allowed here", rq->method), -1;
+    return http_error(rq, ERR_METHOD, NULL, "this address does not take %s; it takes %s",
+                      rq->method, allow),
+           -1;
 }
 
 /* Authentication runs on the headers call, before the body is read or its
@@ -690,7 +707,10 @@ static int http_authenticate(struct req *rq)
     rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
     if (rc)
         http_answer_failure(rq, rc,
-                            rc == ERR_UNAUTHENTICATED ? "a valid bearer token is required" : NULL);
+                            rc == ERR_UNAUTHENTICATED
+                                ? "this route needs a valid session or API key: send "
+                                  "Authorization: Bearer <token> (from POST /v1/login)"
+                                : NULL);
     return rc ? -1 : 0;
 }
 
@@ -720,6 +740,7 @@ static void http_scope_close(struct req *rq)
 static int http_first_call(struct req *rq, const char *url)
 {
     uint64_t declared;
+    char size[32];
     int has_body;
 
     if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url))
@@ -731,8 +752,8 @@ static int http_first_call(struct req *rq, const char *url)
     if (rq->body_limit > 0 && http_authenticate(rq))
         return -1;
     if (declared > rq->body_limit)
-        return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
-                          rq->body_limit),
+        return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over %s, the most this route takes",
+                          util_size_text(rq->body_limit, size, sizeof size)),
                -1;
     if (http_check_media(rq, has_body))
         return -1;
@@ -765,11 +786,11 @@ static void http_body_append(struct req *rq, const char *data, size_t n)
 
 static int http_prepare_body(struct req *rq)
 {
-    char msg[256];
+    char msg[256], size[32];
 
     if (rq->body_overflow)
-        return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over the %zu byte limit",
-                          rq->body_limit),
+        return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over %s, the most this route takes",
+                          util_size_text(rq->body_limit, size, sizeof size)),
                -1;
     if (!(rq->route->flags & ROUTE_JSON_BODY))
         return 0;
@@ -790,7 +811,7 @@ static void http_run(struct req *rq)
     if (!rq->responded) {
         log_error("http", "BUG: the handler of %s %s set no response", rq->method,
                   rq->route->pattern);
-        http_error(rq, ERR_INTERNAL, NULL, "internal error");
+        http_error(rq, ERR_INTERNAL, NULL, "%s", err_text(ERR_INTERNAL));
     }
 }
 

@@ -62,7 +62,10 @@ int resp_header(struct req *rq, const char *name, const char *value);
 /* Describe the answer to a failure: {"error":{"code":code,"message":...}}
  * with err_status(err); code NULL means err_code(err). Sends nothing: the
  * handler returns the result (err) and the layer answers with this body.
- * A later call replaces an earlier one. */
+ * A later call replaces an earlier one. A handler may describe, before its
+ * work, the failure that work may end in (the 404 of an id that names
+ * nothing): the body is used only if the handler returns that same err.
+ * Messages follow docs/API.md, "How errors read". */
 int req_fail(struct req *rq, int err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The same with a complete body (stolen), e.g. a 422 naming fields. */

@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/policy.h"
+#include "base/util.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -297,29 +298,36 @@ static int image_copy_out(const void *buf, size_t len, const char *type, uint8_t
     return 0;
 }
 
+/* The client's message for rc, in the voice of docs/API.md ("How errors
+ * read"): limits in units people read, nothing of the library. */
+_Static_assert(LIMIT_IMAGE_PIXELS % 1000000 == 0, "the image message says whole megapixels");
+
 static void image_message(int rc, char *msg, size_t msgn)
 {
+    char file[32], decoded[32];
+
     if (!msg || msgn == 0)
         return;
     switch (rc) {
     case ERR_MEDIA_TYPE:
-        snprintf(msg, msgn, "The file is not a JPEG, PNG or WebP image of the declared type.");
+        snprintf(msg, msgn, "the file is not a JPEG, PNG or WebP image of the declared type");
         break;
     case ERR_TOO_LARGE:
         snprintf(msg, msgn,
-                 "The image is too large: at most %llu pixels, %u bytes of file and %u bytes "
-                 "of decoded pixels (width x height x bytes per pixel) are accepted.",
-                 (unsigned long long)LIMIT_IMAGE_PIXELS, LIMIT_IMAGE_BODY,
-                 LIMIT_IMAGE_DECODE_BYTES);
+                 "the image is too large: at most %llu megapixels, a file of %s and %s of "
+                 "decoded pixels are accepted; send a smaller image",
+                 (unsigned long long)(LIMIT_IMAGE_PIXELS / 1000000),
+                 util_size_text(LIMIT_IMAGE_BODY, file, sizeof file),
+                 util_size_text(LIMIT_IMAGE_DECODE_BYTES, decoded, sizeof decoded));
         break;
     case ERR_INVALID:
-        snprintf(msg, msgn, "The image is truncated or corrupt.");
+        snprintf(msg, msgn, "the image is truncated or corrupt");
         break;
     case ERR_NOMEM:
-        snprintf(msg, msgn, "The server is short of memory; please try again later.");
+        snprintf(msg, msgn, "the server is short of memory; try again later");
         break;
     default:
-        snprintf(msg, msgn, "The image could not be processed.");
+        snprintf(msg, msgn, "the image could not be processed");
         break;
     }
 }

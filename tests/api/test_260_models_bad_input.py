@@ -120,8 +120,9 @@ TOP_LEVEL_CASES = [
     ("duplicate measurements", b'{"measurements":{"neck":380},"measurements":{"neck":390}}', 400, None, ["duplicate"]),
     ("unknown member", j({"nmae": "x"}), 422, "nmae", ["unknown"]),
     ("long unknown member cut inside a character", j({"n" + "\u00e9" * 100: "x"}), 422, ("cut", "n\u00e9"), ["unknown"]),
-    ("id member", j({"id": "AAAAAAAAAAAAAAAAAAAAAA"}), 422, "id", ["unknown"]),
-    ("warnings member", j({"warnings": []}), 422, "warnings", ["unknown"]),
+    # members the server sets: the message says so (issue 18), not only "unknown"
+    ("id member", j({"id": "AAAAAAAAAAAAAAAAAAAAAA"}), 422, "id", ["set by the server"]),
+    ("warnings member", j({"warnings": []}), 422, "warnings", ["cannot be set"]),
     ("name number", j({"name": 5}), 422, "name", ["string"]),
     ("name object", j({"name": {"first": "a"}}), 422, "name", ["string"]),
     ("name null", j({"name": None}), 422, "name", ["name"]),

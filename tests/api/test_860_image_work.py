@@ -70,7 +70,9 @@ def test_16bit_rgba_bomb_refused_before_decoding(server, mails, bomb16):
     acc = create_account(server, mails, "bomb")
     r = put_picture(server, acc.token, bomb16)
     err = assert_error(r, 413, "too_large")
-    assert str(limits.LIMIT_IMAGE_DECODE_BYTES) in err["message"], err
+    # the limit in units people read (issue 18), never as a count of bytes
+    assert f"{limits.LIMIT_IMAGE_DECODE_BYTES // 2**20} MiB" in err["message"], err
+    assert str(limits.LIMIT_IMAGE_DECODE_BYTES) not in err["message"], err
     assert server.get("/v1/account/picture", headers=bearer(acc.token)).status_code == 404
 
 

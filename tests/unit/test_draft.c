@@ -2647,7 +2647,7 @@ static void test_cli_sets(void **state)
     /* unused names are ignored whatever they hold; null is "not measured" */
     write_set(odd, &sets[14], "\"x\": 1");
     assert_int_equal(run_cli_err(err, sizeof err, "body", odd, NULL, NULL, NULL, NULL), 1);
-    assert_non_null(strstr(err, "unknown measurements: x"));
+    assert_non_null(strstr(err, ", x is not a measurement"));
     f = fopen(odd, "w");
     assert_non_null(f);
     fputs("{\"ankle\": \"thin\", \"inseam\": -4, \"heel\": null", f);
@@ -2686,6 +2686,63 @@ static void test_cli_sets(void **state)
     fclose(f);
     assert_int_equal(run_cli_err(err, sizeof err, "body", odd, NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(err, "atelier draft: warning: waist_wider_than_block: "));
+}
+
+/* The CLI's messages about the measurements file (issue 18 item 10): in
+ * words, naming the file, the key and what is expected; never jansson's
+ * position of an error that is not about the text ("(line -1)"). */
+static void test_cli_messages(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text; /* the file's content; NULL: no file */
+        const char *says[3];
+    } cases[] = {
+        {NULL, {"cannot read the measurements file", "it does not exist", NULL}},
+        {"{\"neck\": 380, \"neck\": 390}", {"line 1: neck is given twice", NULL}},
+        {"{\"neck\": 380,", {"ends before its JSON object is closed", NULL}},
+        {"{\"neck\": 380}\n{}", {"line 2: more follows the JSON object", NULL}},
+        {"{\"neck\": 1e999}", {"a number is too large", NULL}},
+        {"{\"neck\": \"380\"}", {"neck is text; it must be a number of mm", "null", NULL}},
+        {"{\"neck\": true}", {"neck is true or false; it must be a number of mm", NULL}},
+        {"[380]", {"holds a list; it must hold a JSON object of measurement names", NULL}},
+        {"380", {"holds a number; it must hold a JSON object", NULL}},
+        {"{\"nek\": 1, \"chst\": 2}", {"nek, chst are not measurements", NULL}},
+        {"neck", {"is not valid JSON: line 1, column 4", NULL}},
+    };
+    char file[600], err[4096];
+
+    snprintf(file, sizeof file, "%s/messages.json", tmpdir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unlink(file);
+        if (cases[i].text) {
+            FILE *f = fopen(file, "w");
+            assert_non_null(f);
+            fputs(cases[i].text, f);
+            fclose(f);
+        }
+        assert_int_equal(run_cli_err(err, sizeof err, "body", file, NULL, NULL, NULL, NULL), 1);
+        for (int k = 0; cases[i].says[k]; k++)
+            if (!strstr(err, cases[i].says[k]))
+                fail_msg("case %zu: \"%s\" not in: %s", i, cases[i].says[k], err);
+        if (strstr(err, "line -1") || strstr(err, "(line") || !strstr(err, file))
+            fail_msg("case %zu: an internal detail, or the file is not named: %s", i, err);
+    }
+    /* a directory */
+    assert_int_equal(run_cli_err(err, sizeof err, "body", tmpdir, NULL, NULL, NULL, NULL), 1);
+    assert_non_null(strstr(err, "is a directory"));
+    /* a value out of its range: the name, the value and the range in words */
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("{", f);
+    for (int i = 0; i < MEASURES_COUNT; i++)
+        fprintf(f, "%s\"%s\": %g", i ? ", " : "", measures_table[i].name,
+                strcmp(measures_table[i].name, "neck") ? sets[14].v[i] : 5000.0);
+    fputs("}", f);
+    fclose(f);
+    assert_int_equal(run_cli_err(err, sizeof err, "body", file, NULL, NULL, NULL, NULL), 1);
+    if (!strstr(err, "neck is 5000 mm, outside the plausible range of "))
+        fail_msg("the range message: %s", err);
 }
 
 /* ---- fit options (issue 15 item 9) ----------------------------------------
@@ -2964,6 +3021,7 @@ int main(void)
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_cli_sets),
+        cmocka_unit_test(test_cli_messages),
         cmocka_unit_test(test_option_values),
         cmocka_unit_test(test_option_combinations),
         cmocka_unit_test(test_armhole_depth),

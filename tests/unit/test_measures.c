@@ -150,7 +150,7 @@ static void test_option_check(void **state)
                                         msg, sizeof msg),
                      DRAFT_ERR_INVALID);
     assert_non_null(strstr(msg, "options.waist_ease"));
-    assert_non_null(strstr(msg, "from 0 to 10"));
+    assert_non_null(strstr(msg, "from 0 % to 10 %"));
     assert_int_equal(
         draft_option_check(body, "leg_shape", "leg_shape", 0, 0, "slim", msg, sizeof msg),
         DRAFT_ERR_INVALID);

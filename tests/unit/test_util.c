@@ -315,10 +315,31 @@ static void test_log_truncates(void **state)
     free(text);
 }
 
+/* Sizes as people read them (the messages of issue 18): whole binary
+ * units, one decimal otherwise, bytes below 1 KiB. */
+static void test_size_text(void **state)
+{
+    (void)state;
+    char b[32];
+
+    assert_string_equal(util_size_text(0, b, sizeof b), "0 bytes");
+    assert_string_equal(util_size_text(1, b, sizeof b), "1 byte");
+    assert_string_equal(util_size_text(1023, b, sizeof b), "1023 bytes");
+    assert_string_equal(util_size_text(1024, b, sizeof b), "1 KiB");
+    assert_string_equal(util_size_text(65536, b, sizeof b), "64 KiB");
+    assert_string_equal(util_size_text(1536, b, sizeof b), "1.5 KiB");
+    assert_string_equal(util_size_text(8u << 20, b, sizeof b), "8 MiB");
+    assert_string_equal(util_size_text(64u << 20, b, sizeof b), "64 MiB");
+    assert_string_equal(util_size_text(3ull << 30, b, sizeof b), "3 GiB");
+    assert_string_equal(util_size_text(5ull << 40, b, sizeof b), "5120 GiB");
+    assert_string_equal(util_size_text(65536, b, 4), "64 ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_add),
+        cmocka_unit_test(test_size_text),
         cmocka_unit_test(test_size_mul),
         cmocka_unit_test(test_parse_i64_valid),
         cmocka_unit_test(test_parse_i64_rejects),
