@@ -73,7 +73,10 @@
       "$1, $2, $3", "TBI", "", "")                                                                 \
     X(API_KEYS, "api_keys",                                                                        \
       "id, account_id, key_hash, name_sealed, scope, created_ms, expires_ms, last_used_ms",        \
-      "$1, $2, $3, $4, $5, $6, $7, $8", "TTBBTIII", "", "")
+      "$1, $2, $3, $4, $5, $6, $7, $8", "TTBBTIII", "", "")                                      \
+    X(THROTTLE, "throttle", "kind, key_hash, at, n, expires_at", "$1, $2, $3, $4, $5", "IBIII",    \
+      "", "")                                                                                      \
+    X(LEASES, "leases", "name, holder, until_ms", "$1, $2, $3", "TTI", "", "")
 /* clang-format on */
 
 #endif

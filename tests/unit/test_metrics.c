@@ -297,7 +297,7 @@ static void test_build_info(void **state)
 
     text = render();
     snprintf(line, sizeof line, "atelier_build_info{version=\"%s\",commit=\"%s\"} 1",
-             version_string(), version_commit());
+             version_project(), version_commit());
     assert_line(text, line);
     assert_line(text, "# TYPE atelier_build_info gauge");
     assert_true(strlen(version_commit()) > 0);
