@@ -54,7 +54,22 @@ struct route {
     const char *pattern; /* "/v1/models/{id}", "/v1/models/{id}/patterns/{design}.svg" */
     handler_fn fn;
     unsigned flags;
+    /* The query parameters the route accepts, names separated by spaces
+     * ("breasts"); NULL (an entry that leaves it out): none. ROUTE_QUERY_ANY:
+     * any (the site's pages, whose links others write). The layer refuses
+     * any other name, and a name given twice, with 422 naming it, after
+     * authentication and before the handler (http_check_query). */
+    const char *query;
 };
+
+#define ROUTE_QUERY_ANY "*"
+
+/* HEAD is answered on every GET route by the GET route itself (the
+ * handler runs, req_method says "GET", libmicrohttpd sends the headers and
+ * the Content-Length of the GET without the body); OPTIONS on any known
+ * path answers 204 with Allow, without authentication and without running
+ * a handler. Allow (here and on 405) lists the path's methods, HEAD after
+ * GET, and OPTIONS. */
 
 /* A route table, given to http_start by the program (src/api/routes.c). */
 struct route_table {
@@ -73,7 +88,8 @@ struct route_params {
 int route_match(const struct route_table *t, const char *method, const char *path,
                 struct route_params *params, int *path_matched);
 
-/* Write the methods allowed on path into out ("GET, DELETE"). */
+/* Write the methods allowed on path into out ("GET, HEAD, DELETE, OPTIONS");
+ * "" when no route has that path. */
 void route_allow(const struct route_table *t, const char *path, char *out, size_t n);
 
 /* The auth layer's hook for ROUTE_AUTH routes: it reads the Authorization
