@@ -16,6 +16,10 @@
  *     in memory, nowhere else.
  *   - Bodies are bounded at creation: the buffer never grows beyond the
  *     route's limit, whatever Content-Length claims.
+ *   - A handler runs only when every query parameter is one its route
+ *     declares (struct route's query), given once; a HEAD runs the GET's
+ *     handler (req_method says GET, libmicrohttpd sends no body); OPTIONS
+ *     runs none.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>

@@ -5,7 +5,8 @@
  * A request passes through http.c in this order:
  *   1. headers: count, duplicate/conflicting Content-Length and
  *      Transfer-Encoding, header names with blanks -> 400/431;
- *      route match -> 404/405; a body on a route that takes none -> 413;
+ *      route match (a HEAD as its GET) -> 404/405, OPTIONS -> 204 with Allow;
+ *      a body on a route that takes none -> 413;
  *      bearer token of ROUTE_AUTH routes that take a body -> 401, or 403
  *      when the route's flags refuse that credential (routes without one
  *      are authenticated once the request is complete);
@@ -14,13 +15,16 @@
  *      body that outgrows it is drained and answered 413.
  *   3. JSON routes: the body is parsed strictly (UTF-8, no duplicate keys,
  *      depth limit, object at top level) -> 400 on failure.
- *   4. the handler runs (ROUTE_SLOW ones on the worker pool, the connection
+ *   4. the query parameters: only the route's declared ones, each once -> 422
+ *      naming the first other (after authentication, before the handler).
+ *   5. the handler runs (ROUTE_SLOW ones on the worker pool, the connection
  *      suspended meanwhile) and fills the response.
- *   5. completion: access log line, metrics.
+ *   6. completion: access log line, metrics.
  *
  * Handlers see requests through http/req.h only. Every response carries
  * X-Request-Id and Cache-Control: no-store (unless the handler set its own
- * Cache-Control: the site's pages, revalidated by ETag).
+ * Cache-Control: the site's pages and api/cacheable.c's public documents,
+ * revalidated by ETag).
  */
 #ifndef ATELIER_HTTP_H
 #define ATELIER_HTTP_H
