@@ -771,7 +771,8 @@ static int http_check_query(struct req *rq)
     else if (!q.list || !q.list[0])
         snprintf(msg, sizeof msg, "unknown query parameter '%s': this route takes none", shown);
     else
-        snprintf(msg, sizeof msg, "unknown query parameter '%s': this route takes %s", shown, q.list);
+        snprintf(msg, sizeof msg, "unknown query parameter '%s': this route takes %s", shown,
+                 q.list);
     json_t *body = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid_field", "message", msg,
                              "field", shown);
     resp_json(rq, err_status(ERR_INVALID), body);
