@@ -8,7 +8,7 @@ PACKAGES=(
     build-essential pkg-config cmake clang libclang-rt-14-dev clang-format
     libsodium-dev libsqlite3-dev libvips-dev libwebp-dev libzxcvbn-dev
     libpq-dev postgresql libcurl4-openssl-dev libcairo2-dev
-    libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev
+    libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev zlib1g-dev
     python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-pytest-xdist
     python3-requests
     poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin openssl systemd

@@ -381,7 +381,7 @@ int draft_pdf(const struct pattern *p, enum draft_paper paper, char **out, size_
 
 enum draft_option_kind {
     DRAFT_OPTION_NUMBER = 1, /* a finite number in min..max */
-    DRAFT_OPTION_CHOICE = 2, /* one of choices[] (case-insensitive; stored as written there) */
+    DRAFT_OPTION_CHOICE = 2, /* one of choices[], exactly as written there */
 };
 
 struct draft_option {
@@ -409,7 +409,7 @@ int draft_option_for(const struct design *d, const char *name);
 /* 1 when option o applies to design d. */
 int draft_option_applies(const struct draft_option *o, const struct design *d);
 
-/* Index in o->choices of text (case-insensitive), or -1 (also for a number
+/* Index in o->choices of text (exactly: "a4", not "A4"), or -1 (also for a number
  * option or a NULL text). */
 int draft_option_choice(const struct draft_option *o, const char *text);
 

@@ -379,7 +379,7 @@ static int h_create_account(struct db *db, struct pending *pd, char id[TOKEN_ID_
 
 static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd, int cookie)
 {
-    char id[TOKEN_ID_LEN + 1], token[TOKEN_SECRET_LEN + 1];
+    char id[TOKEN_ID_LEN + 1], token[TOKEN_SECRET_LEN + 1], when[25];
     int64_t expires;
     int rc;
 
@@ -400,13 +400,16 @@ static int h_confirm_signup(struct req *rq, struct db *db, struct pending *pd, i
     if ((rc = h_commit(rq, db)))
         return rc;
     json_t *acc = account_json(db, id);
-    if (cookie) { /* the token goes to the HttpOnly cookie only */
+    clock_format_rfc3339(expires * 1000, when); /* the session's end, as login says it */
+    if (cookie) {                               /* the token goes to the HttpOnly cookie only */
         if ((rc = websession_set(rq, token, expires)) == 0)
-            rc = resp_json(rq, 200, json_pack("{s:o*}", "account", acc));
+            rc = resp_json(rq, 200, json_pack("{s:s,s:o*}", "expires_at", when, "account", acc));
         else
             json_decref(acc);
     } else {
-        rc = resp_json(rq, 200, json_pack("{s:s,s:o*}", "token", token, "account", acc));
+        rc = resp_json(
+            rq, 200,
+            json_pack("{s:s,s:s,s:o*}", "token", token, "expires_at", when, "account", acc));
     }
     sodium_memzero(token, sizeof token);
     return rc;

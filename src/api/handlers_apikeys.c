@@ -110,6 +110,12 @@ int h_apikeys_create(struct req *rq)
                         LIMIT_APIKEYS_PER_ACCOUNT);
     if (rc)
         return rc;
+    char where[sizeof "/v1/apikeys/" + POLICY_ID_BUF];
+    snprintf(where, sizeof where, "/v1/apikeys/%s", id);
+    if ((rc = resp_header(rq, "Location", where))) {
+        sodium_memzero(key, sizeof key);
+        return rc;
+    }
     json_t *o =
         json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:n}", "id", id, "name", name, "scope",
                   apikey_scope_name(scope), "key", key, "created_at", apikeys_time(created_ms),

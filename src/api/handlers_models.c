@@ -19,6 +19,7 @@
 
 #include "store/db.h"
 #include "base/err.h"
+#include "api/cacheable.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "atelier/draft.h"
@@ -54,7 +55,8 @@ int h_measurements(struct req *rq)
                                               "breasts_only", m->breasts_only, "range", "min",
                                               (json_int_t)m->min, "max", (json_int_t)m->max));
     }
-    return resp_json(rq, 200, json_pack("{s:o}", "measurements", list));
+    static const struct cacheable c = {"application/json", CACHEABLE_REVALIDATE, NULL, 1};
+    return cacheable_json(rq, &c, json_pack("{s:o}", "measurements", list));
 }
 
 /* ---- validation ---- */
@@ -205,7 +207,10 @@ int h_models_create(struct req *rq)
     if (rc)
         goto out;
     models_release(&m);
-    if ((rc = models_load(db, id, req_account(rq), &m)) == 0)
+    char where[sizeof "/v1/models/" + POLICY_ID_BUF];
+    snprintf(where, sizeof where, "/v1/models/%s", id);
+    if ((rc = models_load(db, id, req_account(rq), &m)) == 0 &&
+        (rc = resp_header(rq, "Location", where)) == 0)
         rc = model_respond(rq, 201, &m);
 out:
     models_release(&m);

@@ -42,6 +42,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/policy.h"
+#include "api/cacheable.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "models/models.h"
@@ -141,7 +142,9 @@ static int options_merge(struct req *rq, const struct design *d, json_t *given, 
 
 /* The options of the model route, from the query: ?sa= and the other
  * drafting options; output options (?paper=) only when output is set (the
- * PDF). Unknown query arguments are ignored. 422 naming the argument. */
+ * PDF; the route table declares no output option on the others, so the
+ * layer refused it already). An option that does not apply to the design
+ * is refused like a bad value: 422 naming the argument. */
 static int options_query(struct req *rq, const struct design *d, int output, json_t **out)
 {
     json_t *o = options_defaults(d);
@@ -154,8 +157,11 @@ static int options_query(struct req *rq, const struct design *d, int output, jso
         const struct draft_option *opt = &draft_options[i];
         const char *s = req_query(rq, opt->name);
         char *end = NULL;
-        if (!s || (opt->output && !output) || !draft_option_applies(opt, d))
+        if (!s || (opt->output && !output))
             continue;
+        int row = draft_option_for(d, opt->name);
+        if (row >= 0 && row != i)
+            continue; /* another row of this name is the design's */
         double v = strtod(s, &end);
         int is_number = opt->kind == DRAFT_OPTION_NUMBER && end != s && !*end;
         option_field("", opt->name, field, sizeof field);
@@ -233,7 +239,8 @@ int h_designs(struct req *rq)
                             "bodies", bodies, "required", designs_names(d->required), "optional",
                             designs_names(d->optional), "options", designs_options(d)));
     }
-    return resp_json(rq, 200, json_pack("{s:o}", "designs", list));
+    static const struct cacheable c = {"application/json", CACHEABLE_REVALIDATE, NULL, 1};
+    return cacheable_json(rq, &c, json_pack("{s:o}", "designs", list));
 }
 
 /* ---- drafting ---- */
@@ -409,6 +416,35 @@ static json_t *pattern_json(const struct pattern *p, const json_t *options)
                      "options", used ? used : json_object());
 }
 
+/* Content-Disposition of a drawn pattern: attachment, named after the
+ * design, the title date and (PDF) the paper: "atelier-tshirt-2026-12-07.svg",
+ * "atelier-tshirt-2026-12-07-a4.pdf". Never the model's or the saved
+ * pattern's name: those are people's text (personal data that proxies and
+ * download histories would then keep, in any script); a page that wants
+ * one names the file itself. Both parts are the engine's: [a-z0-9-]. */
+static int pattern_disposition(struct req *rq, const struct pattern *p, enum pattern_form form,
+                               const json_t *options)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+    const char *paper = json_string_value(json_object_get(options, "paper"));
+    const char *parts[] = {p->design->name, p->date, paper ? paper : "full"};
+    char value[128];
+    int n;
+
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (!parts[i][0] || strspn(parts[i], safe) != strlen(parts[i]))
+            return ERR_INTERNAL;
+    if (form == FORM_PDF)
+        n = snprintf(value, sizeof value, "attachment; filename=\"atelier-%s-%s-%s.pdf\"", parts[0],
+                     parts[1], parts[2]);
+    else
+        n = snprintf(value, sizeof value, "attachment; filename=\"atelier-%s-%s.svg\"", parts[0],
+                     parts[1]);
+    if (n < 0 || (size_t)n >= sizeof value)
+        return ERR_INTERNAL;
+    return resp_header(rq, "Content-Disposition", value);
+}
+
 /* Answer with the pattern p as SVG, as PDF on the paper of options, or as
  * its description; p is freed. */
 static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form form,
@@ -427,6 +463,8 @@ static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form for
                           : pattern_err(draft_svg(p, &out, &n));
     if (rc == 0)
         rc = pattern_warnings_header(rq, p);
+    if (rc == 0)
+        rc = pattern_disposition(rq, p, form, options);
     draft_free(p);
     if (rc) {
         free(out);
@@ -603,10 +641,11 @@ int h_saved_create(struct req *rq)
         rc = input_fail(rq, "model_id", "model_id must be the id of one of your models");
     if (rc)
         goto out;
-    char id[POLICY_ID_BUF];
+    char id[POLICY_ID_BUF], where[sizeof "/v1/patterns/" + POLICY_ID_BUF];
     util_strlcpy(id, p.id, sizeof id);
+    snprintf(where, sizeof where, "/v1/patterns/%s", id);
     saved_release(&p);
-    if ((rc = saved_load(db, id, owner, &p)) == 0)
+    if ((rc = saved_load(db, id, owner, &p)) == 0 && (rc = resp_header(rq, "Location", where)) == 0)
         rc = saved_respond(rq, 201, &p);
 out:
     saved_release(&p);

@@ -1,13 +1,15 @@
 /*
  * handlers_system.c - operational endpoints: health and the API's OpenAPI
  * document. None of them needs authentication and none reveals anything
- * about accounts. Metrics are not here: they have their own listener
+ * about accounts. The OpenAPI document is cacheable (api/cacheable.c: ETag,
+ * revalidated, gzip). Metrics are not here: they have their own listener
  * (--metrics-listen, http/http.c), never the public port.
  */
 #include <stdlib.h>
 
 #include "store/db.h"
 #include "base/err.h"
+#include "api/cacheable.h"
 #include "api/handlers.h"
 
 extern const unsigned char openapi_json[];
@@ -31,5 +33,7 @@ int h_healthz(struct req *rq)
 
 int h_openapi(struct req *rq)
 {
-    return resp_bytes(rq, 200, "application/json", openapi_json, openapi_json_len);
+    static const struct cacheable c = {"application/json", CACHEABLE_REVALIDATE, NULL, 1};
+
+    return cacheable_send(rq, &c, openapi_json, openapi_json_len);
 }

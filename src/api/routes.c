@@ -5,6 +5,10 @@
  * fails otherwise); metrics and the access log name requests by the pattern,
  * never by the raw path. The HTTP layer receives this table at start
  * (http_start) and matches against it (http/route.c); it links no handler.
+ * Each entry declares the query parameters its route takes (struct route:
+ * none when it says nothing); the layer refuses any other with 422, so a
+ * handler reads only declared names. tests/unit/test_openapi.c checks the
+ * lists against the document's query parameters and the drafting options.
  */
 #include "api/api.h"
 #include "api/handlers.h"
@@ -19,6 +23,21 @@
  * keeps reading, exporting, erasing (its account or parts of it), logging
  * out and lifting the restriction, and nothing else (no writes, no
  * drafting). */
+/* The query of the routes that draft from a model: every drafting option
+ * of the engine (atelier/draft.h: draft_options, the output option paper
+ * on the PDF only); the handler refuses one that does not apply to the
+ * design. */
+#define QUERY_DRAFT                                                                                \
+    "sa units chest_ease bust_ease hips_ease waist_ease seat_ease body_length sleeve_length "      \
+    "armhole_depth leg_length leg_shape waistband skirt_length sleeve"
+/* The site's pictures are fetched with ?v= to pass the browser's cache
+ * after a change; the server ignores its value. */
+#define QUERY_CACHE_BUSTER "v"
+
+/* An entry that gives no query list takes no query parameter: the field is
+ * left out on purpose, so the compiler's check for it is off here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct route api_route_list[] = {
     {"GET", "/healthz", h_healthz, 0},
     {"GET", "/v1/openapi.json", h_openapi, 0},
@@ -43,7 +62,8 @@ static const struct route api_route_list[] = {
      ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_OPT_BODY | ROUTE_SLOW | ROUTE_RESTRICTED_OK},
     {"PUT", "/v1/account/picture", h_picture_put,
      ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW | ROUTE_KEY_OK},
-    {"GET", "/v1/account/picture", h_picture_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+    {"GET", "/v1/account/picture", h_picture_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK,
+     QUERY_CACHE_BUSTER},
     {"DELETE", "/v1/account/picture", h_picture_delete,
      ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"GET", "/v1/account/export", h_account_export,
@@ -55,12 +75,14 @@ static const struct route api_route_list[] = {
     {"POST", "/v1/account/mfa/enable", h_mfa_enable, ROUTE_AUTH | ROUTE_JSON_BODY},
     {"DELETE", "/v1/account/mfa", h_mfa_disable, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
     {"POST", "/v1/account/mfa/recovery", h_mfa_recovery, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
-    {"GET", "/v1/measurements", h_measurements, 0},
+    {"GET", "/v1/measurements", h_measurements, 0, "breasts"},
     {"GET", "/v1/designs", h_designs, 0},
-    {"GET", "/v1/models/{id}/patterns/{design}.svg", h_pattern_svg, ROUTE_AUTH | ROUTE_KEY_OK},
+    {"GET", "/v1/models/{id}/patterns/{design}.svg", h_pattern_svg, ROUTE_AUTH | ROUTE_KEY_OK,
+     QUERY_DRAFT},
     {"GET", "/v1/models/{id}/patterns/{design}.pdf", h_pattern_pdf,
-     ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK},
-    {"GET", "/v1/models/{id}/patterns/{design}.json", h_pattern_json, ROUTE_AUTH | ROUTE_KEY_OK},
+     ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK, "paper " QUERY_DRAFT},
+    {"GET", "/v1/models/{id}/patterns/{design}.json", h_pattern_json, ROUTE_AUTH | ROUTE_KEY_OK,
+     QUERY_DRAFT},
     {"GET", "/v1/opendata", h_opendata_meta, 0},
     {"GET", "/v1/opendata/measurements.csv", h_opendata_csv, 0},
     {"GET", "/v1/opendata/measurements.json", h_opendata_json, ROUTE_SLOW},
@@ -75,8 +97,8 @@ static const struct route api_route_list[] = {
      ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
     {"PUT", "/v1/models/{id}/avatar", h_avatar_put,
      ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW | ROUTE_KEY_OK},
-    {"GET", "/v1/models/{id}/avatar", h_avatar_get,
-     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+    {"GET", "/v1/models/{id}/avatar", h_avatar_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK,
+     QUERY_CACHE_BUSTER},
     {"DELETE", "/v1/models/{id}/avatar", h_avatar_delete,
      ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     /* saved patterns (issue 14): reading and erasing stay open to a
@@ -89,27 +111,31 @@ static const struct route api_route_list[] = {
      ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"POST", "/v1/patterns/{id}/refresh", h_saved_refresh, ROUTE_AUTH | ROUTE_KEY_OK},
     {"GET", "/v1/patterns/{id}.svg", h_saved_svg, ROUTE_AUTH | ROUTE_KEY_OK},
-    {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK},
+    {"GET", "/v1/patterns/{id}.pdf", h_saved_pdf, ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK, "paper"},
     {"GET", "/v1/patterns/{id}.json", h_saved_json, ROUTE_AUTH | ROUTE_KEY_OK},
-    /* the site (handlers_site.c): pages and their assets */
-    {"GET", "/", h_site_page, 0},
-    {"GET", "/signup", h_site_page, 0},
-    {"GET", "/confirm", h_site_page, 0},
-    {"GET", "/login", h_site_page, 0},
-    {"GET", "/forgot", h_site_page, 0},
-    {"GET", "/reset", h_site_page, 0},
-    {"GET", "/account", h_site_page, 0},
-    {"GET", "/models", h_site_page, 0},
-    {"GET", "/model", h_site_page, 0},
-    {"GET", "/patterns", h_site_page, 0},
-    {"GET", "/privacy", h_site_page, 0},
-    {"GET", "/policy", h_site_page, 0},
-    {"GET", "/opendata", h_site_page, 0},
-    {"GET", "/assets/{name}.js", h_site_asset, 0},
-    {"GET", "/assets/{name}.css", h_site_asset, 0},
-    {"GET", "/assets/{name}.svg", h_site_asset, 0},
-    {"GET", "/assets/m/{name}.svg", h_site_illustration, 0},
+    /* the site (handlers_site.c): pages and their assets. They take any
+     * query: links to them are written by others too (mail clients and
+     * shared links add tracking parameters), their scripts read only the
+     * names they know, and a JSON 422 instead of a page helps no one. */
+    {"GET", "/", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/signup", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/confirm", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/login", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/forgot", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/reset", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/account", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/models", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/model", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/patterns", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/privacy", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/policy", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/opendata", h_site_page, 0, ROUTE_QUERY_ANY},
+    {"GET", "/assets/{name}.js", h_site_asset, 0, ROUTE_QUERY_ANY},
+    {"GET", "/assets/{name}.css", h_site_asset, 0, ROUTE_QUERY_ANY},
+    {"GET", "/assets/{name}.svg", h_site_asset, 0, ROUTE_QUERY_ANY},
+    {"GET", "/assets/m/{name}.svg", h_site_illustration, 0, ROUTE_QUERY_ANY},
 };
+#pragma GCC diagnostic pop
 
 const struct route_table api_routes = {
     .routes = api_route_list,

@@ -132,6 +132,16 @@
  * the browser keeps it this long without asking again */
 #define LIMIT_SITE_ASSET_MAX_AGE_S 31536000 /* a year: the longest HTTP caches honour */
 
+/* Cacheable answers (api/cacheable.c). The open-data release changes only
+ * when `atelier opendata build` publishes one (at most once a quarter): a
+ * CDN or browser serves it this long without asking, then keeps serving
+ * it up to LIMIT_OPENDATA_STALE_S more while it revalidates (a 304 when
+ * unchanged), so a new release is seen within the hour. */
+#define LIMIT_OPENDATA_MAX_AGE_S 3600                  /* an hour */
+#define LIMIT_OPENDATA_STALE_S   86400                 /* a day */
+#define LIMIT_GZIP_MIN_BYTES     1024u                 /* smaller bodies are sent as they are */
+#define LIMIT_GZIP_CACHE_BYTES   (32u * 1024u * 1024u) /* compressed bodies kept in memory */
+
 /* Internal queues */
 #define LIMIT_ACCESSLOG_QUEUE                                                                      \
     16384 /* lines buffered before the writer; beyond: dropped and counted */
@@ -216,7 +226,11 @@
     X(LIMIT_METRICS_BYTES)                                                                         \
     X(LIMIT_MODELS_BYTES)                                                                          \
     X(LIMIT_QR_SVG_BYTES)                                                                          \
-    X(LIMIT_SITE_ASSET_MAX_AGE_S)
+    X(LIMIT_SITE_ASSET_MAX_AGE_S)                                                                  \
+    X(LIMIT_OPENDATA_MAX_AGE_S)                                                                    \
+    X(LIMIT_OPENDATA_STALE_S)                                                                      \
+    X(LIMIT_GZIP_MIN_BYTES)                                                                        \
+    X(LIMIT_GZIP_CACHE_BYTES)
 
 /* Buffer sizes, each with its terminating NUL */
 #define POLICY_ID_BUF       (TOKEN_ID_LEN + 1)       /* account, session and model ids */

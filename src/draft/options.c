@@ -18,7 +18,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "atelier/draft.h"
 
@@ -158,7 +157,7 @@ int draft_option_choice(const struct draft_option *o, const char *text)
     if (!o || o->kind != DRAFT_OPTION_CHOICE || !text)
         return -1;
     for (int i = 0; o->choices[i]; i++)
-        if (strcasecmp(o->choices[i], text) == 0)
+        if (strcmp(o->choices[i], text) == 0)
             return i;
     return -1;
 }

@@ -16,6 +16,10 @@
  *     in memory, nowhere else.
  *   - Bodies are bounded at creation: the buffer never grows beyond the
  *     route's limit, whatever Content-Length claims.
+ *   - A handler runs only when every query parameter is one its route
+ *     declares (struct route's query), given once; a HEAD runs the GET's
+ *     handler (req_method says GET, libmicrohttpd sends no body); OPTIONS
+ *     runs none.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,7 +65,8 @@ struct req {
     int route_idx;
     int path_idx; /* a 405: the first route whose pattern matched the path */
     struct route_params params;
-    char method[12];
+    char method[12]; /* as sent (HEAD included) */
+    int head;        /* a HEAD, served as its GET */
     uint64_t start_ns;
     int64_t start_ms;
     char ip[INET6_ADDRSTRLEN];
@@ -144,7 +149,12 @@ const char *req_cookie(struct req *rq, const char *name)
 
 const char *req_method(struct req *rq)
 {
-    return rq->method;
+    return rq->head ? "GET" : rq->method;
+}
+
+int req_is_head(struct req *rq)
+{
+    return rq->head;
 }
 
 const char *req_route_pattern(struct req *rq)
@@ -489,6 +499,7 @@ static struct req *http_req_new(struct MHD_Connection *conn, const char *method)
     rq->start_ns = clock_mono_ns();
     rq->start_ms = clock_now_ms();
     util_strlcpy(rq->method, method, sizeof rq->method);
+    rq->head = strcmp(method, "HEAD") == 0;
     http_request_id(rq->request_id);
     http_client_ip(rq);
     metrics_inflight(1);
@@ -673,11 +684,16 @@ static int http_check_target(struct req *rq, const char *url)
     return 0;
 }
 
+/* Match the request (a HEAD as its GET). OPTIONS on a known path is
+ * answered here: 204 with Allow, no handler, no authentication (no CORS:
+ * no Access-Control-* header is ever sent, so a browser's preflight from
+ * another origin fails, as it should for this API). */
 static int http_route(struct req *rq, const char *url)
 {
     int path_matched = 0;
+    char allow[128] = "";
 
-    rq->route_idx = route_match(http_routes, rq->method, url, &rq->params, &path_matched);
+    rq->route_idx = route_match(http_routes, req_method(rq), url, &rq->params, &path_matched);
     if (rq->route_idx >= 0) {
         rq->route = &http_routes->routes[rq->route_idx];
         return 0;
@@ -687,13 +703,103 @@ static int http_route(struct req *rq, const char *url)
                           "no page or route at this address (the API's routes are in GET "
                           "/v1/openapi.json)"),
                -1;
-    char allow[128] = "";
     rq->path_idx = route_path_index(http_routes, url);
     route_allow(http_routes, url, allow, sizeof allow);
     resp_header(rq, "Allow", allow);
+    if (strcmp(rq->method, "OPTIONS") == 0)
+        return resp_empty(rq, 204), -1;
     return http_error(rq, ERR_METHOD, NULL, "this address does not take %s; it takes %s",
                       rq->method, allow),
            -1;
+}
+
+/* ---- query parameters (the route's declared list) ---- */
+
+/* 1 when name is one of the space-separated names of list. */
+static int http_query_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    while (list && *list) {
+        size_t m = strcspn(list, " ");
+        if (m == n && n > 0 && memcmp(list, name, n) == 0)
+            return 1;
+        list += m;
+        list += strspn(list, " ");
+    }
+    return 0;
+}
+
+/* Distinct names remembered to find one given twice: more than any route
+ * declares, so every repeat is found. */
+#define HTTP_QUERY_SEEN 32
+
+struct query_scan {
+    const char *list;
+    const char *bad; /* the first name refused */
+    int twice;       /* bad was given more than once (else unknown) */
+    const char *seen[HTTP_QUERY_SEEN];
+    unsigned n;
+};
+
+static enum MHD_Result http_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct query_scan *q = cls;
+
+    (void)kind;
+    if (!key[0] && (!value || !value[0]))
+        return MHD_YES; /* "?&" or a trailing "&": nothing given */
+    if (!http_query_listed(q->list, key)) {
+        q->bad = key;
+        return MHD_NO;
+    }
+    for (unsigned i = 0; i < q->n; i++)
+        if (strcmp(q->seen[i], key) == 0) {
+            q->bad = key;
+            q->twice = 1;
+            return MHD_NO;
+        }
+    if (q->n < HTTP_QUERY_SEEN)
+        q->seen[q->n++] = key;
+    return MHD_YES;
+}
+
+/* A query parameter name as an error shows it: at most 40 bytes, anything
+ * but printable ASCII as '?' (the name is the client's, decoded bytes). */
+static void http_query_shown(const char *name, char *out, size_t n)
+{
+    size_t i = 0;
+
+    for (; name[i] && i < 40 && i + 1 < n; i++)
+        out[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+    out[i] = 0;
+}
+
+/* Every query parameter must be one the route declares (struct route),
+ * each at most once: else 422 invalid_field naming it. */
+static int http_check_query(struct req *rq)
+{
+    struct query_scan q = {.list = rq->route->query};
+    char shown[48], msg[512];
+
+    if (q.list && strcmp(q.list, ROUTE_QUERY_ANY) == 0)
+        return 0;
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, http_query_arg, &q);
+    if (!q.bad)
+        return 0;
+    http_query_shown(q.bad, shown, sizeof shown);
+    if (q.twice)
+        snprintf(msg, sizeof msg, "the query parameter '%s' is given more than once", shown);
+    else if (!q.list || !q.list[0])
+        snprintf(msg, sizeof msg, "unknown query parameter '%s': this route takes none", shown);
+    else
+        snprintf(msg, sizeof msg, "unknown query parameter '%s': this route takes %s", shown,
+                 q.list);
+    json_t *body = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid_field", "message", msg,
+                             "field", shown);
+    resp_json(rq, err_status(ERR_INVALID), body);
+    return -1;
 }
 
 /* Authentication runs on the headers call, before the body is read or its
@@ -720,7 +826,7 @@ static int http_authenticate(struct req *rq)
  * waits on a client. */
 static void http_scope_open(struct req *rq)
 {
-    if (http_scope_begin && strcmp(rq->method, "GET") == 0 && (rq->route->flags & ROUTE_AUTH) &&
+    if (http_scope_begin && strcmp(req_method(rq), "GET") == 0 && (rq->route->flags & ROUTE_AUTH) &&
         !(rq->route->flags & ROUTE_SLOW))
         rq->read_scope = http_scope_begin();
 }
@@ -874,13 +980,18 @@ static enum MHD_Result http_send(struct req *rq)
 }
 
 /* The whole request is read: authenticate a route without a body (in the
- * read scope of an authenticated GET), then run the handler. */
+ * read scope of an authenticated GET), then check the query, then the
+ * handler runs. */
 static int http_finish_auth(struct req *rq)
 {
-    if (rq->body_limit > 0)
-        return 0; /* authenticated on the headers call */
-    http_scope_open(rq);
-    if (http_authenticate(rq)) {
+    if (rq->body_limit == 0) { /* else authenticated on the headers call */
+        http_scope_open(rq);
+        if (http_authenticate(rq)) {
+            http_scope_close(rq);
+            return -1;
+        }
+    }
+    if (http_check_query(rq)) {
         http_scope_close(rq);
         return -1;
     }

@@ -5,7 +5,8 @@
  * A request passes through http.c in this order:
  *   1. headers: count, duplicate/conflicting Content-Length and
  *      Transfer-Encoding, header names with blanks -> 400/431;
- *      route match -> 404/405; a body on a route that takes none -> 413;
+ *      route match (a HEAD as its GET) -> 404/405, OPTIONS -> 204 with Allow;
+ *      a body on a route that takes none -> 413;
  *      bearer token of ROUTE_AUTH routes that take a body -> 401, or 403
  *      when the route's flags refuse that credential (routes without one
  *      are authenticated once the request is complete);
@@ -14,13 +15,16 @@
  *      body that outgrows it is drained and answered 413.
  *   3. JSON routes: the body is parsed strictly (UTF-8, no duplicate keys,
  *      depth limit, object at top level) -> 400 on failure.
- *   4. the handler runs (ROUTE_SLOW ones on the worker pool, the connection
+ *   4. the query parameters: only the route's declared ones, each once -> 422
+ *      naming the first other (after authentication, before the handler).
+ *   5. the handler runs (ROUTE_SLOW ones on the worker pool, the connection
  *      suspended meanwhile) and fills the response.
- *   5. completion: access log line, metrics.
+ *   6. completion: access log line, metrics.
  *
  * Handlers see requests through http/req.h only. Every response carries
  * X-Request-Id and Cache-Control: no-store (unless the handler set its own
- * Cache-Control: the site's pages, revalidated by ETag).
+ * Cache-Control: the site's pages and api/cacheable.c's public documents,
+ * revalidated by ETag).
  */
 #ifndef ATELIER_HTTP_H
 #define ATELIER_HTTP_H
@@ -54,7 +58,22 @@ struct route {
     const char *pattern; /* "/v1/models/{id}", "/v1/models/{id}/patterns/{design}.svg" */
     handler_fn fn;
     unsigned flags;
+    /* The query parameters the route accepts, names separated by spaces
+     * ("breasts"); NULL (an entry that leaves it out): none. ROUTE_QUERY_ANY:
+     * any (the site's pages, whose links others write). The layer refuses
+     * any other name, and a name given twice, with 422 naming it, after
+     * authentication and before the handler (http_check_query). */
+    const char *query;
 };
+
+#define ROUTE_QUERY_ANY "*"
+
+/* HEAD is answered on every GET route by the GET route itself (the
+ * handler runs, req_method says "GET", libmicrohttpd sends the headers and
+ * the Content-Length of the GET without the body); OPTIONS on any known
+ * path answers 204 with Allow, without authentication and without running
+ * a handler. Allow (here and on 405) lists the path's methods, HEAD after
+ * GET, and OPTIONS. */
 
 /* A route table, given to http_start by the program (src/api/routes.c). */
 struct route_table {
@@ -77,7 +96,8 @@ int route_match(const struct route_table *t, const char *method, const char *pat
  * method, or -1: the route a 405 is counted under in the metrics. */
 int route_path_index(const struct route_table *t, const char *path);
 
-/* Write the methods allowed on path into out ("GET, DELETE"). */
+/* Write the methods allowed on path into out ("GET, HEAD, DELETE, OPTIONS");
+ * "" when no route has that path. */
 void route_allow(const struct route_table *t, const char *path, char *out, size_t n);
 
 /* The auth layer's hook for ROUTE_AUTH routes: it reads the Authorization

@@ -23,7 +23,10 @@ const char *req_query(struct req *rq, const char *name); /* query argument */
 const char *req_header(struct req *rq, const char *name);
 /* A cookie of the request's Cookie header, or NULL. */
 const char *req_cookie(struct req *rq, const char *name);
+/* "GET" for a HEAD request: a HEAD is served as its GET (http.h). */
 const char *req_method(struct req *rq);
+/* 1 when the request is a HEAD (the answer's body is not sent). */
+int req_is_head(struct req *rq);
 /* The pattern of the matched route ("/v1/models/{id}"). */
 const char *req_route_pattern(struct req *rq);
 const uint8_t *req_body(struct req *rq, size_t *len);

@@ -97,6 +97,21 @@ int route_path_index(const struct route_table *t, const char *path)
     return -1;
 }
 
+/* Append ", m" (or "m" first) to out[0..*used) when it fits in n. */
+static void route_allow_add(char *out, size_t n, size_t *used, const char *m)
+{
+    size_t len = strlen(m);
+
+    if (*used + len + 3 > n)
+        return;
+    if (*used) {
+        memcpy(out + *used, ", ", 2);
+        *used += 2;
+    }
+    memcpy(out + *used, m, len + 1);
+    *used += len;
+}
+
 void route_allow(const struct route_table *t, const char *path, char *out, size_t n)
 {
     const struct route *routes = t->routes;
@@ -106,14 +121,10 @@ void route_allow(const struct route_table *t, const char *path, char *out, size_
     for (size_t i = 0; i < t->n; i++) {
         if (!route_path_matches(routes[i].pattern, path, NULL))
             continue;
-        size_t m = strlen(routes[i].method);
-        if (used + m + 3 > n)
-            break;
-        if (used) {
-            memcpy(out + used, ", ", 2);
-            used += 2;
-        }
-        memcpy(out + used, routes[i].method, m + 1);
-        used += m;
+        route_allow_add(out, n, &used, routes[i].method);
+        if (strcmp(routes[i].method, "GET") == 0)
+            route_allow_add(out, n, &used, "HEAD");
     }
+    if (used)
+        route_allow_add(out, n, &used, "OPTIONS");
 }

@@ -54,7 +54,7 @@ def test_signup_mails_a_link_and_confirm_returns_session(server, mails):
     r = confirm(server, mail.token, ident["password"])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"token", "account"}, body
+    assert set(body) == {"token", "expires_at", "account"}, body
     assert isinstance(body["token"], str) and len(body["token"]) >= 32
     acc = body["account"]
     assert_account_shape(acc)

@@ -193,8 +193,11 @@ def test_imperial_labels(server, owner, woman):
     assert "100 mm x 50 mm." in metric and "seam allowance 15.88 mm included" in metric
     pdf = pattern(server, owner, woman["id"], "bodice", "pdf", units="imperial").content
     assert "4 in x 2 in." in pdf_text(pdf)
-    info = pattern(server, owner, woman["id"], "bodice", "json", units="IMPERIAL").json()
+    info = pattern(server, owner, woman["id"], "bodice", "json", units="imperial").json()
     assert info["units"] == "imperial"
+    # a choice is exact (test_971): another spelling is refused
+    assert_error(pattern(server, owner, woman["id"], "bodice", "json", units="IMPERIAL"), 422,
+                 "invalid_field")
     for ext in ("svg", "pdf", "json"):
         r = pattern(server, owner, woman["id"], "bodice", ext, units="furlongs")
         assert_error(r, 422, "invalid_field")

@@ -79,7 +79,7 @@ def test_save_read_list_change_delete(server, owner, flat):
     assert listed[p["id"]] == {k: p[k] for k in SUMMARY_KEYS}
 
     r = patch_pattern(server, owner, p["id"], {"name": "Linen shirt, long", "notes": "second",
-                                               "options": {"paper": "A4"}})
+                                               "options": {"paper": "a4"}})
     assert r.status_code == 200, r.text
     q = r.json()
     assert q == get_pattern(server, owner, p["id"])

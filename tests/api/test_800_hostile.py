@@ -98,7 +98,7 @@ def test_slowloris_does_not_starve_other_clients(short_idle_srv):
     try:
         for i in range(n):
             s = socket.create_connection((srv.host, srv.port), timeout=5)
-            s.sendall(head("GET", f"/healthz?slow={i}"))
+            s.sendall(head("GET", "/healthz"))
             conns.append(s)
         answered, failures = [], []
         stop = threading.Event()

@@ -130,7 +130,11 @@ static void test_option_check(void **state)
     /* a number given as text is not a number */
     assert_int_equal(draft_option_check(body, "sa", "sa", 0, 10, "10", msg, sizeof msg),
                      DRAFT_ERR_INVALID);
-    assert_int_equal(draft_option_check(body, "paper", "paper", 0, 0, "A4", msg, sizeof msg), 0);
+    assert_int_equal(draft_option_check(body, "paper", "paper", 0, 0, "a4", msg, sizeof msg), 0);
+    /* a choice is exact: the vocabulary's spelling only */
+    assert_int_equal(draft_option_check(body, "paper", "paper", 0, 0, "A4", msg, sizeof msg),
+                     DRAFT_ERR_INVALID);
+    assert_non_null(strstr(msg, "full, a4 or letter"));
     assert_int_equal(draft_option_check(body, "paper", "paper", 0, 0, "a3", msg, sizeof msg),
                      DRAFT_ERR_INVALID);
     assert_non_null(strstr(msg, "full, a4 or letter"));
@@ -156,7 +160,10 @@ static void test_option_check(void **state)
         DRAFT_ERR_INVALID);
     assert_non_null(strstr(msg, "does not apply to the body"));
     assert_int_equal(
-        draft_option_check(trouser, "leg_shape", "leg_shape", 0, 0, "Slim", msg, sizeof msg), 0);
+        draft_option_check(trouser, "leg_shape", "leg_shape", 0, 0, "slim", msg, sizeof msg), 0);
+    assert_int_equal(
+        draft_option_check(trouser, "leg_shape", "leg_shape", 0, 0, "Slim", msg, sizeof msg),
+        DRAFT_ERR_INVALID);
     assert_int_equal(
         draft_option_check(trouser, "leg_shape", "leg_shape", 0, 0, "flared", msg, sizeof msg),
         DRAFT_ERR_INVALID);
@@ -183,8 +190,9 @@ static void test_option_apply(void **state)
             assert_true(in.opt[i] == 4.5);
     }
     int shape = draft_option_for(draft_find("trouser"), "leg_shape");
-    assert_int_equal(draft_option_apply_choice(&in, "leg_shape", "WIDE"), 0);
+    assert_int_equal(draft_option_apply_choice(&in, "leg_shape", "wide"), 0);
     assert_true(in.opt_set[shape] && in.opt[shape] == 2.0);
+    assert_int_equal(draft_option_apply_choice(&in, "leg_shape", "WIDE"), DRAFT_ERR_INVALID);
     assert_int_equal(draft_option_apply_choice(&in, "leg_shape", "flared"), DRAFT_ERR_INVALID);
     assert_int_equal(draft_option_apply_choice(&in, "sa", "10"), DRAFT_ERR_INVALID);
     assert_int_equal(draft_option_apply_choice(&in, "paper", "a4"), 0); /* output: not stored */

@@ -7,7 +7,9 @@
  * `read` scope on GETs only), `x-atelier-restricted-ok` is true exactly on
  * ROUTE_RESTRICTED_OK routes, and every authenticated route documents the
  * 403 of a credential it refuses. tools/openapi_access.py writes these from
- * the flags.
+ * the flags. The query parameters a route declares (struct route: the
+ * names the HTTP layer lets through) are the ones its operation documents,
+ * and the drafting routes declare every option of the engine.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "atelier/draft.h"
 #include "http/http.h"
 
 extern const unsigned char openapi_json[];
@@ -178,6 +181,103 @@ static void test_route_access_documented(void **state)
     json_decref(doc);
 }
 
+/* The query parameters op documents (its own and its path item's, $refs
+ * to components.parameters resolved), as an object name -> true. */
+static json_t *documented_query(json_t *doc, json_t *item, json_t *op)
+{
+    json_t *names = json_object(),
+           *lists[2] = {json_object_get(item, "parameters"), json_object_get(op, "parameters")};
+    json_t *components = json_object_get(json_object_get(doc, "components"), "parameters");
+
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(lists[l], i, p)
+        {
+            const char *ref = json_string_value(json_object_get(p, "$ref"));
+            if (ref) {
+                const char *slash = strrchr(ref, '/');
+                p = json_object_get(components, slash ? slash + 1 : ref);
+                if (!p)
+                    fail_msg("unresolved parameter %s", ref);
+            }
+            const char *in = json_string_value(json_object_get(p, "in"));
+            if (in && strcmp(in, "query") == 0)
+                json_object_set_new(names, json_string_value(json_object_get(p, "name")),
+                                    json_true());
+        }
+    }
+    return names;
+}
+
+/* The names of a route's query list, as an object name -> true. */
+static json_t *declared_query(const char *list)
+{
+    json_t *names = json_object();
+
+    while (list && *list) {
+        size_t n = strcspn(list, " ");
+        char name[64];
+        assert_true(n > 0 && n < sizeof name);
+        memcpy(name, list, n);
+        name[n] = 0;
+        if (json_object_get(names, name))
+            fail_msg("query parameter %s declared twice", name);
+        json_object_set_new(names, name, json_true());
+        list += n;
+        list += strspn(list, " ");
+    }
+    return names;
+}
+
+static void test_query_documented(void **state)
+{
+    (void)state;
+    json_t *doc = load_doc();
+    json_t *paths = json_object_get(doc, "paths");
+    int drafting = 0;
+
+    for (size_t i = 0; i < api_routes.n; i++) {
+        const struct route *r = &api_routes.routes[i];
+        char m[16];
+        lower(r->method, m, sizeof m);
+        json_t *item = json_object_get(paths, r->pattern);
+        json_t *op = json_object_get(item, m);
+        assert_non_null(op);
+        json_t *doc_q = documented_query(doc, item, op);
+        if (r->query && strcmp(r->query, ROUTE_QUERY_ANY) == 0) {
+            assert_true(strcmp(r->method, "GET") == 0 && strncmp(r->pattern, "/v1/", 4) != 0);
+            json_decref(doc_q);
+            continue;
+        }
+        json_t *decl = declared_query(r->query);
+        if (json_object_size(decl) > 32)
+            fail_msg("route %s %s declares more query parameters than http.c remembers", r->method,
+                     r->pattern);
+        if (!json_equal(decl, doc_q)) {
+            char *a = json_dumps(decl, JSON_SORT_KEYS), *b = json_dumps(doc_q, JSON_SORT_KEYS);
+            fail_msg("route %s %s: the route table declares the query %s, the document %s",
+                     r->method, r->pattern, a, b);
+        }
+        /* the routes that draft from a model take every option of the engine,
+         * the output ones on the PDF only */
+        if (strstr(r->pattern, "/patterns/{design}.")) {
+            int pdf = strstr(r->pattern, ".pdf") != NULL;
+            for (int k = 0; k < DRAFT_OPTIONS_COUNT; k++) {
+                int want = !draft_options[k].output || pdf;
+                if (!!json_object_get(decl, draft_options[k].name) != want)
+                    fail_msg("route %s: the drafting option %s is %s", r->pattern,
+                             draft_options[k].name, want ? "not declared" : "declared");
+            }
+            drafting++;
+        }
+        json_decref(decl);
+        json_decref(doc_q);
+    }
+    assert_int_equal(drafting, 3);
+    json_decref(doc);
+}
+
 static void test_version(void **state)
 {
     (void)state;
@@ -194,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_every_route_documented),
         cmocka_unit_test(test_no_undocumented_extras),
         cmocka_unit_test(test_route_access_documented),
+        cmocka_unit_test(test_query_documented),
         cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

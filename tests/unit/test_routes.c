@@ -43,7 +43,13 @@ static void test_not_found_and_method(void **state)
     assert_int_equal(pm, 1);
     char allow[64];
     route_allow(&api_routes, "/healthz", allow, sizeof allow);
-    assert_string_equal(allow, "GET");
+    assert_string_equal(allow, "GET, HEAD, OPTIONS");
+    route_allow(&api_routes, "/v1/models/abc", allow, sizeof allow);
+    assert_string_equal(allow, "GET, HEAD, PATCH, DELETE, OPTIONS");
+    route_allow(&api_routes, "/v1/login", allow, sizeof allow);
+    assert_string_equal(allow, "POST, OPTIONS");
+    route_allow(&api_routes, "/nope", allow, sizeof allow);
+    assert_string_equal(allow, "");
     /* the route a 405 counts under in the metrics: the first matching path */
     assert_int_equal(route_path_index(&api_routes, "/healthz"), find("GET", "/healthz"));
     assert_int_equal(route_path_index(&api_routes, "/nope"), -1);
