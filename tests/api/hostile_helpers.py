@@ -513,14 +513,20 @@ class CrashLoad:
         finally:
             sess.close()
 
-    def run(self, srv, kill_after_s, kill):
-        """Start the threads, call kill() after kill_after_s, wait for them."""
+    def run(self, srv, kill_after_s, kill, min_writes=0, max_wait_s=60):
+        """Start the threads, call kill() after kill_after_s and once the
+        load has acknowledged min_writes writes in this run (or max_wait_s
+        passed: a loaded machine can be slow), wait for them."""
         stop = threading.Event()
+        start_writes = self.acked_writes
         ts = [threading.Thread(target=self._worker, args=(srv, stop, self.rng.getrandbits(64)), daemon=True)
               for _ in range(self.threads)]
         for t in ts:
             t.start()
         time.sleep(kill_after_s)
+        deadline = time.monotonic() + max_wait_s
+        while self.acked_writes - start_writes < min_writes and time.monotonic() < deadline:
+            time.sleep(0.02)
         kill()
         stop.set()
         for t in ts:

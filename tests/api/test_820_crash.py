@@ -6,7 +6,8 @@ has done enough, which a loaded machine can make slow.
 Each round starts the server, checks everything acknowledged so far, runs
 signups + confirmations (links from the outbox), model creates and PATCHes
 and account erasures from 4 threads, and SIGKILLs the server at a random
-moment 1 to 2.5 s in. After each restart:
+moment 1 to 2.5 s in, once the round has also acknowledged a random 5 to 40
+writes (at most 60 s more). After each restart:
 
   - every model acknowledged with 201/200 is there with the acknowledged
     values (a PATCH in flight at the kill may or may not have happened, but
@@ -252,8 +253,10 @@ def test_sigkill_during_mixed_writes_loses_nothing(fresh_database, tmp_path, ser
         if rnd > ROUNDS and _enough(load, kills) or rnd > MAX_ROUNDS:
             break
         acked_before = load.acked_writes
-        kill_at = rng.uniform(1.0, 2.5)
-        load.run(srv, kill_at, lambda: sigkill(server_factory, srv))
+        # at a random moment, and after a random amount of acknowledged work
+        # (the time alone did next to nothing on a machine at load 20)
+        kill_at, min_writes = rng.uniform(1.0, 2.5), rng.randint(5, 40)
+        load.run(srv, kill_at, lambda: sigkill(server_factory, srv), min_writes=min_writes)
         kills.append((round(kill_at, 2), load.acked_writes - acked_before))
         assert not load.problems, \
             f"unexpected answers under load (round {rnd}, seed {seed}): {load.problems[:10]}"
