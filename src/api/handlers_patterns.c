@@ -42,6 +42,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/policy.h"
+#include "api/api.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "models/models.h"
@@ -438,6 +439,25 @@ static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form for
 
 /* ---- drafting from a model: GET /v1/models/{id}/patterns/{design}.svg|.pdf|.json ---- */
 
+/* The caller's model {id}, as read with the session check (api_model_take)
+ * or loaded now: its name, flag and measurements (the caller frees them). */
+static int pattern_model(struct req *rq, struct db *db, char **name, int *breasts, json_t **meas)
+{
+    struct model m;
+    int rc;
+
+    if (!api_model_take(rq, &m, &rc))
+        return models_get(db, req_param(rq, "id"), req_account(rq), name, breasts, meas);
+    if (rc == 0) {
+        *name = m.name;
+        *breasts = m.breasts;
+        *meas = json_incref(models_measurements(&m));
+        m.name = NULL;
+    }
+    models_release(&m);
+    return rc;
+}
+
 static int model_pattern(struct req *rq, enum pattern_form form)
 {
     const struct design *d = draft_find(req_param(rq, "design"));
@@ -449,7 +469,7 @@ static int model_pattern(struct req *rq, enum pattern_form form)
 
     if (!db)
         return ERR_UNAVAILABLE;
-    if ((rc = models_get(db, req_param(rq, "id"), req_account(rq), &name, &breasts, &meas)))
+    if ((rc = pattern_model(rq, db, &name, &breasts, &meas)))
         return rc;
     if (!d)
         rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design", "no such design (see GET /v1/designs)");

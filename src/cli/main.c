@@ -64,6 +64,9 @@ static int serve_start(const struct config *cfg, unsigned *port)
         patterns[i] = api_routes.routes[i].pattern;
     }
     metrics_init(nroutes, methods, patterns);
+    metrics_set_db_statements(db_statements);
+    if (db_maint_start()) /* first: the threads below open their connections after it */
+        goto fail_maint;
     if (mail_start(cfg))
         goto fail_mail;
     if (sweep_start(cfg))
@@ -84,6 +87,8 @@ fail_watch:
 fail_sweep:
     mail_stop();
 fail_mail:
+    db_maint_stop();
+fail_maint:
     metrics_shutdown();
     accesslog_stop();
     return ERR_UNAVAILABLE;
@@ -95,6 +100,7 @@ static void serve_stop(void)
     rekey_watch_stop();
     sweep_stop();
     mail_stop();
+    db_maint_stop();
     accesslog_stop();
     metrics_shutdown();
 }

@@ -11,6 +11,8 @@
  *   atelier_erasure_scrubs_pending (erasures whose pages may be in the WAL)
  *   atelier_accesslog_dropped_total, atelier_accesslog_write_errors_total
  *   atelier_events_total{event}    (sweeper runs, deletions, mails: later issues)
+ *   atelier_db_statements_total    (storage statements: each one a round trip on
+ *                                   PostgreSQL; from the source given at start)
  */
 #ifndef ATELIER_METRICS_H
 #define ATELIER_METRICS_H
@@ -27,6 +29,10 @@ void metrics_shutdown(void);
 void metrics_request(int route_idx, unsigned status, uint64_t duration_ns);
 
 void metrics_inflight(int delta);
+
+/* The source of atelier_db_statements_total (the program gives the storage
+ * layer's counter, store/db.h: db_statements); not rendered without one. */
+void metrics_set_db_statements(uint64_t (*fn)(void));
 
 /* The gauge atelier_erasure_scrubs_pending (privacy/erase.c sets it). */
 void metrics_scrubs_pending(int n);

@@ -184,6 +184,12 @@ enum stmt {
                               consent, in one statement (cli/populate.c) */
     STMT_POPULATE_CACHE,   /* SQLite only: the page cache of populate's connection */
     STMT_OPENDATA_CACHE,   /* SQLite only: the page cache of the build's connection */
+    /* fewer round trips (issue 17) */
+    STMT_SESSION_AUTH_MODEL, /* $1 token_hash, $2 now, $3 model id -> the columns of
+                                STMT_SESSION_AUTH, then those of STMT_MODEL_GET (NULL when
+                                the session's account has no such model) */
+    STMT_MODEL_UPDATE_IF,    /* $1..$7 as STMT_MODEL_UPDATE, $8 the name_sealed read: only
+                                if nobody wrote the model since */
     STMT__COUNT
     /* clang-format on */
 };
