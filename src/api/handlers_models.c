@@ -176,29 +176,37 @@ static int model_of_request(struct req *rq, struct db *db, struct model *m)
 }
 
 /* A write of m that lost the race to another writer since m was read
- * (models_update: ERR_NOT_FOUND) reads the model again and retries, at most
- * this often, then answers 503 (retry). */
-#define MODEL_WRITE_TRIES 3
+ * (models_update: ERR_NOT_FOUND) reads the model again and retries without
+ * a lock this often; then it reads and writes in a transaction that locks
+ * the model, which always gets through. */
+#define MODEL_WRITE_TRIES 2
 
 /* Apply change to m (0 or an err answered by it, e.g. 422) and store it;
  * when someone else wrote the model since it was read, read it again and
- * apply the change to that. */
+ * apply the change to that. The common case costs one statement, the
+ * UPDATE. */
 static int model_write(struct req *rq, struct db *db, struct model *m,
                        int (*change)(struct req *rq, struct model *m, void *arg), void *arg)
 {
+    const char *id = req_param(rq, "id"), *owner = req_account(rq);
     int rc;
 
-    for (int tries = 1;; tries++) {
-        if ((rc = change(rq, m, arg)) || (rc = models_update(db, req_account(rq), m)) == 0)
-            return rc;
-        if (rc != ERR_NOT_FOUND)
+    for (int tries = 0; tries < MODEL_WRITE_TRIES; tries++) {
+        if ((rc = change(rq, m, arg)) || (rc = models_update(db, owner, m)) != ERR_NOT_FOUND)
             return rc;
         models_release(m);
-        if ((rc = models_load(db, req_param(rq, "id"), req_account(rq), m)))
+        if ((rc = models_load(db, id, owner, m)))
             return rc; /* gone: 404 */
-        if (tries == MODEL_WRITE_TRIES)
-            return req_fail(rq, ERR_BUSY, NULL, "the model is being changed; try again");
     }
+    models_release(m);
+    if ((rc = db_begin(db)))
+        return rc;
+    if (!(rc = models_load_locked(db, id, owner, m)) && !(rc = change(rq, m, arg)) &&
+        !(rc = models_update(db, owner, m)))
+        rc = db_commit(db);
+    if (rc)
+        (void)db_rollback(db);
+    return rc;
 }
 
 int h_models_list(struct req *rq)

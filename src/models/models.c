@@ -170,12 +170,12 @@ out:
     return rc;
 }
 
-/* Load the caller's model `id`; ERR_NOT_FOUND for anyone else's. */
-int models_load(struct db *db, const char *id, const char *owner, struct model *m)
+static int model_load_with(struct db *db, enum stmt st, const char *id, const char *owner,
+                           struct model *m)
 {
     struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
     struct db_rows *rows = NULL;
-    int rc = db_query(db, STMT_MODEL_GET, p, 2, &rows);
+    int rc = db_query(db, st, p, 2, &rows);
 
     if (rc)
         return rc;
@@ -183,6 +183,17 @@ int models_load(struct db *db, const char *id, const char *owner, struct model *
     rc = rc == 1 ? models_from_row(rows, 0, m) : rc == 0 ? ERR_NOT_FOUND : rc;
     db_rows_free(rows);
     return rc;
+}
+
+/* Load the caller's model `id`; ERR_NOT_FOUND for anyone else's. */
+int models_load(struct db *db, const char *id, const char *owner, struct model *m)
+{
+    return model_load_with(db, STMT_MODEL_GET, id, owner, m);
+}
+
+int models_load_locked(struct db *db, const char *id, const char *owner, struct model *m)
+{
+    return model_load_with(db, STMT_MODEL_GET_LOCK, id, owner, m);
 }
 
 /* ---- output ---- */

@@ -43,6 +43,10 @@ json_t *models_measurements(struct model *m);
  * models) or another err. */
 int models_load(struct db *db, const char *id, const char *owner, struct model *m);
 
+/* The same inside the caller's transaction (db_begin), locking the model
+ * until it ends: no other writer can come in between until the commit. */
+int models_load_locked(struct db *db, const char *id, const char *owner, struct model *m);
+
 /* Read into m the model in the columns col.. of the current row of rows,
  * laid out as STMT_MODEL_GET's (a query joined to the session check:
  * STMT_SESSION_AUTH_MODEL). ERR_NOT_FOUND when its id column is NULL. */

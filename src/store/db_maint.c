@@ -16,6 +16,8 @@
  *  - The SQLite driver wakes the thread (db_maint_wake) from its WAL hook
  *    when the WAL has grown past LIMIT_WAL_CHECKPOINT_PAGES; the driver's
  *    maintain step (checkpoints) runs after every wake-up and every tick.
+ *  - After a failed check the thread closes its connection, so the next
+ *    check opens a new one (a restarted PostgreSQL, a SQLite file put back).
  *  - Without the thread (commands, unit tests) db_health checks at once on
  *    the calling thread's connection.
  */
@@ -100,7 +102,12 @@ static void *maint_main(void *unused)
         struct db *db = db_thread();
         if (tick) {
             next_tick = now + (uint64_t)LIMIT_HEALTH_POLL_MS * 1000000u;
-            maint_health_set(maint_check(db));
+            int rc = maint_check(db);
+            maint_health_set(rc);
+            if (rc != ERR_OK && db != NULL) { /* the next check on a new connection */
+                db_thread_close();
+                db = NULL;
+            }
         }
         if (db != NULL && db->drv->maintain != NULL)
             db->drv->maintain(db, tick);

@@ -11,6 +11,9 @@
  *    runs under a process-wide mutex and the creating descriptor is closed
  *    before any connection of this process can open the file, because closing
  *    a descriptor drops every POSIX lock the process holds on that file.
+ *    Only the first connection of a process may create it: once one was
+ *    opened, a missing file is ERR_STORAGE_DOWN (a database moved away or
+ *    deleted under a running server is a failure, never a new empty one).
  *  - Each connection caches its prepared statements in an array indexed by
  *    enum stmt, prepared on first use (SQLITE_PREPARE_PERSISTENT) from the
  *    db_stmts.c SQL with $N rewritten to ?N.
@@ -85,6 +88,7 @@ static pthread_mutex_t sqlite_file_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t sqlite_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint_fast64_t sqlite_commits; /* commits seen by WAL hooks */
 static atomic_bool sqlite_ckpt_asked;       /* the maintenance thread was woken */
+static char sqlite_opened[PATH_MAX]; /* a connection opened this path (under sqlite_file_lock) */
 
 /* Take the process's write mutex for c (see the invariants). */
 static void write_enter(struct sqlite_db *c)
@@ -150,6 +154,20 @@ static int sqlite_fail(struct sqlite_db *c, int id, int src)
     log_msg(l, "db", "sqlite statement %d failed: %s (%d)", id, sqlite3_errmsg(c->h),
             sqlite3_extended_errcode(c->h));
     return rc;
+}
+
+/* Whether a connection of this process opened path already (set: record
+ * that one did). */
+static bool path_opened(const char *path, bool set)
+{
+    bool known;
+
+    pthread_mutex_lock(&sqlite_file_lock);
+    known = strcmp(sqlite_opened, path) == 0;
+    if (set && !known && strlen(path) < sizeof sqlite_opened)
+        memcpy(sqlite_opened, path, strlen(path) + 1);
+    pthread_mutex_unlock(&sqlite_file_lock);
+    return known;
 }
 
 /* Create the database file with mode 0600 if it is missing; tighten the mode
@@ -264,7 +282,22 @@ static int sqlite_open(const char *path, struct db **out)
     int rc;
 
     *out = NULL;
-    rc = file_prepare(path);
+    /* Only the first connection of a process may create the file: later
+     * ones finding it gone report the storage down instead of starting an
+     * empty database under the server. */
+    bool known = path_opened(path, false);
+
+    if (known) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            log_error("db", "the database file %s is gone: %s", path, strerror(errno));
+            rc = ERR_STORAGE_DOWN;
+            goto out;
+        }
+        rc = ERR_OK;
+    } else {
+        rc = file_prepare(path);
+    }
     if (rc != ERR_OK)
         goto out;
     c = calloc(1, sizeof *c);
@@ -275,8 +308,9 @@ static int sqlite_open(const char *path, struct db **out)
     }
     c->base.drv = &db_sqlite_driver;
     c->rows.base.db = &c->base;
-    src = sqlite3_open_v2(path, &c->h,
-                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    src = sqlite3_open_v2(
+        path, &c->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (known ? 0 : SQLITE_OPEN_CREATE),
+        NULL);
     if (src != SQLITE_OK) {
         log_error("db", "cannot open database %s: %s", path,
                   c->h != NULL ? sqlite3_errmsg(c->h) : sqlite3_errstr(src));
@@ -295,6 +329,7 @@ static int sqlite_open(const char *path, struct db **out)
     c->path = path;
     c->dev = st.st_dev;
     c->ino = st.st_ino;
+    (void)path_opened(path, true);
     *out = &c->base;
     c = NULL;
 out:

@@ -432,6 +432,15 @@ static const struct stmt_sql stmt_table[] = {
                               " measurements_sealed = $6, updated_at = $7"
                               " WHERE id = $1 AND account_id = $2 AND name_sealed = $8",
                               NULL},
+    [STMT_MODEL_GET_LOCK] =
+        {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed, "
+         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) "
+         "FROM model_avatars v WHERE v.model_id = m.id)"
+         " FROM models m WHERE m.id = $1 AND m.account_id = $2",
+         "SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed, "
+         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) "
+         "FROM model_avatars v WHERE v.model_id = m.id)"
+         " FROM models m WHERE m.id = $1 AND m.account_id = $2 FOR UPDATE OF m"},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -190,6 +190,8 @@ enum stmt {
                                 the session's account has no such model) */
     STMT_MODEL_UPDATE_IF,    /* $1..$7 as STMT_MODEL_UPDATE, $8 the name_sealed read: only
                                 if nobody wrote the model since */
+    STMT_MODEL_GET_LOCK,     /* as STMT_MODEL_GET, in a transaction: PostgreSQL locks the row
+                                (SQLite: BEGIN IMMEDIATE holds the database's write lock) */
     STMT__COUNT
     /* clang-format on */
 };

@@ -2,7 +2,7 @@
 (issue 17, items 1 and 2).
 
 - An authenticated model read is one statement (the session check joined
-  to the model), a PATCH two (that read, then a conditional UPDATE whose
+  to the model; on SQLite plus its read scope's BEGIN and COMMIT), a PATCH two (that read, then a conditional UPDATE whose
   answer is what it wrote), counted by the server itself
   (atelier_db_statements_total on the metrics listener); the same for the
   pattern drafted from a model. On PostgreSQL each statement is a round
@@ -61,11 +61,14 @@ def test_statements_per_request(server):
     write = per_request(server, lambda i: patch(server, acc, mid, {"measurements": {"chest": 950 + i}}))
     svg = per_request(server, lambda i: server.get(model_path(mid, "/patterns/body.svg"),
                                                   headers=acc.auth))
+    # On SQLite an authenticated GET also opens and closes its read scope
+    # (BEGIN DEFERRED, COMMIT: no round trip there); PostgreSQL has none.
+    scope = 2 if BACKEND == "sqlite" else 0
     # The background threads add a few statements a second: a margin of a
     # fifth of a statement per request, well below one more per request.
-    assert read < 1.2, f"GET model: {read:.2f} statements per request (1 expected)"
+    assert read < 1.2 + scope, f"GET model: {read:.2f} statements per request ({1 + scope} expected)"
     assert write < 2.2, f"PATCH model: {write:.2f} statements per request (2 expected)"
-    assert svg < 1.2, f"GET body.svg: {svg:.2f} statements per request (1 expected)"
+    assert svg < 1.2 + scope, f"GET body.svg: {svg:.2f} statements per request ({1 + scope} expected)"
     # What the PATCH answered is what is stored.
     last = patch(server, acc, mid, {"measurements": {"chest": 1001}, "notes": "n"})
     assert last.status_code == 200, last.text[:300]
@@ -129,7 +132,7 @@ def test_many_writes_lose_nothing_and_the_wal_stays_bounded(server):
     accs = [create_account(server, outbox(server), f"wal{i}") for i in range(4)]
     size = a_size()
     models = [create_model(server, a, "wal", False, size) for a in accs]
-    notes = "n" * 1500  # each write rewrites a model row of a few KiB
+    notes = "n" * 9000  # each write rewrites a model row of about 10 KiB (sealed: 3 pages)
     wal = os.path.join(server.data_dir, "atelier.db-wal")
     biggest = [0]
     errors = []
@@ -170,7 +173,7 @@ def test_many_writes_lose_nothing_and_the_wal_stays_bounded(server):
         assert got["notes"].split(":")[1] == "249" and got["notes"].split(":")[0] in (
             str(i), str(i + 4)), got["notes"][:20]
     if BACKEND == "sqlite":
-        # 2000 writes of a few KiB each would make a WAL of well over 16 MiB
+        # 2000 writes of about 10 KiB each make a WAL of over 30 MiB
         # without checkpoints; with them it stays within a few times the
         # checkpoint threshold (4 KiB pages).
         bound = 4 * limits.LIMIT_WAL_CHECKPOINT_PAGES * (4096 + 24)
