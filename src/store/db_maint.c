@@ -11,8 +11,8 @@
  *    the result (the schema version can be read, plus the driver's own
  *    check); db_health reads it without any storage work, so /healthz
  *    costs no round trip. A database that goes away is reported at the next
- *    check, one that comes back likewise. Before the first check the health
- *    is "down": db_maint_start runs that check before returning.
+ *    check, one that comes back likewise; both changes are logged.
+ *    db_maint_start runs the first check before it returns.
  *  - The SQLite driver wakes the thread (db_maint_wake) from its WAL hook
  *    when the WAL has grown past LIMIT_WAL_CHECKPOINT_PAGES; the driver's
  *    maintain step (checkpoints) runs after every wake-up and every tick.
@@ -38,7 +38,8 @@ static bool maint_started; /* under maint_lock */
 static bool maint_stop;    /* under maint_lock */
 static bool maint_woken;   /* under maint_lock */
 static atomic_bool maint_on;
-static atomic_int maint_health = ERR_STORAGE_DOWN;
+#define MAINT_UNCHECKED 1 /* maint_health before the first check (no enum err is positive) */
+static atomic_int maint_health = MAINT_UNCHECKED;
 
 bool db_maint_running(void)
 {
@@ -68,6 +69,8 @@ static void maint_health_set(int rc)
 {
     int old = atomic_exchange(&maint_health, rc);
 
+    if (old == MAINT_UNCHECKED && rc == ERR_OK)
+        return;
     if (old != rc && rc != ERR_OK)
         log_warn("db", "health check failed: GET /healthz answers 503 until the database answers");
     else if (old != rc)
