@@ -19,11 +19,14 @@
 #      VmHWM is reset before the scenario (/proc/PID/clear_refs) and read
 #      with VmRSS after it, once atelier has nothing left in flight; CPU
 #      time of atelier, nginx, PostgreSQL, wrk and the whole machine is
-#      taken around every round;
+#      taken around every round, and so is atelier's count of storage
+#      statements (atelier_db_statements_total: on PostgreSQL each is a
+#      round trip);
 #   4. prints per backend: medians over the rounds of requests/s, p50 and
 #      p99 for both servers, the median of the per-round ratios
 #      atelier/nginx, the memory, and where the CPU went (server CPU per
-#      request, wrk's cores, other people's load); then the goals.
+#      request, statements per request, wrk's cores, other people's load);
+#      then the goals.
 # docs/PERFORMANCE.md explains the output and holds measured figures.
 #
 # Scenarios (SCENARIOS, in this order by default):
@@ -68,7 +71,7 @@ RESULTS="${RESULTS:-}"
 SERVER_ARGS="${SERVER_ARGS:-}"
 LUA="$ROOT/bench/lua"
 
-bench_need wrk "$NGINX" "$PY" /usr/bin/time pgrep
+bench_need wrk "$NGINX" "$PY" /usr/bin/time pgrep curl
 for s in $SCENARIOS; do
     case "$s" in
     healthz | login | model_read | model_write | pattern) ;;
@@ -177,6 +180,12 @@ refresh_pids() {
         pm="$(head -n 1 "$PGDIR/data/postmaster.pid")"
         PG_PIDS="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
     fi
+}
+
+# atelier's storage statements so far (empty when the binary has no counter)
+stmts_of() {
+    curl -s --max-time 5 "$A_METRICS/metrics" 2>/dev/null |
+        sed -n 's/^atelier_db_statements_total \([0-9]*\)$/\1/p' || true
 }
 
 # Reset VmHWM to the current VmRSS (Linux >= 4.0), so that the VmHWM read
@@ -344,10 +353,12 @@ run_scenario() { # BACKEND SCENARIO
             base="$A_BASE"
             [ "$server" = nginx ] && base="$N_BASE"
             out="$WORK/wrk/$backend.$s.$server.$i"
+            if [ "$server" = atelier ]; then stmts_of >"$out.stmts"; fi
             snap >"$out.cpu"
             /usr/bin/time -f '%U %S %e' -o "$out.wrktime" \
                 wrk "${args[@]}" -d"$dur" --latency "$base$path" >"$out.txt"
             snap >>"$out.cpu"
+            if [ "$server" = atelier ]; then stmts_of >>"$out.stmts"; fi
         done
     done
     wait_idle "$A_METRICS"
@@ -391,6 +402,10 @@ UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 NAMES = {"healthz": "GET /healthz", "login": "POST /v1/login", "model_read": "GET model",
          "model_write": "PATCH model", "pattern": "GET body.svg"}
 GOALS = {"healthz": 0.8, "model_read": 0.5}
+# issue 17, per backend: ratio floors, and a p99 ceiling in ms
+GOALS17 = {"pg": {"healthz": 0.7, "model_read": 0.35, "model_write": 0.15},
+           "sqlite": {"model_write": 0.25}}
+P99_GOALS17 = {"sqlite": {"model_write": 10.0}}
 RSS_GOAL_MIB = 64
 med = statistics.median
 
@@ -434,6 +449,17 @@ def cpu(prefix, requests):
     return {"atelier": per(d[2]), "nginx": per(d[3]), "pg": per(d[4]), "wrk": wrk_cores,
             "busy": busy, "other": busy - (d[2] + d[3] + d[4]) / 100.0 / wall - wrk_cores}
 
+def stmts(prefix, requests):
+    """Storage statements per request of one atelier round (None without the counter)."""
+    try:
+        a, b = [int(l) for l in open(prefix + ".stmts").read().split()[:2]]
+    except (OSError, ValueError):
+        return None
+    # wrk counts the requests it completed; those still in flight at its
+    # end ran their statements too (a small overcount), and so did the
+    # background threads (a few a second)
+    return (b - a) / requests if requests else None
+
 def was_reset(path):
     try:
         return open(path).read().strip() == "reset"
@@ -462,6 +488,15 @@ for b in backends:
               f" {med([a['p99'] for a in A]):>8.2f} {med([n['rps'] for n in N]):>12.0f}"
               f" {med([n['p50'] for n in N]):>7.2f} {med([n['p99'] for n in N]):>7.2f} {ratio:>6.3f}"
               f" {min(ratios):>5.3f}-{max(ratios):<6.3f} {rss:>8.1f} {hwm:>8.1f}")
+        g17 = GOALS17.get(b, {}).get(s)
+        if g17 is not None:
+            verdicts.append(f"{title:<10} {NAMES[s]:<14} ratio {ratio:.3f} vs issue 17 goal >= {g17}: "
+                            f"{'met' if ratio >= g17 else 'MISSED'}")
+        p17 = P99_GOALS17.get(b, {}).get(s)
+        if p17 is not None:
+            p99 = med([a["p99"] for a in A])
+            verdicts.append(f"{title:<10} {NAMES[s]:<14} p99 {p99:.2f} ms vs issue 17 goal < {p17} ms: "
+                            f"{'met' if p99 < p17 else 'MISSED'}")
         if s in GOALS:
             ok = ratio >= GOALS[s]
             verdicts.append(f"{title:<10} {NAMES[s]:<14} ratio {ratio:.3f} vs goal >= {GOALS[s]}: "
@@ -477,21 +512,26 @@ for b in backends:
           f" {NCPU} cores)")
     pgcol = b == "pg"
     print(f"{'scenario':<15} {'atelier us':>10}" + (f" {'postgres us':>11}" if pgcol else "")
-          + f" {'nginx us':>9} {'wrk cores (a/n)':>16} {'busy cores (a/n)':>17} {'other load (a/n)':>17}")
+          + f" {'stmts/req':>9} {'nginx us':>9} {'wrk cores (a/n)':>16} {'busy cores (a/n)':>17}"
+          f" {'other load (a/n)':>17}")
     for s in scenarios:
-        ca, cn = [], []
+        ca, cn, st = [], [], []
         for i in range(1, rounds + 1):
             pa = f"{work}/{b}.{s}.atelier.{i}"
             pn = f"{work}/{b}.{s}.nginx.{i}"
             x = cpu(pa, parse(pa + ".txt")["n"])
             y = cpu(pn, parse(pn + ".txt")["n"])
+            z = stmts(pa, parse(pa + ".txt")["n"])
             if x and y:
                 ca.append(x); cn.append(y)
+            if z is not None:
+                st.append(z)
         if not ca:
             continue
         m = lambda L, k: med([c[k] for c in L])
+        sq = f"{med(st):>9.2f}" if st else f"{'-':>9}"
         print(f"{NAMES[s]:<15} {m(ca, 'atelier'):>10.1f}" + (f" {m(ca, 'pg'):>11.1f}" if pgcol else "")
-              + f" {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"
+              + f" {sq} {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"
               f" {m(ca, 'busy'):>8.2f} / {m(cn, 'busy'):<6.2f} {m(ca, 'other'):>8.2f} / {m(cn, 'other'):<6.2f}")
     rss0, _ = mem(f"{work}/{b}.start.mem")
     rss1, hwm1 = mem(f"{work}/{b}.setup.mem")

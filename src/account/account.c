@@ -187,18 +187,38 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
                          char session_id[POLICY_ID_BUF], int64_t *restricted_since)
 {
+    struct db_rows *rows = NULL;
+    int rc = account_session_find_join(db, token, STMT_SESSION_AUTH, NULL, 0, account_id,
+                                       session_id, restricted_since, &rows);
+
+    db_rows_free(rows);
+    return rc;
+}
+
+#define SESSION_JOIN_EXTRA 4 /* parameters a joined query may add */
+
+int account_session_find_join(struct db *db, const char *token, enum stmt st,
+                              const struct db_param *extra, int n, char account_id[POLICY_ID_BUF],
+                              char session_id[POLICY_ID_BUF], int64_t *restricted_since,
+                              struct db_rows **out)
+{
     uint8_t hash[TOKEN_HASH_BYTES];
     struct db_rows *rows = NULL;
     int rc;
 
+    *out = NULL;
     if (restricted_since)
         *restricted_since = 0;
+    if (n < 0 || n > SESSION_JOIN_EXTRA)
+        return ERR_INTERNAL;
     if (token_hash(token, hash))
         return ERR_UNAUTHENTICATED;
     if (!db)
         return ERR_UNAVAILABLE;
-    struct db_param p[] = {DB_BLOB(hash, sizeof hash), DB_INT(clock_now())};
-    if ((rc = db_query(db, STMT_SESSION_AUTH, p, 2, &rows)))
+    struct db_param p[2 + SESSION_JOIN_EXTRA] = {DB_BLOB(hash, sizeof hash), DB_INT(clock_now())};
+    for (int i = 0; i < n; i++)
+        p[2 + i] = extra[i];
+    if ((rc = db_query(db, st, p, 2 + n, &rows)))
         return rc;
     rc = db_next(rows);
     if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), POLICY_ID_BUF) ||
@@ -208,10 +228,12 @@ int account_session_find(struct db *db, const char *token, char account_id[POLIC
         int64_t since = db_col_int(rows, 2);
         *restricted_since = since > 0 ? since : 1; /* set means restricted, whatever its value */
     }
+    if (rc == 1) {
+        *out = rows;
+        return 0;
+    }
     db_rows_free(rows);
-    if (rc < 0)
-        return rc;
-    return rc == 1 ? 0 : ERR_UNAUTHENTICATED;
+    return rc < 0 ? rc : ERR_UNAUTHENTICATED;
 }
 
 static json_t *account_time(int64_t s)

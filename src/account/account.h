@@ -26,6 +26,7 @@
 #include "base/policy.h"
 #include "base/seal.h"
 #include "base/token.h"
+#include "store/db.h"
 
 struct config;
 struct db;
@@ -72,6 +73,16 @@ int account_session_create(struct db *db, const char *account_id, char token[TOK
  * ERR_UNAVAILABLE when db is NULL, or a storage error. */
 int account_session_find(struct db *db, const char *token, char account_id[POLICY_ID_BUF],
                          char session_id[POLICY_ID_BUF], int64_t *restricted_since);
+
+/* The same check joined to a caller's query, so that both cost one
+ * statement: st returns the columns of STMT_SESSION_AUTH first and takes
+ * $1 token hash, $2 now, then extra[0..n) as $3... On 0, *rows is on the
+ * session's row, for the caller to read its own columns (from 3 on) and
+ * free; on an error *rows is NULL. */
+int account_session_find_join(struct db *db, const char *token, enum stmt st,
+                              const struct db_param *extra, int n, char account_id[POLICY_ID_BUF],
+                              char session_id[POLICY_ID_BUF], int64_t *restricted_since,
+                              struct db_rows **rows);
 
 /* The account as the API shows it (GET /v1/account), with its units, its
  * restriction of processing (restrict_json) and whether two-factor login

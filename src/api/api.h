@@ -17,6 +17,13 @@ extern const struct route_table api_routes;
  * challenge), ERR_FORBIDDEN (insufficient_scope, restricted) or another err. */
 int api_authenticate(struct req *rq);
 
+/* The caller's model {id} that the session check of a ROUTE_AUTH_MODEL
+ * route read with it, moved into *m (the caller releases it): 1 with *rc
+ * its outcome (0, ERR_NOT_FOUND, ...), or 0 when none was read (an API
+ * key: the handler loads it). */
+struct model;
+int api_model_take(struct req *rq, struct model *m, int *rc);
+
 /* The HTTP layer's done hook (http_set_done): records an API key's last use
  * (at most once per LIMIT_APIKEY_TOUCH_S), outside any read scope. */
 void api_request_done(struct req *rq);

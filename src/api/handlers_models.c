@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "base/err.h"
 #include "api/cacheable.h"
+#include "api/api.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "atelier/draft.h"
@@ -169,6 +170,51 @@ static int model_db(struct req *rq, struct db **db)
     return *db ? 0 : ERR_UNAVAILABLE;
 }
 
+/* The caller's model {id}: read by the auth hook with the session check on
+ * ROUTE_AUTH_MODEL routes (api_model_take), else loaded now. */
+static int model_of_request(struct req *rq, struct db *db, struct model *m)
+{
+    int rc;
+
+    if (api_model_take(rq, m, &rc))
+        return rc;
+    return models_load(db, req_param(rq, "id"), req_account(rq), m);
+}
+
+/* A write of m that lost the race to another writer since m was read
+ * (models_update: ERR_NOT_FOUND) reads the model again and retries without
+ * a lock this often; then it reads and writes in a transaction that locks
+ * the model, which always gets through. */
+#define MODEL_WRITE_TRIES 2
+
+/* Apply change to m (0 or an err answered by it, e.g. 422) and store it;
+ * when someone else wrote the model since it was read, read it again and
+ * apply the change to that. The common case costs one statement, the
+ * UPDATE. */
+static int model_write(struct req *rq, struct db *db, struct model *m,
+                       int (*change)(struct req *rq, struct model *m, void *arg), void *arg)
+{
+    const char *id = req_param(rq, "id"), *owner = req_account(rq);
+    int rc;
+
+    for (int tries = 0; tries < MODEL_WRITE_TRIES; tries++) {
+        if ((rc = change(rq, m, arg)) || (rc = models_update(db, owner, m)) != ERR_NOT_FOUND)
+            return rc;
+        models_release(m);
+        if ((rc = models_load(db, id, owner, m)))
+            return rc; /* gone: 404 */
+    }
+    models_release(m);
+    if ((rc = db_begin(db)))
+        return rc;
+    if (!(rc = models_load_locked(db, id, owner, m)) && !(rc = change(rq, m, arg)) &&
+        !(rc = models_update(db, owner, m)))
+        rc = db_commit(db);
+    if (rc)
+        (void)db_rollback(db);
+    return rc;
+}
+
 int h_models_list(struct req *rq)
 {
     struct strbuf b = STRBUF_INIT(LIMIT_MODELS_BYTES);
@@ -223,29 +269,31 @@ int h_model_get(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(rq, &db)) ||
-        (rc = models_load(db, req_param(rq, "id"), req_account(rq), &m)))
+    if ((rc = model_db(rq, &db)) || (rc = model_of_request(rq, db, &m)))
         return rc;
     rc = model_respond(rq, 200, &m);
     models_release(&m);
     return rc;
 }
 
+static int model_patch_change(struct req *rq, struct model *m, void *arg)
+{
+    (void)arg;
+    return model_apply(rq, req_json(rq), m, 0);
+}
+
+/* Read (with the session check), change, write only if nobody wrote in
+ * between, and answer from what was written: two statements. */
 int h_model_patch(struct req *rq)
 {
-    const char *id = req_param(rq, "id"), *owner = req_account(rq);
     struct model m;
     struct db *db;
     int rc;
 
-    if ((rc = model_db(rq, &db)) || (rc = models_load(db, id, owner, &m)))
+    if ((rc = model_db(rq, &db)) || (rc = model_of_request(rq, db, &m)))
         return rc;
-    if ((rc = model_apply(rq, req_json(rq), &m, 0)) == 0 &&
-        (rc = models_update(db, owner, &m)) == 0) {
-        models_release(&m);
-        if ((rc = models_load(db, id, owner, &m)) == 0)
-            rc = model_respond(rq, 200, &m);
-    }
+    if ((rc = model_write(rq, db, &m, model_patch_change, NULL)) == 0)
+        rc = model_respond(rq, 200, &m);
     models_release(&m);
     return rc;
 }
@@ -267,18 +315,22 @@ int h_model_measurements_get(struct req *rq)
     struct db *db;
     int rc;
 
-    if ((rc = model_db(rq, &db)) ||
-        (rc = models_load(db, req_param(rq, "id"), req_account(rq), &m)))
+    if ((rc = model_db(rq, &db)) || (rc = model_of_request(rq, db, &m)))
         return rc;
     rc = resp_bytes(rq, 200, "application/json", m.mtext, strlen(m.mtext));
     models_release(&m);
     return rc;
 }
 
+static int model_replace_change(struct req *rq, struct model *m, void *flat)
+{
+    json_object_clear(models_measurements(m));
+    return model_merge_measurements(rq, flat, m->measurements, m->breasts);
+}
+
 /* PUT .../measurements: replace every measurement with a flat object. */
 int h_model_measurements_put(struct req *rq)
 {
-    const char *id = req_param(rq, "id"), *owner = req_account(rq);
     json_t *body = req_json(rq), *flat = json_object();
     const char *name;
     json_t *v;
@@ -288,13 +340,11 @@ int h_model_measurements_put(struct req *rq)
 
     json_object_foreach(body, name, v) /* import: a null means "not measured" */
         if (!json_is_null(v)) json_object_set(flat, name, v);
-    if ((rc = model_db(rq, &db)) || (rc = models_load(db, id, owner, &m))) {
+    if ((rc = model_db(rq, &db)) || (rc = model_of_request(rq, db, &m))) {
         json_decref(flat);
         return rc;
     }
-    json_object_clear(models_measurements(&m));
-    if ((rc = model_merge_measurements(rq, flat, m.measurements, m.breasts)) == 0 &&
-        (rc = models_update(db, owner, &m)) == 0)
+    if ((rc = model_write(rq, db, &m, model_replace_change, flat)) == 0)
         rc = resp_json(rq, 200, json_incref(m.measurements));
     json_decref(flat);
     models_release(&m);

@@ -43,6 +43,7 @@
 #include "base/err.h"
 #include "base/policy.h"
 #include "api/cacheable.h"
+#include "api/api.h"
 #include "api/handlers.h"
 #include "api/input.h"
 #include "models/models.h"
@@ -476,6 +477,25 @@ static int pattern_send(struct req *rq, struct pattern *p, enum pattern_form for
 
 /* ---- drafting from a model: GET /v1/models/{id}/patterns/{design}.svg|.pdf|.json ---- */
 
+/* The caller's model {id}, as read with the session check (api_model_take)
+ * or loaded now: its name, flag and measurements (the caller frees them). */
+static int pattern_model(struct req *rq, struct db *db, char **name, int *breasts, json_t **meas)
+{
+    struct model m;
+    int rc;
+
+    if (!api_model_take(rq, &m, &rc))
+        return models_get(db, req_param(rq, "id"), req_account(rq), name, breasts, meas);
+    if (rc == 0) {
+        *name = m.name;
+        *breasts = m.breasts;
+        *meas = json_incref(models_measurements(&m));
+        m.name = NULL;
+    }
+    models_release(&m);
+    return rc;
+}
+
 static int model_pattern(struct req *rq, enum pattern_form form)
 {
     const struct design *d = draft_find(req_param(rq, "design"));
@@ -488,7 +508,7 @@ static int model_pattern(struct req *rq, enum pattern_form form)
     if (!db)
         return ERR_UNAVAILABLE;
     req_fail(rq, ERR_NOT_FOUND, NULL, "no model with this id");
-    if ((rc = models_get(db, req_param(rq, "id"), req_account(rq), &name, &breasts, &meas)))
+    if ((rc = pattern_model(rq, db, &name, &breasts, &meas)))
         return rc;
     if (!d)
         rc = req_fail(rq, ERR_NOT_FOUND, "unknown_design",

@@ -22,7 +22,8 @@
  * email, 2FA, keys, restriction, deletion, logout); a restricted account
  * keeps reading, exporting, erasing (its account or parts of it), logging
  * out and lifting the restriction, and nothing else (no writes, no
- * drafting). */
+ * drafting). ROUTE_AUTH_MODEL: the route's {id} is one of the caller's
+ * models, which a session's check reads in the same statement (auth.c). */
 /* The query of the routes that draft from a model: every drafting option
  * of the engine (atelier/draft.h: draft_options, the output option paper
  * on the PDF only); the handler refuses one that does not apply to the
@@ -77,24 +78,26 @@ static const struct route api_route_list[] = {
     {"POST", "/v1/account/mfa/recovery", h_mfa_recovery, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_SLOW},
     {"GET", "/v1/measurements", h_measurements, 0, "breasts"},
     {"GET", "/v1/designs", h_designs, 0},
-    {"GET", "/v1/models/{id}/patterns/{design}.svg", h_pattern_svg, ROUTE_AUTH | ROUTE_KEY_OK,
-     QUERY_DRAFT},
+    {"GET", "/v1/models/{id}/patterns/{design}.svg", h_pattern_svg,
+     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_AUTH_MODEL, QUERY_DRAFT},
     {"GET", "/v1/models/{id}/patterns/{design}.pdf", h_pattern_pdf,
-     ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK, "paper " QUERY_DRAFT},
-    {"GET", "/v1/models/{id}/patterns/{design}.json", h_pattern_json, ROUTE_AUTH | ROUTE_KEY_OK,
-     QUERY_DRAFT},
+     ROUTE_AUTH | ROUTE_SLOW | ROUTE_KEY_OK | ROUTE_AUTH_MODEL, "paper " QUERY_DRAFT},
+    {"GET", "/v1/models/{id}/patterns/{design}.json", h_pattern_json,
+     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_AUTH_MODEL, QUERY_DRAFT},
     {"GET", "/v1/opendata", h_opendata_meta, 0},
     {"GET", "/v1/opendata/measurements.csv", h_opendata_csv, 0},
     {"GET", "/v1/opendata/measurements.json", h_opendata_json, ROUTE_SLOW},
     {"GET", "/v1/models", h_models_list, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"POST", "/v1/models", h_models_create, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
-    {"GET", "/v1/models/{id}", h_model_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
-    {"PATCH", "/v1/models/{id}", h_model_patch, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
+    {"GET", "/v1/models/{id}", h_model_get,
+     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK | ROUTE_AUTH_MODEL},
+    {"PATCH", "/v1/models/{id}", h_model_patch,
+     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK | ROUTE_AUTH_MODEL},
     {"DELETE", "/v1/models/{id}", h_model_delete, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
     {"GET", "/v1/models/{id}/measurements", h_model_measurements_get,
-     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK},
+     ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK | ROUTE_AUTH_MODEL},
     {"PUT", "/v1/models/{id}/measurements", h_model_measurements_put,
-     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK},
+     ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_KEY_OK | ROUTE_AUTH_MODEL},
     {"PUT", "/v1/models/{id}/avatar", h_avatar_put,
      ROUTE_AUTH | ROUTE_IMAGE_BODY | ROUTE_SLOW | ROUTE_KEY_OK},
     {"GET", "/v1/models/{id}/avatar", h_avatar_get, ROUTE_AUTH | ROUTE_KEY_OK | ROUTE_RESTRICTED_OK,

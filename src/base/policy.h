@@ -108,6 +108,14 @@
 /* Erasure: a WAL checkpoint that a reader blocks is retried this often */
 #define LIMIT_SCRUB_RETRY_S 2
 
+/* Storage upkeep of the server (store/db_maint.c, store/db_sqlite.c): the
+ * database is checked this often and /healthz answers from the last check;
+ * SQLite's WAL wakes the checkpoint thread at this many pages, and a WAL
+ * file this big is truncated once the server is idle. */
+#define LIMIT_HEALTH_POLL_MS       1000
+#define LIMIT_WAL_CHECKPOINT_PAGES 1000
+#define LIMIT_WAL_TRUNCATE_BYTES   (16u * 1024u * 1024u)
+
 /* Key rotation (`atelier rekey`, cli/rekey.c) */
 #define LIMIT_REKEY_BATCH       256                  /* values per transaction (--batch default) */
 #define LIMIT_REKEY_BATCH_MAX   10000                /* the largest --batch */
@@ -212,6 +220,9 @@
     X(RETAIN_UNCONFIRMED_DAYS)                                                                     \
     X(RETAIN_OUTBOX_DAYS)                                                                          \
     X(LIMIT_SCRUB_RETRY_S)                                                                         \
+    X(LIMIT_HEALTH_POLL_MS)                                                                        \
+    X(LIMIT_WAL_CHECKPOINT_PAGES)                                                                  \
+    X(LIMIT_WAL_TRUNCATE_BYTES)                                                                    \
     X(LIMIT_REKEY_BATCH)                                                                           \
     X(LIMIT_REKEY_BATCH_MAX)                                                                       \
     X(LIMIT_REKEY_BATCH_BYTES)                                                                     \

@@ -97,6 +97,9 @@ static int serve_start(const struct config *cfg, unsigned *port)
     }
     metrics_init(nroutes, methods, patterns);
     metrics_set_storage(serve_storage_gauges);
+    metrics_set_db_statements(db_statements);
+    if (db_maint_start()) /* first: the threads below open their connections after it */
+        goto fail_maint;
     if (mail_start(cfg))
         goto fail_mail;
     if (sweep_start(cfg))
@@ -117,6 +120,8 @@ fail_watch:
 fail_sweep:
     mail_stop();
 fail_mail:
+    db_maint_stop();
+fail_maint:
     metrics_set_storage(NULL);
     metrics_shutdown();
     accesslog_stop();
@@ -129,6 +134,7 @@ static void serve_stop(void)
     rekey_watch_stop();
     sweep_stop();
     mail_stop();
+    db_maint_stop();
     accesslog_stop();
     metrics_set_storage(NULL);
     metrics_shutdown();

@@ -82,6 +82,8 @@ struct req {
     char session[POLICY_ID_BUF];
     char credential[POLICY_ID_BUF]; /* req_set_credential */
     unsigned credential_flags;
+    void *prefetch; /* req_set_prefetch, freed with the request */
+    void (*prefetch_free)(void *);
     /* a failure described by the handler (req_fail), answered after it */
     json_t *fail_body;
     int fail_err;
@@ -220,6 +222,19 @@ const char *req_credential(struct req *rq, unsigned *flags)
     if (flags)
         *flags = rq->credential_flags;
     return rq->credential[0] ? rq->credential : NULL;
+}
+
+void req_set_prefetch(struct req *rq, void *p, void (*fn)(void *))
+{
+    if (rq->prefetch && rq->prefetch_free)
+        rq->prefetch_free(rq->prefetch);
+    rq->prefetch = p;
+    rq->prefetch_free = fn;
+}
+
+void *req_prefetch(struct req *rq)
+{
+    return rq->prefetch;
 }
 
 /* ---- responses ---- */
@@ -517,6 +532,8 @@ static void http_req_free(struct req *rq)
         free(rq->body);
     }
     free(rq->resp_data);
+    if (rq->prefetch && rq->prefetch_free)
+        rq->prefetch_free(rq->prefetch);
     free(rq);
 }
 

@@ -51,6 +51,8 @@ enum route_flags {
      * the auth hook (api/auth.c) enforces them before any handler runs. */
     ROUTE_KEY_OK = 1 << 5,        /* an API key may call it (a read key: GET only) */
     ROUTE_RESTRICTED_OK = 1 << 6, /* a restricted account may call it (GDPR art. 18) */
+    ROUTE_AUTH_MODEL = 1 << 7,    /* {id} names a model of the caller: a session check reads
+                                     it in the same statement (api/auth.c) */
 };
 
 struct route {

@@ -47,6 +47,11 @@ unsigned req_route_flags(struct req *rq);
  * own flags, for its done hook (http_set_done). */
 void req_set_credential(struct req *rq, const char *credential_id, unsigned flags);
 const char *req_credential(struct req *rq, unsigned *flags);
+/* A third slot for the auth layer: what it read together with the
+ * credential for the handler (a route's model, in the same statement as the
+ * session check), freed with fn when the request ends. */
+void req_set_prefetch(struct req *rq, void *p, void (*fn)(void *));
+void *req_prefetch(struct req *rq);
 
 /* ---- responses: exactly one per request ---- */
 /* body is stolen (json_decref'd by the layer). */

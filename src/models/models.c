@@ -36,6 +36,7 @@ void models_release(struct model *m)
     free(m->notes);
     json_decref(m->measurements);
     free(m->mtext);
+    free(m->stamp);
     memset(m, 0, sizeof *m);
 }
 
@@ -82,6 +83,7 @@ int models_breasts_open(const char *id, const void *box, size_t n, int *breasts)
 
 static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
 {
+    int64_t changed;
     uint8_t *nb = NULL, *tb = NULL, *mb = NULL, *bb = NULL;
     size_t nn = 0, tn = 0, mn = 0, bn = 0;
     char *mtext = json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
@@ -91,10 +93,22 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
         !(rc = model_seal("models.notes", m->id, m->notes, &tb, &tn)) &&
         !(rc = model_seal("models.measurements", m->id, mtext, &mb, &mn)) &&
         !(rc = models_breasts_seal(m->id, m->breasts, &bb, &bn))) {
+        int64_t now = clock_now();
         struct db_param p[] = {
-            DB_TEXT(m->id),  DB_TEXT(owner),  DB_BLOB(nb, nn),    tb ? DB_BLOB(tb, tn) : DB_NULL,
-            DB_BLOB(bb, bn), DB_BLOB(mb, mn), DB_INT(clock_now())};
-        rc = db_query(db, st, p, 7, NULL);
+            DB_TEXT(m->id),  DB_TEXT(owner),  DB_BLOB(nb, nn), tb ? DB_BLOB(tb, tn) : DB_NULL,
+            DB_BLOB(bb, bn), DB_BLOB(mb, mn), DB_INT(now),     DB_BLOB(m->stamp, m->stamp_n)};
+        int n = st == STMT_MODEL_UPDATE_IF ? 8 : 7;
+        changed = db_exec(db, st, p, n);
+        rc = changed < 0 ? (int)changed : 0;
+        if (!rc && st != STMT_MODEL_INSERT && changed == 0)
+            rc = ERR_NOT_FOUND;
+        if (!rc) { /* m is now what is stored */
+            m->updated_at = now;
+            free(m->stamp);
+            m->stamp = nb;
+            m->stamp_n = nn;
+            nb = NULL;
+        }
     }
     free(bb);
     free(mtext);
@@ -116,29 +130,39 @@ static int model_open_text(struct db_rows *rows, int col, const char *tc, const 
     return seal_open_text(tc, id, box, n, out);
 }
 
-/* Read the current row of rows (STMT_MODEL_GET/LIST columns) into m. */
-static int model_from_row(struct db_rows *rows, struct model *m)
+int models_from_row(struct db_rows *rows, int c, struct model *m)
 {
     char *mtext = NULL;
+    size_t sn = 0;
+    const void *stamp;
     int rc;
 
     memset(m, 0, sizeof *m);
-    util_strlcpy(m->id, db_col_text(rows, 0, NULL), sizeof m->id);
-    if ((rc = model_open_text(rows, 1, "models.name", m->id, &m->name)) ||
-        (rc = model_open_text(rows, 2, "models.notes", m->id, &m->notes)) ||
-        (rc = model_open_text(rows, 4, "models.measurements", m->id, &mtext)))
+    if (db_col_null(rows, c))
+        return ERR_NOT_FOUND;
+    util_strlcpy(m->id, db_col_text(rows, c, NULL), sizeof m->id);
+    if ((rc = model_open_text(rows, c + 1, "models.name", m->id, &m->name)) ||
+        (rc = model_open_text(rows, c + 2, "models.notes", m->id, &m->notes)) ||
+        (rc = model_open_text(rows, c + 4, "models.measurements", m->id, &mtext)))
         goto out;
     size_t bn = 0;
-    const void *bb = db_col_blob(rows, 3, &bn);
+    const void *bb = db_col_blob(rows, c + 3, &bn);
     if ((rc = models_breasts_open(m->id, bb, bn, &m->breasts)))
         goto out;
     m->mtext = mtext;
     mtext = NULL;
     if (!m->mtext || m->mtext[0] != '{')
         rc = ERR_INTERNAL;
-    m->created_at = db_col_int(rows, 5);
-    m->updated_at = db_col_int(rows, 6);
-    m->has_avatar = db_col_int(rows, 7) > 0;
+    m->created_at = db_col_int(rows, c + 5);
+    m->updated_at = db_col_int(rows, c + 6);
+    m->has_avatar = db_col_int(rows, c + 7) > 0;
+    stamp = db_col_blob(rows, c + 1, &sn);
+    if (!rc && stamp && sn > 0) {
+        if (!(m->stamp = malloc(sn)))
+            rc = ERR_NOMEM;
+        else
+            memcpy(m->stamp, stamp, m->stamp_n = sn);
+    }
 out:
     free(mtext);
     if (rc)
@@ -146,19 +170,30 @@ out:
     return rc;
 }
 
-/* Load the caller's model `id`; ERR_NOT_FOUND for anyone else's. */
-int models_load(struct db *db, const char *id, const char *owner, struct model *m)
+static int model_load_with(struct db *db, enum stmt st, const char *id, const char *owner,
+                           struct model *m)
 {
     struct db_param p[] = {DB_TEXT(id), DB_TEXT(owner)};
     struct db_rows *rows = NULL;
-    int rc = db_query(db, STMT_MODEL_GET, p, 2, &rows);
+    int rc = db_query(db, st, p, 2, &rows);
 
     if (rc)
         return rc;
     rc = db_next(rows);
-    rc = rc == 1 ? model_from_row(rows, m) : rc == 0 ? ERR_NOT_FOUND : rc;
+    rc = rc == 1 ? models_from_row(rows, 0, m) : rc == 0 ? ERR_NOT_FOUND : rc;
     db_rows_free(rows);
     return rc;
+}
+
+/* Load the caller's model `id`; ERR_NOT_FOUND for anyone else's. */
+int models_load(struct db *db, const char *id, const char *owner, struct model *m)
+{
+    return model_load_with(db, STMT_MODEL_GET, id, owner, m);
+}
+
+int models_load_locked(struct db *db, const char *id, const char *owner, struct model *m)
+{
+    return model_load_with(db, STMT_MODEL_GET_LOCK, id, owner, m);
 }
 
 /* ---- output ---- */
@@ -275,7 +310,7 @@ static json_t *models_json(const struct model *m)
 
 int models_update(struct db *db, const char *owner, struct model *m)
 {
-    return model_store(db, owner, m, STMT_MODEL_UPDATE);
+    return model_store(db, owner, m, m->stamp ? STMT_MODEL_UPDATE_IF : STMT_MODEL_UPDATE);
 }
 
 /* The number of models of owner is below the limit (ERR_CONFLICT if not). */
@@ -332,7 +367,7 @@ int models_list_write(struct db *db, const char *owner, struct strbuf *b)
     strbuf_puts(b, "{\"models\":[");
     for (int first = 1; (rc = db_next(rows)) == 1; first = 0) {
         struct model m;
-        if ((rc = model_from_row(rows, &m)))
+        if ((rc = models_from_row(rows, 0, &m)))
             break;
         if (!first)
             strbuf_put(b, ",", 1);
@@ -450,7 +485,7 @@ int models_export(struct db *db, const char *owner, json_t *out)
         return rc;
     while ((rc = db_next(rows)) == 1) {
         struct model mod;
-        if ((rc = model_from_row(rows, &mod)))
+        if ((rc = models_from_row(rows, 0, &mod)))
             break;
         json_t *j = models_json(&mod);
         models_release(&mod);

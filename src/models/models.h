@@ -13,6 +13,7 @@
 #include "base/token.h"
 
 struct db;
+struct db_rows;
 struct strbuf;
 
 struct model {
@@ -24,6 +25,11 @@ struct model {
     char *mtext;          /* the stored canonical text, as decrypted (NULL: new) */
     int64_t created_at, updated_at;
     int has_avatar;
+    /* The sealed name as read (NULL: not read): every write seals it anew
+     * under a fresh nonce, so it tells whether the stored model is still
+     * the one read (models_update). */
+    uint8_t *stamp;
+    size_t stamp_n;
 };
 
 /* Free what m holds and zero it. */
@@ -37,11 +43,23 @@ json_t *models_measurements(struct model *m);
  * models) or another err. */
 int models_load(struct db *db, const char *id, const char *owner, struct model *m);
 
+/* The same inside the caller's transaction (db_begin), locking the model
+ * until it ends: no other writer can come in between until the commit. */
+int models_load_locked(struct db *db, const char *id, const char *owner, struct model *m);
+
+/* Read into m the model in the columns col.. of the current row of rows,
+ * laid out as STMT_MODEL_GET's (a query joined to the session check:
+ * STMT_SESSION_AUTH_MODEL). ERR_NOT_FOUND when its id column is NULL. */
+int models_from_row(struct db_rows *rows, int col, struct model *m);
+
 /* Create m (m->id set by the caller) for owner in one transaction.
  * ERR_CONFLICT when owner already holds LIMIT_MODELS_PER_ACCOUNT models. */
 int models_insert(struct db *db, const char *owner, struct model *m);
 
-/* Store name, notes, flag and measurements of an existing model. */
+/* Store name, notes, flag and measurements of an existing model, if it is
+ * still the one read into m (its stamp): 0 when stored, ERR_NOT_FOUND when
+ * the model is gone or was written by someone else since m was read (load
+ * it again to tell). A model without a stamp is stored whatever is there. */
 int models_update(struct db *db, const char *owner, struct model *m);
 
 /* Delete owner's model id (and its avatar). 0 or ERR_NOT_FOUND. */

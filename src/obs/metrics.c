@@ -201,6 +201,13 @@ void metrics_inflight(int delta)
     atomic_fetch_add_explicit(&metrics_in_flight, (int64_t)delta, memory_order_relaxed);
 }
 
+static uint64_t (*_Atomic metrics_db_statements)(void);
+
+void metrics_set_db_statements(uint64_t (*fn)(void))
+{
+    atomic_store(&metrics_db_statements, fn);
+}
+
 void metrics_scrubs_pending(int n)
 {
     atomic_store_explicit(&metrics_scrubs, (int64_t)n, memory_order_relaxed);
@@ -382,6 +389,12 @@ static void render_gauges(struct strbuf *o)
                "Erasures whose pages may still be in the SQLite WAL (a reader holds it).");
     strbuf_printf(o, "atelier_erasure_scrubs_pending %" PRId64 "\n",
                   atomic_load_explicit(&metrics_scrubs, memory_order_relaxed));
+    uint64_t (*stmts)(void) = atomic_load(&metrics_db_statements);
+    if (stmts) {
+        out_header(o, "atelier_db_statements_total", "counter",
+                   "Storage statements run (on PostgreSQL each one is a round trip).");
+        strbuf_printf(o, "atelier_db_statements_total %" PRIu64 "\n", stmts());
+    }
 }
 
 static void render_events(struct strbuf *o)

@@ -18,6 +18,8 @@
  *   atelier_mail_queue_messages, atelier_mail_queue_oldest_age_seconds,
  *   atelier_opendata_release_age_seconds (from storage: metrics_set_storage)
  *   process_* (CPU, memory, file descriptors, start time)
+ *   atelier_db_statements_total    (storage statements: each one a round trip on
+ *                                   PostgreSQL; from the source given at start)
  */
 #ifndef ATELIER_METRICS_H
 #define ATELIER_METRICS_H
@@ -38,6 +40,10 @@ void metrics_request(int route_idx, int path_idx, const char *method, unsigned s
                      uint64_t duration_ns);
 
 void metrics_inflight(int delta);
+
+/* The source of atelier_db_statements_total (the program gives the storage
+ * layer's counter, store/db.h: db_statements); not rendered without one. */
+void metrics_set_db_statements(uint64_t (*fn)(void));
 
 /* The gauge atelier_erasure_scrubs_pending (privacy/erase.c sets it). */
 void metrics_scrubs_pending(int n);

@@ -30,6 +30,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -211,6 +212,13 @@ static int scope_check(struct db *db, enum stmt id)
     return ERR_INTERNAL;
 }
 
+static atomic_uint_fast64_t db_statement_count;
+
+uint64_t db_statements(void)
+{
+    return atomic_load_explicit(&db_statement_count, memory_order_relaxed);
+}
+
 /* The checks every statement passes, then the driver. */
 static int db_run(struct db *db, enum stmt id, const struct db_param *params, int n,
                   struct db_rows **rows, int64_t *changes)
@@ -221,6 +229,7 @@ static int db_run(struct db *db, enum stmt id, const struct db_param *params, in
         return ERR_STORAGE_DOWN;
     if ((rc = params_check(id, params, n)) != ERR_OK || (rc = scope_check(db, id)) != ERR_OK)
         return rc;
+    atomic_fetch_add_explicit(&db_statement_count, 1, memory_order_relaxed);
     return db->drv->query(db, id, params, n, rows, changes);
 }
 

@@ -82,6 +82,10 @@ void db_thread_close(void);
 int db_query(struct db *db, enum stmt id, const struct db_param *params, int n,
              struct db_rows **rows);
 
+/* Statements run by this process since it started, on every connection
+ * (for the metrics: on PostgreSQL each one is a round trip). */
+uint64_t db_statements(void);
+
 /* Shorthand: run a statement with no result wanted; returns the number of
  * rows changed (>= 0) or a enum err. */
 int64_t db_exec(struct db *db, enum stmt id, const struct db_param *params, int n);
@@ -146,6 +150,19 @@ int db_open_url(const char *url, struct db **out);
  * it (or a transaction is open on db); the caller retries later
  * (privacy/erase.c: erase_scrub). */
 int db_checkpoint(struct db *db);
+
+/* The server's storage maintenance thread (db_maint.c). Every
+ * LIMIT_HEALTH_POLL_MS it checks that the database answers and keeps the
+ * result for db_health; on SQLite it also runs the WAL checkpoints, so that
+ * request threads never do (db_sqlite.c). Start it before any other thread
+ * opens a connection; stop it at shutdown. */
+int db_maint_start(void);
+void db_maint_stop(void);
+
+/* The database's health as of the last check (no storage work): ERR_OK, or
+ * ERR_STORAGE_DOWN when the last check failed. Without the maintenance
+ * thread (commands, unit tests) it checks now on the calling thread. */
+int db_health(void);
 
 /* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,
  * session level); on SQLite always succeeds. 1 taken, 0 held elsewhere. */

@@ -15,6 +15,9 @@
  *    runs under a process-wide mutex and the creating descriptor is closed
  *    before any connection of this process can open the file, because closing
  *    a descriptor drops every POSIX lock the process holds on that file.
+ *    Only the first connection of a process may create it: once one was
+ *    opened, a missing file is ERR_STORAGE_DOWN (a database moved away or
+ *    deleted under a running server is a failure, never a new empty one).
  *  - Each connection caches its prepared statements in an array indexed by
  *    enum stmt, prepared on first use (SQLITE_PREPARE_PERSISTENT) from the
  *    db_stmts.c SQL with $N rewritten to ?N.
@@ -25,10 +28,31 @@
  *    call; otherwise they are used in place and cleared before returning.
  *  - Errors are logged with SQLite's message, which names tables, columns
  *    and constraints but never parameter values.
+ *  - Writers of this process queue on one mutex (sqlite_write_lock) instead
+ *    of sleeping in SQLite's busy handler: a connection takes it before
+ *    BEGIN IMMEDIATE or before a write statement run outside a transaction,
+ *    and gives it back once the connection is in autocommit mode again with
+ *    no cursor open (after COMMIT or ROLLBACK, after the write, or when a
+ *    RETURNING cursor is freed). A thread holds it through at most one
+ *    connection. busy_timeout stays for other processes (`atelier sweep`,
+ *    `rekey`, ...) and for the checkpoints below.
+ *  - In the server (db_maint_running() when the connection opens) no
+ *    request connection checkpoints: a WAL hook replaces wal_autocheckpoint
+ *    and wakes the maintenance thread once the WAL holds
+ *    LIMIT_WAL_CHECKPOINT_PAGES pages; that thread runs PASSIVE checkpoints
+ *    (which never block readers or writers) when there were commits, and a
+ *    TRUNCATE one, under the write mutex and without waiting, when a tick
+ *    finds no commit since its previous step and the WAL file has reached
+ *    LIMIT_WAL_TRUNCATE_BYTES (SQLite reuses a checkpointed WAL from its
+ *    start, so it only grows that big when readers held it). Commands keep SQLite's
+ *    autocheckpoint.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +62,7 @@
 
 #include "store/driver.h"
 #include "base/log.h"
+#include "base/policy.h"
 
 #define SQLITE_BUSY_MS 5000
 
@@ -55,9 +80,50 @@ struct sqlite_db {
     sqlite3 *h;
     struct sqlite_rows rows;
     sqlite3_stmt *cache[STMT__COUNT];
+    bool writing;     /* holds sqlite_write_lock */
+    const char *path; /* the configured path (db.c's, lives as long as the process) */
+    dev_t dev;        /* the file opened there */
+    ino_t ino;
+    uint64_t seen_commits; /* the maintenance connection: sqlite_commits at its last step */
+    bool ckpt_failing;     /* and whether its last checkpoint failed (logged once) */
 };
 
 static pthread_mutex_t sqlite_file_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t sqlite_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint_fast64_t sqlite_commits; /* commits seen by WAL hooks */
+static atomic_bool sqlite_ckpt_asked;       /* the maintenance thread was woken */
+static char sqlite_opened[PATH_MAX]; /* a connection opened this path (under sqlite_file_lock) */
+
+/* Take the process's write mutex for c (see the invariants). */
+static void write_enter(struct sqlite_db *c)
+{
+    if (c->writing)
+        return;
+    pthread_mutex_lock(&sqlite_write_lock);
+    c->writing = true;
+}
+
+/* Give it back once c has nothing left in flight. */
+static void write_leave(struct sqlite_db *c)
+{
+    if (!c->writing || c->rows.stmt != NULL || !sqlite3_get_autocommit(c->h))
+        return;
+    c->writing = false;
+    pthread_mutex_unlock(&sqlite_write_lock);
+}
+
+/* The WAL hook of server connections: runs after each commit with the
+ * number of pages in the WAL. */
+static int wal_note(void *arg, sqlite3 *h, const char *name, int pages)
+{
+    (void)arg;
+    (void)h;
+    (void)name;
+    atomic_fetch_add(&sqlite_commits, 1);
+    if (pages >= LIMIT_WAL_CHECKPOINT_PAGES && !atomic_exchange(&sqlite_ckpt_asked, true))
+        db_maint_wake();
+    return SQLITE_OK;
+}
 
 static int sqlite_map(int src)
 {
@@ -95,6 +161,20 @@ static int sqlite_fail(struct sqlite_db *c, int id, int src)
 }
 
 static int sqlite_mode_warned; /* once a process; guarded by sqlite_file_lock */
+
+/* Whether a connection of this process opened path already (set: record
+ * that one did). */
+static bool path_opened(const char *path, bool set)
+{
+    bool known;
+
+    pthread_mutex_lock(&sqlite_file_lock);
+    known = strcmp(sqlite_opened, path) == 0;
+    if (set && !known && strlen(path) < sizeof sqlite_opened)
+        memcpy(sqlite_opened, path, strlen(path) + 1);
+    pthread_mutex_unlock(&sqlite_file_lock);
+    return known;
+}
 
 /* Create the database file with mode 0600 if it is missing; warn about an
  * existing file that others may read (the operator decides: no chmod here). */
@@ -170,6 +250,8 @@ static int conn_setup(struct sqlite_db *c)
         log_error("db", "sqlite: cannot switch the database to WAL mode");
         return ERR_INTERNAL;
     }
+    if (db_maint_running())
+        sqlite3_wal_hook(c->h, wal_note, NULL); /* replaces wal_autocheckpoint */
     return ERR_OK;
 }
 
@@ -182,6 +264,11 @@ static void sqlite_close(struct db *db)
         return;
     if (c->rows.stmt != NULL)
         sqlite3_reset(c->rows.stmt);
+    c->rows.stmt = NULL;
+    if (c->h != NULL && !sqlite3_get_autocommit(c->h))
+        (void)sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+    if (c->h != NULL)
+        write_leave(c);
     for (i = 0; i < STMT__COUNT; i++)
         sqlite3_finalize(c->cache[i]);
     if (c->h != NULL) {
@@ -201,7 +288,22 @@ static int sqlite_open(const char *path, struct db **out)
     int rc;
 
     *out = NULL;
-    rc = file_prepare(path);
+    /* Only the first connection of a process may create the file: later
+     * ones finding it gone report the storage down instead of starting an
+     * empty database under the server. */
+    bool known = path_opened(path, false);
+
+    if (known) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            log_error("db", "the database file %s is gone: %s", path, strerror(errno));
+            rc = ERR_STORAGE_DOWN;
+            goto out;
+        }
+        rc = ERR_OK;
+    } else {
+        rc = file_prepare(path);
+    }
     if (rc != ERR_OK)
         goto out;
     c = calloc(1, sizeof *c);
@@ -212,8 +314,9 @@ static int sqlite_open(const char *path, struct db **out)
     }
     c->base.drv = &db_sqlite_driver;
     c->rows.base.db = &c->base;
-    src = sqlite3_open_v2(path, &c->h,
-                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    src = sqlite3_open_v2(
+        path, &c->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (known ? 0 : SQLITE_OPEN_CREATE),
+        NULL);
     if (src != SQLITE_OK) {
         log_error("db", "cannot open database %s: %s", path,
                   c->h != NULL ? sqlite3_errmsg(c->h) : sqlite3_errstr(src));
@@ -233,6 +336,16 @@ static int sqlite_open(const char *path, struct db **out)
     rc = conn_setup(c);
     if (rc != ERR_OK)
         goto out;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        log_error("db", "cannot stat the database file: %s", strerror(errno));
+        rc = ERR_STORAGE_DOWN;
+        goto out;
+    }
+    c->path = path;
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
+    (void)path_opened(path, true);
     *out = &c->base;
     c = NULL;
 out:
@@ -366,6 +479,8 @@ static int sqlite_query(struct db *db, enum stmt id, const struct db_param *p, i
     rc = params_bind(c, st, id, p, n, rows != NULL);
     if (rc != ERR_OK)
         goto out;
+    if (sqlite3_get_autocommit(c->h) && (id == STMT_BEGIN || !sqlite3_stmt_readonly(st)))
+        write_enter(c);
     src = sqlite3_step(st);
     if (src == SQLITE_ROW && rows != NULL) {
         c->rows = (struct sqlite_rows){.base.db = db, .stmt = st, .id = id, .pending = true};
@@ -388,6 +503,7 @@ static int sqlite_query(struct db *db, enum stmt id, const struct db_param *p, i
 out:
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    write_leave(c);
     return rc;
 }
 
@@ -400,7 +516,10 @@ static int sqlite_exec_script(struct db *db, const char *sql)
         log_error("db", "script run while a result is still open");
         return ERR_INTERNAL;
     }
+    if (sqlite3_get_autocommit(c->h))
+        write_enter(c);
     src = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+    write_leave(c);
     if (src != SQLITE_OK)
         return sqlite_fail(c, -1, src);
     return ERR_OK;
@@ -477,6 +596,7 @@ static void sqlite_rows_free(struct db_rows *r)
     sqlite3_reset(s->stmt);
     sqlite3_clear_bindings(s->stmt);
     *s = (struct sqlite_rows){.base.db = r->db};
+    write_leave((struct sqlite_db *)r->db);
 }
 
 /* An SQLite deployment is a single node: cluster-wide locks are for
@@ -500,14 +620,67 @@ static int sqlite_checkpoint(struct db *db)
     struct sqlite_db *c = (struct sqlite_db *)db;
     int src;
 
-    if (!sqlite3_get_autocommit(c->h))
+    if (!sqlite3_get_autocommit(c->h) || c->rows.stmt != NULL)
         return ERR_BUSY; /* inside a transaction: the caller retries later */
     sqlite3_busy_timeout(c->h, 0);
+    write_enter(c); /* this process's writers wait on the mutex meanwhile */
     src = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    write_leave(c);
     sqlite3_busy_timeout(c->h, SQLITE_BUSY_MS);
     if (src == SQLITE_BUSY || src == SQLITE_LOCKED)
         return ERR_BUSY;
     return src == SQLITE_OK ? ERR_OK : sqlite_fail(c, -1, src);
+}
+
+/* The file at the configured path is still the one this connection opened
+ * (a deleted or replaced database would lose every write at the next
+ * start). */
+static int sqlite_health(struct db *db)
+{
+    struct sqlite_db *c = (struct sqlite_db *)db;
+    struct stat st;
+
+    if (stat(c->path, &st) != 0 || st.st_dev != c->dev || st.st_ino != c->ino)
+        return ERR_STORAGE_DOWN;
+    return ERR_OK;
+}
+
+/* The maintenance thread's checkpoints (see the invariants): PASSIVE after
+ * commits, TRUNCATE after a tick without any. Neither waits. */
+static void sqlite_maintain(struct db *db, bool tick)
+{
+    struct sqlite_db *c = (struct sqlite_db *)db;
+    uint64_t commits = atomic_load(&sqlite_commits);
+    bool idle = tick && commits == c->seen_commits;
+    char wal[PATH_MAX];
+    struct stat st;
+    int src = SQLITE_OK;
+
+    if (!sqlite3_get_autocommit(c->h) || c->rows.stmt != NULL)
+        return;
+    atomic_store(&sqlite_ckpt_asked, false);
+    if (!idle && commits == c->seen_commits)
+        return; /* woken with nothing new */
+    c->seen_commits = commits;
+    sqlite3_busy_timeout(c->h, 0);
+    if (!idle) {
+        src = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (snprintf(wal, sizeof wal, "%s-wal", c->path) < (int)sizeof wal &&
+               stat(wal, &st) == 0 && st.st_size >= (off_t)LIMIT_WAL_TRUNCATE_BYTES) {
+        write_enter(c);
+        src = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        write_leave(c);
+    }
+    sqlite3_busy_timeout(c->h, SQLITE_BUSY_MS);
+    /* busy: a reader or another process; retried at the next step. Other
+     * failures (a full disk) are logged when they start, not every tick. */
+    if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY && (src & 0xff) != SQLITE_LOCKED) {
+        if (!c->ckpt_failing)
+            (void)sqlite_fail(c, -1, src);
+        c->ckpt_failing = true;
+    } else if (src == SQLITE_OK) {
+        c->ckpt_failing = false;
+    }
 }
 
 const struct db_driver db_sqlite_driver = {
@@ -524,4 +697,6 @@ const struct db_driver db_sqlite_driver = {
     .try_lock = sqlite_try_lock,
     .unlock = sqlite_unlock,
     .checkpoint = sqlite_checkpoint,
+    .health = sqlite_health,
+    .maintain = sqlite_maintain,
 };

@@ -453,6 +453,30 @@ static const struct stmt_sql stmt_table[] = {
                          " until_ms = excluded.until_ms WHERE leases.until_ms <= $4",
                          NULL},
     [STMT_LEASE_UNTIL] = {"SELECT until_ms FROM leases WHERE name = $1", NULL},
+    /* fewer round trips (issue 17): the session check joined to the model a
+     * route names, so an authenticated model read is one statement */
+    [STMT_SESSION_AUTH_MODEL] = {"SELECT s.id, s.account_id, a.restricted_at,"
+                                 " m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed,"
+                                 " m.measurements_sealed, m.created_at, m.updated_at,"
+                                 " (SELECT count(*) FROM model_avatars v WHERE v.model_id = m.id)"
+                                 " FROM sessions s JOIN accounts a ON a.id = s.account_id"
+                                 " LEFT JOIN models m ON m.id = $3 AND m.account_id = s.account_id"
+                                 " WHERE s.token_hash = $1 AND s.expires_at > $2",
+                                 NULL},
+    [STMT_MODEL_UPDATE_IF] = {"UPDATE models SET name_sealed = $3, notes_sealed = $4,"
+                              " breasts_sealed = $5,"
+                              " measurements_sealed = $6, updated_at = $7"
+                              " WHERE id = $1 AND account_id = $2 AND name_sealed = $8",
+                              NULL},
+    [STMT_MODEL_GET_LOCK] =
+        {"SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed, "
+         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) "
+         "FROM model_avatars v WHERE v.model_id = m.id)"
+         " FROM models m WHERE m.id = $1 AND m.account_id = $2",
+         "SELECT m.id, m.name_sealed, m.notes_sealed, m.breasts_sealed, "
+         "m.measurements_sealed, m.created_at, m.updated_at, (SELECT count(*) "
+         "FROM model_avatars v WHERE v.model_id = m.id)"
+         " FROM models m WHERE m.id = $1 AND m.account_id = $2 FOR UPDATE OF m"},
 };
 
 _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,

@@ -208,6 +208,14 @@ enum stmt {
     STMT_LEASE_TAKE,      /* $1 name, $2 holder, $3 until_ms, $4 now_ms: 1 row changed when
                              taken (free, or the last holder's lease ended), else 0 */
     STMT_LEASE_UNTIL,     /* $1 name -> until_ms */
+    /* fewer round trips (issue 17) */
+    STMT_SESSION_AUTH_MODEL, /* $1 token_hash, $2 now, $3 model id -> the columns of
+                                STMT_SESSION_AUTH, then those of STMT_MODEL_GET (NULL when
+                                the session's account has no such model) */
+    STMT_MODEL_UPDATE_IF,    /* $1..$7 as STMT_MODEL_UPDATE, $8 the name_sealed read: only
+                                if nobody wrote the model since */
+    STMT_MODEL_GET_LOCK,     /* as STMT_MODEL_GET, in a transaction: PostgreSQL locks the row
+                                (SQLite: BEGIN IMMEDIATE holds the database's write lock) */
     STMT__COUNT
     /* clang-format on */
 };

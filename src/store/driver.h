@@ -24,7 +24,21 @@ struct db_driver {
     int (*try_lock)(struct db *db, int64_t key);
     int (*unlock)(struct db *db, int64_t key);
     int (*checkpoint)(struct db *db); /* NULL: nothing to scrub (PostgreSQL) */
+    /* The driver's part of the maintenance thread's health check, after a
+     * query answered (db_maint.c); NULL for none. SQLite: the file at the
+     * configured path is still the one open. */
+    int (*health)(struct db *db);
+    /* Background upkeep on the maintenance thread's connection, after a WAL
+     * hook's wake-up or once a tick (SQLite: checkpoints); NULL for none. */
+    void (*maintain)(struct db *db, bool tick);
 };
+
+/* db_maint.c: true once the server's maintenance thread runs. The SQLite
+ * driver then leaves checkpoints to that thread on every connection it opens
+ * (a WAL hook instead of wal_autocheckpoint), and wakes it through
+ * db_maint_wake when the WAL has grown. */
+bool db_maint_running(void);
+void db_maint_wake(void);
 
 /* Every connection struct starts with this header. read_scope is set while
  * db_read_begin's transaction is open on the connection: db.c then refuses
