@@ -10,7 +10,7 @@ PACKAGES=(
     libpq-dev postgresql libcurl4-openssl-dev libcairo2-dev
     libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev
     python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-pytest-xdist
-    python3-requests
+    python3-requests python3-jsonschema
     poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin
     chromium fonts-dejavu-core
 )

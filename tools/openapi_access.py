@@ -15,6 +15,14 @@ the route table's flags (src/api/routes.c):
     `CodeForbidden` where it documents the two-factor `wrong_code` (its 403
     was written for it: a description naming `wrong_code`).
 
+On every route, public ones included:
+
+  - `security: []` on the routes without ROUTE_AUTH (public: no
+    credential; Redocly's `security-defined` rule wants it said);
+  - the answers of the HTTP layer that any request can get, whatever its
+    route: 414 (`#/components/responses/UriTooLong`, src/http/http.c
+    http_check_target) and 431 (`TooManyHeaders`, http_check_headers).
+
 tests/unit/test_openapi.c fails when the document and the flags disagree;
 after adding a route (or merging a branch that did), set its flags in
 routes.c, then run
@@ -48,7 +56,8 @@ def routes():
 def main():
     doc = json.load(open(DOC, encoding="utf-8"))
     resp = doc["components"]["responses"]
-    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden", "CodeForbidden"):
+    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden", "CodeForbidden",
+                 "UriTooLong", "TooManyHeaders"):
         if name not in resp:
             sys.exit(f"openapi_access: components.responses.{name} is missing")
     ref = lambda n: {"$ref": "#/components/responses/" + n}  # noqa: E731
@@ -59,7 +68,12 @@ def main():
         if op is None:
             missing.append(f"{method.upper()} {pattern}")
             continue
+        rs = op["responses"]
+        rs.setdefault("414", ref("UriTooLong"))
+        rs.setdefault("431", ref("TooManyHeaders"))
         if "ROUTE_AUTH" not in flags:
+            op["security"] = []
+            op["responses"] = {k: rs[k] for k in sorted(rs)}
             continue
         # every session scheme the document has: api/auth.c takes a session
         # from the header or from the site's cookie on every ROUTE_AUTH route
