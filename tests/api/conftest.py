@@ -487,6 +487,12 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+def pytest_terminal_summary(terminalreporter):
+    if openapi_check.checked():  # (0 in the controller of pytest-xdist: the workers check)
+        terminalreporter.write_line(
+            f"openapi_check: {openapi_check.checked()} answers checked against docs/openapi.json")
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: a test that takes tens of seconds; still runs by default (-m 'not slow' to leave out)")
