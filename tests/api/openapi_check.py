@@ -59,26 +59,29 @@ def _fail(msg):
 
 
 def _load():
-    if "doc" in _state:
+    """The document and its path templates, once per process (thread-safe:
+    the API tests also send from threads)."""
+    if "routes" in _state:
         return _state
-    with open(DOC_PATH, encoding="utf-8") as f:
-        doc = json.load(f)
-    routes = []
-    for template, item in doc["paths"].items():
-        rx = ""
-        literal = 0
-        for part in re.split(r"(\{[^}]+\})", template):
-            if part.startswith("{"):
-                rx += "[^/.]+"  # ids, names and designs hold no dot (routes.c)
-            else:
-                rx += re.escape(part)
-                literal += len(part)
-        routes.append((literal, re.compile("^" + rx + "$"), template, item))
-    routes.sort(key=lambda r: -r[0])  # the most literal template first
-    _state["doc"] = doc
-    _state["routes"] = routes
-    _state["validators"] = {}
-    _state["inlined"] = {}
+    with _lock:
+        if "routes" in _state:
+            return _state
+        with open(DOC_PATH, encoding="utf-8") as f:
+            doc = json.load(f)
+        routes = []
+        for template, item in doc["paths"].items():
+            rx = ""
+            literal = 0
+            for part in re.split(r"(\{[^}]+\})", template):
+                if part.startswith("{"):
+                    rx += "[^/.]+"  # ids, names and designs hold no dot (routes.c)
+                else:
+                    rx += re.escape(part)
+                    literal += len(part)
+            routes.append((literal, re.compile("^" + rx + "$"), template, item))
+        routes.sort(key=lambda r: -r[0])  # the most literal template first
+        _state.update(doc=doc, validators={}, inlined={}, checked=0)
+        _state["routes"] = routes  # last: its presence says the state is complete
     return _state
 
 
@@ -120,6 +123,11 @@ def _validator(state, schema):
     hit = state["validators"].get(key)
     if hit is not None:
         return hit[0]
+    with _lock:
+        return _compile(state, schema, key)
+
+
+def _compile(state, schema, key):
     try:
         v = jsonschema.Draft202012Validator(_inline(state, schema))
     except RecursionError:  # a recursive schema: let jsonschema resolve it
@@ -166,7 +174,8 @@ def _check(response, streamed):
     if url.hostname not in ("127.0.0.1", "localhost") or url.port not in _ports:
         return
     state = _load()
-    state["checked"] = state.get("checked", 0) + 1
+    with _lock:
+        state["checked"] += 1
     doc = state["doc"]
     method = req.method.lower()
     status = response.status_code
