@@ -11,7 +11,7 @@ PACKAGES=(
     libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev
     python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-pytest-xdist
     python3-requests python3-jsonschema
-    poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin
+    poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin curl
     chromium fonts-dejavu-core
 )
 # The browser tests (tests/browser) need node and npm: Debian's nodejs and

@@ -137,6 +137,13 @@ def _code(ctx):
     ctx["vars"]["CODE2"] = _totp(ctx["vars"]["SECRET"], t + 30)
 
 
+def _tick(ctx):
+    """Lists are ordered by creation time (whole seconds), then by id: wait
+    for the next second so that the next thing created sorts after this one
+    whatever the ids."""
+    time.sleep(1.05)
+
+
 STEPS = [
     dict(name="healthz", cmd="curl -si $B/healthz", all_headers=True),
     dict(name="openapi", cmd="""curl -s $B/v1/openapi.json \\
@@ -181,7 +188,7 @@ STEPS = [
   -H 'Content-Type: image/jpeg' --data-binary @portrait.png"""),
     dict(name="measurements", cmd='curl -si "$B/v1/measurements?breasts=false"', lines=16),
     dict(name="models-create", cmd=f"""curl -si -X POST $B/v1/models {AUTH} {J} \\
-  -d '{MODEL_BODY}'""", capture={"ID": "id"}, lines=12),
+  -d '{MODEL_BODY}'""", capture={"ID": "id"}, lines=12, after=_tick),
     dict(name="models-create-invalid", cmd=f"""curl -si -X POST $B/v1/models {AUTH} {J} \\
   -d '{{"name":"Tiny","breasts":false,"measurements":{{"neck":20}}}}'"""),
     dict(name="models-create-warning", cmd=f"""curl -si -X POST $B/v1/models {AUTH} {J} \\
@@ -212,7 +219,7 @@ STEPS = [
     dict(name="pattern-unknown-design", cmd=f"curl -si $B/v1/models/$ID/patterns/cape.svg {AUTH}"),
     dict(name="model-sparse", cmd=f"""curl -si -X POST $B/v1/models {AUTH} {J} \\
   -d '{{"name":"Half measured","breasts":false,"measurements":{{"neck":380,"chest":1000,"waist":850}}}}'""",
-         capture={"SPARSE": "id"}, hidden=True),
+         capture={"SPARSE": "id"}, hidden=True, after=_tick),
     dict(name="pattern-missing", cmd=f"curl -si $B/v1/models/$SPARSE/patterns/trouser.svg {AUTH}"),
     dict(name="model-odd", cmd=f"""curl -si -X PUT $B/v1/models/$SPARSE/measurements {AUTH} {J} \\
   -d '{ODD_BODY}'""", hidden=True),
@@ -367,7 +374,7 @@ class Normalizer:
         s = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", when, s)
         # ids (22), tokens (43), keys, request ids (32 hex), TOTP secrets
         s = re.sub(r"(?<![A-Za-z0-9_-])(atk_[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{22})"
-                   r"(?![A-Za-z0-9_-])", lambda m: self._anon(m.group(1)) if _looks_random(m.group(1))
+                   r"(?![A-Za-z0-9_:-])", lambda m: self._anon(m.group(1)) if _looks_random(m.group(1))
                    else m.group(1), s)
         s = re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", lambda m: self._anon(m.group(0)), s)
         s = re.sub(r"(?<![A-Z2-7])[A-Z2-7]{32}(?![A-Z2-7])", lambda m: self._anon(m.group(0)), s)
@@ -376,8 +383,9 @@ class Normalizer:
 
 
 def _looks_random(s):
-    """A random id or token, not a word: mixed classes of characters."""
-    if re.fullmatch(r"[A-Z]?[a-z]+(-[A-Z]?[a-z]+)*|[a-z_]+", s):  # a header name, a word
+    """A random id or token, not a code: mixed classes of characters. (A
+    header name, followed by ':', is never taken: see the pattern.)"""
+    if re.fullmatch(r"[a-z_]+", s):  # a code such as waist_wider_than_block
         return False
     classes = sum(bool(re.search(p, s)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
     return classes >= 2

@@ -12,7 +12,10 @@
 #include "api/handlers.h"
 #include "privacy/opendata.h"
 
-static int opendata_serve(struct req *rq, enum stmt st, const char *type)
+/* The stored blob of statement st as type; disposition (or NULL) goes on
+ * that answer only, never on the 404 of a server without a release (a
+ * browser would save the JSON error as the CSV file). */
+static int opendata_serve(struct req *rq, enum stmt st, const char *type, const char *disposition)
 {
     struct db *db = db_thread();
     struct db_rows *rows = NULL;
@@ -25,6 +28,8 @@ static int opendata_serve(struct req *rq, enum stmt st, const char *type)
     if (db_next(rows) == 1) {
         size_t n = 0;
         const void *data = db_col_blob(rows, 0, &n);
+        if (disposition)
+            resp_header(rq, "Content-Disposition", disposition);
         rc = resp_bytes(rq, 200, type, data, n);
     } else {
         rc = req_fail(rq, ERR_NOT_FOUND, "no_release", "no release has been published yet");
@@ -35,13 +40,13 @@ static int opendata_serve(struct req *rq, enum stmt st, const char *type)
 
 int h_opendata_meta(struct req *rq)
 {
-    return opendata_serve(rq, STMT_OPENDATA_LATEST_META, "application/json");
+    return opendata_serve(rq, STMT_OPENDATA_LATEST_META, "application/json", NULL);
 }
 
 int h_opendata_csv(struct req *rq)
 {
-    resp_header(rq, "Content-Disposition", "attachment; filename=\"atelier-measurements.csv\"");
-    return opendata_serve(rq, STMT_OPENDATA_LATEST_CSV, "text/csv; charset=utf-8");
+    return opendata_serve(rq, STMT_OPENDATA_LATEST_CSV, "text/csv; charset=utf-8",
+                          "attachment; filename=\"atelier-measurements.csv\"");
 }
 
 int h_opendata_json(struct req *rq)
