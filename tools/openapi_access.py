@@ -21,7 +21,10 @@ On every route, public ones included:
     credential; Redocly's `security-defined` rule wants it said);
   - the answers of the HTTP layer that any request can get, whatever its
     route: 414 (`#/components/responses/UriTooLong`, src/http/http.c
-    http_check_target) and 431 (`TooManyHeaders`, http_check_headers).
+    http_check_target) and 431 (`TooManyHeaders`, http_check_headers);
+  - the `X-Request-Id` header (`#/components/headers/RequestId`, required)
+    on every response the document describes: src/http/http.c sets it on
+    every answer. (A response that is a `$ref` gets it from its component.)
 
 tests/unit/test_openapi.c fails when the document and the flags disagree;
 after adding a route (or merging a branch that did), set its flags in
@@ -51,6 +54,27 @@ def routes():
         flags = set(re.findall(r"ROUTE_[A-Z_]+", m.group(4)))
         out.append((m.group(1).lower(), m.group(2), flags))
     return out
+
+
+def request_id_everywhere(doc):
+    """X-Request-Id on every response object: the shared ones in
+    components.responses and every inline one of an operation."""
+    hdr = {"$ref": "#/components/headers/RequestId"}
+
+    def add(resp):
+        if "$ref" in resp:
+            return  # the component it names carries it
+        headers = resp.get("headers", {})
+        if "X-Request-Id" not in headers:
+            resp["headers"] = {"X-Request-Id": hdr, **headers}
+
+    for resp in doc["components"]["responses"].values():
+        add(resp)
+    for item in doc["paths"].values():
+        for method, op in item.items():
+            if isinstance(op, dict) and "responses" in op:
+                for resp in op["responses"].values():
+                    add(resp)
 
 
 def main():
@@ -91,6 +115,9 @@ def main():
         else:
             rs["403"] = ref("AuthForbidden" if method == "get" else "WriteForbidden")
         op["responses"] = {k: rs[k] for k in sorted(rs)}
+    if "RequestId" not in doc["components"].get("headers", {}):
+        sys.exit("openapi_access: components.headers.RequestId is missing")
+    request_id_everywhere(doc)
     with open(DOC, "w", encoding="utf-8") as f:
         f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     if missing:

@@ -11,10 +11,14 @@ response:
     with another method the 405 `method_not_allowed`;
   - the response is found by its status (then `NXX`, then `default`); a
     status the operation does not describe is a failure;
+  - the headers it declares: a `required` one must be sent, and each one
+    sent must match its schema (X-Request-Id, Retry-After, Atelier-Warnings,
+    WWW-Authenticate ...);
   - its Content-Type must be one the response describes (none when it
     describes no content), and a JSON body must validate against the schema
     (JSON Schema 2020-12, the dialect of OpenAPI 3.1, with the document's
-    `$ref`s resolved).
+    `$ref`s inlined). An unknown path's 404 must be `not_found`, a 405
+    `method_not_allowed`.
 
 Failures are collected, not raised where the request was made (a test that
 expects an odd answer still sees it); conftest.py's autouse fixture fails
@@ -184,8 +188,6 @@ def _check(response, streamed):
     if op is None:
         # the HTTP layer's answers for what the document does not list
         want = 404 if template is None else 405
-        if method == "head" and template is None:
-            want = 404
         if status != want and status not in (414, 431):
             _fail(f"{where}: {'no path template matches' if template is None else 'no ' + req.method + ' operation on ' + template}"
                   f", so the answer should be {want}")
@@ -196,7 +198,10 @@ def _check(response, streamed):
         if _media(response.headers.get("Content-Type")) != "application/json":
             _fail(f"{where}: an error answer is not application/json")
             return
-        _validate_json(state, where, response, body_schema, streamed)
+        body = _validate_json(state, where, response, body_schema, streamed)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status)
+        if code and isinstance(body, dict) and body.get("error", {}).get("code") != code:
+            _fail(f"{where}: the code should be {code}: {response.content[:200]!r}")
         return
     where = f"{req.method} {template} -> {status}"
     responses = op.get("responses", {})
@@ -207,6 +212,7 @@ def _check(response, streamed):
               else f"{where}: status {status} is not described")
         return
     spec = _resolve(doc, spec)
+    _check_headers(state, where, response, spec)
     if method == "head" or status in (204, 304):
         return
     content = spec.get("content") or {}
@@ -225,14 +231,40 @@ def _check(response, streamed):
     _validate_json(state, where, response, schema, streamed)
 
 
+def _check_headers(state, where, response, spec):
+    """The headers the response declares: a required one must be there, and
+    each one there must match its schema (an integer schema reads the value
+    as a number)."""
+    for name, h in (spec.get("headers") or {}).items():
+        h = _resolve(state["doc"], h)
+        value = response.headers.get(name)
+        if value is None:
+            if h.get("required"):
+                _fail(f"{where}: the required header {name} is missing")
+            continue
+        schema = h.get("schema")
+        if not schema:
+            continue
+        if _resolve(state["doc"], schema).get("type") == "integer":
+            try:
+                value = int(value)
+            except ValueError:
+                _fail(f"{where}: header {name}: {value!r} is not an integer")
+                continue
+        errors = list(_validator(state, schema).iter_errors(value))
+        if errors:
+            _fail(f"{where}: header {name}: {value!r}: {errors[0].message[:200]}")
+
+
 def _validate_json(state, where, response, schema, streamed):
+    """Validate the JSON body; returns it (None when streamed or not JSON)."""
     if streamed:
-        return  # the test reads the body itself; do not consume it here
+        return None  # the test reads the body itself; do not consume it here
     try:
         body = json.loads(response.content)
     except ValueError as e:
         _fail(f"{where}: the body is not JSON ({e})")
-        return
+        return None
     errors = sorted(_validator(state, schema).iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
@@ -241,6 +273,7 @@ def _validate_json(state, where, response, schema, streamed):
             lines.append(f"    at {at}: {e.message[:300]}")
         _fail(f"{where}: the body does not match the document's schema:\n" + "\n".join(lines)
               + f"\n    body: {response.content[:400]!r}")
+    return body
 
 
 def install(requests_module):
