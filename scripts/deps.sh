@@ -10,8 +10,8 @@ PACKAGES=(
     libpq-dev postgresql libcurl4-openssl-dev libcairo2-dev
     libmicrohttpd-dev libjansson-dev libcmocka-dev liboath-dev libqrencode-dev zlib1g-dev
     python3-aiosmtpd python3-pil python3-psycopg2 python3-pytest python3-pytest-xdist
-    python3-requests
-    poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin openssl systemd
+    python3-requests python3-jsonschema
+    poppler-utils netcat-openbsd wrk nginx-light zbar-tools librsvg2-bin openssl systemd curl
     chromium fonts-dejavu-core
     prometheus
 )

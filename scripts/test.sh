@@ -3,7 +3,10 @@
 #   1. ctest (C unit tests), with ATELIER_TEST_PG_URL set to a throwaway cluster
 #   2. API tests (pytest) against the real binary on SQLite
 #   3. API tests (pytest) against the real binary on PostgreSQL
-#   4. the site in a real browser (tests/browser: node's test runner,
+#   4. the OpenAPI document linted by Redocly's linter (tools/redocly/run.sh:
+#      npm @redocly/cli at the version of its package-lock.json, the rules of
+#      tools/redocly/redocly.yaml); one check, passed or failed
+#   5. the site in a real browser (tests/browser: node's test runner,
 #      playwright-core and axe-core from npm, Debian's chromium), after the
 #      others, so that its timings do not compete with them for the 2 cores;
 #      screenshots of every page in BUILD_DIR/test-logs/screenshots
@@ -94,7 +97,7 @@ skips_of() {
     local name="$1" log="$2" kind="$3" line n reason
     SKIP_OK=0
     SKIP_BAD=0
-    if [ "$kind" = node ]; then
+    if [ "$kind" = node ] || [ "$kind" = lint ]; then
         return 0 # counted as failures by record
     fi
     if [ "$kind" = ctest ]; then
@@ -122,11 +125,14 @@ skips_of() {
     done < <(grep -E '^SKIPPED \[[0-9]+\] ' "$log" || true)
 }
 
-# record NAME RC LOGFILE KIND(ctest|pytest) SECONDS
+# record NAME RC LOGFILE KIND(ctest|pytest|node|lint) SECONDS
 record() {
     local name="$1" rc="$2" log="$3" kind="$4" secs="$5"
     local passed=0 failed=0 line
-    if [ "$kind" = node ]; then
+    if [ "$kind" = lint ]; then
+        # one check: the exit status is the verdict
+        if [ "$rc" -eq 0 ]; then passed=1; else failed=1; fi
+    elif [ "$kind" = node ]; then
         # node --test's spec reporter: "ℹ pass 18" and "ℹ fail 0"
         passed="$(grep -oE '^ℹ pass [0-9]+' "$log" | grep -oE '[0-9]+' | tail -n 1 || true)"
         failed="$(grep -oE '^ℹ fail [0-9]+' "$log" | grep -oE '[0-9]+' | tail -n 1 || true)"
@@ -326,7 +332,11 @@ else
     run_part "api-postgres" pytest "$LOGDIR/api-postgres.log" "${API_POSTGRES[@]}"
 fi
 
-# ---- 4. the site in a real browser ------------------------------------------
+# ---- 4. the OpenAPI document, linted ---------------------------------------
+section "openapi-lint (tools/redocly/run.sh: @redocly/cli, tools/redocly/redocly.yaml)"
+run_part "openapi-lint" lint "$LOGDIR/openapi-lint.log" "$ROOT/tools/redocly/run.sh" "$ROOT/docs/openapi.json"
+
+# ---- 5. the site in a real browser ------------------------------------------
 section "browser tests (tests/browser: playwright-core, axe-core, Debian's chromium)"
 run_part "browser" node "$LOGDIR/browser.log" "$ROOT/tests/browser/run.sh" "$BUILD_DIR"
 

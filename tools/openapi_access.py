@@ -15,6 +15,17 @@ the route table's flags (src/api/routes.c):
     `CodeForbidden` where it documents the two-factor `wrong_code` (its 403
     was written for it: a description naming `wrong_code`).
 
+On every route, public ones included:
+
+  - `security: []` on the routes without ROUTE_AUTH (public: no
+    credential; Redocly's `security-defined` rule wants it said);
+  - the answers of the HTTP layer that any request can get, whatever its
+    route: 414 (`#/components/responses/UriTooLong`, src/http/http.c
+    http_check_target) and 431 (`TooManyHeaders`, http_check_headers);
+  - the `X-Request-Id` header (`#/components/headers/RequestId`, required)
+    on every response the document describes: src/http/http.c sets it on
+    every answer. (A response that is a `$ref` gets it from its component.)
+
 tests/unit/test_openapi.c fails when the document and the flags disagree;
 after adding a route (or merging a branch that did), set its flags in
 routes.c, then run
@@ -45,10 +56,32 @@ def routes():
     return out
 
 
+def request_id_everywhere(doc):
+    """X-Request-Id on every response object: the shared ones in
+    components.responses and every inline one of an operation."""
+    hdr = {"$ref": "#/components/headers/RequestId"}
+
+    def add(resp):
+        if "$ref" in resp:
+            return  # the component it names carries it
+        headers = resp.get("headers", {})
+        if "X-Request-Id" not in headers:
+            resp["headers"] = {"X-Request-Id": hdr, **headers}
+
+    for resp in doc["components"]["responses"].values():
+        add(resp)
+    for item in doc["paths"].values():
+        for method, op in item.items():
+            if isinstance(op, dict) and "responses" in op:
+                for resp in op["responses"].values():
+                    add(resp)
+
+
 def main():
     doc = json.load(open(DOC, encoding="utf-8"))
     resp = doc["components"]["responses"]
-    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden", "CodeForbidden"):
+    for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden", "CodeForbidden",
+                 "UriTooLong", "TooManyHeaders"):
         if name not in resp:
             sys.exit(f"openapi_access: components.responses.{name} is missing")
     ref = lambda n: {"$ref": "#/components/responses/" + n}  # noqa: E731
@@ -59,7 +92,12 @@ def main():
         if op is None:
             missing.append(f"{method.upper()} {pattern}")
             continue
+        rs = op["responses"]
+        rs.setdefault("414", ref("UriTooLong"))
+        rs.setdefault("431", ref("TooManyHeaders"))
         if "ROUTE_AUTH" not in flags:
+            op["security"] = []
+            op["responses"] = {k: rs[k] for k in sorted(rs)}
             continue
         # every session scheme the document has: api/auth.c takes a session
         # from the header or from the site's cookie on every ROUTE_AUTH route
@@ -77,6 +115,9 @@ def main():
         else:
             rs["403"] = ref("AuthForbidden" if method == "get" else "WriteForbidden")
         op["responses"] = {k: rs[k] for k in sorted(rs)}
+    if "RequestId" not in doc["components"].get("headers", {}):
+        sys.exit("openapi_access: components.headers.RequestId is missing")
+    request_id_everywhere(doc)
     with open(DOC, "w", encoding="utf-8") as f:
         f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     if missing:

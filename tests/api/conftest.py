@@ -14,6 +14,10 @@ Fixtures:
   fresh_database   function scope: a fresh PostgreSQL database URL (postgres backend)
   raw              raw(host, port, data, timeout) -> bytes received until close/timeout
 
+Every response a test receives through requests from a server started here
+is checked against docs/openapi.json (openapi_check.py); a mismatch fails
+the test that received it (ATELIER_TEST_OPENAPI=0 turns this off).
+
 Teardown sends SIGTERM and fails the test if the server then exits with a
 non-zero status, dies of another signal, or printed a sanitizer report.
 
@@ -37,6 +41,7 @@ import urllib.parse
 import pytest
 import requests
 
+import openapi_check
 import pg_helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,6 +59,8 @@ SANITIZER_MARKERS = (
     "SUMMARY: UndefinedBehaviorSanitizer",
     "BUG: ",  # http.c: a handler broke the answer-or-fail rule (src/http/req.h)
 )
+
+openapi_check.install(requests)
 
 if BACKEND not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"ATELIER_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
@@ -152,6 +159,7 @@ class Server:
         self.port = port
         self.metrics_port = metrics_port  # --metrics-listen, None when not given
         self.base_url = f"http://{self.host}:{port}"
+        openapi_check.watch_port(port)
         self.data_dir = data_dir
         self.database_url = database_url  # None on SQLite
         self._db_name = db_name  # dropped at stop when we created it
@@ -393,6 +401,17 @@ def _binary_exists():
         pytest.exit(f"ATELIER_BIN={ATELIER_BIN} is not an executable; build first", returncode=2)
 
 
+@pytest.fixture(autouse=True)
+def _openapi_conformance():
+    """Fail the test when an answer it (or a fixture before it) received
+    does not match docs/openapi.json (openapi_check.py)."""
+    yield  # what a module fixture received while being set up is reported by this test
+    problems = openapi_check.take_failures()
+    if problems:
+        pytest.fail("answers that do not match docs/openapi.json:\n" + "\n".join(problems),
+                    pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def module_server_factory():
     yield from _factory_fixture()
@@ -457,6 +476,21 @@ def raw():
 @pytest.fixture(scope="session")
 def backend():
     return BACKEND
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Answers received after the last test (a module fixture's teardown)."""
+    problems = openapi_check.take_failures()
+    if problems:
+        print("\nanswers that do not match docs/openapi.json (after the last test):\n"
+              + "\n".join(problems))
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if openapi_check.checked():  # (0 in the controller of pytest-xdist: the workers check)
+        terminalreporter.write_line(
+            f"openapi_check: {openapi_check.checked()} answers checked against docs/openapi.json")
 
 
 def pytest_configure(config):
