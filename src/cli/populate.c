@@ -274,7 +274,9 @@ static int populate_all(struct populate_ctx *c, int progress)
         unsigned to = c->n - from > LIMIT_POPULATE_BATCH ? from + LIMIT_POPULATE_BATCH : c->n;
         if ((rc = populate_batch(c, from, to, &avail)))
             break;
-        if (progress)
+        if (progress && to == c->n) /* the last count always shows, however soon */
+            progress_step("atelier populate: %u of %u accounts created", to, c->n);
+        else if (progress)
             progress_update("atelier populate: %u of %u accounts created", to, c->n);
     }
     pthread_mutex_lock(&c->mu);

@@ -7,7 +7,10 @@
  *     Handlers never see a body over their route's limit or a JSON body that
  *     is not a strict object.
  *   - A request gets exactly one response. Early refusals (on the headers
- *     call) carry Connection: close, because the body was not read.
+ *     call) carry Connection: close, because the body was not read; but a
+ *     failed authentication of a body within the route's limit is answered
+ *     after the body was read and dropped (a proxy that is still sending it
+ *     would turn a closed connection into a 502).
  *   - Handlers of ROUTE_SLOW routes run on the worker pool while MHD keeps the
  *     connection suspended, so a 15 ms argon2id hash or an image decode never
  *     stalls the event threads.
@@ -96,8 +99,9 @@ struct req {
     struct resp_header hdr[RESP_MAX_HEADERS];
     int n_hdr;
     int close_conn;
-    int handed;     /* the response went to MHD_queue_response (http_send) */
-    int read_scope; /* a read scope is open (http_set_read_scope) */
+    int handed;       /* the response went to MHD_queue_response (http_send) */
+    int discard_body; /* refused on the headers: the body is read, dropped, then answered */
+    int read_scope;   /* a read scope is open (http_set_read_scope) */
 };
 
 static struct MHD_Daemon *http_daemon;
@@ -872,8 +876,14 @@ static int http_first_call(struct req *rq, const char *url)
     rq->body_limit = http_route_limit(rq->route);
     if (rq->body_limit == 0 && has_body)
         return http_error(rq, ERR_TOO_LARGE, NULL, "this route takes no request body"), -1;
-    if (rq->body_limit > 0 && http_authenticate(rq))
-        return -1;
+    if (rq->body_limit > 0 && http_authenticate(rq)) {
+        /* The refusal of a body the route could take is sent once the body
+         * is read (and dropped): a proxy still sending it would see the
+         * connection close and answer 502 instead of this 401 or 429. */
+        rq->discard_body = declared > 0 && declared <= rq->body_limit &&
+                           !req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        return rq->discard_body ? 0 : -1;
+    }
     if (declared > rq->body_limit)
         return http_error(rq, ERR_TOO_LARGE, NULL, "the body is over %s, the most this route takes",
                           util_size_text(rq->body_limit, size, sizeof size)),
@@ -1017,6 +1027,8 @@ static int http_finish_auth(struct req *rq)
 
 static enum MHD_Result http_finish(struct req *rq)
 {
+    if (rq->discard_body)
+        return http_send(rq); /* the refusal of http_first_call */
     if (http_prepare_body(rq) == 0 && http_finish_auth(rq) == 0) {
         if (rq->route->flags & ROUTE_SLOW) {
             rq->state = RS_RUNNING;
@@ -1075,7 +1087,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     if (rq->state == RS_DONE)
         return http_send(rq);
     if (*upload_data_size) {
-        http_body_append(rq, upload_data, *upload_data_size);
+        if (!rq->discard_body)
+            http_body_append(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
