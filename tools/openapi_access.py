@@ -20,7 +20,9 @@ On every route, public ones included:
   - `security: []` on the routes without ROUTE_AUTH (public: no
     credential; Redocly's `security-defined` rule wants it said);
   - the answers of the HTTP layer that any request can get, whatever its
-    route: 414 (`#/components/responses/UriTooLong`, src/http/http.c
+    route: 413 (`TooLarge`: a body over the route's limit, or any body on
+    a route that takes none, http_first_call), 414
+    (`#/components/responses/UriTooLong`, src/http/http.c
     http_check_target) and 431 (`TooManyHeaders`, http_check_headers);
   - the `X-Request-Id` header (`#/components/headers/RequestId`, required)
     on every response the document describes: src/http/http.c sets it on
@@ -81,7 +83,7 @@ def main():
     doc = json.load(open(DOC, encoding="utf-8"))
     resp = doc["components"]["responses"]
     for name in ("AuthForbidden", "WriteForbidden", "PasswordForbidden", "CodeForbidden",
-                 "UriTooLong", "TooManyHeaders"):
+                 "UriTooLong", "TooManyHeaders", "TooLarge"):
         if name not in resp:
             sys.exit(f"openapi_access: components.responses.{name} is missing")
     ref = lambda n: {"$ref": "#/components/responses/" + n}  # noqa: E731
@@ -93,6 +95,7 @@ def main():
             missing.append(f"{method.upper()} {pattern}")
             continue
         rs = op["responses"]
+        rs.setdefault("413", ref("TooLarge"))  # a body over the limit, or on a bodyless route
         rs.setdefault("414", ref("UriTooLong"))
         rs.setdefault("431", ref("TooManyHeaders"))
         if "ROUTE_AUTH" not in flags:

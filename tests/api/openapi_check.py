@@ -185,6 +185,12 @@ def _check(response, streamed):
     status = response.status_code
     where = f"{req.method} {url.path} -> {status}"
     template, op = _find(state, method, url.path)
+    if method == "options" and template is not None:
+        # OPTIONS on a known path: 204 with Allow (docs/API.md, HTTP
+        # conventions; described once in info.description)
+        if status != 204 or not response.headers.get("Allow"):
+            _fail(f"{where}: OPTIONS on {template} should be 204 with Allow")
+        return
     if op is None:
         # the HTTP layer's answers for what the document does not list
         want = 404 if template is None else 405
