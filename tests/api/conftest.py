@@ -160,6 +160,8 @@ class Server:
         self.port = port
         self.metrics_port = metrics_port  # --metrics-listen, None when not given
         self.base_url = f"http://{self.host}:{port}"
+        if metrics_port:
+            openapi_check.unwatch_port(metrics_port)  # a port number may be reused
         if os.path.abspath(args[0]) == _CHECKED_BIN:  # not an older binary (test_870)
             openapi_check.watch_port(port)
         self.data_dir = data_dir
@@ -240,6 +242,7 @@ class Server:
         if self._stopped:
             return None
         self._stopped = True
+        openapi_check.unwatch_port(self.port)
         problem = None
         try:
             if self.proc.poll() is None:

@@ -50,6 +50,13 @@ def watch_port(port):
         _ports.add(int(port))
 
 
+def unwatch_port(port):
+    """A port freed (its server stopped) may come back as another listener's
+    (a metrics listener, a fake relay): stop checking it."""
+    with _lock:
+        _ports.discard(int(port))
+
+
 def take_failures():
     with _lock:
         out = list(_failures)
