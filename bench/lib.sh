@@ -169,7 +169,11 @@ bench_serve() { # LOG DATA [ARG...]
     SERVER_BASE="http://127.0.0.1:$SERVER_PORT"
     SERVER_METRICS="$SERVER_BASE" # a binary without --metrics-listen serves them publicly
     local metrics=()
-    if "$BIN" serve --help 2>&1 | grep -q -- --metrics-listen; then
+    # not `--help | grep -q`: under pipefail grep's early exit kills the
+    # writer with SIGPIPE, the pipeline fails, and /metrics went unasked
+    local help
+    help="$("$BIN" serve --help 2>&1 || true)"
+    if [[ $help == *--metrics-listen* ]]; then
         local mport
         mport="$(bench_free_port)"
         SERVER_METRICS="http://127.0.0.1:$mport"
