@@ -40,7 +40,10 @@
 #define PT_PER_MM     (72.0 / 25.4)
 #define SCALEBOX_TEXT 11.0 /* mm under the frame holding its two lines of text */
 #define TILE_SLIVER   1.0  /* mm along a shared edge that alone does not print a tile */
-_Static_assert(TILE_SLIVER < DRAFT_TILE_OVERLAP / 2, "a sliver lies well inside the neighbour");
+/* (int) of the plain constants: C11 lets a static assertion cast a floating
+ * constant, not compute with one (clang refuses TILE_SLIVER < 10.0 / 2) */
+_Static_assert((int)TILE_SLIVER < (int)DRAFT_TILE_OVERLAP / 2,
+               "a sliver lies well inside the neighbour");
 
 int draft_paper_parse(const char *s, enum draft_paper *out)
 {
