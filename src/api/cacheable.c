@@ -290,13 +290,9 @@ out:
 
 int cacheable_json(struct req *rq, const struct cacheable *c, json_t *body)
 {
-    char *text;
+    char *text = resp_json_text(body);
     int rc;
 
-    if (!body)
-        return ERR_NOMEM;
-    text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(body);
     if (!text)
         return ERR_NOMEM;
     rc = cacheable_send(rq, c, text, strlen(text));

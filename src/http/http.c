@@ -278,14 +278,21 @@ int resp_empty(struct req *rq, unsigned status)
     return resp_take(rq, status, NULL, NULL, 0);
 }
 
-int resp_json(struct req *rq, unsigned status, json_t *body)
+char *resp_json_text(json_t *body)
 {
     char *text;
 
     if (!body)
-        return ERR_NOMEM;
+        return NULL;
     text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(body);
+    return text;
+}
+
+int resp_json(struct req *rq, unsigned status, json_t *body)
+{
+    char *text = resp_json_text(body);
+
     if (!text)
         return ERR_NOMEM;
     return resp_take(rq, status, "application/json", text, strlen(text));

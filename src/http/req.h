@@ -56,6 +56,10 @@ void *req_prefetch(struct req *rq);
 /* ---- responses: exactly one per request ---- */
 /* body is stolen (json_decref'd by the layer). */
 int resp_json(struct req *rq, unsigned status, json_t *body);
+/* body as compact ASCII JSON text (malloc'd), taking the reference of body;
+ * NULL when body is NULL or out of memory. resp_json's text, for answers
+ * sent another way (api/cacheable.c). */
+char *resp_json_text(json_t *body);
 /* data is copied. */
 int resp_bytes(struct req *rq, unsigned status, const char *content_type, const void *data,
                size_t n);

@@ -22,14 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "cli/migrate_copy.h"
 #include "store/copy_tables.h"
 #include "store/db.h"
+#include "support/test_store.h"
+
+#define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 struct entry {
     const char *table, *cols, *vals, *types, *sqlite_cols;
@@ -41,23 +42,16 @@ static const struct entry entries[] = {COPY_TABLES(ENTRY_X)};
 #define NENTRIES (sizeof entries / sizeof entries[0])
 
 static char dir[PATH_MAX];
+static struct db *store;
 static sqlite3 *con;
 
 static int setup(void **state)
 {
     (void)state;
-    const char *base = getenv("ATELIER_TEST_TMP");
     char path[PATH_MAX + 16];
-    struct db *db = NULL;
-    int applied = 0;
 
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0700);
-    snprintf(dir, sizeof dir, "%s/copy-XXXXXX", base);
-    if (!mkdtemp(dir) || db_configure("", dir) || db_open(&db) || db_migrate(db, &applied))
+    if (test_store_open("copy", KEY_HEX, dir, &store))
         return -1;
-    db_close(db);
     snprintf(path, sizeof path, "%s/atelier.db", dir);
     return sqlite3_open_v2(path, &con, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK ? 0 : -1;
 }
@@ -65,17 +59,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    static const char *const names[] = {"atelier.db", "atelier.db-wal", "atelier.db-shm",
-                                        "t.db",       "t.db-wal",       "t.db-shm"};
-    char path[PATH_MAX + 32];
-
     sqlite3_close(con);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-    return 0;
+    return test_store_close(store, dir);
 }
 
 static int entry_index(const char *table)
