@@ -9,6 +9,8 @@ import time
 
 import requests
 
+from metrics_helpers import parse_metrics
+
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -110,22 +112,6 @@ def test_openapi_document(server):
 
 
 # ---------------------------------------------------------------- metrics
-
-
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$")
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_metrics(text):
-    samples = []
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"not Prometheus text format: {line!r}"
-        labels = dict(LABEL.findall(m.group(3) or ""))
-        samples.append((m.group(1), labels, float(m.group(4))))
-    return samples
 
 
 def test_metrics(server):

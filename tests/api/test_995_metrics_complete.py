@@ -32,28 +32,15 @@ import pytest
 
 from accounts_helpers import new_identity, setup_client
 from conftest import BACKEND, ROOT
+from metrics_helpers import parse_metrics
 from opendata_helpers import build, populate
 
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$")
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 SWEEP_LOCK_KEY = 0x61746C7377656570  # src/privacy/sweep.h: "atlsweep"
 OPERATIONS_MD = os.path.join(ROOT, "docs", "OPERATIONS.md")
 
 
-def parse(text):
-    """[(name, {label: value}, float)] of every sample line."""
-    samples = []
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"not Prometheus text format: {line!r}"
-        samples.append((m.group(1), dict(LABEL.findall(m.group(3) or "")), float(m.group(4))))
-    return samples
-
-
 def values(text, name, **labels):
-    return [v for n, lab, v in parse(text) if n == name
+    return [v for n, lab, v in parse_metrics(text) if n == name
             and all(lab.get(k) == want for k, want in labels.items())]
 
 
@@ -151,14 +138,14 @@ def test_unmatched_and_405_labels(srv, traffic):
     assert others and sum(others) >= 1, text[:3000]
     assert "BREW" not in text and "secret-path-xyz" not in text
     # no series without a method any more
-    for n, lab, v in parse(text):
+    for n, lab, v in parse_metrics(text):
         if n == "atelier_http_requests_total":
             assert lab["method"], (lab, v)
 
 
 def test_build_info(srv):
     text = srv.metrics().text
-    infos = [(lab, v) for n, lab, v in parse(text) if n == "atelier_build_info"]
+    infos = [(lab, v) for n, lab, v in parse_metrics(text) if n == "atelier_build_info"]
     assert len(infos) == 1, infos
     lab, v = infos[0]
     assert v == 1
