@@ -16,8 +16,14 @@
 # rng.h seeded by SEED (random unless given; printed, so they can be drawn
 # again; the noise cannot).
 #
+#   spread   (SPREAD=1: this alone) 1,000 releases of 1,000 persons per
+#            stratum at rho 0.25, each judged on its own: the quantiles of
+#            every figure an end-to-end test gates one release on
+#            (docs/OPENDATA.md, "One release, not an average").
+#
 # Usage: bench/dp.sh                  (builds dp_bench in ./build-bench, RelWithDebInfo)
 #        QUICK=1 bench/dp.sh          (2 / 2 / 1 / 1 runs: a smoke run, not for figures)
+#        SPREAD=1 bench/dp.sh         (the spread table alone, about 5 minutes)
 #        SEED=12345 BUILD=build bench/dp.sh
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -34,6 +40,11 @@ fi
 bench_init atelier-dp-bench
 bench_cmake dp_bench
 DPB="$ROOT/$BUILD/dp_bench"
+
+if [ -n "${SPREAD:-}" ]; then
+    "$DPB" spread --n 1000 --runs "${SPREAD_RUNS:-1000}" --seed "$SEED"
+    exit 0
+fi
 
 echo "bench: $DPB, $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), ${BUILD_TYPE:-RelWithDebInfo}"
 echo "bench: population rng seed $SEED (cells: $CELLS); load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,6 +11,12 @@
  *       the fresh sample and one per rho, averaged over the runs of both
  *       strata (tests/unit/support/dp_metrics: the figures of the unit
  *       tests);
+ *   dp_bench spread --n N --runs R [--rho 0.25] [--seed S]
+ *       R releases per stratum of N persons (a new population each), each
+ *       judged on its own: the quantiles over the runs of every figure that
+ *       a test gates a single release on (max |dmean|, the SD ratios, |dr|,
+ *       the slope, the TV of the rows). A test that draws real noise sets
+ *       its bounds from these, not from an average;
  *   dp_bench cost --n N [--rho 0.25] [--seed S]
  *       one release of N persons with breasts (p = 38, the larger stratum)
  *       held as floats, as opendata.c holds them: wall (and CPU) time of the
@@ -101,6 +107,7 @@ static void *bench_alloc(size_t n, size_t size)
 static void bench_usage(void)
 {
     fprintf(stderr, "usage: dp_bench quality --n N --runs R [--rho 0.25[,0.1,...]] [--seed S]\n"
+                    "       dp_bench spread --n N --runs R [--rho 0.25] [--seed S]\n"
                     "       dp_bench cost --n N [--rho 0.25] [--seed S]\n");
     exit(2);
 }
@@ -301,6 +308,85 @@ static int bench_quality(const struct bench_opts *o)
     return 0;
 }
 
+/* The figures a single release is gated on, one array of runs each. */
+enum { SP_DMEAN, SP_SD_MIN, SP_SD_MAX, SP_DR_MEAN, SP_DR_MAX, SP_SLOPE, SP_TV_ROWS, SP_COUNT };
+
+static const char *const sp_names[SP_COUNT] = {"max |dmean| mm", "min SD ratio", "max SD ratio",
+                                               "mean |dr|",      "max |dr|",     "slope error %",
+                                               "TV rows"};
+
+static int sp_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Quantile q of the sorted v[0..n) (nearest rank). */
+static double sp_q(const double *v, int n, double q)
+{
+    int i = (int)ceil(q * n) - 1;
+
+    return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+static void sp_print(size_t n, int breasts, double *v[SP_COUNT], int runs)
+{
+    for (int k = 0; k < SP_COUNT; k++) {
+        qsort(v[k], (size_t)runs, sizeof *v[k], sp_cmp);
+        printf("| %zu | %s | %s | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g |\n", n,
+               breasts ? "with" : "without", sp_names[k], v[k][0], sp_q(v[k], runs, 0.01),
+               sp_q(v[k], runs, 0.5), sp_q(v[k], runs, 0.9), sp_q(v[k], runs, 0.99),
+               v[k][runs - 1]);
+    }
+    fflush(stdout);
+}
+
+static int bench_spread(const struct bench_opts *o)
+{
+    struct rng r;
+    double *v[SP_COUNT], t0 = bench_now();
+
+    for (int k = 0; k < SP_COUNT; k++)
+        v[k] = bench_alloc((size_t)o->runs, sizeof *v[k]);
+    rng_seed(&r, o->seed);
+    printf("| n | breasts | figure | min | p1 | p50 | p90 | p99 | max |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
+    for (int breasts = 1; breasts >= 0; breasts--) {
+        size_t p = synth_columns(breasts);
+        for (int run = 0; run < o->runs; run++) {
+            struct dp_stratum s;
+            struct dpm_report rep;
+            float *xf = bench_floats(&r, breasts, o->n);
+            double *xd = bench_doubles(xf, o->n * p);
+            if (dp_stratum_init(&s, breasts, o->rho[0]))
+                bench_fail("dp_stratum_init (rho out of range?)");
+            bench_release(&s, xf, o->n, &r, NULL);
+            double *rel = dpm_to_double(s.rows, s.nrows, p);
+            if (!rel)
+                bench_fail("out of memory");
+            bench_compare(&s, xd, o->n, rel, s.nrows, &rep);
+            v[SP_DMEAN][run] = rep.dmean_max;
+            v[SP_SD_MIN][run] = rep.sd_min;
+            v[SP_SD_MAX][run] = rep.sd_max;
+            v[SP_DR_MEAN][run] = rep.dr_mean;
+            v[SP_DR_MAX][run] = rep.dr_max;
+            v[SP_SLOPE][run] = rep.slope_pct;
+            v[SP_TV_ROWS][run] = rep.tv_rows;
+            free(rel);
+            dp_stratum_free(&s);
+            free(xf);
+            free(xd);
+        }
+        sp_print(o->n, breasts, v, o->runs);
+    }
+    for (int k = 0; k < SP_COUNT; k++)
+        free(v[k]);
+    fprintf(stderr, "dp_bench spread: n %zu, rho %g, %d runs x 2 strata, seed %llu, %.1f s\n", o->n,
+            o->rho[0] / 1000.0, o->runs, (unsigned long long)o->seed, bench_now() - t0);
+    return 0;
+}
+
 static int bench_cost(const struct bench_opts *o)
 {
     struct dp_stratum s;
@@ -333,6 +419,8 @@ int main(int argc, char **argv)
     bench_parse(argc, argv, &o);
     if (strcmp(o.mode, "quality") == 0)
         return bench_quality(&o);
+    if (strcmp(o.mode, "spread") == 0)
+        return bench_spread(&o);
     if (strcmp(o.mode, "cost") == 0)
         return bench_cost(&o);
     bench_usage();

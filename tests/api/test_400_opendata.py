@@ -61,6 +61,13 @@ POP_SEED = 7
 MIN = 500  # --min-stratum of the main world
 COUNT_SD = math.sqrt(40)  # the counts' noise at rho = 0.25
 Z = 6.0  # tolerance in noise SDs for checks against a DP count (p ~ 2e-9 each)
+# test_403's bounds on one release with real noise: beyond the worst of 1,000
+# releases per stratum (max |dmean| 16.9 mm, SD ratios 0.754-1.271, |dr| mean
+# 0.071 max 0.406, slope 27.8 %, TV 0.110; `dp_bench spread --n 1000 --runs
+# 1000`, docs/OPENDATA.md). The design's tighter ones (12 mm, [0.78, 1.25],
+# 0.07, 0.30, 25 %, 0.12) are its fixed-seed figures: test_dpmech.c.
+SPREAD = {"dmean": 22.0, "sd_lo": 0.70, "sd_hi": 1.35, "dr_mean": 0.085, "dr_max": 0.50,
+          "slope": 0.35, "tv": 0.13}
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +160,12 @@ def test_402_rows_are_plausible_integers_without_identifiers(srv, population):
 
 
 def test_403_the_rows_keep_the_population_statistics(srv, population):
-    """The design's utility thresholds for 1,000 persons per stratum at rho
-    0.25, on the real build's rows against populate's own bodies."""
+    """Utility of the real build's rows against populate's own bodies (about
+    1,000 persons per stratum, rho 0.25). The design's thresholds sit near
+    the 99th percentile of a single release, so they are checked where the
+    noise is fixed (test_dpmech.c); this build draws real noise, and its
+    bounds lie beyond the worst of 1,000 releases per stratum (docs/OPENDATA.md,
+    "One release, not an average": dp_bench spread)."""
     rel = population["release"]
     report = []
     for name in STRATA:
@@ -177,11 +188,11 @@ def test_403_the_rows_keep_the_population_statistics(srv, population):
                       f"ratio [{min(ratios):.3f}, {max(ratios):.3f}], |dr| mean "
                       f"{sum(dr) / len(dr):.4f} max {max(dr):.3f}, slope {100 * slope:.1f} %, "
                       f"TV chest {tv:.3f}")
-        assert dmean <= 12.0, report[-1]
-        assert 0.78 <= min(ratios) and max(ratios) <= 1.25, report[-1]
-        assert sum(dr) / len(dr) <= 0.07 and max(dr) <= 0.30, report[-1]
-        assert slope <= 0.25, report[-1]
-        assert tv <= 0.12, report[-1]
+        assert dmean <= SPREAD["dmean"], report[-1]
+        assert SPREAD["sd_lo"] <= min(ratios) and max(ratios) <= SPREAD["sd_hi"], report[-1]
+        assert sum(dr) / len(dr) <= SPREAD["dr_mean"] and max(dr) <= SPREAD["dr_max"], report[-1]
+        assert slope <= SPREAD["slope"], report[-1]
+        assert tv <= SPREAD["tv"], report[-1]
         # the histograms count the stratum: their total is a sum of noisy bins
         hist = rel.meta["strata"][name]["histograms"]
         for h in HISTS:
