@@ -278,7 +278,8 @@ else
 fi
 
 WORKERS="${ATELIER_TEST_WORKERS:-2}"
-PYTEST=("$PY" -m pytest -q -ra -p no:cacheprovider --rootdir "$ROOT")
+# --durations: the 25 slowest tests end each log (where the suite's time goes)
+PYTEST=("$PY" -m pytest -q -ra -p no:cacheprovider --durations=25 --rootdir "$ROOT")
 if [ "$WORKERS" -gt 1 ]; then
     if "$PY" -c 'import xdist' 2>/dev/null; then
         PYTEST+=(-n "$WORKERS" --dist loadfile)
