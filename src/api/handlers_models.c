@@ -345,7 +345,7 @@ int h_model_measurements_put(struct req *rq)
         return rc;
     }
     if ((rc = model_write(rq, db, &m, model_replace_change, flat)) == 0)
-        rc = resp_json(rq, 200, json_incref(m.measurements));
+        rc = resp_bytes(rq, 200, "application/json", m.mtext, strlen(m.mtext)); /* as stored */
     json_decref(flat);
     models_release(&m);
     return rc;

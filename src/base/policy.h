@@ -110,10 +110,13 @@
 
 /* Storage upkeep of the server (store/db_maint.c, store/db_sqlite.c): the
  * database is checked this often and /healthz answers from the last check;
- * SQLite's WAL wakes the checkpoint thread at this many pages, and a WAL
- * file this big is truncated once the server is idle. */
+ * SQLite's WAL wakes the checkpoint thread at this many pages, which then
+ * holds the writers and waits this long at most for readers while it
+ * copies the WAL and has it start again; and a WAL file this big is
+ * truncated once the server is idle. */
 #define LIMIT_HEALTH_POLL_MS       1000
 #define LIMIT_WAL_CHECKPOINT_PAGES 1000
+#define LIMIT_WAL_RESTART_WAIT_MS  50
 #define LIMIT_WAL_TRUNCATE_BYTES   (16u * 1024u * 1024u)
 
 /* Key rotation (`atelier rekey`, cli/rekey.c) */
@@ -222,6 +225,7 @@
     X(LIMIT_SCRUB_RETRY_S)                                                                         \
     X(LIMIT_HEALTH_POLL_MS)                                                                        \
     X(LIMIT_WAL_CHECKPOINT_PAGES)                                                                  \
+    X(LIMIT_WAL_RESTART_WAIT_MS)                                                                   \
     X(LIMIT_WAL_TRUNCATE_BYTES)                                                                    \
     X(LIMIT_REKEY_BATCH)                                                                           \
     X(LIMIT_REKEY_BATCH_MAX)                                                                       \

@@ -102,12 +102,17 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
         rc = changed < 0 ? (int)changed : 0;
         if (!rc && st != STMT_MODEL_INSERT && changed == 0)
             rc = ERR_NOT_FOUND;
-        if (!rc) { /* m is now what is stored */
+        if (!rc) { /* m is now what is stored; its text answers (models_write) */
             m->updated_at = now;
             free(m->stamp);
             m->stamp = nb;
             m->stamp_n = nn;
             nb = NULL;
+            free(m->mtext);
+            m->mtext = mtext;
+            mtext = NULL;
+            json_decref(m->measurements);
+            m->measurements = NULL;
         }
     }
     free(bb);

@@ -39,13 +39,19 @@
  *  - In the server (db_maint_running() when the connection opens) no
  *    request connection checkpoints: a WAL hook replaces wal_autocheckpoint
  *    and wakes the maintenance thread once the WAL holds
- *    LIMIT_WAL_CHECKPOINT_PAGES pages; that thread runs PASSIVE checkpoints
- *    (which never block readers or writers) when there were commits, and a
- *    TRUNCATE one, under the write mutex and without waiting, when a tick
- *    finds no commit since its previous step and the WAL file has reached
- *    LIMIT_WAL_TRUNCATE_BYTES (SQLite reuses a checkpointed WAL from its
- *    start, so it only grows that big when readers held it). Commands keep SQLite's
- *    autocheckpoint.
+ *    LIMIT_WAL_CHECKPOINT_PAGES pages. Then that thread runs a RESTART
+ *    checkpoint under the write mutex, waiting at most
+ *    LIMIT_WAL_RESTART_WAIT_MS for readers of older frames: the next commit
+ *    writes the WAL from its start again. (A PASSIVE checkpoint never
+ *    catches up with steady writes: commits land while it copies, so the
+ *    WAL was never complete and never restarted, and it grew by megabytes a
+ *    second while the thread checkpointed without pause.) On a tick with
+ *    commits but a smaller WAL it runs a PASSIVE checkpoint (which never
+ *    blocks anyone), so commits reach the database file within about
+ *    LIMIT_HEALTH_POLL_MS; and a TRUNCATE one, under the write mutex and
+ *    without waiting, when a tick finds no commit since its previous step
+ *    and the WAL file has reached LIMIT_WAL_TRUNCATE_BYTES. Commands keep
+ *    SQLite's autocheckpoint.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -658,12 +664,23 @@ static void sqlite_maintain(struct db *db, bool tick)
 
     if (!sqlite3_get_autocommit(c->h) || c->rows.stmt != NULL)
         return;
-    atomic_store(&sqlite_ckpt_asked, false);
+    bool full = atomic_exchange(&sqlite_ckpt_asked, false);
     if (!idle && commits == c->seen_commits)
         return; /* woken with nothing new */
     c->seen_commits = commits;
     sqlite3_busy_timeout(c->h, 0);
-    if (!idle) {
+    if (full) {
+        /* the WAL reached LIMIT_WAL_CHECKPOINT_PAGES: copy what can be
+         * copied while writers go on; then, with the process's writers
+         * held, wait a moment for readers of older frames, copy the frames
+         * committed meanwhile, and make the next commit start the WAL again
+         * (the writers wait for the few frames and syncs of that step only) */
+        (void)sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        write_enter(c);
+        sqlite3_busy_timeout(c->h, LIMIT_WAL_RESTART_WAIT_MS);
+        src = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        write_leave(c);
+    } else if (!idle) {
         src = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     } else if (snprintf(wal, sizeof wal, "%s-wal", c->path) < (int)sizeof wal &&
                stat(wal, &st) == 0 && st.st_size >= (off_t)LIMIT_WAL_TRUNCATE_BYTES) {
