@@ -63,6 +63,8 @@ deadline = time.monotonic() + 15
 token = None
 while token is None and time.monotonic() < deadline:
     for name in os.listdir(outbox) if os.path.isdir(outbox) else []:
+        if not name.endswith(".eml"):
+            continue  # a hidden .tmp being written
         msg = email_pkg.message_from_bytes(open(os.path.join(outbox, name), "rb").read(),
                                            policy=email_pkg.policy.default)
         if email in str(msg.get("To", "")):

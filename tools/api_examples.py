@@ -98,9 +98,12 @@ def _mail_token(ctx, match):
     box = os.path.join(ctx["data"], "outbox")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        names = sorted(os.listdir(box)) if os.path.isdir(box) else []
+        # a mail is written to a hidden .tmp file, then renamed to NAME.eml:
+        # only finished mails are read (the .tmp may be gone by then)
+        names = sorted(n for n in os.listdir(box) if n.endswith(".eml")) if os.path.isdir(box) else []
         for name in reversed(names):
-            text = open(os.path.join(box, name), encoding="utf-8", errors="replace").read()
+            with open(os.path.join(box, name), encoding="utf-8", errors="replace") as f:
+                text = f.read()
             text = re.sub(r"=\r?\n", "", text)  # quoted-printable soft breaks
             m = re.search(r"token=([A-Za-z0-9_-]{43})", text)
             if m and match in text and m.group(1) not in ctx["used_mail"]:
