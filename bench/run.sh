@@ -37,7 +37,7 @@
 #                all 64 connections the same model: a hot row (model_patch.lua)
 #   model_write_many  the same PATCH over WRITE_MODELS models of the account
 #                in turn, so that requests in flight name different models,
-#                as many people's writes do                  (models_patch.lua)
+#                as many people's writes do    (model_patch.lua, ATELIER_MODEL_IDS)
 #   pattern      GET /v1/models/{id}/patterns/body.svg         (auth_get.lua)
 #
 # Goals (issue 2 and issue 8): healthz >= 0.8 x nginx; model_read >= 0.5 x
@@ -354,7 +354,7 @@ run_scenario() { # BACKEND SCENARIO
     login) path=/v1/login script="$LUA/login.lua" ;;
     model_read) path="/v1/models/$MODEL_ID" script="$LUA/auth_get.lua" ;;
     model_write) path="/v1/models/$MODEL_ID" script="$LUA/model_patch.lua" ;;
-    model_write_many) path="/v1/models/$MODEL_ID" script="$LUA/models_patch.lua" ;;
+    model_write_many) path="/v1/models/$MODEL_ID" script="$LUA/model_patch.lua" ;;
     pattern) path="/v1/models/$MODEL_ID/patterns/body.svg" script="$LUA/auth_get.lua" ;;
     esac
     local args=(-t1 -c"$CONNECTIONS" --timeout "$TIMEOUT")
@@ -393,14 +393,14 @@ for backend in $BACKENDS; do
     TOKEN="$(sed -n 's/^TOKEN=//p' "$WORK/$backend/fixture.env")"
     MODEL_ID="$(sed -n 's/^MODEL_ID=//p' "$WORK/$backend/fixture.env")"
     export ATELIER_TOKEN="$TOKEN"
-    ATELIER_MODEL_IDS="$(sed -n 's/^MODEL_IDS=//p' "$WORK/$backend/fixture.env")"
-    export ATELIER_MODEL_IDS
+    MODEL_IDS="$(sed -n 's/^MODEL_IDS=//p' "$WORK/$backend/fixture.env")"
     ATELIER_LOGINS="$(sed -n 's/^LOGINS=//p' "$WORK/$backend/fixture.env")"
     ATELIER_PASSWORD="$(sed -n 's/^PASSWORD=//p' "$WORK/$backend/fixture.env")"
     export ATELIER_LOGINS ATELIER_PASSWORD
     echo "bench: model $MODEL_ID ($(sed -n 's/^MEASUREMENTS=//p' "$WORK/$backend/fixture.env") measurements of $MODEL_SIZE," \
         "body.svg $(sed -n 's/^SVG_BYTES=//p' "$WORK/$backend/fixture.env") bytes); $LOGIN_ACCOUNTS login accounts"
     for s in $SCENARIOS; do
+        if [ "$s" = model_write_many ]; then export ATELIER_MODEL_IDS="$MODEL_IDS"; else unset ATELIER_MODEL_IDS; fi
         run_scenario "$backend" "$s"
     done
     curl -s --max-time 5 "$A_METRICS/metrics" >"$WORK/wrk/$backend.metrics" 2>/dev/null || true
