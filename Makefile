@@ -43,32 +43,45 @@ fuzz: deps
 	@set -eu; \
 	scratch="$$(mktemp -d /tmp/atelier-fuzz.XXXXXX)"; \
 	trap 'rm -rf "$$scratch"' EXIT; \
-	found=0; \
+	names=""; \
 	for src in tests/fuzz/fuzz_*.c; do \
 	    [ -e "$$src" ] || continue; \
 	    name="$$(basename "$$src" .c)"; \
-	    bin="$(FUZZ_BUILD)/$$name"; \
-	    [ -x "$$bin" ] || { echo "fuzz: $$bin was not built" >&2; exit 1; }; \
-	    found=$$((found + 1)); \
+	    [ -x "$(FUZZ_BUILD)/$$name" ] || { echo "fuzz: $(FUZZ_BUILD)/$$name was not built" >&2; exit 1; }; \
 	    mkdir -p "$$scratch/$$name/corpus" "$$scratch/$$name/artifacts"; \
 	    if [ -d "tests/fuzz/corpus/$$name" ]; then \
 	        cp -R "tests/fuzz/corpus/$$name/." "$$scratch/$$name/corpus/"; \
 	    fi; \
+	    names="$$names $$name"; \
+	done; \
+	[ -n "$$names" ] || { echo "fuzz: no harness in tests/fuzz" >&2; exit 1; }; \
+	found=0; running=0; \
+	for name in $$names; do \
 	    echo "== fuzz $$name for $(FUZZ_SECONDS) s"; \
-	    if ! "$$bin" -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	    ( rc=0; "$(FUZZ_BUILD)/$$name" -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
 	        -rss_limit_mb=2048 -print_final_stats=1 \
 	        -artifact_prefix="$$scratch/$$name/artifacts/" \
-	        "$$scratch/$$name/corpus" > "$$scratch/$$name/log" 2>&1; then \
+	        "$$scratch/$$name/corpus" > "$$scratch/$$name/log" 2>&1 || rc=$$?; \
+	      echo "$$rc" > "$$scratch/$$name/rc" ) & \
+	    found=$$((found + 1)); running=$$((running + 1)); \
+	    if [ "$$running" -ge $(JOBS) ]; then wait; running=0; fi; \
+	done; \
+	wait; \
+	failed=0; \
+	for name in $$names; do \
+	    if [ "$$(cat "$$scratch/$$name/rc" 2>/dev/null || echo 1)" != 0 ]; then \
 	        tail -n 60 "$$scratch/$$name/log"; \
 	        mkdir -p fuzz-out/$$name; \
 	        cp -R "$$scratch/$$name/artifacts/." fuzz-out/$$name/ 2>/dev/null || true; \
 	        echo "fuzz: $$name FAILED; crashing inputs copied to fuzz-out/$$name/" >&2; \
-	        exit 1; \
+	        failed=1; \
+	    else \
+	        echo "== $$name:"; \
+	        grep -E '^(Done|stat::number_of_executed_units|#[0-9]+.*DONE)' "$$scratch/$$name/log" || tail -n 3 "$$scratch/$$name/log"; \
 	    fi; \
-	    grep -E '^(Done|stat::number_of_executed_units|#[0-9]+.*DONE)' "$$scratch/$$name/log" || tail -n 3 "$$scratch/$$name/log"; \
 	done; \
-	[ "$$found" -gt 0 ] || { echo "fuzz: no harness in tests/fuzz" >&2; exit 1; }; \
-	echo "fuzz: $$found harness(es) ran $(FUZZ_SECONDS) s each without a crash"
+	[ "$$failed" = 0 ] || exit 1; \
+	echo "fuzz: $$found harness(es) ran $(FUZZ_SECONDS) s each without a crash, $(JOBS) at a time"
 
 bench:
 	./bench/run.sh
