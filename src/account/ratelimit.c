@@ -13,7 +13,8 @@
  *     added to a full table, the entries whose newest failure has left the
  *     window are evicted from the old end of the recency list; if none has,
  *     the least recently failed entry is evicted.
- *  2. The recency list is ordered by the call order of ratelimit_fail, so
+ *  2. The recency list is ordered by the call order of the failures counted
+ *     (ratelimit_fail, ratelimit_take when it lets the attempt pass), so
  *     with a monotonic clock it is ordered by last_used and its old end
  *     holds every expired entry.
  *  3. Keys up to RL_KEY_MAX bytes are stored as given; longer keys are
@@ -35,6 +36,15 @@
  *     The wait from the table is computed exactly as rl_wait computes it
  *     from a ring: the newest `limit` failures inside the window, and the
  *     time the oldest of them leaves it.
+ *  8. ratelimit_take counts before it answers, so that attempts in flight
+ *     together cannot all pass one check: in memory, the check and the
+ *     count are one step under the kind's lock; in the table, the attempt
+ *     is counted first (one UPSERT), then the count read back with it in;
+ *     over the limit, it is given back and refused. Of attempts racing
+ *     for the last places, no more pass than there are places (a few may
+ *     be refused that a serial order would have let through: the safe
+ *     side). ratelimit_give_back takes out one failure at the given
+ *     second, the newest, in memory and in the table.
  */
 #include "account/ratelimit.h"
 #include "base/clock.h"
@@ -392,8 +402,9 @@ static unsigned rl_shared_wait(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKU
     return wait;
 }
 
-static void rl_shared_fail(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
-                           unsigned window_s, int64_t now)
+/* One failure in the table; 0, or the storage error (logged). */
+static int rl_shared_fail(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
+                          unsigned window_s, int64_t now)
 {
     struct db *db = rl_conn();
     struct db_param p[] = {DB_INT(k), DB_BLOB(h, SEAL_LOOKUP_BYTES), DB_INT(now),
@@ -402,6 +413,34 @@ static void rl_shared_fail(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BY
 
     if (rc)
         rl_complain(rc);
+    return rc;
+}
+
+static void rl_shared_give_back(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
+                                int64_t at)
+{
+    struct db *db = rl_conn();
+    struct db_param p[] = {DB_INT(k), DB_BLOB(h, SEAL_LOOKUP_BYTES), DB_INT(at)};
+    int rc = db ? db_query(db, STMT_THROTTLE_GIVE_BACK, p, 3, NULL) : ERR_STORAGE_DOWN;
+
+    if (rc)
+        rl_complain(rc);
+}
+
+/* The table's half of ratelimit_take (invariant 8): count first, then read
+ * the count with this attempt in it; over the limit, give it back. */
+static unsigned rl_shared_take(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
+                               unsigned limit, unsigned window_s, int64_t now)
+{
+    unsigned wait;
+
+    if (rl_shared_fail(k, h, window_s, now))
+        return 0; /* out of reach: the memory's answer stands */
+    if (!rl_shared_wait(k, h, limit + 1, window_s, now))
+        return 0;
+    rl_shared_give_back(k, h, now);
+    wait = rl_shared_wait(k, h, limit, window_s, now);
+    return wait ? wait : 1; /* the places were given back meanwhile: try again soon */
 }
 
 static void rl_shared_reset(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES])
@@ -467,27 +506,26 @@ static struct rl_entry *rl_insert(struct rl_kind *kd, struct rl_entry **slot,
     return e;
 }
 
-void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
+/* The entry of k, made when missing, emptied when expired, moved to the
+ * new end of the recency list (invariant 2). kd->lock held. */
+static struct rl_entry *rl_touch(struct rl_kind *kd, const struct rl_key *rk, int64_t now)
 {
-    struct rl_key rk;
-
-    if ((unsigned)k >= RL__COUNT || !key)
-        return;
-    rl_key_make(key, &rk);
-    struct rl_kind *kd = &rl_kinds[k];
-    pthread_mutex_lock(&kd->lock);
     if (!kd->buckets)
         kd->buckets = xcalloc(RL_BUCKETS, sizeof *kd->buckets);
-    struct rl_entry **slot = rl_slot(kd, &rk);
+    struct rl_entry **slot = rl_slot(kd, rk);
     struct rl_entry *e = *slot;
-    if (!e) {
-        e = rl_insert(kd, slot, &rk, now);
-    } else {
-        if (rl_expired(kd, e, now))
-            e->count = e->head = 0;
-        rl_list_unlink(kd, e);
-        rl_list_push_newest(kd, e);
-    }
+    if (!e)
+        return rl_insert(kd, slot, rk, now);
+    if (rl_expired(kd, e, now))
+        e->count = e->head = 0;
+    rl_list_unlink(kd, e);
+    rl_list_push_newest(kd, e);
+    return e;
+}
+
+/* One failure at now in e's ring (the oldest leaves a full ring). */
+static void rl_record(const struct rl_kind *kd, struct rl_entry *e, int64_t now)
+{
     if (e->count < kd->limit) {
         e->fails[(e->head + e->count) % kd->limit] = now;
         e->count++;
@@ -497,13 +535,109 @@ void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
     }
     if (e->count == 1 || now > e->last_used)
         e->last_used = now;
+}
+
+/* Take the newest failure at t out of e's ring; 0, or -1 when none is. */
+static int rl_unrecord(const struct rl_kind *kd, struct rl_entry *e, int64_t t)
+{
+    int64_t keep[RL_LIMIT_MAX];
+    unsigned n = 0, i, drop = e->count;
+
+    for (i = e->count; i-- > 0 && drop == e->count;) {
+        if (e->fails[(e->head + i) % kd->limit] == t)
+            drop = i;
+    }
+    if (drop == e->count)
+        return -1;
+    for (i = 0; i < e->count; i++) {
+        if (i != drop)
+            keep[n++] = e->fails[(e->head + i) % kd->limit];
+    }
+    memcpy(e->fails, keep, n * sizeof keep[0]);
+    e->head = 0;
+    e->count = (uint8_t)n;
+    return 0;
+}
+
+void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
+{
+    struct rl_key rk;
+
+    if ((unsigned)k >= RL__COUNT || !key)
+        return;
+    rl_key_make(key, &rk);
+    struct rl_kind *kd = &rl_kinds[k];
+    pthread_mutex_lock(&kd->lock);
+    rl_record(kd, rl_touch(kd, &rk, now), now);
     unsigned window_s = kd->window_s;
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
     if (atomic_load(&rl_shared)) {
         uint8_t h[SEAL_LOOKUP_BYTES];
         rl_hash(key, h);
-        rl_shared_fail(k, h, window_s, now);
+        (void)rl_shared_fail(k, h, window_s, now);
+    }
+}
+
+/* Memory's half of ratelimit_take: check and count under one lock. */
+static unsigned rl_local_take(enum ratelimit_kind k, const char *key, int64_t now, unsigned *limit,
+                              unsigned *window_s)
+{
+    struct rl_key rk;
+    struct rl_kind *kd = &rl_kinds[k];
+    unsigned wait;
+
+    rl_key_make(key, &rk);
+    pthread_mutex_lock(&kd->lock);
+    struct rl_entry *e = rl_find(kd, &rk);
+    wait = e && !rl_expired(kd, e, now) ? rl_wait(kd, e, now) : 0;
+    if (!wait) /* a refusal leaves the recency list alone (invariant 2) */
+        rl_record(kd, rl_touch(kd, &rk, now), now);
+    *limit = kd->limit;
+    *window_s = kd->window_s;
+    pthread_mutex_unlock(&kd->lock);
+    sodium_memzero(&rk, sizeof rk);
+    return wait;
+}
+
+static void rl_local_give_back(enum ratelimit_kind k, const char *key, int64_t at)
+{
+    struct rl_key rk;
+    struct rl_kind *kd = &rl_kinds[k];
+
+    rl_key_make(key, &rk);
+    pthread_mutex_lock(&kd->lock);
+    struct rl_entry *e = rl_find(kd, &rk);
+    if (e)
+        (void)rl_unrecord(kd, e, at); /* gone: reset, evicted or reconfigured */
+    pthread_mutex_unlock(&kd->lock);
+    sodium_memzero(&rk, sizeof rk);
+}
+
+unsigned ratelimit_take(enum ratelimit_kind k, const char *key, int64_t now)
+{
+    unsigned wait, limit, window_s;
+
+    if ((unsigned)k >= RL__COUNT || !key)
+        return 0;
+    if ((wait = rl_local_take(k, key, now, &limit, &window_s)) || !atomic_load(&rl_shared))
+        return wait;
+    uint8_t h[SEAL_LOOKUP_BYTES];
+    rl_hash(key, h);
+    if ((wait = rl_shared_take(k, h, limit, window_s, now)))
+        rl_local_give_back(k, key, now);
+    return wait;
+}
+
+void ratelimit_give_back(enum ratelimit_kind k, const char *key, int64_t at)
+{
+    if ((unsigned)k >= RL__COUNT || !key)
+        return;
+    rl_local_give_back(k, key, at);
+    if (atomic_load(&rl_shared)) {
+        uint8_t h[SEAL_LOOKUP_BYTES];
+        rl_hash(key, h);
+        rl_shared_give_back(k, h, at);
     }
 }
 

@@ -48,6 +48,16 @@ unsigned ratelimit_check(enum ratelimit_kind k, const char *key, int64_t now);
 /* Record one failure for key at now. */
 void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now);
 
+/* Check and count as one step: 0 when key may try now, and the attempt
+ * then counts as a failure at now until it is given back; else the seconds
+ * to wait (>= 1), and nothing is counted. Attempts in flight together pass
+ * at most as many as places are left, across nodes too when shared. */
+unsigned ratelimit_take(enum ratelimit_kind k, const char *key, int64_t now);
+
+/* Give back the place an attempt took at `at` (it succeeded, or ended
+ * before it was tried). */
+void ratelimit_give_back(enum ratelimit_kind k, const char *key, int64_t at);
+
 /* Forget key's failures (e.g. after a successful login for the account). */
 void ratelimit_reset(enum ratelimit_kind k, const char *key);
 

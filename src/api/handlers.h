@@ -44,10 +44,12 @@ int h_verify_current(struct req *rq, struct db *db, const char *id, const char *
  * recovery code. */
 int h_mfa_code_field(struct req *rq, json_t *b, int required, int totp_only, const char **code);
 /* The login throttle for a request about account id (with_ip: the
- * client's own limit too): 0, or an err after describing 429. */
-int h_throttle_wait(struct req *rq, const char *id, int with_ip);
-/* Count a failed password or code for account id (with_ip: and the client). */
-void h_throttle_fail(struct req *rq, const char *id, int with_ip);
+ * client's own limit too), before its code is checked: 0 with the attempt's
+ * places taken (they stay, as its failures, if the code is wrong), or an
+ * err after describing 429. */
+int h_throttle_take(struct req *rq, const char *id, int with_ip, int64_t now);
+/* Give back the places of an attempt that did not fail (h_throttle_take). */
+void h_throttle_give_back(struct req *rq, const char *id, int with_ip, int64_t now);
 /* The second factor of account id before a login-equivalent change: 0 when
  * it has no 2FA or code is good (and is now used up); else an err after
  * describing 401 mfa_required (no code), 429, or 403 wrong_code (counted

@@ -176,11 +176,12 @@ static int h_mail_limit(struct req *rq, const char *email)
 
     seal_lookup("mail-limit", email, strlen(email), h);
     util_hex(h, sizeof h, key);
-    if ((wait = ratelimit_check(RL_MAIL_CLIENT, req_ip(rq), now)) ||
-        (wait = ratelimit_check(RL_MAIL_RECIPIENT, key, now)))
+    if ((wait = ratelimit_take(RL_MAIL_CLIENT, req_ip(rq), now)))
         return h_throttled_why(rq, wait, "too many mailing requests");
-    ratelimit_fail(RL_MAIL_CLIENT, req_ip(rq), now);
-    ratelimit_fail(RL_MAIL_RECIPIENT, key, now);
+    if ((wait = ratelimit_take(RL_MAIL_RECIPIENT, key, now))) {
+        ratelimit_give_back(RL_MAIL_CLIENT, req_ip(rq), now);
+        return h_throttled_why(rq, wait, "too many mailing requests");
+    }
     return 0;
 }
 
@@ -493,6 +494,7 @@ static int h_signup_password(struct req *rq, struct db *db, json_t *b,
     char hash[PASSWORD_HASH_MAX] = "";
     const char *pw;
     size_t n;
+    int64_t now = clock_now();
     unsigned wait;
     int rc = db_query(db, STMT_SIGNUP_PEEK, p, 1, &rows);
 
@@ -506,11 +508,12 @@ static int h_signup_password(struct req *rq, struct db *db, json_t *b,
         return rc == 0 ? ERR_NOT_FOUND : rc;
     if ((rc = input_string(rq, b, "password", 1, &pw, &n)))
         return rc;
-    if ((wait = ratelimit_check(RL_LOGIN_IP, req_ip(rq), clock_now())))
+    if ((wait = ratelimit_take(RL_LOGIN_IP, req_ip(rq), now)))
         return h_throttled(rq, wait);
-    if (n <= LIMIT_PASSWORD_MAX && password_verify(hash, pw, n) == 0)
+    if (n <= LIMIT_PASSWORD_MAX && password_verify(hash, pw, n) == 0) {
+        ratelimit_give_back(RL_LOGIN_IP, req_ip(rq), now);
         return 0;
-    ratelimit_fail(RL_LOGIN_IP, req_ip(rq), clock_now());
+    }
     return req_fail(rq, ERR_FORBIDDEN, "wrong_password",
                     "password is not the one chosen at signup");
 }
@@ -589,20 +592,34 @@ static void h_login_keys(struct req *rq, const char *login, const char *id, stru
     snprintf(k->pair, sizeof k->pair, "%s|%s", k->who, req_ip(rq));
 }
 
-/* 0, or the seconds the attempt must wait: per account and client, then
- * the account's ceiling over every client. */
-static unsigned h_login_wait(const struct login_keys *k, int64_t now)
+/* An attempt takes its places before the password or code is checked
+ * (ratelimit_take: guesses in flight together cannot all pass one check):
+ * the client's (with_ip), the account's with this client, the account's
+ * over every client. 0, with all taken; or the seconds to wait, with none. A
+ * failed attempt keeps them: they are its failures. Any other outcome gives
+ * them back (h_login_give_back). */
+static unsigned h_login_take(struct req *rq, const struct login_keys *k, int with_ip, int64_t now)
 {
-    unsigned wait = ratelimit_check(RL_LOGIN_ACCOUNT, k->pair, now);
+    unsigned wait;
 
-    return wait ? wait : ratelimit_check(RL_LOGIN_ACCOUNT_ALL, k->who, now);
+    if (with_ip && (wait = ratelimit_take(RL_LOGIN_IP, req_ip(rq), now)))
+        return wait;
+    if (!(wait = ratelimit_take(RL_LOGIN_ACCOUNT, k->pair, now))) {
+        if (!(wait = ratelimit_take(RL_LOGIN_ACCOUNT_ALL, k->who, now)))
+            return 0;
+        ratelimit_give_back(RL_LOGIN_ACCOUNT, k->pair, now);
+    }
+    if (with_ip)
+        ratelimit_give_back(RL_LOGIN_IP, req_ip(rq), now);
+    return wait;
 }
 
-static void h_login_failed(struct req *rq, const struct login_keys *k, int64_t now)
+static void h_login_give_back(struct req *rq, const struct login_keys *k, int with_ip, int64_t now)
 {
-    ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
-    ratelimit_fail(RL_LOGIN_ACCOUNT, k->pair, now);
-    ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k->who, now);
+    if (with_ip)
+        ratelimit_give_back(RL_LOGIN_IP, req_ip(rq), now);
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, k->pair, now);
+    ratelimit_give_back(RL_LOGIN_ACCOUNT_ALL, k->who, now);
 }
 
 static int h_login_ok(struct req *rq, struct db *db, const char *id, const char *pw, size_t pwn,
@@ -660,68 +677,84 @@ static int h_login_second(struct db *db, const char *id, const struct mfa_state 
     return rc == ERR_NOT_FOUND ? 0 : rc; /* turned off meanwhile */
 }
 
+/* What one login attempt checks, once its places are taken. */
+struct login_try {
+    const char *id, *hash, *pw, *code;
+    size_t pwn;
+    int cookie;
+};
+
+/* The password, then the second factor, then the session. *failed is set
+ * when the credentials were wrong (the attempt keeps its places). */
+static int h_login_try(struct req *rq, struct db *db, const struct login_keys *k,
+                       const struct login_try *t, int64_t now, int *failed)
+{
+    struct mfa_state st;
+    int rc;
+
+    *failed = 0;
+    /* Read for every attempt, known name or not, so the work is the same. */
+    if ((rc = mfa_state(db, t->id, now, &st)))
+        return rc;
+    if (h_login_verify(t->hash, t->pw, t->pwn) == 0) {
+        rc = h_login_second(db, t->id, &st, t->code);
+        if (rc == 1)
+            return req_fail(rq, ERR_UNAUTHENTICATED, "mfa_required",
+                            "this account uses two-factor login: send code, the %d digits of "
+                            "the authenticator app or a recovery code",
+                            LIMIT_MFA_DIGITS);
+        if (rc == 0) {
+            ratelimit_reset(RL_LOGIN_ACCOUNT, k->pair);
+            return h_login_ok(rq, db, t->id, t->pw, t->pwn, t->hash, t->cookie);
+        }
+        if (rc != ERR_UNAUTHENTICATED)
+            return rc;
+    }
+    *failed = 1;
+    return req_fail(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
+                    t->code ? "the login, the password or the code is wrong"
+                            : "the login or the password is wrong");
+}
+
 int h_login(struct req *rq)
 {
     static const char *const keys[] = {"login", "password", "code", "cookie", NULL};
     json_t *b = req_json(rq);
-    const char *login, *pw, *code;
+    const char *login;
     char id[POLICY_ID_BUF] = "", *hash = NULL;
+    struct login_try t = {0};
     struct login_keys k;
-    struct mfa_state st;
-    size_t pwn;
     struct db *db;
     int64_t now = clock_now();
     unsigned wait;
-    int rc, cookie = 0, has_cookie = 0;
+    int rc, failed, has_cookie = 0;
 
     if ((rc = input_known_keys(rq, b, keys)) ||
         (rc = input_string(rq, b, "login", 1, &login, NULL)) ||
-        (rc = input_string(rq, b, "password", 1, &pw, &pwn)) ||
-        (rc = h_mfa_code_field(rq, b, 0, 0, &code)) ||
-        (rc = input_bool(rq, b, "cookie", 0, &cookie, &has_cookie)) || (rc = h_db(rq, &db)))
+        (rc = input_string(rq, b, "password", 1, &t.pw, &t.pwn)) ||
+        (rc = h_mfa_code_field(rq, b, 0, 0, &t.code)) ||
+        (rc = input_bool(rq, b, "cookie", 0, &t.cookie, &has_cookie)) || (rc = h_db(rq, &db)))
         return rc;
-    if (cookie && (rc = websession_check_login(rq)))
+    if (t.cookie && (rc = websession_check_login(rq)))
         return rc;
+    /* a locked-out client is refused before any lookup (h_login_take decides) */
     if ((wait = ratelimit_check(RL_LOGIN_IP, req_ip(rq), now)))
         return h_throttled(rq, wait);
     rc = account_find_login(db, login, id, &hash);
     if (rc && rc != ERR_NOT_FOUND)
         return rc; /* the layer answers with err_text */
     h_login_keys(rq, login, id, &k);
-    if ((wait = h_login_wait(&k, now))) {
+    if ((wait = h_login_take(rq, &k, 1, now))) {
         free(hash);
         return h_throttled(rq, wait);
     }
-    /* Read for every attempt, known name or not, so the work is the same. */
-    if ((rc = mfa_state(db, id, now, &st))) {
-        free(hash);
-        return rc;
-    }
-    if (h_login_verify(hash, pw, pwn) == 0) {
-        rc = h_login_second(db, id, &st, code);
-        if (rc == 1) {
-            free(hash);
-            return req_fail(rq, ERR_UNAUTHENTICATED, "mfa_required",
-                            "this account uses two-factor login: send code, the %d digits of "
-                            "the authenticator app or a recovery code",
-                            LIMIT_MFA_DIGITS);
-        }
-        if (rc == 0) {
-            ratelimit_reset(RL_LOGIN_ACCOUNT, k.pair);
-            rc = h_login_ok(rq, db, id, pw, pwn, hash, cookie);
-            free(hash);
-            return rc;
-        }
-        if (rc != ERR_UNAUTHENTICATED) {
-            free(hash);
-            return rc;
-        }
-    }
+    t.id = id;
+    t.hash = hash;
+    rc = h_login_try(rq, db, &k, &t, now, &failed);
     free(hash);
-    h_login_failed(rq, &k, now);
-    return req_fail(rq, ERR_UNAUTHENTICATED, "invalid_credentials",
-                    code ? "the login, the password or the code is wrong"
-                         : "the login or the password is wrong");
+    if (!failed)
+        h_login_give_back(rq, &k, 1, now);
+    return rc;
 }
 
 int h_logout(struct req *rq)
@@ -750,13 +783,13 @@ int h_verify_current(struct req *rq, struct db *db, const char *id, const char *
     unsigned wait;
 
     h_login_keys(rq, "", id, &k);
-    if ((wait = h_login_wait(&k, now)))
+    if ((wait = h_login_take(rq, &k, 0, now)))
         return h_throttled(rq, wait);
     int rc = n <= LIMIT_PASSWORD_MAX ? account_check_password(db, id, pw, n) : ERR_UNAUTHENTICATED;
-    if (rc != ERR_UNAUTHENTICATED)
-        return rc; /* 0, or a storage error: not a wrong password */
-    ratelimit_fail(RL_LOGIN_ACCOUNT, k.pair, now);
-    ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k.who, now);
+    if (rc != ERR_UNAUTHENTICATED) { /* 0, or a storage error: not a wrong password */
+        h_login_give_back(rq, &k, 0, now);
+        return rc;
+    }
     return req_fail(rq, ERR_FORBIDDEN, "wrong_password", "%s is wrong", field);
 }
 
@@ -785,34 +818,30 @@ int h_mfa_code_field(struct req *rq, json_t *b, int required, int totp_only, con
     return 0;
 }
 
-int h_throttle_wait(struct req *rq, const char *id, int with_ip)
+int h_throttle_take(struct req *rq, const char *id, int with_ip, int64_t now)
 {
     struct login_keys k;
-    int64_t now = clock_now();
-    unsigned wait = with_ip ? ratelimit_check(RL_LOGIN_IP, req_ip(rq), now) : 0;
+    unsigned wait;
 
     h_login_keys(rq, "", id, &k);
-    if (wait || (wait = h_login_wait(&k, now)))
+    if ((wait = h_login_take(rq, &k, with_ip, now)))
         return h_throttled(rq, wait);
     return 0;
 }
 
-void h_throttle_fail(struct req *rq, const char *id, int with_ip)
+void h_throttle_give_back(struct req *rq, const char *id, int with_ip, int64_t now)
 {
     struct login_keys k;
-    int64_t now = clock_now();
 
     h_login_keys(rq, "", id, &k);
-    if (with_ip)
-        ratelimit_fail(RL_LOGIN_IP, req_ip(rq), now);
-    ratelimit_fail(RL_LOGIN_ACCOUNT, k.pair, now);
-    ratelimit_fail(RL_LOGIN_ACCOUNT_ALL, k.who, now);
+    h_login_give_back(rq, &k, with_ip, now);
 }
 
 int h_mfa_gate(struct req *rq, struct db *db, const char *id, const char *code, int with_ip)
 {
     struct mfa_state st;
-    int rc = mfa_state(db, id, clock_now(), &st);
+    int64_t now = clock_now();
+    int rc = mfa_state(db, id, now, &st);
 
     if (rc || !st.on)
         return rc;
@@ -821,12 +850,13 @@ int h_mfa_gate(struct req *rq, struct db *db, const char *id, const char *code, 
                         "this account uses two-factor login: send code, the %d digits of the "
                         "authenticator app or a recovery code",
                         LIMIT_MFA_DIGITS);
-    if ((rc = h_throttle_wait(rq, id, with_ip)))
+    if ((rc = h_throttle_take(rq, id, with_ip, now)))
         return rc;
     rc = mfa_verify(db, id, code);
-    if (rc != ERR_UNAUTHENTICATED)
-        return rc == ERR_NOT_FOUND ? 0 : rc; /* 0, turned off meanwhile, or storage */
-    h_throttle_fail(rq, id, with_ip);
+    if (rc != ERR_UNAUTHENTICATED) { /* 0, turned off meanwhile, or storage */
+        h_throttle_give_back(rq, id, with_ip, now);
+        return rc == ERR_NOT_FOUND ? 0 : rc;
+    }
     return req_fail(rq, ERR_FORBIDDEN, "wrong_code", "code is wrong or was already used");
 }
 

@@ -143,14 +143,19 @@ int h_mfa_enable(struct req *rq)
     const char *id = req_account(rq), *code;
     char codes[LIMIT_MFA_RECOVERY_CODES][MFA_RECOVERY_BUF];
     struct db *db;
+    int64_t now = clock_now();
     int rc;
 
     if ((rc = input_known_keys(rq, b, keys)) || (rc = h_mfa_code_field(rq, b, 1, 1, &code)) ||
-        (rc = mfa_db(rq, &db)) || (rc = h_throttle_wait(rq, id, 0)))
+        (rc = mfa_db(rq, &db)) || (rc = h_throttle_take(rq, id, 0, now)))
         return rc;
-    if ((rc = db_begin(db)))
+    if ((rc = db_begin(db))) {
+        h_throttle_give_back(rq, id, 0, now);
         return mfa_fail_db(db, rc);
+    }
     rc = mfa_enable(db, id, code, codes);
+    if (rc != ERR_UNAUTHENTICATED) /* only a wrong code keeps its places */
+        h_throttle_give_back(rq, id, 0, now);
     if (rc == 0)
         rc = mfa_notice(db, id, "Two-factor login is on",
                         "Two-factor login was turned on for your atelier account. From now on, "
@@ -166,11 +171,9 @@ int h_mfa_enable(struct req *rq)
             return req_fail(rq, ERR_CONFLICT, "mfa_setup_required",
                             "no setup is pending (or it expired): POST /v1/account/mfa/setup "
                             "first");
-        if (rc == ERR_UNAUTHENTICATED) {
-            h_throttle_fail(rq, id, 0);
+        if (rc == ERR_UNAUTHENTICATED)
             return req_fail(rq, ERR_FORBIDDEN, "wrong_code",
                             "code is not the current code of the new secret");
-        }
         return rc;
     }
     if ((rc = mfa_commit(db))) {

@@ -439,7 +439,7 @@ static const struct stmt_sql stmt_table[] = {
     [STMT_OPENDATA_PUBLISHED] = {"SELECT max(created_at) FROM opendata_releases", NULL},
     /* several nodes (issue 17, item 3) */
     [STMT_THROTTLE_RECENT] = {"SELECT at, n FROM throttle WHERE kind = $1 AND key_hash = $2"
-                              " AND at > $3 ORDER BY at DESC LIMIT $4",
+                              " AND at > $3 AND n > 0 ORDER BY at DESC LIMIT $4",
                               NULL},
     [STMT_THROTTLE_HIT] = {"INSERT INTO throttle (kind, key_hash, at, n, expires_at)"
                            " VALUES ($1, $2, $3, 1, $4)"
@@ -447,6 +447,9 @@ static const struct stmt_sql stmt_table[] = {
                            " expires_at = excluded.expires_at",
                            NULL},
     [STMT_THROTTLE_RESET] = {"DELETE FROM throttle WHERE kind = $1 AND key_hash = $2", NULL},
+    [STMT_THROTTLE_GIVE_BACK] = {"UPDATE throttle SET n = n - 1 WHERE kind = $1 AND key_hash = $2"
+                                 " AND at = $3 AND n > 0",
+                                 NULL},
     [STMT_SWEEP_THROTTLE] = {"DELETE FROM throttle WHERE expires_at <= $1", NULL},
     [STMT_LEASE_TAKE] = {"INSERT INTO leases (name, holder, until_ms) VALUES ($1, $2, $3)"
                          " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"

@@ -204,6 +204,8 @@ enum stmt {
                              at, n: the newest seconds with failures, newest first */
     STMT_THROTTLE_HIT,    /* $1 kind, $2 key_hash, $3 at (second), $4 expires_at: one failure */
     STMT_THROTTLE_RESET,  /* $1 kind, $2 key_hash */
+    STMT_THROTTLE_GIVE_BACK, /* $1 kind, $2 key_hash, $3 at: one failure fewer (a row at 0
+                                counts nothing and is swept with the others) */
     STMT_SWEEP_THROTTLE,  /* $1 now: rows outside every window */
     STMT_LEASE_TAKE,      /* $1 name, $2 holder, $3 until_ms, $4 now_ms: 1 row changed when
                              taken (free, or the last holder's lease ended), else 0 */

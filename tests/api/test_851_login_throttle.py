@@ -10,7 +10,9 @@ with a per-account ceiling over every client (LIMIT_LOGIN_FAIL_CEILING) that
 one client cannot reach (it is stopped at LIMIT_LOGIN_FAIL_IP first).
 Clients are told apart with X-Forwarded-For from a trusted proxy."""
 
+import concurrent.futures
 import math
+import threading
 
 import pytest
 
@@ -87,3 +89,46 @@ def test_the_account_ceiling_holds_against_many_clients(throttle_server):
 
 def test_one_client_alone_never_reaches_the_ceiling():
     assert limits.LIMIT_LOGIN_FAIL_IP < limits.LIMIT_LOGIN_FAIL_CEILING
+
+
+def _concurrent_failures(servers, name, attempts, ip):
+    """attempts wrong logins for name, all in flight at once (a barrier
+    releases them together), spread round-robin over servers; the answers'
+    statuses."""
+    barrier = threading.Barrier(attempts)
+
+    def one(i):
+        barrier.wait()
+        return _login(servers[i % len(servers)], name, f"Wrong-Password-{i}-x", ip).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(attempts) as ex:
+        return list(ex.map(one, range(attempts)))
+
+
+def test_guesses_in_flight_together_stop_at_the_limit(throttle_server):
+    """Found in issue 17's review: the throttle was checked before the
+    password and counted after it, so guesses sent together all passed the
+    check while the first ones were still being verified; a client got the
+    limit plus the requests it had in flight. An attempt now takes its place
+    in the count before the verification and gives it back if it succeeds."""
+    limit = limits.LIMIT_LOGIN_FAIL_ACCOUNT
+    statuses = _concurrent_failures([throttle_server], f"ghost_{uniq()}", 3 * limit, "192.0.2.77")
+    assert sorted(set(statuses)) == [401, 429], statuses
+    assert statuses.count(401) == limit, statuses
+
+
+def test_a_right_password_gives_its_place_back(throttle_server):
+    """A good login takes a place in the client's count while it is being
+    verified and gives it back: after LIMIT_LOGIN_FAIL_IP - 1 failures and
+    good logins from the same client, one more failure is still a 401."""
+    srv = throttle_server
+    acc = create_account(srv, outbox(srv), "giveback")
+    ip, left = "192.0.2.78", limits.LIMIT_LOGIN_FAIL_IP - 1
+    while left:  # spread over names, so that no account-and-client pair is locked
+        n = min(left, limits.LIMIT_LOGIN_FAIL_ACCOUNT - 1)
+        _fail(srv, f"ghost_{uniq()}", n, ip)
+        left -= n
+    for _ in range(3):
+        assert _login(srv, acc.username, acc.password, ip).status_code == 200
+    _fail(srv, f"ghost_{uniq()}", 1, ip)
+    assert_error(_login(srv, f"ghost_{uniq()}", "Wrong-Password-x", ip), 429)

@@ -9,6 +9,8 @@ account has it, so the 429 tells nothing) and against the client
 LIMIT_MAIL_QUEUE_PER_RCPT mails per hour are queued for one address (keyed
 by a keyed hash in the table mail_recipients, never in clear)."""
 
+import concurrent.futures
+import threading
 import time
 
 import pytest
@@ -138,3 +140,28 @@ def test_the_queue_caps_mail_per_address_whatever_the_route(mail_server):
         f"{len(got)} mails to one address within the hour (cap {limits.LIMIT_MAIL_QUEUE_PER_RCPT}): "
         f"{[m.subject for m in got]}")
     assert metrics(srv).get('atelier_events_total{event="mail_capped"}', 0) >= requests_n + 1 - limits.LIMIT_MAIL_QUEUE_PER_RCPT
+
+
+def test_requests_in_flight_together_stop_at_the_limit(mail_server):
+    """Mailing requests for one address sent all at once, from many clients:
+    exactly LIMIT_MAIL_PER_RECIPIENT pass (the throttle counts and checks in
+    one step); a refused one gives its client's place back."""
+    srv = mail_server
+    address, n = f"rush.{uniq()}@example.org", 3 * limits.LIMIT_MAIL_PER_RECIPIENT
+    barrier = threading.Barrier(n)
+
+    def one(i):
+        barrier.wait()
+        return _forgot(srv, address, ip=100 + i).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        statuses = list(ex.map(one, range(n)))
+    assert sorted(set(statuses)) == [202, 429], statuses
+    assert statuses.count(202) == limits.LIMIT_MAIL_PER_RECIPIENT, statuses
+    # A refused client's place was given back: client 100 + i, refused,
+    # still has all of LIMIT_MAIL_PER_CLIENT for other addresses.
+    refused = 100 + statuses.index(429)
+    for i in range(limits.LIMIT_MAIL_PER_CLIENT):
+        r = _forgot(srv, f"other{i}.{uniq()}@example.org", ip=refused)
+        assert r.status_code == 202, f"request {i + 1}: {r.status_code} {r.text}"
+    assert_error(_forgot(srv, f"one.more.{uniq()}@example.org", ip=refused), 429)

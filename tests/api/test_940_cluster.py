@@ -26,6 +26,7 @@ data directory is warned (it would count its throttles alone), and that a second
 there too. These tests are chosen by ATELIER_TEST_BACKEND at collection
 (no skip): the two-node ones exist only on PostgreSQL."""
 
+import concurrent.futures
 import fcntl
 import os
 import random
@@ -142,6 +143,24 @@ if BACKEND == "postgres":
         dump = pg_helpers.copy_out(a.database_url, "COPY throttle TO STDOUT")
         for plain in (ip, acc.username, acc.id, ip.encode().hex()):
             assert str(plain).encode() not in dump
+
+    def test_guesses_in_flight_on_both_nodes_stop_at_the_limit(nodes):
+        """Guesses sent together to both nodes: exactly the limit is verified
+        (each attempt takes its place in the shared count before it is
+        checked), the rest are refused."""
+        a, b = nodes
+        limit = limits.LIMIT_LOGIN_FAIL_ACCOUNT
+        barrier = threading.Barrier(3 * limit)
+        name = f"ghost_{uniq()}"
+
+        def one(i):
+            barrier.wait()
+            return _login((a, b)[i % 2], name, f"Wrong-Password-{i}-x", "192.0.2.19").status_code
+
+        with concurrent.futures.ThreadPoolExecutor(3 * limit) as ex:
+            statuses = list(ex.map(one, range(3 * limit)))
+        assert sorted(set(statuses)) == [401, 429], statuses
+        assert statuses.count(401) == limit, statuses
 
     def test_client_throttle_counts_across_nodes(nodes):
         a, b = nodes

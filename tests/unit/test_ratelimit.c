@@ -1,7 +1,8 @@
 /*
  * test_ratelimit.c - sliding-window failure counters: the exact limit,
  * Retry-After counting down, the window, reset, independence of keys and
- * kinds, the memory cap with its eviction order, and long keys. Time is
+ * kinds, the memory cap with its eviction order, long keys, and take /
+ * give back (check and count as one step, exact under racing threads). Time is
  * always passed explicitly.
  */
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -243,6 +245,104 @@ static void test_threads(void **state)
     ratelimit_clear();
 }
 
+/* take: passes exactly `limit` times, then refuses with the wait and
+ * counts nothing more; a refused take leaves the window where it was. */
+static void test_take_exact(void **state)
+{
+    (void)state;
+    ratelimit_configure(RL_LOGIN_ACCOUNT, 3, 900);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "take", T0 + i), 0);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "take", T0 + 3), 897);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "take", T0 + 3), 897);
+    /* refusals at T0 + 3 did not count: the first place frees at T0 + 900 */
+    for (unsigned i = 0; i < 5; i++)
+        assert_true(ratelimit_take(RL_LOGIN_ACCOUNT, "take", T0 + 3) > 0);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "take", T0 + 900), 0);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "take", T0 + 900), 1);
+    ratelimit_clear();
+}
+
+/* give back: takes out one failure at the given second, the newest; a key
+ * without one (reset, never seen) is left alone. */
+static void test_give_back(void **state)
+{
+    (void)state;
+    ratelimit_configure(RL_LOGIN_ACCOUNT, 3, 900);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, "gb", T0);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, "gb", T0 + 10);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "gb", T0 + 20), 0);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "gb", T0 + 20), 880);
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, "gb", T0 + 20);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "gb", T0 + 20), 0);
+    /* the one at T0 + 10 goes, the one at T0 stays */
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, "gb", T0 + 10);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, "gb", T0 + 30);
+    ratelimit_fail(RL_LOGIN_ACCOUNT, "gb", T0 + 30);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "gb", T0 + 30), 870);
+    /* no failure at that second: nothing changes */
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, "gb", T0 + 31);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "gb", T0 + 31), 869);
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, "never", T0);
+    ratelimit_reset(RL_LOGIN_ACCOUNT, "gb");
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, "gb", T0 + 30);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "gb", T0 + 31), 0);
+    ratelimit_clear();
+}
+
+/* a full ring whose oldest left the window: a take replaces it, and its
+ * give back leaves the others */
+static void test_give_back_full_ring(void **state)
+{
+    (void)state;
+    ratelimit_configure(RL_LOGIN_ACCOUNT, 3, 100);
+    fail_n(RL_LOGIN_ACCOUNT, "ring", 1, T0);
+    fail_n(RL_LOGIN_ACCOUNT, "ring", 2, T0 + 50);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "ring", T0 + 100), 0);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "ring", T0 + 100), 50);
+    ratelimit_give_back(RL_LOGIN_ACCOUNT, "ring", T0 + 100);
+    assert_int_equal(ratelimit_check(RL_LOGIN_ACCOUNT, "ring", T0 + 100), 0);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "ring", T0 + 100), 0);
+    assert_int_equal(ratelimit_take(RL_LOGIN_ACCOUNT, "ring", T0 + 100), 50);
+    ratelimit_clear();
+}
+
+#define RACE_THREADS 8
+#define RACE_TAKES   200
+#define RACE_LIMIT   37
+
+static atomic_uint race_passed;
+static pthread_barrier_t race_start;
+
+static void *take_thread(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&race_start);
+    for (unsigned i = 0; i < RACE_TAKES; i++) {
+        if (ratelimit_take(RL_LOGIN_IP, "racer", T0) == 0)
+            atomic_fetch_add(&race_passed, 1);
+    }
+    return NULL;
+}
+
+/* threads racing for the places of one key: exactly the limit pass */
+static void test_take_race(void **state)
+{
+    (void)state;
+    pthread_t th[RACE_THREADS];
+
+    ratelimit_configure(RL_LOGIN_IP, RACE_LIMIT, 900);
+    atomic_store(&race_passed, 0);
+    assert_int_equal(pthread_barrier_init(&race_start, NULL, RACE_THREADS), 0);
+    for (size_t i = 0; i < RACE_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, take_thread, NULL), 0);
+    for (size_t i = 0; i < RACE_THREADS; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    pthread_barrier_destroy(&race_start);
+    assert_int_equal(atomic_load(&race_passed), RACE_LIMIT);
+    ratelimit_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +356,10 @@ int main(void)
         cmocka_unit_test(test_cap_lru),
         cmocka_unit_test(test_cap_expired_first),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_take_exact),
+        cmocka_unit_test(test_give_back),
+        cmocka_unit_test(test_give_back_full_ring),
+        cmocka_unit_test(test_take_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
