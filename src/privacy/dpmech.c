@@ -624,15 +624,121 @@ static void dp_clip_draw(double *d, size_t p, double b2)
     dp_norm_clip(d, p, b2);
 }
 
+#define DP_BLOCK 4 /* draws advanced together by dp_debias */
+
+/* Lay the draws out for dp_debias: each whole block of DP_BLOCK draws
+ * column-major (draw b DP_BLOCK + l, column c at z[(b p + c) DP_BLOCK + l]),
+ * so that one loop advances DP_BLOCK independent sums; the last
+ * nz % DP_BLOCK draws stay row-major after them. */
+static void dp_block_draws(double *z, size_t nz, size_t p)
+{
+    double tmp[DP_BLOCK * DP_MC];
+
+    for (size_t b = 0; b < nz / DP_BLOCK; b++) {
+        double *blk = z + b * DP_BLOCK * p;
+        memcpy(tmp, blk, DP_BLOCK * p * sizeof *tmp);
+        for (size_t l = 0; l < DP_BLOCK; l++)
+            for (size_t c = 0; c < p; c++)
+                blk[c * DP_BLOCK + l] = tmp[l * p + c];
+    }
+}
+
+/* d[l] = ms + Lc z_l for the DP_BLOCK draws of one block (dp_block_draws).
+ * Each sum adds its terms in the order c = 0..r, as one draw alone would:
+ * the result is the same to the bit, only DP_BLOCK sums run side by side
+ * instead of one chain of dependent additions. */
+static void dp_draw_block(const struct dp_fit_work *w, size_t p, const double *zb,
+                          double d[DP_BLOCK][DP_MC])
+{
+    for (size_t r = 0; r < p; r++) {
+        const double *lr = w->Lc + r * p;
+        double sum[DP_BLOCK];
+        for (size_t l = 0; l < DP_BLOCK; l++)
+            sum[l] = w->ms[r];
+        for (size_t c = 0; c <= r; c++) {
+            const double *zc = zb + c * DP_BLOCK;
+            for (size_t l = 0; l < DP_BLOCK; l++)
+                sum[l] += lr[c] * zc[l];
+        }
+        for (size_t l = 0; l < DP_BLOCK; l++)
+            d[l][r] = sum[l];
+    }
+}
+
+/* d = ms + Lc zi for one row-major draw. */
+static void dp_draw_one(const struct dp_fit_work *w, size_t p, const double *zi, double *d)
+{
+    for (size_t r = 0; r < p; r++) {
+        double sum = w->ms[r];
+        for (size_t c = 0; c <= r; c++)
+            sum += w->Lc[r * p + c] * zi[c];
+        d[r] = sum;
+    }
+}
+
+/* Add one clipped draw to the running sums of the step. */
+static void dp_accumulate(struct dp_fit_work *w, size_t p, const double *d)
+{
+    for (size_t r = 0; r < p; r++) {
+        double dr = d[r], *ar = w->acc + r * p;
+        w->mean[r] += dr;
+        for (size_t c = r; c < p; c++)
+            ar[c] += dr * d[c];
+    }
+}
+
+/* dp_accumulate for the DP_BLOCK draws of a block, in their order: every
+ * sum gains its DP_BLOCK terms one after the other, as DP_BLOCK calls of
+ * dp_accumulate would add them (the same bits), with one pass over the
+ * sums instead of DP_BLOCK. */
+static void dp_accumulate_block(struct dp_fit_work *w, size_t p, double d[DP_BLOCK][DP_MC])
+{
+    for (size_t r = 0; r < p; r++) {
+        double *ar = w->acc + r * p, m = w->mean[r];
+        for (size_t l = 0; l < DP_BLOCK; l++)
+            m += d[l][r];
+        w->mean[r] = m;
+        for (size_t c = r; c < p; c++) {
+            double a = ar[c];
+            for (size_t l = 0; l < DP_BLOCK; l++)
+                a += d[l][r] * d[l][c];
+            ar[c] = a;
+        }
+    }
+}
+
+/* One fixed-point step's sums over every draw, in the draws' order. */
+static void dp_debias_sums(struct dp_fit_work *w, size_t p, const double *z, size_t nz, double b2)
+{
+    double d[DP_BLOCK][DP_MC];
+    size_t whole = nz / DP_BLOCK * DP_BLOCK;
+
+    memset(w->mean, 0, p * sizeof *w->mean);
+    memset(w->acc, 0, p * p * sizeof *w->acc);
+    for (size_t i = 0; i < whole; i += DP_BLOCK) {
+        dp_draw_block(w, p, z + i * p, d);
+        for (size_t l = 0; l < DP_BLOCK; l++)
+            dp_clip_draw(d[l], p, b2);
+        dp_accumulate_block(w, p, d);
+    }
+    for (size_t i = whole; i < nz; i++) {
+        dp_draw_one(w, p, z + i * p, d[0]);
+        dp_clip_draw(d[0], p, b2);
+        dp_accumulate(w, p, d[0]);
+    }
+}
+
 /* The clipping debias (design step 7): find mu*, Sigma* whose clipped
  * Gaussian has mean mu and covariance Sigma_c, by DP_DEBIAS_STEPS
  * fixed-point steps over the same DP_DEBIAS_DRAWS standard normal vectors z
- * (n x p, moment-matched by dp_moment_match). Moments of the draws use 1/n, as C does. After each
- * step the eigenvalues of Sigma* are floored at 1e-3 of the mean diagonal of Sigma_c (it keeps
- * Sigma* positive definite for the next Cholesky). */
-static int dp_debias(struct dp_fit_work *w, size_t p, const double *z, size_t nz, double b2)
+ * (n x p, moment-matched by dp_moment_match; laid out in blocks here, so z
+ * is scratch afterwards). Moments of the draws use 1/n, as C does. After
+ * each step the eigenvalues of Sigma* are floored at 1e-3 of the mean
+ * diagonal of Sigma_c (it keeps Sigma* positive definite for the next
+ * Cholesky). */
+static int dp_debias(struct dp_fit_work *w, size_t p, double *z, size_t nz, double b2)
 {
-    double d[DP_MC], floor_ev = 0.0;
+    double floor_ev = 0.0;
 
     for (size_t j = 0; j < p; j++)
         floor_ev += w->Sc[j * p + j];
@@ -640,27 +746,11 @@ static int dp_debias(struct dp_fit_work *w, size_t p, const double *z, size_t nz
     memcpy(w->ms, w->mu, p * sizeof *w->ms);
     memcpy(w->Ss, w->Sc, p * p * sizeof *w->Ss);
     dp_eig_floor(w->Ss, p, floor_ev);
+    dp_block_draws(z, nz, p);
     for (int step = 0; step < DP_DEBIAS_STEPS; step++) {
         if (dp_chol(w->Ss, p, w->Lc))
             return ERR_INVALID;
-        memset(w->mean, 0, p * sizeof *w->mean);
-        memset(w->acc, 0, p * p * sizeof *w->acc);
-        for (size_t i = 0; i < nz; i++) {
-            const double *zi = z + i * p;
-            for (size_t r = 0; r < p; r++) {
-                double sum = w->ms[r];
-                for (size_t c = 0; c <= r; c++)
-                    sum += w->Lc[r * p + c] * zi[c];
-                d[r] = sum;
-            }
-            dp_clip_draw(d, p, b2);
-            for (size_t r = 0; r < p; r++) {
-                double dr = d[r], *ar = w->acc + r * p;
-                w->mean[r] += dr;
-                for (size_t c = r; c < p; c++)
-                    ar[c] += dr * d[c];
-            }
-        }
+        dp_debias_sums(w, p, z, nz, b2);
         for (size_t r = 0; r < p; r++)
             w->mean[r] /= (double)nz;
         for (size_t r = 0; r < p; r++) {

@@ -3,6 +3,7 @@
  * given rng state; the order and number of draws is part of the contract.
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "privacy/synth.h"
@@ -25,6 +26,21 @@ static int synth_in(const char *const *list, const char *name)
     return 0;
 }
 
+/* Per column, once: 1 when in synth_girth / synth_vertical (synth_in by
+ * name for every body was a third of a population's generation time). */
+static unsigned char synth_is_girth[MEASURES_COUNT], synth_is_vertical[MEASURES_COUNT];
+static int synth_slope = -1;
+static pthread_once_t synth_once = PTHREAD_ONCE_INIT;
+
+static void synth_classify(void)
+{
+    for (int i = 0; i < MEASURES_COUNT; i++) {
+        synth_is_girth[i] = (unsigned char)synth_in(synth_girth, measures_table[i].name);
+        synth_is_vertical[i] = (unsigned char)synth_in(synth_vertical, measures_table[i].name);
+    }
+    synth_slope = measures_find("shoulderSlope");
+}
+
 static double synth_clamp(int i, double v)
 {
     v = round(v);
@@ -40,16 +56,16 @@ void synth_body(struct rng *r, int breasts, double value[MEASURES_COUNT],
     double z = rng_normal(r), w = rng_normal(r), h = rng_normal(r);
     double neck = n0 * (1.0 + 0.07 * z);
 
+    pthread_once(&synth_once, synth_classify);
     for (int i = 0; i < MEASURES_COUNT; i++) {
         const struct measure *m = &measures_table[i];
         double e = rng_normal(r); /* drawn for every name: same stream for both strata */
         have[i] = breasts || !m->breasts_only;
-        if (strcmp(m->name, "shoulderSlope") == 0) {
+        if (i == synth_slope) {
             value[i] = synth_clamp(i, 13.0 + 3.0 * e);
             continue;
         }
-        double f = 1.0 + 0.035 * e + 0.06 * w * synth_in(synth_girth, m->name) +
-                   0.04 * h * synth_in(synth_vertical, m->name);
+        double f = 1.0 + 0.035 * e + 0.06 * w * synth_is_girth[i] + 0.04 * h * synth_is_vertical[i];
         value[i] = have[i] ? synth_clamp(i, measures_predict(i, breasts, neck) * f) : 0.0;
     }
 }
