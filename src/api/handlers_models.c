@@ -252,11 +252,10 @@ int h_models_create(struct req *rq)
     }
     if (rc)
         goto out;
-    models_release(&m);
+    /* m is what was stored (models_insert): it answers, without a read */
     char where[sizeof "/v1/models/" + POLICY_ID_BUF];
     snprintf(where, sizeof where, "/v1/models/%s", id);
-    if ((rc = models_load(db, id, req_account(rq), &m)) == 0 &&
-        (rc = resp_header(rq, "Location", where)) == 0)
+    if ((rc = resp_header(rq, "Location", where)) == 0)
         rc = model_respond(rq, 201, &m);
 out:
     models_release(&m);

@@ -103,6 +103,8 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
         if (!rc && st != STMT_MODEL_INSERT && changed == 0)
             rc = ERR_NOT_FOUND;
         if (!rc) { /* m is now what is stored; its text answers (models_write) */
+            if (st == STMT_MODEL_INSERT)
+                m->created_at = now;
             m->updated_at = now;
             free(m->stamp);
             m->stamp = nb;

@@ -53,7 +53,9 @@ int models_load_locked(struct db *db, const char *id, const char *owner, struct 
 int models_from_row(struct db_rows *rows, int col, struct model *m);
 
 /* Create m (m->id set by the caller) for owner in one transaction.
- * ERR_CONFLICT when owner already holds LIMIT_MODELS_PER_ACCOUNT models. */
+ * ERR_CONFLICT when owner already holds LIMIT_MODELS_PER_ACCOUNT models.
+ * Once created, m is what was stored (times, stamp, measurements' text):
+ * it answers without being read again. */
 int models_insert(struct db *db, const char *owner, struct model *m);
 
 /* Store name, notes, flag and measurements of an existing model, if it is

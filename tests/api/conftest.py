@@ -27,6 +27,7 @@ The suite runs under pytest-xdist (--dist loadfile): fixtures use free ports,
 fresh data dirs and fresh databases, and nothing is shared between modules.
 """
 
+import collections
 import os
 import re
 import secrets
@@ -73,11 +74,21 @@ if BACKEND == "postgres" and not PG_URL.startswith(("postgresql://", "postgres:/
 # helpers
 
 
+_RECENT_PORTS = collections.deque(maxlen=64)
+
+
 def free_port():
-    """A TCP port that was free a moment ago (bind port 0, then close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that was free a moment ago (bind port 0, then close), and
+    not one of the last 64 this process handed out: the kernel may give a
+    port just closed again, and a server was once started with --listen and
+    --metrics-listen on the same port (it refused: address in use)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _RECENT_PORTS:
+            _RECENT_PORTS.append(port)
+            return port
 
 
 def server_env(extra=None):
@@ -352,8 +363,9 @@ class ServerFactory:
             err = srv.stderr()
             srv.stop()
             self.servers.remove(srv)
-            # A port picked free may have been taken meanwhile: retry that only.
-            if attempt < 2 and re.search(r"address already in use|EADDRINUSE", err, re.I):
+            # A port picked free may have been taken meanwhile: retry that only
+            # (the server says "the address is already in use").
+            if attempt < 2 and re.search(r"already in use|EADDRINUSE", err, re.I):
                 continue
             pytest.fail(f"{problem}\ncommand: {' '.join(srv.args)}\n--- server stderr ---\n{err[-6000:]}")
         raise AssertionError("unreachable")
