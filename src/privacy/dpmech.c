@@ -625,11 +625,12 @@ static void dp_clip_draw(double *d, size_t p, double b2)
 }
 
 #define DP_BLOCK 4 /* draws advanced together by dp_debias */
+_Static_assert(DP_DEBIAS_DRAWS % DP_BLOCK == 0, "the debias draws come in whole blocks");
 
-/* Lay the draws out for dp_debias: each whole block of DP_BLOCK draws
+/* Lay the draws out for dp_debias: each block of DP_BLOCK draws
  * column-major (draw b DP_BLOCK + l, column c at z[(b p + c) DP_BLOCK + l]),
- * so that one loop advances DP_BLOCK independent sums; the last
- * nz % DP_BLOCK draws stay row-major after them. */
+ * so that one loop advances DP_BLOCK independent sums. nz is a multiple of
+ * DP_BLOCK. */
 static void dp_block_draws(double *z, size_t nz, size_t p)
 {
     double tmp[DP_BLOCK * DP_MC];
@@ -665,32 +666,10 @@ static void dp_draw_block(const struct dp_fit_work *w, size_t p, const double *z
     }
 }
 
-/* d = ms + Lc zi for one row-major draw. */
-static void dp_draw_one(const struct dp_fit_work *w, size_t p, const double *zi, double *d)
-{
-    for (size_t r = 0; r < p; r++) {
-        double sum = w->ms[r];
-        for (size_t c = 0; c <= r; c++)
-            sum += w->Lc[r * p + c] * zi[c];
-        d[r] = sum;
-    }
-}
-
-/* Add one clipped draw to the running sums of the step. */
-static void dp_accumulate(struct dp_fit_work *w, size_t p, const double *d)
-{
-    for (size_t r = 0; r < p; r++) {
-        double dr = d[r], *ar = w->acc + r * p;
-        w->mean[r] += dr;
-        for (size_t c = r; c < p; c++)
-            ar[c] += dr * d[c];
-    }
-}
-
-/* dp_accumulate for the DP_BLOCK draws of a block, in their order: every
- * sum gains its DP_BLOCK terms one after the other, as DP_BLOCK calls of
- * dp_accumulate would add them (the same bits), with one pass over the
- * sums instead of DP_BLOCK. */
+/* Add the DP_BLOCK clipped draws of a block to the step's running sums,
+ * in their order: every sum gains its DP_BLOCK terms one after the other,
+ * as it would draw by draw (the same bits), with one pass over the sums
+ * instead of DP_BLOCK. */
 static void dp_accumulate_block(struct dp_fit_work *w, size_t p, double d[DP_BLOCK][DP_MC])
 {
     for (size_t r = 0; r < p; r++) {
@@ -711,35 +690,30 @@ static void dp_accumulate_block(struct dp_fit_work *w, size_t p, double d[DP_BLO
 static void dp_debias_sums(struct dp_fit_work *w, size_t p, const double *z, size_t nz, double b2)
 {
     double d[DP_BLOCK][DP_MC];
-    size_t whole = nz / DP_BLOCK * DP_BLOCK;
 
     memset(w->mean, 0, p * sizeof *w->mean);
     memset(w->acc, 0, p * p * sizeof *w->acc);
-    for (size_t i = 0; i < whole; i += DP_BLOCK) {
+    for (size_t i = 0; i < nz; i += DP_BLOCK) {
         dp_draw_block(w, p, z + i * p, d);
         for (size_t l = 0; l < DP_BLOCK; l++)
             dp_clip_draw(d[l], p, b2);
         dp_accumulate_block(w, p, d);
-    }
-    for (size_t i = whole; i < nz; i++) {
-        dp_draw_one(w, p, z + i * p, d[0]);
-        dp_clip_draw(d[0], p, b2);
-        dp_accumulate(w, p, d[0]);
     }
 }
 
 /* The clipping debias (design step 7): find mu*, Sigma* whose clipped
  * Gaussian has mean mu and covariance Sigma_c, by DP_DEBIAS_STEPS
  * fixed-point steps over the same DP_DEBIAS_DRAWS standard normal vectors z
- * (n x p, moment-matched by dp_moment_match; laid out in blocks here, so z
- * is scratch afterwards). Moments of the draws use 1/n, as C does. After
- * each step the eigenvalues of Sigma* are floored at 1e-3 of the mean
- * diagonal of Sigma_c (it keeps Sigma* positive definite for the next
- * Cholesky). */
+ * (n x p, n a multiple of DP_BLOCK, moment-matched by dp_moment_match;
+ * laid out in blocks here, so z is scratch afterwards). Moments of the draws use 1/n, as C does.
+ * After each step the eigenvalues of Sigma* are floored at 1e-3 of the mean diagonal of Sigma_c (it
+ * keeps Sigma* positive definite for the next Cholesky). */
 static int dp_debias(struct dp_fit_work *w, size_t p, double *z, size_t nz, double b2)
 {
     double floor_ev = 0.0;
 
+    if (nz % DP_BLOCK)
+        return ERR_INVALID;
     for (size_t j = 0; j < p; j++)
         floor_ev += w->Sc[j * p + j];
     floor_ev = 1e-3 * floor_ev / (double)p;
