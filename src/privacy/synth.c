@@ -27,7 +27,8 @@ static int synth_in(const char *const *list, const char *name)
 }
 
 /* Per column, once: 1 when in synth_girth / synth_vertical (synth_in by
- * name for every body was a third of a population's generation time). */
+ * name for every body and column put strcmp at 3 to 7 % of the DP tests'
+ * profiles). */
 static unsigned char synth_is_girth[MEASURES_COUNT], synth_is_vertical[MEASURES_COUNT];
 static int synth_slope = -1;
 static pthread_once_t synth_once = PTHREAD_ONCE_INIT;
