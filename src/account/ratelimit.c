@@ -38,9 +38,10 @@
  *     time the oldest of them leaves it.
  *  8. ratelimit_take counts before it answers, so that attempts in flight
  *     together cannot all pass one check: in memory, the check and the
- *     count are one step under the kind's lock; in the table, the attempt
- *     is counted first (one UPSERT), then the count read back with it in;
- *     over the limit, it is given back and refused. Of attempts racing
+ *     count are one step under the kind's lock; in the table, a key at
+ *     its limit is refused on one read that writes nothing, else the
+ *     attempt is counted first (one UPSERT), then the count read back with
+ *     it in; over the limit, it is given back and refused. Of attempts racing
  *     for the last places, no more pass than there are places (a few may
  *     be refused that a serial order would have let through: the safe
  *     side). ratelimit_give_back takes out one failure at the given
@@ -364,6 +365,15 @@ static void rl_hash(const char *key, uint8_t h[SEAL_LOOKUP_BYTES])
     seal_lookup("throttle", key, strlen(key), h);
 }
 
+/* Shared mode: true, with key's keyed hash in h. Off: false. */
+static bool rl_shared_key(const char *key, uint8_t h[SEAL_LOOKUP_BYTES])
+{
+    if (!atomic_load(&rl_shared))
+        return false;
+    rl_hash(key, h);
+    return true;
+}
+
 /* The wait the table gives key (invariant 7); 0 on a storage error. */
 static unsigned rl_shared_wait(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
                                unsigned limit, unsigned window_s, int64_t now)
@@ -427,13 +437,18 @@ static void rl_shared_give_back(enum ratelimit_kind k, const uint8_t h[SEAL_LOOK
         rl_complain(rc);
 }
 
-/* The table's half of ratelimit_take (invariant 8): count first, then read
- * the count with this attempt in it; over the limit, give it back. */
+/* The table's half of ratelimit_take (invariant 8): a key already at its
+ * limit is refused on one read, writing nothing (a throttled flood costs
+ * the table no writes); otherwise count first, then read the count with
+ * this attempt in it, and over the limit (others took the last places
+ * meanwhile) give it back. */
 static unsigned rl_shared_take(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_BYTES],
                                unsigned limit, unsigned window_s, int64_t now)
 {
     unsigned wait;
 
+    if ((wait = rl_shared_wait(k, h, limit, window_s, now)))
+        return wait;
     if (rl_shared_fail(k, h, window_s, now))
         return 0; /* out of reach: the memory's answer stands */
     if (!rl_shared_wait(k, h, limit + 1, window_s, now))
@@ -457,6 +472,7 @@ static void rl_shared_reset(enum ratelimit_kind k, const uint8_t h[SEAL_LOOKUP_B
 
 unsigned ratelimit_check(enum ratelimit_kind k, const char *key, int64_t now)
 {
+    uint8_t h[SEAL_LOOKUP_BYTES];
     struct rl_key rk;
     unsigned wait = 0, limit, window_s;
 
@@ -478,9 +494,7 @@ unsigned ratelimit_check(enum ratelimit_kind k, const char *key, int64_t now)
 out:
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
-    if (atomic_load(&rl_shared)) {
-        uint8_t h[SEAL_LOOKUP_BYTES];
-        rl_hash(key, h);
+    if (rl_shared_key(key, h)) {
         unsigned w = rl_shared_wait(k, h, limit, window_s, now);
         wait = w > wait ? w : wait;
     }
@@ -537,8 +551,8 @@ static void rl_record(const struct rl_kind *kd, struct rl_entry *e, int64_t now)
         e->last_used = now;
 }
 
-/* Take the newest failure at t out of e's ring; 0, or -1 when none is. */
-static int rl_unrecord(const struct rl_kind *kd, struct rl_entry *e, int64_t t)
+/* Take the newest failure at t out of e's ring, if there is one. */
+static void rl_unrecord(const struct rl_kind *kd, struct rl_entry *e, int64_t t)
 {
     int64_t keep[RL_LIMIT_MAX];
     unsigned n = 0, i, drop = e->count;
@@ -548,7 +562,7 @@ static int rl_unrecord(const struct rl_kind *kd, struct rl_entry *e, int64_t t)
             drop = i;
     }
     if (drop == e->count)
-        return -1;
+        return;
     for (i = 0; i < e->count; i++) {
         if (i != drop)
             keep[n++] = e->fails[(e->head + i) % kd->limit];
@@ -556,11 +570,11 @@ static int rl_unrecord(const struct rl_kind *kd, struct rl_entry *e, int64_t t)
     memcpy(e->fails, keep, n * sizeof keep[0]);
     e->head = 0;
     e->count = (uint8_t)n;
-    return 0;
 }
 
 void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
 {
+    uint8_t h[SEAL_LOOKUP_BYTES];
     struct rl_key rk;
 
     if ((unsigned)k >= RL__COUNT || !key)
@@ -572,11 +586,8 @@ void ratelimit_fail(enum ratelimit_kind k, const char *key, int64_t now)
     unsigned window_s = kd->window_s;
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
-    if (atomic_load(&rl_shared)) {
-        uint8_t h[SEAL_LOOKUP_BYTES];
-        rl_hash(key, h);
+    if (rl_shared_key(key, h))
         (void)rl_shared_fail(k, h, window_s, now);
-    }
 }
 
 /* Memory's half of ratelimit_take: check and count under one lock. */
@@ -609,21 +620,20 @@ static void rl_local_give_back(enum ratelimit_kind k, const char *key, int64_t a
     pthread_mutex_lock(&kd->lock);
     struct rl_entry *e = rl_find(kd, &rk);
     if (e)
-        (void)rl_unrecord(kd, e, at); /* gone: reset, evicted or reconfigured */
+        rl_unrecord(kd, e, at); /* no entry: reset, evicted or reconfigured */
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
 }
 
 unsigned ratelimit_take(enum ratelimit_kind k, const char *key, int64_t now)
 {
+    uint8_t h[SEAL_LOOKUP_BYTES];
     unsigned wait, limit, window_s;
 
     if ((unsigned)k >= RL__COUNT || !key)
         return 0;
-    if ((wait = rl_local_take(k, key, now, &limit, &window_s)) || !atomic_load(&rl_shared))
+    if ((wait = rl_local_take(k, key, now, &limit, &window_s)) || !rl_shared_key(key, h))
         return wait;
-    uint8_t h[SEAL_LOOKUP_BYTES];
-    rl_hash(key, h);
     if ((wait = rl_shared_take(k, h, limit, window_s, now)))
         rl_local_give_back(k, key, now);
     return wait;
@@ -631,18 +641,18 @@ unsigned ratelimit_take(enum ratelimit_kind k, const char *key, int64_t now)
 
 void ratelimit_give_back(enum ratelimit_kind k, const char *key, int64_t at)
 {
+    uint8_t h[SEAL_LOOKUP_BYTES];
+
     if ((unsigned)k >= RL__COUNT || !key)
         return;
     rl_local_give_back(k, key, at);
-    if (atomic_load(&rl_shared)) {
-        uint8_t h[SEAL_LOOKUP_BYTES];
-        rl_hash(key, h);
+    if (rl_shared_key(key, h))
         rl_shared_give_back(k, h, at);
-    }
 }
 
 void ratelimit_reset(enum ratelimit_kind k, const char *key)
 {
+    uint8_t h[SEAL_LOOKUP_BYTES];
     struct rl_key rk;
 
     if ((unsigned)k >= RL__COUNT || !key)
@@ -657,11 +667,8 @@ void ratelimit_reset(enum ratelimit_kind k, const char *key)
     }
     pthread_mutex_unlock(&kd->lock);
     sodium_memzero(&rk, sizeof rk);
-    if (atomic_load(&rl_shared)) {
-        uint8_t h[SEAL_LOOKUP_BYTES];
-        rl_hash(key, h);
+    if (rl_shared_key(key, h))
         rl_shared_reset(k, h);
-    }
 }
 
 void ratelimit_clear(void)

@@ -737,14 +737,18 @@ int h_login(struct req *rq)
         return rc;
     if (t.cookie && (rc = websession_check_login(rq)))
         return rc;
-    /* a locked-out client is refused before any lookup (h_login_take decides) */
-    if ((wait = ratelimit_check(RL_LOGIN_IP, req_ip(rq), now)))
+    /* the client's place first: a locked-out client is refused before any
+     * lookup; then the account's (h_login_take) */
+    if ((wait = ratelimit_take(RL_LOGIN_IP, req_ip(rq), now)))
         return h_throttled(rq, wait);
     rc = account_find_login(db, login, id, &hash);
-    if (rc && rc != ERR_NOT_FOUND)
+    if (rc && rc != ERR_NOT_FOUND) {
+        ratelimit_give_back(RL_LOGIN_IP, req_ip(rq), now);
         return rc; /* the layer answers with err_text */
+    }
     h_login_keys(rq, login, id, &k);
-    if ((wait = h_login_take(rq, &k, 1, now))) {
+    if ((wait = h_login_take(rq, &k, 0, now))) {
+        ratelimit_give_back(RL_LOGIN_IP, req_ip(rq), now);
         free(hash);
         return h_throttled(rq, wait);
     }

@@ -161,6 +161,15 @@ if BACKEND == "postgres":
             statuses = list(ex.map(one, range(3 * limit)))
         assert sorted(set(statuses)) == [401, 429], statuses
         assert statuses.count(401) == limit, statuses
+        # Refused attempts write nothing to the account-and-client counter
+        # (kind 0): a throttled flood costs the table one read each. A new
+        # second first, where a written-then-given-back attempt would show.
+        pair_rows = "SELECT key_hash, at, n FROM throttle WHERE kind = 0 ORDER BY 1, 2"
+        before = pg_helpers.execute(a.database_url, pair_rows)
+        time.sleep(1.1)
+        for i in range(4):
+            assert_error(_login((a, b)[i % 2], name, "Wrong-Password-x", "192.0.2.19"), 429)
+        assert pg_helpers.execute(a.database_url, pair_rows) == before
 
     def test_client_throttle_counts_across_nodes(nodes):
         a, b = nodes
