@@ -226,6 +226,9 @@ start_atelier() { # BACKEND
         local pg_port url
         pg_port="$(bench_free_port)"
         url="$("$ROOT/scripts/pg.sh" start "$PGDIR" "$pg_port")"
+        if [ "${PG_SOCKET:-0}" = 1 ]; then
+            url="postgresql://postgres@/atelier?host=$PGDIR&port=$pg_port"
+        fi
         dbargs=(--database "$url")
         echo "bench: PostgreSQL $(cat "$PGDIR/data/PG_VERSION" 2>/dev/null || echo '?') cluster in $PGDIR: $url"
     fi

@@ -174,11 +174,18 @@ static int model_db(struct req *rq, struct db **db)
  * ROUTE_AUTH_MODEL routes (api_model_take), else loaded now. */
 static int model_of_request(struct req *rq, struct db *db, struct model *m)
 {
+    const char *id = req_param(rq, "id");
+    uint64_t seen;
     int rc;
 
     if (api_model_take(rq, m, &rc))
         return rc;
-    return models_load(db, req_param(rq, "id"), req_account(rq), m);
+    seen = models_writes_seen(id); /* before the read (models.h) */
+    if ((rc = models_load(db, id, req_account(rq), m)) == 0) {
+        m->seen = seen;
+        m->seen_ok = 1;
+    }
+    return rc;
 }
 
 /* A write of m that lost the race to another writer since m was read
@@ -187,31 +194,41 @@ static int model_of_request(struct req *rq, struct db *db, struct model *m)
  * the model, which always gets through. */
 #define MODEL_WRITE_TRIES 2
 
-/* Apply change to m (0 or an err answered by it, e.g. 422) and store it;
- * when someone else wrote the model since it was read, read it again and
- * apply the change to that. The common case costs one statement, the
- * UPDATE. */
+/* Apply change to m (0 or an err answered by it, e.g. 422) and store it,
+ * as this process's one writer of the model (models_write_begin): read
+ * again first when another write of this process came in since m was read;
+ * when someone else wrote it meanwhile (another node, a key rotation),
+ * read it again and apply the change to that. The common case costs one
+ * statement, the UPDATE. */
 static int model_write(struct req *rq, struct db *db, struct model *m,
                        int (*change)(struct req *rq, struct model *m, void *arg), void *arg)
 {
     const char *id = req_param(rq, "id"), *owner = req_account(rq);
-    int rc;
+    uint64_t writes = models_write_begin(id);
+    int rc = 0;
 
-    for (int tries = 0; tries < MODEL_WRITE_TRIES; tries++) {
-        if ((rc = change(rq, m, arg)) || (rc = models_update(db, owner, m)) != ERR_NOT_FOUND)
-            return rc;
+    if (!m->seen_ok || m->seen != writes) {
         models_release(m);
         if ((rc = models_load(db, id, owner, m)))
-            return rc; /* gone: 404 */
+            goto out; /* gone: 404 */
+    }
+    for (int tries = 0; tries < MODEL_WRITE_TRIES; tries++) {
+        if ((rc = change(rq, m, arg)) || (rc = models_update(db, owner, m)) != ERR_NOT_FOUND)
+            goto out;
+        models_release(m);
+        if ((rc = models_load(db, id, owner, m)))
+            goto out;
     }
     models_release(m);
     if ((rc = db_begin(db)))
-        return rc;
+        goto out;
     if (!(rc = models_load_locked(db, id, owner, m)) && !(rc = change(rq, m, arg)) &&
         !(rc = models_update(db, owner, m)))
         rc = db_commit(db);
     if (rc)
         (void)db_rollback(db);
+out:
+    models_write_end(id, rc == 0);
     return rc;
 }
 

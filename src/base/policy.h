@@ -34,7 +34,7 @@
 #define LIMIT_HEADER_COUNT   64    /* request header lines */
 #define LIMIT_URL            8192u /* path plus query arguments, bytes */
 #define LIMIT_CONN_TIMEOUT_S 30u   /* idle connection timeout */
-#define LIMIT_CONN_MEMORY    (64u * 1024u) /* MHD per-connection memory pool */
+#define LIMIT_CONN_MEMORY    (32u * 1024u) /* MHD per-connection memory pool */
 #define LIMIT_CONNECTIONS    1024u         /* total concurrent connections */
 #define LIMIT_CONN_PER_IP    128u          /* concurrent connections per client IP */
 #define LIMIT_JSON_DEPTH     32            /* nesting accepted in request bodies */

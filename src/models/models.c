@@ -13,8 +13,14 @@
  *     the insert run under the account's row lock (models_insert).
  *   - Validation of what a client sends is the handlers' (api/handlers_models.c):
  *     this service stores what it is given.
+ *   - A thread holds at most one write stripe (models_write_begin), takes
+ *     storage's locks only after it, and never waits for a client while
+ *     holding it. The stripes only spare this process's writers of one
+ *     model from racing each other; the conditional UPDATE is what keeps
+ *     every write whole (models_update).
  */
 #include <math.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +35,61 @@
 #include "atelier/draft.h"
 #include "models/models.h"
 #include "store/db.h"
+
+/* ---- one writer of a model at a time, in this process ---- */
+
+#define MODELS_WRITE_STRIPES 64 /* a power of two */
+
+static struct {
+    pthread_mutex_t mu;
+    uint64_t writes; /* under mu */
+} stripes[MODELS_WRITE_STRIPES];
+static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
+
+static void stripes_init(void)
+{
+    for (size_t i = 0; i < MODELS_WRITE_STRIPES; i++)
+        pthread_mutex_init(&stripes[i].mu, NULL);
+}
+
+/* The stripe of id: FNV-1a of the id's bytes. */
+static size_t stripe_of(const char *id)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    pthread_once(&stripes_once, stripes_init);
+    return h & (MODELS_WRITE_STRIPES - 1);
+}
+
+uint64_t models_writes_seen(const char *id)
+{
+    size_t s = stripe_of(id);
+    uint64_t n;
+
+    pthread_mutex_lock(&stripes[s].mu);
+    n = stripes[s].writes;
+    pthread_mutex_unlock(&stripes[s].mu);
+    return n;
+}
+
+uint64_t models_write_begin(const char *id)
+{
+    size_t s = stripe_of(id);
+
+    pthread_mutex_lock(&stripes[s].mu);
+    return stripes[s].writes;
+}
+
+void models_write_end(const char *id, int wrote)
+{
+    size_t s = stripe_of(id);
+
+    if (wrote)
+        stripes[s].writes++;
+    pthread_mutex_unlock(&stripes[s].mu);
+}
 
 void models_release(struct model *m)
 {

@@ -30,7 +30,26 @@ struct model {
      * the one read (models_update). */
     uint8_t *stamp;
     size_t stamp_n;
+    /* This process's count of writes through the model's stripe, taken by
+     * the caller before the read (models_writes_seen): while the count is
+     * the same, no write of this process came in between. seen_ok is 0
+     * when it was not taken. */
+    uint64_t seen;
+    int seen_ok;
 };
+
+/* This process's writes of one model go one at a time: a model id maps to
+ * one of a few stripes, each a mutex and a count of the writes through it.
+ * models_write_begin takes the id's stripe and returns its count;
+ * models_write_end counts a write (wrote != 0) and gives the stripe back.
+ * A writer whose model was read at another count reads it again first, so
+ * writers of one hot model on one node no longer lose the conditional
+ * UPDATE to each other (models_update stays the guard between nodes and
+ * against every other writer). Nothing is held across client I/O: only
+ * from the body's arrival to the answer's making. */
+uint64_t models_writes_seen(const char *id);
+uint64_t models_write_begin(const char *id);
+void models_write_end(const char *id, int wrote);
 
 /* Free what m holds and zero it. */
 void models_release(struct model *m);
