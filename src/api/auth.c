@@ -130,15 +130,12 @@ static int api_session_find(struct req *rq, const char *token, char account_id[P
     if (!(req_route_flags(rq) & ROUTE_AUTH_MODEL) || !id)
         return account_session_find(db_thread(), token, account_id, session_id, since);
     struct db_param x[] = {DB_TEXT(id)};
-    uint64_t seen = models_writes_seen(id); /* before the read (models.h) */
     rc = account_session_find_join(db_thread(), token, STMT_SESSION_AUTH_MODEL, x, 1, account_id,
                                    session_id, since, &rows);
     if (rc == 0 && !(*pre = calloc(1, sizeof **pre)))
         rc = ERR_NOMEM;
-    if (rc == 0 && ((*pre)->rc = models_from_row(rows, 3, &(*pre)->m)) == 0) {
-        (*pre)->m.seen = seen;
-        (*pre)->m.seen_ok = 1;
-    }
+    if (rc == 0)
+        (*pre)->rc = models_from_row(rows, 3, &(*pre)->m);
     db_rows_free(rows);
     return rc;
 }

@@ -72,23 +72,33 @@ static int model_check_value(struct req *rq, const char *name, json_t *v, int br
     return 0;
 }
 
-/* Merge patch (an object; null removes a name) into cur, checking every
- * given value. cur is changed only when everything is valid. */
-static int model_merge_measurements(struct req *rq, json_t *patch, json_t *cur, int breasts)
+/* Merge patch (an object; null removes a name) into m's measurements,
+ * checking every given value. m is changed only when everything is valid.
+ * A stored text not yet parsed is merged as text (models_mtext_merge). */
+static int model_merge_measurements(struct req *rq, json_t *patch, struct model *m)
 {
     const char *name;
-    json_t *v;
+    json_t *v, *cur;
+    char *text;
     int rc;
 
     if (!json_is_object(patch))
         return input_fail(rq, "measurements", "measurements must be an object of name to number");
     json_object_foreach(patch, name, v)
     {
-        if (!json_is_null(v) && (rc = model_check_value(rq, name, v, breasts)))
+        if (!json_is_null(v) && (rc = model_check_value(rq, name, v, m->breasts)))
             return rc;
         if (json_is_null(v) && measures_find(name) < 0)
-            return model_check_value(rq, name, v, breasts);
+            return model_check_value(rq, name, v, m->breasts);
     }
+    if (!m->measurements && (rc = models_mtext_merge(m->mtext, patch, &text)) != ERR_INVALID) {
+        if (rc == 0) {
+            free(m->mtext);
+            m->mtext = text;
+        }
+        return rc;
+    }
+    cur = models_measurements(m);
     json_object_foreach(patch, name, v)
     {
         if (json_is_null(v))
@@ -109,8 +119,7 @@ static int model_check_flag(struct req *rq, struct model *m)
     if (m->breasts)
         return 0;
     for (int i = 0; i < MEASURES_COUNT; i++) {
-        if (!measures_table[i].breasts_only ||
-            !json_object_get(models_measurements(m), measures_table[i].name))
+        if (!measures_table[i].breasts_only || !models_has_measurement(m, measures_table[i].name))
             continue;
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
                                  measures_table[i].name);
@@ -140,8 +149,7 @@ static int model_apply(struct req *rq, json_t *b, struct model *m, int create)
         return rc;
     if (create && !meas)
         return input_fail(rq, "measurements", "measurements is required (an object, may be empty)");
-    if (meas && !json_is_null(meas) &&
-        (rc = model_merge_measurements(rq, meas, models_measurements(m), m->breasts)))
+    if (meas && !json_is_null(meas) && (rc = model_merge_measurements(rq, meas, m)))
         return rc;
     return model_check_flag(rq, m);
 }
@@ -174,18 +182,11 @@ static int model_db(struct req *rq, struct db **db)
  * ROUTE_AUTH_MODEL routes (api_model_take), else loaded now. */
 static int model_of_request(struct req *rq, struct db *db, struct model *m)
 {
-    const char *id = req_param(rq, "id");
-    uint64_t seen;
     int rc;
 
     if (api_model_take(rq, m, &rc))
         return rc;
-    seen = models_writes_seen(id); /* before the read (models.h) */
-    if ((rc = models_load(db, id, req_account(rq), m)) == 0) {
-        m->seen = seen;
-        m->seen_ok = 1;
-    }
-    return rc;
+    return models_load(db, req_param(rq, "id"), req_account(rq), m);
 }
 
 /* A write of m that lost the race to another writer since m was read
@@ -194,41 +195,31 @@ static int model_of_request(struct req *rq, struct db *db, struct model *m)
  * the model, which always gets through. */
 #define MODEL_WRITE_TRIES 2
 
-/* Apply change to m (0 or an err answered by it, e.g. 422) and store it,
- * as this process's one writer of the model (models_write_begin): read
- * again first when another write of this process came in since m was read;
- * when someone else wrote it meanwhile (another node, a key rotation),
- * read it again and apply the change to that. The common case costs one
- * statement, the UPDATE. */
+/* Apply change to m (0 or an err answered by it, e.g. 422) and store it;
+ * when someone else wrote the model since it was read, read it again and
+ * apply the change to that. The common case costs one statement, the
+ * UPDATE. */
 static int model_write(struct req *rq, struct db *db, struct model *m,
                        int (*change)(struct req *rq, struct model *m, void *arg), void *arg)
 {
     const char *id = req_param(rq, "id"), *owner = req_account(rq);
-    uint64_t writes = models_write_begin(id);
-    int rc = 0;
+    int rc;
 
-    if (!m->seen_ok || m->seen != writes) {
-        models_release(m);
-        if ((rc = models_load(db, id, owner, m)))
-            goto out; /* gone: 404 */
-    }
     for (int tries = 0; tries < MODEL_WRITE_TRIES; tries++) {
         if ((rc = change(rq, m, arg)) || (rc = models_update(db, owner, m)) != ERR_NOT_FOUND)
-            goto out;
+            return rc;
         models_release(m);
         if ((rc = models_load(db, id, owner, m)))
-            goto out;
+            return rc; /* gone: 404 */
     }
     models_release(m);
     if ((rc = db_begin(db)))
-        goto out;
+        return rc;
     if (!(rc = models_load_locked(db, id, owner, m)) && !(rc = change(rq, m, arg)) &&
         !(rc = models_update(db, owner, m)))
         rc = db_commit(db);
     if (rc)
         (void)db_rollback(db);
-out:
-    models_write_end(id, rc == 0);
     return rc;
 }
 
@@ -341,7 +332,7 @@ int h_model_measurements_get(struct req *rq)
 static int model_replace_change(struct req *rq, struct model *m, void *flat)
 {
     json_object_clear(models_measurements(m));
-    return model_merge_measurements(rq, flat, m->measurements, m->breasts);
+    return model_merge_measurements(rq, flat, m);
 }
 
 /* PUT .../measurements: replace every measurement with a flat object. */

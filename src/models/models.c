@@ -13,14 +13,8 @@
  *     the insert run under the account's row lock (models_insert).
  *   - Validation of what a client sends is the handlers' (api/handlers_models.c):
  *     this service stores what it is given.
- *   - A thread holds at most one write stripe (models_write_begin), takes
- *     storage's locks only after it, and never waits for a client while
- *     holding it. The stripes only spare this process's writers of one
- *     model from racing each other; the conditional UPDATE is what keeps
- *     every write whole (models_update).
  */
 #include <math.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,61 +29,6 @@
 #include "atelier/draft.h"
 #include "models/models.h"
 #include "store/db.h"
-
-/* ---- one writer of a model at a time, in this process ---- */
-
-#define MODELS_WRITE_STRIPES 64 /* a power of two */
-
-static struct {
-    pthread_mutex_t mu;
-    uint64_t writes; /* under mu */
-} stripes[MODELS_WRITE_STRIPES];
-static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
-
-static void stripes_init(void)
-{
-    for (size_t i = 0; i < MODELS_WRITE_STRIPES; i++)
-        pthread_mutex_init(&stripes[i].mu, NULL);
-}
-
-/* The stripe of id: FNV-1a of the id's bytes. */
-static size_t stripe_of(const char *id)
-{
-    uint32_t h = 2166136261u;
-
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    pthread_once(&stripes_once, stripes_init);
-    return h & (MODELS_WRITE_STRIPES - 1);
-}
-
-uint64_t models_writes_seen(const char *id)
-{
-    size_t s = stripe_of(id);
-    uint64_t n;
-
-    pthread_mutex_lock(&stripes[s].mu);
-    n = stripes[s].writes;
-    pthread_mutex_unlock(&stripes[s].mu);
-    return n;
-}
-
-uint64_t models_write_begin(const char *id)
-{
-    size_t s = stripe_of(id);
-
-    pthread_mutex_lock(&stripes[s].mu);
-    return stripes[s].writes;
-}
-
-void models_write_end(const char *id, int wrote)
-{
-    size_t s = stripe_of(id);
-
-    if (wrote)
-        stripes[s].writes++;
-    pthread_mutex_unlock(&stripes[s].mu);
-}
 
 void models_release(struct model *m)
 {
@@ -113,6 +52,138 @@ json_t *models_measurements(struct model *m)
         }
     }
     return m->measurements;
+}
+
+/* ---- the measurements' stored text, merged without parsing ---- */
+
+/* One "name":value of a stored text, pointing into it. */
+struct mtext_entry {
+    const char *k, *v;
+    size_t kn, vn;
+};
+
+/* Split the text that json_dumps(JSON_COMPACT | JSON_SORT_KEYS) wrote of a
+ * flat object of numbers into its entries; -1 when it is anything else
+ * (an escape in a name, a nested value, more than max entries). */
+static int mtext_scan(const char *t, struct mtext_entry *e, size_t max, size_t *n)
+{
+    const char *p = t;
+
+    *n = 0;
+    if (*p++ != '{')
+        return -1;
+    if (*p == '}')
+        return p[1] == '\0' ? 0 : -1;
+    for (;;) {
+        if (*n == max || *p++ != '"')
+            return -1;
+        e[*n].k = p;
+        p += strcspn(p, "\"\\");
+        if (*p != '"' || p[1] != ':')
+            return -1;
+        e[*n].kn = (size_t)(p - e[*n].k);
+        e[*n].v = p += 2;
+        p += strcspn(p, ",}\"[{");
+        if ((*p != ',' && *p != '}') || p == e[*n].v)
+            return -1;
+        e[*n].vn = (size_t)(p - e[*n].v);
+        (*n)++;
+        if (*p == '}')
+            return p[1] == '\0' ? 0 : -1;
+        p++;
+    }
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* strcmp of entry e's name with k. */
+static int entry_cmp(const struct mtext_entry *e, const char *k)
+{
+    size_t kn = strlen(k);
+    int c = memcmp(e->k, k, e->kn < kn ? e->kn : kn);
+
+    return c ? c : e->kn < kn ? -1 : e->kn > kn;
+}
+
+/* A name that JSON writes as it stands (so no escapes to match). */
+static int plain_name(const char *k)
+{
+    for (; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')))
+            return 0;
+    return 1;
+}
+
+/* "k":text to b, after a comma unless it is the first entry. */
+static void put_entry(struct strbuf *b, const char *k, size_t kn, const char *v, size_t vn)
+{
+    if (strbuf_len(b) > 1)
+        strbuf_putc(b, ',');
+    strbuf_putc(b, '"');
+    strbuf_put(b, k, kn);
+    strbuf_put(b, "\":", 2);
+    strbuf_put(b, v, vn);
+}
+
+int models_mtext_merge(const char *text, json_t *patch, char **out)
+{
+    struct mtext_entry e[MEASURES_COUNT];
+    const char *keys[MEASURES_COUNT];
+    struct strbuf b = STRBUF_INIT(LIMIT_JSON_BODY);
+    size_t n, pn = 0, i = 0, j = 0;
+    const char *k;
+    json_t *v;
+    int rc = 0;
+
+    *out = NULL;
+    if (!text || !json_is_object(patch) || json_object_size(patch) > MEASURES_COUNT ||
+        mtext_scan(text, e, MEASURES_COUNT, &n))
+        return ERR_INVALID;
+    json_object_foreach(patch, k, v)
+    {
+        if (!plain_name(k) || !(json_is_null(v) || json_is_number(v)))
+            return ERR_INVALID;
+        keys[pn++] = k;
+    }
+    qsort(keys, pn, sizeof *keys, key_cmp);
+    strbuf_putc(&b, '{');
+    while (!rc && (i < n || j < pn)) {
+        int c = i == n ? 1 : j == pn ? -1 : entry_cmp(&e[i], keys[j]);
+
+        if (c < 0) { /* not patched: as it stands */
+            put_entry(&b, e[i].k, e[i].kn, e[i].v, e[i].vn);
+            i++;
+            continue;
+        }
+        if (!json_is_null(v = json_object_get(patch, keys[j]))) { /* null removes */
+            char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+            if (t)
+                put_entry(&b, keys[j], strlen(keys[j]), t, strlen(t));
+            rc = t ? 0 : ERR_NOMEM;
+            free(t);
+        }
+        i += c == 0;
+        j++;
+    }
+    strbuf_putc(&b, '}');
+    if (rc || (rc = strbuf_take(&b, out, NULL)))
+        strbuf_release(&b);
+    return rc;
+}
+
+int models_has_measurement(struct model *m, const char *name)
+{
+    char pat[64];
+
+    /* In the stored text a name is always "name": (values hold no quotes). */
+    if (m->measurements || !m->mtext || strlen(name) + 4 > sizeof pat)
+        return json_object_get(models_measurements(m), name) != NULL;
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    return strstr(m->mtext, pat) != NULL;
 }
 
 /* ---- storage ---- */
@@ -147,7 +218,10 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
     int64_t changed;
     uint8_t *nb = NULL, *tb = NULL, *mb = NULL, *bb = NULL;
     size_t nn = 0, tn = 0, mn = 0, bn = 0;
-    char *mtext = json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
+    /* the text as it stands when nothing parsed it (models_mtext_merge) */
+    char *mtext = !m->measurements && m->mtext
+                      ? strdup(m->mtext)
+                      : json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
     int rc = mtext ? 0 : ERR_NOMEM;
 
     if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&

@@ -30,26 +30,7 @@ struct model {
      * the one read (models_update). */
     uint8_t *stamp;
     size_t stamp_n;
-    /* This process's count of writes through the model's stripe, taken by
-     * the caller before the read (models_writes_seen): while the count is
-     * the same, no write of this process came in between. seen_ok is 0
-     * when it was not taken. */
-    uint64_t seen;
-    int seen_ok;
 };
-
-/* This process's writes of one model go one at a time: a model id maps to
- * one of a few stripes, each a mutex and a count of the writes through it.
- * models_write_begin takes the id's stripe and returns its count;
- * models_write_end counts a write (wrote != 0) and gives the stripe back.
- * A writer whose model was read at another count reads it again first, so
- * writers of one hot model on one node no longer lose the conditional
- * UPDATE to each other (models_update stays the guard between nodes and
- * against every other writer). Nothing is held across client I/O: only
- * from the body's arrival to the answer's making. */
-uint64_t models_writes_seen(const char *id);
-uint64_t models_write_begin(const char *id);
-void models_write_end(const char *id, int wrote);
 
 /* Free what m holds and zero it. */
 void models_release(struct model *m);
@@ -57,6 +38,18 @@ void models_release(struct model *m);
 /* The measurements as a JSON object (borrowed), parsed from the stored text
  * on first use. */
 json_t *models_measurements(struct model *m);
+
+/* The stored measurements text (json_dumps(JSON_COMPACT | JSON_SORT_KEYS)
+ * of a flat object of numbers) with patch (name -> number, or null to
+ * remove; names of letters and digits) merged in, byte for byte as that
+ * json_dumps of the merged object would write it, without parsing the
+ * text: values not patched are copied as they stand. 0 with *out (malloc'd),
+ * ERR_INVALID for a text or patch of any other shape (parse and merge with
+ * jansson then), ERR_NOMEM. */
+int models_mtext_merge(const char *text, json_t *patch, char **out);
+
+/* Whether m holds measurement name, from its text when it was not parsed. */
+int models_has_measurement(struct model *m, const char *name);
 
 /* Load owner's model id into m. 0, ERR_NOT_FOUND (also for other people's
  * models) or another err. */

@@ -212,46 +212,6 @@ end
 """
 
 
-def _hot_run(srv, wrk, script, token, mid):
-    """One wrk run of 64 connections PATCHing model mid for 1 s: (PATCHes,
-    statements per PATCH less the background's)."""
-    t0, before = time.monotonic(), statements(srv)
-    out = subprocess.run([wrk, "-t1", "-c64", "-d1s", "--timeout", "20s", "-s", str(script),
-                          srv.url("/")], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "T_TOKEN": token, "T_IDS": mid})
-    spent, elapsed = statements(srv) - before, time.monotonic() - t0
-    assert out.returncode == 0, out.stderr[-500:]
-    m = re.search(r"(\d+) requests in", out.stdout)
-    assert m and int(m.group(1)) > 0, out.stdout
-    assert "Non-2xx" not in out.stdout and "Socket errors" not in out.stdout, out.stdout
-    before = statements(srv)
-    time.sleep(elapsed)  # what the background threads run meanwhile
-    return int(m.group(1)), (spent - (statements(srv) - before)) / int(m.group(1))
-
-
-def test_writers_of_one_hot_model_take_turns(server, tmp_path):
-    """64 connections PATCHing one model at once (wrk): one node's writers
-    of a model go one at a time (models_write_begin), so none loses the
-    conditional UPDATE to another: a PATCH costs its read, at most one read
-    again (when another write of this node came in since), and the UPDATE:
-    3 statements at most. Before, the writers raced: a loser paid a failed
-    UPDATE, a read and another try, often more than once (4.2 to 4.3
-    statements per PATCH). That race needs requests on both HTTP threads,
-    and wrk's connections sometimes all land on one (2.00 then, even
-    before): so three runs, each with new connections, and each must hold."""
-    wrk = shutil.which("wrk")
-    assert wrk, "wrk is missing (make deps installs it)"
-    acc = create_account(server, outbox(server), "hotrow")
-    mid = create_model(server, acc, "hot", False, a_size())["id"]
-    script = tmp_path / "patch.lua"
-    script.write_text(WRK_PATCH)
-    runs = [_hot_run(server, wrk, script, acc.token, mid) for _ in range(3)]
-    print("\nhot model: " + ", ".join(f"{n} PATCHes at {per:.2f} statements" for n, per in runs))
-    for n, per in runs:
-        assert per <= 3.05, f"{per:.2f} statements per PATCH of one hot model (3 at most)"
-    assert 900 <= get_model(server, acc, mid)["measurements"]["chest"] < 1100
-
-
 def test_sustained_writes_keep_the_wal_small(server, tmp_path):
     """Writes from 64 connections at once for 6 s (wrk): every one answers
     200, and on SQLite the WAL stays within a few checkpoint thresholds.
