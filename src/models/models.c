@@ -13,6 +13,10 @@
  *     the insert run under the account's row lock (models_insert).
  *   - Validation of what a client sends is the handlers' (api/handlers_models.c):
  *     this service stores what it is given.
+ *   - The measurements' text is always what json_dumps(JSON_COMPACT |
+ *     JSON_SORT_KEYS) writes of a flat object of numbers: a PATCH merges
+ *     into it as text (models_mtext_merge) to exactly that, and a model
+ *     whose text nobody parsed is stored with the text as it stands.
  */
 #include <math.h>
 #include <sodium.h>
