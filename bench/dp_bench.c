@@ -121,7 +121,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
     o->mode = argv[1];
     randombytes_buf(&o->seed, sizeof o->seed);
     o->seed &= (UINT64_C(1) << 53) - 1; /* printable and re-typable */
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) { /* --flag value pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             bench_usage();
@@ -139,7 +139,6 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
                 o->rho[o->nrho++] = (uint32_t)lround(1000.0 * atof(t));
         } else
             bench_usage();
-        i++;
     }
     if (o->nrho == 0)
         o->rho[o->nrho++] = 250;

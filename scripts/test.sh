@@ -67,6 +67,8 @@ cleanup() {
         kill "$p" 2>/dev/null || true
     done
     if [ -n "$PGDIR" ]; then
+        # the server's log, for a failure that only it explains
+        cp "$PGDIR/server.log" "$LOGDIR/postgres-server.log" 2>/dev/null || true
         "$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
         rm -rf "$PGDIR" || true
     fi

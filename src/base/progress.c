@@ -48,6 +48,9 @@ void progress_enable(int on)
 }
 
 static void progress_show(int force, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void progress_show(int force, const char *fmt, va_list ap)
 {
     char line[PROGRESS_LINE_MAX + 8];
     uint64_t now = clock_mono_ns();
