@@ -222,15 +222,15 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
     int64_t changed;
     uint8_t *nb = NULL, *tb = NULL, *mb = NULL, *bb = NULL;
     size_t nn = 0, tn = 0, mn = 0, bn = 0;
-    /* the text as it stands when nothing parsed it (models_mtext_merge) */
-    char *mtext = !m->measurements && m->mtext
-                      ? strdup(m->mtext)
-                      : json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
-    int rc = mtext ? 0 : ERR_NOMEM;
+    /* written anew only when parsed; else the text as it stands
+     * (models_mtext_merge) */
+    int parsed = m->measurements || !m->mtext;
+    char *mtext = parsed ? json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = parsed && !mtext ? ERR_NOMEM : 0;
 
     if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&
         !(rc = model_seal("models.notes", m->id, m->notes, &tb, &tn)) &&
-        !(rc = model_seal("models.measurements", m->id, mtext, &mb, &mn)) &&
+        !(rc = model_seal("models.measurements", m->id, parsed ? mtext : m->mtext, &mb, &mn)) &&
         !(rc = models_breasts_seal(m->id, m->breasts, &bb, &bn))) {
         int64_t now = clock_now();
         struct db_param p[] = {
@@ -249,9 +249,11 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
             m->stamp = nb;
             m->stamp_n = nn;
             nb = NULL;
-            free(m->mtext);
-            m->mtext = mtext;
-            mtext = NULL;
+            if (parsed) {
+                free(m->mtext);
+                m->mtext = mtext;
+                mtext = NULL;
+            }
             json_decref(m->measurements);
             m->measurements = NULL;
         }

@@ -339,3 +339,32 @@ def test_body_at_limit_is_not_too_large(server, json_route):
     assert len(body) == JSON_LIMIT
     r = post_raw_body(server, json_route, body)
     assert_invalid_field(r, "padding")
+
+
+def _header_block(total):
+    """Filler header lines of 4 KiB each, `total` bytes in all."""
+    line = 4096
+    return b"".join(b"X-Filler-%d: " % i + b"a" * (line - 20) + b"\r\n"
+                    for i in range(total // line))
+
+
+def test_header_block_within_the_connection_memory_is_served(server, raw):
+    """docs/LIMITS.md: the header block is bounded by the connection's memory
+    (LIMIT_CONN_MEMORY). Three quarters of it, in 4 KiB lines (large
+    cookies), is a request like any other."""
+    req = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           + _header_block(limits.LIMIT_CONN_MEMORY * 3 // 4) + b"Connection: close\r\n\r\n")
+    reply = raw(server.host, server.port, req, timeout=5)
+    assert first_status(reply) == 200, bytes(reply)[:500]
+
+
+def test_header_block_over_the_connection_memory_is_refused(server, raw):
+    """A header block of LIMIT_CONN_MEMORY bytes does not fit beside the
+    connection's own buffers: it is answered 431 (or the connection
+    closed) and the server goes on serving."""
+    req = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           + _header_block(limits.LIMIT_CONN_MEMORY) + b"Connection: close\r\n\r\n")
+    reply = raw(server.host, server.port, req, timeout=5)
+    codes = status_lines(reply)
+    assert codes == [b"431"] or (codes == [] and reply.closed), bytes(reply)[:500]
+    assert_still_serving(server)
