@@ -23,7 +23,7 @@
  * this process cannot follow, so that nothing new is sealed under a key that
  * is going away.
  *
- * Sealed layout: 0x01 | key_id (4, BE) | nonce (24, random) | ct | tag (16).
+ * Sealed layout: 0x01 | key_id (4, BE) | nonce (24, token_unique) | ct | tag (16).
  * The caller's associated data ("table.column:rowid") is the AEAD associated
  * data. The header is not part of it, but it cannot be altered usefully: only
  * version 1 is accepted and the key id must equal the loaded key's id.
@@ -41,6 +41,7 @@
 #include "base/log.h"
 #include "base/policy.h"
 #include "base/sealed.h"
+#include "base/token.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -448,7 +449,7 @@ int seal_box(const void *pt, size_t n, const void *ad, size_t adn, uint8_t **out
     buf[3] = (uint8_t)(id >> 8);
     buf[4] = (uint8_t)id;
     uint8_t *nonce = buf + 5;
-    randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    token_unique(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(buf + SEAL_HEADER, &clen, pt, n, ad, adn, NULL,
                                                nonce, key);

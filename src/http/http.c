@@ -49,6 +49,7 @@
 #include "base/policy.h"
 #include "base/log.h"
 #include "obs/metrics.h"
+#include "base/token.h"
 #include "base/util.h"
 #include "http/workers.h"
 
@@ -494,21 +495,12 @@ static void http_client_ip(struct req *rq)
     http_forwarded_ip(rq);
 }
 
-/* A request id: 16 bytes from a per-thread ChaCha20 stream seeded from the
- * system CSPRNG, so a request costs no getrandom() system call. */
+/* A request id: 16 bytes of token_unique (no system call per request). */
 static void http_request_id(char out[33])
 {
-    static _Thread_local unsigned char seed[randombytes_SEEDBYTES];
-    static _Thread_local uint64_t counter;
-    unsigned char key[randombytes_SEEDBYTES], rid[16];
+    unsigned char rid[16];
 
-    if (counter == 0)
-        randombytes_buf(seed, sizeof seed);
-    counter++;
-    memcpy(key, seed, sizeof key);
-    for (int i = 0; i < 8; i++)
-        key[i] ^= (unsigned char)(counter >> (8 * i));
-    randombytes_buf_deterministic(rid, sizeof rid, key);
+    token_unique(rid, sizeof rid);
     util_hex(rid, sizeof rid, out);
 }
 

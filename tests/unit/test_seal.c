@@ -4,7 +4,8 @@
  * and from the key file (creation with mode 0600, refusal of wide modes and
  * wrong sizes), keyed lookups, and the key ring of a rotation (a second key
  * loaded from a file: the new one seals, both open, lookups under both; the
- * old one forgotten; writes held), and the registry check of seal_field.
+ * old one forgotten; writes held), the registry check of seal_field, and
+ * that nonces never repeat, within a thread or across threads.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include "base/err.h"
 #include "base/policy.h"
 #include "base/seal.h"
+#include "base/token.h"
 
 static const char KEY_A[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 static const char KEY_B[] = "F0E1D2C3B4A5968778695A4B3C2D1E0F00112233445566778899AABBCCDDEEFF";
@@ -468,15 +471,74 @@ static void test_registered_labels(void **state)
     seal_shutdown();
 }
 
+/* Nonces come from a per-thread stream (token_unique): none repeats, within
+ * one thread's draws or between two threads' (each seeds its own). */
+#define NONCE_DRAWS 4000
+#define NONCE_BYTES 24
+
+static uint8_t nonces[2 * NONCE_DRAWS][NONCE_BYTES];
+
+static void *nonce_thread(void *arg)
+{
+    uint8_t(*out)[NONCE_BYTES] = arg;
+    const char *ad = "models.name:7";
+
+    for (int i = 0; i < NONCE_DRAWS; i++) {
+        uint8_t *ct = NULL;
+        size_t ctn = 0;
+        if (seal_box("x", 1, ad, strlen(ad), &ct, &ctn) != 0 || ctn != SEAL_OVERHEAD + 1)
+            return NULL;
+        memcpy(out[i], ct + 5, NONCE_BYTES);
+        free(ct);
+    }
+    return out;
+}
+
+static int nonce_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, NONCE_BYTES);
+}
+
+static void test_nonces_never_repeat(void **state)
+{
+    pthread_t t[2];
+    void *ret[2];
+    uint8_t first[16], second[16];
+
+    (void)state;
+    assert_int_equal(seal_init(KEY_A, NULL, 0), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, nonce_thread, nonces[i * NONCE_DRAWS]), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(t[i], &ret[i]), 0);
+        assert_non_null(ret[i]);
+    }
+    qsort(nonces, 2 * NONCE_DRAWS, NONCE_BYTES, nonce_cmp);
+    for (int i = 1; i < 2 * NONCE_DRAWS; i++)
+        assert_true(memcmp(nonces[i - 1], nonces[i], NONCE_BYTES) != 0);
+    /* consecutive draws of the caller's thread differ too */
+    token_unique(first, sizeof first);
+    token_unique(second, sizeof second);
+    assert_memory_not_equal(first, second, sizeof first);
+    seal_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_tamper),
-        cmocka_unit_test(test_wrong_ad),         cmocka_unit_test(test_wrong_key),
-        cmocka_unit_test(test_hex_key_refused),  cmocka_unit_test(test_key_file_create),
-        cmocka_unit_test(test_key_file_refused), cmocka_unit_test(test_lookup),
-        cmocka_unit_test(test_ad_truncation),    cmocka_unit_test(test_seal_text_binding),
-        cmocka_unit_test(test_rotation_ring),    cmocka_unit_test(test_registered_labels),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_tamper),
+        cmocka_unit_test(test_wrong_ad),
+        cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_hex_key_refused),
+        cmocka_unit_test(test_key_file_create),
+        cmocka_unit_test(test_key_file_refused),
+        cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_ad_truncation),
+        cmocka_unit_test(test_seal_text_binding),
+        cmocka_unit_test(test_rotation_ring),
+        cmocka_unit_test(test_registered_labels),
+        cmocka_unit_test(test_nonces_never_repeat),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
