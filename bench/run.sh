@@ -51,6 +51,8 @@
 #   LOGIN_ACCOUNTS [4]  MODEL_SIZE [cisMaleAdult38]  WRITE_MODELS [64, at most 99]
 #   BUILD [build]  ATELIER_BIN [unset: build it]  NGINX [/usr/sbin/nginx]  RESULTS [unset: a directory to
 #   keep every raw wrk output in]  SERVER_ARGS [extra `atelier serve` flags]
+#   PG_SOCKET [0; 1: PostgreSQL over its Unix socket]  SYSCALLS [0; 1: one more
+#   atelier round per scenario under strace -f -c: system calls per request]
 # The server runs with every ATELIER_* variable removed from its environment
 # (so its defaults apply: threads = cores, a key file in the data dir, mail
 # to the outbox) and --log-level warn.
@@ -73,9 +75,11 @@ BUILD="${BUILD:-build}"
 NGINX="${NGINX:-/usr/sbin/nginx}"
 RESULTS="${RESULTS:-}"
 SERVER_ARGS="${SERVER_ARGS:-}"
+SYSCALLS="${SYSCALLS:-0}"
 LUA="$ROOT/bench/lua"
 
 bench_need wrk "$NGINX" "$PY" /usr/bin/time pgrep curl
+[ "$SYSCALLS" = 0 ] || bench_need strace
 for s in $SCENARIOS; do
     case "$s" in
     healthz | login | model_read | model_write | model_write_many | pattern) ;;
@@ -383,6 +387,25 @@ run_scenario() { # BACKEND SCENARIO
     done
     wait_idle "$A_METRICS"
     mem_of "$ATELIER_PID" >"$WORK/wrk/$backend.$s.mem"
+    [ "$SYSCALLS" = 0 ] || count_syscalls "$backend" "$s" "$path" "$dur" "${args[@]}"
+}
+
+# SYSCALLS=1: one more atelier round under `strace -f -c` (every thread), for
+# the system calls per request by name. strace slows atelier down many
+# times over, so that round's rate is not reported; the counts per request
+# are what it is for (futex excepted: it grows with the contention strace
+# itself adds).
+count_syscalls() { # BACKEND SCENARIO PATH DURATION WRK_ARG...
+    local backend="$1" s="$2" path="$3" dur="$4" out spid
+    shift 4
+    out="$WORK/wrk/$backend.$s.strace"
+    strace -f -c -o "$out" -p "$ATELIER_PID" 2>/dev/null &
+    spid=$!
+    sleep 1 # attached to every thread before the first request
+    wrk "$@" -d"$dur" "$A_BASE$path" >"$out.wrk"
+    kill -INT "$spid" 2>/dev/null || true
+    wait "$spid" 2>/dev/null || true
+    wait_idle "$A_METRICS"
 }
 
 for backend in $BACKENDS; do
@@ -485,6 +508,26 @@ def stmts(prefix, requests):
     # background threads (a few a second)
     return (b - a) / requests if requests else None
 
+def syscalls(path):
+    """'total N: x name, ...' per request from strace -c's table and wrk's count."""
+    try:
+        table = open(path).read()
+        n = parse(path + ".wrk")["n"]
+    except (OSError, AttributeError):
+        return None
+    counts = {}
+    for line in table.splitlines():
+        f = line.split()
+        # % time, seconds, usecs/call, calls, [errors,] name
+        if len(f) >= 5 and f[-1] != "total" and f[3].isdigit() and re.match(r"^[0-9.]+$", f[0]):
+            counts[f[-1]] = int(f[3])
+    counts.pop("futex", None)
+    if not n or not counts:
+        return None
+    per = sorted(((c / n, name) for name, c in counts.items()), reverse=True)
+    shown = ", ".join(f"{x:.2f} {name}" for x, name in per if x >= 0.05)
+    return f"total {sum(x for x, _ in per):.2f}: {shown}"
+
 def was_reset(path):
     try:
         return open(path).read().strip() == "reset"
@@ -558,6 +601,14 @@ for b in backends:
         print(f"{NAMES[s]:<15} {m(ca, 'atelier'):>10.1f}" + (f" {m(ca, 'pg'):>11.1f}" if pgcol else "")
               + f" {sq} {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"
               f" {m(ca, 'busy'):>8.2f} / {m(cn, 'busy'):<6.2f} {m(ca, 'other'):>8.2f} / {m(cn, 'other'):<6.2f}")
+    sys_rows = [(s, syscalls(f"{work}/{b}.{s}.strace")) for s in scenarios]
+    sys_rows = [(s, c) for s, c in sys_rows if c is not None]
+    if sys_rows:
+        print()
+        print("   system calls per request (SYSCALLS=1: one more atelier round under strace -f -c;"
+              " futex left out)")
+        for s, c in sys_rows:
+            print(f"{NAMES[s]:<15} {c}")
     rss0, _ = mem(f"{work}/{b}.start.mem")
     rss1, hwm1 = mem(f"{work}/{b}.setup.mem")
     print(f"atelier memory (VmRSS/VmHWM of /proc/PID/status): {rss0:.1f} MiB at start; setup (signups and"
