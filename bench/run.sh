@@ -180,6 +180,17 @@ snap() {
     # shellcheck disable=SC2086
     echo "$busy $(ticks_of "$ATELIER_PID") $(ticks_of $NGINX_PIDS) $(ticks_of $PG_PIDS)"
 }
+# utime+stime of each of atelier's HTTP event threads (libmicrohttpd names
+# them MHD-worker), as "TID:TICKS ...": how evenly wrk's connections were
+# shared between them (each connection stays on the thread that accepted it)
+http_threads_of() {
+    local t
+    for t in /proc/"$ATELIER_PID"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
+        printf '%s:%s ' "${t##*/}" "$(sed 's/^.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    done
+    echo
+}
 refresh_pids() {
     NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
     PG_PIDS=""
@@ -377,12 +388,12 @@ run_scenario() { # BACKEND SCENARIO
             base="$A_BASE"
             [ "$server" = nginx ] && base="$N_BASE"
             out="$WORK/wrk/$backend.$s.$server.$i"
-            if [ "$server" = atelier ]; then stmts_of >"$out.stmts"; fi
+            if [ "$server" = atelier ]; then stmts_of >"$out.stmts" && http_threads_of >"$out.threads"; fi
             snap >"$out.cpu"
             /usr/bin/time -f '%U %S %e' -o "$out.wrktime" \
                 wrk "${args[@]}" -d"$dur" --latency "$base$path" >"$out.txt"
             snap >>"$out.cpu"
-            if [ "$server" = atelier ]; then stmts_of >>"$out.stmts"; fi
+            if [ "$server" = atelier ]; then stmts_of >>"$out.stmts" && http_threads_of >>"$out.threads"; fi
         done
     done
     wait_idle "$A_METRICS"
@@ -508,6 +519,16 @@ def stmts(prefix, requests):
     # background threads (a few a second)
     return (b - a) / requests if requests else None
 
+def top_share(prefix):
+    """The busiest HTTP thread's share of the HTTP threads' CPU in one atelier
+    round (0.5 = even on 2 threads, 1.0 = all connections on one), or None."""
+    try:
+        a, b = [dict(x.split(":") for x in l.split()) for l in open(prefix + ".threads").read().splitlines()[:2]]
+    except (OSError, ValueError):
+        return None
+    d = [int(b[t]) - int(a[t]) for t in b if t in a]
+    return max(d) / sum(d) if len(d) > 1 and sum(d) > 0 else None
+
 def syscalls(path):
     """'total N: x name, ...' per request from strace -c's table and wrk's count."""
     try:
@@ -581,9 +602,9 @@ for b in backends:
     pgcol = b == "pg"
     print(f"{'scenario':<15} {'atelier us':>10}" + (f" {'postgres us':>11}" if pgcol else "")
           + f" {'stmts/req':>9} {'nginx us':>9} {'wrk cores (a/n)':>16} {'busy cores (a/n)':>17}"
-          f" {'other load (a/n)':>17}")
+          f" {'other load (a/n)':>17} {'top thread':>11}")
     for s in scenarios:
-        ca, cn, st = [], [], []
+        ca, cn, st, sh = [], [], [], []
         for i in range(1, rounds + 1):
             pa = f"{work}/{b}.{s}.atelier.{i}"
             pn = f"{work}/{b}.{s}.nginx.{i}"
@@ -594,13 +615,18 @@ for b in backends:
                 ca.append(x); cn.append(y)
             if z is not None:
                 st.append(z)
+            t = top_share(pa)
+            if t is not None:
+                sh.append(t)
         if not ca:
             continue
         m = lambda L, k: med([c[k] for c in L])
         sq = f"{med(st):>9.2f}" if st else f"{'-':>9}"
+        tt = f"{min(sh):.2f}-{max(sh):.2f}" if sh else "-"
         print(f"{NAMES[s]:<15} {m(ca, 'atelier'):>10.1f}" + (f" {m(ca, 'pg'):>11.1f}" if pgcol else "")
               + f" {sq} {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"
-              f" {m(ca, 'busy'):>8.2f} / {m(cn, 'busy'):<6.2f} {m(ca, 'other'):>8.2f} / {m(cn, 'other'):<6.2f}")
+              f" {m(ca, 'busy'):>8.2f} / {m(cn, 'busy'):<6.2f} {m(ca, 'other'):>8.2f} / {m(cn, 'other'):<6.2f}"
+              f" {tt:>11}")
     sys_rows = [(s, syscalls(f"{work}/{b}.{s}.strace")) for s in scenarios]
     sys_rows = [(s, c) for s, c in sys_rows if c is not None]
     if sys_rows:
