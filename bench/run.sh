@@ -53,6 +53,9 @@
 #   keep every raw wrk output in]  SERVER_ARGS [extra `atelier serve` flags]
 #   PG_SOCKET [0; 1: PostgreSQL over its Unix socket]  SYSCALLS [0; 1: one more
 #   atelier round per scenario under strace -f -c: system calls per request]
+#   PIPELINE [0; 1: on PostgreSQL, before the scenarios, bench/pg_pipeline_bench
+#   (built in BUILD) runs the model read's statement PIPELINE_COUNT [20000]
+#   times alone and in pipelines of 4, 8 and 16: the CPU each side spends]
 # The server runs with every ATELIER_* variable removed from its environment
 # (so its defaults apply: threads = cores, a key file in the data dir, mail
 # to the outbox) and --log-level warn.
@@ -76,6 +79,8 @@ NGINX="${NGINX:-/usr/sbin/nginx}"
 RESULTS="${RESULTS:-}"
 SERVER_ARGS="${SERVER_ARGS:-}"
 SYSCALLS="${SYSCALLS:-0}"
+PIPELINE="${PIPELINE:-0}"
+PIPELINE_COUNT="${PIPELINE_COUNT:-20000}"
 LUA="$ROOT/bench/lua"
 
 bench_need wrk "$NGINX" "$PY" /usr/bin/time pgrep curl
@@ -118,6 +123,12 @@ esac
 
 bench_init atelier-bench
 bench_atelier
+PIPE_BIN=""
+if [ "$PIPELINE" != 0 ] && [[ " $BACKENDS " == *" pg "* ]]; then
+    bench_cmake pg_pipeline_bench
+    PIPE_BIN="$ROOT/$BUILD/pg_pipeline_bench"
+fi
+PG_URL=""
 ATELIER_PID=""
 NGINX_PID=""
 PGDIR=""
@@ -245,6 +256,7 @@ start_atelier() { # BACKEND
             url="postgresql://postgres@/atelier?host=$PGDIR&port=$pg_port"
         fi
         dbargs=(--database "$url")
+        PG_URL="$url"
         echo "bench: PostgreSQL $(cat "$PGDIR/data/PG_VERSION" 2>/dev/null || echo '?') cluster in $PGDIR: $url"
     fi
     # shellcheck disable=SC2086
@@ -436,6 +448,10 @@ for backend in $BACKENDS; do
     export ATELIER_LOGINS ATELIER_PASSWORD
     echo "bench: model $MODEL_ID ($(sed -n 's/^MEASUREMENTS=//p' "$WORK/$backend/fixture.env") measurements of $MODEL_SIZE," \
         "body.svg $(sed -n 's/^SVG_BYTES=//p' "$WORK/$backend/fixture.env") bytes); $LOGIN_ACCOUNTS login accounts"
+    if [ "$backend" = pg ] && [ -n "$PIPE_BIN" ]; then
+        echo "bench: pg_pipeline_bench, $PIPELINE_COUNT statements per batch size"
+        "$PIPE_BIN" "$PG_URL" "$MODEL_ID" "$PIPELINE_COUNT" 1 4 8 16 1 4 8 16 >"$WORK/wrk/pg.pipeline"
+    fi
     for s in $SCENARIOS; do
         if [ "$s" = model_write_many ]; then export ATELIER_MODEL_IDS="$MODEL_IDS"; else unset ATELIER_MODEL_IDS; fi
         run_scenario "$backend" "$s"
@@ -627,6 +643,16 @@ for b in backends:
               + f" {sq} {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"
               f" {m(ca, 'busy'):>8.2f} / {m(cn, 'busy'):<6.2f} {m(ca, 'other'):>8.2f} / {m(cn, 'other'):<6.2f}"
               f" {tt:>11}")
+    try:
+        pipe = open(f"{work}/{b}.pipeline").read().splitlines()
+    except OSError:
+        pipe = []
+    if pipe:
+        print()
+        print("   the model read's statement alone, one round trip each (batch 1) and in libpq"
+              " pipelines (PIPELINE=1, two passes)")
+        for line in pipe:
+            print(line)
     sys_rows = [(s, syscalls(f"{work}/{b}.{s}.strace")) for s in scenarios]
     sys_rows = [(s, c) for s, c in sys_rows if c is not None]
     if sys_rows:

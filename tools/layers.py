@@ -57,7 +57,7 @@ LAYER_OF = {
 
 # Headers private to their folder: (header, extra files allowed to include it).
 PRIVATE = {
-    "store/driver.h": {"tests/unit/test_db.c"},
+    "store/driver.h": {"tests/unit/test_db.c", "bench/pg_pipeline_bench.c"},
     "draft/draft_impl.h": set(),
     "obs/accesslog_internal.h": {"tests/unit/test_accesslog.c"},
 }
