@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "store/driver.h"
 
 #define HASH_HEX_MAX 160
@@ -56,14 +56,6 @@ static double self_cpu(void)
     getrusage(RUSAGE_SELF, &r);
     return (double)r.ru_utime.tv_sec + r.ru_utime.tv_usec / 1e6 + (double)r.ru_stime.tv_sec +
            r.ru_stime.tv_usec / 1e6;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
 /* One row, or a message on stderr and -1. */
@@ -141,9 +133,9 @@ static int measure(PGconn *c, const char *const vals[3], int pid, int count, int
 {
     double hz = (double)sysconf(_SC_CLK_TCK);
     long b0 = proc_ticks(pid);
-    double c0 = self_cpu(), w0 = now_s();
+    double c0 = self_cpu(), w0 = (double)clock_mono_ns() / 1e9;
     int rc = batch <= 1 ? run_plain(c, vals, count) : run_pipelined(c, vals, count, batch);
-    double wall = now_s() - w0, cpu = self_cpu() - c0;
+    double wall = (double)clock_mono_ns() / 1e9 - w0, cpu = self_cpu() - c0;
     long b1 = proc_ticks(pid);
 
     if (rc) {
@@ -179,7 +171,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pg_pipeline_bench: prepare: %s", PQerrorMessage(c));
         goto out;
     }
-    snprintf(now, sizeof now, "%ld", (long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now()); /* the server's clock */
     vals[2] = argv[2];
     for (int i = 4; i < argc; i++)
         if (measure(c, vals, pid, count, atoi(argv[i])))

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,7 +475,8 @@ static void test_registered_labels(void **state)
 /* Nonces come from a per-thread stream (token_unique): none repeats, within
  * one thread's draws or between two threads' (each seeds its own). */
 #define NONCE_DRAWS 4000
-#define NONCE_BYTES 24
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define NONCE_AT    5 /* after the version (1) and the key id (4): seal.h's layout */
 
 static uint8_t nonces[2 * NONCE_DRAWS][NONCE_BYTES];
 
@@ -488,7 +490,7 @@ static void *nonce_thread(void *arg)
         size_t ctn = 0;
         if (seal_box("x", 1, ad, strlen(ad), &ct, &ctn) != 0 || ctn != SEAL_OVERHEAD + 1)
             return NULL;
-        memcpy(out[i], ct + 5, NONCE_BYTES);
+        memcpy(out[i], ct + NONCE_AT, NONCE_BYTES);
         free(ct);
     }
     return out;
