@@ -212,10 +212,15 @@ refresh_pids() {
     fi
 }
 
-# atelier's storage statements so far (empty when the binary has no counter)
+# atelier's storage statements so far, one line: those run one by one, those
+# the storage batcher sent, and its batches (empty when the binary has no
+# counter; 0 for the batcher's when it has none)
 stmts_of() {
-    curl -s --max-time 5 "$A_METRICS/metrics" 2>/dev/null |
-        sed -n 's/^atelier_db_statements_total \([0-9]*\)$/\1/p' || true
+    curl -s --max-time 5 "$A_METRICS/metrics" 2>/dev/null | awk '
+        /^atelier_db_statements_total / { s = $2; seen = 1 }
+        /^atelier_db_batched_statements_total / { b = $2 }
+        /^atelier_db_batches_total / { n = $2 }
+        END { if (seen) print s, b + 0, n + 0 }' || true
 }
 
 # Reset VmHWM to the current VmRSS (Linux >= 4.0), so that the VmHWM read
@@ -525,15 +530,20 @@ def cpu(prefix, requests):
             "busy": busy, "other": busy - (d[2] + d[3] + d[4]) / 100.0 / wall - wrk_cores}
 
 def stmts(prefix, requests):
-    """Storage statements per request of one atelier round (None without the counter)."""
+    """Storage statements per request of one atelier round, however they
+    were sent, and the statements per batch of the storage batcher (None
+    when it sent none); None without the counter."""
     try:
-        a, b = [int(l) for l in open(prefix + ".stmts").read().split()[:2]]
+        rows = [[int(v) for v in l.split()] for l in open(prefix + ".stmts").read().splitlines()[:2]]
+        (s0, b0, n0), (s1, b1, n1) = [(r + [0, 0])[:3] for r in rows]
     except (OSError, ValueError):
         return None
     # wrk counts the requests it completed; those still in flight at its
     # end ran their statements too (a small overcount), and so did the
     # background threads (a few a second)
-    return (b - a) / requests if requests else None
+    if not requests:
+        return None
+    return ((s1 + b1 - s0 - b0) / requests, (b1 - b0) / (n1 - n0) if n1 > n0 else None)
 
 def top_share(prefix):
     """The busiest HTTP thread's share of the HTTP threads' CPU in one atelier
@@ -617,10 +627,10 @@ for b in backends:
           f" {NCPU} cores)")
     pgcol = b == "pg"
     print(f"{'scenario':<15} {'atelier us':>10}" + (f" {'postgres us':>11}" if pgcol else "")
-          + f" {'stmts/req':>9} {'nginx us':>9} {'wrk cores (a/n)':>16} {'busy cores (a/n)':>17}"
-          f" {'other load (a/n)':>17} {'top thread':>11}")
+          + f" {'stmts/req':>9} {'per batch':>9} {'nginx us':>9} {'wrk cores (a/n)':>16}"
+          f" {'busy cores (a/n)':>17} {'other load (a/n)':>17} {'top thread':>11}")
     for s in scenarios:
-        ca, cn, st, sh = [], [], [], []
+        ca, cn, st, sh, bt = [], [], [], [], []
         for i in range(1, rounds + 1):
             pa = f"{work}/{b}.{s}.atelier.{i}"
             pn = f"{work}/{b}.{s}.nginx.{i}"
@@ -630,7 +640,9 @@ for b in backends:
             if x and y:
                 ca.append(x); cn.append(y)
             if z is not None:
-                st.append(z)
+                st.append(z[0])
+                if z[1] is not None:
+                    bt.append(z[1])
             t = top_share(pa)
             if t is not None:
                 sh.append(t)
@@ -638,6 +650,7 @@ for b in backends:
             continue
         m = lambda L, k: med([c[k] for c in L])
         sq = f"{med(st):>9.2f}" if st else f"{'-':>9}"
+        sq += f" {med(bt):>9.1f}" if bt else f" {'-':>9}"
         tt = f"{min(sh):.2f}-{max(sh):.2f}" if sh else "-"
         print(f"{NAMES[s]:<15} {m(ca, 'atelier'):>10.1f}" + (f" {m(ca, 'pg'):>11.1f}" if pgcol else "")
               + f" {sq} {m(cn, 'nginx'):>9.1f} {m(ca, 'wrk'):>7.2f} / {m(cn, 'wrk'):<6.2f}"

@@ -197,30 +197,29 @@ int account_session_find(struct db *db, const char *token, char account_id[POLIC
 
 #define SESSION_JOIN_EXTRA 4 /* parameters a joined query may add */
 
-int account_session_find_join(struct db *db, const char *token, enum stmt st,
-                              const struct db_param *extra, int n, char account_id[POLICY_ID_BUF],
-                              char session_id[POLICY_ID_BUF], int64_t *restricted_since,
-                              struct db_rows **out)
+int account_session_join_params(const char *token, uint8_t hash[TOKEN_HASH_BYTES],
+                                const struct db_param *extra, int n, struct db_param *p)
 {
-    uint8_t hash[TOKEN_HASH_BYTES];
-    struct db_rows *rows = NULL;
-    int rc;
-
-    *out = NULL;
-    if (restricted_since)
-        *restricted_since = 0;
     if (n < 0 || n > SESSION_JOIN_EXTRA)
         return ERR_INTERNAL;
     if (token_hash(token, hash))
         return ERR_UNAUTHENTICATED;
-    if (!db)
-        return ERR_UNAVAILABLE;
-    struct db_param p[2 + SESSION_JOIN_EXTRA] = {DB_BLOB(hash, sizeof hash), DB_INT(clock_now())};
+    p[0] = DB_BLOB(hash, TOKEN_HASH_BYTES);
+    p[1] = DB_INT(clock_now());
     for (int i = 0; i < n; i++)
         p[2 + i] = extra[i];
-    if ((rc = db_query(db, st, p, 2 + n, &rows)))
-        return rc;
-    rc = db_next(rows);
+    return 0;
+}
+
+int account_session_join_read(struct db_rows *rows, char account_id[POLICY_ID_BUF],
+                              char session_id[POLICY_ID_BUF], int64_t *restricted_since,
+                              struct db_rows **out)
+{
+    int rc = db_next(rows);
+
+    *out = NULL;
+    if (restricted_since)
+        *restricted_since = 0;
     if (rc == 1 && (util_strlcpy(account_id, db_col_text(rows, 1, NULL), POLICY_ID_BUF) ||
                     util_strlcpy(session_id, db_col_text(rows, 0, NULL), POLICY_ID_BUF)))
         rc = ERR_INTERNAL;
@@ -234,6 +233,28 @@ int account_session_find_join(struct db *db, const char *token, enum stmt st,
     }
     db_rows_free(rows);
     return rc < 0 ? rc : ERR_UNAUTHENTICATED;
+}
+
+int account_session_find_join(struct db *db, const char *token, enum stmt st,
+                              const struct db_param *extra, int n, char account_id[POLICY_ID_BUF],
+                              char session_id[POLICY_ID_BUF], int64_t *restricted_since,
+                              struct db_rows **out)
+{
+    uint8_t hash[TOKEN_HASH_BYTES];
+    struct db_param p[2 + SESSION_JOIN_EXTRA];
+    struct db_rows *rows = NULL;
+    int rc;
+
+    *out = NULL;
+    if (restricted_since)
+        *restricted_since = 0;
+    if ((rc = account_session_join_params(token, hash, extra, n, p)))
+        return rc;
+    if (!db)
+        return ERR_UNAVAILABLE;
+    if ((rc = db_query(db, st, p, 2 + n, &rows)))
+        return rc;
+    return account_session_join_read(rows, account_id, session_id, restricted_since, out);
 }
 
 static json_t *account_time(int64_t s)

@@ -84,6 +84,17 @@ int account_session_find_join(struct db *db, const char *token, enum stmt st,
                               char session_id[POLICY_ID_BUF], int64_t *restricted_since,
                               struct db_rows **rows);
 
+/* account_session_find_join in two halves, for a caller that sends the
+ * statement itself (db_batch_submit). _params: the statement's parameters
+ * into p (room for 2 + n; p[0] points into hash); ERR_UNAUTHENTICATED for a
+ * malformed token. _read: the same outcome from the statement's rows, which
+ * it takes (kept in *rows on 0, freed otherwise). */
+int account_session_join_params(const char *token, uint8_t hash[TOKEN_HASH_BYTES],
+                                const struct db_param *extra, int n, struct db_param *p);
+int account_session_join_read(struct db_rows *rows, char account_id[POLICY_ID_BUF],
+                              char session_id[POLICY_ID_BUF], int64_t *restricted_since,
+                              struct db_rows **out);
+
 /* The account as the API shows it (GET /v1/account), with its units, its
  * restriction of processing (restrict_json) and whether two-factor login
  * is on (two_factor), or NULL. */

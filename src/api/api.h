@@ -17,6 +17,13 @@ extern const struct route_table api_routes;
  * challenge), ERR_FORBIDDEN (insufficient_scope, restricted) or another err. */
 int api_authenticate(struct req *rq);
 
+/* The same check for the session of a ROUTE_AUTH_MODEL GET, handed to the
+ * storage batcher when it runs (http_set_auth_async): begin returns 1 once
+ * the check is queued (the connection suspended), 0 when the request goes
+ * through api_authenticate instead; end gives api_authenticate's outcome. */
+int api_auth_begin(struct req *rq, http_req_fn suspend, http_req_fn wake);
+int api_auth_end(struct req *rq);
+
 /* The caller's model {id} that the session check of a ROUTE_AUTH_MODEL
  * route read with it, moved into *m (the caller releases it): 1 with *rc
  * its outcome (0, ERR_NOT_FOUND, ...), or 0 when none was read (an API

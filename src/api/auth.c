@@ -35,6 +35,13 @@
  * trip instead of two on PostgreSQL); the handler takes it with
  * api_model_take. It is handed over only when every rule passed. API keys
  * keep their own lookup, and the handler loads the model itself.
+ *
+ * On PostgreSQL that joined check of a session goes through the storage
+ * batcher (store/db.h: db_batch_submit) when it runs: api_auth_begin hands
+ * the statement over and the HTTP layer suspends the connection, so the
+ * event thread serves others meanwhile; api_auth_end applies the same rules
+ * to the answer as api_auth_session. A request the batcher cannot take
+ * (not running, queue full) is checked on the event thread as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +124,16 @@ int api_model_take(struct req *rq, struct model *m, int *rc)
     return 1;
 }
 
+/* The model read by the joined session check, from its row (0), or the
+ * error that stops the request (ERR_NOMEM). */
+static int api_model_read(struct db_rows *row, struct api_model **pre)
+{
+    if (!(*pre = calloc(1, sizeof **pre)))
+        return ERR_NOMEM;
+    (*pre)->rc = models_from_row(row, 3, &(*pre)->m);
+    return 0;
+}
+
 /* The session check, joined to the route's model on ROUTE_AUTH_MODEL
  * routes (*pre then receives it). */
 static int api_session_find(struct req *rq, const char *token, char account_id[POLICY_ID_BUF],
@@ -132,22 +149,19 @@ static int api_session_find(struct req *rq, const char *token, char account_id[P
     struct db_param x[] = {DB_TEXT(id)};
     rc = account_session_find_join(db_thread(), token, STMT_SESSION_AUTH_MODEL, x, 1, account_id,
                                    session_id, since, &rows);
-    if (rc == 0 && !(*pre = calloc(1, sizeof **pre)))
-        rc = ERR_NOMEM;
     if (rc == 0)
-        (*pre)->rc = models_from_row(rows, 3, &(*pre)->m);
+        rc = api_model_read(rows, pre);
     db_rows_free(rows);
     return rc;
 }
 
-/* A session token from the header or (cookie set) the browser's cookie. */
-static int api_auth_session(struct req *rq, const char *token, int cookie)
+/* The rules of a session once its check gave rc (and, on 0, the account,
+ * the session, the restriction and the prefetched model, taken). */
+static int api_session_rules(struct req *rq, const char *token, int cookie, int rc,
+                             const char *account_id, const char *session_id, int64_t since,
+                             struct api_model *pre)
 {
-    char account_id[POLICY_ID_BUF], session_id[POLICY_ID_BUF];
     const char *m = req_method(rq);
-    struct api_model *pre = NULL;
-    int64_t since = 0;
-    int rc = api_session_find(rq, token, account_id, session_id, &since, &pre);
 
     if (rc == 0 && cookie && strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
         rc = websession_check_write(rq, token);
@@ -165,23 +179,132 @@ static int api_auth_session(struct req *rq, const char *token, int cookie)
     return 0;
 }
 
-int api_authenticate(struct req *rq)
+/* A session token from the header or (cookie set) the browser's cookie. */
+static int api_auth_session(struct req *rq, const char *token, int cookie)
+{
+    char account_id[POLICY_ID_BUF] = "", session_id[POLICY_ID_BUF] = "";
+    struct api_model *pre = NULL;
+    int64_t since = 0;
+    int rc = api_session_find(rq, token, account_id, session_id, &since, &pre);
+
+    return api_session_rules(rq, token, cookie, rc, account_id, session_id, since, pre);
+}
+
+/* The credential of the request: 1 with a session token (*cookie set when
+ * it came from the cookie), 2 with an API key, 0 without a usable one. An
+ * Authorization header wins over a cookie. */
+static int api_credential(struct req *rq, const char **cred, int *cookie)
 {
     const char *h = req_header(rq, "Authorization");
-    const char *cookie = req_cookie(rq, WEBSESSION_COOKIE);
-    int rc = ERR_UNAUTHENTICATED;
+    const char *c = req_cookie(rq, WEBSESSION_COOKIE);
 
-    if (!h && cookie && cookie[0]) {
-        rc = api_auth_session(rq, cookie, 1);
-        goto out;
+    *cookie = 0;
+    if (!h && c && c[0]) {
+        *cred = c;
+        *cookie = 1;
+        return 1;
     }
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        goto out;
-    rc = apikey_is_key(h + 7) ? api_auth_key(rq, h + 7) : api_auth_session(rq, h + 7, 0);
-out:
+        return 0;
+    *cred = h + 7;
+    return apikey_is_key(h + 7) ? 2 : 1;
+}
+
+static int api_challenge(struct req *rq, int rc)
+{
     if (rc == ERR_UNAUTHENTICATED) /* the challenge goes with 401s only */
         resp_header(rq, "WWW-Authenticate", "Bearer");
     return rc;
+}
+
+int api_authenticate(struct req *rq)
+{
+    const char *cred = NULL;
+    int cookie = 0;
+    int kind = api_credential(rq, &cred, &cookie);
+
+    return api_challenge(rq, kind == 2   ? api_auth_key(rq, cred)
+                             : kind == 1 ? api_auth_session(rq, cred, cookie)
+                                         : ERR_UNAUTHENTICATED);
+}
+
+/* ---- the same session check through the storage batcher ---- */
+
+/* A joined session check handed to the batcher, in the request's prefetch
+ * slot until api_auth_end takes it. The batch thread writes rc and rows,
+ * then wakes the request; nothing else touches it meanwhile. */
+struct api_pending {
+    struct req *rq;
+    http_req_fn wake;
+    int rc;
+    struct db_rows *rows;
+};
+
+static void api_pending_free(void *p)
+{
+    struct api_pending *a = p;
+
+    if (a) {
+        db_rows_free(a->rows);
+        free(a);
+    }
+}
+
+static void api_auth_answered(void *arg, int rc, struct db_rows *rows)
+{
+    struct api_pending *a = arg;
+
+    a->rc = rc;
+    a->rows = rows;
+    a->wake(a->rq);
+}
+
+int api_auth_begin(struct req *rq, http_req_fn suspend, http_req_fn wake)
+{
+    const char *id = req_param(rq, "id"), *token = NULL;
+    uint8_t hash[TOKEN_HASH_BYTES];
+    struct db_param p[3];
+    struct api_pending *a;
+    int cookie = 0;
+
+    if (!db_batch_running() || !(req_route_flags(rq) & ROUTE_AUTH_MODEL) || !id ||
+        api_credential(rq, &token, &cookie) != 1)
+        return 0;
+    struct db_param x[] = {DB_TEXT(id)};
+    if (account_session_join_params(token, hash, x, 1, p) || !(a = calloc(1, sizeof *a)))
+        return 0; /* a malformed token: refused on the usual path */
+    *a = (struct api_pending){.rq = rq, .wake = wake, .rc = ERR_INTERNAL};
+    req_set_prefetch(rq, a, api_pending_free);
+    suspend(rq);
+    if (db_batch_submit(STMT_SESSION_AUTH_MODEL, p, 3, api_auth_answered, a) == 0)
+        return 1;
+    req_set_prefetch(rq, NULL, NULL); /* frees a */
+    return 0;
+}
+
+int api_auth_end(struct req *rq)
+{
+    char account_id[POLICY_ID_BUF] = "", session_id[POLICY_ID_BUF] = "";
+    struct api_pending *a = req_prefetch(rq);
+    struct api_model *pre = NULL;
+    struct db_rows *row = NULL;
+    const char *token = NULL;
+    int64_t since = 0;
+    int cookie = 0, rc;
+
+    if (!a || api_credential(rq, &token, &cookie) != 1)
+        return ERR_INTERNAL; /* api_auth_begin left no check: cannot happen */
+    rc = a->rc;
+    if (rc == 0) {
+        rc = account_session_join_read(a->rows, account_id, session_id, &since, &row);
+        a->rows = NULL; /* taken */
+    }
+    req_set_prefetch(rq, NULL, NULL); /* frees a */
+    if (rc == 0)
+        rc = api_model_read(row, &pre);
+    db_rows_free(row);
+    return api_challenge(
+        rq, api_session_rules(rq, token, cookie, rc, account_id, session_id, since, pre));
 }
 
 void api_request_done(struct req *rq)

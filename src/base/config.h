@@ -25,6 +25,7 @@ struct config {
     char key_hex[65];        /* ATELIER_KEY (64 hex chars), wins over the file */
     unsigned threads;        /* --threads; 0 = number of cores */
     unsigned hash_slots;     /* --hash-slots: argon2id hashes at once */
+    int no_db_batch;         /* --no-db-batch: no storage batcher (PostgreSQL) */
     char trusted_proxies[CONFIG_MAX_PROXIES][46]; /* --trusted-proxy, repeatable or comma list */
     unsigned n_trusted_proxies;
     char smtp[512];          /* --smtp smtp://host:port; "" = outbox directory */

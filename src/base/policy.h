@@ -29,15 +29,18 @@
 #define LIMIT_IMAGE_DECODE_BYTES                                                                   \
     (64u * 1024u * 1024u) /* decoded pixels x bytes per pixel of one image, after shrink-on-load   \
                            */
-#define LIMIT_IMAGE_WORKERS  1     /* threads decoding images, apart from the slow-handler pool */
-#define LIMIT_IMAGE_QUEUE    16    /* image uploads queued or running; beyond: 503 */
-#define LIMIT_HEADER_COUNT   64    /* request header lines */
-#define LIMIT_URL            8192u /* path plus query arguments, bytes */
-#define LIMIT_CONN_TIMEOUT_S 30u   /* idle connection timeout */
-#define LIMIT_CONN_MEMORY    (32u * 1024u) /* MHD per-connection memory pool */
-#define LIMIT_CONNECTIONS    1024u         /* total concurrent connections */
-#define LIMIT_CONN_PER_IP    128u          /* concurrent connections per client IP */
-#define LIMIT_JSON_DEPTH     32            /* nesting accepted in request bodies */
+#define LIMIT_IMAGE_WORKERS    1     /* threads decoding images, apart from the slow-handler pool */
+#define LIMIT_IMAGE_QUEUE      16    /* image uploads queued or running; beyond: 503 */
+#define LIMIT_HEADER_COUNT     64    /* request header lines */
+#define LIMIT_URL              8192u /* path plus query arguments, bytes */
+#define LIMIT_CONN_TIMEOUT_S   30u   /* idle connection timeout */
+#define LIMIT_CONN_MEMORY      (32u * 1024u) /* MHD per-connection memory pool */
+#define LIMIT_CONNECTIONS      1024u         /* total concurrent connections */
+#define LIMIT_CONN_PER_IP      128u          /* concurrent connections per client IP */
+#define LIMIT_JSON_DEPTH       32            /* nesting accepted in request bodies */
+#define LIMIT_DB_BATCH         32   /* statements one PostgreSQL pipeline carries (db_batch.c) */
+#define LIMIT_DB_BATCH_QUEUE   1024 /* statements waiting for it; beyond, callers run their own */
+#define LIMIT_DB_BATCH_THREADS 2    /* batcher threads, each with its own connection */
 
 /* The metrics listener (--metrics-listen) */
 #define LIMIT_METRICS_CONNECTIONS 8u    /* concurrent connections */
@@ -175,6 +178,9 @@
     X(LIMIT_METRICS_CONNECTIONS)                                                                   \
     X(LIMIT_METRICS_REFRESH_MS)                                                                    \
     X(LIMIT_JSON_DEPTH)                                                                            \
+    X(LIMIT_DB_BATCH)                                                                              \
+    X(LIMIT_DB_BATCH_QUEUE)                                                                        \
+    X(LIMIT_DB_BATCH_THREADS)                                                                      \
     X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
     X(LIMIT_LOGIN_FAIL_CEILING)                                                                    \
     X(LIMIT_LOGIN_FAIL_IP)                                                                         \

@@ -98,8 +98,11 @@ static int serve_start(const struct config *cfg, unsigned *port)
     metrics_init(nroutes, methods, patterns);
     metrics_set_storage(serve_storage_gauges);
     metrics_set_db_statements(db_statements);
+    metrics_set_db_batches(db_batch_counts);
     if (db_maint_start()) /* first: the threads below open their connections after it */
         goto fail_maint;
+    if (!cfg->no_db_batch && db_batch_start())
+        goto fail_batch;
     if (mail_start(cfg))
         goto fail_mail;
     if (sweep_start(cfg))
@@ -107,6 +110,7 @@ static int serve_start(const struct config *cfg, unsigned *port)
     if (rekey_watch_start(cfg))
         goto fail_watch;
     http_set_auth(api_authenticate);
+    http_set_auth_async(api_auth_begin, api_auth_end);
     http_set_done(api_request_done);
     http_set_read_scope(db_read_begin, db_read_end);
     workers_set_thread_exit(image_thread_done);
@@ -120,6 +124,8 @@ fail_watch:
 fail_sweep:
     mail_stop();
 fail_mail:
+    db_batch_stop();
+fail_batch:
     db_maint_stop();
 fail_maint:
     metrics_set_storage(NULL);
@@ -130,6 +136,7 @@ fail_maint:
 
 static void serve_stop(void)
 {
+    db_batch_stop(); /* answers the checks it holds: no connection stays suspended */
     http_stop();
     rekey_watch_stop();
     sweep_stop();

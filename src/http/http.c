@@ -53,7 +53,10 @@
 #include "base/util.h"
 #include "http/workers.h"
 
-enum req_state { RS_BODY, RS_RUNNING, RS_DONE };
+/* RS_AUTH_WAIT: suspended while an asynchronous authentication waits
+ * (http_set_auth_async); RS_RUNNING: suspended while a worker runs the
+ * handler. */
+enum req_state { RS_BODY, RS_AUTH_WAIT, RS_RUNNING, RS_DONE };
 
 #define RESP_MAX_HEADERS 12
 
@@ -76,6 +79,7 @@ struct req {
     char ip[INET6_ADDRSTRLEN];
     char request_id[33];
     enum req_state state;
+    atomic_int auth_woken; /* RS_AUTH_WAIT: set by the wake, before the resume */
     /* body */
     uint8_t *body;
     size_t body_len, body_limit;
@@ -109,6 +113,8 @@ static struct MHD_Daemon *http_daemon;
 static const struct config *http_cfg;
 static const struct route_table *http_routes; /* given by http_start */
 static http_auth_fn http_auth;
+static http_auth_begin_fn http_auth_begin;
+static http_auth_fn http_auth_end;
 static http_done_fn http_done_hook;
 static int (*http_scope_begin)(void);
 static void (*http_scope_end)(void);
@@ -122,6 +128,12 @@ void http_set_read_scope(int (*begin)(void), void (*end)(void))
 void http_set_auth(http_auth_fn fn)
 {
     http_auth = fn;
+}
+
+void http_set_auth_async(http_auth_begin_fn begin, http_auth_fn end)
+{
+    http_auth_begin = begin;
+    http_auth_end = end;
 }
 
 void http_set_done(http_done_fn fn)
@@ -830,7 +842,10 @@ static int http_authenticate(struct req *rq)
 
     if (!(rq->route->flags & ROUTE_AUTH))
         return 0;
-    rc = http_auth ? http_auth(rq) : ERR_UNAUTHENTICATED;
+    rc = rq->state == RS_AUTH_WAIT ? http_auth_end(rq)
+         : http_auth               ? http_auth(rq)
+                                   : ERR_UNAUTHENTICATED;
+    rq->state = RS_BODY;
     if (rc)
         http_answer_failure(rq, rc,
                             rc == ERR_UNAUTHENTICATED
@@ -963,6 +978,34 @@ static void http_worker_run(void *arg)
     rq->state = RS_DONE;
 }
 
+static void http_auth_suspend(struct req *rq)
+{
+    rq->state = RS_AUTH_WAIT;
+    MHD_suspend_connection(rq->conn);
+}
+
+static void http_auth_wake(struct req *rq)
+{
+    atomic_store(&rq->auth_woken, 1);
+    MHD_resume_connection(rq->conn);
+}
+
+/* Hand the authentication of a route without a body over to the async
+ * hook: 1 when the connection now waits for its wake. */
+static int http_auth_wait(struct req *rq)
+{
+    if (rq->body_limit != 0 || !(rq->route->flags & ROUTE_AUTH) || !http_auth_begin ||
+        !http_auth_end)
+        return 0;
+    if (http_auth_begin(rq, http_auth_suspend, http_auth_wake))
+        return 1;
+    if (rq->state == RS_AUTH_WAIT) { /* suspended, then not handed over */
+        MHD_resume_connection(rq->conn);
+        rq->state = RS_BODY;
+    }
+    return 0;
+}
+
 static void http_worker_resume(void *arg)
 {
     struct req *rq = arg;
@@ -1024,34 +1067,45 @@ static int http_finish_auth(struct req *rq)
     return 0;
 }
 
+/* Run the handler of a request read and authenticated: on a worker for
+ * ROUTE_SLOW routes (0: the connection waits for it), else here (1). */
+static int http_handle(struct req *rq)
+{
+    if (!(rq->route->flags & ROUTE_SLOW)) {
+        http_run(rq);
+        http_scope_close(rq);
+        http_done(rq);
+        return 1;
+    }
+    rq->state = RS_RUNNING;
+    MHD_suspend_connection(rq->conn);
+    int rc = rq->route->flags & ROUTE_IMAGE_BODY
+                 ? workers_submit_image(http_worker_run, http_worker_resume, rq, req_account(rq))
+                 : workers_submit(http_worker_job, rq);
+    if (rc == 0)
+        return 0;
+    MHD_resume_connection(rq->conn);
+    rq->state = RS_BODY;
+    http_error(rq, rc, NULL,
+               rc == ERR_RATE_LIMITED
+                   ? "another image upload of this account is in progress; try again "
+                     "when it is done"
+                   : "the server is busy; try again");
+    resp_header(rq, "Retry-After", "1");
+    return 1;
+}
+
+/* The whole request is read (or, RS_AUTH_WAIT, its authentication woke). */
 static enum MHD_Result http_finish(struct req *rq)
 {
     if (rq->discard_body)
         return http_send(rq); /* the refusal of http_first_call */
-    if (http_prepare_body(rq) == 0 && http_finish_auth(rq) == 0) {
-        if (rq->route->flags & ROUTE_SLOW) {
-            rq->state = RS_RUNNING;
-            MHD_suspend_connection(rq->conn);
-            int rc =
-                rq->route->flags & ROUTE_IMAGE_BODY
-                    ? workers_submit_image(http_worker_run, http_worker_resume, rq, req_account(rq))
-                    : workers_submit(http_worker_job, rq);
-            if (rc == 0)
-                return MHD_YES;
-            MHD_resume_connection(rq->conn);
-            rq->state = RS_BODY;
-            http_error(rq, rc, NULL,
-                       rc == ERR_RATE_LIMITED
-                           ? "another image upload of this account is in progress; try again "
-                             "when it is done"
-                           : "the server is busy; try again");
-            resp_header(rq, "Retry-After", "1");
-        } else {
-            http_run(rq);
-            http_scope_close(rq);
-            http_done(rq);
-        }
-    }
+    if (rq->state != RS_AUTH_WAIT && http_prepare_body(rq) != 0)
+        return http_send(rq);
+    if (rq->state != RS_AUTH_WAIT && http_auth_wait(rq))
+        return MHD_YES; /* suspended until the authentication wakes it */
+    if (http_finish_auth(rq) == 0 && http_handle(rq) == 0)
+        return MHD_YES; /* suspended until its worker is done */
     return http_send(rq);
 }
 
@@ -1083,6 +1137,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return MHD_NO;
     if (rq->state == RS_RUNNING)
         return MHD_YES; /* resumed spuriously; the worker is not done */
+    if (rq->state == RS_AUTH_WAIT)
+        return atomic_load(&rq->auth_woken) ? http_finish(rq) : MHD_YES;
     if (rq->state == RS_DONE)
         return http_send(rq);
     if (*upload_data_size) {

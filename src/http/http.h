@@ -107,6 +107,19 @@ void route_allow(const struct route_table *t, const char *path, char *out, size_
 typedef int (*http_auth_fn)(struct req *rq);
 void http_set_auth(http_auth_fn fn);
 
+/* An authentication that waits for storage without holding the event
+ * thread, for routes without a body (checked once the request is read).
+ * begin(rq, suspend, wake) returns 0 when it does not apply: the request
+ * goes through the http_set_auth hook. Else it calls suspend(rq) before it
+ * hands the check over, returns 1, and wake(rq) is later called exactly
+ * once, from any thread; then end(rq) gives what the http_set_auth hook
+ * would have. If begin called suspend and still returns 0, the connection
+ * is resumed and the synchronous hook runs. api/auth.c provides them (the
+ * session check through the storage batcher on PostgreSQL). */
+typedef void (*http_req_fn)(struct req *rq);
+typedef int (*http_auth_begin_fn)(struct req *rq, http_req_fn suspend, http_req_fn wake);
+void http_set_auth_async(http_auth_begin_fn begin, http_auth_fn end);
+
 /* The auth layer's bookkeeping after an authenticated request (the last use
  * of an API key): called once the handler has answered and the read scope
  * of a GET is closed, on the thread that ran the handler, before the answer

@@ -208,6 +208,13 @@ void metrics_set_db_statements(uint64_t (*fn)(void))
     atomic_store(&metrics_db_statements, fn);
 }
 
+static void (*_Atomic metrics_db_batches)(uint64_t *, uint64_t *);
+
+void metrics_set_db_batches(void (*fn)(uint64_t *batches, uint64_t *statements))
+{
+    atomic_store(&metrics_db_batches, fn);
+}
+
 void metrics_scrubs_pending(int n)
 {
     atomic_store_explicit(&metrics_scrubs, (int64_t)n, memory_order_relaxed);
@@ -392,8 +399,20 @@ static void render_gauges(struct strbuf *o)
     uint64_t (*stmts)(void) = atomic_load(&metrics_db_statements);
     if (stmts) {
         out_header(o, "atelier_db_statements_total", "counter",
-                   "Storage statements run (on PostgreSQL each one is a round trip).");
+                   "Storage statements run one by one (on PostgreSQL each one is a round trip).");
         strbuf_printf(o, "atelier_db_statements_total %" PRIu64 "\n", stmts());
+    }
+    void (*batches)(uint64_t *, uint64_t *) = atomic_load(&metrics_db_batches);
+    if (batches) {
+        uint64_t b = 0, n = 0;
+        batches(&b, &n);
+        out_header(o, "atelier_db_batches_total", "counter",
+                   "Batches the storage batcher sent (on PostgreSQL each one is a pipeline, one "
+                   "round trip).");
+        strbuf_printf(o, "atelier_db_batches_total %" PRIu64 "\n", b);
+        out_header(o, "atelier_db_batched_statements_total", "counter",
+                   "Statements those batches carried.");
+        strbuf_printf(o, "atelier_db_batched_statements_total %" PRIu64 "\n", n);
     }
 }
 

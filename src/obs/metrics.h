@@ -18,8 +18,10 @@
  *   atelier_mail_queue_messages, atelier_mail_queue_oldest_age_seconds,
  *   atelier_opendata_release_age_seconds (from storage: metrics_set_storage)
  *   process_* (CPU, memory, file descriptors, start time)
- *   atelier_db_statements_total    (storage statements: each one a round trip on
- *                                   PostgreSQL; from the source given at start)
+ *   atelier_db_statements_total    (storage statements run one by one: each a round
+ *                                   trip on PostgreSQL; from the source given at start)
+ *   atelier_db_batches_total, atelier_db_batched_statements_total (the storage
+ *                                   batcher's pipelines and what they carried)
  */
 #ifndef ATELIER_METRICS_H
 #define ATELIER_METRICS_H
@@ -44,6 +46,10 @@ void metrics_inflight(int delta);
 /* The source of atelier_db_statements_total (the program gives the storage
  * layer's counter, store/db.h: db_statements); not rendered without one. */
 void metrics_set_db_statements(uint64_t (*fn)(void));
+
+/* The source of the two batcher counters (store/db.h: db_batch_counts);
+ * not rendered without one. */
+void metrics_set_db_batches(void (*fn)(uint64_t *batches, uint64_t *statements));
 
 /* The gauge atelier_erasure_scrubs_pending (privacy/erase.c sets it). */
 void metrics_scrubs_pending(int n);

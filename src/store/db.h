@@ -164,6 +164,29 @@ void db_maint_stop(void);
  * thread (commands, unit tests) it checks now on the calling thread. */
 int db_health(void);
 
+/* The storage batcher (db_batch.c): SELECTs of threads that must not wait
+ * for them, sent together on one connection (PostgreSQL: one pipeline, one
+ * round trip per batch). Started by `atelier serve` on PostgreSQL
+ * (db_batch_start does nothing on SQLite, where a statement costs no round
+ * trip); stopped before the HTTP daemon: db_batch_stop answers every queued
+ * job first.
+ *
+ * db_batch_submit copies the parameters and returns ERR_OK when the job is
+ * queued: done(arg, rc, rows) is then called exactly once, on the batch
+ * thread, with what db_query would have returned (rows only when rc is
+ * ERR_OK; the callee frees them with db_rows_free, on any thread). Any other
+ * return (not running, queue full, out of memory) queued nothing: the caller
+ * runs the statement itself. db_batch_running is a cheap hint for callers
+ * that would otherwise prepare a job in vain. db_batch_counts: batches sent
+ * and the statements they carried, since start-up (for /metrics). */
+typedef void (*db_batch_done_fn)(void *arg, int rc, struct db_rows *rows);
+int db_batch_start(void);
+void db_batch_stop(void);
+bool db_batch_running(void);
+int db_batch_submit(enum stmt id, const struct db_param *p, int n, db_batch_done_fn done,
+                    void *arg);
+void db_batch_counts(uint64_t *batches, uint64_t *statements);
+
 /* Try to take the cluster-wide lock named by key (PostgreSQL advisory lock,
  * session level); on SQLite always succeeds. 1 taken, 0 held elsewhere. */
 int db_try_lock(struct db *db, int64_t key);

@@ -17,6 +17,17 @@
  *    transaction is gone: every statement returns ERR_STORAGE_DOWN until the caller's
  *    ROLLBACK, which then succeeds without a round trip. Session advisory
  *    locks are gone too.
+ *  - A batch (run_batch, for db_batch.c) goes in one pipeline: every
+ *    statement sent, one sync, the answers read in order. Its cursors are
+ *    detached (their own allocation, pointing at no connection), so they can
+ *    be read and freed on another thread. A statement the pipeline did not
+ *    answer (aborted by an earlier error, or the connection lost) then runs
+ *    alone, through pg_query and its retry (so does one whose session was
+ *    terminated): a batch's outcome per statement is what db_query would
+ *    have given. Once a lone run finds the server unreachable, the rest of
+ *    the batch fails with it instead of each waiting for a connection. Batches are small SELECTs, a
+ * bounded number at a time (LIMIT_DB_BATCH), so the blocking connection cannot deadlock on full
+ * socket buffers.
  *  - Errors are logged with SQLSTATE, constraint and the primary message,
  *    except for data exceptions (class 22), whose messages can quote values.
  *    The connection URL is never logged.
@@ -47,6 +58,7 @@ struct pg_rows {
     int id;        /* its enum stmt, for logs */
     int row;       /* current row, -1 before the first */
     int nrows;
+    bool detached; /* a batch's cursor: its own allocation, tied to no connection */
 };
 
 struct pg_db {
@@ -523,7 +535,162 @@ static void pg_rows_free(struct db_rows *r)
     struct pg_rows *s = (struct pg_rows *)r;
 
     PQclear(s->res);
-    *s = (struct pg_rows){.base.db = r->db};
+    if (s->detached)
+        free(s);
+    else
+        *s = (struct pg_rows){.base.db = r->db};
+}
+
+/* ---- batches: one pipeline, one round trip (run_batch) ---- */
+
+/* The connection a detached cursor names: it gives the driver, nothing else. */
+static struct db pg_detached_db = {.drv = &db_pg_driver};
+
+#define PIPE_PENDING 1 /* an item's rc until the pipeline or a lone run answers it */
+
+/* A cursor of its own over res (taken), or NULL when out of memory. */
+static struct db_rows *rows_detached(PGresult *res, int id)
+{
+    struct pg_rows *s = malloc(sizeof *s);
+
+    if (s == NULL) {
+        log_error("db", "out of memory holding the result of statement %d", id);
+        PQclear(res);
+        return NULL;
+    }
+    *s = (struct pg_rows){.base.db = &pg_detached_db,
+                          .res = res,
+                          .id = id,
+                          .row = -1,
+                          .nrows = PQntuples(res),
+                          .detached = true};
+    return &s->base;
+}
+
+/* The outcome of a finished result for item it (res taken). */
+static void pipe_answer(struct pg_db *c, struct db_batch_item *it, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st == PGRES_PIPELINE_ABORTED) { /* an earlier statement failed: run alone */
+        PQclear(res);
+        return;
+    }
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        int rc = pg_fail(c, (int)it->id, res);
+        if (rc != ERR_STORAGE_DOWN) /* a lost session: run alone, which reconnects */
+            it->rc = rc;
+        PQclear(res);
+        return;
+    }
+    it->rows = rows_detached(res, (int)it->id);
+    it->rc = it->rows != NULL ? ERR_OK : ERR_NOMEM;
+}
+
+/* Prepare what this session lacks (outside the pipeline: PQprepare waits)
+ * and send every item; the number sent, which are the first ones. */
+static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n)
+{
+    struct pg_params pp;
+    char name[16];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (stmt_prepare(c, items[i].id, name) != ERR_OK || items[i].n != c->nparams[items[i].id])
+            return 0; /* each runs alone, where the error is logged and returned */
+    }
+    if (!PQenterPipelineMode(c->conn))
+        return 0;
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "s%d", (int)items[i].id);
+        if (params_build(items[i].id, items[i].p, items[i].n, &pp) != ERR_OK)
+            break;
+        int ok =
+            PQsendQueryPrepared(c->conn, name, items[i].n, pp.values, pp.lengths, pp.formats, 1);
+        free(pp.values);
+        if (!ok)
+            break;
+    }
+    return PQpipelineSync(c->conn) ? i : 0;
+}
+
+/* Read the answers of the first sent items, in order, up to the sync
+ * point. Returns 0 when the pipeline ended cleanly. Each statement's
+ * results end with a NULL from PQgetResult; so at most 2 reads per item,
+ * plus the sync, on a healthy connection. */
+static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent)
+{
+    int i = 0, reads = 0, max_reads = 2 * sent + 2;
+    bool answered = false;
+
+    while (reads++ < max_reads) {
+        PGresult *res = PQgetResult(c->conn);
+
+        if (res == NULL) {
+            if (PQstatus(c->conn) == CONNECTION_BAD)
+                return -1;
+            if (answered) {
+                i++;
+                answered = false;
+            }
+            continue;
+        }
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            return i == sent ? 0 : -1;
+        }
+        if (i >= sent || answered) { /* a second result for one statement */
+            PQclear(res);
+            return -1;
+        }
+        pipe_answer(c, &items[i], res);
+        answered = true;
+    }
+    return -1;
+}
+
+/* One statement alone, its cursor detached (what the pipeline left). */
+static int pipe_alone(struct pg_db *c, struct db_batch_item *it)
+{
+    struct db_rows *rows = NULL;
+    int64_t changes = 0;
+    int rc = pg_query(&c->base, it->id, it->p, it->n, &rows, &changes);
+
+    if (rc != ERR_OK)
+        return rc;
+    PGresult *res = c->rows.res;
+    c->rows = (struct pg_rows){.base.db = &c->base};
+    it->rows = rows_detached(res, (int)it->id);
+    return it->rows != NULL ? ERR_OK : ERR_NOMEM;
+}
+
+static void pg_run_batch(struct db *db, struct db_batch_item *items, int n)
+{
+    struct pg_db *c = (struct pg_db *)db;
+    int i, sent = 0;
+
+    for (i = 0; i < n; i++) {
+        items[i].rc = PIPE_PENDING;
+        items[i].rows = NULL;
+    }
+    if (c->rows.res == NULL && !c->in_tx && conn_ready(c) == ERR_OK &&
+        (sent = pipe_send(c, items, n)) > 0 && pipe_read(c, items, sent) == 0) {
+        (void)PQexitPipelineMode(c->conn);
+    } else if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c->conn)) {
+        /* answers still owed on a live connection: start a clean session */
+        log_error("db", "postgres pipeline out of step; reconnecting");
+        PQreset(c->conn);
+        memset(c->prepared, 0, sizeof c->prepared);
+    }
+    /* Once a lone run finds the server unreachable, the rest fail as it
+     * did rather than each wait for a connection of their own. */
+    bool down = false;
+    for (i = 0; i < n; i++) {
+        if (items[i].rc != PIPE_PENDING)
+            continue;
+        items[i].rc = down ? ERR_STORAGE_DOWN : pipe_alone(c, &items[i]);
+        down = items[i].rc == ERR_STORAGE_DOWN && PQstatus(c->conn) != CONNECTION_OK;
+    }
 }
 
 /* Run a one-boolean lock function with key as its bigint argument. */
@@ -580,4 +747,5 @@ const struct db_driver db_pg_driver = {
     .rows_free = pg_rows_free,
     .try_lock = pg_try_lock,
     .unlock = pg_unlock,
+    .run_batch = pg_run_batch,
 };

@@ -9,6 +9,16 @@
 
 #include "store/db.h"
 
+/* One statement of a batch (db_batch.c): what to run, and what it gave. */
+struct db_batch_item {
+    enum stmt id;
+    const struct db_param *p;
+    int n;
+    int rc;               /* set by run_batch: ERR_OK or the statement's error */
+    struct db_rows *rows; /* set by run_batch on success: a detached cursor the
+                             caller frees with db_rows_free, on any thread */
+};
+
 struct db_driver {
     const char *name;
     int (*open)(const char *target, struct db **out);
@@ -31,6 +41,11 @@ struct db_driver {
     /* Background upkeep on the maintenance thread's connection, after a WAL
      * hook's wake-up or once a tick (SQLite: checkpoints); NULL for none. */
     void (*maintain)(struct db *db, bool tick);
+    /* Run items[0..n) (SELECTs outside any transaction) in as few round
+     * trips as the backend allows, each with the outcome db_query would have
+     * given it; NULL when the backend has no cheaper way than one by one
+     * (SQLite, in process). */
+    void (*run_batch)(struct db *db, struct db_batch_item *items, int n);
 };
 
 /* db_maint.c: true once the server's maintenance thread runs. The SQLite

@@ -611,6 +611,193 @@ static void test_pg_reconnect(void **state)
     db_close(b);
 }
 
+/* ---- the storage batcher (db_batch.c, run_batch) ---- */
+
+#define BATCH_KEYS 12
+
+static void batch_keys_put(struct db *db)
+{
+    char key[32], val[32];
+
+    for (int i = 0; i < BATCH_KEYS; i++) {
+        snprintf(key, sizeof key, "batch%d", i);
+        snprintf(val, sizeof val, "value %d", i);
+        assert_true(meta_put(db, key, val, strlen(val)) >= 0);
+    }
+}
+
+/* The value in a META_GET cursor, checked to be "value i"; frees rows. */
+static void batch_expect(struct db_rows *rows, int i)
+{
+    char want[32];
+    size_t len = 0;
+
+    snprintf(want, sizeof want, "value %d", i);
+    assert_int_equal(db_next(rows), 1);
+    const void *v = db_col_blob(rows, 0, &len);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(v, want, len);
+    assert_int_equal(db_next(rows), 0);
+    db_rows_free(rows);
+}
+
+/* One pipeline: every statement answered with its own rows, in order; a
+ * statement that fails in the middle fails alone (the ones after it, which
+ * the server aborted, are run again); the cursors outlive later use of the
+ * connection. */
+static void test_pg_batch_pipeline(void **state)
+{
+    struct db *db = env_db(state);
+    char keys[BATCH_KEYS][32];
+    struct db_param p[BATCH_KEYS];
+    struct db_batch_item items[BATCH_KEYS];
+    static const char bad[] = "batch\xff\xfe"; /* not UTF-8: the server refuses it */
+
+    assert_non_null(db->drv->run_batch);
+    batch_keys_put(db);
+    for (int i = 0; i < BATCH_KEYS; i++) {
+        snprintf(keys[i], sizeof keys[i], "batch%d", i);
+        p[i] = DB_TEXT(keys[i]);
+        items[i] = (struct db_batch_item){.id = STMT_META_GET, .p = &p[i], .n = 1};
+    }
+    p[5] = DB_TEXT(bad);
+    db->drv->run_batch(db, items, BATCH_KEYS);
+    assert_int_equal(db_exec(db, STMT_PING, NULL, 0), 0); /* the connection is usable */
+    for (int i = 0; i < BATCH_KEYS; i++) {
+        if (i == 5) {
+            assert_int_equal(items[i].rc, ERR_INTERNAL);
+            continue;
+        }
+        assert_int_equal(items[i].rc, ERR_OK);
+        batch_expect(items[i].rows, i);
+    }
+}
+
+/* The batch's connection killed: every statement still answered, through
+ * a fresh one (as db_query's retry does). */
+static void test_pg_batch_reconnect(void **state)
+{
+    static const char kill_others[] =
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    struct db *db = env_db(state), *other = NULL;
+    struct db_param p[3] = {DB_TEXT("batch0"), DB_TEXT("batch1"), DB_TEXT("batch2")};
+    struct db_batch_item items[3];
+
+    batch_keys_put(db);
+    assert_int_equal(db_open(&other), ERR_OK);
+    assert_int_equal(other->drv->exec_script(other, kill_others), ERR_OK);
+    for (int i = 0; i < 3; i++)
+        items[i] = (struct db_batch_item){.id = STMT_META_GET, .p = &p[i], .n = 1};
+    db->drv->run_batch(db, items, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(items[i].rc, ERR_OK);
+        batch_expect(items[i].rows, i);
+    }
+    db_close(other);
+}
+
+struct batch_answers {
+    pthread_mutex_t lock;
+    int answered, wrong;
+};
+
+struct batch_job_arg {
+    struct batch_answers *a;
+    int i;
+};
+
+static void batch_done(void *arg, int rc, struct db_rows *rows)
+{
+    struct batch_job_arg *j = arg;
+    char want[32];
+    size_t len = 0;
+    int ok = rc == ERR_OK && db_next(rows) == 1;
+
+    snprintf(want, sizeof want, "value %d", j->i);
+    const void *v = ok ? db_col_blob(rows, 0, &len) : NULL;
+    ok = ok && len == strlen(want) && memcmp(v, want, len) == 0;
+    db_rows_free(rows);
+    pthread_mutex_lock(&j->a->lock);
+    j->a->answered++;
+    j->a->wrong += !ok;
+    pthread_mutex_unlock(&j->a->lock);
+    free(j);
+}
+
+#define BATCH_SUBMITTERS 4
+#define BATCH_JOBS       200 /* per submitter */
+
+static void *batch_submitter(void *arg)
+{
+    struct batch_answers *a = arg;
+    char key[32];
+    long refused = 0;
+
+    for (int k = 0; k < BATCH_JOBS; k++) {
+        struct batch_job_arg *j = malloc(sizeof *j);
+        if (!j)
+            return (void *)-1L;
+        *j = (struct batch_job_arg){.a = a, .i = k % BATCH_KEYS};
+        snprintf(key, sizeof key, "batch%d", j->i);
+        struct db_param p = DB_TEXT(key); /* the batcher copies it */
+        if (db_batch_submit(STMT_META_GET, &p, 1, batch_done, j) != ERR_OK) {
+            free(j);
+            refused++;
+        }
+    }
+    return (void *)refused;
+}
+
+/* Jobs from several threads, each answered once with its own row, stop
+ * answering what is still queued; what cannot be batched is refused. */
+static void test_pg_batch_threads(void **state)
+{
+    struct batch_answers a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    pthread_t t[BATCH_SUBMITTERS];
+    struct db_param p = DB_TEXT("batch0");
+    long refused = 0;
+    uint64_t b0, s0, b1, s1;
+
+    batch_keys_put(env_db(state));
+    db_batch_counts(&b0, &s0);
+    assert_int_equal(db_batch_submit(STMT_META_GET, &p, 1, batch_done, NULL), ERR_UNAVAILABLE);
+    assert_int_equal(db_batch_start(), ERR_OK);
+    assert_true(db_batch_running());
+    struct db_param w[2] = {DB_TEXT("k"), DB_BLOB("v", 1)};
+    assert_int_equal(db_batch_submit(STMT_META_PUT, w, 2, batch_done, NULL), ERR_INTERNAL);
+    for (int i = 0; i < BATCH_SUBMITTERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, batch_submitter, &a), 0);
+    for (int i = 0; i < BATCH_SUBMITTERS; i++) {
+        void *r = NULL;
+        assert_int_equal(pthread_join(t[i], &r), 0);
+        assert_true((long)r >= 0);
+        refused += (long)r;
+    }
+    db_batch_stop(); /* at once: queued jobs are answered before it returns */
+    assert_false(db_batch_running());
+    assert_int_equal(refused, 0);
+    assert_int_equal(a.answered, BATCH_SUBMITTERS * BATCH_JOBS);
+    assert_int_equal(a.wrong, 0);
+    db_batch_counts(&b1, &s1);
+    assert_int_equal(s1 - s0, BATCH_SUBMITTERS * BATCH_JOBS);
+    assert_true(b1 > b0 && b1 - b0 <= s1 - s0);
+    assert_int_equal(db_batch_submit(STMT_META_GET, &p, 1, batch_done, NULL), ERR_UNAVAILABLE);
+}
+
+/* SQLite has no round trip to save: no batcher, callers run their own. */
+static void test_sqlite_no_batcher(void **state)
+{
+    struct db *db = env_db(state);
+    struct db_param p = DB_TEXT("batch0");
+
+    assert_null(db->drv->run_batch);
+    assert_int_equal(db_batch_start(), ERR_OK);
+    assert_false(db_batch_running());
+    assert_int_equal(db_batch_submit(STMT_META_GET, &p, 1, batch_done, NULL), ERR_UNAVAILABLE);
+    db_batch_stop();
+}
+
 /* ---- groups ---- */
 
 static int sqlite_setup(void **state)
@@ -685,8 +872,12 @@ int main(void)
         cmocka_unit_test(test_err_map),
         cmocka_unit_test(test_configure),
     };
-    const struct CMUnitTest sqlite_tests[] = {BACKEND_TESTS, cmocka_unit_test(test_file_mode)};
-    const struct CMUnitTest pg_tests[] = {BACKEND_TESTS, cmocka_unit_test(test_pg_reconnect)};
+    const struct CMUnitTest sqlite_tests[] = {BACKEND_TESTS, cmocka_unit_test(test_file_mode),
+                                              cmocka_unit_test(test_sqlite_no_batcher)};
+    const struct CMUnitTest pg_tests[] = {BACKEND_TESTS, cmocka_unit_test(test_pg_reconnect),
+                                          cmocka_unit_test(test_pg_batch_pipeline),
+                                          cmocka_unit_test(test_pg_batch_reconnect),
+                                          cmocka_unit_test(test_pg_batch_threads)};
     int failed = 0;
 
     failed += cmocka_run_group_tests_name("db_common", common, NULL, NULL);
