@@ -471,6 +471,7 @@ static const struct opt config_options[] = {
      .commands = "serve",
      .metavar = "",
      .def = "0",
+     .shown = "off",
      .help = "on PostgreSQL, check each session of a model read on its own event thread, one "
              "round trip each, instead of in the storage batcher's pipelines (for comparison)",
      F(no_db_batch)},

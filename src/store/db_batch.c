@@ -107,12 +107,16 @@ int db_batch_submit(enum stmt id, const struct db_param *p, int n, db_batch_done
     j->arg = arg;
     pthread_mutex_lock(&batch_lock);
     if (batch_started && !batch_stopping && batch_queued < LIMIT_DB_BATCH_QUEUE) {
+        /* Only the first job of an empty queue wakes a thread: later ones
+         * ride with it, or with the next thread that finds them queued (a
+         * wake-up is a system call and a task switch). */
+        if (!batch_head)
+            pthread_cond_signal(&batch_cond);
         *batch_tail = j;
         batch_tail = &j->next;
         batch_queued++;
         j = NULL;
         rc = ERR_OK;
-        pthread_cond_signal(&batch_cond);
     }
     pthread_mutex_unlock(&batch_lock);
     free(j);

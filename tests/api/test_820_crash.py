@@ -244,7 +244,8 @@ def test_sigkill_during_mixed_writes_loses_nothing(fresh_database, tmp_path, ser
     rnd = 0
     while True:
         rnd += 1
-        srv = server_factory.start(data_dir=data_dir, database=fresh_database)
+        srv = server_factory.start(["--trusted-proxy", "127.0.0.1"], data_dir=data_dir,
+                                   database=fresh_database)
         if load is None:
             load = CrashLoad(rng, measurement_ranges(srv), THREADS)
             verifier = Verifier(load, seed)
