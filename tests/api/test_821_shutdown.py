@@ -51,10 +51,10 @@ def _one(port, raw):
     return int(line[1])
 
 
-def _hammer(port, stop, statuses):
+def _hammer(port, stop, statuses, raw=REQUEST):
     while not stop.is_set():
         try:
-            st = _one(port, REQUEST)
+            st = _one(port, raw)
         except AssertionError as e:  # collected, raised by the test thread
             statuses.append(str(e))
             continue
@@ -81,5 +81,39 @@ def test_sigterm_under_traffic_exits_cleanly(server_factory, fresh_database, tmp
             t.join()
         assert problem is None, f"round {rnd}: {problem}"
         odd = [s for s in statuses if s != 404]
+        assert not odd, f"round {rnd}: unexpected answers {odd[:5]}"
+        assert len(statuses) >= 20, f"round {rnd}: too little load: {len(statuses)} answers"
+
+
+def test_sigterm_while_model_reads_wait_for_storage(server_factory, fresh_database, tmp_path):
+    """The same with authenticated model reads, whose session checks wait
+    in the storage batcher on PostgreSQL (test_932_batched_reads.py) with
+    their connections suspended: the batcher answers every check it holds
+    before the HTTP daemon stops, so the server still exits cleanly (and,
+    under the sanitizers, leaks nothing) and every answer is a whole 200."""
+    from accounts_helpers import create_account, outbox
+    from models_helpers import create_model, model_path
+
+    data_dir = str(tmp_path / "data")
+    srv = server_factory.start(data_dir=data_dir, database=fresh_database)
+    acc = create_account(srv, outbox(srv), "stop")
+    mid = create_model(srv, acc, "stop", False, {"chest": 1000})["id"]
+    raw = (f"GET {model_path(mid)} HTTP/1.1\r\nHost: t\r\n"
+           f"Authorization: {acc.auth['Authorization']}\r\n\r\n").encode()
+    assert srv.stop() is None
+    for rnd in range(ROUNDS // 2):
+        srv = server_factory.start(("--threads", "4"), data_dir=data_dir, database=fresh_database)
+        stop, statuses = threading.Event(), []
+        threads = [threading.Thread(target=_hammer, args=(srv.port, stop, statuses, raw))
+                   for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        problem = srv.stop()
+        stop.set()
+        for t in threads:
+            t.join()
+        assert problem is None, f"round {rnd}: {problem}"
+        odd = [s for s in statuses if s != 200]
         assert not odd, f"round {rnd}: unexpected answers {odd[:5]}"
         assert len(statuses) >= 20, f"round {rnd}: too little load: {len(statuses)} answers"
