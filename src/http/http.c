@@ -14,6 +14,12 @@
  *   - Handlers of ROUTE_SLOW routes run on the worker pool while MHD keeps the
  *     connection suspended, so a 15 ms argon2id hash or an image decode never
  *     stalls the event threads.
+ *   - A route without a body whose authentication the async hook takes
+ *     (http_set_auth_async: a session check waiting in the storage batcher)
+ *     is suspended (RS_AUTH_WAIT) from the hook's suspend call until its
+ *     wake; only then, on an event thread, do the rules, the query check
+ *     and the handler run. The wake sets auth_woken before it resumes, so a
+ *     spurious call in between finds the request still waiting.
  *   - The client IP is the peer address, or the X-Forwarded-For hop named by a
  *     configured trusted proxy; it goes to the access log and to rate limits
  *     in memory, nowhere else.

@@ -10,7 +10,9 @@
  *   db_sqlite.c   SQLite: WAL, synchronous=NORMAL, secure_delete=ON,
  *                 busy_timeout, foreign_keys, defensive; statement cache
  *   db_pg.c       PostgreSQL via libpq; statements prepared once per
- *                 connection, binary results
+ *                 connection, binary results; run_batch sends a batch
+ *                 as one pipeline
+ *   db_batch.c    the storage batcher (below)
  *
  * Column types are restricted to what both handle identically: 64-bit
  * integers (booleans are 0/1, times are Unix seconds), UTF-8 text, and blobs.
