@@ -14,13 +14,12 @@
  *   - Handlers of ROUTE_SLOW routes run on the worker pool while MHD keeps the
  *     connection suspended, so a 15 ms argon2id hash or an image decode never
  *     stalls the event threads.
- *   - A request whose authentication the async hook takes (http_set_auth_async:
- *     a session check waiting in the storage batcher) is suspended
- *     (RS_AUTH_WAIT) from the hook's suspend call until its wake: on the
- *     headers call for a route that takes a body, once the request is read
- *     for one that does not. Only then, on an event thread, do the rules,
- *     the body checks or the query check, and the handler run. The wake sets auth_woken before it
- * resumes, so a spurious call in between finds the request still waiting.
+ *   - A route without a body whose authentication the async hook takes
+ *     (http_set_auth_async: a session check waiting in the storage batcher)
+ *     is suspended (RS_AUTH_WAIT) from the hook's suspend call until its
+ *     wake; only then, on an event thread, do the rules, the query check
+ *     and the handler run. The wake sets auth_woken before it resumes, so a
+ *     spurious call in between finds the request still waiting.
  *   - The client IP is the peer address, or the X-Forwarded-For hop named by a
  *     configured trusted proxy; it goes to the access log and to rate limits
  *     in memory, nowhere else.
@@ -885,33 +884,18 @@ static void http_scope_close(struct req *rq)
  * it is authenticated later (http_finish), once nothing is left to read.
  * Routes that take a body authenticate here, before it is read. Returns 0
  * to go on reading the body, -1 when a response is already set. */
-static int http_first_rest(struct req *rq);
-static int http_auth_wait(struct req *rq);
-static enum MHD_Result http_send(struct req *rq);
-
 static int http_first_call(struct req *rq, const char *url)
 {
     uint64_t declared;
+    char size[32];
+    int has_body;
 
     if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url))
         return -1;
+    has_body = http_body_declared(rq, &declared);
     rq->body_limit = http_route_limit(rq->route);
-    if (rq->body_limit == 0 && http_body_declared(rq, &declared))
+    if (rq->body_limit == 0 && has_body)
         return http_error(rq, ERR_TOO_LARGE, NULL, "this route takes no request body"), -1;
-    if (rq->body_limit > 0 && http_auth_wait(rq))
-        return 0; /* suspended: http_first_rest runs when the check wakes it */
-    return http_first_rest(rq);
-}
-
-/* The rest of the headers call of a route that takes a body: its
- * authentication (done now, or woken from the async hook), then the
- * declared size and the media type. */
-static int http_first_rest(struct req *rq)
-{
-    uint64_t declared;
-    char size[32];
-    int has_body = http_body_declared(rq, &declared);
-
     if (rq->body_limit > 0 && http_authenticate(rq)) {
         /* The refusal of a body the route could take is sent once the body
          * is read (and dropped): a proxy still sending it would see the
@@ -927,17 +911,6 @@ static int http_first_rest(struct req *rq)
     if (http_check_media(rq, has_body))
         return -1;
     return 0;
-}
-
-/* A refusal on the headers call: sent at once, on a connection that
- * cannot go on when the body is left unread or the framing is in doubt. */
-static enum MHD_Result http_refuse_early(struct req *rq)
-{
-    uint64_t declared;
-
-    rq->close_conn = http_body_declared(rq, &declared) || rq->status == 400 || rq->status == 431 ||
-                     rq->status == 501 || rq->status == 414;
-    return http_send(rq);
 }
 
 static void http_body_append(struct req *rq, const char *data, size_t n)
@@ -1023,12 +996,12 @@ static void http_auth_wake(struct req *rq)
     MHD_resume_connection(rq->conn);
 }
 
-/* Hand the authentication over to the async hook (on the headers call of
- * a route that takes a body, once the request is read for one that does
- * not): 1 when the connection now waits for its wake. */
+/* Hand the authentication of a route without a body over to the async
+ * hook: 1 when the connection now waits for its wake. */
 static int http_auth_wait(struct req *rq)
 {
-    if (!(rq->route->flags & ROUTE_AUTH) || !http_auth_begin || !http_auth_end)
+    if (rq->body_limit != 0 || !(rq->route->flags & ROUTE_AUTH) || !http_auth_begin ||
+        !http_auth_end)
         return 0;
     if (http_auth_begin(rq, http_auth_suspend, http_auth_wake))
         return 1;
@@ -1135,7 +1108,7 @@ static enum MHD_Result http_finish(struct req *rq)
         return http_send(rq); /* the refusal of http_first_call */
     if (rq->state != RS_AUTH_WAIT && http_prepare_body(rq) != 0)
         return http_send(rq);
-    if (rq->state != RS_AUTH_WAIT && rq->body_limit == 0 && http_auth_wait(rq))
+    if (rq->state != RS_AUTH_WAIT && http_auth_wait(rq))
         return MHD_YES; /* suspended until the authentication wakes it */
     if (http_finish_auth(rq) == 0 && http_handle(rq) == 0)
         return MHD_YES; /* suspended until its worker is done */
@@ -1155,7 +1128,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
-        return http_first_call(rq, url) ? http_refuse_early(rq) : MHD_YES;
+        if (http_first_call(rq, url)) {
+            uint64_t declared;
+            /* body left unread, or framing in doubt: the connection cannot go on */
+            rq->close_conn = http_body_declared(rq, &declared) || rq->status == 400 ||
+                             rq->status == 431 || rq->status == 501 || rq->status == 414;
+            return http_send(rq);
+        }
+        return MHD_YES;
     }
     /* MHD asks again after a response was handed over: its queue refused it
      * without saying so (a daemon shutting down does). Close the connection. */
@@ -1163,12 +1143,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return MHD_NO;
     if (rq->state == RS_RUNNING)
         return MHD_YES; /* resumed spuriously; the worker is not done */
-    if (rq->state == RS_AUTH_WAIT && !atomic_load(&rq->auth_woken))
-        return MHD_YES; /* resumed spuriously; the check is not answered */
-    if (rq->state == RS_AUTH_WAIT && rq->body_limit > 0) /* woken on the headers call */
-        return http_first_rest(rq) ? http_refuse_early(rq) : MHD_YES;
     if (rq->state == RS_AUTH_WAIT)
-        return http_finish(rq);
+        return atomic_load(&rq->auth_woken) ? http_finish(rq) : MHD_YES;
     if (rq->state == RS_DONE)
         return http_send(rq);
     if (*upload_data_size) {
