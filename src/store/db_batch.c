@@ -76,8 +76,10 @@ static struct batch_job *job_new(enum stmt id, const struct db_param *p, int n)
     j->n = n;
     for (int i = 0; i < n; i++) {
         j->p[i] = p[i];
-        if ((p[i].type == DB_TTEXT || p[i].type == DB_TBLOB) && p[i].n > 0) {
-            memcpy(j->data + off, p[i].p, p[i].n);
+        if (p[i].type == DB_TTEXT || p[i].type == DB_TBLOB) {
+            /* even an empty one: nothing may point into the caller's memory */
+            if (p[i].n > 0)
+                memcpy(j->data + off, p[i].p, p[i].n);
             j->p[i].p = j->data + off;
             off += p[i].n;
         }

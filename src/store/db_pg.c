@@ -25,9 +25,9 @@
  *    alone, through pg_query and its retry (so does one whose session was
  *    terminated): a batch's outcome per statement is what db_query would
  *    have given. Once a lone run finds the server unreachable, the rest of
- *    the batch fails with it instead of each waiting for a connection. Batches are small SELECTs, a
- * bounded number at a time (LIMIT_DB_BATCH), so the blocking connection cannot deadlock on full
- * socket buffers.
+ *    the batch fails with it instead of each waiting for a connection.
+ *    Batches are small SELECTs, at most LIMIT_DB_BATCH at a time, so the
+ *    blocking connection cannot deadlock on full socket buffers.
  *  - Errors are logged with SQLSTATE, constraint and the primary message,
  *    except for data exceptions (class 22), whose messages can quote values.
  *    The connection URL is never logged.
