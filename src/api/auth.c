@@ -236,6 +236,8 @@ int api_authenticate(struct req *rq)
 struct api_pending {
     struct req *rq;
     http_req_fn wake;
+    const char *token; /* the request's own header or cookie value */
+    int cookie;
     int rc;
     struct db_rows *rows;
 };
@@ -273,7 +275,8 @@ int api_auth_begin(struct req *rq, http_req_fn suspend, http_req_fn wake)
     struct db_param x[] = {DB_TEXT(id)};
     if (account_session_join_params(token, hash, x, 1, p) || !(a = calloc(1, sizeof *a)))
         return 0; /* a malformed token: refused on the usual path */
-    *a = (struct api_pending){.rq = rq, .wake = wake, .rc = ERR_INTERNAL};
+    *a = (struct api_pending){
+        .rq = rq, .wake = wake, .token = token, .cookie = cookie, .rc = ERR_INTERNAL};
     req_set_prefetch(rq, a, api_pending_free);
     suspend(rq);
     if (db_batch_submit(STMT_SESSION_AUTH_MODEL, p, 3, api_auth_answered, a) == 0)
@@ -288,13 +291,12 @@ int api_auth_end(struct req *rq)
     struct api_pending *a = req_prefetch(rq);
     struct api_model *pre = NULL;
     struct db_rows *row = NULL;
-    const char *token = NULL;
     int64_t since = 0;
-    int cookie = 0, rc;
 
-    if (!a || api_credential(rq, &token, &cookie) != 1)
+    if (!a)
         return ERR_INTERNAL; /* api_auth_begin left no check: cannot happen */
-    rc = a->rc;
+    const char *token = a->token;
+    int cookie = a->cookie, rc = a->rc;
     if (rc == 0) {
         rc = account_session_join_read(a->rows, account_id, session_id, &since, &row);
         a->rows = NULL; /* taken */

@@ -172,7 +172,7 @@ void db_thread_close(void)
 
 /* ---- statements and results ---- */
 
-static int params_check(enum stmt id, const struct db_param *params, int n)
+int db_params_check(enum stmt id, const struct db_param *params, int n)
 {
     int i;
 
@@ -227,7 +227,7 @@ static int db_run(struct db *db, enum stmt id, const struct db_param *params, in
 
     if (db == NULL)
         return ERR_STORAGE_DOWN;
-    if ((rc = params_check(id, params, n)) != ERR_OK || (rc = scope_check(db, id)) != ERR_OK)
+    if ((rc = db_params_check(id, params, n)) != ERR_OK || (rc = scope_check(db, id)) != ERR_OK)
         return rc;
     atomic_fetch_add_explicit(&db_statement_count, 1, memory_order_relaxed);
     return db->drv->query(db, id, params, n, rows, changes);

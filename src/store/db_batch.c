@@ -20,8 +20,9 @@
  *    return means nothing was queued, nothing will be called, and the caller
  *    runs the statement itself (db_query): batching is an optimisation,
  *    never a condition of being served.
- *  - Only SELECT statements, with at most DB_BATCH_PARAMS parameters, copied
- *    at submission: the caller's buffers may go as soon as it returns.
+ *  - Only SELECT statements, with at most DB_BATCH_PARAMS parameters that
+ *    pass db_query's own checks (db_params_check), copied at submission:
+ *    the caller's buffers may go as soon as it returns.
  *  - The queue holds at most LIMIT_DB_BATCH_QUEUE jobs and a batch at most
  *    LIMIT_DB_BATCH, taken in submission order.
  *  - A callback owns the rows it is given (db_rows_free, on any thread).
@@ -99,10 +100,12 @@ int db_batch_submit(enum stmt id, const struct db_param *p, int n, db_batch_done
     struct batch_job *j;
     int rc = ERR_UNAVAILABLE;
 
-    if (n < 0 || n > DB_BATCH_PARAMS || (n > 0 && !p) || !done || !stmt_is_select(id)) {
+    if (n > DB_BATCH_PARAMS || !done || !stmt_is_select(id)) {
         log_error("db", "BUG: statement %d cannot be batched", (int)id);
         return ERR_INTERNAL;
     }
+    if (db_params_check(id, p, n) != ERR_OK) /* what db_query checks, before the copy */
+        return ERR_INTERNAL;
     if (!(j = job_new(id, p, n)))
         return ERR_NOMEM;
     j->done = done;

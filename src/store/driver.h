@@ -72,6 +72,12 @@ struct db_rows {
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 
+/* The checks every statement's parameters pass before a driver sees them
+ * (db.c: a well-formed array, data behind every non-empty text or blob, no
+ * NUL in text); db_batch_submit runs them too. ERR_OK or ERR_INTERNAL,
+ * logged. */
+int db_params_check(enum stmt id, const struct db_param *params, int n);
+
 /* SQL of a statement for a backend (db_stmts.c). */
 const char *db_stmt_sql(enum stmt id, enum db_backend b);
 

@@ -11,7 +11,8 @@ serve other connections.
   where a statement costs no round trip; --no-db-batch turns it off.
 - The rules of the check are the same through the batcher: an unknown
   token is a 401 with the Bearer challenge (and a stale cookie is
-  removed), a cookie session reads, an API key keeps its own lookup.
+  removed), a cookie session reads, an API key keeps its own lookup, a
+  session past LIMIT_SESSION_TTL_S is a 401.
 
 No duration is asserted (bench/run.sh measures them)."""
 
@@ -20,7 +21,8 @@ import re
 import threading
 
 import requests
-from accounts_helpers import create_account, outbox
+import limits
+from accounts_helpers import ClockedStore, create_account, outbox
 from apikeys_helpers import cookie_login, create_key
 from conftest import BACKEND
 from models_helpers import create_model, model_path
@@ -158,3 +160,23 @@ def test_no_db_batch_turns_it_off(server_factory):
         assert r.status_code == 200, r.text[:200]
     assert batched(srv) == 0
     assert counter(srv, "atelier_db_batches_total") == 0
+
+
+def test_an_expired_session_is_refused_through_the_batcher(server_factory, fresh_database,
+                                                            tmp_path):
+    """The batched check dates the session with the server's clock, as the
+    synchronous one does: a session reads its model until
+    LIMIT_SESSION_TTL_S, and is a 401 after it."""
+    store = ClockedStore(server_factory, tmp_path / "data", fresh_database)
+    srv = store.start()
+    acc = create_account(srv, outbox(srv), "btx")
+    mid = create_model(srv, acc, "x", False, {"chest": 1000})["id"]
+    through = 1 if BACKEND == "postgres" else 0  # each server counts from its own start
+    srv = store.start(offset=limits.LIMIT_SESSION_TTL_S - 3600)
+    r = srv.get(model_path(mid), headers=acc.auth)
+    assert r.status_code == 200 and r.json()["id"] == mid, r.text[:200]
+    assert batched(srv) == through
+    srv = store.start(offset=limits.LIMIT_SESSION_TTL_S + 120)
+    r = srv.get(model_path(mid), headers=acc.auth)
+    assert r.status_code == 401 and r.headers.get("WWW-Authenticate") == "Bearer", r.text[:200]
+    assert batched(srv) == through

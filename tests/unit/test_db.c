@@ -28,6 +28,7 @@
 #include "store/driver.h" /* white-box: the store's own test */
 #include "store/db_schema.h"
 #include "base/err.h"
+#include "base/policy.h"
 
 #define LOCK_KEY INT64_C(424242)
 
@@ -766,6 +767,8 @@ static void test_pg_batch_threads(void **state)
     assert_true(db_batch_running());
     struct db_param w[2] = {DB_TEXT("k"), DB_BLOB("v", 1)};
     assert_int_equal(db_batch_submit(STMT_META_PUT, w, 2, batch_done, NULL), ERR_INTERNAL);
+    struct db_param nul = DB_TEXTN("batch\0x", 7); /* db_query's checks apply too */
+    assert_int_equal(db_batch_submit(STMT_META_GET, &nul, 1, batch_done, NULL), ERR_INTERNAL);
     for (int i = 0; i < BATCH_SUBMITTERS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, batch_submitter, &a), 0);
     for (int i = 0; i < BATCH_SUBMITTERS; i++) {
@@ -783,6 +786,45 @@ static void test_pg_batch_threads(void **state)
     assert_int_equal(s1 - s0, BATCH_SUBMITTERS * BATCH_JOBS);
     assert_true(b1 > b0 && b1 - b0 <= s1 - s0);
     assert_int_equal(db_batch_submit(STMT_META_GET, &p, 1, batch_done, NULL), ERR_UNAVAILABLE);
+}
+
+/* A bounded queue: while the batcher's threads wait (the table locked by
+ * another session), jobs queue up to LIMIT_DB_BATCH_QUEUE, beyond which a
+ * submit is refused and queues nothing (the caller runs its own); once the
+ * lock goes, every queued job is answered with its own row. */
+static void test_pg_batch_queue_bound(void **state)
+{
+    struct batch_answers a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct db *db = env_db(state), *locker = NULL;
+    int accepted = 0, rc = ERR_OK;
+
+    batch_keys_put(db);
+    assert_int_equal(db_open(&locker), ERR_OK);
+    assert_int_equal(
+        locker->drv->exec_script(locker, "BEGIN; LOCK TABLE meta IN ACCESS EXCLUSIVE MODE"),
+        ERR_OK);
+    assert_int_equal(db_batch_start(), ERR_OK);
+    while (rc == ERR_OK &&
+           accepted <= LIMIT_DB_BATCH_QUEUE + LIMIT_DB_BATCH_THREADS * LIMIT_DB_BATCH) {
+        struct batch_job_arg *j = malloc(sizeof *j);
+        char key[32];
+        assert_non_null(j);
+        *j = (struct batch_job_arg){.a = &a, .i = accepted % BATCH_KEYS};
+        snprintf(key, sizeof key, "batch%d", j->i);
+        struct db_param p = DB_TEXT(key);
+        if ((rc = db_batch_submit(STMT_META_GET, &p, 1, batch_done, j)) == ERR_OK)
+            accepted++;
+        else
+            free(j);
+    }
+    assert_int_equal(rc, ERR_UNAVAILABLE);
+    assert_true(accepted >= LIMIT_DB_BATCH_QUEUE);
+    assert_true(accepted <= LIMIT_DB_BATCH_QUEUE + LIMIT_DB_BATCH_THREADS * LIMIT_DB_BATCH);
+    assert_int_equal(locker->drv->exec_script(locker, "COMMIT"), ERR_OK);
+    db_batch_stop();
+    assert_int_equal(a.answered, accepted);
+    assert_int_equal(a.wrong, 0);
+    db_close(locker);
 }
 
 /* SQLite has no round trip to save: no batcher, callers run their own. */
@@ -874,10 +916,12 @@ int main(void)
     };
     const struct CMUnitTest sqlite_tests[] = {BACKEND_TESTS, cmocka_unit_test(test_file_mode),
                                               cmocka_unit_test(test_sqlite_no_batcher)};
-    const struct CMUnitTest pg_tests[] = {BACKEND_TESTS, cmocka_unit_test(test_pg_reconnect),
+    const struct CMUnitTest pg_tests[] = {BACKEND_TESTS,
+                                          cmocka_unit_test(test_pg_reconnect),
                                           cmocka_unit_test(test_pg_batch_pipeline),
                                           cmocka_unit_test(test_pg_batch_reconnect),
-                                          cmocka_unit_test(test_pg_batch_threads)};
+                                          cmocka_unit_test(test_pg_batch_threads),
+                                          cmocka_unit_test(test_pg_batch_queue_bound)};
     int failed = 0;
 
     failed += cmocka_run_group_tests_name("db_common", common, NULL, NULL);
