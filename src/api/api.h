@@ -17,7 +17,7 @@ extern const struct route_table api_routes;
  * challenge), ERR_FORBIDDEN (insufficient_scope, restricted) or another err. */
 int api_authenticate(struct req *rq);
 
-/* The same check for the session of a ROUTE_AUTH_MODEL GET, handed to the
+/* The same check for the session of a ROUTE_AUTH_MODEL route, handed to the
  * storage batcher when it runs (http_set_auth_async): begin returns 1 once
  * the check is queued (the connection suspended), 0 when the request goes
  * through api_authenticate instead; end gives api_authenticate's outcome. */

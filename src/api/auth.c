@@ -37,7 +37,7 @@
  * keep their own lookup, and the handler loads the model itself.
  *
  * On PostgreSQL that joined check of a session goes through the storage
- * batcher (store/db.h: db_batch_submit) when it runs: api_auth_begin hands
+ * batcher (store/db.h: db_batch_submit) when it runs, on every method: api_auth_begin hands
  * the statement over and the HTTP layer suspends the connection, so the
  * event thread serves others meanwhile; api_auth_end applies the same rules
  * to the answer as api_auth_session. A request the batcher cannot take
@@ -252,7 +252,7 @@ static void api_pending_free(void *p)
     }
 }
 
-static void api_auth_answered(void *arg, int rc, struct db_rows *rows)
+static void api_auth_answered(void *arg, int rc, struct db_rows *rows, int64_t changes)
 {
     struct api_pending *a = arg;
 

@@ -14,12 +14,16 @@
  *   - Handlers of ROUTE_SLOW routes run on the worker pool while MHD keeps the
  *     connection suspended, so a 15 ms argon2id hash or an image decode never
  *     stalls the event threads.
- *   - A route without a body whose authentication the async hook takes
- *     (http_set_auth_async: a session check waiting in the storage batcher)
- *     is suspended (RS_AUTH_WAIT) from the hook's suspend call until its
- *     wake; only then, on an event thread, do the rules, the query check
- *     and the handler run. The wake sets auth_woken before it resumes, so a
- *     spurious call in between finds the request still waiting.
+ *   - A request whose authentication the async hook takes (http_set_auth_async:
+ *     a session check waiting in the storage batcher) is suspended
+ *     (RS_AUTH_WAIT) from the hook's suspend call until its wake: on the
+ *     headers call for a route that takes a body, once the request is read
+ *     for one that does not. Only then, on an event thread, do the rules,
+ *     the body checks or the query check, and the handler run. Likewise a
+ *     handler whose work waits there (req_wait, RS_HANDLER_WAIT) until its
+ *     wake; then its continuation runs in its place, on an event thread.
+ *     The wake sets woken before it resumes, so a spurious call in between
+ *     finds the request still waiting.
  *   - The client IP is the peer address, or the X-Forwarded-For hop named by a
  *     configured trusted proxy; it goes to the access log and to rate limits
  *     in memory, nowhere else.
@@ -60,9 +64,10 @@
 #include "http/workers.h"
 
 /* RS_AUTH_WAIT: suspended while an asynchronous authentication waits
- * (http_set_auth_async); RS_RUNNING: suspended while a worker runs the
+ * (http_set_auth_async); RS_HANDLER_WAIT: suspended while the handler's
+ * work waits (req_wait); RS_RUNNING: suspended while a worker runs the
  * handler. */
-enum req_state { RS_BODY, RS_AUTH_WAIT, RS_RUNNING, RS_DONE };
+enum req_state { RS_BODY, RS_AUTH_WAIT, RS_HANDLER_WAIT, RS_RUNNING, RS_DONE };
 
 #define RESP_MAX_HEADERS 12
 
@@ -85,7 +90,10 @@ struct req {
     char ip[INET6_ADDRSTRLEN];
     char request_id[33];
     enum req_state state;
-    atomic_int auth_woken; /* RS_AUTH_WAIT: set by the wake, before the resume */
+    atomic_int woken; /* RS_AUTH_WAIT, RS_HANDLER_WAIT: set by the wake, before the resume */
+    req_next_fn wait_next; /* req_wait: what runs when woken */
+    void *wait_state;      /* req_wait, freed with wait_free when the request ends */
+    void (*wait_free)(void *);
     /* body */
     uint8_t *body;
     size_t body_len, body_limit;
@@ -258,6 +266,35 @@ void req_set_prefetch(struct req *rq, void *p, void (*fn)(void *))
 void *req_prefetch(struct req *rq)
 {
     return rq->prefetch;
+}
+
+int req_wait(struct req *rq, req_next_fn next, void *state, void (*fn)(void *))
+{
+    if ((rq->route->flags & ROUTE_SLOW) || rq->state != RS_BODY || !next)
+        return ERR_INTERNAL;
+    if (rq->wait_state && rq->wait_free)
+        rq->wait_free(rq->wait_state);
+    rq->wait_next = next;
+    rq->wait_state = state;
+    rq->wait_free = fn;
+    atomic_store(&rq->woken, 0);
+    rq->state = RS_HANDLER_WAIT;
+    MHD_suspend_connection(rq->conn);
+    return 0;
+}
+
+void req_wait_cancel(struct req *rq)
+{
+    if (rq->state != RS_HANDLER_WAIT)
+        return;
+    MHD_resume_connection(rq->conn);
+    rq->state = RS_BODY;
+}
+
+void req_wake(struct req *rq)
+{
+    atomic_store(&rq->woken, 1);
+    MHD_resume_connection(rq->conn);
 }
 
 /* ---- responses ---- */
@@ -555,6 +592,8 @@ static void http_req_free(struct req *rq)
     free(rq->resp_data);
     if (rq->prefetch && rq->prefetch_free)
         rq->prefetch_free(rq->prefetch);
+    if (rq->wait_state && rq->wait_free)
+        rq->wait_free(rq->wait_state);
     free(rq);
 }
 
@@ -884,18 +923,33 @@ static void http_scope_close(struct req *rq)
  * it is authenticated later (http_finish), once nothing is left to read.
  * Routes that take a body authenticate here, before it is read. Returns 0
  * to go on reading the body, -1 when a response is already set. */
+static int http_first_rest(struct req *rq);
+static int http_auth_wait(struct req *rq);
+static enum MHD_Result http_send(struct req *rq);
+
 static int http_first_call(struct req *rq, const char *url)
 {
     uint64_t declared;
-    char size[32];
-    int has_body;
 
     if (http_check_headers(rq) || http_check_target(rq, url) || http_route(rq, url))
         return -1;
-    has_body = http_body_declared(rq, &declared);
     rq->body_limit = http_route_limit(rq->route);
-    if (rq->body_limit == 0 && has_body)
+    if (rq->body_limit == 0 && http_body_declared(rq, &declared))
         return http_error(rq, ERR_TOO_LARGE, NULL, "this route takes no request body"), -1;
+    if (rq->body_limit > 0 && http_auth_wait(rq))
+        return 0; /* suspended: http_first_rest runs when the check wakes it */
+    return http_first_rest(rq);
+}
+
+/* The rest of the headers call of a route that takes a body: its
+ * authentication (done now, or woken from the async hook), then the
+ * declared size and the media type. */
+static int http_first_rest(struct req *rq)
+{
+    uint64_t declared;
+    char size[32];
+    int has_body = http_body_declared(rq, &declared);
+
     if (rq->body_limit > 0 && http_authenticate(rq)) {
         /* The refusal of a body the route could take is sent once the body
          * is read (and dropped): a proxy still sending it would see the
@@ -911,6 +965,17 @@ static int http_first_call(struct req *rq, const char *url)
     if (http_check_media(rq, has_body))
         return -1;
     return 0;
+}
+
+/* A refusal on the headers call: sent at once, on a connection that
+ * cannot go on when the body is left unread or the framing is in doubt. */
+static enum MHD_Result http_refuse_early(struct req *rq)
+{
+    uint64_t declared;
+
+    rq->close_conn = http_body_declared(rq, &declared) || rq->status == 400 || rq->status == 431 ||
+                     rq->status == 501 || rq->status == 414;
+    return http_send(rq);
 }
 
 static void http_body_append(struct req *rq, const char *data, size_t n)
@@ -955,10 +1020,16 @@ static int http_prepare_body(struct req *rq)
     return 0;
 }
 
-static void http_run(struct req *rq)
+/* What a handler (or its continuation, req_wait) returned: its answer,
+ * unless it now waits. */
+static void http_ran(struct req *rq, int rc)
 {
-    int rc = rq->route->fn(rq);
-
+    if (rq->state == RS_HANDLER_WAIT) {
+        if (rc) /* handed over, so its continuation answers */
+            log_error("http", "BUG: the handler of %s %s failed after it waited", rq->method,
+                      rq->route->pattern);
+        return;
+    }
     if (rc)
         http_answer_failure(rq, rc, NULL);
     if (!rq->responded) {
@@ -966,6 +1037,11 @@ static void http_run(struct req *rq)
                   rq->route->pattern);
         http_error(rq, ERR_INTERNAL, NULL, "%s", err_text(ERR_INTERNAL));
     }
+}
+
+static void http_run(struct req *rq)
+{
+    http_ran(rq, rq->route->fn(rq));
 }
 
 /* The auth layer's bookkeeping, outside any read scope (http_set_done). */
@@ -992,16 +1068,16 @@ static void http_auth_suspend(struct req *rq)
 
 static void http_auth_wake(struct req *rq)
 {
-    atomic_store(&rq->auth_woken, 1);
+    atomic_store(&rq->woken, 1);
     MHD_resume_connection(rq->conn);
 }
 
-/* Hand the authentication of a route without a body over to the async
- * hook: 1 when the connection now waits for its wake. */
+/* Hand the authentication over to the async hook (on the headers call of
+ * a route that takes a body, once the request is read for one that does
+ * not): 1 when the connection now waits for its wake. */
 static int http_auth_wait(struct req *rq)
 {
-    if (rq->body_limit != 0 || !(rq->route->flags & ROUTE_AUTH) || !http_auth_begin ||
-        !http_auth_end)
+    if (!(rq->route->flags & ROUTE_AUTH) || !http_auth_begin || !http_auth_end)
         return 0;
     if (http_auth_begin(rq, http_auth_suspend, http_auth_wake))
         return 1;
@@ -1080,6 +1156,8 @@ static int http_handle(struct req *rq)
     if (!(rq->route->flags & ROUTE_SLOW)) {
         http_run(rq);
         http_scope_close(rq);
+        if (rq->state == RS_HANDLER_WAIT)
+            return 0; /* suspended until its work wakes it (http_continue) */
         http_done(rq);
         return 1;
     }
@@ -1108,10 +1186,23 @@ static enum MHD_Result http_finish(struct req *rq)
         return http_send(rq); /* the refusal of http_first_call */
     if (rq->state != RS_AUTH_WAIT && http_prepare_body(rq) != 0)
         return http_send(rq);
-    if (rq->state != RS_AUTH_WAIT && http_auth_wait(rq))
+    if (rq->state != RS_AUTH_WAIT && rq->body_limit == 0 && http_auth_wait(rq))
         return MHD_YES; /* suspended until the authentication wakes it */
     if (http_finish_auth(rq) == 0 && http_handle(rq) == 0)
         return MHD_YES; /* suspended until its worker is done */
+    return http_send(rq);
+}
+
+/* A handler's work woke it (req_wake): its continuation runs in its place,
+ * and answers or waits again. */
+static enum MHD_Result http_continue(struct req *rq)
+{
+    atomic_store(&rq->woken, 0);
+    rq->state = RS_BODY;
+    http_ran(rq, rq->wait_next(rq, rq->wait_state));
+    if (rq->state == RS_HANDLER_WAIT)
+        return MHD_YES;
+    http_done(rq);
     return http_send(rq);
 }
 
@@ -1128,14 +1219,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
-        if (http_first_call(rq, url)) {
-            uint64_t declared;
-            /* body left unread, or framing in doubt: the connection cannot go on */
-            rq->close_conn = http_body_declared(rq, &declared) || rq->status == 400 ||
-                             rq->status == 431 || rq->status == 501 || rq->status == 414;
-            return http_send(rq);
-        }
-        return MHD_YES;
+        return http_first_call(rq, url) ? http_refuse_early(rq) : MHD_YES;
     }
     /* MHD asks again after a response was handed over: its queue refused it
      * without saying so (a daemon shutting down does). Close the connection. */
@@ -1143,8 +1227,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return MHD_NO;
     if (rq->state == RS_RUNNING)
         return MHD_YES; /* resumed spuriously; the worker is not done */
+    if (rq->state == RS_AUTH_WAIT && !atomic_load(&rq->woken))
+        return MHD_YES; /* resumed spuriously; the check is not answered */
+    if (rq->state == RS_AUTH_WAIT && rq->body_limit > 0) /* woken on the headers call */
+        return http_first_rest(rq) ? http_refuse_early(rq) : MHD_YES;
     if (rq->state == RS_AUTH_WAIT)
-        return atomic_load(&rq->auth_woken) ? http_finish(rq) : MHD_YES;
+        return http_finish(rq);
+    if (rq->state == RS_HANDLER_WAIT)
+        return atomic_load(&rq->woken) ? http_continue(rq) : MHD_YES;
     if (rq->state == RS_DONE)
         return http_send(rq);
     if (*upload_data_size) {

@@ -108,8 +108,9 @@ typedef int (*http_auth_fn)(struct req *rq);
 void http_set_auth(http_auth_fn fn);
 
 /* An authentication that waits for storage without holding the event
- * thread, for routes without a body (checked once the request is read).
- * begin(rq, suspend, wake) returns 0 when it does not apply: the request
+ * thread, at the moment the synchronous one would run (the headers call for
+ * a route that takes a body, once the request is read for one that does
+ * not). begin(rq, suspend, wake) returns 0 when it does not apply: the request
  * goes through the http_set_auth hook. Else it calls suspend(rq) before it
  * hands the check over, returns 1, and wake(rq) is later called exactly
  * once, from any thread; then end(rq) gives what the http_set_auth hook

@@ -53,6 +53,24 @@ const char *req_credential(struct req *rq, unsigned *flags);
 void req_set_prefetch(struct req *rq, void *p, void (*fn)(void *));
 void *req_prefetch(struct req *rq);
 
+/* A handler that waits for storage without holding its event thread (the
+ * storage batcher). req_wait(rq, next, state, fn) suspends the connection
+ * and must be called before the work is handed over; it returns 0, or an
+ * err when the request cannot wait (a ROUTE_SLOW route, which runs on a
+ * worker and may simply block; a request already waiting): then the handler
+ * goes on itself. state is the request's from then on, freed with fn when
+ * the request ends. Once the work is handed over, the handler returns 0
+ * without answering; req_wake(rq), called exactly once from any thread when
+ * the work is done, has next(rq, state) run on an event thread in the
+ * handler's place (it answers, or waits again). A hand-over that fails
+ * after req_wait is undone with req_wait_cancel(rq), which resumes the
+ * connection (state stays until the request ends), and the handler goes
+ * on itself. */
+typedef int (*req_next_fn)(struct req *rq, void *state);
+int req_wait(struct req *rq, req_next_fn next, void *state, void (*fn)(void *));
+void req_wait_cancel(struct req *rq);
+void req_wake(struct req *rq);
+
 /* ---- responses: exactly one per request ---- */
 /* body is stolen (json_decref'd by the layer). */
 int resp_json(struct req *rq, unsigned status, json_t *body);

@@ -217,52 +217,114 @@ int models_breasts_open(const char *id, const void *box, size_t n, int *breasts)
     return rc;
 }
 
-static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
+/* Seal what a write of m stores (w, which the caller releases). */
+static int model_seal_write(struct model *m, struct models_write *w)
 {
-    int64_t changed;
-    uint8_t *nb = NULL, *tb = NULL, *mb = NULL, *bb = NULL;
-    size_t nn = 0, tn = 0, mn = 0, bn = 0;
     /* written anew only when parsed; else the text as it stands
      * (models_mtext_merge) */
-    int parsed = m->measurements || !m->mtext;
-    char *mtext = parsed ? json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    int rc = parsed && !mtext ? ERR_NOMEM : 0;
+    w->parsed = m->measurements || !m->mtext;
+    if (w->parsed &&
+        !(w->mtext = json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS)))
+        return ERR_NOMEM;
+    w->now = clock_now();
+    int rc;
+    if ((rc = model_seal("models.name", m->id, m->name, &w->nb, &w->nn)) ||
+        (rc = model_seal("models.notes", m->id, m->notes, &w->tb, &w->tn)) ||
+        (rc = model_seal("models.measurements", m->id, w->parsed ? w->mtext : m->mtext, &w->mb,
+                         &w->mn)))
+        return rc;
+    return models_breasts_seal(m->id, m->breasts, &w->bb, &w->bn);
+}
 
-    if (!rc && !(rc = model_seal("models.name", m->id, m->name, &nb, &nn)) &&
-        !(rc = model_seal("models.notes", m->id, m->notes, &tb, &tn)) &&
-        !(rc = model_seal("models.measurements", m->id, parsed ? mtext : m->mtext, &mb, &mn)) &&
-        !(rc = models_breasts_seal(m->id, m->breasts, &bb, &bn))) {
-        int64_t now = clock_now();
-        struct db_param p[] = {
-            DB_TEXT(m->id),  DB_TEXT(owner),  DB_BLOB(nb, nn), tb ? DB_BLOB(tb, tn) : DB_NULL,
-            DB_BLOB(bb, bn), DB_BLOB(mb, mn), DB_INT(now),     DB_BLOB(m->stamp, m->stamp_n)};
-        int n = st == STMT_MODEL_UPDATE_IF ? 8 : 7;
-        changed = db_exec(db, st, p, n);
-        rc = changed < 0 ? (int)changed : 0;
-        if (!rc && st != STMT_MODEL_INSERT && changed == 0)
-            rc = ERR_NOT_FOUND;
-        if (!rc) { /* m is now what is stored; its text answers (models_write) */
-            if (st == STMT_MODEL_INSERT)
-                m->created_at = now;
-            m->updated_at = now;
-            free(m->stamp);
-            m->stamp = nb;
-            m->stamp_n = nn;
-            nb = NULL;
-            if (parsed) {
-                free(m->mtext);
-                m->mtext = mtext;
-                mtext = NULL;
-            }
-            json_decref(m->measurements);
-            m->measurements = NULL;
-        }
+/* The parameters of st (STMT_MODEL_INSERT, _UPDATE, _UPDATE_IF) for w; how
+ * many. */
+static int model_write_params(const char *owner, const struct model *m,
+                              const struct models_write *w, enum stmt st, struct db_param p[8])
+{
+    p[0] = DB_TEXT(m->id);
+    p[1] = DB_TEXT(owner);
+    p[2] = DB_BLOB(w->nb, w->nn);
+    p[3] = w->tb ? DB_BLOB(w->tb, w->tn) : DB_NULL;
+    p[4] = DB_BLOB(w->bb, w->bn);
+    p[5] = DB_BLOB(w->mb, w->mn);
+    p[6] = DB_INT(w->now);
+    p[7] = DB_BLOB(m->stamp, m->stamp_n);
+    return st == STMT_MODEL_UPDATE_IF ? 8 : 7;
+}
+
+/* The outcome of w's statement st (rc, rows changed); once stored, m is
+ * what is stored, and its text answers (models_write). */
+static int model_written(struct model *m, struct models_write *w, enum stmt st, int rc,
+                         int64_t changed)
+{
+    if (!rc && st != STMT_MODEL_INSERT && changed == 0)
+        rc = ERR_NOT_FOUND;
+    if (rc)
+        return rc;
+    if (st == STMT_MODEL_INSERT)
+        m->created_at = w->now;
+    m->updated_at = w->now;
+    free(m->stamp);
+    m->stamp = w->nb;
+    m->stamp_n = w->nn;
+    w->nb = NULL;
+    if (w->parsed) {
+        free(m->mtext);
+        m->mtext = w->mtext;
+        w->mtext = NULL;
     }
-    free(bb);
-    free(mtext);
-    free(nb);
-    free(tb);
-    free(mb);
+    json_decref(m->measurements);
+    m->measurements = NULL;
+    return 0;
+}
+
+void models_write_release(struct models_write *w)
+{
+    free(w->bb);
+    free(w->mtext);
+    free(w->nb);
+    free(w->tb);
+    free(w->mb);
+    memset(w, 0, sizeof *w);
+}
+
+static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
+{
+    struct models_write w = {0};
+    struct db_param p[8];
+    int rc = model_seal_write(m, &w);
+
+    if (!rc) {
+        int64_t changed = db_exec(db, st, p, model_write_params(owner, m, &w, st, p));
+        rc = model_written(m, &w, st, changed < 0 ? (int)changed : 0, changed);
+    }
+    models_write_release(&w);
+    return rc;
+}
+
+static enum stmt model_update_stmt(const struct model *m)
+{
+    return m->stamp ? STMT_MODEL_UPDATE_IF : STMT_MODEL_UPDATE;
+}
+
+int models_update_submit(const char *owner, struct model *m, struct models_write *w,
+                         db_batch_done_fn done, void *arg)
+{
+    struct db_param p[8];
+    enum stmt st = model_update_stmt(m);
+    int rc = model_seal_write(m, w);
+
+    if (rc)
+        return rc;
+    if (db_batch_submit(st, p, model_write_params(owner, m, w, st, p), done, arg) != ERR_OK)
+        return ERR_UNAVAILABLE; /* the caller runs it itself */
+    return ERR_OK;
+}
+
+int models_update_finish(struct model *m, struct models_write *w, int rc, int64_t changed)
+{
+    rc = model_written(m, w, model_update_stmt(m), rc, changed);
+    models_write_release(w);
     return rc;
 }
 
@@ -458,7 +520,7 @@ static json_t *models_json(const struct model *m)
 
 int models_update(struct db *db, const char *owner, struct model *m)
 {
-    return model_store(db, owner, m, m->stamp ? STMT_MODEL_UPDATE_IF : STMT_MODEL_UPDATE);
+    return model_store(db, owner, m, model_update_stmt(m));
 }
 
 /* The number of models of owner is below the limit (ERR_CONFLICT if not). */

@@ -11,6 +11,7 @@
 
 #include "atelier/draft.h"
 #include "base/token.h"
+#include "store/db.h"
 
 struct db;
 struct db_rows;
@@ -75,6 +76,26 @@ int models_insert(struct db *db, const char *owner, struct model *m);
  * the model is gone or was written by someone else since m was read (load
  * it again to tell). A model without a stamp is stored whatever is there. */
 int models_update(struct db *db, const char *owner, struct model *m);
+
+/* The same write of m through the storage batcher (store/db.h), for a
+ * caller that must not wait for it: w receives what was sealed, done(arg,
+ * rc, rows, changes) is called once when it ran (on the batch thread: free
+ * rows, keep rc and changes, wake the caller), and then
+ * models_update_finish(m, w, rc, changes) gives what models_update would
+ * have and releases w. ERR_UNAVAILABLE: the batcher did not take it (not
+ * running, queue full), call models_update instead; any other error is
+ * the write's (nothing was queued). Release w in every case but ERR_OK. */
+struct models_write {
+    uint8_t *nb, *tb, *mb, *bb; /* sealed name (the new stamp), notes, measurements, flag */
+    size_t nn, tn, mn, bn;
+    char *mtext; /* the measurements text written, when m's were parsed */
+    int parsed;
+    int64_t now;
+};
+int models_update_submit(const char *owner, struct model *m, struct models_write *w,
+                         db_batch_done_fn done, void *arg);
+int models_update_finish(struct model *m, struct models_write *w, int rc, int64_t changed);
+void models_write_release(struct models_write *w);
 
 /* Delete owner's model id (and its avatar). 0 or ERR_NOT_FOUND. */
 int models_delete(struct db *db, const char *id, const char *owner);

@@ -166,22 +166,24 @@ void db_maint_stop(void);
  * thread (commands, unit tests) it checks now on the calling thread. */
 int db_health(void);
 
-/* The storage batcher (db_batch.c): SELECTs of threads that must not wait
- * for them, sent together on one connection (PostgreSQL: one pipeline, one
- * round trip per batch). Started by `atelier serve` on PostgreSQL
+/* The storage batcher (db_batch.c): statements of threads that must not
+ * wait for them, sent together on one connection (PostgreSQL: one pipeline,
+ * one round trip per batch; each write commits alone, the SELECTs between
+ * two writes share one implicit transaction). Started by `atelier serve` on PostgreSQL
  * (db_batch_start does nothing on SQLite, where a statement costs no round
  * trip); stopped before the HTTP daemon: db_batch_stop answers every queued
  * job first.
  *
  * db_batch_submit copies the parameters and returns ERR_OK when the job is
- * queued: done(arg, rc, rows) is then called exactly once, on the batch
- * thread, with what db_query would have returned (rows only when rc is
- * ERR_OK; the callee frees them with db_rows_free, on any thread). Any other
+ * queued: done(arg, rc, rows, changes) is then called exactly once, on the
+ * batch thread, with what db_query (rows) and db_exec (changes) would have
+ * given (rows, possibly empty, only when rc is ERR_OK; the callee frees them
+ * with db_rows_free, on any thread). Any other
  * return (not running, queue full, out of memory) queued nothing: the caller
  * runs the statement itself. db_batch_running is a cheap hint for callers
  * that would otherwise prepare a job in vain. db_batch_counts: batches sent
  * and the statements they carried, since start-up (for /metrics). */
-typedef void (*db_batch_done_fn)(void *arg, int rc, struct db_rows *rows);
+typedef void (*db_batch_done_fn)(void *arg, int rc, struct db_rows *rows, int64_t changes);
 int db_batch_start(void);
 void db_batch_stop(void);
 bool db_batch_running(void);

@@ -1,6 +1,6 @@
 /*
- * db_batch.c - the storage batcher: SELECTs handed over by threads that do
- * not want to wait for them, sent together on one connection in as few
+ * db_batch.c - the storage batcher: statements handed over by threads that
+ * do not want to wait for them, sent together on one connection in as few
  * round trips as the backend allows (PostgreSQL: one pipeline per batch,
  * db_pg.c run_batch), each answered through its caller's callback.
  *
@@ -20,9 +20,13 @@
  *    return means nothing was queued, nothing will be called, and the caller
  *    runs the statement itself (db_query): batching is an optimisation,
  *    never a condition of being served.
- *  - Only SELECT statements, with at most DB_BATCH_PARAMS parameters that
- *    pass db_query's own checks (db_params_check), copied at submission:
- *    the caller's buffers may go as soon as it returns.
+ *  - Only single statements that need no transaction of the caller's
+ *    (SELECT, INSERT, UPDATE, DELETE; never BEGIN, COMMIT or ROLLBACK), with
+ *    at most DB_BATCH_PARAMS parameters that pass db_query's own checks
+ *    (db_params_check), copied at submission: the caller's buffers may go
+ *    as soon as it returns. A write commits alone (run_batch), and one
+ *    left unanswered by a lost connection runs again, as db_query retries
+ *    it: the project's writes are idempotent or collide on a random key.
  *  - The queue holds at most LIMIT_DB_BATCH_QUEUE jobs and a batch at most
  *    LIMIT_DB_BATCH, taken in submission order.
  *  - A callback owns the rows it is given (db_rows_free, on any thread).
@@ -88,11 +92,16 @@ static struct batch_job *job_new(enum stmt id, const struct db_param *p, int n)
     return j;
 }
 
-static bool stmt_is_select(enum stmt id)
+static bool stmt_batchable(enum stmt id)
 {
+    static const char *const verbs[] = {"SELECT ", "INSERT ", "UPDATE ", "DELETE "};
     const char *sql = db_stmt_sql(id, db_backend());
 
-    return sql != NULL && strncmp(sql, "SELECT", 6) == 0;
+    for (size_t i = 0; sql && i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strncmp(sql, verbs[i], strlen(verbs[i])) == 0)
+            return true;
+    }
+    return false;
 }
 
 int db_batch_submit(enum stmt id, const struct db_param *p, int n, db_batch_done_fn done, void *arg)
@@ -100,7 +109,7 @@ int db_batch_submit(enum stmt id, const struct db_param *p, int n, db_batch_done
     struct batch_job *j;
     int rc = ERR_UNAVAILABLE;
 
-    if (n > DB_BATCH_PARAMS || !done || !stmt_is_select(id)) {
+    if (n > DB_BATCH_PARAMS || !done || !stmt_batchable(id)) {
         log_error("db", "BUG: statement %d cannot be batched", (int)id);
         return ERR_INTERNAL;
     }
@@ -142,7 +151,9 @@ static void batch_run(struct db *db, struct batch_job **jobs, int n)
     atomic_fetch_add_explicit(&batch_count, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&batch_statements, (uint64_t)n, memory_order_relaxed);
     for (int i = 0; i < n; i++) {
-        jobs[i]->done(jobs[i]->arg, items[i].rc, items[i].rc == ERR_OK ? items[i].rows : NULL);
+        bool ok = items[i].rc == ERR_OK;
+        jobs[i]->done(jobs[i]->arg, items[i].rc, ok ? items[i].rows : NULL,
+                      ok ? items[i].changes : 0);
         free(jobs[i]);
     }
 }

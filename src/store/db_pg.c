@@ -18,7 +18,9 @@
  *    ROLLBACK, which then succeeds without a round trip. Session advisory
  *    locks are gone too.
  *  - A batch (run_batch, for db_batch.c) goes in one pipeline: every
- *    statement sent, one sync, the answers read in order. Its cursors are
+ *    statement sent, a sync point after each write and after each run of
+ *    SELECTs (so a write commits alone and no failure aborts it), the
+ *    answers read in order. Its cursors are
  *    detached (their own allocation, pointing at no connection), so they can
  *    be read and freed on another thread. A statement the pipeline did not
  *    answer (aborted by an earlier error, or the connection lost) then runs
@@ -26,8 +28,10 @@
  *    terminated): a batch's outcome per statement is what db_query would
  *    have given. Once a lone run finds the server unreachable, the rest of
  *    the batch fails with it instead of each waiting for a connection.
- *    Batches are small SELECTs, at most LIMIT_DB_BATCH at a time, so the
- *    blocking connection cannot deadlock on full socket buffers.
+ *    Batches are small, at most LIMIT_DB_BATCH statements of a few KiB
+ *    at a time; and libpq reads what the server sends while its own sends
+ *    would block, so the blocking connection cannot deadlock on full
+ *    socket buffers.
  *  - Errors are logged with SQLSTATE, constraint and the primary message,
  *    except for data exceptions (class 22), whose messages can quote values.
  *    The connection URL is never logged.
@@ -583,18 +587,31 @@ static void pipe_answer(struct pg_db *c, struct db_batch_item *it, PGresult *res
         PQclear(res);
         return;
     }
+    it->changes = cmd_changes(res);
     it->rows = rows_detached(res, (int)it->id);
     it->rc = it->rows != NULL ? ERR_OK : ERR_NOMEM;
 }
 
+static bool stmt_writes(enum stmt id)
+{
+    const char *sql = db_stmt_sql(id, DB_POSTGRES);
+
+    return sql != NULL && strncmp(sql, "SELECT", 6) != 0;
+}
+
 /* Prepare what this session lacks (outside the pipeline: PQprepare waits)
- * and send every item; the number sent, which are the first ones. */
-static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n)
+ * and send every item; the number sent, which are the first ones, and in
+ * *syncs the sync points sent. A write goes between two sync points, so it
+ * commits alone and no other statement's failure aborts it; the SELECTs
+ * between two writes share one. */
+static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n, int *syncs)
 {
     struct pg_params pp;
     char name[16];
+    bool open = false; /* statements sent since the last sync point */
     int i;
 
+    *syncs = 0;
     for (i = 0; i < n; i++) {
         if (stmt_prepare(c, items[i].id, name) != ERR_OK || items[i].n != c->nparams[items[i].id])
             return 0; /* each runs alone, where the error is logged and returned */
@@ -602,6 +619,10 @@ static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n)
     if (!PQenterPipelineMode(c->conn))
         return 0;
     for (i = 0; i < n; i++) {
+        bool writes = stmt_writes(items[i].id);
+        if (writes && open && !PQpipelineSync(c->conn))
+            return 0;
+        *syncs += writes && open;
         snprintf(name, sizeof name, "s%d", (int)items[i].id);
         if (params_build(items[i].id, items[i].p, items[i].n, &pp) != ERR_OK)
             break;
@@ -610,17 +631,24 @@ static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n)
         free(pp.values);
         if (!ok)
             break;
+        open = !writes;
+        if (writes && !PQpipelineSync(c->conn))
+            return 0;
+        *syncs += writes;
     }
-    return PQpipelineSync(c->conn) ? i : 0;
+    if (open && !PQpipelineSync(c->conn))
+        return 0;
+    *syncs += open;
+    return *syncs > 0 ? i : 0;
 }
 
-/* Read the answers of the first sent items, in order, up to the sync
- * point. Returns 0 when the pipeline ended cleanly. Each statement's
- * results end with a NULL from PQgetResult; so at most 2 reads per item,
- * plus the sync, on a healthy connection. */
-static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent)
+/* Read the answers of the first sent items, in order, up to the last of
+ * their syncs sync points. Returns 0 when the pipeline ended cleanly. Each
+ * statement's results end with a NULL from PQgetResult; so at most 2 reads
+ * per item and per sync point on a healthy connection. */
+static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent, int syncs)
 {
-    int i = 0, reads = 0, max_reads = 2 * sent + 2;
+    int i = 0, reads = 0, max_reads = 2 * sent + 2 * syncs + 2;
     bool answered = false;
 
     while (reads++ < max_reads) {
@@ -637,7 +665,11 @@ static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent)
         }
         if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
             PQclear(res);
-            return i == sent ? 0 : -1;
+            if (answered) /* no NULL came between: cannot happen */
+                return -1;
+            if (--syncs == 0)
+                return i == sent ? 0 : -1;
+            continue;
         }
         if (i >= sent || answered) { /* a second result for one statement */
             PQclear(res);
@@ -660,6 +692,7 @@ static int pipe_alone(struct pg_db *c, struct db_batch_item *it)
         return rc;
     PGresult *res = c->rows.res;
     c->rows = (struct pg_rows){.base.db = &c->base};
+    it->changes = changes;
     it->rows = rows_detached(res, (int)it->id);
     return it->rows != NULL ? ERR_OK : ERR_NOMEM;
 }
@@ -667,14 +700,15 @@ static int pipe_alone(struct pg_db *c, struct db_batch_item *it)
 static void pg_run_batch(struct db *db, struct db_batch_item *items, int n)
 {
     struct pg_db *c = (struct pg_db *)db;
-    int i, sent = 0;
+    int i, sent = 0, syncs = 0;
 
     for (i = 0; i < n; i++) {
         items[i].rc = PIPE_PENDING;
         items[i].rows = NULL;
+        items[i].changes = 0;
     }
     if (c->rows.res == NULL && !c->in_tx && conn_ready(c) == ERR_OK &&
-        (sent = pipe_send(c, items, n)) > 0 && pipe_read(c, items, sent) == 0) {
+        (sent = pipe_send(c, items, n, &syncs)) > 0 && pipe_read(c, items, sent, syncs) == 0) {
         (void)PQexitPipelineMode(c->conn);
     } else if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c->conn)) {
         /* answers still owed on a live connection: start a clean session */

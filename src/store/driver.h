@@ -17,6 +17,7 @@ struct db_batch_item {
     int rc;               /* set by run_batch: ERR_OK or the statement's error */
     struct db_rows *rows; /* set by run_batch on success: a detached cursor the
                              caller frees with db_rows_free, on any thread */
+    int64_t changes;      /* set by run_batch on success: rows a write changed */
 };
 
 struct db_driver {
@@ -41,9 +42,10 @@ struct db_driver {
     /* Background upkeep on the maintenance thread's connection, after a WAL
      * hook's wake-up or once a tick (SQLite: checkpoints); NULL for none. */
     void (*maintain)(struct db *db, bool tick);
-    /* Run items[0..n) (SELECTs outside any transaction) in as few round
-     * trips as the backend allows, each with the outcome db_query would have
-     * given it; NULL when the backend has no cheaper way than one by one
+    /* Run items[0..n) (outside any transaction) in as few round trips as
+     * the backend allows, each with the outcome db_query would have given
+     * it; a write commits alone, so one statement's failure never undoes
+     * another's. NULL when the backend has no cheaper way than one by one
      * (SQLite, in process). */
     void (*run_batch)(struct db *db, struct db_batch_item *items, int n);
 };

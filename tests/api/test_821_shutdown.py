@@ -109,3 +109,23 @@ def test_sigterm_while_model_reads_wait_for_storage(server_factory, fresh_databa
            f"Authorization: {acc.auth['Authorization']}\r\n\r\n").encode()
     assert srv.stop() is None
     _stop_under_traffic(server_factory, data_dir, fresh_database, ROUNDS // 2, raw, 200)
+
+
+def test_sigterm_while_model_writes_wait_for_storage(server_factory, fresh_database, tmp_path):
+    """The same with PATCHes of one model, whose UPDATEs wait in the storage
+    batcher on PostgreSQL with their connections suspended (and whose lost
+    races go on synchronously when woken): every answer is a whole 200, and
+    the server exits cleanly."""
+    from accounts_helpers import create_account, outbox
+    from models_helpers import create_model, model_path
+
+    data_dir = str(tmp_path / "data")
+    srv = server_factory.start(data_dir=data_dir, database=fresh_database)
+    acc = create_account(srv, outbox(srv), "stopw")
+    mid = create_model(srv, acc, "stopw", False, {"chest": 1000})["id"]
+    body = b'{"measurements":{"chest":1001}}'
+    raw = (f"PATCH {model_path(mid)} HTTP/1.1\r\nHost: t\r\n"
+           f"Authorization: {acc.auth['Authorization']}\r\n"
+           f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    assert srv.stop() is None
+    _stop_under_traffic(server_factory, data_dir, fresh_database, ROUNDS // 2, raw, 200)

@@ -674,6 +674,56 @@ static void test_pg_batch_pipeline(void **state)
     }
 }
 
+/* Writes in a pipeline: each commits alone, so one that fails undoes
+ * neither the writes before it nor the reads around it; a read after a
+ * write sees it; each write's rows changed are its own. */
+static void test_pg_batch_writes(void **state)
+{
+    static const char bad[] = "batch\xff\xfe"; /* not UTF-8: the server refuses it */
+    struct db *db = env_db(state), *other = NULL;
+    char one[32], two[32]; /* this run's own: a value left by an earlier run proves nothing */
+    snprintf(one, sizeof one, "one %ld", (long)getpid());
+    snprintf(two, sizeof two, "two %ld", (long)getpid());
+    struct db_param put1[2] = {DB_TEXT("wbatch1"), DB_BLOB(one, strlen(one))};
+    struct db_param putbad[2] = {DB_TEXT(bad), DB_BLOB("bad", 3)};
+    struct db_param put2[2] = {DB_TEXT("wbatch2"), DB_BLOB(two, strlen(two))};
+    struct db_param get1 = DB_TEXT("wbatch1"), get2 = DB_TEXT("wbatch2");
+    struct db_batch_item items[] = {
+        {.id = STMT_META_PUT, .p = put1, .n = 2}, {.id = STMT_META_GET, .p = &get1, .n = 1},
+        {.id = STMT_META_PUT, .p = putbad, .n = 2}, {.id = STMT_META_GET, .p = &get1, .n = 1},
+        {.id = STMT_META_PUT, .p = put2, .n = 2}, {.id = STMT_META_GET, .p = &get2, .n = 1},
+    };
+    const char *seen[] = {NULL, one, NULL, one, NULL, two};
+    size_t len = 0;
+    void *v = NULL;
+
+    db->drv->run_batch(db, items, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(items[i].rc, i == 2 ? ERR_INTERNAL : ERR_OK);
+        if (items[i].rc != ERR_OK)
+            continue;
+        assert_int_equal(items[i].changes, items[i].id == STMT_META_PUT ? 1 : 0);
+        assert_int_equal(db_next(items[i].rows), seen[i] != NULL);
+        if (seen[i]) {
+            const void *b = db_col_blob(items[i].rows, 0, &len);
+            assert_int_equal(len, strlen(seen[i]));
+            assert_memory_equal(b, seen[i], len);
+        }
+        db_rows_free(items[i].rows);
+    }
+    /* committed: another session sees both good writes */
+    assert_int_equal(db_open(&other), ERR_OK);
+    assert_non_null(v = meta_get(other, "wbatch1", &len));
+    assert_int_equal(len, strlen(one));
+    assert_memory_equal(v, one, len);
+    free(v);
+    assert_non_null(v = meta_get(other, "wbatch2", &len));
+    assert_int_equal(len, strlen(two));
+    assert_memory_equal(v, two, len);
+    free(v);
+    db_close(other);
+}
+
 /* The batch's connection killed: every statement still answered, through
  * a fresh one (as db_query's retry does). */
 static void test_pg_batch_reconnect(void **state)
@@ -708,7 +758,7 @@ struct batch_job_arg {
     int i;
 };
 
-static void batch_done(void *arg, int rc, struct db_rows *rows)
+static void batch_done(void *arg, int rc, struct db_rows *rows, int64_t changes)
 {
     struct batch_job_arg *j = arg;
     char want[32];
@@ -765,8 +815,7 @@ static void test_pg_batch_threads(void **state)
     assert_int_equal(db_batch_submit(STMT_META_GET, &p, 1, batch_done, NULL), ERR_UNAVAILABLE);
     assert_int_equal(db_batch_start(), ERR_OK);
     assert_true(db_batch_running());
-    struct db_param w[2] = {DB_TEXT("k"), DB_BLOB("v", 1)};
-    assert_int_equal(db_batch_submit(STMT_META_PUT, w, 2, batch_done, NULL), ERR_INTERNAL);
+    assert_int_equal(db_batch_submit(STMT_BEGIN, NULL, 0, batch_done, NULL), ERR_INTERNAL);
     struct db_param nul = DB_TEXTN("batch\0x", 7); /* db_query's checks apply too */
     assert_int_equal(db_batch_submit(STMT_META_GET, &nul, 1, batch_done, NULL), ERR_INTERNAL);
     for (int i = 0; i < BATCH_SUBMITTERS; i++)
@@ -919,6 +968,7 @@ int main(void)
     const struct CMUnitTest pg_tests[] = {BACKEND_TESTS,
                                           cmocka_unit_test(test_pg_reconnect),
                                           cmocka_unit_test(test_pg_batch_pipeline),
+                                          cmocka_unit_test(test_pg_batch_writes),
                                           cmocka_unit_test(test_pg_batch_reconnect),
                                           cmocka_unit_test(test_pg_batch_threads),
                                           cmocka_unit_test(test_pg_batch_queue_bound)};
