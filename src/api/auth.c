@@ -37,10 +37,11 @@
  * keep their own lookup, and the handler loads the model itself.
  *
  * On PostgreSQL that joined check of a session goes through the storage
- * batcher (store/db.h: db_batch_submit) when it runs, on every method: api_auth_begin hands
- * the statement over and the HTTP layer suspends the connection, so the
- * event thread serves others meanwhile; api_auth_end applies the same rules
- * to the answer as api_auth_session. A request the batcher cannot take
+ * batcher (store/db.h: db_batch_submit) when it runs, on every method:
+ * api_auth_begin hands the statement over and the HTTP layer suspends the
+ * connection (on the headers call of a route that takes a body, such as a
+ * PATCH), so the event thread serves others meanwhile; api_auth_end
+ * applies the same rules to the answer as api_auth_session. A request the batcher cannot take
  * (not running, queue full) is checked on the event thread as before.
  */
 #include <stdlib.h>

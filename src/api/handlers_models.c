@@ -12,6 +12,11 @@
  *     service stores it; a request that would break this changes nothing.
  *   - The owner is always the authenticated account (req_account): another
  *     account's model answers the 404 of one that does not exist.
+ *   - A write of an existing model (PATCH, PUT of the measurements) is a
+ *     compare-and-set on the model's stamp; a write that lost the race reads
+ *     the model again and reapplies its change, and the last try locks it.
+ *     On PostgreSQL its UPDATE waits in the storage batcher with the
+ *     request suspended (req_wait), and the continuation answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,8 +207,8 @@ typedef int (*model_answer_fn)(struct req *rq, struct model *m);
 
 /* After m's write lost the race: read it again, apply change to that, and
  * store it; the last try in a transaction that locks the model. */
-static int model_write_again(struct req *rq, struct db *db, struct model *m,
-                             model_change_fn change, json_t *arg)
+static int model_write_again(struct req *rq, struct db *db, struct model *m, model_change_fn change,
+                             json_t *arg)
 {
     const char *id = req_param(rq, "id"), *owner = req_account(rq);
     int rc;
@@ -230,7 +235,7 @@ static int model_write_again(struct req *rq, struct db *db, struct model *m,
 struct model_wait {
     struct req *rq;
     struct model m;
-    struct models_write w;
+    struct models_sealed w;
     model_change_fn change;
     json_t *arg; /* change's, a reference of its own */
     model_answer_fn answer;
@@ -243,7 +248,7 @@ static void model_wait_free(void *p)
     struct model_wait *mw = p;
 
     models_release(&mw->m);
-    models_write_release(&mw->w);
+    models_sealed_release(&mw->w);
     json_decref(mw->arg);
     free(mw);
 }
@@ -278,16 +283,16 @@ static int model_wait_woken(struct req *rq, void *state)
  * zeroed; model_wait_woken answers), ERR_UNAVAILABLE when the caller
  * stores it itself (no batcher: SQLite, --no-db-batch, a full queue), else
  * the write's error. */
-static int model_write_async(struct req *rq, struct model *m, model_change_fn change,
-                             json_t *arg, model_answer_fn answer)
+static int model_write_async(struct req *rq, struct model *m, model_change_fn change, json_t *arg,
+                             model_answer_fn answer)
 {
     struct model_wait *mw;
     int rc;
 
     if (!db_batch_running() || !(mw = calloc(1, sizeof *mw)))
         return ERR_UNAVAILABLE;
-    *mw = (struct model_wait){
-        .rq = rq, .change = change, .arg = json_incref(arg), .answer = answer};
+    *mw =
+        (struct model_wait){.rq = rq, .change = change, .arg = json_incref(arg), .answer = answer};
     if (req_wait(rq, model_wait_woken, mw, model_wait_free)) {
         model_wait_free(mw);
         return ERR_UNAVAILABLE;
@@ -297,7 +302,7 @@ static int model_write_async(struct req *rq, struct model *m, model_change_fn ch
     if ((rc = models_update_submit(req_account(rq), &mw->m, &mw->w, model_wait_answered, mw)) ==
         ERR_OK)
         return ERR_OK;
-    models_write_release(&mw->w);
+    models_sealed_release(&mw->w);
     *m = mw->m;
     memset(&mw->m, 0, sizeof mw->m);
     req_wait_cancel(rq); /* mw stays with the request, empty, until it ends */

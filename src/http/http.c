@@ -90,7 +90,7 @@ struct req {
     char ip[INET6_ADDRSTRLEN];
     char request_id[33];
     enum req_state state;
-    atomic_int woken; /* RS_AUTH_WAIT, RS_HANDLER_WAIT: set by the wake, before the resume */
+    atomic_int woken;      /* RS_AUTH_WAIT, RS_HANDLER_WAIT: set by the wake, before the resume */
     req_next_fn wait_next; /* req_wait: what runs when woken */
     void *wait_state;      /* req_wait, freed with wait_free when the request ends */
     void (*wait_free)(void *);

@@ -218,7 +218,7 @@ int models_breasts_open(const char *id, const void *box, size_t n, int *breasts)
 }
 
 /* Seal what a write of m stores (w, which the caller releases). */
-static int model_seal_write(struct model *m, struct models_write *w)
+static int model_seal_write(struct model *m, struct models_sealed *w)
 {
     /* written anew only when parsed; else the text as it stands
      * (models_mtext_merge) */
@@ -239,7 +239,7 @@ static int model_seal_write(struct model *m, struct models_write *w)
 /* The parameters of st (STMT_MODEL_INSERT, _UPDATE, _UPDATE_IF) for w; how
  * many. */
 static int model_write_params(const char *owner, const struct model *m,
-                              const struct models_write *w, enum stmt st, struct db_param p[8])
+                              const struct models_sealed *w, enum stmt st, struct db_param p[8])
 {
     p[0] = DB_TEXT(m->id);
     p[1] = DB_TEXT(owner);
@@ -254,7 +254,7 @@ static int model_write_params(const char *owner, const struct model *m,
 
 /* The outcome of w's statement st (rc, rows changed); once stored, m is
  * what is stored, and its text answers (models_write). */
-static int model_written(struct model *m, struct models_write *w, enum stmt st, int rc,
+static int model_written(struct model *m, struct models_sealed *w, enum stmt st, int rc,
                          int64_t changed)
 {
     if (!rc && st != STMT_MODEL_INSERT && changed == 0)
@@ -278,7 +278,7 @@ static int model_written(struct model *m, struct models_write *w, enum stmt st, 
     return 0;
 }
 
-void models_write_release(struct models_write *w)
+void models_sealed_release(struct models_sealed *w)
 {
     free(w->bb);
     free(w->mtext);
@@ -290,7 +290,7 @@ void models_write_release(struct models_write *w)
 
 static int model_store(struct db *db, const char *owner, struct model *m, enum stmt st)
 {
-    struct models_write w = {0};
+    struct models_sealed w = {0};
     struct db_param p[8];
     int rc = model_seal_write(m, &w);
 
@@ -298,7 +298,7 @@ static int model_store(struct db *db, const char *owner, struct model *m, enum s
         int64_t changed = db_exec(db, st, p, model_write_params(owner, m, &w, st, p));
         rc = model_written(m, &w, st, changed < 0 ? (int)changed : 0, changed);
     }
-    models_write_release(&w);
+    models_sealed_release(&w);
     return rc;
 }
 
@@ -307,7 +307,7 @@ static enum stmt model_update_stmt(const struct model *m)
     return m->stamp ? STMT_MODEL_UPDATE_IF : STMT_MODEL_UPDATE;
 }
 
-int models_update_submit(const char *owner, struct model *m, struct models_write *w,
+int models_update_submit(const char *owner, struct model *m, struct models_sealed *w,
                          db_batch_done_fn done, void *arg)
 {
     struct db_param p[8];
@@ -321,10 +321,10 @@ int models_update_submit(const char *owner, struct model *m, struct models_write
     return ERR_OK;
 }
 
-int models_update_finish(struct model *m, struct models_write *w, int rc, int64_t changed)
+int models_update_finish(struct model *m, struct models_sealed *w, int rc, int64_t changed)
 {
     rc = model_written(m, w, model_update_stmt(m), rc, changed);
-    models_write_release(w);
+    models_sealed_release(w);
     return rc;
 }
 

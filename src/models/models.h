@@ -85,17 +85,17 @@ int models_update(struct db *db, const char *owner, struct model *m);
  * have and releases w. ERR_UNAVAILABLE: the batcher did not take it (not
  * running, queue full), call models_update instead; any other error is
  * the write's (nothing was queued). Release w in every case but ERR_OK. */
-struct models_write {
+struct models_sealed {
     uint8_t *nb, *tb, *mb, *bb; /* sealed name (the new stamp), notes, measurements, flag */
     size_t nn, tn, mn, bn;
     char *mtext; /* the measurements text written, when m's were parsed */
     int parsed;
     int64_t now;
 };
-int models_update_submit(const char *owner, struct model *m, struct models_write *w,
+int models_update_submit(const char *owner, struct model *m, struct models_sealed *w,
                          db_batch_done_fn done, void *arg);
-int models_update_finish(struct model *m, struct models_write *w, int rc, int64_t changed);
-void models_write_release(struct models_write *w);
+int models_update_finish(struct model *m, struct models_sealed *w, int rc, int64_t changed);
+void models_sealed_release(struct models_sealed *w);
 
 /* Delete owner's model id (and its avatar). 0 or ERR_NOT_FOUND. */
 int models_delete(struct db *db, const char *id, const char *owner);

@@ -689,9 +689,9 @@ static void test_pg_batch_writes(void **state)
     struct db_param put2[2] = {DB_TEXT("wbatch2"), DB_BLOB(two, strlen(two))};
     struct db_param get1 = DB_TEXT("wbatch1"), get2 = DB_TEXT("wbatch2");
     struct db_batch_item items[] = {
-        {.id = STMT_META_PUT, .p = put1, .n = 2}, {.id = STMT_META_GET, .p = &get1, .n = 1},
+        {.id = STMT_META_PUT, .p = put1, .n = 2},   {.id = STMT_META_GET, .p = &get1, .n = 1},
         {.id = STMT_META_PUT, .p = putbad, .n = 2}, {.id = STMT_META_GET, .p = &get1, .n = 1},
-        {.id = STMT_META_PUT, .p = put2, .n = 2}, {.id = STMT_META_GET, .p = &get2, .n = 1},
+        {.id = STMT_META_PUT, .p = put2, .n = 2},   {.id = STMT_META_GET, .p = &get2, .n = 1},
     };
     const char *seen[] = {NULL, one, NULL, one, NULL, two};
     size_t len = 0;
