@@ -12,11 +12,10 @@
  *     service stores it; a request that would break this changes nothing.
  *   - The owner is always the authenticated account (req_account): another
  *     account's model answers the 404 of one that does not exist.
- *   - A write of an existing model (PATCH, PUT of the measurements) is a
- *     compare-and-set on the model's stamp; a write that lost the race reads
- *     the model again and reapplies its change, and the last try locks it.
- *     On PostgreSQL its UPDATE waits in the storage batcher with the
- *     request suspended (req_wait), and the continuation answers.
+ *   - A write of an existing model (PATCH, PUT of the measurements) goes
+ *     through model_write (api/model_write.c): a compare-and-set on the
+ *     model's stamp, on PostgreSQL through the storage batcher, with the
+ *     writes of one model taking turns.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "api/api.h"
 #include "api/handlers.h"
 #include "api/input.h"
+#include "api/model_write.h"
 #include "atelier/draft.h"
 #include "models/models.h"
 #include "api/pictures.h"
@@ -192,140 +192,6 @@ static int model_of_request(struct req *rq, struct db *db, struct model *m)
     if (api_model_take(rq, m, &rc))
         return rc;
     return models_load(db, req_param(rq, "id"), req_account(rq), m);
-}
-
-/* A write of m that lost the race to another writer since m was read
- * (models_update: ERR_NOT_FOUND) reads the model again and retries without
- * a lock this often in all; then it reads and writes in a transaction that
- * locks the model, which always gets through. */
-#define MODEL_WRITE_TRIES 2
-
-/* A change to a model (0, or an err answered by it, e.g. 422), and the
- * answer to a request once the changed model is stored. */
-typedef int (*model_change_fn)(struct req *rq, struct model *m, json_t *arg);
-typedef int (*model_answer_fn)(struct req *rq, struct model *m);
-
-/* After m's write lost the race: read it again, apply change to that, and
- * store it; the last try in a transaction that locks the model. */
-static int model_write_again(struct req *rq, struct db *db, struct model *m, model_change_fn change,
-                             json_t *arg)
-{
-    const char *id = req_param(rq, "id"), *owner = req_account(rq);
-    int rc;
-
-    for (int tries = 1; tries < MODEL_WRITE_TRIES; tries++) {
-        models_release(m);
-        if ((rc = models_load(db, id, owner, m)))
-            return rc; /* gone: 404 */
-        if ((rc = change(rq, m, arg)) || (rc = models_update(db, owner, m)) != ERR_NOT_FOUND)
-            return rc;
-    }
-    models_release(m);
-    if ((rc = db_begin(db)))
-        return rc;
-    if (!(rc = models_load_locked(db, id, owner, m)) && !(rc = change(rq, m, arg)) &&
-        !(rc = models_update(db, owner, m)))
-        rc = db_commit(db);
-    if (rc)
-        (void)db_rollback(db);
-    return rc;
-}
-
-/* A model write waiting in the storage batcher (model_write_async). */
-struct model_wait {
-    struct req *rq;
-    struct model m;
-    struct models_sealed w;
-    model_change_fn change;
-    json_t *arg; /* change's, a reference of its own */
-    model_answer_fn answer;
-    int rc; /* the batcher's outcome, set before the wake */
-    int64_t changes;
-};
-
-static void model_wait_free(void *p)
-{
-    struct model_wait *mw = p;
-
-    models_release(&mw->m);
-    models_sealed_release(&mw->w);
-    json_decref(mw->arg);
-    free(mw);
-}
-
-/* On the batch thread: keep the outcome, wake the request. */
-static void model_wait_answered(void *arg, int rc, struct db_rows *rows, int64_t changes)
-{
-    struct model_wait *mw = arg;
-
-    if (rows)
-        db_rows_free(rows);
-    mw->rc = rc;
-    mw->changes = changes;
-    req_wake(mw->rq);
-}
-
-/* Back on an event thread: the write's outcome; a lost race goes on here,
- * as model_write does. */
-static int model_wait_woken(struct req *rq, void *state)
-{
-    struct model_wait *mw = state;
-    struct db *db;
-    int rc = models_update_finish(&mw->m, &mw->w, mw->rc, mw->changes);
-
-    if (rc == ERR_NOT_FOUND && !(rc = model_db(rq, &db)))
-        rc = model_write_again(rq, db, &mw->m, mw->change, mw->arg);
-    return rc ? rc : mw->answer(rq, &mw->m);
-}
-
-/* Store the changed m through the storage batcher, the connection
- * suspended meanwhile (req_wait): 0 when handed over (m is taken and
- * zeroed; model_wait_woken answers), ERR_UNAVAILABLE when the caller
- * stores it itself (no batcher: SQLite, --no-db-batch, a full queue), else
- * the write's error. */
-static int model_write_async(struct req *rq, struct model *m, model_change_fn change, json_t *arg,
-                             model_answer_fn answer)
-{
-    struct model_wait *mw;
-    int rc;
-
-    if (!db_batch_running() || !(mw = calloc(1, sizeof *mw)))
-        return ERR_UNAVAILABLE;
-    *mw =
-        (struct model_wait){.rq = rq, .change = change, .arg = json_incref(arg), .answer = answer};
-    if (req_wait(rq, model_wait_woken, mw, model_wait_free)) {
-        model_wait_free(mw);
-        return ERR_UNAVAILABLE;
-    }
-    mw->m = *m;
-    memset(m, 0, sizeof *m);
-    if ((rc = models_update_submit(req_account(rq), &mw->m, &mw->w, model_wait_answered, mw)) ==
-        ERR_OK)
-        return ERR_OK;
-    models_sealed_release(&mw->w);
-    *m = mw->m;
-    memset(&mw->m, 0, sizeof mw->m);
-    req_wait_cancel(rq); /* mw stays with the request, empty, until it ends */
-    return rc;
-}
-
-/* Apply change to m and store it, and answer; when someone else wrote the
- * model since it was read, read it again and apply the change to that. The
- * common case costs one statement, the UPDATE, which on PostgreSQL waits
- * in the storage batcher without holding the event thread (then m is
- * taken, and 0 returned before the answer is set). */
-static int model_write(struct req *rq, struct db *db, struct model *m, model_change_fn change,
-                       json_t *arg, model_answer_fn answer)
-{
-    int rc;
-
-    if ((rc = change(rq, m, arg)))
-        return rc;
-    if ((rc = model_write_async(rq, m, change, arg, answer)) != ERR_UNAVAILABLE)
-        return rc;
-    if ((rc = models_update(db, req_account(rq), m)) == ERR_NOT_FOUND)
-        rc = model_write_again(rq, db, m, change, arg);
-    return rc ? rc : answer(rq, m);
 }
 
 int h_models_list(struct req *rq)

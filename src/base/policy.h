@@ -41,6 +41,8 @@
 #define LIMIT_DB_BATCH         32   /* statements one PostgreSQL pipeline carries (db_batch.c) */
 #define LIMIT_DB_BATCH_QUEUE   1024 /* statements waiting for it; beyond, callers run their own */
 #define LIMIT_DB_BATCH_THREADS 2    /* batcher threads, each with its own connection */
+#define LIMIT_MODEL_LANES      64   /* models with writes in turn on a node (model_write.c) */
+#define LIMIT_MODEL_DRAIN_MS   5000 /* at shutdown, the longest wait for those writes */
 
 /* The metrics listener (--metrics-listen) */
 #define LIMIT_METRICS_CONNECTIONS 8u    /* concurrent connections */
@@ -181,6 +183,8 @@
     X(LIMIT_DB_BATCH)                                                                              \
     X(LIMIT_DB_BATCH_QUEUE)                                                                        \
     X(LIMIT_DB_BATCH_THREADS)                                                                      \
+    X(LIMIT_MODEL_LANES)                                                                           \
+    X(LIMIT_MODEL_DRAIN_MS)                                                                        \
     X(LIMIT_LOGIN_FAIL_ACCOUNT)                                                                    \
     X(LIMIT_LOGIN_FAIL_CEILING)                                                                    \
     X(LIMIT_LOGIN_FAIL_IP)                                                                         \

@@ -36,6 +36,7 @@
 #include "account/account.h"
 #include "account/ratelimit.h"
 #include "api/api.h"
+#include "api/model_write.h"
 #include "obs/accesslog.h"
 #include "cli/app.h"
 #include "base/clock.h"
@@ -136,7 +137,8 @@ fail_maint:
 
 static void serve_stop(void)
 {
-    db_batch_stop(); /* answers the checks it holds: no connection stays suspended */
+    db_batch_stop();     /* answers the statements it holds: no connection stays suspended */
+    model_write_drain(); /* nor one whose write waits for its turn */
     http_stop();
     rekey_watch_stop();
     sweep_stop();

@@ -272,7 +272,7 @@ int req_wait(struct req *rq, req_next_fn next, void *state, void (*fn)(void *))
 {
     if ((rq->route->flags & ROUTE_SLOW) || rq->state != RS_BODY || !next)
         return ERR_INTERNAL;
-    if (rq->wait_state && rq->wait_free)
+    if (rq->wait_state && rq->wait_state != state && rq->wait_free)
         rq->wait_free(rq->wait_state);
     rq->wait_next = next;
     rq->wait_state = state;

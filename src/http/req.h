@@ -59,7 +59,8 @@ void *req_prefetch(struct req *rq);
  * err when the request cannot wait (a ROUTE_SLOW route, which runs on a
  * worker and may simply block; a request already waiting): then the handler
  * goes on itself. state is the request's from then on, freed with fn when
- * the request ends. Once the work is handed over, the handler returns 0
+ * the request ends (or when another state replaces it; waiting again with
+ * the same one keeps it). Once the work is handed over, the handler returns 0
  * without answering; req_wake(rq), called exactly once from any thread when
  * the work is done, has next(rq, state) run on an event thread in the
  * handler's place (it answers, or waits again). A hand-over that fails

@@ -44,6 +44,33 @@ void models_release(struct model *m)
     memset(m, 0, sizeof *m);
 }
 
+static int dup_opt(const char *s, char **out)
+{
+    *out = s ? strdup(s) : NULL;
+    return s && !*out ? ERR_NOMEM : 0;
+}
+
+int models_copy(const struct model *src, struct model *dst)
+{
+    *dst = (struct model){.breasts = src->breasts,
+                          .created_at = src->created_at,
+                          .updated_at = src->updated_at,
+                          .has_avatar = src->has_avatar};
+    memcpy(dst->id, src->id, sizeof dst->id);
+    if (dup_opt(src->name, &dst->name) || dup_opt(src->notes, &dst->notes) ||
+        dup_opt(src->mtext, &dst->mtext) ||
+        (src->measurements && !(dst->measurements = json_deep_copy(src->measurements))) ||
+        (src->stamp && !(dst->stamp = malloc(src->stamp_n ? src->stamp_n : 1)))) {
+        models_release(dst);
+        return ERR_NOMEM;
+    }
+    if (src->stamp) {
+        memcpy(dst->stamp, src->stamp, src->stamp_n);
+        dst->stamp_n = src->stamp_n;
+    }
+    return 0;
+}
+
 /* The measurements as a JSON object, parsed from the stored text on first
  * use: reads that only send a model never parse it (models_write). */
 json_t *models_measurements(struct model *m)

@@ -36,6 +36,10 @@ struct model {
 /* Free what m holds and zero it. */
 void models_release(struct model *m);
 
+/* dst becomes a copy of src, sharing nothing with it: 0 or ERR_NOMEM (dst
+ * then empty). */
+int models_copy(const struct model *src, struct model *dst);
+
 /* The measurements as a JSON object (borrowed), parsed from the stored text
  * on first use. */
 json_t *models_measurements(struct model *m);
