@@ -472,8 +472,9 @@ static const struct opt config_options[] = {
      .metavar = "",
      .def = "0",
      .shown = "off",
-     .help = "on PostgreSQL, check each session of a model read on its own event thread, one "
-             "round trip each, instead of in the storage batcher's pipelines (for comparison)",
+     .help = "on PostgreSQL, run each session check of a model route and each model write on "
+             "its own event thread, one round trip each, instead of in the storage batcher's "
+             "pipelines (for comparison)",
      F(no_db_batch)},
     {.name = "hash-slots",
      .env = "ATELIER_HASH_SLOTS",

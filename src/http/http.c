@@ -91,6 +91,7 @@ struct req {
     char request_id[33];
     enum req_state state;
     atomic_int woken;      /* RS_AUTH_WAIT, RS_HANDLER_WAIT: set by the wake, before the resume */
+    int auth_sync;         /* RS_AUTH_WAIT without a check handed over (http_auth_wait) */
     req_next_fn wait_next; /* req_wait: what runs when woken */
     void *wait_state;      /* req_wait, freed with wait_free when the request ends */
     void (*wait_free)(void *);
@@ -887,9 +888,9 @@ static int http_authenticate(struct req *rq)
 
     if (!(rq->route->flags & ROUTE_AUTH))
         return 0;
-    rc = rq->state == RS_AUTH_WAIT ? http_auth_end(rq)
-         : http_auth               ? http_auth(rq)
-                                   : ERR_UNAUTHENTICATED;
+    rc = rq->state == RS_AUTH_WAIT && !rq->auth_sync ? http_auth_end(rq)
+         : http_auth                                 ? http_auth(rq)
+                                                     : ERR_UNAUTHENTICATED;
     rq->state = RS_BODY;
     if (rc)
         http_answer_failure(rq, rc,
@@ -1081,9 +1082,16 @@ static int http_auth_wait(struct req *rq)
         return 0;
     if (http_auth_begin(rq, http_auth_suspend, http_auth_wake))
         return 1;
-    if (rq->state == RS_AUTH_WAIT) { /* suspended, then not handed over */
-        MHD_resume_connection(rq->conn);
-        rq->state = RS_BODY;
+    if (rq->state == RS_AUTH_WAIT) {
+        /* Suspended, then not handed over (the batcher stopping, or full).
+         * libmicrohttpd sees the resume only after this call returns, and
+         * then makes the same call again: on the headers call, one that
+         * would look like the end of an empty body. So the request waits
+         * as if handed over and is woken at once; the repeated call checks
+         * it on this thread (auth_sync). */
+        rq->auth_sync = 1;
+        http_auth_wake(rq);
+        return 1;
     }
     return 0;
 }

@@ -168,8 +168,8 @@ int db_health(void);
 
 /* The storage batcher (db_batch.c): statements of threads that must not
  * wait for them, sent together on one connection (PostgreSQL: one pipeline,
- * one round trip per batch; each write commits alone, the SELECTs between
- * two writes share one implicit transaction). Started by `atelier serve` on PostgreSQL
+ * one round trip and one commit per batch; a statement's outcome is still
+ * its own). Started by `atelier serve` on PostgreSQL
  * (db_batch_start does nothing on SQLite, where a statement costs no round
  * trip); stopped before the HTTP daemon: db_batch_stop answers every queued
  * job first.

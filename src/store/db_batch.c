@@ -24,9 +24,15 @@
  *    (SELECT, INSERT, UPDATE, DELETE; never BEGIN, COMMIT or ROLLBACK), with
  *    at most DB_BATCH_PARAMS parameters that pass db_query's own checks
  *    (db_params_check), copied at submission: the caller's buffers may go
- *    as soon as it returns. A write commits alone (run_batch), and one
- *    left unanswered by a lost connection runs again, as db_query retries
- *    it: the project's writes are idempotent or collide on a random key.
+ *    as soon as it returns. A write's outcome is its own: the statements
+ *    a failure rolled back run again alone (run_batch), and one left
+ *    unanswered by a lost connection runs again, as db_query retries it:
+ *    the project's writes are idempotent or collide on a random key.
+ *  - The writes of one batch hold their row locks until it commits; two
+ *    batches that lock the same rows in opposite orders deadlock until
+ *    PostgreSQL aborts one (deadlock_timeout), whose statements then run
+ *    again alone. Model writes, the only batched ones, take turns per model
+ *    on a node (api/model_write.c), so this takes writers on two nodes.
  *  - The queue holds at most LIMIT_DB_BATCH_QUEUE jobs and a batch at most
  *    LIMIT_DB_BATCH, taken in submission order.
  *  - A callback owns the rows it is given (db_rows_free, on any thread).

@@ -18,9 +18,11 @@
  *    ROLLBACK, which then succeeds without a round trip. Session advisory
  *    locks are gone too.
  *  - A batch (run_batch, for db_batch.c) goes in one pipeline: every
- *    statement sent, a sync point after each write and after each run of
- *    SELECTs (so a write commits alone and no failure aborts it), the
- *    answers read in order. Its cursors are
+ *    statement sent, one sync point, the answers read in order. The batch
+ *    is one implicit transaction, so its writes share one commit (one WAL
+ *    flush with synchronous_commit on); when any statement fails, the
+ *    writes and what was read after the first of them run again alone
+ *    (pipe_redo), so no write is lost to another's failure. Its cursors are
  *    detached (their own allocation, pointing at no connection), so they can
  *    be read and freed on another thread. A statement the pipeline did not
  *    answer (aborted by an earlier error, or the connection lost) then runs
@@ -600,18 +602,14 @@ static bool stmt_writes(enum stmt id)
 }
 
 /* Prepare what this session lacks (outside the pipeline: PQprepare waits)
- * and send every item; the number sent, which are the first ones, and in
- * *syncs the sync points sent. A write goes between two sync points, so it
- * commits alone and no other statement's failure aborts it; the SELECTs
- * between two writes share one. */
-static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n, int *syncs)
+ * and send every item, then one sync point: the number sent, which are the
+ * first ones. */
+static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n)
 {
     struct pg_params pp;
     char name[16];
-    bool open = false; /* statements sent since the last sync point */
     int i;
 
-    *syncs = 0;
     for (i = 0; i < n; i++) {
         if (stmt_prepare(c, items[i].id, name) != ERR_OK || items[i].n != c->nparams[items[i].id])
             return 0; /* each runs alone, where the error is logged and returned */
@@ -619,10 +617,6 @@ static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n, int *s
     if (!PQenterPipelineMode(c->conn))
         return 0;
     for (i = 0; i < n; i++) {
-        bool writes = stmt_writes(items[i].id);
-        if (writes && open && !PQpipelineSync(c->conn))
-            return 0;
-        *syncs += writes && open;
         snprintf(name, sizeof name, "s%d", (int)items[i].id);
         if (params_build(items[i].id, items[i].p, items[i].n, &pp) != ERR_OK)
             break;
@@ -631,24 +625,17 @@ static int pipe_send(struct pg_db *c, struct db_batch_item *items, int n, int *s
         free(pp.values);
         if (!ok)
             break;
-        open = !writes;
-        if (writes && !PQpipelineSync(c->conn))
-            return 0;
-        *syncs += writes;
     }
-    if (open && !PQpipelineSync(c->conn))
-        return 0;
-    *syncs += open;
-    return *syncs > 0 ? i : 0;
+    return PQpipelineSync(c->conn) ? i : 0;
 }
 
-/* Read the answers of the first sent items, in order, up to the last of
- * their syncs sync points. Returns 0 when the pipeline ended cleanly. Each
- * statement's results end with a NULL from PQgetResult; so at most 2 reads
- * per item and per sync point on a healthy connection. */
-static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent, int syncs)
+/* Read the answers of the first sent items, in order, up to the sync
+ * point. Returns 0 when the pipeline ended cleanly. Each statement's
+ * results end with a NULL from PQgetResult; so at most 2 reads per item,
+ * plus the sync, on a healthy connection. */
+static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent)
 {
-    int i = 0, reads = 0, max_reads = 2 * sent + 2 * syncs + 2;
+    int i = 0, reads = 0, max_reads = 2 * sent + 2;
     bool answered = false;
 
     while (reads++ < max_reads) {
@@ -665,11 +652,7 @@ static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent, int
         }
         if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
             PQclear(res);
-            if (answered) /* no NULL came between: cannot happen */
-                return -1;
-            if (--syncs == 0)
-                return i == sent ? 0 : -1;
-            continue;
+            return i == sent ? 0 : -1;
         }
         if (i >= sent || answered) { /* a second result for one statement */
             PQclear(res);
@@ -679,6 +662,33 @@ static int pipe_read(struct pg_db *c, struct db_batch_item *items, int sent, int
         answered = true;
     }
     return -1;
+}
+
+/* A batch is one implicit transaction, committed at its sync point. When
+ * anything in it failed (or the pipeline did not end cleanly), its writes
+ * were rolled back with it, and what it read after its first write may
+ * have seen them: every statement from the first write on that the
+ * pipeline answered runs again alone (a statement's own error stands). */
+static void pipe_redo(struct db_batch_item *items, int n, bool clean)
+{
+    int first = -1;
+    bool failed = !clean;
+
+    for (int i = 0; i < n; i++) {
+        if (first < 0 && stmt_writes(items[i].id))
+            first = i;
+        failed = failed || items[i].rc != ERR_OK;
+    }
+    if (first < 0 || !failed)
+        return;
+    for (int i = first; i < n; i++) {
+        if (items[i].rc != ERR_OK)
+            continue;
+        pg_rows_free(items[i].rows);
+        items[i].rows = NULL;
+        items[i].changes = 0;
+        items[i].rc = PIPE_PENDING;
+    }
 }
 
 /* One statement alone, its cursor detached (what the pipeline left). */
@@ -700,7 +710,8 @@ static int pipe_alone(struct pg_db *c, struct db_batch_item *it)
 static void pg_run_batch(struct db *db, struct db_batch_item *items, int n)
 {
     struct pg_db *c = (struct pg_db *)db;
-    int i, sent = 0, syncs = 0;
+    int i, sent = 0;
+    bool clean = false;
 
     for (i = 0; i < n; i++) {
         items[i].rc = PIPE_PENDING;
@@ -708,14 +719,16 @@ static void pg_run_batch(struct db *db, struct db_batch_item *items, int n)
         items[i].changes = 0;
     }
     if (c->rows.res == NULL && !c->in_tx && conn_ready(c) == ERR_OK &&
-        (sent = pipe_send(c, items, n, &syncs)) > 0 && pipe_read(c, items, sent, syncs) == 0) {
+        (sent = pipe_send(c, items, n)) > 0 && pipe_read(c, items, sent) == 0) {
         (void)PQexitPipelineMode(c->conn);
+        clean = true;
     } else if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c->conn)) {
         /* answers still owed on a live connection: start a clean session */
         log_error("db", "postgres pipeline out of step; reconnecting");
         PQreset(c->conn);
         memset(c->prepared, 0, sizeof c->prepared);
     }
+    pipe_redo(items, n, clean);
     /* Once a lone run finds the server unreachable, the rest fail as it
      * did rather than each wait for a connection of their own. */
     bool down = false;

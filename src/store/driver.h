@@ -44,9 +44,9 @@ struct db_driver {
     void (*maintain)(struct db *db, bool tick);
     /* Run items[0..n) (outside any transaction) in as few round trips as
      * the backend allows, each with the outcome db_query would have given
-     * it; a write commits alone, so one statement's failure never undoes
-     * another's. NULL when the backend has no cheaper way than one by one
-     * (SQLite, in process). */
+     * it: one statement's failure never undoes another's (what it rolled
+     * back runs again alone). NULL when the backend has no cheaper way than
+     * one by one (SQLite, in process). */
     void (*run_batch)(struct db *db, struct db_batch_item *items, int n);
 };
 

@@ -674,9 +674,10 @@ static void test_pg_batch_pipeline(void **state)
     }
 }
 
-/* Writes in a pipeline: each commits alone, so one that fails undoes
- * neither the writes before it nor the reads around it; a read after a
- * write sees it; each write's rows changed are its own. */
+/* Writes in a pipeline: the batch is one transaction, but one write that
+ * fails undoes neither the writes before it nor the reads around it (what
+ * its failure rolled back runs again alone); a read after a write sees it;
+ * each write's rows changed are its own. */
 static void test_pg_batch_writes(void **state)
 {
     static const char bad[] = "batch\xff\xfe"; /* not UTF-8: the server refuses it */
