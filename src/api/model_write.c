@@ -286,9 +286,17 @@ static void turn_apply(struct model_wait *mw, struct model *base)
     }
 }
 
+/* Nothing left for the turn to write: its leader's own change failed on
+ * the turn's model and no member's stands (mw->m is as stored). */
+static bool turn_empty(const struct model_wait *mw)
+{
+    return mw->own_rc && !mw->members;
+}
+
 /* After the turn's write lost the race: read the model again and apply
  * the turn's changes to that, as often as MODEL_WRITE_TRIES allows, then
- * in a transaction that locks it. */
+ * in a transaction that locks it. A refused change writes nothing (a 422
+ * leaves even updated_at as it was). */
 static int turn_again(struct req *rq, struct db *db, struct model_wait *mw, int tried)
 {
     const char *id = req_param(rq, "id"), *owner = req_account(rq);
@@ -299,6 +307,8 @@ static int turn_again(struct req *rq, struct db *db, struct model_wait *mw, int 
         if ((rc = models_load(db, id, owner, &base)))
             return rc; /* gone: 404 */
         turn_apply(mw, &base);
+        if (turn_empty(mw))
+            return 0;
         if ((rc = models_update(db, owner, &mw->m)) != ERR_NOT_FOUND)
             return rc;
     }
@@ -306,7 +316,9 @@ static int turn_again(struct req *rq, struct db *db, struct model_wait *mw, int 
         return rc;
     if (!(rc = models_load_locked(db, id, owner, &base))) {
         turn_apply(mw, &base);
-        if (!(rc = models_update(db, owner, &mw->m)))
+        if (!turn_empty(mw))
+            rc = models_update(db, owner, &mw->m);
+        if (!rc)
             rc = db_commit(db);
     }
     if (rc)
@@ -430,8 +442,8 @@ static int model_wait_woken(struct req *rq, void *state)
         struct model base = mw->m;
         memset(&mw->m, 0, sizeof mw->m);
         turn_apply(mw, &base);
-        if (mw->own_rc && !mw->members)
-            return turn_done(rq, mw, 0); /* nothing to write: m is as stored */
+        if (turn_empty(mw))
+            return turn_done(rq, mw, 0);
         return turn_write(rq, mw);
     }
     case MW_ANSWERED:
