@@ -20,7 +20,10 @@
  * Invariants:
  *  - Every write is answered exactly once, by its own request on its own
  *    event thread: the turn's leader answers itself and wakes each member
- *    with the outcome (and a copy of the model as stored) after it is set.
+ *    with the outcome (and the model as its own change left it, with the
+ *    write's times) once it is set. A turn whose leader's request ended
+ *    meanwhile (its client went away) is handed on (turn_abandon), so no
+ *    write stays queued.
  *  - A change runs on a copy, so one that fails (a 422 through req_fail on
  *    its own request) leaves the model as it was; its request is answered
  *    with that failure and the others' changes are stored without it.
