@@ -51,6 +51,8 @@
 #   LOGIN_ACCOUNTS [4]  MODEL_SIZE [cisMaleAdult38]  WRITE_MODELS [64, at most 99]
 #   BUILD [build]  ATELIER_BIN [unset: build it]  NGINX [/usr/sbin/nginx]  RESULTS [unset: a directory to
 #   keep every raw wrk output in]  SERVER_ARGS [extra `atelier serve` flags]
+#   PG_DURABLE [0; 1: PostgreSQL with its durable defaults, fsync and
+#   synchronous_commit on, as in production (scripts/pg.sh)]
 #   PG_SOCKET [0; 1: PostgreSQL over its Unix socket]  SYSCALLS [0; 1: one more
 #   atelier round per scenario under strace -f -c: system calls per request]
 #   PIPELINE [0; 1: on PostgreSQL, before the scenarios, bench/pg_pipeline_bench

@@ -10,6 +10,10 @@
 # an ordinary user. Uses $(pg_config --bindir), never PATH, to find initdb.
 # DIR must be absolute, short (it holds the Unix socket) and outside /root.
 # Only the URL goes to stdout; progress and errors go to stderr.
+# The cluster trades durability for speed (fsync, synchronous_commit and
+# full_page_writes off), as a test's should; PG_DURABLE=1 keeps
+# PostgreSQL's defaults instead (every commit flushed), for benchmarks of
+# what a production server pays (bench/run.sh passes it through).
 set -eu
 
 MARK=.atelier-pg-cluster
@@ -77,6 +81,10 @@ start() {
     chmod 0700 "$dir"
     as_owner test -w "$dir" || die "the postgres user cannot write $dir (check its parents)"
 
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${PG_DURABLE:-0}" = 1 ]; then
+        durability=""
+    fi
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 \
         --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
         {
@@ -84,7 +92,7 @@ start() {
             die "initdb failed"
         }
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability" \
         start >/dev/null 2>&1 ||
         {
             tail -n 20 "$dir/server.log" >&2 || true

@@ -66,7 +66,9 @@ void *req_prefetch(struct req *rq);
  * handler's place (it answers, or waits again). A hand-over that fails
  * after req_wait is undone with req_wait_cancel(rq), which resumes the
  * connection (state stays until the request ends), and the handler goes
- * on itself. */
+ * on itself and answers in the same call (libmicrohttpd sees the resume
+ * only after the call returns, and then calls again unless it has the
+ * answer). */
 typedef int (*req_next_fn)(struct req *rq, void *state);
 int req_wait(struct req *rq, req_next_fn next, void *state, void (*fn)(void *));
 void req_wait_cancel(struct req *rq);
