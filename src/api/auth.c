@@ -41,8 +41,9 @@
  * api_auth_begin hands the statement over and the HTTP layer suspends the
  * connection (on the headers call of a route that takes a body, such as a
  * PATCH), so the event thread serves others meanwhile; api_auth_end
- * applies the same rules to the answer as api_auth_session. A request the batcher cannot take
- * (not running, queue full) is checked on the event thread as before.
+ * applies the same rules to the answer as api_auth_session. A request the
+ * batcher cannot take (not running, queue full) is checked on the event
+ * thread as before.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -227,7 +227,7 @@ static void snap_take(struct model_wait *g, const struct model *m)
     if (models_copy(m, &g->snap))
         return;
     if (g->snap.measurements) {
-        if (!(text = json_dumps(g->snap.measurements, JSON_COMPACT | JSON_SORT_KEYS))) {
+        if (!(text = models_mtext_dump(&g->snap))) {
             models_release(&g->snap);
             return;
         }
@@ -388,10 +388,9 @@ static void turn_abandon(struct model_wait *mw)
     req_wake(first->rq);
 }
 
-/* Store mw->m now, on this thread. */
-static int turn_write_now(struct req *rq, struct model_wait *mw)
+/* Store mw->m now, on this thread (db: its connection, NULL when none). */
+static int turn_write_now(struct req *rq, struct db *db, struct model_wait *mw)
 {
-    struct db *db = db_thread();
     int rc = db ? models_update(db, req_account(rq), &mw->m) : ERR_UNAVAILABLE;
 
     if (rc == ERR_NOT_FOUND)
@@ -418,14 +417,14 @@ static int turn_write(struct req *rq, struct model_wait *mw)
     int rc;
 
     if (wait_on(mw) != 0)
-        return turn_write_now(rq, mw);
+        return turn_write_now(rq, db_thread(), mw);
     mw->phase = MW_WRITING;
     rc = models_update_submit(req_account(rq), &mw->m, &mw->w, model_wait_answered, mw);
     if (rc == ERR_OK)
         return 0;
     models_sealed_release(&mw->w);
     req_wait_cancel(rq);
-    return rc == ERR_UNAVAILABLE ? turn_write_now(rq, mw) : turn_done(rq, mw, rc);
+    return rc == ERR_UNAVAILABLE ? turn_write_now(rq, db_thread(), mw) : turn_done(rq, mw, rc);
 }
 
 /* Back on the request's event thread. */
@@ -464,13 +463,11 @@ int model_write(struct req *rq, struct db *db, struct model *m, model_change_fn 
     if ((rc = change(rq, m, arg))) /* on the model as read: a 422 costs no storage */
         return rc;
     if (!db_batch_running() || !(mw = calloc(1, sizeof *mw))) {
-        now.m = *m; /* at once, on this thread */
+        now.m = *m; /* at once, on this thread, without a lane */
         memset(m, 0, sizeof *m);
-        rc = models_update(db, req_account(rq), &now.m);
-        if (rc == ERR_NOT_FOUND)
-            rc = turn_again(rq, db, &now, 1);
-        rc = turn_done(rq, &now, rc);
+        rc = turn_write_now(rq, db, &now);
         models_release(&now.m);
+        models_release(&now.snap); /* a retry's, when it did not answer */
         return rc;
     }
     *mw = (struct model_wait){

@@ -1069,8 +1069,7 @@ static void http_auth_suspend(struct req *rq)
 
 static void http_auth_wake(struct req *rq)
 {
-    atomic_store(&rq->woken, 1);
-    MHD_resume_connection(rq->conn);
+    req_wake(rq);
 }
 
 /* Hand the authentication over to the async hook (on the headers call of

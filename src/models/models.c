@@ -244,14 +244,18 @@ int models_breasts_open(const char *id, const void *box, size_t n, int *breasts)
     return rc;
 }
 
+char *models_mtext_dump(struct model *m)
+{
+    return json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS);
+}
+
 /* Seal what a write of m stores (w, which the caller releases). */
 static int model_seal_write(struct model *m, struct models_sealed *w)
 {
     /* written anew only when parsed; else the text as it stands
      * (models_mtext_merge) */
     w->parsed = m->measurements || !m->mtext;
-    if (w->parsed &&
-        !(w->mtext = json_dumps(models_measurements(m), JSON_COMPACT | JSON_SORT_KEYS)))
+    if (w->parsed && !(w->mtext = models_mtext_dump(m)))
         return ERR_NOMEM;
     w->now = clock_now();
     int rc;

@@ -40,6 +40,10 @@ void models_release(struct model *m);
  * then empty). */
 int models_copy(const struct model *src, struct model *dst);
 
+/* m's measurements in the text form they are stored in (malloc'd; NULL when
+ * out of memory): what a write stores, and what an answer shows. */
+char *models_mtext_dump(struct model *m);
+
 /* The measurements as a JSON object (borrowed), parsed from the stored text
  * on first use. */
 json_t *models_measurements(struct model *m);

@@ -201,12 +201,7 @@ static enum db_backend conn_backend(const struct db *db);
 /* Inside a read scope only SELECT statements run (see the invariants). */
 static int scope_check(struct db *db, enum stmt id)
 {
-    const char *sql;
-
-    if (!db->read_scope)
-        return ERR_OK;
-    sql = db_stmt_sql(id, conn_backend(db));
-    if (sql != NULL && strncmp(sql, "SELECT", 6) == 0)
+    if (!db->read_scope || db_stmt_reads(id, conn_backend(db)))
         return ERR_OK;
     log_error("db", "BUG: statement %d refused inside a read scope", (int)id);
     return ERR_INTERNAL;

@@ -594,13 +594,6 @@ static void pipe_answer(struct pg_db *c, struct db_batch_item *it, PGresult *res
     it->rc = it->rows != NULL ? ERR_OK : ERR_NOMEM;
 }
 
-static bool stmt_writes(enum stmt id)
-{
-    const char *sql = db_stmt_sql(id, DB_POSTGRES);
-
-    return sql != NULL && strncmp(sql, "SELECT", 6) != 0;
-}
-
 /* Prepare what this session lacks (outside the pipeline: PQprepare waits)
  * and send every item, then one sync point: the number sent, which are the
  * first ones. */
@@ -675,7 +668,7 @@ static void pipe_redo(struct db_batch_item *items, int n, bool clean)
     bool failed = !clean;
 
     for (int i = 0; i < n; i++) {
-        if (first < 0 && stmt_writes(items[i].id))
+        if (first < 0 && !db_stmt_reads(items[i].id, DB_POSTGRES))
             first = i;
         failed = failed || items[i].rc != ERR_OK;
     }

@@ -487,6 +487,13 @@ _Static_assert(sizeof stmt_table / sizeof stmt_table[0] == STMT__COUNT,
 
 /* SQL of statement id for backend b; NULL when id is out of range, has no
  * SQL, or does not exist on that backend. */
+bool db_stmt_reads(enum stmt id, enum db_backend b)
+{
+    const char *sql = db_stmt_sql(id, b);
+
+    return sql != NULL && strncmp(sql, "SELECT", 6) == 0;
+}
+
 const char *db_stmt_sql(enum stmt id, enum db_backend b)
 {
     const struct stmt_sql *s;

@@ -83,4 +83,8 @@ int db_params_check(enum stmt id, const struct db_param *params, int n);
 /* SQL of a statement for a backend (db_stmts.c). */
 const char *db_stmt_sql(enum stmt id, enum db_backend b);
 
+/* The statement only reads (its SQL starts with SELECT): what a read scope
+ * allows (db.c) and what a batch need not run again (db_pg.c). */
+bool db_stmt_reads(enum stmt id, enum db_backend b);
+
 #endif
